@@ -1,0 +1,103 @@
+# sluice - plain make, no configure step. `make help` lists the targets.
+#
+# Every src/<layer>/*.c is part of the library (build/libsluice.a) except the
+# entry point src/cli/sl_main.c; every tests/unit/test_*.c is one Criterion
+# binary; every fuzz/fuzz_*.c is one libFuzzer binary. Adding a file needs no
+# change here.
+
+CC      ?= gcc
+BUILD   ?= build
+VERSION := 0.1.0
+GITREV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+PKGS    := libpq yaml-0.1 sqlite3 zlib libzstd liblz4 libbrotlienc libbrotlidec snappy
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+OPT     ?= -O2
+CFLAGS  += -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation -pthread \
+           -Isrc $(PKG_CFLAGS) -DSL_VERSION='"$(VERSION)"' -DSL_GITREV='"$(GITREV)"'
+LDLIBS  += $(PKG_LIBS) -lm -pthread
+
+SRCS    := $(sort $(wildcard src/*/*.c))
+LIBSRCS := $(filter-out src/cli/sl_main.c,$(SRCS))
+OBJS    := $(LIBSRCS:%.c=$(BUILD)/obj/%.o)
+TESTS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(sort $(wildcard tests/unit/test_*.c)))
+FUZZERS := $(patsubst fuzz/%.c,build-fuzz/%,$(sort $(wildcard fuzz/fuzz_*.c)))
+
+.PHONY: all deps test unit asan fuzz fuzz-smoke demo bench clean help
+all: $(BUILD)/sluice
+
+help:
+	@echo "make            build build/sluice"
+	@echo "make demo       install what is missing, build, run the embedded demo job into ./lake"
+	@echo "make test       unit tests, end-to-end tests against a real PostgreSQL, DuckDB interop, corpus"
+	@echo "make asan       the same suite under AddressSanitizer + UndefinedBehaviorSanitizer"
+	@echo "make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS (default 60)"
+	@echo "make bench      benchmarks with baselines measured in the same run (bench/)"
+	@echo "make deps       install missing build and test dependencies (apt-get, npm)"
+	@echo "make clean      remove build outputs"
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libsluice.a: $(OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/sluice: $(BUILD)/obj/src/cli/sl_main.o $(BUILD)/libsluice.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsluice.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libsluice.a $(LDLIBS) -lcriterion
+
+unit: $(TESTS)
+	@fail=0; for t in $(TESTS); do $$t --jobs 2 || fail=1; done; exit $$fail
+
+# The whole suite: unit tests, then each tests/suites/NN-*.sh in order.
+test: deps
+	@$(MAKE) --no-print-directory all $(TESTS)
+	@SLUICE_BUILD=$(BUILD) bash tests/run.sh
+
+asan:
+	@bash scripts/install-deps.sh
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1" \
+	  CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  LDFLAGS="-fsanitize=address,undefined" build-asan/sluice \
+	  $(patsubst $(BUILD)/%,build-asan/%,$(TESTS))
+	@SLUICE_BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 bash tests/run.sh
+
+build-fuzz/%: fuzz/%.c $(LIBSRCS)
+	@mkdir -p build-fuzz
+	clang -std=gnu11 -g -O1 -Isrc $(PKG_CFLAGS) -DSL_VERSION='"$(VERSION)"' -DSL_GITREV='"fuzz"' \
+	  -fsanitize=fuzzer,address,undefined -o $@ $< $(LIBSRCS) $(LDLIBS)
+
+FUZZ_SECONDS ?= 60
+fuzz: deps $(FUZZERS)
+	@for f in $(FUZZERS); do n=$$(basename $$f); mkdir -p build-fuzz/corpus-$$n; \
+	  echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus-$$n fuzz/seeds/$$n 2>&1 | tail -n 3 || exit 1; done
+
+# A short run of every fuzzer, part of `make test`.
+fuzz-smoke: $(FUZZERS)
+	@for f in $(FUZZERS); do n=$$(basename $$f); mkdir -p build-fuzz/corpus-$$n; \
+	  $$f -max_total_time=$${FUZZ_SMOKE_SECONDS:-20} -max_len=65536 build-fuzz/corpus-$$n fuzz/seeds/$$n \
+	    >build-fuzz/$$n.log 2>&1 || { tail -n 40 build-fuzz/$$n.log; exit 1; }; \
+	  echo "fuzz-smoke: $$n: $$(grep -o 'Done [0-9]* runs' build-fuzz/$$n.log)"; done
+
+demo: deps all
+	./$(BUILD)/sluice demo
+
+bench: deps all
+	bash bench/run.sh
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(OBJS:.o=.d) $(BUILD)/obj/src/cli/sl_main.d

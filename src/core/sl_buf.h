@@ -1,0 +1,34 @@
+/*
+ * sl_buf.h - a growable byte buffer (page bodies, encoded metadata, lines).
+ *
+ *   sl_buf b = {0}; sl_buf_append(&b, p, n); ... sl_buf_free(&b);
+ * sl_buf_clear() keeps the memory for reuse.
+ */
+#ifndef SL_BUF_H
+#define SL_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef struct sl_buf {
+    uint8_t *data;
+    size_t len, cap;
+} sl_buf;
+
+void sl_buf_reserve(sl_buf *b, size_t extra);   /* room for `extra` more bytes */
+void sl_buf_free(sl_buf *b);
+static inline void sl_buf_clear(sl_buf *b) { b->len = 0; }
+static inline void sl_buf_append(sl_buf *b, const void *p, size_t n)
+{
+    if (b->cap - b->len < n) sl_buf_reserve(b, n);
+    if (n) memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+static inline void sl_buf_push(sl_buf *b, uint8_t byte)
+{
+    if (b->cap == b->len) sl_buf_reserve(b, 1);
+    b->data[b->len++] = byte;
+}
+
+#endif

@@ -1,0 +1,136 @@
+/*
+ * sl_log.c - leveled logging (text or JSON lines) with password redaction.
+ */
+#include "sl_log.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+static sl_log_level sl_log_min = SL_LOG_INFO;
+static bool sl_log_as_json = false;
+
+void sl_log_setup(sl_log_level level, bool json)
+{
+    sl_log_min = level;
+    sl_log_as_json = json;
+}
+
+bool sl_log_enabled(sl_log_level level) { return level >= sl_log_min && level != SL_LOG_OFF; }
+bool sl_log_json(void) { return sl_log_as_json; }
+
+static const char *const sl_level_names[] = { "debug", "info", "warn", "error", "off" };
+
+int sl_log_level_parse(const char *text, sl_log_level *out)
+{
+    for (int i = 0; i <= SL_LOG_OFF; i++)
+        if (!strcasecmp(text, sl_level_names[i])) {
+            *out = (sl_log_level)i;
+            return 0;
+        }
+    if (!strcasecmp(text, "warning")) {
+        *out = SL_LOG_WARN;
+        return 0;
+    }
+    return -1;
+}
+
+void sl_redact(const char *in, char *out, size_t size)
+{
+    size_t n = 0;
+    if (size == 0) return;
+    while (*in && n + 1 < size) {
+        /* scheme://user:password@host -> scheme://user:***@host */
+        if (in[0] == ':' && in[1] == '/' && in[2] == '/') {
+            const char *auth = in + 3, *at = auth, *colon = NULL;
+            while (*at && *at != '@' && *at != '/' && !isspace((unsigned char)*at)) {
+                if (*at == ':' && !colon) colon = at;
+                at++;
+            }
+            if (*at == '@' && colon) {
+                for (const char *p = in; p <= colon && n + 1 < size; p++) out[n++] = *p;
+                for (const char *p = "***"; *p && n + 1 < size; p++) out[n++] = *p;
+                in = at;
+                continue;
+            }
+        }
+        /* password=secret or password='se cret' in a conninfo string */
+        if (!strncasecmp(in, "password", 8)) {
+            const char *p = in + 8;
+            while (*p == ' ') p++;
+            if (*p == '=') {
+                p++;
+                while (*p == ' ') p++;
+                for (const char *q = in; q < p && n + 1 < size; q++) out[n++] = *q;
+                if (*p == '\'') {
+                    p++;
+                    while (*p && *p != '\'') p += (*p == '\\' && p[1]) ? 2 : 1;
+                    if (*p) p++;
+                } else {
+                    while (*p && !isspace((unsigned char)*p) && *p != '&' && *p != '"') p++;
+                }
+                for (const char *q = "***"; *q && n + 1 < size; q++) out[n++] = *q;
+                in = p;
+                continue;
+            }
+        }
+        out[n++] = *in++;
+    }
+    out[n] = '\0';
+}
+
+static size_t sl_json_escape(const char *s, char *out, size_t size)
+{
+    size_t n = 0;
+    for (; *s && n + 7 < size; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            out[n++] = '\\';
+            out[n++] = (char)c;
+        } else if (c < 0x20) {
+            n += (size_t)snprintf(out + n, size - n, "\\u%04x", c);
+        } else {
+            out[n++] = (char)c;
+        }
+    }
+    out[n] = '\0';
+    return n;
+}
+
+void sl_log(sl_log_level level, const char *fmt, ...)
+{
+    if (!sl_log_enabled(level)) return;
+    char raw[4096], clean[4096], line[8400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    va_end(ap);
+    sl_redact(raw, clean, sizeof clean);
+
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char when[40];
+    snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+    int n;
+    if (sl_log_as_json) {
+        char esc[8200];
+        sl_json_escape(clean, esc, sizeof esc);
+        n = snprintf(line, sizeof line, "{\"time\":\"%s\",\"level\":\"%s\",\"msg\":\"%s\"}\n", when,
+                     sl_level_names[level], esc);
+    } else {
+        n = snprintf(line, sizeof line, "%s %-5s %s\n", when, sl_level_names[level], clean);
+    }
+    if (n < 0) return;
+    if ((size_t)n >= sizeof line) n = (int)sizeof line - 1;
+    /* One write(2) per line keeps lines of different threads apart. */
+    ssize_t ignored = write(STDERR_FILENO, line, (size_t)n);
+    (void)ignored;
+}

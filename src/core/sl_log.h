@@ -1,0 +1,29 @@
+/*
+ * sl_log.h - logging to stderr with levels, as text or JSON lines.
+ *
+ * Every line passes through sl_redact(), so a password inside a URL
+ * ("postgres://u:secret@h/db") or a conninfo ("password=secret") is printed
+ * as "***" whatever the caller passed. Thread-safe: one write per line.
+ *
+ *   sl_log_setup(SL_LOG_INFO, false);
+ *   sl_log(SL_LOG_INFO, "table %s: %zu rows", name, rows);
+ */
+#ifndef SL_LOG_H
+#define SL_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum { SL_LOG_DEBUG, SL_LOG_INFO, SL_LOG_WARN, SL_LOG_ERROR, SL_LOG_OFF } sl_log_level;
+
+void sl_log_setup(sl_log_level level, bool json);
+/* Parses "debug", "info", "warn", "error", "off"; -1 when unknown. */
+int sl_log_level_parse(const char *text, sl_log_level *out);
+bool sl_log_enabled(sl_log_level level);
+bool sl_log_json(void);
+void sl_log(sl_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Copies text into out (size bytes) with passwords replaced by "***". */
+void sl_redact(const char *text, char *out, size_t size);
+
+#endif

@@ -1,0 +1,376 @@
+/*
+ * sl_types.c - logical types (names, widths, parsing), schemas, vectors,
+ * batches, and the shared text forms of values.
+ */
+#include "sl_types.h"
+
+#include "sl_alloc.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+size_t sl_type_width(sl_type t)
+{
+    switch (t.id) {
+    case SL_T_BOOL: return 1;
+    case SL_T_INT16: return 2;
+    case SL_T_INT32: return 4;
+    case SL_T_INT64: return 8;
+    case SL_T_FLOAT32: return 4;
+    case SL_T_FLOAT64: return 8;
+    case SL_T_DECIMAL: return t.precision <= 18 ? 8 : 16;
+    case SL_T_DATE: return 4;
+    case SL_T_TIME: return 8;
+    case SL_T_TIMESTAMP: return 8;
+    case SL_T_UUID: return 16;
+    default: return 0;
+    }
+}
+
+static const char *const sl_type_base_names[SL_T_COUNT] = {
+    [SL_T_BOOL] = "bool",       [SL_T_INT16] = "int16",
+    [SL_T_INT32] = "int32",     [SL_T_INT64] = "int64",
+    [SL_T_FLOAT32] = "float32", [SL_T_FLOAT64] = "float64",
+    [SL_T_DECIMAL] = "decimal", [SL_T_STRING] = "string",
+    [SL_T_BYTES] = "bytes",     [SL_T_DATE] = "date",
+    [SL_T_TIME] = "time",       [SL_T_TIMESTAMP] = "timestamp",
+    [SL_T_UUID] = "uuid",       [SL_T_JSON] = "json",
+};
+
+const char *sl_type_format(sl_type t, char *buf, size_t size)
+{
+    if ((unsigned)t.id >= SL_T_COUNT)
+        snprintf(buf, size, "?");
+    else if (t.id == SL_T_DECIMAL)
+        snprintf(buf, size, "decimal(%u,%u)", t.precision, t.scale);
+    else if (t.id == SL_T_TIMESTAMP && t.utc)
+        snprintf(buf, size, "timestamptz");
+    else
+        snprintf(buf, size, "%s", sl_type_base_names[t.id]);
+    return buf;
+}
+
+const char *sl_type_names(void)
+{
+    return "bool, int16, int32, int64, float32, float64, decimal(p,s), string, "
+           "bytes, date, time, timestamp, timestamptz, uuid, json";
+}
+
+int sl_type_parse(const char *text, sl_type *out)
+{
+    static const struct { const char *name; sl_type_id id; bool utc; } names[] = {
+        {"bool", SL_T_BOOL, 0},        {"boolean", SL_T_BOOL, 0},
+        {"int16", SL_T_INT16, 0},      {"smallint", SL_T_INT16, 0},
+        {"int32", SL_T_INT32, 0},      {"int", SL_T_INT32, 0},
+        {"integer", SL_T_INT32, 0},    {"int64", SL_T_INT64, 0},
+        {"bigint", SL_T_INT64, 0},     {"float32", SL_T_FLOAT32, 0},
+        {"real", SL_T_FLOAT32, 0},     {"float", SL_T_FLOAT64, 0},
+        {"float64", SL_T_FLOAT64, 0},  {"double", SL_T_FLOAT64, 0},
+        {"string", SL_T_STRING, 0},    {"text", SL_T_STRING, 0},
+        {"varchar", SL_T_STRING, 0},   {"bytes", SL_T_BYTES, 0},
+        {"bytea", SL_T_BYTES, 0},      {"date", SL_T_DATE, 0},
+        {"time", SL_T_TIME, 0},        {"timestamp", SL_T_TIMESTAMP, 0},
+        {"timestamptz", SL_T_TIMESTAMP, 1}, {"uuid", SL_T_UUID, 0},
+        {"json", SL_T_JSON, 0},        {"jsonb", SL_T_JSON, 0},
+    };
+    char word[32];
+    size_t n = 0;
+    const char *p = text;
+    while (isspace((unsigned char)*p)) p++;
+    while (*p && (isalnum((unsigned char)*p) || *p == '_') && n < sizeof word - 1)
+        word[n++] = (char)tolower((unsigned char)*p++);
+    word[n] = '\0';
+    while (isspace((unsigned char)*p)) p++;
+    sl_type t = {0};
+    if (!strcmp(word, "decimal") || !strcmp(word, "numeric")) {
+        unsigned prec = 38, scale = 18;
+        if (*p == '(') {
+            int used = 0;
+            if (sscanf(p, "(%u , %u )%n", &prec, &scale, &used) == 2 && used > 0) {
+                p += used;
+            } else if (sscanf(p, "(%u )%n", &prec, &used) == 1 && used > 0) {
+                scale = 0;
+                p += used;
+            } else {
+                return -1;
+            }
+        }
+        if (prec < 1 || prec > 38 || scale > prec) return -1;
+        t.id = SL_T_DECIMAL;
+        t.precision = (uint8_t)prec;
+        t.scale = (uint8_t)scale;
+    } else {
+        size_t i;
+        for (i = 0; i < sizeof names / sizeof names[0]; i++)
+            if (!strcmp(word, names[i].name)) break;
+        if (i == sizeof names / sizeof names[0]) return -1;
+        t.id = names[i].id;
+        t.utc = names[i].utc;
+    }
+    while (isspace((unsigned char)*p)) p++;
+    if (*p) return -1;
+    *out = t;
+    return 0;
+}
+
+sl_schema *sl_schema_new(int ncols)
+{
+    sl_schema *s = sl_calloc(1, sizeof *s);
+    s->ncols = ncols;
+    s->fields = sl_calloc((size_t)(ncols > 0 ? ncols : 1), sizeof *s->fields);
+    return s;
+}
+
+void sl_schema_set(sl_schema *s, int col, const char *name, sl_type type, bool nullable)
+{
+    sl_free(s->fields[col].name);
+    s->fields[col].name = sl_strdup(name);
+    s->fields[col].type = type;
+    s->fields[col].nullable = nullable;
+}
+
+sl_schema *sl_schema_copy(const sl_schema *s)
+{
+    sl_schema *c = sl_schema_new(s->ncols);
+    for (int i = 0; i < s->ncols; i++)
+        sl_schema_set(c, i, s->fields[i].name, s->fields[i].type, s->fields[i].nullable);
+    return c;
+}
+
+int sl_schema_find(const sl_schema *s, const char *name)
+{
+    for (int i = 0; i < s->ncols; i++)
+        if (s->fields[i].name && !strcmp(s->fields[i].name, name)) return i;
+    return -1;
+}
+
+void sl_schema_free(sl_schema *s)
+{
+    if (!s) return;
+    for (int i = 0; i < s->ncols; i++) sl_free(s->fields[i].name);
+    sl_free(s->fields);
+    sl_free(s);
+}
+
+sl_batch *sl_batch_new(const sl_schema *schema, size_t capacity)
+{
+    sl_batch *b = sl_calloc(1, sizeof *b);
+    b->schema = schema;
+    b->ncols = schema->ncols;
+    b->capacity = capacity ? capacity : SL_BATCH_ROWS;
+    b->cols = sl_calloc((size_t)(b->ncols > 0 ? b->ncols : 1), sizeof *b->cols);
+    for (int c = 0; c < b->ncols; c++) {
+        sl_vector *v = &b->cols[c];
+        v->type = schema->fields[c].type;
+        v->width = sl_type_width(v->type);
+        v->valid = sl_calloc(b->capacity, 1);
+        if (sl_type_is_varlen(v->type)) {
+            v->offsets = sl_calloc(b->capacity + 1, sizeof *v->offsets);
+            v->heap_cap = 4096;
+            v->heap = sl_malloc(v->heap_cap);
+        } else {
+            v->data = sl_calloc(b->capacity, v->width);
+        }
+    }
+    return b;
+}
+
+void sl_batch_reset(sl_batch *b)
+{
+    b->nrows = 0;
+    for (int c = 0; c < b->ncols; c++) {
+        b->cols[c].heap_len = 0;
+        if (b->cols[c].offsets) b->cols[c].offsets[0] = 0;
+    }
+}
+
+void sl_batch_free(sl_batch *b)
+{
+    if (!b) return;
+    for (int c = 0; c < b->ncols; c++) {
+        sl_free(b->cols[c].valid);
+        sl_free(b->cols[c].data);
+        sl_free(b->cols[c].offsets);
+        sl_free(b->cols[c].heap);
+    }
+    sl_free(b->cols);
+    sl_free(b);
+}
+
+void sl_vec_set_null(sl_vector *v, size_t row)
+{
+    v->valid[row] = 0;
+    if (v->offsets)
+        v->offsets[row + 1] = v->offsets[row];
+    else
+        memset(v->data + row * v->width, 0, v->width);
+}
+
+uint8_t *sl_vec_reserve_bytes(sl_vector *v, size_t row, size_t len)
+{
+    size_t start = (size_t)v->offsets[row];
+    if (start + len > v->heap_cap) {
+        size_t cap = v->heap_cap * 2;
+        while (cap < start + len) cap *= 2;
+        v->heap = sl_realloc(v->heap, cap);
+        v->heap_cap = cap;
+    }
+    v->valid[row] = 1;
+    v->offsets[row + 1] = (int64_t)(start + len);
+    v->heap_len = start + len;
+    return v->heap + start;
+}
+
+void sl_vec_set_bytes(sl_vector *v, size_t row, const void *p, size_t len)
+{
+    uint8_t *dst = sl_vec_reserve_bytes(v, row, len);
+    if (len) memcpy(dst, p, len);
+}
+
+/* ---- text forms ---- */
+
+int64_t sl_days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    /* Howard Hinnant's days_from_civil algorithm (public domain description). */
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+void sl_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t yy = (int64_t)yoe + era * 400;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = yy + (*m <= 2);
+}
+
+static size_t sl_format_ymd(int64_t days, char *buf)
+{
+    int64_t y;
+    unsigned m, d;
+    sl_civil_from_days(days, &y, &m, &d);
+    if (y >= 0 && y <= 9999)
+        return (size_t)sprintf(buf, "%04" PRId64 "-%02u-%02u", y, m, d);
+    return (size_t)sprintf(buf, "%" PRId64 "-%02u-%02u", y, m, d);
+}
+
+size_t sl_format_date(int32_t days, char *buf)
+{
+    return sl_format_ymd(days, buf);
+}
+
+static size_t sl_format_hms(int64_t micros, char *buf)
+{
+    int64_t secs = micros / 1000000, frac = micros % 1000000;
+    size_t n = (size_t)sprintf(buf, "%02" PRId64 ":%02" PRId64 ":%02" PRId64,
+                               secs / 3600, secs / 60 % 60, secs % 60);
+    if (frac) {
+        n += (size_t)sprintf(buf + n, ".%06" PRId64, frac);
+        while (buf[n - 1] == '0') buf[--n] = '\0';
+    }
+    return n;
+}
+
+size_t sl_format_time(int64_t micros, char *buf)
+{
+    return sl_format_hms(micros, buf);
+}
+
+size_t sl_format_timestamp(int64_t micros, bool utc, char *buf)
+{
+    int64_t day = micros / 86400000000LL, rem = micros % 86400000000LL;
+    if (rem < 0) {
+        rem += 86400000000LL;
+        day -= 1;
+    }
+    size_t n = sl_format_ymd(day, buf);
+    buf[n++] = ' ';
+    n += sl_format_hms(rem, buf + n);
+    if (utc) n += (size_t)sprintf(buf + n, "+00");
+    return n;
+}
+
+size_t sl_format_decimal(sl_i128 v, int scale, char *buf)
+{
+    char digits[48];
+    int nd = 0;
+    bool neg = v < 0;
+    unsigned __int128 u = neg ? (unsigned __int128)0 - (unsigned __int128)v : (unsigned __int128)v;
+    do {
+        digits[nd++] = (char)('0' + (int)(u % 10));
+        u /= 10;
+    } while (u);
+    while (nd <= scale) digits[nd++] = '0';
+    size_t n = 0;
+    if (neg) buf[n++] = '-';
+    for (int i = nd - 1; i >= 0; i--) {
+        buf[n++] = digits[i];
+        if (i == scale && scale > 0) buf[n++] = '.';
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+size_t sl_format_uuid(const uint8_t u[16], char *buf)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) buf[n++] = '-';
+        buf[n++] = hex[u[i] >> 4];
+        buf[n++] = hex[u[i] & 15];
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+size_t sl_format_float(double d, bool single, char *buf)
+{
+    if (isnan(d)) return (size_t)sprintf(buf, "NaN");
+    if (isinf(d)) return (size_t)sprintf(buf, d > 0 ? "Infinity" : "-Infinity");
+    int n;
+    if (single) {
+        n = sprintf(buf, "%.6g", d);
+        if ((float)strtod(buf, NULL) != (float)d) n = sprintf(buf, "%.9g", d);
+    } else {
+        n = sprintf(buf, "%.15g", d);
+        if (strtod(buf, NULL) != d) n = sprintf(buf, "%.17g", d);
+    }
+    return (size_t)n;
+}
+
+size_t sl_format_fixed(const sl_vector *v, size_t row, char *buf)
+{
+    const uint8_t *p = v->data + row * v->width;
+    switch (v->type.id) {
+    case SL_T_BOOL: return (size_t)sprintf(buf, "%s", *p ? "true" : "false");
+    case SL_T_INT16: { int16_t x; memcpy(&x, p, 2); return (size_t)sprintf(buf, "%d", x); }
+    case SL_T_INT32: { int32_t x; memcpy(&x, p, 4); return (size_t)sprintf(buf, "%" PRId32, x); }
+    case SL_T_INT64: { int64_t x; memcpy(&x, p, 8); return (size_t)sprintf(buf, "%" PRId64, x); }
+    case SL_T_FLOAT32: { float x; memcpy(&x, p, 4); return sl_format_float(x, true, buf); }
+    case SL_T_FLOAT64: { double x; memcpy(&x, p, 8); return sl_format_float(x, false, buf); }
+    case SL_T_DECIMAL:
+        if (v->width == 8) { int64_t x; memcpy(&x, p, 8); return sl_format_decimal(x, v->type.scale, buf); }
+        else { sl_i128 x; memcpy(&x, p, 16); return sl_format_decimal(x, v->type.scale, buf); }
+    case SL_T_DATE: { int32_t x; memcpy(&x, p, 4); return sl_format_date(x, buf); }
+    case SL_T_TIME: { int64_t x; memcpy(&x, p, 8); return sl_format_time(x, buf); }
+    case SL_T_TIMESTAMP: { int64_t x; memcpy(&x, p, 8); return sl_format_timestamp(x, v->type.utc, buf); }
+    case SL_T_UUID: return sl_format_uuid(p, buf);
+    default: buf[0] = '\0'; return 0;
+    }
+}

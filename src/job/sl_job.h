@@ -1,0 +1,98 @@
+/*
+ * sl_job.h - the job model: what a job file says, validated.
+ *
+ * sl_job_load() reads a YAML job file (libyaml), interpolates ${ENV_VAR},
+ * checks every key (unknown keys are errors, with a "did you mean"), resolves
+ * the names tables refer to (`from:` -> source, `to:` -> target) and relative
+ * paths (against the job file's directory). Errors carry file:line:column.
+ *
+ * All strings live in the job's arena: sl_job_free() releases everything.
+ * The model is read-only once loaded; run-time state lives elsewhere.
+ */
+#ifndef SL_JOB_H
+#define SL_JOB_H
+
+#include "../core/sl_alloc.h"
+#include "../core/sl_error.h"
+#include "../core/sl_types.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct sl_job_source {
+    char *name;
+    char *kind;              /* postgres | sqlite | csv */
+    char *url;               /* postgres: URL or conninfo; sqlite: file path */
+    char *path;              /* csv: directory (or file) of the input files */
+    int max_connections;     /* at most this many sessions at once; default 4 */
+    bool consistent;         /* postgres: one snapshot for the whole job */
+    double rows_per_second;  /* 0: no limit */
+    int statement_timeout_s; /* postgres: 0 = server default */
+    /* csv */
+    char delimiter;          /* default ',' */
+    bool header;             /* default true */
+    char *null_string;       /* text that means NULL; default "" (empty, unquoted) */
+    char *compression;       /* auto | none | gzip | zstd; default auto (by extension) */
+    int line, column;        /* where it is defined in the job file */
+} sl_job_source;
+
+typedef struct sl_job_target {
+    char *name;
+    char *kind;              /* parquet | csv */
+    char *path;              /* lake directory; tables land in <path>/<table>/ */
+    char *compression;       /* parquet: none|snappy|gzip|zstd|lz4_raw (default zstd) */
+    int compression_level;   /* 0: codec default */
+    int64_t row_group_bytes; /* 0: default (128 MiB) */
+    int64_t page_bytes;      /* 0: default (1 MiB) */
+    int line, column;
+} sl_job_target;
+
+typedef struct sl_job_column {
+    char *name;
+    sl_type type;
+    bool nullable;           /* default true */
+} sl_job_column;
+
+typedef struct sl_job_partition {
+    char *strategy;          /* auto | range | histogram | mod | pages | none; default auto */
+    char *column;            /* NULL: chosen by the strategy */
+    int count;               /* 0: auto */
+} sl_job_partition;
+
+typedef struct sl_job_table {
+    char *name;              /* output table name */
+    char *from;              /* source name */
+    sl_job_source *source;
+    char *table;             /* source relation, e.g. public.orders */
+    char *query;             /* or a query */
+    char *file;              /* csv: file name, relative to the source path */
+    sl_job_partition partition;
+    char *to;                /* target name */
+    sl_job_target *target;
+    sl_job_column *columns;  /* csv: explicit schema; others: type overrides */
+    int ncolumns;
+    char *rejects;           /* csv: file for malformed rows; NULL: they fail the job */
+    int line, column;
+} sl_job_table;
+
+typedef struct sl_job {
+    char *name;
+    char *file;              /* the job file's path as given */
+    char *dir;               /* its directory: relative paths resolve here */
+    sl_job_source *sources;
+    int nsources;
+    sl_job_target *targets;
+    int ntargets;
+    sl_job_table *tables;
+    int ntables;
+    int retries;             /* per task; default 3 */
+    double retry_backoff_s;  /* first backoff; default 1.0, doubled each time */
+    sl_arena arena;
+} sl_job;
+
+sl_job *sl_job_load(const char *path, sl_err *err);
+/* Parses text; `file` names it in errors and anchors relative paths. */
+sl_job *sl_job_parse(const char *text, size_t len, const char *file, sl_err *err);
+void sl_job_free(sl_job *job);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * sl_source.h - the interface every source implements (one file each:
+ * sl_source_postgres.c, sl_source_sqlite.c, sl_source_csv.c).
+ *
+ * The engine drives a source per table in three steps:
+ *   prepare(tab)       discover the schema, cut the table into tasks, and
+ *                      keep per-table shared state (a snapshot connection);
+ *   open/next/close    one reader per task, on its own connection/handle,
+ *                      filling columnar batches (next returns the number of
+ *                      rows, 0 at the end, -1 on error);
+ *   finish(tab)        release the shared state.
+ * open/next/close run on worker threads, several at once for one table;
+ * prepare and finish run on the coordinating thread.
+ *
+ * Errors: permanent failures (syntax, permission, missing table, bad type)
+ * use SL_ESOURCE/SL_ETYPE/SL_EDATA; SL_ETRANSIENT marks what is worth a
+ * retry (connection lost, server restarting, serialization failure).
+ */
+#ifndef SL_SOURCE_H
+#define SL_SOURCE_H
+
+#include "../core/sl_error.h"
+#include "../core/sl_types.h"
+#include "../job/sl_job.h"
+
+typedef struct sl_task {
+    int index;               /* 0-based within its table */
+    char *predicate;         /* SQL condition for this task; NULL: all rows */
+    int64_t est_rows;        /* estimate, -1 when unknown */
+} sl_task;
+
+typedef struct sl_source_table {
+    const sl_job *job;
+    const sl_job_table *cfg;
+    int workers;             /* engine's worker count, for task count "auto" */
+    sl_schema *schema;       /* set by prepare */
+    sl_task *tasks;          /* set by prepare (sl_malloc'd; predicates too) */
+    int ntasks;
+    char *strategy_note;     /* why this partitioning (for `plan`); may be NULL */
+    void *shared;            /* source's per-table state */
+} sl_source_table;
+
+typedef struct sl_source_ops {
+    const char *kind;
+    int (*prepare)(sl_source_table *tab, sl_err *err);
+    void *(*open)(sl_source_table *tab, const sl_task *task, sl_err *err);
+    long (*next)(void *reader, sl_batch *batch, sl_err *err);
+    void (*close)(void *reader);
+    void (*finish)(sl_source_table *tab);
+} sl_source_ops;
+
+/* The source implementation for a kind ("postgres"), or NULL. */
+const sl_source_ops *sl_source_lookup(const char *kind);
+/* Frees schema, tasks and note of a prepared table (after ops->finish). */
+void sl_source_table_clear(sl_source_table *tab);
+
+extern const sl_source_ops sl_source_postgres;
+extern const sl_source_ops sl_source_sqlite;
+extern const sl_source_ops sl_source_csv;
+
+#endif

@@ -1,0 +1,156 @@
+/*
+ * test_core.c - unit tests of core/: arenas, errors, types, batches, text
+ * forms, redaction and the output object.
+ */
+#include <criterion/criterion.h>
+
+#include "core/sl_alloc.h"
+#include "core/sl_error.h"
+#include "core/sl_log.h"
+#include "core/sl_out.h"
+#include "core/sl_types.h"
+
+#include <string.h>
+
+Test(arena, reset_keeps_memory_and_aligns)
+{
+    sl_arena a;
+    sl_arena_init(&a, 1024);
+    for (int i = 0; i < 1000; i++) {
+        char *p = sl_arena_alloc(&a, 37);
+        cr_assert_eq((uintptr_t)p % 16, 0);
+        memset(p, 'x', 37);
+    }
+    sl_arena_reset(&a);
+    cr_assert_not_null(a.head);
+    cr_assert_str_eq(sl_arena_strdup(&a, "hello"), "hello");
+    sl_arena_destroy(&a);
+}
+
+Test(error, prefix_builds_context)
+{
+    sl_err e = SL_ERR_INIT;
+    cr_assert_eq(sl_err_set(&e, SL_EDATA, "value %d too big", 7), -1);
+    sl_err_prefix(&e, "column %s", "amount");
+    sl_err_prefix(&e, "table orders");
+    cr_assert_str_eq(e.msg, "table orders: column amount: value 7 too big");
+    cr_assert_str_eq(sl_code_name(e.code), "DATA");
+    cr_assert_eq(sl_code_exit_status(SL_EJOB), 2);
+}
+
+Test(types, parse_and_format_round_trip)
+{
+    const char *names[] = { "bool", "int16", "int32", "int64", "float32", "float64",
+                            "decimal(12,2)", "decimal(38,18)", "string", "bytes", "date",
+                            "time", "timestamp", "timestamptz", "uuid", "json" };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        sl_type t;
+        char buf[64];
+        cr_assert_eq(sl_type_parse(names[i], &t), 0, "%s", names[i]);
+        cr_assert_str_eq(sl_type_format(t, buf, sizeof buf), names[i]);
+    }
+    sl_type t;
+    cr_assert_eq(sl_type_parse("numeric(5)", &t), 0);
+    cr_assert_eq(t.precision, 5);
+    cr_assert_eq(t.scale, 0);
+    cr_assert_eq(sl_type_parse("decimal(39,2)", &t), -1);
+    cr_assert_eq(sl_type_parse("strng", &t), -1);
+    cr_assert_eq(sl_type_parse("decimal(2,3)", &t), -1);
+}
+
+Test(types, batch_var_width_append_and_reset)
+{
+    sl_schema *s = sl_schema_new(2);
+    sl_schema_set(s, 0, "id", (sl_type){ .id = SL_T_INT64 }, false);
+    sl_schema_set(s, 1, "name", (sl_type){ .id = SL_T_STRING }, true);
+    sl_batch *b = sl_batch_new(s, 4);
+    for (int round = 0; round < 3; round++) {
+        sl_batch_reset(b);
+        for (size_t r = 0; r < 4; r++) {
+            *(int64_t *)sl_vec_slot(&b->cols[0], r) = (int64_t)r;
+            if (r == 2) sl_vec_set_null(&b->cols[1], r);
+            else sl_vec_set_bytes(&b->cols[1], r, "abcdefgh", r * 2000);
+        }
+        b->nrows = 4;
+        size_t len;
+        sl_vec_bytes(&b->cols[1], 3, &len);
+        cr_assert_eq(len, 6000);
+        sl_vec_bytes(&b->cols[1], 2, &len);
+        cr_assert_eq(len, 0);
+        cr_assert_eq(b->cols[1].valid[2], 0);
+    }
+    sl_batch_free(b);
+    sl_schema_free(s);
+}
+
+Test(types, text_forms)
+{
+    char buf[128];
+    sl_format_decimal(-12345, 2, buf);
+    cr_assert_str_eq(buf, "-123.45");
+    sl_format_decimal(5, 3, buf);
+    cr_assert_str_eq(buf, "0.005");
+    sl_i128 big = 1;
+    for (int i = 0; i < 37; i++) big *= 10;
+    big = big * 10 - 1; /* 38 nines */
+    sl_format_decimal(-big, 0, buf);
+    cr_assert_str_eq(buf, "-99999999999999999999999999999999999999");
+    sl_format_date(0, buf);
+    cr_assert_str_eq(buf, "1970-01-01");
+    sl_format_date(-719528, buf);
+    cr_assert_str_eq(buf, "0000-01-01");
+    sl_format_timestamp(-1, true, buf);
+    cr_assert_str_eq(buf, "1969-12-31 23:59:59.999999+00");
+    sl_format_timestamp(86400000000LL * 365 + 500000, false, buf);
+    cr_assert_str_eq(buf, "1971-01-01 00:00:00.5");
+    uint8_t u[16];
+    for (int i = 0; i < 16; i++) u[i] = (uint8_t)(i * 17);
+    sl_format_uuid(u, buf);
+    cr_assert_str_eq(buf, "00112233-4455-6677-8899-aabbccddeeff");
+    sl_format_float(0.1, false, buf);
+    cr_assert_str_eq(buf, "0.1");
+    sl_format_float(1.0 / 3, false, buf);
+    cr_assert_str_eq(buf, "0.33333333333333331");
+    cr_assert_eq(sl_days_from_civil(2000, 1, 1), 10957);
+}
+
+Test(log, redacts_passwords)
+{
+    char out[256];
+    sl_redact("connect postgres://bob:s3cr3t@db:5432/shop failed", out, sizeof out);
+    cr_assert_str_eq(out, "connect postgres://bob:***@db:5432/shop failed");
+    sl_redact("host=db password=s3cr3t user=bob", out, sizeof out);
+    cr_assert_str_eq(out, "host=db password=*** user=bob");
+    sl_redact("host=db password='a b' user=bob", out, sizeof out);
+    cr_assert_str_eq(out, "host=db password=*** user=bob");
+    sl_redact("postgres://bob@db/shop", out, sizeof out);
+    cr_assert_str_eq(out, "postgres://bob@db/shop");
+}
+
+Test(out, memory_backend_counts_and_crc)
+{
+    sl_buf target = { 0 };
+    sl_out *o = sl_out_open_buf(&target);
+    for (int i = 0; i < 100000; i++) sl_out_write(o, "0123456789", 10);
+    cr_assert_eq(sl_out_tell(o), 1000000);
+    sl_err e = SL_ERR_INIT;
+    cr_assert_eq(sl_out_close(o, false, &e), 0);
+    cr_assert_eq(target.len, 1000000);
+    cr_assert_eq(memcmp(target.data + 999990, "0123456789", 10), 0);
+    sl_buf_free(&target);
+}
+
+Test(out, file_error_is_sticky_and_reported)
+{
+    sl_err e = SL_ERR_INIT;
+    cr_assert_null(sl_out_open_file("/nonexistent-dir/x", &e));
+    cr_assert_eq(e.code, SL_EIO);
+    cr_assert(strstr(e.msg, "/nonexistent-dir/x") != NULL);
+    sl_out *o = sl_out_open_file("/dev/full", &e);
+    cr_assert_not_null(o);
+    char block[4096] = { 0 };
+    for (int i = 0; i < 200; i++) sl_out_write(o, block, sizeof block);
+    sl_err_clear(&e);
+    cr_assert_eq(sl_out_close(o, false, &e), -1);
+    cr_assert_eq(e.code, SL_ENOSPACE);
+}
