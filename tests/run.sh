@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/run.sh - the whole suite, as `make test` runs it:
-#   1. the unit tests (every $SLUICE_BUILD/tests/test_* Criterion binary);
-#   2. one private PostgreSQL server for the suites (tests/lib/pg.sh);
+#   1. one private PostgreSQL server for the whole run (tests/lib/pg.sh);
+#      unit tests that need one read SLUICE_PG_URL;
+#   2. the unit tests (every $SLUICE_BUILD/tests/test_* Criterion binary);
 #   3. every tests/suites/NN-*.sh in order. A suite prints its own checks and
 #      exits 0 (passed), 77 (skipped, with the reason printed) or else failed.
 # Ends with the line "N passed, N failed, N skipped" and a non-zero exit when
@@ -14,6 +15,10 @@ export SLUICE_ROOT=$PWD
 export PATH="$PWD/tools/node_modules/.bin:$PATH"
 passed=0 failed=0 skipped=0 failures=""
 
+. tests/lib/pg.sh
+sl_pg_start || { echo "cannot start PostgreSQL for the suites"; echo "$passed passed, $((failed+1)) failed"; exit 1; }
+export SLUICE_PG_SHARED=1
+
 if [ -z "${SLUICE_ONLY:-}" ]; then
   for t in "$SLUICE_BUILD"/tests/test_*; do
     [ -x "$t" ] || continue
@@ -22,9 +27,6 @@ if [ -z "${SLUICE_ONLY:-}" ]; then
   done
 fi
 
-. tests/lib/pg.sh
-sl_pg_start || { echo "cannot start PostgreSQL for the suites"; echo "$passed passed, $((failed+1)) failed"; exit 1; }
-export SLUICE_PG_SHARED=1
 
 for s in tests/suites/*.sh; do
   [ -f "$s" ] || continue
