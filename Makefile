@@ -15,7 +15,9 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 OPT     ?= -O2
-CFLAGS  += -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation -pthread \
+# SAN: sanitizer flags for `make asan` (compile and link).
+SAN     ?=
+CFLAGS  += -std=gnu11 $(OPT) $(SAN) -g -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation -pthread \
            -Isrc $(PKG_CFLAGS) -DSL_VERSION='"$(VERSION)"' -DSL_GITREV='"$(GITREV)"'
 LDLIBS  += $(PKG_LIBS) -lm -pthread
 
@@ -24,6 +26,9 @@ LIBSRCS := $(filter-out src/cli/sl_main.c,$(SRCS))
 OBJS    := $(LIBSRCS:%.c=$(BUILD)/obj/%.o)
 TESTS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(sort $(wildcard tests/unit/test_*.c)))
 FUZZERS := $(patsubst fuzz/%.c,build-fuzz/%,$(sort $(wildcard fuzz/fuzz_*.c)))
+# Helper programs of the test suites (tests/tools/*.c) and benchmarks (bench/*.c).
+TOOLS   := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(sort $(wildcard tests/tools/*.c))) \
+           $(patsubst bench/%.c,$(BUILD)/tools/%,$(sort $(wildcard bench/*.c)))
 
 .PHONY: all deps test unit asan fuzz fuzz-smoke demo bench clean help
 all: $(BUILD)/sluice
@@ -56,20 +61,27 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsluice.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libsluice.a $(LDLIBS) -lcriterion
 
+$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libsluice.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libsluice.a $(LDLIBS)
+
+$(BUILD)/tools/%: bench/%.c $(BUILD)/libsluice.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libsluice.a $(LDLIBS)
+
 unit: $(TESTS)
 	@fail=0; for t in $(TESTS); do $$t --jobs 2 || fail=1; done; exit $$fail
 
 # The whole suite: unit tests, then each tests/suites/NN-*.sh in order.
 test: deps
-	@$(MAKE) --no-print-directory all $(TESTS)
+	@$(MAKE) --no-print-directory all $(TESTS) $(TOOLS)
 	@SLUICE_BUILD=$(BUILD) bash tests/run.sh
 
 asan:
 	@bash scripts/install-deps.sh
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1" \
-	  CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	  LDFLAGS="-fsanitize=address,undefined" build-asan/sluice \
-	  $(patsubst $(BUILD)/%,build-asan/%,$(TESTS))
+	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -Wno-format-overflow" build-asan/sluice \
+	  $(patsubst $(BUILD)/%,build-asan/%,$(TESTS) $(TOOLS))
 	@SLUICE_BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 bash tests/run.sh
 
@@ -94,7 +106,7 @@ fuzz-smoke: $(FUZZERS)
 demo: deps all
 	./$(BUILD)/sluice demo
 
-bench: deps all
+bench: deps all $(TOOLS)
 	bash bench/run.sh
 
 clean:

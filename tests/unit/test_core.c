@@ -64,12 +64,14 @@ Test(types, batch_var_width_append_and_reset)
     sl_schema_set(s, 0, "id", (sl_type){ .id = SL_T_INT64 }, false);
     sl_schema_set(s, 1, "name", (sl_type){ .id = SL_T_STRING }, true);
     sl_batch *b = sl_batch_new(s, 4);
+    static char text[6000];
+    memset(text, 'a', sizeof text);
     for (int round = 0; round < 3; round++) {
         sl_batch_reset(b);
         for (size_t r = 0; r < 4; r++) {
             *(int64_t *)sl_vec_slot(&b->cols[0], r) = (int64_t)r;
             if (r == 2) sl_vec_set_null(&b->cols[1], r);
-            else sl_vec_set_bytes(&b->cols[1], r, "abcdefgh", r * 2000);
+            else sl_vec_set_bytes(&b->cols[1], r, text, r * 2000);
         }
         b->nrows = 4;
         size_t len;
