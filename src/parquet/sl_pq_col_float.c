@@ -1,0 +1,100 @@
+/*
+ * sl_pq_col_float.c - FLOAT and DOUBLE column writers. The dictionary keys
+ * on the exact bits (so -0.0, +0.0 and NaN payloads stay what they were).
+ * Statistics follow the Parquet sort-order rules: NaN never enters min/max
+ * (all-NaN chunks have none); a zero min is written as -0.0 and a zero max
+ * as +0.0, so readers pruning on them stay correct.
+ */
+#include "sl_pq_col.h"
+
+#include <math.h>
+
+#define SL_FLOAT_APPEND(T)                                                                \
+    do {                                                                                  \
+        const T *src = (const T *)v->data;                                                \
+        const uint8_t *valid = v->valid;                                                  \
+        double mn = c->has_minmax ? c->smin.d : INFINITY;                                 \
+        double mx = c->has_minmax ? c->smax.d : -INFINITY;                                \
+        bool any = false;                                                                 \
+        if (c->dict_on) {                                                                 \
+            uint32_t *idx = c->idx + c->nidx;                                             \
+            for (size_t r = from; r < to; r++) {                                          \
+                if (!valid[r]) continue;                                                  \
+                T x = src[r];                                                             \
+                if (x == x) {                                                             \
+                    any = true;                                                           \
+                    if (x < mn) mn = x;                                                   \
+                    if (x > mx) mx = x;                                                   \
+                } else {                                                                  \
+                    c->saw_nan = true;                                                    \
+                }                                                                         \
+                *idx++ = sl_pq_dict_put_fixed(&c->dict, &x);                              \
+            }                                                                             \
+            c->nidx = (size_t)(idx - c->idx);                                             \
+        } else {                                                                          \
+            sl_buf_reserve(&c->plain, (to - from) * sizeof(T));                           \
+            uint8_t *p = c->plain.data + c->plain.len;                                    \
+            for (size_t r = from; r < to; r++) {                                          \
+                if (!valid[r]) continue;                                                  \
+                T x = src[r];                                                             \
+                if (x == x) {                                                             \
+                    any = true;                                                           \
+                    if (x < mn) mn = x;                                                   \
+                    if (x > mx) mx = x;                                                   \
+                } else {                                                                  \
+                    c->saw_nan = true;                                                    \
+                }                                                                         \
+                memcpy(p, &x, sizeof x);                                                  \
+                p += sizeof x;                                                            \
+            }                                                                             \
+            c->plain.len = (size_t)(p - c->plain.data);                                   \
+        }                                                                                 \
+        if (any) {                                                                        \
+            c->has_minmax = true;                                                         \
+            c->smin.d = mn;                                                               \
+            c->smax.d = mx;                                                               \
+        }                                                                                 \
+        return to - from;                                                                 \
+    } while (0)
+
+static size_t sl_float_append(sl_pq_col *c, const sl_vector *v, size_t from, size_t to, sl_err *err)
+{
+    SL_FLOAT_APPEND(float);
+}
+
+static size_t sl_double_append(sl_pq_col *c, const sl_vector *v, size_t from, size_t to, sl_err *err)
+{
+    SL_FLOAT_APPEND(double);
+}
+
+static void sl_float_bounds(sl_pq_col *c, double *mn, double *mx)
+{
+    *mn = c->smin.d == 0 ? -0.0 : c->smin.d;
+    *mx = c->smax.d == 0 ? 0.0 : c->smax.d;
+    sl_buf_clear(&c->stat_min);
+    sl_buf_clear(&c->stat_max);
+}
+
+static bool sl_float_stats(sl_pq_col *c)
+{
+    if (!c->has_minmax) return false;
+    double mn, mx;
+    sl_float_bounds(c, &mn, &mx);
+    float fmn = (float)mn, fmx = (float)mx;
+    sl_buf_append(&c->stat_min, &fmn, 4);
+    sl_buf_append(&c->stat_max, &fmx, 4);
+    return true;
+}
+
+static bool sl_double_stats(sl_pq_col *c)
+{
+    if (!c->has_minmax) return false;
+    double mn, mx;
+    sl_float_bounds(c, &mn, &mx);
+    sl_buf_append(&c->stat_min, &mn, 8);
+    sl_buf_append(&c->stat_max, &mx, 8);
+    return true;
+}
+
+const sl_pq_col_ops sl_pq_col_float_ops = { sl_float_append, sl_float_stats };
+const sl_pq_col_ops sl_pq_col_double_ops = { sl_double_append, sl_double_stats };

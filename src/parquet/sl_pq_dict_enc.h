@@ -1,0 +1,120 @@
+/*
+ * sl_pq_dict_enc.h - the writer's dictionary: a hash table from value to
+ * dictionary index, whose entries are kept PLAIN-encoded in one buffer that
+ * is the dictionary page's payload as is. No per-value malloc: slots are one
+ * array of (hash << 32 | index + 1), linear probing, doubled at half load.
+ *
+ * Fixed-width entries (INT32, INT64, FLOAT, DOUBLE, FLBA) are `width` bytes
+ * each; byte arrays (width 0) are u32 LE length + bytes, with starts[i] the
+ * offset of entry i's bytes.
+ *
+ *   sl_pq_dict d; sl_pq_dict_init(&d, 8);
+ *   uint32_t idx = sl_pq_dict_put_u64(&d, x);
+ *   ... d.plain.data/len: the dictionary page; d.count entries
+ *   sl_pq_dict_reset(&d) (next column chunk); sl_pq_dict_free(&d).
+ */
+#ifndef SL_PQ_DICT_ENC_H
+#define SL_PQ_DICT_ENC_H
+
+#include "../core/sl_buf.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef struct sl_pq_dict {
+    uint64_t *slots;      /* 0: empty; else (hash32 << 32) | (index + 1) */
+    size_t nslots;        /* power of two */
+    uint32_t count;
+    size_t width;         /* bytes per fixed-width entry; 0: byte arrays */
+    sl_buf plain;         /* the entries, PLAIN-encoded */
+    uint32_t *starts;     /* byte arrays: offset in plain of entry i's bytes */
+    size_t starts_cap;
+} sl_pq_dict;
+
+void sl_pq_dict_init(sl_pq_dict *d, size_t width);
+void sl_pq_dict_reset(sl_pq_dict *d);
+void sl_pq_dict_free(sl_pq_dict *d);
+/* Doubles the slot array (called by the put functions). */
+void sl_pq_dict_grow(sl_pq_dict *d);
+
+/* A simple, fast 64-bit mixer and a word-at-a-time byte hash. */
+static inline uint64_t sl_pq_hash_u64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static inline uint64_t sl_pq_hash_bytes(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (n * 0xc2b2ae3d27d4eb4fULL);
+    while (n >= 8) {
+        uint64_t k;
+        memcpy(&k, p, 8);
+        h = (h ^ (k * 0x87c37b91114253d5ULL)) * 0x4cf5ad432745937fULL;
+        h ^= h >> 31;
+        p += 8;
+        n -= 8;
+    }
+    if (n) {
+        uint64_t k = 0;
+        memcpy(&k, p, n);
+        h = (h ^ (k * 0x87c37b91114253d5ULL)) * 0x4cf5ad432745937fULL;
+    }
+    return sl_pq_hash_u64(h);
+}
+
+/* Entry i's bytes (byte arrays). */
+static inline const uint8_t *sl_pq_dict_entry(const sl_pq_dict *d, uint32_t i, uint32_t *len)
+{
+    const uint8_t *p = d->plain.data + d->starts[i];
+    memcpy(len, p - 4, 4);
+    return p;
+}
+
+uint32_t sl_pq_dict_add_fixed(sl_pq_dict *d, size_t slot, uint32_t h32, const void *val);
+uint32_t sl_pq_dict_add_bytes(sl_pq_dict *d, size_t slot, uint32_t h32, const void *p, uint32_t len);
+
+/* Index of the value (width bytes), adding it when new. */
+static inline uint32_t sl_pq_dict_put_fixed(sl_pq_dict *d, const void *val)
+{
+    uint64_t h;
+    if (d->width == 4) { uint32_t x; memcpy(&x, val, 4); h = sl_pq_hash_u64(x); }
+    else if (d->width == 8) { uint64_t x; memcpy(&x, val, 8); h = sl_pq_hash_u64(x); }
+    else h = sl_pq_hash_bytes(val, d->width);
+    uint32_t h32 = (uint32_t)(h >> 32);
+    size_t mask = d->nslots - 1;
+    size_t slot = h32 & mask;
+    for (;;) {
+        uint64_t s = d->slots[slot];
+        if (s == 0) return sl_pq_dict_add_fixed(d, slot, h32, val);
+        if ((uint32_t)(s >> 32) == h32) {
+            uint32_t idx = (uint32_t)s - 1;
+            if (!memcmp(d->plain.data + (size_t)idx * d->width, val, d->width)) return idx;
+        }
+        slot = (slot + 1) & mask;
+    }
+}
+
+static inline uint32_t sl_pq_dict_put_bytes(sl_pq_dict *d, const void *p, uint32_t len)
+{
+    uint32_t h32 = (uint32_t)(sl_pq_hash_bytes(p, len) >> 32);
+    size_t mask = d->nslots - 1;
+    size_t slot = h32 & mask;
+    for (;;) {
+        uint64_t s = d->slots[slot];
+        if (s == 0) return sl_pq_dict_add_bytes(d, slot, h32, p, len);
+        if ((uint32_t)(s >> 32) == h32) {
+            uint32_t idx = (uint32_t)s - 1, elen;
+            const uint8_t *e = sl_pq_dict_entry(d, idx, &elen);
+            if (elen == len && !memcmp(e, p, len)) return idx;
+        }
+        slot = (slot + 1) & mask;
+    }
+}
+
+#endif
