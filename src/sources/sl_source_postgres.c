@@ -1,0 +1,595 @@
+/*
+ * sl_source_postgres.c - the postgres source: a table or query read with
+ * `COPY (SELECT ...) TO STDOUT (FORMAT binary)` and decoded straight into
+ * column vectors (sl_pg_copy.c).
+ *
+ * Interface: `sl_source_postgres` (kind "postgres"), see sl_source.h.
+ *   prepare  opens the coordinating session, starts a REPEATABLE READ READ
+ *            ONLY transaction and exports its snapshot (pg_export_snapshot),
+ *            describes the relation (`table:` resolved with to_regclass, so
+ *            quoting follows PostgreSQL's rules; `query:` wrapped as a
+ *            subquery), maps its types, applies `columns:` overrides as casts
+ *            in the select list, and cuts it into tasks (sl_pg_partition.c).
+ *            The session stays open in tab->shared until finish, so the
+ *            snapshot stays importable.
+ *   open     a session per task: BEGIN REPEATABLE READ; SET TRANSACTION
+ *            SNAPSHOT; COPY (SELECT <cols> FROM <rel> WHERE <predicate>).
+ *   next     fills a batch from the COPY stream (one CopyData message per row;
+ *            decoded in place, only an incomplete tuple is ever copied).
+ *
+ * Type mapping (DESIGN.md): boolean; int2/int4/int8; float4/float8;
+ * numeric(p,s) with p <= 38 -> decimal(p,s); numeric without typmod ->
+ * decimal(38,18) (a value with more digits is an error naming row and
+ * column); text, varchar, bpchar (padding kept), name, "char", enum, citext,
+ * xml -> string; bytea -> bytes; date; time; timestamp; timestamptz (utc);
+ * uuid; json, jsonb -> json; domains as their base type. Anything else
+ * (arrays, interval, money, ranges, composites, geometric, timetz, oid...) is
+ * an SL_ETYPE error naming the table and column with the remedy: cast it in a
+ * query: or override its type in columns: (which casts it in the select list).
+ *
+ * ±infinity dates and timestamps, NaN and ±Infinity numerics are errors
+ * naming the table, task, column and row (see sl_pg_copy.h): no silent
+ * clamping. Nullability comes from pg_attribute.attnotnull for `table:`;
+ * every column of a `query:` is nullable.
+ */
+#include "sl_source.h"
+
+#include "../core/sl_alloc.h"
+#include "../core/sl_buf.h"
+#include "../core/sl_log.h"
+#include "sl_pg_conn.h"
+#include "sl_pg_copy.h"
+#include "sl_pg_partition.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef struct sl_pg_shared {
+    PGconn *coord;              /* holds the exported snapshot open */
+    char *snapshot;             /* NULL when it could not be exported */
+    char *what;                 /* "table public.orders" */
+    char *from;                 /* FROM item */
+    char *select_list;          /* "*" or quoted names with casts */
+    sl_pg_copy_col *cols;       /* names borrowed from tab->schema */
+    int ncols;
+    const sl_job_source *src;
+} sl_pg_shared;
+
+typedef struct sl_pg_reader {
+    PGconn *conn;
+    sl_pg_copy dec;
+    sl_buf pending;             /* bytes of an incomplete tuple (or rows that did not fit) */
+    size_t pending_off;
+    bool done;
+    char what[512];
+} sl_pg_reader;
+
+/* ---- types ---- */
+
+enum {
+    OID_BOOL = 16, OID_BYTEA = 17, OID_CHAR = 18, OID_NAME = 19, OID_INT8 = 20, OID_INT2 = 21,
+    OID_INT4 = 23, OID_TEXT = 25, OID_JSON = 114, OID_XML = 142, OID_FLOAT4 = 700,
+    OID_FLOAT8 = 701, OID_UNKNOWN = 705, OID_BPCHAR = 1042, OID_VARCHAR = 1043, OID_DATE = 1082,
+    OID_TIME = 1083, OID_TIMESTAMP = 1114, OID_TIMESTAMPTZ = 1184, OID_NUMERIC = 1700,
+    OID_UUID = 2950, OID_JSONB = 3802,
+};
+
+static char *sl_pg_type_name(PGconn *conn, Oid oid, int typmod)
+{
+    char o[16], m[16];
+    snprintf(o, sizeof o, "%u", oid);
+    snprintf(m, sizeof m, "%d", typmod);
+    const char *params[] = { o, m };
+    sl_err ignore = SL_ERR_INIT;
+    PGresult *res = sl_pg_exec_params(conn, "SELECT format_type($1::oid, $2::int)", 2, params, "type", &ignore);
+    char *name = sl_strdup(res && PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : o);
+    PQclear(res);
+    return name;
+}
+
+static int sl_pg_unsupported(PGconn *conn, Oid oid, int typmod, const char *what, const char *col,
+                             const char *why, sl_err *err)
+{
+    char *tname = sl_pg_type_name(conn, oid, typmod);
+    sl_err_set(err, SL_ETYPE, "%s: column %s: type %s is not supported%s; cast it in a query: "
+               "(e.g. %s::text) or set its type in columns: [{name: %s, type: string}]",
+               what, col, tname, why ? why : "", col, col);
+    sl_free(tname);
+    return -1;
+}
+
+static int sl_pg_map_type(PGconn *conn, Oid oid, int typmod, const char *what, const char *col,
+                          sl_pg_wire *wire, sl_type *type, sl_err *err)
+{
+    sl_type t = {0};
+    switch (oid) {
+    case OID_BOOL: *wire = SL_PGW_BOOL; t.id = SL_T_BOOL; break;
+    case OID_INT2: *wire = SL_PGW_INT2; t.id = SL_T_INT16; break;
+    case OID_INT4: *wire = SL_PGW_INT4; t.id = SL_T_INT32; break;
+    case OID_INT8: *wire = SL_PGW_INT8; t.id = SL_T_INT64; break;
+    case OID_FLOAT4: *wire = SL_PGW_FLOAT4; t.id = SL_T_FLOAT32; break;
+    case OID_FLOAT8: *wire = SL_PGW_FLOAT8; t.id = SL_T_FLOAT64; break;
+    case OID_TEXT: case OID_VARCHAR: case OID_BPCHAR: case OID_NAME: case OID_CHAR:
+    case OID_XML: case OID_UNKNOWN:
+        *wire = SL_PGW_TEXT; t.id = SL_T_STRING; break;
+    case OID_BYTEA: *wire = SL_PGW_TEXT; t.id = SL_T_BYTES; break;
+    case OID_JSON: *wire = SL_PGW_TEXT; t.id = SL_T_JSON; break;
+    case OID_JSONB: *wire = SL_PGW_JSONB; t.id = SL_T_JSON; break;
+    case OID_DATE: *wire = SL_PGW_DATE; t.id = SL_T_DATE; break;
+    case OID_TIME: *wire = SL_PGW_TIME; t.id = SL_T_TIME; break;
+    case OID_TIMESTAMP: *wire = SL_PGW_TIMESTAMP; t.id = SL_T_TIMESTAMP; break;
+    case OID_TIMESTAMPTZ: *wire = SL_PGW_TIMESTAMP; t.id = SL_T_TIMESTAMP; t.utc = true; break;
+    case OID_UUID: *wire = SL_PGW_UUID; t.id = SL_T_UUID; break;
+    case OID_NUMERIC: {
+        *wire = SL_PGW_NUMERIC;
+        t.id = SL_T_DECIMAL;
+        if (typmod < 4) {
+            t.precision = 38;
+            t.scale = 18;
+            break;
+        }
+        int p = ((typmod - 4) >> 16) & 0xffff;
+        int s = (((typmod - 4) & 0x7ff) ^ 1024) - 1024;
+        if (p > 38 || s < 0 || s > p) {
+            char why[96];
+            snprintf(why, sizeof why, " (decimal needs precision <= 38 and 0 <= scale <= precision)");
+            char *tname = sl_pg_type_name(conn, oid, typmod);
+            sl_err_set(err, SL_ETYPE, "%s: column %s: type %s is not supported%s; cast it in a query: "
+                       "(e.g. %s::numeric(38,%d) or %s::text) or set its type in columns:",
+                       what, col, tname, why, col, s < 0 ? 0 : (s > 38 ? 38 : s), col);
+            sl_free(tname);
+            return -1;
+        }
+        t.precision = (uint8_t)p;
+        t.scale = (uint8_t)s;
+        break;
+    }
+    default: {
+        char o[16];
+        snprintf(o, sizeof o, "%u", oid);
+        const char *params[] = { o };
+        PGresult *res = sl_pg_exec_params(conn,
+            "SELECT typname, typtype, typbasetype, typtypmod, typcategory FROM pg_type WHERE oid = $1::oid",
+            1, params, what, err);
+        if (!res) return -1;
+        if (PQntuples(res) != 1) {
+            PQclear(res);
+            return sl_pg_unsupported(conn, oid, typmod, what, col, NULL, err);
+        }
+        const char *typname = PQgetvalue(res, 0, 0);
+        char typtype = PQgetvalue(res, 0, 1)[0];
+        Oid base = (Oid)strtoul(PQgetvalue(res, 0, 2), NULL, 10);
+        int basemod = atoi(PQgetvalue(res, 0, 3));
+        char category = PQgetvalue(res, 0, 4)[0];
+        bool is_text = typtype == 'e' || !strcmp(typname, "citext");
+        PQclear(res);
+        if (typtype == 'd') return sl_pg_map_type(conn, base, basemod, what, col, wire, type, err);
+        if (is_text) {
+            *wire = SL_PGW_TEXT;
+            t.id = SL_T_STRING;
+            break;
+        }
+        const char *why = category == 'A' ? " (arrays are not supported yet)" : NULL;
+        return sl_pg_unsupported(conn, oid, typmod, what, col, why, err);
+    }
+    }
+    *type = t;
+    return 0;
+}
+
+/* The PostgreSQL type an override casts to. */
+static const char *sl_pg_cast_name(sl_type t, char *buf, size_t size)
+{
+    switch (t.id) {
+    case SL_T_BOOL: return "boolean";
+    case SL_T_INT16: return "int2";
+    case SL_T_INT32: return "int4";
+    case SL_T_INT64: return "int8";
+    case SL_T_FLOAT32: return "float4";
+    case SL_T_FLOAT64: return "float8";
+    case SL_T_DECIMAL: snprintf(buf, size, "numeric(%u,%u)", t.precision, t.scale); return buf;
+    case SL_T_STRING: return "text";
+    case SL_T_BYTES: return "bytea";
+    case SL_T_DATE: return "date";
+    case SL_T_TIME: return "time";
+    case SL_T_TIMESTAMP: return t.utc ? "timestamptz" : "timestamp";
+    case SL_T_UUID: return "uuid";
+    case SL_T_JSON: return "jsonb";
+    default: return "text";
+    }
+}
+
+/* ---- prepare ---- */
+
+static const sl_job_source *sl_pg_find_source(const sl_source_table *tab)
+{
+    if (tab->cfg->source) return tab->cfg->source;
+    if (tab->job && tab->cfg->from)
+        for (int i = 0; i < tab->job->nsources; i++)
+            if (!strcmp(tab->job->sources[i].name, tab->cfg->from)) return &tab->job->sources[i];
+    return NULL;
+}
+
+static void sl_pg_shared_free(sl_pg_shared *sh)
+{
+    if (!sh) return;
+    if (sh->coord) PQfinish(sh->coord);
+    sl_free(sh->snapshot);
+    sl_free(sh->what);
+    sl_free(sh->from);
+    sl_free(sh->select_list);
+    sl_free(sh->cols);
+    sl_free(sh);
+}
+
+/* Resolves `table:` to a quoted FROM item, its oid and row estimate. */
+static int sl_pg_resolve_table(sl_pg_shared *sh, const char *name, Oid *relid, double *est, sl_err *err)
+{
+    static const char *sql =
+        "SELECT c.oid, format('%I.%I', n.nspname, c.relname), c.reltuples::float8 "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)";
+    const char *params[] = { name };
+    PGresult *res = sl_pg_exec_params(sh->coord, sql, 1, params, sh->what, err);
+    if (!res) return -1;
+    if (PQntuples(res) == 0) {
+        /* An unquoted name with capitals: try it case-sensitively before giving up. */
+        PQclear(res);
+        bool upper = false, quoted = false;
+        for (const char *p = name; *p; p++) {
+            if (isupper((unsigned char)*p)) upper = true;
+            if (*p == '"') quoted = true;
+        }
+        if (upper && !quoted) {
+            char *copy = sl_strdup(name), *dot = strchr(copy, '.');
+            char *q;
+            if (dot) {
+                *dot = '\0';
+                char *a = sl_pg_quote_ident(copy), *b = sl_pg_quote_ident(dot + 1);
+                q = sl_sprintf("%s.%s", a, b);
+                sl_free(a);
+                sl_free(b);
+            } else {
+                q = sl_pg_quote_ident(copy);
+            }
+            sl_free(copy);
+            const char *p2[] = { q };
+            res = sl_pg_exec_params(sh->coord, sql, 1, p2, sh->what, err);
+            sl_free(q);
+            if (!res) return -1;
+            if (PQntuples(res) == 1) goto found;
+            PQclear(res);
+        }
+        return sl_err_set(err, SL_ESOURCE, "%s does not exist (or is not visible to this user); check the name "
+                          "and schema (e.g. public.orders; quote names with capitals: public.\"Orders\")", sh->what);
+    }
+found:
+    *relid = (Oid)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+    sh->from = sl_strdup(PQgetvalue(res, 0, 1));
+    *est = atof(PQgetvalue(res, 0, 2));
+    PQclear(res);
+    return 0;
+}
+
+static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
+{
+    const sl_job_table *cfg = tab->cfg;
+    sl_pg_shared *sh = sl_calloc(1, sizeof *sh);
+    sh->src = sl_pg_find_source(tab);
+    if (!sh->src) {
+        sl_pg_shared_free(sh);
+        return sl_err_set(err, SL_EJOB, "table %s: no source named %s", cfg->name, cfg->from ? cfg->from : "?");
+    }
+    if (cfg->table)
+        sh->what = sl_sprintf("table %s", cfg->table);
+    else if (cfg->query)
+        sh->what = sl_sprintf("query of table %s", cfg->name);
+    else {
+        sl_pg_shared_free(sh);
+        return sl_err_set(err, SL_EJOB, "table %s: a postgres table needs table: or query:", cfg->name);
+    }
+    PGresult *res = NULL, *attr = NULL;
+    sl_schema *raw = NULL;
+    sh->coord = sl_pg_connect(sh->src, sh->what, err);
+    if (!sh->coord) goto fail;
+
+    /* One snapshot for the describe, the partition bounds and every task. */
+    if (sl_pg_exec_cmd(sh->coord, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", sh->what, err) < 0) goto fail;
+    {
+        sl_err snap_err = SL_ERR_INIT;
+        PGresult *snap = sl_pg_exec_tuples(sh->coord, "SELECT pg_export_snapshot()", sh->what, &snap_err);
+        if (snap) {
+            sh->snapshot = sl_strdup(PQgetvalue(snap, 0, 0));
+            PQclear(snap);
+        } else {
+            sl_log(SL_LOG_WARN, "%s: cannot export a snapshot (%s); tasks will not share one", sh->what, snap_err.msg);
+            if (sl_pg_exec_cmd(sh->coord, "ROLLBACK", sh->what, err) < 0 ||
+                sl_pg_exec_cmd(sh->coord, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", sh->what, err) < 0)
+                goto fail;
+        }
+    }
+
+    Oid relid = 0;
+    double est = -1;
+    if (cfg->table) {
+        if (sl_pg_resolve_table(sh, cfg->table, &relid, &est, err) < 0) goto fail;
+    } else {
+        size_t n = strlen(cfg->query);
+        while (n && (isspace((unsigned char)cfg->query[n - 1]) || cfg->query[n - 1] == ';')) n--;
+        sh->from = sl_sprintf("(%.*s) AS sl_q", (int)n, cfg->query);
+    }
+
+    char *sql = sl_sprintf("SELECT * FROM %s LIMIT 0", sh->from);
+    res = sl_pg_exec_tuples(sh->coord, sql, sh->what, err);
+    sl_free(sql);
+    if (!res) goto fail;
+    int ncols = PQnfields(res);
+    if (ncols == 0) {
+        sl_err_set(err, SL_ESOURCE, "%s has no columns", sh->what);
+        goto fail;
+    }
+    if (relid) {
+        char o[16];
+        snprintf(o, sizeof o, "%u", relid);
+        const char *params[] = { o };
+        attr = sl_pg_exec_params(sh->coord,
+            "SELECT attnum, attnotnull FROM pg_attribute WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped",
+            1, params, sh->what, err);
+        if (!attr) goto fail;
+    }
+    raw = sl_schema_new(ncols);
+    sl_pg_wire *wires = sl_calloc((size_t)ncols, sizeof *wires);
+    for (int c = 0; c < ncols; c++) {
+        const char *name = PQfname(res, c);
+        for (int d = 0; d < c; d++)
+            if (!strcmp(raw->fields[d].name, name)) {
+                sl_err_set(err, SL_ESOURCE, "%s: column name %s appears twice; give the columns distinct "
+                           "names in the query: (... AS other_name)", sh->what, name);
+                sl_free(wires);
+                goto fail;
+            }
+        sl_type t;
+        if (sl_pg_map_type(sh->coord, PQftype(res, c), PQfmod(res, c), sh->what, name, &wires[c], &t, err) < 0) {
+            /* An override of this column casts it; only then is the type irrelevant. */
+            bool overridden = false;
+            for (int i = 0; i < cfg->ncolumns; i++)
+                if (!strcmp(cfg->columns[i].name, name)) overridden = true;
+            if (!overridden || err->code != SL_ETYPE) {
+                sl_free(wires);
+                goto fail;
+            }
+            sl_err_clear(err);
+            t.id = SL_T_STRING;
+            t.precision = t.scale = 0;
+            t.utc = false;
+            wires[c] = SL_PGW_TEXT;
+        }
+        bool nullable = true;
+        if (attr && PQftable(res, c) == relid && PQftablecol(res, c) > 0) {
+            for (int r = 0; r < PQntuples(attr); r++)
+                if (atoi(PQgetvalue(attr, r, 0)) == PQftablecol(res, c))
+                    nullable = PQgetvalue(attr, r, 1)[0] != 't';
+        }
+        sl_schema_set(raw, c, name, t, nullable);
+    }
+
+    /* Overrides: cast in the select list, then describe that. */
+    if (cfg->ncolumns > 0) {
+        sl_buf list = {0};
+        for (int i = 0; i < cfg->ncolumns; i++)
+            if (sl_schema_find(raw, cfg->columns[i].name) < 0) {
+                sl_err_set(err, SL_EJOB, "%s: columns: %s is not a column of it", sh->what, cfg->columns[i].name);
+                sl_free(wires);
+                sl_buf_free(&list);
+                goto fail;
+            }
+        for (int c = 0; c < ncols; c++) {
+            char *q = sl_pg_quote_ident(raw->fields[c].name);
+            if (c) sl_buf_append(&list, ", ", 2);
+            sl_buf_append(&list, q, strlen(q));
+            for (int i = 0; i < cfg->ncolumns; i++)
+                if (!strcmp(cfg->columns[i].name, raw->fields[c].name)) {
+                    char tb[32];
+                    char *cast = sl_sprintf("::%s AS %s", sl_pg_cast_name(cfg->columns[i].type, tb, sizeof tb), q);
+                    sl_buf_append(&list, cast, strlen(cast));
+                    sl_free(cast);
+                }
+            sl_free(q);
+        }
+        sl_buf_push(&list, 0);
+        sh->select_list = (char *)list.data;
+        PQclear(res);
+        sql = sl_sprintf("SELECT %s FROM %s LIMIT 0", sh->select_list, sh->from);
+        res = sl_pg_exec_tuples(sh->coord, sql, sh->what, err);
+        sl_free(sql);
+        if (!res) {
+            sl_err_prefix(err, "applying columns: overrides");
+            sl_free(wires);
+            goto fail;
+        }
+        tab->schema = sl_schema_new(ncols);
+        for (int c = 0; c < ncols; c++) {
+            sl_type t;
+            if (sl_pg_map_type(sh->coord, PQftype(res, c), PQfmod(res, c), sh->what, raw->fields[c].name,
+                               &wires[c], &t, err) < 0) {
+                sl_free(wires);
+                goto fail;
+            }
+            sl_schema_set(tab->schema, c, raw->fields[c].name, t, raw->fields[c].nullable);
+        }
+    } else {
+        sh->select_list = sl_strdup("*");
+        tab->schema = sl_schema_copy(raw);
+    }
+    sh->ncols = ncols;
+    sh->cols = sl_calloc((size_t)ncols, sizeof *sh->cols);
+    for (int c = 0; c < ncols; c++) {
+        sh->cols[c].name = tab->schema->fields[c].name;
+        sh->cols[c].wire = wires[c];
+        sh->cols[c].type = tab->schema->fields[c].type;
+    }
+    sl_free(wires);
+    PQclear(res);
+    res = NULL;
+    PQclear(attr);
+    attr = NULL;
+
+    sl_pg_part_in pin = {
+        .conn = sh->coord, .from = sh->from, .what = sh->what, .schema = raw,
+        .est_rows = cfg->table && est >= 0 ? est : -1, .cfg = &cfg->partition,
+        .workers = tab->workers > 0 ? tab->workers : 1,
+        .max_connections = sh->src->max_connections > 0 ? sh->src->max_connections : 4,
+    };
+    if (sl_pg_partition_plan(&pin, tab, err) < 0) goto fail;
+    sl_schema_free(raw);
+    tab->shared = sh;
+    return 0;
+
+fail:
+    PQclear(res);
+    PQclear(attr);
+    sl_schema_free(raw);
+    sl_schema_free(tab->schema);
+    tab->schema = NULL;
+    sl_pg_shared_free(sh);
+    return -1;
+}
+
+static void sl_pg_finish(sl_source_table *tab)
+{
+    sl_pg_shared_free(tab->shared);
+    tab->shared = NULL;
+}
+
+/* ---- tasks ---- */
+
+static void sl_pg_close(void *reader);
+
+static void *sl_pg_open(sl_source_table *tab, const sl_task *task, sl_err *err)
+{
+    sl_pg_shared *sh = tab->shared;
+    sl_pg_reader *r = sl_calloc(1, sizeof *r);
+    snprintf(r->what, sizeof r->what, "%s: task %d/%d", sh->what, task->index + 1, tab->ntasks);
+    r->conn = sl_pg_connect(sh->src, r->what, err);
+    if (!r->conn) goto fail;
+    if (sl_pg_exec_cmd(r->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", r->what, err) < 0) goto fail;
+    if (sh->snapshot) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "SET TRANSACTION SNAPSHOT '%s'", sh->snapshot);
+        if (sl_pg_exec_cmd(r->conn, sql, r->what, err) < 0) {
+            sl_err_prefix(err, "importing the table's snapshot");
+            goto fail;
+        }
+    }
+    char *sql = task->predicate
+        ? sl_sprintf("COPY (SELECT %s FROM %s WHERE %s) TO STDOUT (FORMAT binary)", sh->select_list, sh->from, task->predicate)
+        : sl_sprintf("COPY (SELECT %s FROM %s) TO STDOUT (FORMAT binary)", sh->select_list, sh->from);
+    PGresult *res = PQexec(r->conn, sql);
+    sl_free(sql);
+    if (!res || PQresultStatus(res) != PGRES_COPY_OUT) {
+        sl_pg_result_error(r->conn, res, r->what, err);
+        PQclear(res);
+        goto fail;
+    }
+    PQclear(res);
+    sl_pg_copy_init(&r->dec, sh->cols, sh->ncols, r->what);
+    return r;
+fail:
+    sl_pg_close(r);
+    return NULL;
+}
+
+/* After PQgetCopyData returned -1: the COPY's own result, then the end. */
+static int sl_pg_end_copy(sl_pg_reader *r, sl_err *err)
+{
+    PGresult *res = PQgetResult(r->conn);
+    int rc = 0;
+    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+        sl_pg_result_error(r->conn, res, r->what, err);
+        rc = -1;
+    }
+    PQclear(res);
+    while ((res = PQgetResult(r->conn))) PQclear(res);
+    if (rc == 0 && sl_pg_copy_finish(&r->dec, r->pending.len - r->pending_off, err) < 0) rc = -1;
+    r->done = true;
+    return rc;
+}
+
+static long sl_pg_next(void *reader, sl_batch *batch, sl_err *err)
+{
+    sl_pg_reader *r = reader;
+    sl_batch_reset(batch);
+    while (batch->nrows < batch->capacity && !r->done) {
+        size_t used;
+        if (r->pending.len > r->pending_off) {
+            long n = sl_pg_copy_decode(&r->dec, r->pending.data + r->pending_off,
+                                       r->pending.len - r->pending_off, batch, &used, err);
+            if (n < 0) return -1;
+            r->pending_off += used;
+            if (r->pending_off == r->pending.len) {
+                sl_buf_clear(&r->pending);
+                r->pending_off = 0;
+            }
+            if (batch->nrows >= batch->capacity) break;
+        }
+        char *msg = NULL;
+        int len = PQgetCopyData(r->conn, &msg, 0);
+        if (len == -1) {
+            if (sl_pg_end_copy(r, err) < 0) return -1;
+            break;
+        }
+        if (len < 0) {
+            sl_pg_result_error(r->conn, NULL, r->what, err);
+            sl_err_prefix(err, "reading COPY data");
+            return -1;
+        }
+        if (r->dec.trailer_seen) {
+            PQfreemem(msg);
+            sl_err_set(err, SL_EFORMAT, "%s: COPY data after the end marker", r->what);
+            return -1;
+        }
+        if (r->pending.len > r->pending_off) {
+            /* Complete the pending tuple: compact, append, decode next turn. */
+            if (r->pending_off) {
+                memmove(r->pending.data, r->pending.data + r->pending_off, r->pending.len - r->pending_off);
+                r->pending.len -= r->pending_off;
+                r->pending_off = 0;
+            }
+            sl_buf_append(&r->pending, msg, (size_t)len);
+            PQfreemem(msg);
+            continue;
+        }
+        long n = sl_pg_copy_decode(&r->dec, (const uint8_t *)msg, (size_t)len, batch, &used, err);
+        if (n < 0) {
+            PQfreemem(msg);
+            return -1;
+        }
+        if (used < (size_t)len) {
+            sl_buf_clear(&r->pending);
+            r->pending_off = 0;
+            sl_buf_append(&r->pending, msg + used, (size_t)len - used);
+        }
+        PQfreemem(msg);
+    }
+    return (long)batch->nrows;
+}
+
+static void sl_pg_close(void *reader)
+{
+    sl_pg_reader *r = reader;
+    if (!r) return;
+    if (r->conn) PQfinish(r->conn);   /* mid-COPY: the server sees the socket close and stops */
+    sl_buf_free(&r->pending);
+    sl_free(r);
+}
+
+const sl_source_ops sl_source_postgres = {
+    .kind = "postgres",
+    .prepare = sl_pg_prepare,
+    .open = sl_pg_open,
+    .next = sl_pg_next,
+    .close = sl_pg_close,
+    .finish = sl_pg_finish,
+};

@@ -1,0 +1,568 @@
+/*
+ * test_src_pg.c - the postgres source against a real server (SLUICE_PG_URL,
+ * set by tests/run.sh): every supported type value by value with NULLs and
+ * extremes, numeric exactness and its errors, ±infinity errors, empty tables,
+ * range partitions covering all rows exactly once, one snapshot for all
+ * tasks, quoted identifiers, type overrides, unsupported types, a missing
+ * table, a bad password and an unreachable port. Without SLUICE_PG_URL every
+ * test prints a loud SKIP and passes.
+ *
+ * All tests share one database (sl_test_src_pg), each with its own tables, so
+ * they can run in parallel.
+ */
+#include <criterion/criterion.h>
+
+#include "core/sl_alloc.h"
+#include "core/sl_buf.h"
+#include "core/sl_types.h"
+#include "sources/sl_source.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DB "sl_test_src_pg"
+
+static char url[512];
+
+static bool pg_setup(void)
+{
+    const char *base = getenv("SLUICE_PG_URL");
+    if (!base || !*base) {
+        fprintf(stderr, "\n*** SKIP test_src_pg: SLUICE_PG_URL is not set (run through tests/run.sh) ***\n\n");
+        return false;
+    }
+    char admin[512];
+    snprintf(admin, sizeof admin, "%s/postgres", base);
+    PGconn *c = PQconnectdb(admin);
+    cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
+    PGresult *r = PQexec(c, "SELECT 1 FROM pg_database WHERE datname = '" DB "'");
+    bool exists = PQntuples(r) == 1;
+    PQclear(r);
+    if (!exists) PQclear(PQexec(c, "CREATE DATABASE " DB));   /* a parallel test may win the race: fine */
+    PQfinish(c);
+    snprintf(url, sizeof url, "%s/" DB, base);
+    return true;
+}
+
+static void sql(const char *text)
+{
+    PGconn *c = PQconnectdb(url);
+    cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
+    PQclear(PQexec(c, "SET client_min_messages = warning"));
+    PGresult *r = PQexec(c, text);
+    cr_assert(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK,
+              "%s: %s", text, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+}
+
+#define NEED_PG() do { if (!pg_setup()) return; } while (0)
+
+typedef struct fixture {
+    sl_job_source src;
+    sl_job_table cfg;
+    sl_source_table tab;
+} fixture;
+
+static void fx_init(fixture *f, const char *table, const char *query)
+{
+    memset(f, 0, sizeof *f);
+    f->src.name = "shop";
+    f->src.kind = "postgres";
+    f->src.url = url;
+    f->src.max_connections = 4;
+    f->cfg.name = "t";
+    f->cfg.from = "shop";
+    f->cfg.source = &f->src;
+    f->cfg.table = (char *)table;
+    f->cfg.query = (char *)query;
+    f->cfg.partition.strategy = "none";
+    f->tab.cfg = &f->cfg;
+    f->tab.workers = 2;
+}
+
+/* Cell text: NULL as "<null>", var width as its bytes, fixed via sl_format_fixed. */
+static void cell(const sl_batch *b, int col, size_t row, sl_buf *out)
+{
+    const sl_vector *v = &b->cols[col];
+    if (!v->valid[row]) {
+        sl_buf_append(out, "<null>", 6);
+        return;
+    }
+    if (sl_type_is_varlen(v->type)) {
+        size_t n;
+        const uint8_t *p = sl_vec_bytes(v, row, &n);
+        if (v->type.id == SL_T_BYTES) {
+            for (size_t i = 0; i < n; i++) {
+                char h[4];
+                snprintf(h, sizeof h, "%02x", p[i]);
+                sl_buf_append(out, h, 2);
+            }
+        } else {
+            sl_buf_append(out, p, n);
+        }
+        return;
+    }
+    char buf[128];
+    size_t n = sl_format_fixed(v, row, buf);
+    sl_buf_append(out, buf, n);
+}
+
+/* Reads every task; rows as "a|b|c\n" in task order. Returns 0 or -1 (err). */
+static int read_all(fixture *f, sl_buf *out, long *rows, sl_err *err)
+{
+    const sl_source_ops *ops = &sl_source_postgres;
+    *rows = 0;
+    for (int t = 0; t < f->tab.ntasks; t++) {
+        void *rd = ops->open(&f->tab, &f->tab.tasks[t], err);
+        if (!rd) return -1;
+        sl_batch *b = sl_batch_new(f->tab.schema, 1000);
+        long n;
+        while ((n = ops->next(rd, b, err)) > 0) {
+            for (size_t r = 0; r < b->nrows; r++) {
+                for (int c = 0; c < b->ncols; c++) {
+                    if (c) sl_buf_push(out, '|');
+                    cell(b, c, r, out);
+                }
+                sl_buf_push(out, '\n');
+            }
+            *rows += n;
+        }
+        sl_batch_free(b);
+        ops->close(rd);
+        if (n < 0) return -1;
+    }
+    sl_buf_push(out, 0);
+    out->len--;
+    return 0;
+}
+
+static void fx_done(fixture *f)
+{
+    if (f->tab.shared) sl_source_postgres.finish(&f->tab);
+    sl_source_table_clear(&f->tab);
+}
+
+/* Prepares and reads; asserts success; returns the text of all rows. */
+static char *read_table(fixture *f, long *rows)
+{
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_source_postgres.prepare(&f->tab, &err), 0, "prepare: %s", err.msg);
+    sl_buf out = {0};
+    cr_assert_eq(read_all(f, &out, rows, &err), 0, "read: %s", err.msg);
+    return (char *)out.data;
+}
+
+static const char *type_of(fixture *f, const char *col, char *buf)
+{
+    int i = sl_schema_find(f->tab.schema, col);
+    cr_assert_geq(i, 0, "no column %s", col);
+    return sl_type_format(f->tab.schema->fields[i].type, buf, 64);
+}
+
+Test(src_pg, every_type_value_by_value)
+{
+    NEED_PG();
+    sql("DROP TABLE IF EXISTS all_types; DROP TYPE IF EXISTS mood CASCADE; DROP DOMAIN IF EXISTS posint;"
+        "CREATE TYPE mood AS ENUM ('sad', 'happy');"
+        "CREATE DOMAIN posint AS int4 CHECK (VALUE > 0);"
+        "CREATE TABLE all_types (id int NOT NULL, b boolean, i2 int2, i4 int4, i8 int8, f4 real, f8 float8,"
+        " n12 numeric(12,2), n38 numeric(38,0), n38s numeric(38,10), nu numeric, t text, vc varchar(10), bp char(4),"
+        " nm name, e mood, ba bytea, d date, tm time, ts timestamp, tz timestamptz, u uuid, j json, jb jsonb, dm posint)");
+    sql("SET timezone = 'UTC'; INSERT INTO all_types VALUES"
+        "(1, true, -32768, -2147483648, -9223372036854775808, 1.5, -2.25, -9999999999.99,"
+        " -99999999999999999999999999999999999999, -9999999999999999999999999999.9999999999, -12345678901234567890.123456789012345678,"
+        " 'héllo wörld ✓', '', 'ab', 'nm', 'happy', '\\x00ff10', '1900-01-01', '00:00:00', '1960-06-01 12:34:56.789012',"
+        " '2024-01-31 12:00:00+00', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{\"a\": [1, 2]}', '{\"b\": null}', 7),"
+        "(2, false, 32767, 2147483647, 9223372036854775807, 0, 1e300, 0.01,"
+        " 99999999999999999999999999999999999999, 0.0000000001, 0.000000000000000001,"
+        " 'x', 'vc', 'abcd', '', 'sad', '\\x', '9999-12-31', '23:59:59.999999', '1970-01-01 00:00:00',"
+        " '1969-12-31 23:59:59.999999+00', '00000000-0000-0000-0000-000000000000', '[]', '[]', 1),"
+        "(3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+        " NULL, NULL, NULL, NULL, NULL, NULL, NULL)");
+    fixture f;
+    fx_init(&f, "public.all_types", NULL);
+    long rows;
+    char *got = read_table(&f, &rows);
+    cr_assert_eq(rows, 3);
+    char tb[64];
+    cr_assert_str_eq(type_of(&f, "b", tb), "bool");
+    cr_assert_str_eq(type_of(&f, "i2", tb), "int16");
+    cr_assert_str_eq(type_of(&f, "i4", tb), "int32");
+    cr_assert_str_eq(type_of(&f, "i8", tb), "int64");
+    cr_assert_str_eq(type_of(&f, "f4", tb), "float32");
+    cr_assert_str_eq(type_of(&f, "f8", tb), "float64");
+    cr_assert_str_eq(type_of(&f, "n12", tb), "decimal(12,2)");
+    cr_assert_str_eq(type_of(&f, "n38", tb), "decimal(38,0)");
+    cr_assert_str_eq(type_of(&f, "nu", tb), "decimal(38,18)");
+    cr_assert_str_eq(type_of(&f, "bp", tb), "string");
+    cr_assert_str_eq(type_of(&f, "e", tb), "string");
+    cr_assert_str_eq(type_of(&f, "ba", tb), "bytes");
+    cr_assert_str_eq(type_of(&f, "ts", tb), "timestamp");
+    cr_assert_str_eq(type_of(&f, "tz", tb), "timestamptz");
+    cr_assert_str_eq(type_of(&f, "u", tb), "uuid");
+    cr_assert_str_eq(type_of(&f, "j", tb), "json");
+    cr_assert_str_eq(type_of(&f, "jb", tb), "json");
+    cr_assert_str_eq(type_of(&f, "dm", tb), "int32");
+    cr_assert_eq(f.tab.schema->fields[0].nullable, false);
+    cr_assert_eq(f.tab.schema->fields[1].nullable, true);
+    const char *want =
+        "1|true|-32768|-2147483648|-9223372036854775808|1.5|-2.25|-9999999999.99|"
+        "-99999999999999999999999999999999999999|-9999999999999999999999999999.9999999999|"
+        "-12345678901234567890.123456789012345678|héllo wörld ✓||ab  |nm|happy|00ff10|1900-01-01|00:00:00|"
+        "1960-06-01 12:34:56.789012|2024-01-31 12:00:00+00|a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11|{\"a\": [1, 2]}|"
+        "{\"b\": null}|7\n"
+        "2|false|32767|2147483647|9223372036854775807|0|1e+300|0.01|99999999999999999999999999999999999999|"
+        "0.0000000001|0.000000000000000001|x|vc|abcd||sad||9999-12-31|23:59:59.999999|1970-01-01 00:00:00|"
+        "1969-12-31 23:59:59.999999+00|00000000-0000-0000-0000-000000000000|[]|[]|1\n"
+        "3|<null>|<null>|<null>|<null>|<null>|<null>|<null>|<null>|<null>|<null>|<null>|<null>|<null>|<null>|"
+        "<null>|<null>|<null>|<null>|<null>|<null>|<null>|<null>|<null>|<null>\n";
+    cr_assert_str_eq(got, want);
+    sl_free(got);
+    fx_done(&f);
+}
+
+Test(src_pg, empty_string_is_not_null)
+{
+    NEED_PG();
+    sql("DROP TABLE IF EXISTS empties; CREATE TABLE empties (s text, b bytea);"
+        "INSERT INTO empties VALUES ('', ''), (NULL, NULL)");
+    fixture f;
+    fx_init(&f, "empties", NULL);
+    long rows;
+    char *got = read_table(&f, &rows);
+    cr_assert_str_eq(got, "|\n<null>|<null>\n");
+    sl_free(got);
+    fx_done(&f);
+}
+
+static void expect_error(const char *table, const char *query, sl_code code, const char *needle1,
+                         const char *needle2)
+{
+    fixture f;
+    fx_init(&f, table, query);
+    sl_err err = SL_ERR_INIT;
+    int rc = sl_source_postgres.prepare(&f.tab, &err);
+    if (rc == 0) {
+        sl_buf out = {0};
+        long rows;
+        rc = read_all(&f, &out, &rows, &err);
+        sl_buf_free(&out);
+    }
+    cr_assert_eq(rc, -1, "expected an error for %s", table ? table : query);
+    cr_assert_eq(err.code, code, "code %s: %s", sl_code_name(err.code), err.msg);
+    cr_assert(strstr(err.msg, needle1), "'%s' not in: %s", needle1, err.msg);
+    if (needle2) cr_assert(strstr(err.msg, needle2), "'%s' not in: %s", needle2, err.msg);
+    fx_done(&f);
+}
+
+Test(src_pg, numeric_errors_name_row_and_column)
+{
+    NEED_PG();
+    sql("DROP TABLE IF EXISTS nums; CREATE TABLE nums (id int, v numeric);"
+        "INSERT INTO nums VALUES (1, 1.5), (2, 'NaN')");
+    expect_error("nums", NULL, SL_EDATA, "column v: row 2", "NaN");
+    sql("DROP TABLE IF EXISTS nums2; CREATE TABLE nums2 (id int, v numeric);"
+        "INSERT INTO nums2 VALUES (1, 0.1234567890123456789)");
+    expect_error("nums2", NULL, SL_EDATA, "column v: row 1", "fractional digits");
+    sql("DROP TABLE IF EXISTS nums3; CREATE TABLE nums3 (v numeric);"
+        "INSERT INTO nums3 VALUES (1e25)");
+    expect_error("nums3", NULL, SL_EDATA, "column v: row 1", "decimal(38,18)");
+    sql("DROP TABLE IF EXISTS nums4; CREATE TABLE nums4 (v numeric);"
+        "INSERT INTO nums4 VALUES ('-Infinity')");
+    expect_error("nums4", NULL, SL_EDATA, "column v", "-Infinity");
+    /* Exact values at the edges of unconstrained numeric -> decimal(38,18). */
+    sql("DROP TABLE IF EXISTS nums5; CREATE TABLE nums5 (v numeric);"
+        "INSERT INTO nums5 VALUES (99999999999999999999.999999999999999999), (-0.000000000000000001), (0), (10000), (1e19)");
+    fixture f;
+    fx_init(&f, "nums5", NULL);
+    long rows;
+    char *got = read_table(&f, &rows);
+    cr_assert_str_eq(got, "99999999999999999999.999999999999999999\n-0.000000000000000001\n0.000000000000000000\n"
+                          "10000.000000000000000000\n10000000000000000000.000000000000000000\n");
+    sl_free(got);
+    fx_done(&f);
+}
+
+Test(src_pg, infinity_is_an_error_with_the_remedy)
+{
+    NEED_PG();
+    sql("DROP TABLE IF EXISTS infs; CREATE TABLE infs (id int, ts timestamptz);"
+        "INSERT INTO infs VALUES (1, now()), (2, 'infinity')");
+    expect_error("public.infs", NULL, SL_EDATA, "column ts: row 2", "query:");
+    sql("DROP TABLE IF EXISTS infd; CREATE TABLE infd (d date); INSERT INTO infd VALUES ('-infinity')");
+    expect_error("infd", NULL, SL_EDATA, "-infinity", "table infd");
+    /* The remedy works. */
+    fixture f;
+    fx_init(&f, NULL, "select nullif(d, '-infinity') as d from infd;");
+    long rows;
+    char *got = read_table(&f, &rows);
+    cr_assert_str_eq(got, "<null>\n");
+    sl_free(got);
+    fx_done(&f);
+}
+
+Test(src_pg, dates_before_1970_and_far_future)
+{
+    NEED_PG();
+    sql("DROP TABLE IF EXISTS dts; CREATE TABLE dts (d date, ts timestamp);"
+        "INSERT INTO dts VALUES ('0001-01-01', '0001-01-01 00:00:00'), ('1969-12-31', '1969-12-31 23:59:59'),"
+        "('2000-01-01', '2000-01-01 00:00:00'), ('2999-12-31', '2999-12-31 23:59:59.5'), ('1999-12-31', '1999-12-31 00:00:00.000001')");
+    fixture f;
+    fx_init(&f, "dts", NULL);
+    long rows;
+    char *got = read_table(&f, &rows);
+    cr_assert_str_eq(got, "0001-01-01|0001-01-01 00:00:00\n1969-12-31|1969-12-31 23:59:59\n2000-01-01|2000-01-01 00:00:00\n"
+                          "2999-12-31|2999-12-31 23:59:59.5\n1999-12-31|1999-12-31 00:00:00.000001\n");
+    sl_free(got);
+    fx_done(&f);
+}
+
+Test(src_pg, empty_table_one_task_no_rows)
+{
+    NEED_PG();
+    sql("DROP TABLE IF EXISTS empty_t; CREATE TABLE empty_t (id int8 primary key, s text)");
+    fixture f;
+    fx_init(&f, "empty_t", NULL);
+    f.cfg.partition.strategy = "range";
+    f.cfg.partition.column = "id";
+    f.cfg.partition.count = 4;
+    long rows;
+    char *got = read_table(&f, &rows);
+    cr_assert_eq(rows, 0);
+    cr_assert_eq(f.tab.ntasks, 1);
+    cr_assert_str_eq(got, "");
+    sl_free(got);
+    fx_done(&f);
+}
+
+Test(src_pg, range_partitions_cover_all_rows_once)
+{
+    NEED_PG();
+    sql("DROP TABLE IF EXISTS parts; CREATE TABLE parts (id int8, v int);"
+        "INSERT INTO parts SELECT g, g % 7 FROM generate_series(-5000, 25000) g;"
+        "INSERT INTO parts VALUES (NULL, 1), (NULL, 2), (4000000000, 3)");
+    fixture f;
+    fx_init(&f, "parts", NULL);
+    f.cfg.partition.strategy = "range";
+    f.cfg.partition.column = "id";
+    f.cfg.partition.count = 8;
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_source_postgres.prepare(&f.tab, &err), 0, "%s", err.msg);
+    cr_assert_eq(f.tab.ntasks, 9);   /* 8 ranges + NULL keys */
+    cr_assert_str_eq(f.tab.tasks[8].predicate, "\"id\" IS NULL");
+    cr_assert_not_null(strstr(f.tab.strategy_note, "range"));
+    /* Every row exactly once: count, and sum of ids, across tasks (several empty). */
+    long total = 0, nulls = 0, empty = 0;
+    __int128 sum = 0;
+    for (int t = 0; t < f.tab.ntasks; t++) {
+        void *rd = sl_source_postgres.open(&f.tab, &f.tab.tasks[t], &err);
+        cr_assert_not_null(rd, "%s", err.msg);
+        sl_batch *b = sl_batch_new(f.tab.schema, 0);
+        long n, task_rows = 0;
+        while ((n = sl_source_postgres.next(rd, b, &err)) > 0) {
+            for (size_t r = 0; r < b->nrows; r++) {
+                if (!b->cols[0].valid[r]) { nulls++; continue; }
+                int64_t id;
+                memcpy(&id, b->cols[0].data + 8 * r, 8);
+                sum += id;
+            }
+            task_rows += n;
+        }
+        cr_assert_eq(n, 0, "%s", err.msg);
+        if (!task_rows) empty++;
+        total += task_rows;
+        sl_batch_free(b);
+        sl_source_postgres.close(rd);
+    }
+    cr_assert_eq(total, 30001 + 3);
+    cr_assert_eq(nulls, 2);
+    __int128 want = 0;
+    for (long i = -5000; i <= 25000; i++) want += i;
+    want += 4000000000LL;
+    cr_assert(sum == want);
+    cr_assert_geq(empty, 1, "the outlier should leave empty ranges");
+    fx_done(&f);
+}
+
+Test(src_pg, tasks_share_one_snapshot)
+{
+    NEED_PG();
+    sql("DROP TABLE IF EXISTS snap; CREATE TABLE snap (id int8 NOT NULL);"
+        "INSERT INTO snap SELECT generate_series(1, 1000)");
+    fixture f;
+    fx_init(&f, "snap", NULL);
+    f.cfg.partition.strategy = "range";
+    f.cfg.partition.column = "id";
+    f.cfg.partition.count = 2;
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_source_postgres.prepare(&f.tab, &err), 0, "%s", err.msg);
+    cr_assert_eq(f.tab.ntasks, 2);
+    /* Changes after prepare are invisible to every task. */
+    sql("INSERT INTO snap SELECT generate_series(1001, 2000); DELETE FROM snap WHERE id <= 10");
+    sl_buf out = {0};
+    long rows;
+    cr_assert_eq(read_all(&f, &out, &rows, &err), 0, "%s", err.msg);
+    cr_assert_eq(rows, 1000);
+    sl_buf_free(&out);
+    fx_done(&f);
+}
+
+Test(src_pg, quoted_identifiers_and_query_source)
+{
+    NEED_PG();
+    sql("CREATE SCHEMA IF NOT EXISTS \"My Schema\"; DROP TABLE IF EXISTS \"My Schema\".\"Order Items\";"
+        "CREATE TABLE \"My Schema\".\"Order Items\" (\"Id\" int NOT NULL, \"we\"\"ird\" text);"
+        "INSERT INTO \"My Schema\".\"Order Items\" SELECT g, 'r' || g FROM generate_series(1, 100) g");
+    fixture f;
+    fx_init(&f, "\"My Schema\".\"Order Items\"", NULL);
+    f.cfg.partition.strategy = "range";
+    f.cfg.partition.column = "Id";
+    f.cfg.partition.count = 3;
+    long rows;
+    char *got = read_table(&f, &rows);
+    cr_assert_eq(rows, 100);
+    cr_assert_eq(f.tab.ntasks, 3);
+    cr_assert_str_eq(f.tab.schema->fields[1].name, "we\"ird");
+    sl_free(got);
+    fx_done(&f);
+
+    fx_init(&f, NULL, "select 1::int8 as a, 'x' as b, null::text as c;\n");
+    got = read_table(&f, &rows);
+    cr_assert_str_eq(got, "1|x|<null>\n");
+    cr_assert(f.tab.schema->fields[0].nullable);
+    sl_free(got);
+    fx_done(&f);
+}
+
+Test(src_pg, many_rows_across_batches)
+{
+    NEED_PG();
+    sql("DROP TABLE IF EXISTS big; CREATE TABLE big (id int8, s text, n numeric(12,2));"
+        "INSERT INTO big SELECT g, repeat('x', g % 50), g / 100.0 FROM generate_series(1, 25000) g");
+    fixture f;
+    fx_init(&f, "big", NULL);
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_source_postgres.prepare(&f.tab, &err), 0, "%s", err.msg);
+    void *rd = sl_source_postgres.open(&f.tab, &f.tab.tasks[0], &err);
+    cr_assert_not_null(rd, "%s", err.msg);
+    sl_batch *b = sl_batch_new(f.tab.schema, 4096);
+    long n, total = 0;
+    int64_t sum = 0;
+    while ((n = sl_source_postgres.next(rd, b, &err)) > 0) {
+        for (size_t r = 0; r < b->nrows; r++) {
+            int64_t id, cents;
+            memcpy(&id, b->cols[0].data + 8 * r, 8);
+            memcpy(&cents, b->cols[2].data + 8 * r, 8);
+            size_t len;
+            const uint8_t *s = sl_vec_bytes(&b->cols[1], r, &len);
+            cr_assert_eq((int64_t)len, id % 50, "row %zu id %ld", r, (long)id);
+            for (size_t i = 0; i < len; i++) cr_assert_eq(s[i], 'x');
+            cr_assert_eq(cents, id);   /* id / 100.0 at scale 2 */
+            sum += id;
+        }
+        total += n;
+    }
+    cr_assert_eq(n, 0, "%s", err.msg);
+    cr_assert_eq(sum, (int64_t)25000 * 25001 / 2);
+    cr_assert_eq(total, 25000);
+    sl_batch_free(b);
+    sl_source_postgres.close(rd);
+    fx_done(&f);
+}
+
+Test(src_pg, unsupported_type_and_override)
+{
+    NEED_PG();
+    sql("DROP TABLE IF EXISTS odd; CREATE TABLE odd (id int, iv interval, arr int[]);"
+        "INSERT INTO odd VALUES (1, '1 day', '{1,2}')");
+    expect_error("odd", NULL, SL_ETYPE, "column iv: type interval is not supported", "query:");
+    sl_job_column cols[] = { { .name = "iv", .type = { .id = SL_T_STRING } },
+                             { .name = "arr", .type = { .id = SL_T_STRING } },
+                             { .name = "id", .type = { .id = SL_T_INT64 } } };
+    fixture f;
+    fx_init(&f, "odd", NULL);
+    f.cfg.columns = cols;
+    f.cfg.ncolumns = 3;
+    long rows;
+    char *got = read_table(&f, &rows);
+    cr_assert_str_eq(got, "1|1 day|{1,2}\n");
+    char tb[64];
+    cr_assert_str_eq(type_of(&f, "id", tb), "int64");
+    sl_free(got);
+    fx_done(&f);
+}
+
+Test(src_pg, missing_table_is_a_source_error)
+{
+    NEED_PG();
+    expect_error("public.no_such_table", NULL, SL_ESOURCE, "public.no_such_table", "does not exist");
+    expect_error(NULL, "select * from no_such_table_q", SL_ESOURCE, "no_such_table_q", "42P01");
+    expect_error(NULL, "selec 1", SL_ESOURCE, "syntax", "42601");
+}
+
+Test(src_pg, bad_password_is_a_source_error_without_the_password)
+{
+    NEED_PG();
+    const char *base = getenv("SLUICE_PG_URL");
+    const char *at = strrchr(base, '@');
+    cr_assert_not_null(at);
+    char bad[512];
+    snprintf(bad, sizeof bad, "postgres://sluice:Wr0ngSecret%s/" DB, at);
+    fixture f;
+    fx_init(&f, "all_types", NULL);
+    f.src.url = bad;
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_source_postgres.prepare(&f.tab, &err), -1);
+    cr_assert_eq(err.code, SL_ESOURCE, "%s: %s", sl_code_name(err.code), err.msg);
+    cr_assert(strstr(err.msg, "password authentication failed"), "%s", err.msg);
+    cr_assert_null(strstr(err.msg, "Wr0ngSecret"), "%s", err.msg);
+    fx_done(&f);
+}
+
+Test(src_pg, unreachable_port_is_transient)
+{
+    NEED_PG();
+    fixture f;
+    fx_init(&f, "all_types", NULL);
+    f.src.url = "postgres://sluice:Secret9@127.0.0.1:1/x";
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_source_postgres.prepare(&f.tab, &err), -1);
+    cr_assert_eq(err.code, SL_ETRANSIENT, "%s: %s", sl_code_name(err.code), err.msg);
+    cr_assert_null(strstr(err.msg, "Secret9"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "shop"), "%s", err.msg);
+    fx_done(&f);
+}
+
+Test(src_pg, conninfo_and_statement_timeout)
+{
+    NEED_PG();
+    const char *base = getenv("SLUICE_PG_URL");
+    /* postgres://sluice:sluice@HOST:PORT -> conninfo */
+    char host[128] = "", port[16] = "";
+    cr_assert_eq(sscanf(strrchr(base, '@') + 1, "%127[^:]:%15s", host, port), 2);
+    char ci[512];
+    snprintf(ci, sizeof ci, "host=%s port=%s user=sluice password=sluice dbname=" DB, host, port);
+    fixture f;
+    fx_init(&f, NULL, "select pg_sleep(2)::text as s, current_setting('application_name') as app");
+    f.src.url = ci;
+    f.src.statement_timeout_s = 1;
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_source_postgres.prepare(&f.tab, &err), 0, "%s", err.msg);
+    sl_buf out = {0};
+    long rows;
+    cr_assert_eq(read_all(&f, &out, &rows, &err), -1);
+    cr_assert(strstr(err.msg, "statement timeout"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "task 1/1"), "%s", err.msg);
+    sl_buf_free(&out);
+    fx_done(&f);
+
+    fx_init(&f, NULL, "select current_setting('application_name') as app");
+    f.src.url = ci;
+    char *got = read_table(&f, &rows);
+    cr_assert_str_eq(got, "sluice\n");
+    sl_free(got);
+    fx_done(&f);
+}
