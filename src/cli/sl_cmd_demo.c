@@ -1,0 +1,309 @@
+/*
+ * sl_cmd_demo.c - `sluice demo`: the embedded demo, end to end.
+ *
+ *   sluice demo [--dir DIR] [--lake DIR] [--orders N] [--workers N] [--seed N]
+ *
+ * 1. generates DIR/shop.db (default ./demo/shop.db), a SQLite database shaped
+ *    like a shop's OLTP database (sl_demo_data.c), replacing a previous one;
+ * 2. writes its job file DIR/shop.yaml: source `shop` (sqlite, shop.db beside
+ *    the job file), target `lake` (parquet, zstd) at --lake (default ./lake,
+ *    relative to the current directory, written into the job file as an
+ *    absolute path so `sluice run demo/shop.yaml` works from anywhere);
+ * 3. loads it with sl_job_load() and runs it with sl_exec_run();
+ * 4. prints what it wrote (tables, rows, files, bytes) and how to look at it.
+ * Exit status: 0 done, 1 generation or run failed, 2 usage.
+ */
+#include "sl_cli.h"
+#include "sl_demo_data.h"
+
+#include "../core/sl_alloc.h"
+#include "../core/sl_log.h"
+#include "../exec/sl_exec.h"
+#include "../job/sl_job.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const sl_demo_tables[] = { "customers", "products", "orders", "order_items" };
+
+static void sl_demo_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: sluice demo [--dir DIR] [--lake DIR] [--orders N] [--workers N] [--seed N]\n"
+            "\n"
+            "Builds the embedded demo: a SQLite database shaped like a shop's OLTP database\n"
+            "(customers, products, orders, order_items; %d orders by default, skewed towards\n"
+            "a few customers, with NULLs, unicode names, decimals and timestamps) and its job\n"
+            "file, runs the job into a Parquet lake, and prints what it wrote.\n"
+            "\n"
+            "  --dir DIR       where shop.db and shop.yaml go (default ./demo); a rerun replaces them\n"
+            "  --lake DIR      the Parquet target (default ./lake, relative to the current directory)\n"
+            "  --orders N      number of orders (default %d); customers are N/10, products N/200\n"
+            "  --workers N     worker threads for the run (default: number of cores)\n"
+            "  --seed N        seed of the generator (default 42; the same seed gives the same data)\n"
+            "  --log-level L   debug|info|warn|error|off (default info)\n"
+            "  --log-format F  text|json (default text)\n"
+            "\n"
+            "exit status: 0 done, 1 failed, 2 usage\n",
+            SL_DEMO_ORDERS, SL_DEMO_ORDERS);
+}
+
+static double sl_demo_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int sl_demo_mkdirs(const char *path)
+{
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) return -1;
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST) return -1;
+    return 0;
+}
+
+/* An absolute form of path (which need not exist yet). */
+static char *sl_demo_absolute(const char *path)
+{
+    if (path[0] == '/') return sl_strdup(path);
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd)) return sl_strdup(path);
+    while (path[0] == '.' && path[1] == '/') path += 2;
+    if (!strcmp(path, ".")) return sl_strdup(cwd);
+    return sl_sprintf("%s/%s", cwd, path);
+}
+
+static void sl_demo_human(uint64_t bytes, char *buf, size_t size)
+{
+    if (bytes >= 10ULL << 20) snprintf(buf, size, "%.0f MiB", (double)bytes / 1048576.0);
+    else if (bytes >= 1ULL << 20) snprintf(buf, size, "%.1f MiB", (double)bytes / 1048576.0);
+    else if (bytes >= 1ULL << 10) snprintf(buf, size, "%.0f KiB", (double)bytes / 1024.0);
+    else snprintf(buf, size, "%" PRIu64 " B", bytes);
+}
+
+/* Files and bytes of the published table directory, and its first file. */
+static void sl_demo_scan(const char *dir, int *files, uint64_t *bytes, char *first, size_t first_size)
+{
+    *files = 0;
+    *bytes = 0;
+    first[0] = '\0';
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char *p = sl_sprintf("%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
+            (*files)++;
+            *bytes += (uint64_t)st.st_size;
+            if (!first[0] || strcmp(e->d_name, strrchr(first, '/') + 1) < 0) snprintf(first, first_size, "%s", p);
+        }
+        sl_free(p);
+    }
+    closedir(d);
+}
+
+static int sl_demo_write_job(const char *job_path, const char *lake, sl_err *err)
+{
+    char *tmp = sl_sprintf("%s.tmp", job_path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        sl_err_set(err, SL_EIO, "cannot write %s: %s", tmp, strerror(errno));
+        sl_free(tmp);
+        return -1;
+    }
+    fprintf(f,
+            "# The job `sluice demo` wrote and ran: the shop database (SQLite, beside this\n"
+            "# file) into a Parquet lake. Run it again with: sluice run %s\n"
+            "name: shop_demo\n"
+            "sources:\n"
+            "  shop: { kind: sqlite, path: shop.db }\n"
+            "targets:\n"
+            "  lake: { kind: parquet, path: \"%s\", compression: zstd }\n"
+            "tables:\n"
+            "  customers: { from: shop, table: customers, to: lake }\n"
+            "  products: { from: shop, table: products, to: lake }\n"
+            "  orders:\n"
+            "    from: shop\n"
+            "    table: orders\n"
+            "    partition: { column: id }\n"
+            "    to: lake\n"
+            "  order_items:\n"
+            "    from: shop\n"
+            "    table: order_items\n"
+            "    partition: { column: id }\n"
+            "    to: lake\n",
+            job_path, lake);
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad || rename(tmp, job_path) != 0) {
+        sl_err_set(err, SL_EIO, "cannot write %s: %s", job_path, strerror(errno));
+        unlink(tmp);
+        sl_free(tmp);
+        return -1;
+    }
+    sl_free(tmp);
+    return 0;
+}
+
+static int sl_demo_int_arg(const char *opt, const char *val, int64_t min, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = val ? strtoll(val, &end, 10) : 0;
+    if (!val || errno || *end || v < min) {
+        fprintf(stderr, "sluice demo: %s needs an integer >= %" PRId64 "%s%s%s\n", opt, min,
+                val ? ", not '" : "", val ? val : "", val ? "'" : "");
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int sl_cmd_demo(int argc, char **argv)
+{
+    const char *dir = "demo", *lake_arg = "lake";
+    int64_t orders = SL_DEMO_ORDERS, workers = 0, seed = 42;
+    sl_log_level level = SL_LOG_INFO;
+    bool json = false;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            sl_demo_usage(stdout);
+            return SL_EXIT_OK;
+        } else if (!strcmp(a, "--dir") && val) {
+            dir = val, i++;
+        } else if (!strcmp(a, "--lake") && val) {
+            lake_arg = val, i++;
+        } else if (!strcmp(a, "--orders")) {
+            if (sl_demo_int_arg(a, val, 1, &orders) < 0) return SL_EXIT_USAGE;
+            i++;
+        } else if (!strcmp(a, "--workers")) {
+            if (sl_demo_int_arg(a, val, 1, &workers) < 0) return SL_EXIT_USAGE;
+            i++;
+        } else if (!strcmp(a, "--seed")) {
+            if (sl_demo_int_arg(a, val, 0, &seed) < 0) return SL_EXIT_USAGE;
+            i++;
+        } else if (!strcmp(a, "--log-level") && val) {
+            if (sl_log_level_parse(val, &level) < 0) {
+                fprintf(stderr, "sluice demo: --log-level: '%s' is not one of debug, info, warn, error, off\n", val);
+                return SL_EXIT_USAGE;
+            }
+            i++;
+        } else if (!strcmp(a, "--log-format") && val) {
+            if (strcmp(val, "text") && strcmp(val, "json")) {
+                fprintf(stderr, "sluice demo: --log-format: '%s' is not text or json\n", val);
+                return SL_EXIT_USAGE;
+            }
+            json = !strcmp(val, "json");
+            i++;
+        } else {
+            fprintf(stderr, "sluice demo: %s '%s'\n\n", val || a[0] != '-' ? "unknown argument" : "missing value for",
+                    a);
+            sl_demo_usage(stderr);
+            return SL_EXIT_USAGE;
+        }
+    }
+    sl_log_setup(level, json);
+
+    sl_err err = SL_ERR_INIT;
+    if (sl_demo_mkdirs(dir) < 0) {
+        fprintf(stderr, "sluice demo: error: cannot create directory %s: %s\n", dir, strerror(errno));
+        return SL_EXIT_FAILED;
+    }
+    char *db_path = sl_sprintf("%s/shop.db", dir);
+    char *job_path = sl_sprintf("%s/shop.yaml", dir);
+    char *lake = sl_demo_absolute(lake_arg);
+    int status = SL_EXIT_FAILED;
+    sl_job *job = NULL;
+    sl_run_summary summary;
+    memset(&summary, 0, sizeof summary);
+
+    printf("sluice demo: generating %s (%" PRId64 " orders) ...\n", db_path, orders);
+    fflush(stdout);
+    double t0 = sl_demo_now();
+    sl_demo_counts counts;
+    sl_demo_opts gen = { .orders = orders, .seed = (uint64_t)seed };
+    if (sl_demo_generate(db_path, &gen, &counts, &err) < 0) goto fail;
+    double t_gen = sl_demo_now() - t0;
+    struct stat st;
+    uint64_t db_bytes = stat(db_path, &st) == 0 ? (uint64_t)st.st_size : 0;
+    char hb[32];
+    sl_demo_human(db_bytes, hb, sizeof hb);
+    printf("  %" PRId64 " customers, %" PRId64 " products, %" PRId64 " orders, %" PRId64
+           " order items: %s in %.1fs\n",
+           counts.customers, counts.products, counts.orders, counts.order_items, hb, t_gen);
+
+    if (sl_demo_write_job(job_path, lake, &err) < 0) goto fail;
+    printf("sluice demo: running %s into %s ...\n", job_path, lake);
+    fflush(stdout);
+    job = sl_job_load(job_path, &err);
+    if (!job) {
+        status = SL_EXIT_USAGE;
+        goto fail;
+    }
+    sl_run_opts ropts = { .workers = (int)workers, .progress = isatty(2) ? 1 : 0 };
+    if (sl_exec_run(job, &ropts, &summary, &err) < 0) goto fail;
+
+    printf("\nsluice demo: wrote %" PRIu64 " rows in %.1fs to %s\n", summary.rows, summary.seconds, lake);
+    printf("  %-12s %10s %6s %10s\n", "table", "rows", "files", "size");
+    const int64_t rows[] = { counts.customers, counts.products, counts.orders, counts.order_items };
+    char first_orders[PATH_MAX] = "", first_customers[PATH_MAX] = "";
+    uint64_t lake_bytes = 0;
+    for (int t = 0; t < 4; t++) {
+        char *tdir = sl_sprintf("%s/%s", lake, sl_demo_tables[t]);
+        int files;
+        uint64_t bytes;
+        char first[PATH_MAX];
+        sl_demo_scan(tdir, &files, &bytes, first, sizeof first);
+        lake_bytes += bytes;
+        if (t == 0) snprintf(first_customers, sizeof first_customers, "%s", first);
+        if (t == 2) snprintf(first_orders, sizeof first_orders, "%s", first);
+        sl_demo_human(bytes, hb, sizeof hb);
+        printf("  %-12s %10" PRId64 " %6d %10s\n", sl_demo_tables[t], rows[t], files, hb);
+        sl_free(tdir);
+    }
+    char hl[32];
+    sl_demo_human(lake_bytes, hl, sizeof hl);
+    sl_demo_human(db_bytes, hb, sizeof hb);
+    printf("  Parquet (zstd): %s; the SQLite database: %s\n", hl, hb);
+
+    printf("\nLook at it:\n");
+    if (first_orders[0]) printf("  sluice inspect %s\n", first_orders);
+    if (first_customers[0]) printf("  sluice cat --limit 5 %s\n", first_customers);
+    const char *q = "select status, count(*) as orders, sum(total) as revenue from '%s/orders/*.parquet' "
+                    "group by status order by orders desc";
+    char *sql = sl_sprintf(q, lake);
+    if (access("tools/duck.js", R_OK) == 0) printf("  node tools/duck.js \"%s\"\n", sql);
+    else printf("  duckdb -c \"%s\"\n", sql);
+    sl_free(sql);
+    printf("  sluice run %s      (runs the same job again)\n", job_path);
+    status = SL_EXIT_OK;
+    goto out;
+
+fail:
+    fprintf(stderr, "sluice demo: error: %s\n", err.msg);
+out:
+    if (job) sl_job_free(job);
+    sl_free(db_path);
+    sl_free(job_path);
+    sl_free(lake);
+    return status;
+}
