@@ -1,0 +1,70 @@
+/*
+ * sl_failpoint.h - failpoints compiled into the binary, for fault injection.
+ *
+ * A failpoint is a named spot in the code (`sl_failpoint(SL_FP_TASK_COMMIT,
+ * err)`) that does nothing unless the environment variable SLUICE_FAILPOINT
+ * arms it. The variable holds one or more comma-separated entries
+ *
+ *     NAME:ACTION[@N | @N+]
+ *
+ *   ACTION  crash      die at once with SIGKILL, no cleanup (like kill -9)
+ *           error      return -1 with an SL_EIO error
+ *           transient  return -1 with an SL_ETRANSIENT error (worth a retry)
+ *           nospace    return -1 with an SL_ENOSPACE error
+ *           sleep:MS   sleep MS milliseconds, then carry on
+ *   @N      fire only at the Nth hit of that failpoint (counted from 1,
+ *           over all threads); @N+ fires at the Nth hit and every later one;
+ *           without it, every hit fires.
+ *
+ *   SLUICE_FAILPOINT=task-commit:crash
+ *   SLUICE_FAILPOINT=publish:after-exchange:crash
+ *   SLUICE_FAILPOINT=task-write:transient@3,publish:before-exchange:sleep:500
+ *
+ * Names may themselves contain ':' (publish:after-exchange); the action is
+ * recognised at the end of the entry. An entry naming a failpoint that is
+ * not in the list below, or with an action that cannot be parsed, is ignored
+ * with a warning (a typo must not silently arm something else).
+ *
+ * The variable is read once, on the first hit (thread-safe). When nothing is
+ * armed a hit costs one atomic load. Hits are per task, file or batch, never
+ * per row.
+ *
+ * sl_failpoint() returns 0 normally and -1 with err set when an error action
+ * fires; a crash action does not return.
+ */
+#ifndef SL_FAILPOINT_H
+#define SL_FAILPOINT_H
+
+#include "sl_error.h"
+
+#include <stdint.h>
+
+/* The commit protocol, in order. Who calls each:
+ *   exec (task loop)        task-start, task-write (per batch written), run-finish
+ *   state/sl_publish.c      task-file-synced, task-commit, publish:*            */
+#define SL_FP_TASK_START              "task-start"              /* task about to open source and sink */
+#define SL_FP_TASK_WRITE              "task-write"              /* a batch about to be written */
+#define SL_FP_TASK_FILE_SYNCED        "task-file-synced"        /* temp file fsynced, not yet renamed */
+#define SL_FP_TASK_COMMIT             "task-commit"             /* file renamed + dir fsynced; state not yet told */
+#define SL_FP_PUBLISH_BEFORE_MANIFEST "publish:before-manifest" /* all files staged, no manifest yet */
+#define SL_FP_PUBLISH_BEFORE_EXCHANGE "publish:before-exchange" /* manifest durable, live untouched */
+#define SL_FP_PUBLISH_AFTER_EXCHANGE  "publish:after-exchange"  /* new version live, parent not yet fsynced */
+#define SL_FP_PUBLISH_BEFORE_CLEANUP  "publish:before-cleanup"  /* durable; old version not yet removed */
+#define SL_FP_RUN_FINISH              "run-finish"              /* all tables published; run not yet marked */
+
+/* Returns 0, or -1 with err set when an error action fires. */
+int sl_failpoint(const char *name, sl_err *err);
+
+/* Replaces the armed set with `spec` (same syntax as SLUICE_FAILPOINT; NULL
+ * or "" disarms everything) and resets hit counts. For tests and for a
+ * command-line override; not to be called while other threads hit failpoints.
+ * Returns the number of entries armed. */
+int sl_failpoint_arm(const char *spec);
+
+/* Hits of `name` since it was armed (0 when not armed). */
+uint64_t sl_failpoint_hits(const char *name);
+
+/* The known failpoint names, NULL-terminated. */
+const char *const *sl_failpoint_names(void);
+
+#endif

@@ -1,0 +1,552 @@
+/*
+ * sl_publish.c - staging directories, finishing files, publishing a table by
+ * swapping directories, and cleaning up after crashes (see sl_publish.h).
+ */
+#define _GNU_SOURCE
+#include "sl_publish.h"
+
+#include "../core/sl_alloc.h"
+#include "../core/sl_buf.h"
+#include "../core/sl_failpoint.h"
+#include "../core/sl_log.h"
+#include "sl_fs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
+
+#ifndef SL_VERSION
+#define SL_VERSION "unknown"
+#endif
+
+static bool sl_pub_forced_fallback;
+
+void sl_publish_force_fallback(bool on) { sl_pub_forced_fallback = on; }
+
+static bool sl_pub_fallback(void)
+{
+    if (sl_pub_forced_fallback) return true;
+    const char *env = getenv("SLUICE_NO_RENAME_EXCHANGE");
+    return env && *env && strcmp(env, "0");
+}
+
+static int sl_renameat2(const char *from, const char *to, unsigned flags)
+{
+#ifdef SYS_renameat2
+    return (int)syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, flags);
+#else
+    (void)from; (void)to; (void)flags;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+static bool sl_rename_unsupported(int e)
+{
+    return e == EINVAL || e == ENOSYS || e == EOPNOTSUPP || e == ENOTSUP;
+}
+
+static char *sl_safe_name(const char *s)
+{
+    char *name = sl_strdup(s && *s ? s : "job");
+    for (char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '.' || *p == '_' || *p == '-'))
+            *p = '_';
+    if (name[0] == '.') name[0] = '_';
+    return name;
+}
+
+/* ---- staging ---- */
+
+int sl_staging_open(sl_staging *sg, const char *target_dir, const char *job, int64_t run_id, const char *table,
+                  sl_err *err)
+{
+    memset(sg, 0, sizeof *sg);
+    if (!table || !*table || strchr(table, '/') || table[0] == '.')
+        return sl_err_set(err, SL_EJOB, "table name '%s' cannot be a directory name in target %s (no '/', "
+                          "must not start with '.')", table ? table : "", target_dir);
+    sg->target_dir = sl_strdup(target_dir);
+    sg->job = sl_safe_name(job);
+    sg->table = sl_strdup(table);
+    sg->run_id = run_id;
+    sg->run_dir = sl_sprintf("%s/%s/%s/run-%lld", target_dir, SL_STAGING_DIR, sg->job, (long long)run_id);
+    sg->dir = sl_sprintf("%s/%s", sg->run_dir, table);
+    sg->live = sl_fs_join(target_dir, table);
+    if (sl_fs_mkdirs(sg->dir, err) < 0) {
+        sl_err_prefix(err, "table %s: staging", table);
+        sl_staging_close(sg);
+        return -1;
+    }
+    return 0;
+}
+
+void sl_staging_close(sl_staging *sg)
+{
+    sl_free(sg->target_dir);
+    sl_free(sg->job);
+    sl_free(sg->table);
+    sl_free(sg->run_dir);
+    sl_free(sg->dir);
+    sl_free(sg->live);
+    memset(sg, 0, sizeof *sg);
+}
+
+char *sl_staging_tmp_path(const sl_staging *sg, const char *name)
+{
+    return sl_sprintf("%s/.%s.tmp", sg->dir, name);
+}
+
+char *sl_staging_file_path(const sl_staging *sg, const char *name)
+{
+    return sl_sprintf("%s/%s", sg->dir, name);
+}
+
+int sl_staging_file_finish(const sl_staging *sg, const char *name, sl_err *err)
+{
+    char *tmp = sl_staging_tmp_path(sg, name);
+    char *final = sl_staging_file_path(sg, name);
+    int rc = -1;
+    if (sl_fs_fsync_file(tmp, err) < 0) goto out;
+    if (sl_failpoint(SL_FP_TASK_FILE_SYNCED, err) < 0) goto out;
+    if (rename(tmp, final) < 0) {
+        sl_fs_errno(err, errno, "cannot rename finished file to", final);
+        goto out;
+    }
+    if (sl_fs_fsync_dir(sg->dir, err) < 0) goto out;
+    if (sl_failpoint(SL_FP_TASK_COMMIT, err) < 0) goto out;
+    rc = 0;
+out:
+    if (rc < 0) sl_err_prefix(err, "table %s: file %s", sg->table, name);
+    sl_free(tmp);
+    sl_free(final);
+    return rc;
+}
+
+void sl_staging_file_discard(const sl_staging *sg, const char *name)
+{
+    char *tmp = sl_staging_tmp_path(sg, name);
+    unlink(tmp);
+    sl_free(tmp);
+}
+
+static int sl_staged_cmp(const void *a, const void *b)
+{
+    return strcmp(((const sl_staged_file *)a)->name, ((const sl_staged_file *)b)->name);
+}
+
+int sl_staging_list(const sl_staging *sg, sl_staged_file **out, int *n, sl_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    DIR *d = opendir(sg->dir);
+    if (!d) return errno == ENOENT ? 0 : sl_fs_errno(err, errno, "cannot read directory", sg->dir);
+    int cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.' || !strcmp(de->d_name, SL_MANIFEST_NAME)) continue;
+        struct stat sb;
+        if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(sb.st_mode)) continue;
+        if (*n == cap) *out = sl_realloc(*out, (size_t)(cap = cap ? cap * 2 : 16) * sizeof **out);
+        (*out)[*n].name = sl_strdup(de->d_name);
+        (*out)[*n].size = (int64_t)sb.st_size;
+        (*n)++;
+    }
+    closedir(d);
+    if (*n > 1) qsort(*out, (size_t)*n, sizeof **out, sl_staged_cmp);
+    return 0;
+}
+
+void sl_staging_list_free(sl_staged_file *files, int n)
+{
+    for (int i = 0; i < n; i++) sl_free(files[i].name);
+    sl_free(files);
+}
+
+int sl_staging_remove_temporaries(const sl_staging *sg, int *removed, sl_err *err)
+{
+    if (removed) *removed = 0;
+    DIR *d = opendir(sg->dir);
+    if (!d) return errno == ENOENT ? 0 : sl_fs_errno(err, errno, "cannot read directory", sg->dir);
+    struct dirent *de;
+    int rc = 0;
+    while ((de = readdir(d))) {
+        size_t len = strlen(de->d_name);
+        if (de->d_name[0] != '.' || len < 5 || strcmp(de->d_name + len - 4, ".tmp")) continue;
+        if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT) {
+            char *p = sl_fs_join(sg->dir, de->d_name);
+            rc = sl_fs_errno(err, errno, "cannot remove", p);
+            sl_free(p);
+            break;
+        }
+        if (removed) (*removed)++;
+    }
+    closedir(d);
+    return rc;
+}
+
+int sl_staging_check_file(const sl_staging *sg, const char *name, int64_t size, uint32_t crc32, bool check_crc,
+                        sl_err *err)
+{
+    char *path = sl_staging_file_path(sg, name);
+    struct stat sb;
+    int rc;
+    if (lstat(path, &sb) < 0) {
+        rc = errno == ENOENT ? 0 : sl_fs_errno(err, errno, "cannot stat", path);
+    } else if (!S_ISREG(sb.st_mode) || (int64_t)sb.st_size != size) {
+        rc = 0;
+    } else if (check_crc) {
+        uint32_t crc = 0;
+        rc = sl_fs_file_crc32(path, &crc, NULL, err) < 0 ? -1 : crc == crc32;
+    } else {
+        rc = 1;
+    }
+    sl_free(path);
+    return rc;
+}
+
+/* ---- manifest ---- */
+
+static void sl_json_str(sl_buf *b, const char *s)
+{
+    sl_buf_push(b, '"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        char esc[8];
+        switch (*p) {
+        case '"': sl_buf_append(b, "\\\"", 2); break;
+        case '\\': sl_buf_append(b, "\\\\", 2); break;
+        case '\n': sl_buf_append(b, "\\n", 2); break;
+        case '\r': sl_buf_append(b, "\\r", 2); break;
+        case '\t': sl_buf_append(b, "\\t", 2); break;
+        default:
+            if (*p < 0x20) {
+                snprintf(esc, sizeof esc, "\\u%04x", *p);
+                sl_buf_append(b, esc, 6);
+            } else {
+                sl_buf_push(b, *p);
+            }
+        }
+    }
+    sl_buf_push(b, '"');
+}
+
+static void sl_buf_printf(sl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sl_buf_printf(sl_buf *b, const char *fmt, ...)
+{
+    char tmp[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n > 0) sl_buf_append(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+static void sl_iso_time(double t, char *buf, size_t size)
+{
+    time_t secs = (time_t)t;
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    char base[32];
+    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    int ms = (int)((t - (double)secs) * 1000);
+    if (ms < 0) ms = 0;
+    if (ms > 999) ms = 999;
+    snprintf(buf, size, "%s.%03dZ", base, ms);
+}
+
+static void sl_manifest_build(const sl_staging *sg, const sl_manifest *m, sl_buf *b, int64_t *rows, int64_t *bytes)
+{
+    *rows = *bytes = 0;
+    for (int i = 0; i < m->nfiles; i++) {
+        *rows += m->files[i].rows;
+        if (m->files[i].bytes > 0) *bytes += m->files[i].bytes;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    char now[40], snap[40];
+    sl_iso_time((double)ts.tv_sec + (double)ts.tv_nsec / 1e9, now, sizeof now);
+    sl_buf_printf(b, "{\n  \"format\": \"sluice-manifest\",\n  \"manifest_version\": 1,\n  \"job\": ");
+    sl_json_str(b, sg->job);
+    sl_buf_printf(b, ",\n  \"run_id\": %lld,\n  \"table\": ", (long long)sg->run_id);
+    sl_json_str(b, sg->table);
+    sl_buf_printf(b, ",\n  \"sluice_version\": ");
+    sl_json_str(b, SL_VERSION);
+    sl_buf_printf(b, ",\n  \"published_at\": \"%s\",\n  \"source_snapshot_time\": ", now);
+    if (m->snapshot_time > 0) {
+        sl_iso_time(m->snapshot_time, snap, sizeof snap);
+        sl_buf_printf(b, "\"%s\"", snap);
+    } else {
+        sl_buf_printf(b, "null");
+    }
+    sl_buf_printf(b, ",\n  \"rows\": %lld,\n  \"bytes\": %lld,\n  \"files\": [", (long long)*rows,
+                  (long long)*bytes);
+    for (int i = 0; i < m->nfiles; i++) {
+        sl_buf_printf(b, "%s\n    {\"name\": ", i ? "," : "");
+        sl_json_str(b, m->files[i].name);
+        sl_buf_printf(b, ", \"rows\": %lld, \"bytes\": %lld, \"crc32\": %lu}", (long long)m->files[i].rows,
+                      (long long)m->files[i].bytes, (unsigned long)m->files[i].crc32);
+    }
+    sl_buf_printf(b, "%s]\n}\n", m->nfiles ? "\n  " : "");
+}
+
+/* Finds "key": at the top of our own manifest; returns a pointer after the colon. */
+static const char *sl_manifest_field(const char *text, const char *key)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(text, pat);
+    if (!p) return NULL;
+    p += strlen(pat);
+    while (*p == ' ') p++;
+    return p;
+}
+
+int sl_publish_live_run(const char *target_dir, const char *table, char *job, size_t job_size, int64_t *run_id,
+                        sl_err *err)
+{
+    char *path = sl_sprintf("%s/%s/%s", target_dir, table, SL_MANIFEST_NAME);
+    if (job_size) job[0] = '\0';
+    *run_id = 0;
+    if (!sl_fs_exists(path)) {
+        sl_free(path);
+        return 0;
+    }
+    char *text = sl_fs_read_all(path, NULL, err);
+    sl_free(path);
+    if (!text) return -1;
+    int found = 0;
+    const char *j = sl_manifest_field(text, "job");
+    const char *r = sl_manifest_field(text, "run_id");
+    if (j && r && *j == '"') {
+        j++;
+        size_t len = strcspn(j, "\"");
+        if (job_size) snprintf(job, job_size, "%.*s", (int)len, j);
+        *run_id = strtoll(r, NULL, 10);
+        found = 1;
+    }
+    sl_free(text);
+    return found;
+}
+
+/* ---- publish ---- */
+
+static bool sl_listed(const sl_manifest *m, const char *entry)
+{
+    size_t len = strlen(entry);
+    for (int i = 0; i < m->nfiles; i++) {
+        const char *name = m->files[i].name;
+        if (!strcmp(name, entry)) return true;
+        if (!strncmp(name, entry, len) && name[len] == '/') return true;   /* a directory of listed files */
+    }
+    return false;
+}
+
+/* Checks that every listed file is staged and removes what is not listed. */
+static int sl_publish_prepare(const sl_staging *sg, const sl_manifest *m, sl_err *err)
+{
+    for (int i = 0; i < m->nfiles; i++) {
+        const char *name = m->files[i].name;
+        if (!*name || name[0] == '/' || strstr(name, "..") || !strcmp(name, SL_MANIFEST_NAME))
+            return sl_err_set(err, SL_EINTERNAL, "file name '%s' cannot be published", name);
+        char *path = sl_staging_file_path(sg, name);
+        struct stat sb;
+        int rc = 0;
+        if (lstat(path, &sb) < 0)
+            rc = sl_err_set(err, SL_EIO, "staged file %s is missing (%s); its task must be redone: run again "
+                            "to resume", path, strerror(errno));
+        else if (m->files[i].bytes >= 0 && (int64_t)sb.st_size != m->files[i].bytes)
+            rc = sl_err_set(err, SL_EIO, "staged file %s has %lld bytes, %lld were recorded; its task must be "
+                            "redone: run again to resume", path, (long long)sb.st_size,
+                            (long long)m->files[i].bytes);
+        sl_free(path);
+        if (rc < 0) return -1;
+    }
+    DIR *d = opendir(sg->dir);
+    if (!d) return sl_fs_errno(err, errno, "cannot read staging directory", sg->dir);
+    struct dirent *de;
+    int rc = 0;
+    while ((de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || sl_listed(m, de->d_name)) continue;
+        char *p = sl_fs_join(sg->dir, de->d_name);
+        if (de->d_name[0] != '.' && strcmp(de->d_name, SL_MANIFEST_NAME))
+            sl_log(SL_LOG_INFO, "table %s: removing %s from staging: no finished task recorded it", sg->table, p);
+        rc = sl_fs_rmtree(p, err);
+        sl_free(p);
+        if (rc < 0) break;
+    }
+    closedir(d);
+    return rc;
+}
+
+static int sl_publish_swap(const sl_staging *sg, bool *atomic, bool *replaced, sl_err *err)
+{
+    struct stat sb;
+    bool live = lstat(sg->live, &sb) == 0;
+    if (!live && errno != ENOENT) return sl_fs_errno(err, errno, "cannot stat", sg->live);
+    if (live && !S_ISDIR(sb.st_mode))
+        return sl_err_set(err, SL_EIO, "%s exists and is not a directory; move it away so table %s can be "
+                          "published there", sg->live, sg->table);
+    *replaced = live;
+    *atomic = true;
+    bool fallback = sl_pub_fallback();
+    if (!live) {
+        if (!fallback && sl_renameat2(sg->dir, sg->live, RENAME_NOREPLACE) == 0) return 0;
+        if (!fallback && errno == EEXIST) return sl_publish_swap(sg, atomic, replaced, err);   /* raced */
+        if (!fallback && !sl_rename_unsupported(errno)) return sl_fs_errno(err, errno, "cannot publish", sg->live);
+        if (rename(sg->dir, sg->live) < 0) return sl_fs_errno(err, errno, "cannot publish", sg->live);
+        return 0;
+    }
+    if (!fallback) {
+        if (sl_renameat2(sg->dir, sg->live, RENAME_EXCHANGE) == 0) return 0;
+        if (!sl_rename_unsupported(errno)) return sl_fs_errno(err, errno, "cannot swap in", sg->live);
+    }
+    static int warned;
+    if (!__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
+        sl_log(SL_LOG_WARN, "target %s: the file system cannot swap directories atomically "
+               "(renameat2 RENAME_EXCHANGE); tables are published by two renames, so a reader may briefly "
+               "find a table missing", sg->target_dir);
+    *atomic = false;
+    char *old = sl_sprintf("%s.old", sg->dir);
+    int rc = sl_fs_rmtree(old, err);
+    if (rc == 0 && rename(sg->live, old) < 0) rc = sl_fs_errno(err, errno, "cannot move aside", sg->live);
+    if (rc == 0 && rename(sg->dir, sg->live) < 0) {
+        rc = sl_fs_errno(err, errno, "cannot publish", sg->live);
+        if (rename(old, sg->live) < 0) { /* the next run's publish finds no live table and retries */ }
+    }
+    sl_free(old);
+    return rc;
+}
+
+int sl_publish_table(const sl_staging *sg, const sl_manifest *m, sl_publish_result *res, sl_err *err)
+{
+    sl_publish_result local;
+    if (!res) res = &local;
+    memset(res, 0, sizeof *res);
+    for (int i = 0; i < m->nfiles; i++) {
+        res->rows += m->files[i].rows;
+        if (m->files[i].bytes > 0) res->bytes += m->files[i].bytes;
+    }
+    char live_job[256];
+    int64_t live_run = 0;
+    char *old = sl_sprintf("%s.old", sg->dir);
+    int rc = sl_publish_live_run(sg->target_dir, sg->table, live_job, sizeof live_job, &live_run, err);
+    if (rc < 0) goto fail;
+    if (rc == 1 && live_run == sg->run_id && !strcmp(live_job, sg->job)) {
+        /* Published before a crash: only the old version may be left to remove. */
+        res->already = true;
+        res->atomic = true;
+        if (sl_fs_rmtree(sg->dir, err) < 0 || sl_fs_rmtree(old, err) < 0) goto fail;
+        sl_free(old);
+        return 0;
+    }
+    if (!sl_fs_is_dir(sg->dir)) {
+        sl_err_set(err, SL_EIO, "staging directory %s is missing; the table's tasks must be redone", sg->dir);
+        goto fail;
+    }
+    if (sl_publish_prepare(sg, m, err) < 0) goto fail;
+    if (sl_failpoint(SL_FP_PUBLISH_BEFORE_MANIFEST, err) < 0) goto fail;
+
+    sl_buf b = { 0 };
+    int64_t rows, bytes;
+    sl_manifest_build(sg, m, &b, &rows, &bytes);
+    char *mpath = sl_fs_join(sg->dir, SL_MANIFEST_NAME);
+    rc = sl_fs_write_atomic(mpath, b.data, b.len, err);
+    sl_free(mpath);
+    sl_buf_free(&b);
+    if (rc < 0) goto fail;
+    if (sl_failpoint(SL_FP_PUBLISH_BEFORE_EXCHANGE, err) < 0) goto fail;
+
+    if (sl_publish_swap(sg, &res->atomic, &res->replaced, err) < 0) goto fail;
+    if (sl_failpoint(SL_FP_PUBLISH_AFTER_EXCHANGE, err) < 0) goto fail;
+    if (sl_fs_fsync_dir(sg->target_dir, err) < 0 || sl_fs_fsync_dir(sg->run_dir, err) < 0) goto fail;
+    if (sl_failpoint(SL_FP_PUBLISH_BEFORE_CLEANUP, err) < 0) goto fail;
+
+    /* The old version now sits at the staged path (or at .old after the fallback). */
+    if (sl_fs_rmtree(sg->dir, err) < 0 || sl_fs_rmtree(old, err) < 0) goto fail;
+    sl_free(old);
+    return 0;
+fail:
+    sl_err_prefix(err, "table %s: publish", sg->table);
+    sl_free(old);
+    return -1;
+}
+
+/* ---- recovery ---- */
+
+static void sl_rmdir_if_empty(const char *path)
+{
+    if (rmdir(path) < 0 && errno != ENOTEMPTY && errno != EEXIST && errno != ENOENT)
+        sl_log(SL_LOG_DEBUG, "cannot remove %s: %s", path, strerror(errno));
+}
+
+int sl_publish_clean_stale(const char *target_dir, const char *job, int64_t keep_run_id, int *removed,
+                           sl_err *err)
+{
+    if (removed) *removed = 0;
+    char *safe = sl_safe_name(job);
+    char *staging = sl_fs_join(target_dir, SL_STAGING_DIR);
+    char *jobdir = sl_sprintf("%s/%s", staging, safe);
+    char keep[64];
+    snprintf(keep, sizeof keep, "run-%lld", (long long)keep_run_id);
+    int rc = 0;
+    DIR *d = opendir(jobdir);
+    if (!d) {
+        if (errno != ENOENT) rc = sl_fs_errno(err, errno, "cannot read directory", jobdir);
+        goto out;
+    }
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+        if (keep_run_id > 0 && !strcmp(de->d_name, keep)) continue;
+        char *p = sl_fs_join(jobdir, de->d_name);
+        sl_log(SL_LOG_INFO, "removing stale staging directory %s (a run that will not be resumed)", p);
+        rc = sl_fs_rmtree(p, err);
+        sl_free(p);
+        if (rc < 0) break;
+        if (removed) (*removed)++;
+    }
+    closedir(d);
+    if (rc == 0) {
+        sl_rmdir_if_empty(jobdir);
+        sl_rmdir_if_empty(staging);
+        rc = sl_fs_fsync_dir(target_dir, err);
+    }
+out:
+    sl_free(safe);
+    sl_free(staging);
+    sl_free(jobdir);
+    return rc;
+}
+
+int sl_publish_clean_run(const char *target_dir, const char *job, int64_t run_id, sl_err *err)
+{
+    char *safe = sl_safe_name(job);
+    char *staging = sl_fs_join(target_dir, SL_STAGING_DIR);
+    char *jobdir = sl_sprintf("%s/%s", staging, safe);
+    char *rundir = sl_sprintf("%s/run-%lld", jobdir, (long long)run_id);
+    int rc = sl_fs_rmtree(rundir, err);
+    if (rc == 0) {
+        sl_rmdir_if_empty(jobdir);
+        sl_rmdir_if_empty(staging);
+    }
+    sl_free(safe);
+    sl_free(staging);
+    sl_free(jobdir);
+    sl_free(rundir);
+    return rc;
+}

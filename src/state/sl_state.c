@@ -1,0 +1,983 @@
+/*
+ * sl_state.c - the run state store on SQLite (see sl_state.h).
+ *
+ * Every public function takes the store's mutex for its whole duration and
+ * runs its statements in one transaction when it has more than one, so a
+ * crash leaves either all or none of a step recorded. SQL goes through two
+ * helpers that bind arguments from a type string ('s' text or NULL, 'i'
+ * int64, 'd' double, 'D' double with 0 meaning NULL).
+ */
+#define _GNU_SOURCE
+#include "sl_state.h"
+
+#include "../core/sl_alloc.h"
+#include "../core/sl_log.h"
+#include "sl_fs.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct sl_state {
+    sqlite3 *db;
+    char *path;
+    pthread_mutex_t mu;
+    int version;
+};
+
+/* ---- migrations: migration i takes the schema from version i to i+1 ---- */
+
+static const char *const sl_migrations[SL_STATE_SCHEMA_VERSION] = {
+    /* 0 -> 1: the tables */
+    "CREATE TABLE runs("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  job TEXT NOT NULL,"
+    "  job_hash TEXT NOT NULL,"
+    "  started REAL NOT NULL,"
+    "  ended REAL,"
+    "  status TEXT NOT NULL CHECK (status IN ('running','succeeded','failed','killed')),"
+    "  pid INTEGER,"
+    "  host TEXT,"
+    "  error TEXT);"
+    "CREATE TABLE tables("
+    "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  name TEXT NOT NULL,"
+    "  target TEXT,"
+    "  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','published','failed')),"
+    "  published_at REAL,"
+    "  rows INTEGER,"
+    "  bytes INTEGER,"
+    "  snapshot_time REAL,"
+    "  error TEXT,"
+    "  PRIMARY KEY (run_id, name));"
+    "CREATE TABLE tasks("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  run_id INTEGER NOT NULL,"
+    "  table_name TEXT NOT NULL,"
+    "  idx INTEGER NOT NULL,"
+    "  predicate TEXT,"
+    "  est_rows INTEGER,"
+    "  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','running','done','failed')),"
+    "  rows INTEGER,"
+    "  bytes INTEGER,"
+    "  seconds REAL,"
+    "  worker INTEGER,"
+    "  file_name TEXT,"
+    "  file_size INTEGER,"
+    "  crc32 INTEGER,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  error TEXT,"
+    "  UNIQUE (run_id, table_name, idx),"
+    "  FOREIGN KEY (run_id, table_name) REFERENCES tables(run_id, name) ON DELETE CASCADE);"
+    "CREATE TABLE attempts("
+    "  task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,"
+    "  number INTEGER NOT NULL,"
+    "  started REAL NOT NULL,"
+    "  ended REAL,"
+    "  outcome TEXT NOT NULL DEFAULT 'running' CHECK (outcome IN ('running','ok','retry','failed','killed')),"
+    "  error_code TEXT,"
+    "  error_message TEXT,"
+    "  worker INTEGER,"
+    "  PRIMARY KEY (task_id, number));"
+    "CREATE TABLE files("
+    "  run_id INTEGER NOT NULL,"
+    "  table_name TEXT NOT NULL,"
+    "  path TEXT NOT NULL,"
+    "  task_id INTEGER,"
+    "  rows INTEGER,"
+    "  bytes INTEGER,"
+    "  crc32 INTEGER,"
+    "  PRIMARY KEY (run_id, table_name, path));",
+    /* 1 -> 2: resume counter; indexes for status and per-task lookups */
+    "ALTER TABLE runs ADD COLUMN resumes INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX runs_by_job ON runs(job, id);"
+    "CREATE INDEX files_by_task ON files(task_id);",
+};
+
+/* ---- helpers ---- */
+
+static double sl_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int sl_db_fail(sl_state *st, sl_err *err, const char *what)
+{
+    int rc = sqlite3_extended_errcode(st->db);
+    int prim = rc & 0xff;
+    sl_code code = prim == SQLITE_FULL ? SL_ENOSPACE : SL_EIO;
+    const char *hint = "";
+    if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
+        hint = "; another process keeps the state database busy";
+    else if (prim == SQLITE_FULL)
+        hint = "; free space on that file system";
+    else if (prim == SQLITE_CORRUPT || prim == SQLITE_NOTADB)
+        hint = "; it is damaged or not a sluice state database: move it away (the next run starts afresh)";
+    return sl_err_set(err, code, "state database %s: %s: %s%s", st->path, what, sqlite3_errmsg(st->db), hint);
+}
+
+static int sl_bind(sl_state *st, sqlite3_stmt *stmt, const char *types, va_list ap)
+{
+    for (int i = 0; types && types[i]; i++) {
+        int rc;
+        switch (types[i]) {
+        case 's': {
+            const char *s = va_arg(ap, const char *);
+            rc = s ? sqlite3_bind_text(stmt, i + 1, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(stmt, i + 1);
+            break;
+        }
+        case 'i':
+            rc = sqlite3_bind_int64(stmt, i + 1, va_arg(ap, int64_t));
+            break;
+        case 'd':
+            rc = sqlite3_bind_double(stmt, i + 1, va_arg(ap, double));
+            break;
+        case 'D': {
+            double d = va_arg(ap, double);
+            rc = d != 0 ? sqlite3_bind_double(stmt, i + 1, d) : sqlite3_bind_null(stmt, i + 1);
+            break;
+        }
+        default:
+            rc = SQLITE_MISUSE;
+        }
+        if (rc != SQLITE_OK) return rc;
+    }
+    (void)st;
+    return SQLITE_OK;
+}
+
+/* Prepares and binds; the caller steps and finalizes. NULL on error. */
+static sqlite3_stmt *sl_query(sl_state *st, sl_err *err, const char *sql, const char *types, ...)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+        sl_db_fail(st, err, "prepare");
+        return NULL;
+    }
+    va_list ap;
+    va_start(ap, types);
+    int rc = sl_bind(st, stmt, types, ap);
+    va_end(ap);
+    if (rc != SQLITE_OK) {
+        sl_db_fail(st, err, "bind");
+        sqlite3_finalize(stmt);
+        return NULL;
+    }
+    return stmt;
+}
+
+/* Runs one statement to completion. */
+static int sl_exec(sl_state *st, sl_err *err, const char *sql, const char *types, ...)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) return sl_db_fail(st, err, "prepare");
+    va_list ap;
+    va_start(ap, types);
+    int rc = sl_bind(st, stmt, types, ap);
+    va_end(ap);
+    if (rc == SQLITE_OK) {
+        while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {}
+    }
+    if (rc != SQLITE_DONE) {
+        sl_db_fail(st, err, "write");
+        sqlite3_finalize(stmt);
+        return -1;
+    }
+    sqlite3_finalize(stmt);
+    return 0;
+}
+
+static int sl_step_done(sl_state *st, sqlite3_stmt *stmt, sl_err *err)
+{
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE) return rc;
+    sl_db_fail(st, err, "read");
+    return -1;
+}
+
+static int sl_begin(sl_state *st, sl_err *err)
+{
+    if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return sl_db_fail(st, err, "begin transaction");
+    return 0;
+}
+
+static int sl_commit(sl_state *st, sl_err *err)
+{
+    if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        sl_db_fail(st, err, "commit");
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+static int sl_rollback(sl_state *st)
+{
+    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+static char *sl_col_str(sqlite3_stmt *stmt, int col)
+{
+    const unsigned char *s = sqlite3_column_text(stmt, col);
+    return s ? sl_strdup((const char *)s) : NULL;
+}
+
+/* ---- open, migrate, close ---- */
+
+const char *sl_run_status_name(sl_run_status s)
+{
+    static const char *const names[] = { "running", "succeeded", "failed", "killed" };
+    return (unsigned)s < 4 ? names[s] : "unknown";
+}
+
+const char *sl_task_status_name(sl_task_status s)
+{
+    static const char *const names[] = { "pending", "running", "done", "failed" };
+    return (unsigned)s < 4 ? names[s] : "unknown";
+}
+
+static sl_task_status sl_task_status_parse(const char *s)
+{
+    if (!s) return SL_TASK_PENDING;
+    if (!strcmp(s, "running")) return SL_TASK_RUNNING;
+    if (!strcmp(s, "done")) return SL_TASK_DONE;
+    if (!strcmp(s, "failed")) return SL_TASK_FAILED;
+    return SL_TASK_PENDING;
+}
+
+char *sl_state_default_path(const char *job_dir)
+{
+    return sl_sprintf("%s/.sluice/state.db", job_dir && *job_dir ? job_dir : ".");
+}
+
+const char *sl_state_path(const sl_state *st) { return st->path; }
+
+static int sl_state_migrate(sl_state *st, int target, sl_err *err)
+{
+    if (sl_begin(st, err) < 0) return -1;
+    if (sl_exec(st, err, "CREATE TABLE IF NOT EXISTS meta(schema_version INTEGER NOT NULL)", NULL) < 0)
+        return sl_rollback(st);
+    sqlite3_stmt *q = sl_query(st, err, "SELECT schema_version FROM meta", NULL);
+    if (!q) return sl_rollback(st);
+    int have = 0;
+    bool has_row = false;
+    int rc = sl_step_done(st, q, err);
+    if (rc == SQLITE_ROW) {
+        have = sqlite3_column_int(q, 0);
+        has_row = true;
+    }
+    sqlite3_finalize(q);
+    if (rc < 0) return sl_rollback(st);
+    if (have > SL_STATE_SCHEMA_VERSION) {
+        sl_rollback(st);
+        return sl_err_set(err, SL_EIO, "state database %s has schema version %d, newer than this sluice knows "
+                          "(%d); use a newer sluice, or another --state path", st->path, have,
+                          SL_STATE_SCHEMA_VERSION);
+    }
+    for (int v = have; v < target; v++) {
+        char *errmsg = NULL;
+        if (sqlite3_exec(st->db, sl_migrations[v], NULL, NULL, &errmsg) != SQLITE_OK) {
+            sl_err_set(err, SL_EIO, "state database %s: migration %d -> %d failed: %s", st->path, v, v + 1,
+                       errmsg ? errmsg : sqlite3_errmsg(st->db));
+            sqlite3_free(errmsg);
+            return sl_rollback(st);
+        }
+    }
+    if (have < target) {
+        if (sl_exec(st, err, has_row ? "UPDATE meta SET schema_version = ?" : "INSERT INTO meta VALUES (?)", "i",
+                    (int64_t)target) < 0)
+            return sl_rollback(st);
+        if (have > 0) sl_log(SL_LOG_INFO, "state database %s: schema migrated from version %d to %d", st->path,
+                             have, target);
+    }
+    if (sl_commit(st, err) < 0) return -1;
+    st->version = have > target ? have : target;
+    return 0;
+}
+
+sl_state *sl_state_open_version(const char *path, int version, sl_err *err)
+{
+    if (version < 1 || version > SL_STATE_SCHEMA_VERSION) {
+        sl_err_set(err, SL_EINTERNAL, "state schema version %d does not exist", version);
+        return NULL;
+    }
+    char *dir = sl_fs_dirname(path);
+    int rc = sl_fs_mkdirs(dir, err);
+    sl_free(dir);
+    if (rc < 0) {
+        sl_err_prefix(err, "state database %s", path);
+        return NULL;
+    }
+    sl_state *st = sl_calloc(1, sizeof *st);
+    st->path = sl_strdup(path);
+    pthread_mutex_init(&st->mu, NULL);
+    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                        NULL) != SQLITE_OK) {
+        if (st->db) sl_db_fail(st, err, "cannot open");
+        else sl_err_set(err, SL_EIO, "state database %s: cannot open (out of memory)", path);
+        sl_state_close(st);
+        return NULL;
+    }
+    sqlite3_busy_timeout(st->db, 10000);
+    sqlite3_extended_result_codes(st->db, 1);
+    char *errmsg = NULL;
+    if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+                     NULL, NULL, &errmsg) != SQLITE_OK) {
+        sl_err_set(err, SL_EIO, "state database %s: %s%s", path, errmsg ? errmsg : sqlite3_errmsg(st->db),
+                   "; it may not be a sluice state database: move it away or pass another --state path");
+        sqlite3_free(errmsg);
+        sl_state_close(st);
+        return NULL;
+    }
+    if (sl_state_migrate(st, version, err) < 0) {
+        sl_state_close(st);
+        return NULL;
+    }
+    return st;
+}
+
+sl_state *sl_state_open(const char *path, sl_err *err)
+{
+    return sl_state_open_version(path, SL_STATE_SCHEMA_VERSION, err);
+}
+
+int sl_state_schema_version(sl_state *st) { return st->version; }
+
+void sl_state_close(sl_state *st)
+{
+    if (!st) return;
+    if (st->db) sqlite3_close_v2(st->db);
+    pthread_mutex_destroy(&st->mu);
+    sl_free(st->path);
+    sl_free(st);
+}
+
+/* ---- job hash: FNV-1a 64 over the bytes, plus their length ---- */
+
+void sl_state_hash(const void *data, size_t len, char out[SL_STATE_HASH_LEN])
+{
+    const unsigned char *p = data;
+    uint64_t h1 = 0xcbf29ce484222325ULL, h2 = 0x84222325cbf29ce4ULL;
+    for (size_t i = 0; i < len; i++) {
+        h1 = (h1 ^ p[i]) * 0x100000001b3ULL;
+        h2 = (h2 ^ p[len - 1 - i]) * 0x100000001b3ULL;   /* second pass backwards */
+    }
+    snprintf(out, SL_STATE_HASH_LEN, "%016llx%016llx", (unsigned long long)h1, (unsigned long long)h2);
+}
+
+int sl_state_hash_file(const char *path, char out[SL_STATE_HASH_LEN], sl_err *err)
+{
+    size_t len = 0;
+    char *text = sl_fs_read_all(path, &len, err);
+    if (!text) return -1;
+    sl_state_hash(text, len, out);
+    sl_free(text);
+    return 0;
+}
+
+/* ---- runs ---- */
+
+static void sl_fmt_time(double t, char *buf, size_t size)
+{
+    time_t secs = (time_t)t;
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm);
+}
+
+static int sl_run_begin_locked(sl_state *st, const char *job, const char *job_hash, bool fresh,
+                               sl_run_start *out, sl_err *err)
+{
+    memset(out, 0, sizeof *out);
+    char host[256];
+    sl_fs_hostname(host, sizeof host);
+    double now = sl_now();
+    sqlite3_stmt *q = sl_query(st, err, "SELECT id, job_hash, status, started FROM runs WHERE job = ? "
+                                        "ORDER BY id DESC LIMIT 1", "s", job);
+    if (!q) return -1;
+    int rc = sl_step_done(st, q, err);
+    if (rc < 0) {
+        sqlite3_finalize(q);
+        return -1;
+    }
+    int64_t prev_id = 0;
+    char prev_hash[SL_STATE_HASH_LEN] = "", prev_status[16] = "";
+    double prev_started = 0;
+    if (rc == SQLITE_ROW) {
+        prev_id = sqlite3_column_int64(q, 0);
+        snprintf(prev_hash, sizeof prev_hash, "%s", (const char *)sqlite3_column_text(q, 1));
+        snprintf(prev_status, sizeof prev_status, "%s", (const char *)sqlite3_column_text(q, 2));
+        prev_started = sqlite3_column_double(q, 3);
+    }
+    sqlite3_finalize(q);
+
+    if (prev_id && strcmp(prev_status, "succeeded")) {
+        if (!strcmp(prev_status, "running")) {
+            /* We hold the job lock, so the process that left it running is gone. */
+            if (sl_exec(st, err, "UPDATE runs SET status = 'killed', error = COALESCE(error, "
+                                 "'the process ended without finishing (killed or crashed)') WHERE id = ?",
+                        "i", prev_id) < 0 ||
+                sl_exec(st, err, "UPDATE attempts SET outcome = 'killed' WHERE outcome = 'running' AND task_id IN "
+                                 "(SELECT id FROM tasks WHERE run_id = ?)", "i", prev_id) < 0)
+                return -1;
+            snprintf(prev_status, sizeof prev_status, "killed");
+        }
+        char when[64];
+        sl_fmt_time(prev_started, when, sizeof when);
+        if (fresh || strcmp(prev_hash, job_hash)) {
+            out->abandoned_run_id = prev_id;
+            snprintf(out->note, sizeof out->note,
+                     fresh ? "not resuming run %lld (%s, started %s): --fresh; starting over"
+                           : "not resuming run %lld (%s, started %s): the job file has changed since; starting over",
+                     (long long)prev_id, prev_status, when);
+        } else {
+            if (sl_exec(st, err, "UPDATE runs SET status = 'running', ended = NULL, error = NULL, pid = ?, "
+                                 "host = ?, resumes = resumes + 1 WHERE id = ?", "isi", (int64_t)getpid(), host,
+                        prev_id) < 0 ||
+                sl_exec(st, err, "UPDATE tasks SET status = 'pending' WHERE run_id = ? AND "
+                                 "status IN ('running', 'failed')", "i", prev_id) < 0 ||
+                sl_exec(st, err, "UPDATE tables SET status = 'pending', error = NULL WHERE run_id = ? AND "
+                                 "status = 'failed'", "i", prev_id) < 0)
+                return -1;
+            q = sl_query(st, err, "SELECT count(*), coalesce(sum(status = 'done'), 0) FROM tasks WHERE run_id = ?",
+                         "i", prev_id);
+            if (!q) return -1;
+            if (sl_step_done(st, q, err) != SQLITE_ROW) {
+                sqlite3_finalize(q);
+                return -1;
+            }
+            out->tasks_total = sqlite3_column_int(q, 0);
+            out->tasks_done = sqlite3_column_int(q, 1);
+            sqlite3_finalize(q);
+            out->run_id = prev_id;
+            out->resumed = true;
+            out->started = prev_started;
+            snprintf(out->note, sizeof out->note, "resuming run %lld (%s, started %s): %d of %d tasks already done",
+                     (long long)prev_id, prev_status, when, out->tasks_done, out->tasks_total);
+            return 0;
+        }
+    }
+    if (sl_exec(st, err, "INSERT INTO runs(job, job_hash, started, status, pid, host) VALUES (?, ?, ?, 'running', ?, ?)",
+                "ssdis", job, job_hash, now, (int64_t)getpid(), host) < 0)
+        return -1;
+    out->run_id = sqlite3_last_insert_rowid(st->db);
+    out->started = now;
+    return 0;
+}
+
+int sl_state_run_begin(sl_state *st, const char *job, const char *job_hash, bool fresh, sl_run_start *out,
+                       sl_err *err)
+{
+    pthread_mutex_lock(&st->mu);
+    int rc = sl_begin(st, err);
+    if (rc == 0) {
+        rc = sl_run_begin_locked(st, job, job_hash ? job_hash : "", fresh, out, err);
+        rc = rc < 0 ? sl_rollback(st) : sl_commit(st, err);
+    }
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
+int sl_state_run_finish(sl_state *st, int64_t run_id, sl_run_status status, const char *error, sl_err *err)
+{
+    pthread_mutex_lock(&st->mu);
+    int rc = sl_exec(st, err, "UPDATE runs SET status = ?, ended = ?, error = ? WHERE id = ?", "sdsi",
+                     sl_run_status_name(status), sl_now(), error, run_id);
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
+/* ---- tables ---- */
+
+int sl_state_table_register(sl_state *st, int64_t run_id, const char *table, const char *target,
+                            double snapshot_time, sl_err *err)
+{
+    pthread_mutex_lock(&st->mu);
+    int rc = sl_exec(st, err, "INSERT INTO tables(run_id, name, target, snapshot_time) VALUES (?, ?, ?, ?) "
+                              "ON CONFLICT (run_id, name) DO UPDATE SET target = excluded.target, "
+                              "snapshot_time = coalesce(tables.snapshot_time, excluded.snapshot_time)",
+                     "issD", run_id, table, target, snapshot_time);
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
+int sl_state_table_get(sl_state *st, int64_t run_id, const char *table, sl_table_rec *out, sl_err *err)
+{
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&st->mu);
+    int found = -1;
+    sqlite3_stmt *q = sl_query(st, err, "SELECT status, coalesce(published_at, 0), coalesce(snapshot_time, 0), "
+                                        "coalesce(rows, 0), coalesce(bytes, 0) FROM tables WHERE run_id = ? AND name = ?",
+                               "is", run_id, table);
+    if (q) {
+        int rc = sl_step_done(st, q, err);
+        if (rc == SQLITE_ROW) {
+            snprintf(out->status, sizeof out->status, "%s", (const char *)sqlite3_column_text(q, 0));
+            out->published_at = sqlite3_column_double(q, 1);
+            out->snapshot_time = sqlite3_column_double(q, 2);
+            out->rows = sqlite3_column_int64(q, 3);
+            out->bytes = sqlite3_column_int64(q, 4);
+            found = 1;
+        } else if (rc == SQLITE_DONE) {
+            found = 0;
+        }
+        sqlite3_finalize(q);
+    }
+    pthread_mutex_unlock(&st->mu);
+    return found;
+}
+
+static int sl_table_update(sl_state *st, sl_err *err, int64_t run_id, const char *table, const char *sql,
+                           const char *types, ...)
+{
+    /* Binds the leading arguments, then run_id and name; checks the row exists. */
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) return sl_db_fail(st, err, "prepare");
+    va_list ap;
+    va_start(ap, types);
+    int rc = sl_bind(st, stmt, types, ap);
+    va_end(ap);
+    int n = (int)strlen(types);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_int64(stmt, n + 1, run_id);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_text(stmt, n + 2, table, -1, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK) rc = sqlite3_step(stmt);
+    if (rc != SQLITE_DONE) {
+        sl_db_fail(st, err, "write");
+        sqlite3_finalize(stmt);
+        return -1;
+    }
+    sqlite3_finalize(stmt);
+    if (sqlite3_changes(st->db) == 0)
+        return sl_err_set(err, SL_EINTERNAL, "state: run %lld has no table %s (register it first)",
+                          (long long)run_id, table);
+    return 0;
+}
+
+int sl_state_table_published(sl_state *st, int64_t run_id, const char *table, int64_t rows, int64_t bytes,
+                             sl_err *err)
+{
+    pthread_mutex_lock(&st->mu);
+    int rc = sl_table_update(st, err, run_id, table, "UPDATE tables SET status = 'published', published_at = ?, "
+                             "rows = ?, bytes = ?, error = NULL WHERE run_id = ? AND name = ?", "dii", sl_now(),
+                             rows, bytes);
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
+int sl_state_table_failed(sl_state *st, int64_t run_id, const char *table, const char *error, sl_err *err)
+{
+    pthread_mutex_lock(&st->mu);
+    int rc = sl_table_update(st, err, run_id, table, "UPDATE tables SET status = 'failed', error = ? "
+                             "WHERE run_id = ? AND name = ?", "s", error);
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
+/* ---- tasks ---- */
+
+static bool sl_str_eq_null(const char *a, const char *b)
+{
+    if (!a || !b) return a == b;
+    return !strcmp(a, b);
+}
+
+static int sl_tasks_register_locked(sl_state *st, int64_t run_id, const char *table, const sl_task_spec *tasks,
+                                    int n, int64_t *task_ids, bool *replanned, sl_err *err)
+{
+    sqlite3_stmt *q = sl_query(st, err, "SELECT idx, predicate FROM tasks WHERE run_id = ? AND table_name = ? "
+                                        "ORDER BY idx", "is", run_id, table);
+    if (!q) return -1;
+    int have = 0;
+    bool same = true;
+    int rc;
+    while ((rc = sl_step_done(st, q, err)) == SQLITE_ROW) {
+        int idx = sqlite3_column_int(q, 0);
+        const char *pred = (const char *)sqlite3_column_text(q, 1);
+        const sl_task_spec *spec = NULL;
+        for (int i = 0; i < n && !spec; i++)
+            if (tasks[i].index == idx) spec = &tasks[i];
+        if (!spec || !sl_str_eq_null(spec->predicate, pred)) same = false;
+        have++;
+    }
+    sqlite3_finalize(q);
+    if (rc < 0) return -1;
+    if (have && (!same || have != n)) {
+        if (sl_exec(st, err, "DELETE FROM files WHERE run_id = ? AND table_name = ?", "is", run_id, table) < 0 ||
+            sl_exec(st, err, "DELETE FROM tasks WHERE run_id = ? AND table_name = ?", "is", run_id, table) < 0)
+            return -1;
+        if (replanned) *replanned = true;
+        sl_log(SL_LOG_INFO, "table %s: the partitions differ from those recorded for run %lld; its finished "
+               "tasks are redone", table, (long long)run_id);
+        have = 0;
+    }
+    for (int i = 0; i < n; i++) {
+        if (have) {
+            if (sl_exec(st, err, "UPDATE tasks SET est_rows = ? WHERE run_id = ? AND table_name = ? AND idx = ?",
+                        "iisi", tasks[i].est_rows, run_id, table, (int64_t)tasks[i].index) < 0)
+                return -1;
+        } else if (sl_exec(st, err, "INSERT INTO tasks(run_id, table_name, idx, predicate, est_rows) "
+                                    "VALUES (?, ?, ?, ?, ?)", "isisi", run_id, table, (int64_t)tasks[i].index,
+                           tasks[i].predicate, tasks[i].est_rows) < 0) {
+            return -1;
+        }
+        if (task_ids) {
+            q = sl_query(st, err, "SELECT id FROM tasks WHERE run_id = ? AND table_name = ? AND idx = ?", "isi",
+                         run_id, table, (int64_t)tasks[i].index);
+            if (!q) return -1;
+            if (sl_step_done(st, q, err) != SQLITE_ROW) {
+                sqlite3_finalize(q);
+                return -1;
+            }
+            task_ids[i] = sqlite3_column_int64(q, 0);
+            sqlite3_finalize(q);
+        }
+    }
+    return 0;
+}
+
+int sl_state_tasks_register(sl_state *st, int64_t run_id, const char *table, const sl_task_spec *tasks, int n,
+                            int64_t *task_ids, bool *replanned, sl_err *err)
+{
+    if (replanned) *replanned = false;
+    pthread_mutex_lock(&st->mu);
+    int rc = sl_begin(st, err);
+    if (rc == 0) {
+        rc = sl_tasks_register_locked(st, run_id, table, tasks, n, task_ids, replanned, err);
+        if (rc < 0 && sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
+            sl_err_set(err, SL_EINTERNAL, "state: run %lld has no table %s (register it before its tasks)",
+                       (long long)run_id, table);
+        rc = rc < 0 ? sl_rollback(st) : sl_commit(st, err);
+    }
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
+int sl_state_tasks_list(sl_state *st, int64_t run_id, const char *table, sl_task_rec **out, int *n, sl_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *q = sl_query(st, err, "SELECT id, idx, predicate, coalesce(est_rows, -1), status, "
+                                        "coalesce(rows, 0), coalesce(bytes, 0), coalesce(seconds, 0), "
+                                        "coalesce(worker, -1), file_name, coalesce(file_size, 0), "
+                                        "coalesce(crc32, 0), attempts, error "
+                                        "FROM tasks WHERE run_id = ? AND table_name = ? ORDER BY idx",
+                               "is", run_id, table);
+    int rc = q ? 0 : -1;
+    int cap = 0;
+    while (q) {
+        int step = sl_step_done(st, q, err);
+        if (step != SQLITE_ROW) {
+            if (step < 0) rc = -1;
+            break;
+        }
+        if (*n == cap) *out = sl_realloc(*out, (size_t)(cap = cap ? cap * 2 : 16) * sizeof **out);
+        sl_task_rec *t = &(*out)[(*n)++];
+        t->id = sqlite3_column_int64(q, 0);
+        t->index = sqlite3_column_int(q, 1);
+        t->predicate = sl_col_str(q, 2);
+        t->est_rows = sqlite3_column_int64(q, 3);
+        t->status = sl_task_status_parse((const char *)sqlite3_column_text(q, 4));
+        t->rows = sqlite3_column_int64(q, 5);
+        t->bytes = sqlite3_column_int64(q, 6);
+        t->seconds = sqlite3_column_double(q, 7);
+        t->worker = sqlite3_column_int(q, 8);
+        t->file_name = sl_col_str(q, 9);
+        t->file_size = sqlite3_column_int64(q, 10);
+        t->crc32 = (uint32_t)sqlite3_column_int64(q, 11);
+        t->attempts = sqlite3_column_int(q, 12);
+        t->error = sl_col_str(q, 13);
+    }
+    if (q) sqlite3_finalize(q);
+    pthread_mutex_unlock(&st->mu);
+    if (rc < 0) {
+        sl_state_tasks_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+void sl_state_tasks_free(sl_task_rec *tasks, int n)
+{
+    for (int i = 0; i < n; i++) {
+        sl_free(tasks[i].predicate);
+        sl_free(tasks[i].file_name);
+        sl_free(tasks[i].error);
+    }
+    sl_free(tasks);
+}
+
+int sl_state_task_reset(sl_state *st, int64_t task_id, sl_err *err)
+{
+    pthread_mutex_lock(&st->mu);
+    int rc = sl_begin(st, err);
+    if (rc == 0) {
+        rc = sl_exec(st, err, "UPDATE tasks SET status = 'pending', rows = NULL, bytes = NULL, seconds = NULL, "
+                              "file_name = NULL, file_size = NULL, crc32 = NULL WHERE id = ?", "i", task_id);
+        if (rc == 0) rc = sl_exec(st, err, "DELETE FROM files WHERE task_id = ?", "i", task_id);
+        rc = rc < 0 ? sl_rollback(st) : sl_commit(st, err);
+    }
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
+/* ---- attempts ---- */
+
+static int sl_attempt_begin_locked(sl_state *st, int64_t task_id, int worker, int *attempt, sl_err *err)
+{
+    if (sl_exec(st, err, "UPDATE tasks SET status = 'running', attempts = attempts + 1, worker = ? WHERE id = ?",
+                "ii", (int64_t)worker, task_id) < 0)
+        return -1;
+    if (sqlite3_changes(st->db) == 0) return sl_err_set(err, SL_EINTERNAL, "state: no task with id %lld",
+                                                        (long long)task_id);
+    sqlite3_stmt *q = sl_query(st, err, "SELECT attempts FROM tasks WHERE id = ?", "i", task_id);
+    if (!q) return -1;
+    if (sl_step_done(st, q, err) != SQLITE_ROW) {
+        sqlite3_finalize(q);
+        return -1;
+    }
+    int number = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    if (sl_exec(st, err, "INSERT OR REPLACE INTO attempts(task_id, number, started, worker) VALUES (?, ?, ?, ?)",
+                "iidi", task_id, (int64_t)number, sl_now(), (int64_t)worker) < 0)
+        return -1;
+    *attempt = number;
+    return 0;
+}
+
+int sl_state_attempt_begin(sl_state *st, int64_t task_id, int worker, int *attempt, sl_err *err)
+{
+    pthread_mutex_lock(&st->mu);
+    int rc = sl_begin(st, err);
+    if (rc == 0) {
+        rc = sl_attempt_begin_locked(st, task_id, worker, attempt, err);
+        rc = rc < 0 ? sl_rollback(st) : sl_commit(st, err);
+    }
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
+static int sl_attempt_end_locked(sl_state *st, int64_t task_id, int attempt, const sl_err *failure,
+                                 bool will_retry, const sl_task_result *res, sl_err *err)
+{
+    bool ok = !failure || failure->code == SL_EOK;
+    double now = sl_now();
+    if (ok) {
+        if (!res) return sl_err_set(err, SL_EINTERNAL, "state: a successful attempt needs its result");
+        if (sl_exec(st, err, "UPDATE attempts SET ended = ?, outcome = 'ok' WHERE task_id = ? AND number = ?",
+                    "dii", now, task_id, (int64_t)attempt) < 0 ||
+            sl_exec(st, err, "UPDATE tasks SET status = 'done', rows = ?, bytes = ?, seconds = ?, file_name = ?, "
+                             "file_size = ?, crc32 = ?, error = NULL WHERE id = ?", "iidsiii", res->rows,
+                    res->bytes, res->seconds, res->file_name, res->file_size, (int64_t)res->crc32, task_id) < 0 ||
+            sl_exec(st, err, "DELETE FROM files WHERE task_id = ?", "i", task_id) < 0)
+            return -1;
+        if (res->file_name &&
+            sl_exec(st, err, "INSERT OR REPLACE INTO files(run_id, table_name, path, task_id, rows, bytes, crc32) "
+                             "SELECT run_id, table_name, ?, id, ?, ?, ? FROM tasks WHERE id = ?", "siiii",
+                    res->file_name, res->rows, res->file_size, (int64_t)res->crc32, task_id) < 0)
+            return -1;
+    } else {
+        const char *outcome = will_retry ? "retry" : "failed";
+        if (sl_exec(st, err, "UPDATE attempts SET ended = ?, outcome = ?, error_code = ?, error_message = ? "
+                             "WHERE task_id = ? AND number = ?", "dsssii", now, outcome,
+                    sl_code_name(failure->code), failure->msg, task_id, (int64_t)attempt) < 0 ||
+            sl_exec(st, err, "UPDATE tasks SET status = ?, error = ?, seconds = ? WHERE id = ?", "ssdi",
+                    will_retry ? "pending" : "failed", failure->msg, res ? res->seconds : 0.0, task_id) < 0)
+            return -1;
+    }
+    if (sqlite3_changes(st->db) == 0 && !ok)
+        return sl_err_set(err, SL_EINTERNAL, "state: no task with id %lld", (long long)task_id);
+    return 0;
+}
+
+int sl_state_attempt_end(sl_state *st, int64_t task_id, int attempt, const sl_err *failure, bool will_retry,
+                         const sl_task_result *res, sl_err *err)
+{
+    pthread_mutex_lock(&st->mu);
+    int rc = sl_begin(st, err);
+    if (rc == 0) {
+        rc = sl_attempt_end_locked(st, task_id, attempt, failure, will_retry, res, err);
+        rc = rc < 0 ? sl_rollback(st) : sl_commit(st, err);
+    }
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
+/* ---- files ---- */
+
+int sl_state_file_add(sl_state *st, int64_t run_id, const char *table, int64_t task_id, const char *path,
+                      int64_t rows, int64_t bytes, uint32_t crc32, sl_err *err)
+{
+    pthread_mutex_lock(&st->mu);
+    int rc = sl_exec(st, err, "INSERT OR REPLACE INTO files(run_id, table_name, path, task_id, rows, bytes, crc32) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?)", "issiiii", run_id, table, path, task_id, rows, bytes,
+                     (int64_t)crc32);
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
+int sl_state_files_list(sl_state *st, int64_t run_id, const char *table, sl_file_rec **out, int *n, sl_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *q = sl_query(st, err, "SELECT path, coalesce(task_id, 0), coalesce(rows, 0), coalesce(bytes, 0), "
+                                        "coalesce(crc32, 0) FROM files WHERE run_id = ? AND table_name = ? "
+                                        "ORDER BY path", "is", run_id, table);
+    int rc = q ? 0 : -1;
+    int cap = 0;
+    while (q) {
+        int step = sl_step_done(st, q, err);
+        if (step != SQLITE_ROW) {
+            if (step < 0) rc = -1;
+            break;
+        }
+        if (*n == cap) *out = sl_realloc(*out, (size_t)(cap = cap ? cap * 2 : 16) * sizeof **out);
+        sl_file_rec *f = &(*out)[(*n)++];
+        f->path = sl_col_str(q, 0);
+        f->task_id = sqlite3_column_int64(q, 1);
+        f->rows = sqlite3_column_int64(q, 2);
+        f->bytes = sqlite3_column_int64(q, 3);
+        f->crc32 = (uint32_t)sqlite3_column_int64(q, 4);
+    }
+    if (q) sqlite3_finalize(q);
+    pthread_mutex_unlock(&st->mu);
+    if (rc < 0) {
+        sl_state_files_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+void sl_state_files_free(sl_file_rec *files, int n)
+{
+    for (int i = 0; i < n; i++) sl_free(files[i].path);
+    sl_free(files);
+}
+
+/* ---- status ---- */
+
+static int sl_run_details(sl_state *st, sl_run_report *r, sl_err *err)
+{
+    sqlite3_stmt *q = sl_query(st, err,
+        "SELECT t.name, t.status, coalesce(t.published_at, 0), "
+        "  coalesce(sum(k.status = 'done'), 0), coalesce(sum(k.status = 'failed'), 0), "
+        "  coalesce(sum(k.status = 'pending'), 0), coalesce(sum(k.status = 'running'), 0), "
+        "  coalesce(sum(CASE WHEN k.status = 'done' THEN k.rows END), 0), "
+        "  coalesce(sum(CASE WHEN k.status = 'done' THEN k.file_size END), 0) "
+        "FROM tables t LEFT JOIN tasks k ON k.run_id = t.run_id AND k.table_name = t.name "
+        "WHERE t.run_id = ? GROUP BY t.name ORDER BY t.name", "i", r->id);
+    if (!q) return -1;
+    int cap = 0, rc;
+    while ((rc = sl_step_done(st, q, err)) == SQLITE_ROW) {
+        if (r->ntables == cap) r->tables = sl_realloc(r->tables, (size_t)(cap = cap ? cap * 2 : 8) * sizeof *r->tables);
+        sl_table_report *t = &r->tables[r->ntables++];
+        t->name = sl_col_str(q, 0);
+        t->status = sl_col_str(q, 1);
+        t->published_at = sqlite3_column_double(q, 2);
+        t->done = sqlite3_column_int(q, 3);
+        t->failed = sqlite3_column_int(q, 4);
+        t->pending = sqlite3_column_int(q, 5);
+        t->running = sqlite3_column_int(q, 6);
+        t->rows = sqlite3_column_int64(q, 7);
+        t->bytes = sqlite3_column_int64(q, 8);
+        r->tasks_done += t->done;
+        r->tasks_failed += t->failed;
+        r->tasks_pending += t->pending;
+        r->tasks_running += t->running;
+        r->rows += t->rows;
+        r->bytes += t->bytes;
+    }
+    sqlite3_finalize(q);
+    if (rc < 0) return -1;
+    q = sl_query(st, err,
+        "SELECT k.table_name, k.idx, a.number, coalesce(a.error_code, ''), a.error_message "
+        "FROM attempts a JOIN tasks k ON k.id = a.task_id "
+        "WHERE k.run_id = ? AND a.error_message IS NOT NULL "
+        "ORDER BY a.ended DESC, a.rowid DESC LIMIT 5", "i", r->id);
+    if (!q) return -1;
+    r->errors = sl_calloc(5, sizeof *r->errors);
+    while ((rc = sl_step_done(st, q, err)) == SQLITE_ROW && r->nerrors < 5)
+        r->errors[r->nerrors++] = sl_sprintf("%s task %d attempt %d: %s: %s", sqlite3_column_text(q, 0),
+                                             sqlite3_column_int(q, 1), sqlite3_column_int(q, 2),
+                                             sqlite3_column_text(q, 3), sqlite3_column_text(q, 4));
+    sqlite3_finalize(q);
+    return rc < 0 ? -1 : 0;
+}
+
+int sl_state_runs(sl_state *st, const char *job, int limit, sl_run_report **out, int *n, sl_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (limit <= 0) limit = 10;
+    pthread_mutex_lock(&st->mu);
+    int rc = 0;
+    /* One read transaction, so the runs and their details agree. */
+    sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL);
+    sqlite3_stmt *q = sl_query(st, err, "SELECT id, job, job_hash, status, coalesce(host, ''), error, started, "
+                                        "coalesce(ended, 0), coalesce(pid, 0), resumes FROM runs "
+                                        "WHERE ?1 IS NULL OR job = ?1 ORDER BY id DESC LIMIT ?2", "si", job,
+                               (int64_t)limit);
+    if (!q) rc = -1;
+    while (q) {
+        int step = sl_step_done(st, q, err);
+        if (step != SQLITE_ROW) {
+            if (step < 0) rc = -1;
+            break;
+        }
+        *out = sl_realloc(*out, (size_t)(*n + 1) * sizeof **out);
+        sl_run_report *r = &(*out)[(*n)++];
+        memset(r, 0, sizeof *r);
+        r->id = sqlite3_column_int64(q, 0);
+        r->job = sl_col_str(q, 1);
+        r->job_hash = sl_col_str(q, 2);
+        r->status = sl_col_str(q, 3);
+        r->host = sl_col_str(q, 4);
+        r->error = sl_col_str(q, 5);
+        r->started = sqlite3_column_double(q, 6);
+        r->ended = sqlite3_column_double(q, 7);
+        r->pid = (long)sqlite3_column_int64(q, 8);
+        r->resumes = sqlite3_column_int(q, 9);
+    }
+    if (q) sqlite3_finalize(q);
+    for (int i = 0; rc == 0 && i < *n; i++) rc = sl_run_details(st, &(*out)[i], err);
+    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+    pthread_mutex_unlock(&st->mu);
+    if (rc < 0) {
+        sl_state_runs_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+void sl_state_runs_free(sl_run_report *runs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        sl_run_report *r = &runs[i];
+        sl_free(r->job);
+        sl_free(r->job_hash);
+        sl_free(r->status);
+        sl_free(r->host);
+        sl_free(r->error);
+        for (int t = 0; t < r->ntables; t++) {
+            sl_free(r->tables[t].name);
+            sl_free(r->tables[t].status);
+        }
+        sl_free(r->tables);
+        for (int e = 0; e < r->nerrors; e++) sl_free(r->errors[e]);
+        sl_free(r->errors);
+    }
+    sl_free(runs);
+}

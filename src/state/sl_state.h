@@ -1,0 +1,230 @@
+/*
+ * sl_state.h - the run state store: what every run of a job did, in SQLite.
+ *
+ * One database (by default `.sluice/state.db` beside the job file; the caller
+ * passes the path) records runs, their tables, tasks, task attempts and the
+ * files tasks wrote, so that a killed run can be resumed (finished tasks
+ * kept), `sluice status` can show what happened, and a published table's
+ * manifest can list its files with rows, sizes and CRC-32s.
+ *
+ * Tables (schema version SL_STATE_SCHEMA_VERSION; `meta(schema_version)`):
+ *   runs      id, job, job_hash, started, ended, status, pid, host, error, resumes
+ *   tables    run_id, name, target, status, published_at, rows, bytes, snapshot_time, error
+ *   tasks     id, run_id, table_name, idx, predicate, est_rows, status, rows, bytes,
+ *             seconds, worker, file_name, file_size, crc32, attempts, error
+ *   attempts  task_id, number, started, ended, outcome, error_code, error_message, worker
+ *   files     run_id, table_name, path, task_id, rows, bytes, crc32
+ * Times are seconds since the epoch (REAL). Status words:
+ *   run   running | succeeded | failed | killed   (killed: found dead by the next run)
+ *   table pending | published | failed
+ *   task  pending | running | done | failed
+ *   attempt outcome  running | ok | retry | failed | killed
+ *
+ * Migrations are an ordered list; opening applies the missing ones in one
+ * transaction. A database newer than this binary knows is refused.
+ *
+ * Concurrency: one connection guarded by a mutex, so every function may be
+ * called from any worker thread. Call per task (attempt begin/end), never per
+ * row. WAL journal, synchronous=FULL, busy_timeout 10 s (so `sluice status`
+ * can read while a run writes).
+ *
+ * The run lock (sl_lock.h) must be held around sl_state_run_begin ...
+ * sl_state_run_finish: a run found in state 'running' is then known dead.
+ *
+ * Where exec calls it (phase 2):
+ *   run start        sl_state_open, sl_state_run_begin (resume or new)
+ *   table registered sl_state_table_register, sl_state_tasks_register
+ *                    (on resume: sl_state_tasks_list, skip tasks 'done' whose
+ *                    staged file is intact, sl_state_task_reset the others)
+ *   task attempt     sl_state_attempt_begin ... sl_state_attempt_end
+ *   table publish    sl_state_files_list (for the manifest), then
+ *                    sl_state_table_published or sl_state_table_failed
+ *   run end          sl_state_run_finish, sl_state_close
+ */
+#ifndef SL_STATE_H
+#define SL_STATE_H
+
+#include "../core/sl_error.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SL_STATE_SCHEMA_VERSION 2
+#define SL_STATE_HASH_LEN 40           /* room for a job hash, with its NUL */
+
+typedef struct sl_state sl_state;
+
+typedef enum { SL_RUN_RUNNING, SL_RUN_SUCCEEDED, SL_RUN_FAILED, SL_RUN_KILLED } sl_run_status;
+typedef enum { SL_TASK_PENDING, SL_TASK_RUNNING, SL_TASK_DONE, SL_TASK_FAILED } sl_task_status;
+
+const char *sl_run_status_name(sl_run_status s);     /* "running", ... */
+const char *sl_task_status_name(sl_task_status s);   /* "pending", ... */
+
+/* "<job_dir>/.sluice/state.db"; sl_free it. */
+char *sl_state_default_path(const char *job_dir);
+
+/* Opens (creating the file and its directory) and migrates to the newest
+ * schema. */
+sl_state *sl_state_open(const char *path, sl_err *err);
+/* For tests: migrates only up to `version` (1..SL_STATE_SCHEMA_VERSION). */
+sl_state *sl_state_open_version(const char *path, int version, sl_err *err);
+/* The database's schema version. */
+int sl_state_schema_version(sl_state *st);
+const char *sl_state_path(const sl_state *st);
+void sl_state_close(sl_state *st);
+
+/* A hash of a job file's bytes (hex text, < SL_STATE_HASH_LEN chars); a
+ * changed job file means a new run instead of a resume. */
+void sl_state_hash(const void *data, size_t len, char out[SL_STATE_HASH_LEN]);
+int sl_state_hash_file(const char *path, char out[SL_STATE_HASH_LEN], sl_err *err);
+
+/* ---- runs ---- */
+
+typedef struct sl_run_start {
+    int64_t run_id;
+    bool resumed;              /* run_id is an unfinished earlier run, continued */
+    int64_t abandoned_run_id;  /* an unfinished run NOT resumed (job changed, --fresh): its
+                                * staging directories should be removed; 0: none */
+    double started;            /* when run_id first started */
+    int tasks_done;            /* resumed: tasks already done */
+    int tasks_total;
+    char note[512];            /* one line for the log: what was decided and why; "" for a plain new run */
+} sl_run_start;
+
+/* Starts a run of `job`: resumes the job's latest run when it did not
+ * succeed, has the same job_hash and `fresh` is false (its running and failed
+ * tasks go back to pending, failed tables to pending); otherwise begins a new
+ * run (a latest run left 'running' is marked 'killed'). */
+int sl_state_run_begin(sl_state *st, const char *job, const char *job_hash, bool fresh, sl_run_start *out,
+                       sl_err *err);
+/* Ends a run: status SUCCEEDED, FAILED or KILLED; error may be NULL. */
+int sl_state_run_finish(sl_state *st, int64_t run_id, sl_run_status status, const char *error, sl_err *err);
+
+/* ---- tables ---- */
+
+/* Records a table of the run (again on resume: keeps the first snapshot time).
+ * snapshot_time: when the source snapshot was taken; 0 when unknown. */
+int sl_state_table_register(sl_state *st, int64_t run_id, const char *table, const char *target,
+                            double snapshot_time, sl_err *err);
+
+typedef struct sl_table_rec {
+    char status[16];           /* pending | published | failed */
+    double published_at, snapshot_time;
+    int64_t rows, bytes;
+} sl_table_rec;
+
+/* Returns 1 and fills out when the run has that table, 0 when not, -1 on error. */
+int sl_state_table_get(sl_state *st, int64_t run_id, const char *table, sl_table_rec *out, sl_err *err);
+int sl_state_table_published(sl_state *st, int64_t run_id, const char *table, int64_t rows, int64_t bytes,
+                             sl_err *err);
+int sl_state_table_failed(sl_state *st, int64_t run_id, const char *table, const char *error, sl_err *err);
+
+/* ---- tasks ---- */
+
+typedef struct sl_task_spec {
+    int index;                 /* 0..n-1 within the table */
+    const char *predicate;     /* the partition, in the source's words; NULL: whole table */
+    int64_t est_rows;          /* -1: unknown */
+} sl_task_spec;
+
+/* Records the tasks of a table (after sl_state_table_register). On resume
+ * the stored tasks are kept when the plan is the same (same count and
+ * predicates); when it differs they are all replaced (with their files and
+ * attempts) and *replanned is set: the caller must then empty the table's
+ * staging directory. task_ids[i] receives the id of tasks[i]. */
+int sl_state_tasks_register(sl_state *st, int64_t run_id, const char *table, const sl_task_spec *tasks, int n,
+                            int64_t *task_ids, bool *replanned, sl_err *err);
+
+typedef struct sl_task_rec {
+    int64_t id;
+    int index;
+    char *predicate;           /* NULL when none */
+    int64_t est_rows;
+    sl_task_status status;
+    int64_t rows, bytes;
+    double seconds;
+    int worker;
+    char *file_name;           /* NULL until done */
+    int64_t file_size;
+    uint32_t crc32;
+    int attempts;
+    char *error;               /* last error, NULL when none */
+} sl_task_rec;
+
+/* The tasks of a table in index order; free with sl_state_tasks_free. */
+int sl_state_tasks_list(sl_state *st, int64_t run_id, const char *table, sl_task_rec **out, int *n, sl_err *err);
+void sl_state_tasks_free(sl_task_rec *tasks, int n);
+/* Puts a task back to pending and forgets its file (its staged file was
+ * found missing or damaged on resume). */
+int sl_state_task_reset(sl_state *st, int64_t task_id, sl_err *err);
+
+/* ---- attempts ---- */
+
+/* The task starts an attempt on `worker`: task -> running; *attempt gets the
+ * attempt number (1, 2, ...; counting attempts of earlier resumed sessions). */
+int sl_state_attempt_begin(sl_state *st, int64_t task_id, int worker, int *attempt, sl_err *err);
+
+typedef struct sl_task_result {
+    int64_t rows;              /* rows written */
+    int64_t bytes;             /* bytes read from the source (0: unknown) */
+    double seconds;
+    const char *file_name;     /* the finished file, relative to the staging directory; NULL: none */
+    int64_t file_size;
+    uint32_t crc32;
+} sl_task_result;
+
+/* Ends an attempt. failure NULL (or code SL_EOK): success, task -> done, its
+ * file recorded (res required). Otherwise the attempt records the error and
+ * the task goes to pending when will_retry, else failed; res may be NULL. */
+int sl_state_attempt_end(sl_state *st, int64_t task_id, int attempt, const sl_err *failure, bool will_retry,
+                         const sl_task_result *res, sl_err *err);
+
+/* ---- files ---- */
+
+typedef struct sl_file_rec {
+    char *path;                /* relative to the table's staging directory */
+    int64_t task_id;
+    int64_t rows, bytes;
+    uint32_t crc32;
+} sl_file_rec;
+
+/* Records a file written for a table outside sl_state_attempt_end (a task
+ * that writes several files); replaces a record of the same path. */
+int sl_state_file_add(sl_state *st, int64_t run_id, const char *table, int64_t task_id, const char *path,
+                      int64_t rows, int64_t bytes, uint32_t crc32, sl_err *err);
+/* The files of a table, ordered by path; free with sl_state_files_free. */
+int sl_state_files_list(sl_state *st, int64_t run_id, const char *table, sl_file_rec **out, int *n,
+                        sl_err *err);
+void sl_state_files_free(sl_file_rec *files, int n);
+
+/* ---- status ---- */
+
+typedef struct sl_table_report {
+    char *name;
+    char *status;
+    int done, failed, pending, running;
+    int64_t rows, bytes;       /* sum over done tasks (rows) and their files (bytes) */
+    double published_at;       /* 0: not published */
+} sl_table_report;
+
+typedef struct sl_run_report {
+    int64_t id;
+    char *job, *job_hash, *status, *host, *error;
+    double started, ended;     /* ended 0: not ended */
+    long pid;
+    int resumes;
+    int tasks_done, tasks_failed, tasks_pending, tasks_running;
+    int64_t rows, bytes;
+    sl_table_report *tables;
+    int ntables;
+    char **errors;             /* the latest attempt errors, newest first (at most 5):
+                                * "orders task 3 attempt 2: TRANSIENT: connection lost" */
+    int nerrors;
+} sl_run_report;
+
+/* The last `limit` runs (newest first) of `job` (NULL: of every job). */
+int sl_state_runs(sl_state *st, const char *job, int limit, sl_run_report **out, int *n, sl_err *err);
+void sl_state_runs_free(sl_run_report *runs, int n);
+
+#endif
