@@ -1,0 +1,1 @@
+echo "not a directory" > "$OUT_DIR/blocked"
