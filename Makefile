@@ -20,6 +20,10 @@ SAN     ?=
 CFLAGS  += -std=gnu11 $(OPT) $(SAN) -g -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation -pthread \
            -Isrc $(PKG_CFLAGS) -DSL_VERSION='"$(VERSION)"' -DSL_GITREV='"$(GITREV)"'
 LDLIBS  += $(PKG_LIBS) -lm -pthread
+# The registries (sources, sinks, commands) refer to their implementations
+# through weak symbols, which do not pull members out of an archive: link
+# the whole library.
+WHOLE   = -Wl,--whole-archive $(BUILD)/libsluice.a -Wl,--no-whole-archive
 
 SRCS    := $(sort $(wildcard src/*/*.c))
 LIBSRCS := $(filter-out src/cli/sl_main.c,$(SRCS))
@@ -55,19 +59,19 @@ $(BUILD)/libsluice.a: $(OBJS)
 	ar rcs $@ $^
 
 $(BUILD)/sluice: $(BUILD)/obj/src/cli/sl_main.o $(BUILD)/libsluice.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $(BUILD)/obj/src/cli/sl_main.o $(WHOLE) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsluice.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libsluice.a $(LDLIBS) -lcriterion
+	$(CC) $(CFLAGS) -o $@ $< $(WHOLE) $(LDLIBS) -lcriterion
 
 $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libsluice.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libsluice.a $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $< $(WHOLE) $(LDLIBS)
 
 $(BUILD)/tools/%: bench/%.c $(BUILD)/libsluice.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libsluice.a $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $< $(WHOLE) $(LDLIBS)
 
 unit: $(TESTS)
 	@fail=0; for t in $(TESTS); do $$t --jobs 2 || fail=1; done; exit $$fail

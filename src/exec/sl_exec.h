@@ -3,15 +3,25 @@
  *
  * sl_exec_run() prepares every table (schema, tasks) through its source,
  * runs all tasks of all tables on a pool of `workers` threads (tables of one
- * job at the same time), writes each task's output through the target's sink
- * into a staging area, and publishes each table when all its tasks succeeded,
- * so readers never see a partial table. Progress goes to stderr.
+ * job at the same time, largest estimated tasks first, at most a source's
+ * max_connections tasks of one source at once), writes each task's output
+ * through the target's sink into a staging area, and publishes each table
+ * when all its tasks succeeded, so readers never see a partial table.
+ * Progress goes to stderr.
+ *
+ * A table whose task fails is not published (its live version stays as it
+ * was, its staging files are removed); the other tables carry on. The error
+ * returned names the job, table and task and carries the source's message.
+ *
+ * Per-task metrics (rows, bytes, seconds, worker, attempts) are kept in the
+ * summary; sl_run_summary_free() releases them.
  */
 #ifndef SL_EXEC_H
 #define SL_EXEC_H
 
 #include "../core/sl_error.h"
 #include "../job/sl_job.h"
+#include "sl_prepare.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -21,16 +31,51 @@ typedef struct sl_run_opts {
     int progress;            /* 1: live lines on a terminal; 0: periodic log lines; -1: none */
     const char *state_path;  /* NULL: <job dir>/.sluice/state.db */
     bool fresh;              /* ignore a previous unfinished run */
+    const char *run_id;      /* NULL: a new one, "<UTC time>-<pid>" */
+    sl_source_lookup_fn source_lookup;   /* NULL: sl_source_lookup (tests use their own) */
 } sl_run_opts;
+
+typedef enum {
+    SL_TM_PENDING, SL_TM_RUNNING, SL_TM_DONE, SL_TM_FAILED, SL_TM_SKIPPED
+} sl_tm_status;
+
+typedef struct sl_task_metrics {
+    sl_tm_status status;
+    uint64_t rows;
+    uint64_t bytes;          /* output file size */
+    uint64_t data_bytes;     /* in-memory size of the values moved */
+    uint32_t crc32;          /* of the output file */
+    double seconds;          /* of the last attempt */
+    int worker;              /* worker thread that ran it (last attempt) */
+    int attempts;
+    int64_t est_rows;
+} sl_task_metrics;
+
+typedef struct sl_table_metrics {
+    const char *name;        /* borrowed from the job */
+    bool published;
+    int ntasks;
+    sl_task_metrics *tasks;
+    uint64_t rows, bytes;
+    double seconds;          /* first task start to publication */
+    double skew_rows;        /* largest task over the median task, by rows (1.0: even) */
+    double skew_seconds;     /* the same by time */
+} sl_table_metrics;
 
 typedef struct sl_run_summary {
     int tables, tables_failed;
     int64_t tasks, tasks_failed;
     uint64_t rows, bytes;
     double seconds;
+    char run_id[64];
+    sl_table_metrics *table_metrics;   /* `tables` entries, in job order */
 } sl_run_summary;
 
 /* Returns 0 when every table was published, -1 with err otherwise. */
 int sl_exec_run(const sl_job *job, const sl_run_opts *opts, sl_run_summary *summary, sl_err *err);
+void sl_run_summary_free(sl_run_summary *summary);
+
+/* Largest over median of n values (sorts them); 1.0 when n < 2 or all 0. */
+double sl_skew_ratio(double *values, int n);
 
 #endif

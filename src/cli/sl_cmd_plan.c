@@ -1,0 +1,184 @@
+/*
+ * sl_cmd_plan.c - `sluice plan job.yaml [--json]`: what a run would do, with
+ * no data moved. Prepares every table through its source (which connects,
+ * reads the schema and cuts the table into tasks) and prints, per table:
+ * source and target, schema, partitioning strategy and the source's note on
+ * why, each task's predicate and estimated rows, and the estimated skew
+ * (largest task over the median) with a warning when it is high.
+ * Tables of a job do not depend on each other yet: the DAG is flat and all
+ * tables run at the same time.
+ */
+#include "sl_cli.h"
+#include "sl_cli_opts.h"
+
+#include "../core/sl_log.h"
+#include "../exec/sl_prepare.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#define SL_PLAN_SKEW_WARN 2.0
+
+static const char sl_plan_usage[] =
+    "usage: sluice plan JOB.yaml [--json] [--workers N] [--log-level L] [--log-format F]\n"
+    "\n"
+    "Shows the tables of the job, their schema, how each is cut into tasks\n"
+    "(strategy, predicates, estimated rows) and the estimated skew. Connects to\n"
+    "the sources to read schemas and statistics; moves no data.\n"
+    "\n"
+    "  --json       machine-readable output on stdout\n"
+    "  --workers N  plan for N workers (task count 'auto' depends on it)\n";
+
+static void sl_json_str(FILE *f, const char *s)
+{
+    if (!s) {
+        fputs("null", f);
+        return;
+    }
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
+        else if (*p == '\n') fputs("\\n", f);
+        else if (*p == '\t') fputs("\\t", f);
+        else if (*p < 0x20) fprintf(f, "\\u%04x", *p);
+        else fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+static const char *sl_plan_relation(const sl_job_table *cfg)
+{
+    return cfg->table ? cfg->table : cfg->query ? cfg->query : cfg->file ? cfg->file : "";
+}
+
+static void sl_plan_text(const sl_job *job, const sl_prep_table *pt, int workers)
+{
+    const sl_job_table *cfg = pt->cfg;
+    printf("\ntable %s\n", cfg->name);
+    printf("  from   %s (%s) %s %s\n", cfg->source->name, cfg->source->kind,
+           cfg->table ? "table" : cfg->query ? "query" : "file", sl_plan_relation(cfg));
+    printf("  to     %s (%s) %s/%s/\n", cfg->target->name, cfg->target->kind, cfg->target->path, cfg->name);
+    printf("  schema");
+    for (int c = 0; c < pt->st.schema->ncols; c++) {
+        char tb[64];
+        const sl_field *f = &pt->st.schema->fields[c];
+        printf("%s %s %s%s", c ? "," : "", f->name, sl_type_format(f->type, tb, sizeof tb),
+               f->nullable ? "" : " not null");
+    }
+    printf("\n  partition  strategy %s%s%s, %d task%s", cfg->partition.strategy, cfg->partition.column ? " on " : "",
+           cfg->partition.column ? cfg->partition.column : "", pt->st.ntasks, pt->st.ntasks == 1 ? "" : "s");
+    if (cfg->partition.count == 0) printf(" (count auto, %d workers)", workers);
+    printf("\n");
+    if (pt->st.strategy_note) printf("  note   %s\n", pt->st.strategy_note);
+    int64_t est = sl_prep_table_est_rows(pt);
+    double skew = sl_prep_table_est_skew(pt);
+    if (est >= 0) printf("  estimated rows %" PRId64, est);
+    else printf("  estimated rows unknown");
+    if (skew >= 0) printf(", skew %.2f (largest task / median task)", skew);
+    printf("\n");
+    for (int k = 0; k < pt->st.ntasks; k++) {
+        const sl_task *t = &pt->st.tasks[k];
+        char e[32];
+        if (t->est_rows >= 0) snprintf(e, sizeof e, "%" PRId64, t->est_rows);
+        else snprintf(e, sizeof e, "?");
+        printf("  task %-4d est %12s  %s\n", k + 1, e, t->predicate ? t->predicate : "(all rows)");
+    }
+    if (skew > SL_PLAN_SKEW_WARN)
+        printf("  WARNING: skewed partitions: the largest task holds %.1fx the median; the run waits on it "
+               "(try partition strategy histogram or auto)\n", skew);
+    (void)job;
+}
+
+static void sl_plan_json(const sl_prep_table *pt, int workers, bool first)
+{
+    const sl_job_table *cfg = pt->cfg;
+    printf("%s\n    {\"name\": ", first ? "" : ",");
+    sl_json_str(stdout, cfg->name);
+    printf(", \"source\": ");
+    sl_json_str(stdout, cfg->source->name);
+    printf(", \"source_kind\": ");
+    sl_json_str(stdout, cfg->source->kind);
+    printf(", \"relation\": ");
+    sl_json_str(stdout, cfg->table);
+    printf(", \"query\": ");
+    sl_json_str(stdout, cfg->query);
+    printf(", \"file\": ");
+    sl_json_str(stdout, cfg->file);
+    printf(", \"target\": ");
+    sl_json_str(stdout, cfg->target->name);
+    printf(", \"target_kind\": ");
+    sl_json_str(stdout, cfg->target->kind);
+    char *dir = sl_sprintf("%s/%s", cfg->target->path, cfg->name);
+    printf(", \"output\": ");
+    sl_json_str(stdout, dir);
+    sl_free(dir);
+    printf(",\n     \"columns\": [");
+    for (int c = 0; c < pt->st.schema->ncols; c++) {
+        char tb[64];
+        const sl_field *f = &pt->st.schema->fields[c];
+        printf("%s{\"name\": ", c ? ", " : "");
+        sl_json_str(stdout, f->name);
+        printf(", \"type\": ");
+        sl_json_str(stdout, sl_type_format(f->type, tb, sizeof tb));
+        printf(", \"nullable\": %s}", f->nullable ? "true" : "false");
+    }
+    printf("],\n     \"strategy\": ");
+    sl_json_str(stdout, cfg->partition.strategy);
+    printf(", \"partition_column\": ");
+    sl_json_str(stdout, cfg->partition.column);
+    printf(", \"count\": %d, \"workers\": %d, \"note\": ", cfg->partition.count, workers);
+    sl_json_str(stdout, pt->st.strategy_note);
+    int64_t est = sl_prep_table_est_rows(pt);
+    double skew = sl_prep_table_est_skew(pt);
+    if (est >= 0) printf(", \"est_rows\": %" PRId64, est);
+    else printf(", \"est_rows\": null");
+    if (skew >= 0) printf(", \"skew\": %.4f, \"skew_warning\": %s", skew, skew > SL_PLAN_SKEW_WARN ? "true" : "false");
+    else printf(", \"skew\": null, \"skew_warning\": false");
+    printf(",\n     \"tasks\": [");
+    for (int k = 0; k < pt->st.ntasks; k++) {
+        const sl_task *t = &pt->st.tasks[k];
+        printf("%s\n       {\"index\": %d, \"predicate\": ", k ? "," : "", k);
+        sl_json_str(stdout, t->predicate);
+        if (t->est_rows >= 0) printf(", \"est_rows\": %" PRId64 "}", t->est_rows);
+        else printf(", \"est_rows\": null}");
+    }
+    printf("%s]}", pt->st.ntasks ? "\n     " : "");
+}
+
+int sl_cmd_plan(int argc, char **argv)
+{
+    sl_cli_opts o;
+    int rc = sl_cli_parse(argc, argv, SL_OPT_JSON | SL_OPT_WORKERS, 1, 1, sl_plan_usage, &o);
+    if (rc >= 0) return rc;
+    sl_job *job = sl_cli_load_job(o.args[0]);
+    if (!job) return SL_EXIT_USAGE;
+    int workers = o.workers > 0 ? o.workers : sl_cores();
+    int status = SL_EXIT_OK;
+    if (o.json) {
+        printf("{\"job\": ");
+        sl_json_str(stdout, job->name);
+        printf(", \"workers\": %d, \"tables\": [", workers);
+    } else {
+        printf("job %s: %d table%s, %d worker%s; tables do not depend on each other and run at the same time\n",
+               job->name, job->ntables, job->ntables == 1 ? "" : "s", workers, workers == 1 ? "" : "s");
+    }
+    int shown = 0;
+    for (int i = 0; i < job->ntables; i++) {
+        sl_prep_table pt;
+        sl_err err = SL_ERR_INIT;
+        if (sl_prep_table_init(&pt, job, &job->tables[i], workers, NULL, &err) < 0) {
+            fflush(stdout);
+            int s = sl_cli_fail(&err);
+            if (status == SL_EXIT_OK || s == SL_EXIT_USAGE) status = s;
+            continue;
+        }
+        if (o.json) sl_plan_json(&pt, workers, shown == 0);
+        else sl_plan_text(job, &pt, workers);
+        shown++;
+        sl_prep_table_release(&pt);
+    }
+    if (o.json) printf("\n  ]}\n");
+    sl_job_free(job);
+    return status;
+}

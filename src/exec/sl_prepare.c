@@ -1,0 +1,103 @@
+/*
+ * sl_prepare.c - a table's source and sink implementations, its schema and
+ * its tasks (see sl_prepare.h).
+ */
+#include "sl_prepare.h"
+
+#include "../core/sl_alloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int sl_cores(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 1024 ? 1024 : (int)n;
+}
+
+int sl_prep_table_resolve(sl_prep_table *pt, const sl_job *job, const sl_job_table *cfg, int workers,
+                          sl_source_lookup_fn lookup, sl_err *err)
+{
+    memset(pt, 0, sizeof *pt);
+    pt->cfg = cfg;
+    pt->st.job = job;
+    pt->st.cfg = cfg;
+    pt->st.workers = workers;
+    pt->source = (lookup ? lookup : sl_source_lookup)(cfg->source->kind);
+    if (!pt->source)
+        return sl_err_set(err, SL_EJOB, "job %s: table %s: source %s: kind '%s' is not built into this binary",
+                          job->name, cfg->name, cfg->source->name, cfg->source->kind);
+    pt->sink = sl_sink_lookup(cfg->target->kind);
+    if (!pt->sink)
+        return sl_err_set(err, SL_EJOB, "job %s: table %s: target %s: kind '%s' is not built into this binary",
+                          job->name, cfg->name, cfg->target->name, cfg->target->kind);
+    return 0;
+}
+
+int sl_prep_table_init(sl_prep_table *pt, const sl_job *job, const sl_job_table *cfg, int workers,
+                       sl_source_lookup_fn lookup, sl_err *err)
+{
+    if (sl_prep_table_resolve(pt, job, cfg, workers, lookup, err) < 0) return -1;
+    if (pt->source->prepare(&pt->st, err) < 0) {
+        /* A source may have kept state before failing; let it release that. */
+        if (pt->source->finish) pt->source->finish(&pt->st);
+        sl_source_table_clear(&pt->st);
+        if (!sl_err_is_set(err)) sl_err_set(err, SL_EINTERNAL, "prepare failed without saying why");
+        sl_err_prefix(err, "job %s: table %s", job->name, cfg->name);
+        return -1;
+    }
+    pt->prepared = true;
+    const char *bad = NULL;
+    if (!pt->st.schema) bad = "no schema";
+    else if (pt->st.ntasks < 0 || (pt->st.ntasks > 0 && !pt->st.tasks)) bad = "no task list";
+    else if (pt->st.schema->ncols < 1) bad = "a schema without columns";
+    if (bad) {
+        sl_prep_table_release(pt);
+        return sl_err_set(err, SL_EINTERNAL, "job %s: table %s: source %s returned %s", job->name, cfg->name,
+                          cfg->source->kind, bad);
+    }
+    return 0;
+}
+
+void sl_prep_table_release(sl_prep_table *pt)
+{
+    if (pt->prepared && pt->source && pt->source->finish) pt->source->finish(&pt->st);
+    pt->prepared = false;
+    sl_source_table_clear(&pt->st);
+}
+
+int64_t sl_prep_table_est_rows(const sl_prep_table *pt)
+{
+    int64_t sum = 0;
+    for (int i = 0; i < pt->st.ntasks; i++) {
+        if (pt->st.tasks[i].est_rows < 0) return -1;
+        sum += pt->st.tasks[i].est_rows;
+    }
+    return sum;
+}
+
+static int sl_cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+double sl_prep_table_est_skew(const sl_prep_table *pt)
+{
+    int n = pt->st.ntasks;
+    if (n <= 1) return 1.0;
+    int64_t *v = sl_malloc(sizeof *v * (size_t)n);
+    for (int i = 0; i < n; i++) {
+        if (pt->st.tasks[i].est_rows < 0) {
+            sl_free(v);
+            return -1;
+        }
+        v[i] = pt->st.tasks[i].est_rows;
+    }
+    qsort(v, (size_t)n, sizeof *v, sl_cmp_i64);
+    double median = n % 2 ? (double)v[n / 2] : ((double)v[n / 2 - 1] + (double)v[n / 2]) / 2;
+    double skew = v[n - 1] == 0 ? 1.0 : (double)v[n - 1] / (median > 0 ? median : 1);
+    sl_free(v);
+    return skew;
+}

@@ -1,0 +1,387 @@
+/*
+ * sl_job_yaml.c - typed access to a libyaml document for the job parser:
+ * positions in messages, key checking with did-you-mean, scalar conversion
+ * (strings, integers, booleans, durations, sizes, choices) and ${ENV}
+ * interpolation. See sl_job_yaml.h.
+ *
+ * libyaml marks are 0-based; messages print them 1-based, as editors do.
+ * Aliases may make the tree a graph; the job parser only descends into keys
+ * it knows, so that never loops.
+ */
+#include "sl_job_yaml.h"
+
+#include "../core/sl_buf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+int sl_jy_open(sl_jy *y, const char *text, size_t len, const char *file, sl_arena *arena, sl_err *err)
+{
+    memset(y, 0, sizeof *y);
+    y->file = file;
+    y->arena = arena;
+    y->err = err;
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser))
+        return sl_err_set(err, SL_EINTERNAL, "%s: cannot initialise the YAML parser", file);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    int ok = yaml_parser_load(&parser, &y->doc);
+    if (!ok) {
+        const yaml_mark_t *m = parser.problem ? &parser.problem_mark : &parser.context_mark;
+        sl_err_set(err, SL_EJOB, "%s:%zu:%zu: invalid YAML: %s%s%s", file, m->line + 1, m->column + 1,
+                   parser.problem ? parser.problem : "syntax error", parser.context ? " " : "",
+                   parser.context ? parser.context : "");
+        yaml_parser_delete(&parser);
+        return -1;
+    }
+    yaml_parser_delete(&parser);
+    y->loaded = true;
+    if (!yaml_document_get_root_node(&y->doc))
+        return sl_err_set(err, SL_EJOB, "%s:1:1: the job file is empty (expected keys name, sources, targets, tables)", file);
+    return 0;
+}
+
+void sl_jy_close(sl_jy *y)
+{
+    if (y->loaded) yaml_document_delete(&y->doc);
+    y->loaded = false;
+}
+
+yaml_node_t *sl_jy_root(sl_jy *y) { return yaml_document_get_root_node(&y->doc); }
+
+int sl_jy_fail(sl_jy *y, const yaml_node_t *node, const char *path, const char *fmt, ...)
+{
+    char msg[1536];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    size_t line = node ? node->start_mark.line + 1 : 1, col = node ? node->start_mark.column + 1 : 1;
+    if (path && *path)
+        return sl_err_set(y->err, SL_EJOB, "%s:%zu:%zu: %s: %s", y->file, line, col, path, msg);
+    return sl_err_set(y->err, SL_EJOB, "%s:%zu:%zu: %s", y->file, line, col, msg);
+}
+
+bool sl_jy_is_null(const yaml_node_t *node)
+{
+    if (!node) return true;
+    if (node->type != YAML_SCALAR_NODE || node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) return false;
+    const char *v = (const char *)node->data.scalar.value;
+    return node->data.scalar.length == 0 || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
+           !strcmp(v, "NULL");
+}
+
+const char *sl_jy_what(const yaml_node_t *node)
+{
+    if (!node || sl_jy_is_null(node)) return "nothing";
+    switch (node->type) {
+    case YAML_MAPPING_NODE: return "a mapping";
+    case YAML_SEQUENCE_NODE: return "a list";
+    default: return "a scalar";
+    }
+}
+
+int sl_jy_expect_map(sl_jy *y, const yaml_node_t *node, const char *path)
+{
+    if (node && node->type == YAML_MAPPING_NODE) return 0;
+    return sl_jy_fail(y, node, path, "expected a mapping (key: value lines or { ... }), found %s", sl_jy_what(node));
+}
+
+int sl_jy_map_len(const yaml_node_t *map)
+{
+    return (int)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
+}
+
+yaml_node_t *sl_jy_map_key(sl_jy *y, const yaml_node_t *map, int i)
+{
+    return yaml_document_get_node(&y->doc, map->data.mapping.pairs.start[i].key);
+}
+
+yaml_node_t *sl_jy_map_value(sl_jy *y, const yaml_node_t *map, int i)
+{
+    return yaml_document_get_node(&y->doc, map->data.mapping.pairs.start[i].value);
+}
+
+int sl_jy_seq_len(const yaml_node_t *seq)
+{
+    return (int)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+}
+
+yaml_node_t *sl_jy_seq_item(sl_jy *y, const yaml_node_t *seq, int i)
+{
+    return yaml_document_get_node(&y->doc, seq->data.sequence.items.start[i]);
+}
+
+const char *sl_jy_key_text(sl_jy *y, const yaml_node_t *key)
+{
+    (void)y;
+    if (!key || key->type != YAML_SCALAR_NODE) return NULL;
+    return (const char *)key->data.scalar.value;
+}
+
+int sl_jy_check_keys(sl_jy *y, yaml_node_t *map, const char *path, const char *const *allowed)
+{
+    int nallowed = 0;
+    while (allowed[nallowed]) nallowed++;
+    int n = sl_jy_map_len(map);
+    for (int i = 0; i < n; i++) {
+        yaml_node_t *key = sl_jy_map_key(y, map, i);
+        const char *k = sl_jy_key_text(y, key);
+        if (!k || strlen(k) != key->data.scalar.length)
+            return sl_jy_fail(y, key, path, "a key must be a plain word, found %s", sl_jy_what(key));
+        int a;
+        for (a = 0; a < nallowed; a++)
+            if (!strcmp(k, allowed[a])) break;
+        if (a == nallowed) {
+            char list[512] = "";
+            size_t used = 0;
+            for (int j = 0; j < nallowed && used < sizeof list; j++)
+                used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", j ? ", " : "", allowed[j]);
+            const char *hint = sl_did_you_mean(k, allowed, nallowed);
+            if (hint)
+                return sl_jy_fail(y, key, path, "unknown key '%s' (did you mean '%s'?)", k, hint);
+            return sl_jy_fail(y, key, path, "unknown key '%s' (expected one of: %s)", k, list);
+        }
+        for (int j = 0; j < i; j++) {
+            const char *other = sl_jy_key_text(y, sl_jy_map_key(y, map, j));
+            if (other && !strcmp(other, k)) return sl_jy_fail(y, key, path, "key '%s' appears twice", k);
+        }
+    }
+    return 0;
+}
+
+yaml_node_t *sl_jy_get(sl_jy *y, yaml_node_t *map, const char *key)
+{
+    if (!map || map->type != YAML_MAPPING_NODE) return NULL;
+    int n = sl_jy_map_len(map);
+    for (int i = 0; i < n; i++) {
+        const char *k = sl_jy_key_text(y, sl_jy_map_key(y, map, i));
+        if (k && !strcmp(k, key)) return sl_jy_map_value(y, map, i);
+    }
+    return NULL;
+}
+
+/* The scalar's text after interpolation; fails on anything but a non-null scalar. */
+static int sl_jy_scalar(sl_jy *y, const yaml_node_t *node, const char *path, const char *expected, char **out)
+{
+    if (!node || node->type != YAML_SCALAR_NODE || sl_jy_is_null(node))
+        return sl_jy_fail(y, node, path, "expected %s, found %s", expected, sl_jy_what(node));
+    const char *v = (const char *)node->data.scalar.value;
+    size_t len = node->data.scalar.length;
+    if (memchr(v, '\0', len)) return sl_jy_fail(y, node, path, "the value contains a NUL character");
+    return sl_jy_interpolate(y, node, path, v, len, out);
+}
+
+int sl_jy_string(sl_jy *y, const yaml_node_t *node, const char *path, char **out)
+{
+    return sl_jy_scalar(y, node, path, "a string", out);
+}
+
+int sl_jy_int(sl_jy *y, const yaml_node_t *node, const char *path, int64_t min, int64_t max, int64_t *out)
+{
+    char *s;
+    if (sl_jy_scalar(y, node, path, "an integer", &s) < 0) return -1;
+    errno = 0;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || *end || errno == ERANGE || isspace((unsigned char)*s))
+        return sl_jy_fail(y, node, path, "expected an integer, found '%s'", s);
+    if (v < min || v > max)
+        return sl_jy_fail(y, node, path, "%lld is out of range (%lld to %lld)", v, (long long)min, (long long)max);
+    *out = v;
+    return 0;
+}
+
+int sl_jy_bool(sl_jy *y, const yaml_node_t *node, const char *path, bool *out)
+{
+    char *s;
+    if (sl_jy_scalar(y, node, path, "true or false", &s) < 0) return -1;
+    static const char *const yes[] = { "true", "yes", "on", "1" }, *const no[] = { "false", "no", "off", "0" };
+    for (int i = 0; i < 4; i++) {
+        if (!strcasecmp(s, yes[i])) { *out = true; return 0; }
+        if (!strcasecmp(s, no[i])) { *out = false; return 0; }
+    }
+    return sl_jy_fail(y, node, path, "expected true or false, found '%s'", s);
+}
+
+int sl_jy_double(sl_jy *y, const yaml_node_t *node, const char *path, double min, double *out)
+{
+    char *s;
+    if (sl_jy_scalar(y, node, path, "a number", &s) < 0) return -1;
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end || !isfinite(v) || isspace((unsigned char)*s))
+        return sl_jy_fail(y, node, path, "expected a number, found '%s'", s);
+    if (v < min) return sl_jy_fail(y, node, path, "%s is too small (at least %g)", s, min);
+    *out = v;
+    return 0;
+}
+
+/* A number followed by a unit from `units`; returns the scaled value. */
+static int sl_jy_with_unit(sl_jy *y, const yaml_node_t *node, const char *path, const char *what,
+                           const char *const *units, const double *scales, double *out)
+{
+    char *s;
+    if (sl_jy_scalar(y, node, path, what, &s) < 0) return -1;
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || !isfinite(v) || v < 0 || isspace((unsigned char)*s))
+        return sl_jy_fail(y, node, path, "expected %s, found '%s'", what, s);
+    while (*end == ' ') end++;
+    if (!*end) { *out = v; return 0; }
+    for (int i = 0; units[i]; i++)
+        if (!strcasecmp(end, units[i])) {
+            *out = v * scales[i];
+            return 0;
+        }
+    return sl_jy_fail(y, node, path, "expected %s, found '%s'", what, s);
+}
+
+int sl_jy_duration(sl_jy *y, const yaml_node_t *node, const char *path, double *seconds)
+{
+    static const char *const units[] = { "ms", "s", "sec", "m", "min", "h", NULL };
+    static const double scales[] = { 0.001, 1, 1, 60, 60, 3600 };
+    return sl_jy_with_unit(y, node, path, "a duration (500ms, 1s, 2m or a number of seconds)", units, scales,
+                           seconds);
+}
+
+int sl_jy_size(sl_jy *y, const yaml_node_t *node, const char *path, int64_t *bytes)
+{
+    static const char *const units[] = { "B", "KB", "KiB", "K", "MB", "MiB", "M", "GB", "GiB", "G", NULL };
+    static const double scales[] = { 1, 1e3, 1024, 1024, 1e6, 1048576, 1048576, 1e9, 1073741824, 1073741824 };
+    double v;
+    if (sl_jy_with_unit(y, node, path, "a size (64KiB, 128MiB, 1GB or a number of bytes)", units, scales, &v) < 0)
+        return -1;
+    if (v < 1 || v > 1e15) return sl_jy_fail(y, node, path, "size out of range (1 byte to 1 PB)");
+    *bytes = (int64_t)v;
+    return 0;
+}
+
+int sl_jy_choice(sl_jy *y, const yaml_node_t *node, const char *path, const char *const *choices, char **out)
+{
+    char *s;
+    if (sl_jy_scalar(y, node, path, "a string", &s) < 0) return -1;
+    int n = 0;
+    while (choices[n]) n++;
+    for (int i = 0; i < n; i++)
+        if (!strcmp(s, choices[i])) {
+            *out = s;
+            return 0;
+        }
+    char list[256] = "";
+    size_t used = 0;
+    for (int j = 0; j < n && used < sizeof list; j++)
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", j ? ", " : "", choices[j]);
+    const char *hint = sl_did_you_mean(s, choices, n);
+    if (hint) return sl_jy_fail(y, node, path, "unknown value '%s' (did you mean '%s'?)", s, hint);
+    return sl_jy_fail(y, node, path, "unknown value '%s' (expected one of: %s)", s, list);
+}
+
+int sl_jy_interpolate(sl_jy *y, const yaml_node_t *node, const char *path, const char *text, size_t len,
+                      char **out)
+{
+    if (!memchr(text, '$', len)) {
+        *out = sl_arena_strndup(y->arena, text, len);
+        return 0;
+    }
+    sl_buf b = { 0 };
+    size_t i = 0;
+    while (i < len) {
+        char c = text[i];
+        if (c == '$' && i + 1 < len && text[i + 1] == '$') {
+            sl_buf_push(&b, '$');
+            i += 2;
+            continue;
+        }
+        if (c != '$' || i + 1 >= len || text[i + 1] != '{') {
+            sl_buf_push(&b, (uint8_t)c);
+            i++;
+            continue;
+        }
+        size_t start = i + 2, j = start;
+        while (j < len && (isalnum((unsigned char)text[j]) || text[j] == '_')) j++;
+        size_t name_len = j - start;
+        if (name_len == 0 || isdigit((unsigned char)text[start])) {
+            sl_buf_free(&b);
+            return sl_jy_fail(y, node, path, "'${' must be followed by a variable name (write $$ for a literal $)");
+        }
+        char name[256];
+        if (name_len >= sizeof name) {
+            sl_buf_free(&b);
+            return sl_jy_fail(y, node, path, "environment variable name too long");
+        }
+        memcpy(name, text + start, name_len);
+        name[name_len] = '\0';
+        const char *def = NULL;
+        size_t def_len = 0;
+        if (j + 1 < len && text[j] == ':' && text[j + 1] == '-') {
+            size_t k = j + 2;
+            while (k < len && text[k] != '}') k++;
+            def = text + j + 2;
+            def_len = k - (j + 2);
+            j = k;
+        }
+        if (j >= len || text[j] != '}') {
+            sl_buf_free(&b);
+            return sl_jy_fail(y, node, path, "unterminated '${%s' (missing '}')", name);
+        }
+        const char *val = getenv(name);
+        if (val) {
+            sl_buf_append(&b, val, strlen(val));
+        } else if (def) {
+            sl_buf_append(&b, def, def_len);
+        } else {
+            sl_buf_free(&b);
+            return sl_jy_fail(y, node, path, "environment variable %s is not set (export it, or write ${%s:-default})",
+                              name, name);
+        }
+        i = j + 1;
+    }
+    *out = sl_arena_strndup(y->arena, b.len ? (const char *)b.data : "", b.len);
+    sl_buf_free(&b);
+    return 0;
+}
+
+int sl_edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64) return 1000;
+    int row[65];
+    for (size_t j = 0; j <= lb; j++) row[j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= lb; j++) {
+            int up = row[j];
+            int cost = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]) ? 0 : 1;
+            int best = diag + cost;
+            if (row[j] + 1 < best) best = row[j] + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+const char *sl_did_you_mean(const char *word, const char *const *candidates, int n)
+{
+    const char *best = NULL;
+    int best_d = 1000;
+    size_t wl = strlen(word);
+    int limit = wl <= 3 ? 1 : wl <= 6 ? 2 : 3;
+    for (int i = 0; i < n; i++) {
+        int d = sl_edit_distance(word, candidates[i]);
+        if (d < best_d) {
+            best_d = d;
+            best = candidates[i];
+        }
+    }
+    return best && best_d <= limit && best_d < (int)strlen(best) ? best : NULL;
+}

@@ -1,0 +1,86 @@
+/*
+ * sl_job_yaml.h - reading a libyaml document tree the way the job file needs
+ * it (internal to src/job/).
+ *
+ * Every helper reports errors as "<file>:<line>:<column>: <path>: <what>",
+ * where <path> names the place in the job ("tables.orders.partition"), and
+ * returns -1. Scalars read as values pass through ${ENV} interpolation
+ * (sl_jy_interpolate); keys never do.
+ *
+ *   sl_jy y; sl_jy_open(&y, text, len, file, arena, err);
+ *   yaml_node_t *root = sl_jy_root(&y);
+ *   sl_jy_check_keys(&y, root, "", allowed_keys);
+ *   char *name; sl_jy_string(&y, sl_jy_get(&y, root, "name"), "name", &name);
+ *   sl_jy_close(&y);
+ *
+ * Strings returned live in the arena passed to sl_jy_open.
+ */
+#ifndef SL_JOB_YAML_H
+#define SL_JOB_YAML_H
+
+#include "../core/sl_alloc.h"
+#include "../core/sl_error.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <yaml.h>
+
+typedef struct sl_jy {
+    yaml_document_t doc;
+    bool loaded;
+    const char *file;        /* for messages */
+    sl_arena *arena;
+    sl_err *err;
+} sl_jy;
+
+/* Parses the text into a document; a YAML syntax error or an empty file fails. */
+int sl_jy_open(sl_jy *y, const char *text, size_t len, const char *file, sl_arena *arena, sl_err *err);
+void sl_jy_close(sl_jy *y);
+yaml_node_t *sl_jy_root(sl_jy *y);
+
+/* "file:line:col: path: message" into y->err (code SL_EJOB); returns -1. */
+int sl_jy_fail(sl_jy *y, const yaml_node_t *node, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* "a mapping", "a list", "a string", "nothing" for messages. */
+const char *sl_jy_what(const yaml_node_t *node);
+bool sl_jy_is_null(const yaml_node_t *node);
+int sl_jy_expect_map(sl_jy *y, const yaml_node_t *node, const char *path);
+
+/* Unknown keys (with a did-you-mean among `allowed`, a NULL-terminated list),
+ * duplicate keys and keys that are not scalars are errors. */
+int sl_jy_check_keys(sl_jy *y, yaml_node_t *map, const char *path, const char *const *allowed);
+/* The value of a key in a mapping, or NULL when absent. */
+yaml_node_t *sl_jy_get(sl_jy *y, yaml_node_t *map, const char *key);
+/* The node of key/value pair i of a mapping (for name -> definition maps). */
+int sl_jy_map_len(const yaml_node_t *map);
+yaml_node_t *sl_jy_map_key(sl_jy *y, const yaml_node_t *map, int i);
+yaml_node_t *sl_jy_map_value(sl_jy *y, const yaml_node_t *map, int i);
+int sl_jy_seq_len(const yaml_node_t *seq);
+yaml_node_t *sl_jy_seq_item(sl_jy *y, const yaml_node_t *seq, int i);
+/* A key's text, raw (keys are not interpolated). */
+const char *sl_jy_key_text(sl_jy *y, const yaml_node_t *key);
+
+/* Scalar values. The node must not be NULL. */
+int sl_jy_string(sl_jy *y, const yaml_node_t *node, const char *path, char **out);
+int sl_jy_int(sl_jy *y, const yaml_node_t *node, const char *path, int64_t min, int64_t max, int64_t *out);
+int sl_jy_bool(sl_jy *y, const yaml_node_t *node, const char *path, bool *out);
+int sl_jy_double(sl_jy *y, const yaml_node_t *node, const char *path, double min, double *out);
+/* "500ms", "1s", "2m", "1h" or a plain number of seconds. */
+int sl_jy_duration(sl_jy *y, const yaml_node_t *node, const char *path, double *seconds);
+/* "128MiB", "64KB", "1GB" or a plain number of bytes. */
+int sl_jy_size(sl_jy *y, const yaml_node_t *node, const char *path, int64_t *bytes);
+/* One of `choices` (NULL-terminated), with a did-you-mean otherwise. */
+int sl_jy_choice(sl_jy *y, const yaml_node_t *node, const char *path, const char *const *choices, char **out);
+
+/* ${VAR}, ${VAR:-default} and $$ (a literal $) in text, into the arena.
+ * A variable that is not set (and has no default) is an error naming it. */
+int sl_jy_interpolate(sl_jy *y, const yaml_node_t *node, const char *path, const char *text, size_t len,
+                      char **out);
+
+/* Edit distance (case-insensitive), and the closest candidate within a
+ * small distance of word, or NULL. */
+int sl_edit_distance(const char *a, const char *b);
+const char *sl_did_you_mean(const char *word, const char *const *candidates, int n);
+
+#endif
