@@ -19,7 +19,7 @@ export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
 
 W=$(mktemp -d /tmp/sluice-bad.XXXXXX)
 chmod 755 "$W"
-trap 'rm -rf "$W"; sl_pg_stop' EXIT
+trap '[ "${SLUICE_BAD_KEEP:-0}" = 1 ] && echo "kept $W" || rm -rf "$W"; sl_pg_stop' EXIT
 fail=0
 ok()  { echo "ok: $*"; }
 bad() { echo "FAIL: $*"; fail=1; }

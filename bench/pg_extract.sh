@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# bench/pg_extract.sh - PostgreSQL extraction: sluice against the raw limit
+# and the usual alternative, measured in the same run on the same table.
+#
+# Starts its own PostgreSQL (tests/lib/pg.sh), generates an orders-like table
+# of BENCH_ROWS rows (default 10,000,000) with generate_series:
+#   id bigint (primary key), customer_id int (Zipf-like skew), status text
+#   (6 values), amount numeric(12,2), created_at timestamptz, note text (20%
+#   NULL), uid uuid
+# then times, with N = BENCH_WORKERS (default nproc) parallel streams:
+#   (a) sluice:  `sluice run` to Parquet zstd, N workers, N range tasks on id;
+#   (b) raw:     N parallel psql sessions, each
+#                COPY (select * from orders where id >= lo and id < hi)
+#                TO STDOUT (FORMAT binary) into /dev/null, over the same N
+#                id ranges: the speed of the server and the wire, no decoding;
+#   (c) alternative: psql \copy to CSV, then DuckDB converting the CSV to
+#                Parquet zstd (with the same column types).
+# Reports wall seconds, CPU seconds (of the client processes, from
+# /usr/bin/time, and of the whole machine including the server, from
+# /proc/stat), peak RSS of the largest client process, output sizes, and the
+# ratios sluice/raw and sluice/alternative against the goals: within 2x raw,
+# faster than the alternative, peak RSS under 500 MB.
+#
+# BENCH_KEEP=1 keeps the output directory. Nothing else runs in the
+# background; the server is stopped at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+SLUICE_BIN=${SLUICE_BIN:-$ROOT/build/sluice}
+ROWS=${BENCH_ROWS:-10000000}
+N=${BENCH_WORKERS:-$(nproc)}
+[ -x "$SLUICE_BIN" ] || { echo "pg_extract: $SLUICE_BIN not built (make)"; exit 1; }
+TIME=/usr/bin/time
+[ -x $TIME ] || { echo "pg_extract: /usr/bin/time missing (apt-get install time)"; exit 1; }
+
+. tests/lib/pg.sh
+unset SLUICE_PG_SHARED SLUICE_PG_URL
+sl_pg_start
+OUT=$(mktemp -d /tmp/sluice-bench.XXXXXX)
+chmod 755 "$OUT"
+cleanup() { [ "${BENCH_KEEP:-0}" = 1 ] && echo "kept $OUT" || rm -rf "$OUT"; sl_pg_stop; }
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT TERM
+export PGDATABASE=bench PGOPTIONS="-c client_min_messages=warning"
+sl_pg_createdb bench
+
+echo "pg_extract: generating $ROWS rows ..."
+t0=$(date +%s)
+psql -X -q -v ON_ERROR_STOP=1 <<EOF
+\\o /dev/null
+SELECT setseed(0.42);
+\\o
+CREATE TABLE orders (
+  id bigint NOT NULL,
+  customer_id int NOT NULL,
+  status text NOT NULL,
+  amount numeric(12,2),
+  created_at timestamptz NOT NULL,
+  note text,
+  uid uuid NOT NULL
+);
+INSERT INTO orders
+SELECT g,
+       floor(exp(random() * ln(1000000)))::int,
+       (ARRAY['delivered','delivered','delivered','shipped','paid','new','cancelled','returned'])[1 + floor(random() * 8)::int],
+       round((random() * random() * 5000)::numeric, 2),
+       timestamptz '2020-01-01 00:00:00+00' + g * interval '9 seconds' + random() * interval '9 seconds',
+       CASE WHEN random() < 0.2 THEN NULL ELSE 'customer note ' || substr(md5(g::text), 1, 8 + g % 17) END,
+       md5(g::text || 'u')::uuid
+FROM generate_series(1, $ROWS) g;
+ALTER TABLE orders ADD PRIMARY KEY (id);
+VACUUM (FREEZE, ANALYZE) orders;
+EOF
+echo "pg_extract: generated in $(( $(date +%s) - t0 ))s; table size $(psql -X -tAc "select pg_size_pretty(pg_table_size('orders'))")"
+
+# Busy jiffies of the whole machine (user+nice+system+irq+softirq+steal).
+cpu_jiffies() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
+HZ=$(getconf CLK_TCK)
+
+# measure NAME command...: runs it under /usr/bin/time -v and records
+# wall, client CPU, machine CPU and peak RSS in $OUT/NAME.*
+measure() {
+  local name=$1; shift
+  local j0 j1
+  sync
+  j0=$(cpu_jiffies)
+  $TIME -v -o "$OUT/$name.time" "$@" > "$OUT/$name.log" 2>&1 || { echo "pg_extract: $name failed:"; tail -n 20 "$OUT/$name.log"; return 1; }
+  j1=$(cpu_jiffies)
+  awk -v hz="$HZ" -v j="$((j1 - j0))" '
+    /Elapsed \(wall clock\)/ { n = split($NF, p, ":"); w = (n == 3) ? p[1]*3600 + p[2]*60 + p[3] : p[1]*60 + p[2] }
+    /User time/ { u = $NF } /System time/ { s = $NF }
+    /Maximum resident set size/ { r = $NF }
+    END { printf "%.2f %.2f %.2f %.0f\n", w, u + s, j / hz, r / 1024 }' "$OUT/$name.time" > "$OUT/$name.res"
+}
+
+MIN=$(psql -X -tAc "select min(id) from orders"); MAX=$(psql -X -tAc "select max(id) from orders")
+bounds() {   # i -> "lo hi" of range i of N over [MIN, MAX]
+  local span=$(( MAX - MIN + 1 ))
+  echo "$(( MIN + span * $1 / N )) $(( MIN + span * ($1 + 1) / N ))"
+}
+
+# (a) sluice
+mkdir -p "$OUT/sluice"
+cat > "$OUT/sluice/job.yaml" <<EOF
+name: bench_pg_extract
+sources:
+  pg: { kind: postgres, url: "$SLUICE_PG_URL/bench", max_connections: $N }
+targets:
+  lake: { kind: parquet, path: "$OUT/sluice/lake", compression: zstd }
+tables:
+  orders:
+    from: pg
+    table: public.orders
+    partition: { strategy: range, column: id, count: $N }
+    to: lake
+EOF
+echo "pg_extract: (a) sluice, $N workers ..."
+measure sluice "$SLUICE_BIN" run --workers "$N" --log-level warn "$OUT/sluice/job.yaml"
+
+# (b) raw: N binary COPY streams to /dev/null over the same ranges
+{
+  echo 'pids=()'
+  for i in $(seq 0 $((N - 1))); do
+    read -r lo hi < <(bounds "$i")
+    echo "psql -X -q -c 'COPY (SELECT * FROM orders WHERE id >= $lo AND id < $hi) TO STDOUT (FORMAT binary)' > /dev/null &"
+    echo 'pids+=($!)'
+  done
+  echo 'for p in "${pids[@]}"; do wait "$p" || exit 1; done'
+} > "$OUT/raw.sh"
+echo "pg_extract: (b) raw binary COPY, $N streams ..."
+measure raw bash "$OUT/raw.sh"
+
+# (c) the usual alternative: psql \copy to CSV, DuckDB to Parquet zstd
+echo "pg_extract: (c) psql \\copy to CSV ..."
+measure alt_csv psql -X -q -c "\\copy (select * from orders) to '$OUT/orders.csv' with (format csv, header)"
+echo "pg_extract: (c) DuckDB CSV -> Parquet zstd ..."
+cols="{'id': 'BIGINT', 'customer_id': 'INTEGER', 'status': 'VARCHAR', 'amount': 'DECIMAL(12,2)', 'created_at': 'TIMESTAMPTZ', 'note': 'VARCHAR', 'uid': 'UUID'}"
+measure alt_duck node tools/duck.js "COPY (SELECT * FROM read_csv('$OUT/orders.csv', header = true, columns = $cols)) TO '$OUT/orders.parquet' (FORMAT parquet, COMPRESSION zstd)"
+
+# Check: sluice wrote every row.
+got=$(node tools/duck.js "select count(*) as n from read_parquet('$OUT/sluice/lake/orders/*.parquet')" | tail -n 1 || true)
+[ "$got" = "$ROWS" ] || { echo "pg_extract: sluice wrote $got rows, expected $ROWS"; exit 1; }
+
+size() { du -sb "$1" | cut -f1; }
+read -r sw sc sm sr < "$OUT/sluice.res"
+read -r rw rc rm rr < "$OUT/raw.res"
+read -r cw cc cm cr < "$OUT/alt_csv.res"
+read -r dw dc dm dr < "$OUT/alt_duck.res"
+aw=$(echo "$cw + $dw" | bc); ac=$(echo "$cc + $dc" | bc); am=$(echo "$cm + $dm" | bc)
+ar=$(( cr > dr ? cr : dr ))
+ssize=$(size "$OUT/sluice/lake"); csize=$(size "$OUT/orders.csv"); psize=$(size "$OUT/orders.parquet")
+ratio() { echo "scale=2; $1 / $2" | bc; }
+mb() { echo "scale=1; $1 / 1048576" | bc; }
+r_raw=$(ratio "$sw" "$rw"); r_alt=$(ratio "$sw" "$aw")
+verdict() { if [ "$(echo "$1" | bc)" = 1 ]; then echo "met"; else echo "MISSED"; fi; }
+
+cat <<EOF
+
+pg_extract: $ROWS rows, $N streams, $(nproc) cores, $(psql -X -tAc "show server_version" | cut -d' ' -f1) server
+                               wall s   client CPU s   machine CPU s   peak RSS MB   output
+  (a) sluice -> Parquet zstd  $(printf '%8.2f %14.2f %15.2f %13s' "$sw" "$sc" "$sm" "$sr")   $(mb "$ssize") MB
+  (b) raw binary COPY         $(printf '%8.2f %14.2f %15.2f %13s' "$rw" "$rc" "$rm" "$rr")   (to /dev/null)
+  (c) psql \\copy to CSV       $(printf '%8.2f %14.2f %15.2f %13s' "$cw" "$cc" "$cm" "$cr")   $(mb "$csize") MB CSV
+      DuckDB CSV -> Parquet   $(printf '%8.2f %14.2f %15.2f %13s' "$dw" "$dc" "$dm" "$dr")   $(mb "$psize") MB
+      alternative total       $(printf '%8.2f %14.2f %15.2f %13s' "$aw" "$ac" "$am" "$ar")
+  sluice / raw:          $r_raw x wall   (goal <= 2.0: $(verdict "$r_raw <= 2.0"))
+  sluice / alternative:  $r_alt x wall   (goal < 1.0: $(verdict "$r_alt < 1.0"))
+  sluice peak RSS:       $sr MB          (goal < 500: $(verdict "$sr < 500"))
+  rows/s: sluice $(echo "$ROWS / $sw" | bc), raw $(echo "$ROWS / $rw" | bc), alternative $(echo "$ROWS / $aw" | bc)
+EOF
