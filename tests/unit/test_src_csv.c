@@ -1,0 +1,488 @@
+/*
+ * test_src_csv.c - the csv source and its record parser: RFC 4180 quoting
+ * (delimiters, quotes and newlines inside fields), BOM, CRLF, gzip and zstd
+ * input, type inference, explicit columns matched by header name, NULL rules,
+ * line numbers in errors, the rejects file, globs, and records that cross
+ * read-buffer boundaries.
+ */
+#include <criterion/criterion.h>
+
+#include "core/sl_alloc.h"
+#include "core/sl_buf.h"
+#include "core/sl_types.h"
+#include "sources/sl_csv_parse.h"
+#include "sources/sl_source.h"
+#include "sources/sl_text_value.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+static char dir[256];
+
+static void mkdir_tmp(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/sl-test-csv.XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+}
+
+static void rm_tmp(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+static char *path_of(const char *name)
+{
+    return sl_sprintf("%s/%s", dir, name);
+}
+
+static void write_file(const char *name, const void *data, size_t n)
+{
+    char *p = path_of(name);
+    FILE *f = fopen(p, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(data, 1, n, f), n);
+    fclose(f);
+    sl_free(p);
+}
+
+static void write_str(const char *name, const char *s) { write_file(name, s, strlen(s)); }
+
+typedef struct fixture {
+    sl_job_source src;
+    sl_job_table cfg;
+    sl_source_table tab;
+} fixture;
+
+static void fx_init(fixture *f, const char *file)
+{
+    memset(f, 0, sizeof *f);
+    f->src.name = "files";
+    f->src.kind = "csv";
+    f->src.path = dir;
+    f->src.delimiter = ',';
+    f->src.header = true;
+    f->src.compression = "auto";
+    f->cfg.name = "t";
+    f->cfg.from = "files";
+    f->cfg.source = &f->src;
+    f->cfg.file = (char *)file;
+    f->tab.cfg = &f->cfg;
+    f->tab.workers = 2;
+}
+
+static void fx_done(fixture *f)
+{
+    if (f->tab.shared) sl_source_csv.finish(&f->tab);
+    sl_source_table_clear(&f->tab);
+}
+
+static void cell(const sl_batch *b, int col, size_t row, sl_buf *out)
+{
+    const sl_vector *v = &b->cols[col];
+    if (!v->valid[row]) {
+        sl_buf_append(out, "<null>", 6);
+        return;
+    }
+    if (sl_type_is_varlen(v->type)) {
+        size_t n;
+        const uint8_t *p = sl_vec_bytes(v, row, &n);
+        sl_buf_append(out, p, n);
+        return;
+    }
+    char buf[128];
+    sl_buf_append(out, buf, sl_format_fixed(v, row, buf));
+}
+
+static int read_all(fixture *f, sl_buf *out, long *rows, sl_err *err)
+{
+    *rows = 0;
+    for (int t = 0; t < f->tab.ntasks; t++) {
+        void *rd = sl_source_csv.open(&f->tab, &f->tab.tasks[t], err);
+        if (!rd) return -1;
+        sl_batch *b = sl_batch_new(f->tab.schema, 100);
+        long n;
+        while ((n = sl_source_csv.next(rd, b, err)) > 0) {
+            for (size_t r = 0; r < b->nrows; r++) {
+                for (int c = 0; c < b->ncols; c++) {
+                    if (c) sl_buf_push(out, '|');
+                    cell(b, c, r, out);
+                }
+                sl_buf_push(out, '\n');
+            }
+            *rows += n;
+        }
+        sl_batch_free(b);
+        sl_source_csv.close(rd);
+        if (n < 0) return -1;
+    }
+    sl_buf_push(out, 0);
+    out->len--;
+    return 0;
+}
+
+static char *read_ok(fixture *f, long *rows)
+{
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_source_csv.prepare(&f->tab, &err), 0, "prepare: %s", err.msg);
+    sl_buf out = {0};
+    cr_assert_eq(read_all(f, &out, rows, &err), 0, "read: %s", err.msg);
+    return (char *)out.data;
+}
+
+static const char *type_of(fixture *f, int col, char *buf)
+{
+    return sl_type_format(f->tab.schema->fields[col].type, buf, 64);
+}
+
+Test(csv_parse, quoting_rules)
+{
+    sl_csv_rec rec = {0};
+    sl_err err = SL_ERR_INIT;
+    size_t used;
+    const char *in = "a,\"b,\"\"c\"\"\nd\",,\"\"\r\nnext";
+    cr_assert_eq(sl_csv_parse(',', (const uint8_t *)in, strlen(in), false, &rec, &used, &err), 1);
+    cr_assert_eq(rec.nfields, 4);
+    cr_assert_eq(rec.lines, 2);
+    cr_assert_eq(used, strlen(in) - 4);
+    cr_assert_eq(rec.fields[1].len, 7);
+    cr_assert_eq(memcmp(rec.text.data + rec.fields[1].off, "b,\"c\"\nd", 7), 0);
+    cr_assert(!rec.fields[2].quoted && rec.fields[2].len == 0);
+    cr_assert(rec.fields[3].quoted && rec.fields[3].len == 0);
+    /* "next" without a line end: incomplete unless at eof. */
+    cr_assert_eq(sl_csv_parse(',', (const uint8_t *)"next", 4, false, &rec, &used, &err), 0);
+    cr_assert_eq(sl_csv_parse(',', (const uint8_t *)"next", 4, true, &rec, &used, &err), 1);
+    cr_assert_eq(rec.nfields, 1);
+    /* Errors cover their line so the caller can go on. */
+    const char *bad = "\"x\"y,1\nok\n";
+    cr_assert_eq(sl_csv_parse(',', (const uint8_t *)bad, strlen(bad), false, &rec, &used, &err), -1);
+    cr_assert_eq(used, 7);
+    cr_assert_eq(sl_csv_parse(',', (const uint8_t *)"\"open", 5, true, &rec, &used, &err), -1);
+    cr_assert(strstr(err.msg, "unterminated"));
+    /* Trailing delimiter: an empty last field. */
+    cr_assert_eq(sl_csv_parse(',', (const uint8_t *)"a,\n", 3, false, &rec, &used, &err), 1);
+    cr_assert_eq(rec.nfields, 2);
+    cr_assert_eq(sl_csv_parse(',', (const uint8_t *)"a,", 2, true, &rec, &used, &err), 1);
+    cr_assert_eq(rec.nfields, 2);
+    sl_csv_rec_free(&rec);
+}
+
+Test(text_value, parsers)
+{
+    int64_t i;
+    cr_assert_eq(sl_text_int64("-9223372036854775808", 20, &i), 0);
+    cr_assert_eq(i, INT64_MIN);
+    cr_assert_eq(sl_text_int64("9223372036854775808", 19, &i), -1);
+    cr_assert_eq(sl_text_int64("12a", 3, &i), -1);
+    cr_assert_eq(sl_text_int64("", 0, &i), -1);
+    sl_i128 d;
+    const char *why;
+    cr_assert_eq(sl_text_decimal("-12.50", 6, 5, 2, &d, &why), 0);
+    cr_assert(d == -1250);
+    cr_assert_eq(sl_text_decimal("1.5e2", 5, 5, 2, &d, &why), 0);
+    cr_assert(d == 15000);
+    cr_assert_eq(sl_text_decimal("1.234", 5, 5, 2, &d, &why), -1);
+    cr_assert(strstr(why, "fractional"));
+    cr_assert_eq(sl_text_decimal("1000", 4, 5, 2, &d, &why), -1);
+    cr_assert(strstr(why, "precision"));
+    cr_assert_eq(sl_text_decimal("99999999999999999999999999999999999999", 38, 38, 0, &d, &why), 0);
+    int32_t day;
+    cr_assert_eq(sl_text_date("1969-12-31", 10, &day), 0);
+    cr_assert_eq(day, -1);
+    cr_assert_eq(sl_text_date("2023-02-29", 10, &day), -1);
+    cr_assert_eq(sl_text_date("2024-02-29", 10, &day), 0);
+    int64_t us;
+    bool zone;
+    cr_assert_eq(sl_text_timestamp("1970-01-01T00:00:01.5Z", 22, &us, &zone), 0);
+    cr_assert_eq(us, 1500000);
+    cr_assert(zone);
+    cr_assert_eq(sl_text_timestamp("1970-01-01 02:00:00+02:00", 25, &us, &zone), 0);
+    cr_assert_eq(us, 0);
+    cr_assert_eq(sl_text_timestamp("1970-01-01 02:00", 16, &us, &zone), 0);
+    cr_assert_eq(us, 7200000000LL);
+    cr_assert(!zone);
+    cr_assert_eq(sl_text_timestamp("1970-01-01 25:00", 16, &us, &zone), -1);
+    cr_assert_eq(sl_text_time("23:59:59.999999", 15, &us), 0);
+    double f;
+    cr_assert_eq(sl_text_float64("1e-3", 4, &f), 0);
+    cr_assert_eq(f, 0.001);
+    cr_assert_eq(sl_text_float64("0x10", 4, &f), -1);
+    uint8_t u[16];
+    cr_assert_eq(sl_text_uuid("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", 36, u), 0);
+    cr_assert_eq(u[0], 0xa0);
+    cr_assert_eq(u[15], 0x11);
+}
+
+Test(src_csv, inference_nulls_quoting_bom_crlf)
+{
+    mkdir_tmp();
+    write_str("t.csv",
+              "\xef\xbb\xbfid,price,day,at,atz,flag,name,empty\r\n"
+              "1,1.5,2024-01-31,2024-01-31 12:00:00,2024-01-31T12:00:00Z,true,\"Smith, \"\"J\"\"\r\nline2\",\r\n"
+              "2,-3,1969-12-31,1900-01-01 00:00:00.000001,2024-01-31 12:00:00+01:00,FALSE,\"\",\r\n"
+              "\r\n"
+              ",,,,,,,\r\n"
+              "-9223372036854775808,1e300,2999-12-31,2999-12-31 23:59:59,1970-01-01 00:00:00Z,false,héllo ✓,\r\n");
+    fixture f;
+    fx_init(&f, "t.csv");
+    long rows;
+    char *got = read_ok(&f, &rows);
+    char tb[64];
+    cr_assert_str_eq(f.tab.schema->fields[0].name, "id");
+    cr_assert_str_eq(type_of(&f, 0, tb), "int64");
+    cr_assert_str_eq(type_of(&f, 1, tb), "float64");
+    cr_assert_str_eq(type_of(&f, 2, tb), "date");
+    cr_assert_str_eq(type_of(&f, 3, tb), "timestamp");
+    cr_assert_str_eq(type_of(&f, 4, tb), "timestamptz");
+    cr_assert_str_eq(type_of(&f, 5, tb), "bool");
+    cr_assert_str_eq(type_of(&f, 6, tb), "string");
+    cr_assert_str_eq(type_of(&f, 7, tb), "string");
+    cr_assert_eq(rows, 4);
+    cr_assert_str_eq(got,
+                     "1|1.5|2024-01-31|2024-01-31 12:00:00|2024-01-31 12:00:00+00|true|Smith, \"J\"\r\nline2|<null>\n"
+                     "2|-3|1969-12-31|1900-01-01 00:00:00.000001|2024-01-31 11:00:00+00|false||<null>\n"
+                     "<null>|<null>|<null>|<null>|<null>|<null>|<null>|<null>\n"
+                     "-9223372036854775808|1e+300|2999-12-31|2999-12-31 23:59:59|1970-01-01 00:00:00+00|false|héllo ✓|<null>\n");
+    sl_free(got);
+    fx_done(&f);
+    rm_tmp();
+}
+
+static void compressed(bool zstd)
+{
+    mkdir_tmp();
+    sl_buf csv = {0};
+    const char *head = "id,s\n";
+    sl_buf_append(&csv, head, strlen(head));
+    for (int i = 0; i < 50000; i++) {
+        char line[64];
+        int n = snprintf(line, sizeof line, "%d,\"v%d\nx\"\n", i, i);
+        sl_buf_append(&csv, line, (size_t)n);
+    }
+    char *p = path_of(zstd ? "data.csv.zst" : "data.csv.gz");
+    if (zstd) {
+        size_t cap = ZSTD_compressBound(csv.len);
+        void *z = sl_malloc(cap);
+        size_t zn = ZSTD_compress(z, cap, csv.data, csv.len, 3);
+        cr_assert(!ZSTD_isError(zn));
+        write_file("data.csv.zst", z, zn);
+        sl_free(z);
+    } else {
+        gzFile g = gzopen(p, "wb");
+        cr_assert_eq(gzwrite(g, csv.data, (unsigned)csv.len), (int)csv.len);
+        gzclose(g);
+    }
+    fixture f;
+    fx_init(&f, zstd ? "data.csv.zst" : "data.csv.gz");
+    long rows;
+    char *got = read_ok(&f, &rows);
+    cr_assert_eq(rows, 50000);
+    cr_assert(strstr(got, "49999|v49999\nx\n"));
+    cr_assert_eq(strncmp(got, "0|v0\nx\n1|v1\nx\n", 14), 0);
+    sl_free(got);
+    fx_done(&f);
+    sl_free(p);
+    sl_buf_free(&csv);
+    rm_tmp();
+}
+
+Test(src_csv, gzip_input) { compressed(false); }
+Test(src_csv, zstd_input) { compressed(true); }
+
+Test(src_csv, too_many_fields_names_file_and_line)
+{
+    mkdir_tmp();
+    write_str("bad.csv", "a,b\n1,2\n\"multi\nline\",3\n4,5,6\n");
+    fixture f;
+    fx_init(&f, "bad.csv");
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_source_csv.prepare(&f.tab, &err), 0, "%s", err.msg);
+    sl_buf out = {0};
+    long rows;
+    cr_assert_eq(read_all(&f, &out, &rows, &err), -1);
+    cr_assert_eq(err.code, SL_EFORMAT);
+    cr_assert(strstr(err.msg, "bad.csv: line 5"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "too many"), "%s", err.msg);
+    sl_buf_free(&out);
+    fx_done(&f);
+    rm_tmp();
+}
+
+Test(src_csv, bad_value_after_the_sample_names_column_and_line)
+{
+    mkdir_tmp();
+    sl_buf csv = {0};
+    sl_buf_append(&csv, "n,s\n", 4);
+    for (int i = 0; i < 1500; i++) {
+        char line[32];
+        sl_buf_append(&csv, line, (size_t)snprintf(line, sizeof line, "%d,x\n", i));
+    }
+    sl_buf_append(&csv, "abc,x\n", 6);
+    write_file("late.csv", csv.data, csv.len);
+    fixture f;
+    fx_init(&f, "late.csv");
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_source_csv.prepare(&f.tab, &err), 0, "%s", err.msg);
+    sl_buf out = {0};
+    long rows;
+    cr_assert_eq(read_all(&f, &out, &rows, &err), -1);
+    cr_assert_eq(err.code, SL_EDATA);
+    cr_assert(strstr(err.msg, "line 1502"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "column n"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "'abc'"), "%s", err.msg);
+    sl_buf_free(&out);
+    sl_buf_free(&csv);
+    fx_done(&f);
+    rm_tmp();
+}
+
+Test(src_csv, rejects_file_collects_bad_rows)
+{
+    mkdir_tmp();
+    write_str("r.csv", "id,amount\n1,1.50\n2,x\n3,4,5\n4,\"unterminated\n");
+    sl_job_column cols[] = { { .name = "amount", .type = { .id = SL_T_DECIMAL, .precision = 10, .scale = 2 }, .nullable = true },
+                             { .name = "id", .type = { .id = SL_T_INT32 }, .nullable = false } };
+    fixture f;
+    fx_init(&f, "r.csv");
+    f.cfg.columns = cols;
+    f.cfg.ncolumns = 2;
+    char *rej = path_of("rejects.csv");
+    f.cfg.rejects = rej;
+    long rows;
+    char *got = read_ok(&f, &rows);
+    cr_assert_eq(rows, 1);
+    cr_assert_str_eq(got, "1.50|1\n");
+    fx_done(&f);
+    FILE *fp = fopen(rej, "r");
+    cr_assert_not_null(fp);
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, fp);
+    buf[n] = 0;
+    fclose(fp);
+    cr_assert(strstr(buf, "file,line,reason,raw\n"), "%s", buf);
+    cr_assert(strstr(buf, ",3,\"column amount: value 'x' is not a valid decimal(10,2)"), "%s", buf);
+    cr_assert(strstr(buf, ",4,\"has 3 fields, expected 2 (too many)\",\"3,4,5\"\n"), "%s", buf);
+    cr_assert(strstr(buf, ",5,\"unterminated"), "%s", buf);
+    sl_free(got);
+    sl_free(rej);
+    rm_tmp();
+}
+
+Test(src_csv, explicit_columns_no_header_delimiter_null_string)
+{
+    mkdir_tmp();
+    write_str("x.txt", "1;NULL;a\n2;;\"NULL\"\n");
+    sl_job_column cols[] = { { .name = "id", .type = { .id = SL_T_INT64 }, .nullable = true },
+                             { .name = "v", .type = { .id = SL_T_STRING }, .nullable = true },
+                             { .name = "w", .type = { .id = SL_T_STRING }, .nullable = true } };
+    fixture f;
+    fx_init(&f, "x.txt");
+    f.src.header = false;
+    f.src.delimiter = ';';
+    f.src.null_string = "NULL";
+    f.cfg.columns = cols;
+    f.cfg.ncolumns = 3;
+    long rows;
+    char *got = read_ok(&f, &rows);
+    cr_assert_str_eq(got, "1|<null>|a\n2||NULL\n");
+    sl_free(got);
+    fx_done(&f);
+    rm_tmp();
+}
+
+Test(src_csv, header_names_must_match_columns)
+{
+    mkdir_tmp();
+    write_str("h.csv", "a,b\n1,2\n");
+    sl_job_column cols[] = { { .name = "c", .type = { .id = SL_T_INT64 }, .nullable = true } };
+    fixture f;
+    fx_init(&f, "h.csv");
+    f.cfg.columns = cols;
+    f.cfg.ncolumns = 1;
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_source_csv.prepare(&f.tab, &err), -1);
+    cr_assert(strstr(err.msg, "column c is not in the header"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "a, b"), "%s", err.msg);
+    fx_done(&f);
+    rm_tmp();
+}
+
+Test(src_csv, glob_gives_one_task_per_file_and_missing_file_errors)
+{
+    mkdir_tmp();
+    write_str("o-2.csv", "id\n3\n4\n");
+    write_str("o-1.csv", "id\n1\n2\n");
+    write_str("other.csv", "id\n9\n");
+    fixture f;
+    fx_init(&f, "o-*.csv");
+    long rows;
+    char *got = read_ok(&f, &rows);
+    cr_assert_eq(f.tab.ntasks, 2);
+    cr_assert_str_eq(f.tab.tasks[0].predicate, "o-1.csv");
+    cr_assert_str_eq(got, "1\n2\n3\n4\n");
+    sl_free(got);
+    fx_done(&f);
+
+    fx_init(&f, "nope.csv");
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_source_csv.prepare(&f.tab, &err), -1);
+    cr_assert_eq(err.code, SL_ESOURCE);
+    cr_assert(strstr(err.msg, "nope.csv"), "%s", err.msg);
+    fx_done(&f);
+    rm_tmp();
+}
+
+Test(src_csv, records_across_buffer_boundaries)
+{
+    mkdir_tmp();
+    sl_buf csv = {0};
+    sl_buf_append(&csv, "id,s\n", 5);
+    long long sum = 0;
+    int n = 0;
+    char xs[301], ys[301];
+    memset(xs, 'x', 300);
+    memset(ys, 'y', 300);
+    xs[300] = ys[300] = 0;
+    while (csv.len < 5u << 20) {
+        char line[1024];
+        int k = n % 300;
+        int len = snprintf(line, sizeof line, "%d,\"%.*s\"\"\n%.*s\"\n", n, k, xs, k, ys);
+        sl_buf_append(&csv, line, (size_t)len);
+        sum += n;
+        n++;
+    }
+    write_file("big.csv", csv.data, csv.len);
+    fixture f;
+    fx_init(&f, "big.csv");
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_source_csv.prepare(&f.tab, &err), 0, "%s", err.msg);
+    void *rd = sl_source_csv.open(&f.tab, &f.tab.tasks[0], &err);
+    cr_assert_not_null(rd);
+    sl_batch *b = sl_batch_new(f.tab.schema, 0);
+    long got, total = 0;
+    long long gsum = 0;
+    while ((got = sl_source_csv.next(rd, b, &err)) > 0) {
+        for (size_t r = 0; r < b->nrows; r++) {
+            int64_t id;
+            memcpy(&id, b->cols[0].data + 8 * r, 8);
+            size_t len;
+            sl_vec_bytes(&b->cols[1], r, &len);
+            cr_assert_eq((long)len, 2 * (id % 300) + 2, "id %ld", (long)id);
+            gsum += id;
+        }
+        total += got;
+    }
+    cr_assert_eq(got, 0, "%s", err.msg);
+    cr_assert_eq(total, n);
+    cr_assert_eq(gsum, sum);
+    sl_batch_free(b);
+    sl_source_csv.close(rd);
+    sl_buf_free(&csv);
+    fx_done(&f);
+    rm_tmp();
+}
