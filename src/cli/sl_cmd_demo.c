@@ -14,6 +14,7 @@
  * Exit status: 0 done, 1 generation or run failed, 2 usage.
  */
 #include "sl_cli.h"
+#include "sl_cli_opts.h"
 #include "sl_demo_data.h"
 
 #include "../core/sl_alloc.h"
@@ -263,8 +264,7 @@ int sl_cmd_demo(int argc, char **argv)
     if (sl_exec_run(job, &ropts, &summary, &err) < 0) goto fail;
 
     printf("\nsluice demo: wrote %" PRIu64 " rows in %.1fs to %s\n", summary.rows, summary.seconds, lake);
-    printf("  %-12s %10s %6s %10s\n", "table", "rows", "files", "size");
-    const int64_t rows[] = { counts.customers, counts.products, counts.orders, counts.order_items };
+    printf("  %-12s %10s %6s %6s %10s %11s\n", "table", "rows", "tasks", "files", "size", "task skew");
     char first_orders[PATH_MAX] = "", first_customers[PATH_MAX] = "";
     uint64_t lake_bytes = 0;
     for (int t = 0; t < 4; t++) {
@@ -276,8 +276,14 @@ int sl_cmd_demo(int argc, char **argv)
         lake_bytes += bytes;
         if (t == 0) snprintf(first_customers, sizeof first_customers, "%s", first);
         if (t == 2) snprintf(first_orders, sizeof first_orders, "%s", first);
+        const sl_table_metrics *m = NULL;
+        for (int k = 0; k < summary.tables && summary.table_metrics; k++)
+            if (!strcmp(summary.table_metrics[k].name, sl_demo_tables[t])) m = &summary.table_metrics[k];
         sl_demo_human(bytes, hb, sizeof hb);
-        printf("  %-12s %10" PRId64 " %6d %10s\n", sl_demo_tables[t], rows[t], files, hb);
+        char skew[32] = "-";
+        if (m && m->ntasks > 1) snprintf(skew, sizeof skew, "%.2fx", m->skew_rows);
+        printf("  %-12s %10" PRIu64 " %6d %6d %10s %11s\n", sl_demo_tables[t], m ? m->rows : (uint64_t)0,
+               m ? m->ntasks : 0, files, hb, skew);
         sl_free(tdir);
     }
     char hl[32];
@@ -299,8 +305,10 @@ int sl_cmd_demo(int argc, char **argv)
     goto out;
 
 fail:
-    fprintf(stderr, "sluice demo: error: %s\n", err.msg);
+    if (status == SL_EXIT_USAGE) sl_log(SL_LOG_ERROR, "%s", err.msg);
+    else status = sl_cli_fail(&err);
 out:
+    sl_run_summary_free(&summary);
     if (job) sl_job_free(job);
     sl_free(db_path);
     sl_free(job_path);
