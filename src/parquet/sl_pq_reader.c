@@ -653,7 +653,7 @@ static int sl_col_next_page(sl_pq_reader *r, sl_pq_col *c, sl_err *err)
         if (sl_pq_page_header_parse(c->pos, (size_t)(c->chunk_end - c->pos), &h, &used, err) < 0) return -1;
         const uint8_t *payload = c->pos + used;
         if ((size_t)h.compressed_size > (size_t)(c->chunk_end - payload))
-            return sl_err_set(err, SL_EFORMAT, "page of %d bytes runs past the end of the column chunk", h.compressed_size);
+            return sl_err_set(err, SL_EFORMAT, "page of %d bytes runs past the end of the file's data", h.compressed_size);
         c->pos = payload + h.compressed_size;
         if (h.has_crc) {
             uint32_t crc = (uint32_t)crc32(0L, payload, (uInt)h.compressed_size);
@@ -1171,7 +1171,10 @@ static int sl_rg_start(sl_pq_reader *r, int g, sl_err *err)
             return sl_err_set(err, SL_EFORMAT, "row group %d: column %s: chunk at offset %lld of %lld bytes lies outside the data of the file",
                               g, c->name, (long long)start, (long long)m->total_compressed_size);
         c->pos = r->data + start;
-        c->chunk_end = c->pos + m->total_compressed_size;
+        /* Pages are bounded by the file's data, not by total_compressed_size:
+         * old parquet-mr wrote sizes too small (nation.dict-malformed); the
+         * value count decides where the chunk ends. */
+        c->chunk_end = r->data + r->footer_start;
         c->chunk_values = m->num_values;
         c->codec = m->codec;
     }
@@ -1191,6 +1194,7 @@ int64_t sl_pq_reader_next(sl_pq_reader *r, sl_batch *b, sl_err *err)
             return 0;
         }
         r->rg++;
+        if (r->meta.row_groups[r->rg].num_rows == 0) continue;
         if (r->has_filter && sl_rg_excluded(r, &r->meta.row_groups[r->rg])) {
             r->skipped++;
             continue;
