@@ -237,6 +237,8 @@ int sl_exec_run(const sl_job *job, const sl_run_opts *opts, sl_run_summary *summ
         t->metrics = sl_calloc((size_t)(n ? n : 1), sizeof *t->metrics);
         for (int k = 0; k < n; k++) t->metrics[k].est_rows = t->prep.st.tasks[k].est_rows;
         if (sl_stage_init(&t->stage, cfg->target->path, cfg->name, run.run_id, &e) < 0) {
+            sl_stage_discard(&t->stage);
+            sl_stage_free(&t->stage);
             sl_exec_table_fail(t, &e);
             continue;
         }

@@ -62,7 +62,7 @@ static void *sl_pool_main(void *arg)
     sl_free(start);
     pthread_mutex_lock(&p->mu);
     for (;;) {
-        long i;
+        long i = -1;
         while (!p->stop && (i = sl_pool_pick(p)) < 0) pthread_cond_wait(&p->work, &p->mu);
         if (p->stop) break;
         sl_pool_item it = p->items[i];
@@ -128,7 +128,7 @@ void sl_pool_wait(sl_pool *p)
 {
     pthread_mutex_lock(&p->mu);
     /* No thread could be created (resource limits): run everything here. */
-    long i;
+    long i = -1;
     while (p->nthreads == 0 && (i = sl_pool_pick(p)) >= 0) {
         sl_pool_item it = p->items[i];
         p->items[i].taken = true;

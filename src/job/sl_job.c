@@ -170,9 +170,10 @@ static int sl_jp_source(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_
     }
     if ((v = sl_jy_get(&p->y, map, "null_string"))) {
         snprintf(sub, sizeof sub, "%s.null_string", path);
-        /* An empty value is allowed here: it is the default, written out. */
-        if (v->type == YAML_SCALAR_NODE && v->data.scalar.length == 0)
-            s->null_string = "";
+        /* Taken literally: `null_string: NULL` means the text NULL, and an
+         * empty value the default (an empty unquoted field). */
+        if (v->type == YAML_SCALAR_NODE && sl_jy_is_null(v))
+            s->null_string = sl_arena_strndup(&p->job->arena, (const char *)v->data.scalar.value, v->data.scalar.length);
         else if (sl_jy_string(&p->y, v, sub, &s->null_string) < 0)
             return -1;
     }
@@ -524,14 +525,10 @@ static int sl_jp_job(sl_jp *p)
             return sl_jy_fail(&p->y, v, "retry_backoff", "at most one hour");
     }
 
+    /* Sections in order, each parsed fully before the next is looked at. */
     yaml_node_t *sources = sl_jp_section(p, root, "sources", "where tables are read from");
     if (!sources) return -1;
-    yaml_node_t *targets = sl_jp_section(p, root, "targets", "where tables are written to");
-    if (!targets) return -1;
-    yaml_node_t *tables = sl_jp_section(p, root, "tables", "the tables to copy");
-    if (!tables) return -1;
-
-    int ns = sl_jy_map_len(sources), nt = sl_jy_map_len(targets), ntab = sl_jy_map_len(tables);
+    int ns = sl_jy_map_len(sources);
     job->sources = sl_arena_alloc(&job->arena, sizeof *job->sources * (size_t)ns);
     memset(job->sources, 0, sizeof *job->sources * (size_t)ns);
     const char **source_names = sl_arena_alloc(&job->arena, sizeof(char *) * (size_t)ns);
@@ -541,6 +538,9 @@ static int sl_jp_job(sl_jp *p)
         if (sl_jp_source(p, source_names[i], k, sl_jy_map_value(&p->y, sources, i), &job->sources[i]) < 0) return -1;
         job->nsources = i + 1;
     }
+    yaml_node_t *targets = sl_jp_section(p, root, "targets", "where tables are written to");
+    if (!targets) return -1;
+    int nt = sl_jy_map_len(targets);
     job->targets = sl_arena_alloc(&job->arena, sizeof *job->targets * (size_t)nt);
     memset(job->targets, 0, sizeof *job->targets * (size_t)nt);
     const char **target_names = sl_arena_alloc(&job->arena, sizeof(char *) * (size_t)nt);
@@ -550,6 +550,9 @@ static int sl_jp_job(sl_jp *p)
         if (sl_jp_target(p, target_names[i], k, sl_jy_map_value(&p->y, targets, i), &job->targets[i]) < 0) return -1;
         job->ntargets = i + 1;
     }
+    yaml_node_t *tables = sl_jp_section(p, root, "tables", "the tables to copy");
+    if (!tables) return -1;
+    int ntab = sl_jy_map_len(tables);
     job->tables = sl_arena_alloc(&job->arena, sizeof *job->tables * (size_t)ntab);
     memset(job->tables, 0, sizeof *job->tables * (size_t)ntab);
     for (int i = 0; i < ntab; i++) {

@@ -1,0 +1,385 @@
+/*
+ * test_exec.c - the execution engine over a synthetic source: tasks of
+ * several tables run on the pool, CSV files land in <path>/<table>/, a
+ * failing task leaves the live table untouched and no staging behind,
+ * transient failures are retried, per-task metrics and skew are reported,
+ * and the worker pool honours per-group limits. Also the CSV sink's text.
+ *
+ * The synthetic source ("gen") is passed through sl_run_opts.source_lookup,
+ * so the registries are not touched. Its table's `partition.count` is the
+ * number of tasks; task k yields rows_per_task(k) rows with ids k*100000+i.
+ * Behaviour by table name: "boom" fails in its second task (permanently),
+ * "flaky" fails once with SL_ETRANSIENT in each task, "skewed" gives task 0
+ * ten times the rows of the others.
+ */
+#include <criterion/criterion.h>
+
+#include "core/sl_alloc.h"
+#include "core/sl_log.h"
+#include "core/sl_out.h"
+#include "exec/sl_exec.h"
+#include "exec/sl_pool.h"
+#include "job/sl_job.h"
+#include "sinks/sl_sink.h"
+
+#include <dirent.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static _Atomic int gen_flaky_failures;
+
+typedef struct gen_reader {
+    const sl_source_table *tab;
+    int task;
+    int64_t next, end;
+} gen_reader;
+
+static int64_t gen_rows(const sl_source_table *tab, int task)
+{
+    if (!strcmp(tab->cfg->name, "skewed") && task == 0) return 50000;
+    if (!strcmp(tab->cfg->name, "empty")) return 0;
+    return 5000 + task;
+}
+
+static int gen_prepare(sl_source_table *tab, sl_err *err)
+{
+    (void)err;
+    tab->schema = sl_schema_new(4);
+    sl_schema_set(tab->schema, 0, "id", (sl_type){ .id = SL_T_INT64 }, false);
+    sl_schema_set(tab->schema, 1, "name", (sl_type){ .id = SL_T_STRING }, true);
+    sl_schema_set(tab->schema, 2, "amount", (sl_type){ .id = SL_T_DECIMAL, .precision = 12, .scale = 2 }, true);
+    sl_schema_set(tab->schema, 3, "raw", (sl_type){ .id = SL_T_BYTES }, true);
+    int n = tab->cfg->partition.count ? tab->cfg->partition.count : 3;
+    tab->ntasks = n;
+    tab->tasks = sl_calloc((size_t)n, sizeof *tab->tasks);
+    for (int k = 0; k < n; k++) {
+        tab->tasks[k].index = k;
+        tab->tasks[k].predicate = sl_sprintf("id / 100000 = %d", k);
+        tab->tasks[k].est_rows = gen_rows(tab, k);
+    }
+    tab->strategy_note = sl_strdup("synthetic");
+    return 0;
+}
+
+static void *gen_open(sl_source_table *tab, const sl_task *task, sl_err *err)
+{
+    if (!strcmp(tab->cfg->name, "flaky") && atomic_fetch_add(&gen_flaky_failures, 1) < tab->ntasks) {
+        sl_err_set(err, SL_ETRANSIENT, "connection lost (synthetic)");
+        return NULL;
+    }
+    gen_reader *r = sl_calloc(1, sizeof *r);
+    r->tab = tab;
+    r->task = task->index;
+    r->next = 0;
+    r->end = gen_rows(tab, task->index);
+    return r;
+}
+
+static long gen_next(void *reader, sl_batch *b, sl_err *err)
+{
+    gen_reader *r = reader;
+    if (!strcmp(r->tab->cfg->name, "boom") && r->task == 1 && r->next > 1000)
+        return sl_err_set(err, SL_ESOURCE, "relation \"boom\" went away (synthetic)");
+    size_t n = 0;
+    while (n < b->capacity && r->next < r->end) {
+        int64_t id = (int64_t)r->task * 100000 + r->next;
+        memcpy(sl_vec_slot(&b->cols[0], n), &id, 8);
+        if (id % 7 == 0) {
+            sl_vec_set_null(&b->cols[1], n);
+        } else {
+            char s[32];
+            int len = snprintf(s, sizeof s, id % 5 == 0 ? "a,\"b\" %lld" : "n%lld", (long long)id);
+            sl_vec_set_bytes(&b->cols[1], n, s, (size_t)len);
+        }
+        int64_t cents = id * 3 - 50;
+        memcpy(sl_vec_slot(&b->cols[2], n), &cents, 8);
+        uint8_t raw[2] = { (uint8_t)id, 0xff };
+        sl_vec_set_bytes(&b->cols[3], n, raw, 2);
+        n++;
+        r->next++;
+    }
+    b->nrows = n;
+    return (long)n;
+}
+
+static void gen_close(void *reader) { sl_free(reader); }
+static void gen_finish(sl_source_table *tab) { (void)tab; }
+
+static const sl_source_ops gen_ops = { "sqlite", gen_prepare, gen_open, gen_next, gen_close, gen_finish };
+static const sl_source_ops *gen_lookup(const char *kind) { (void)kind; return &gen_ops; }
+
+static char tmpdir[256];
+
+static void setup(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/sluice-test-exec-XXXXXX");
+    cr_assert_not_null(mkdtemp(tmpdir));
+    sl_log_setup(SL_LOG_ERROR, false);
+    atomic_store(&gen_flaky_failures, 0);
+}
+
+static void teardown(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+static sl_job *job_for(const char *tables_yaml)
+{
+    char *text = sl_sprintf("name: t\nretry_backoff: 10ms\nsources:\n  db: { kind: sqlite, path: x.db }\n"
+                            "targets:\n  out: { kind: csv, path: %s/lake }\ntables:\n%s",
+                            tmpdir, tables_yaml);
+    sl_err err = SL_ERR_INIT;
+    char *file = sl_sprintf("%s/job.yaml", tmpdir);
+    sl_job *job = sl_job_parse(text, strlen(text), file, &err);
+    cr_assert_not_null(job, "%s", err.msg);
+    sl_free(text);
+    sl_free(file);
+    return job;
+}
+
+static int count_files(const char *dir, const char *suffix)
+{
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.' && (!suffix || strstr(e->d_name, suffix))) n++;
+    closedir(d);
+    return n;
+}
+
+static long count_lines(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    long n = 0;
+    int c;
+    while ((c = fgetc(f)) != EOF)
+        if (c == '\n') n++;
+    fclose(f);
+    return n;
+}
+
+static bool exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+TestSuite(exec, .init = setup, .fini = teardown);
+
+Test(exec, runs_tables_in_parallel_and_publishes)
+{
+    sl_job *job = job_for("  a: { from: db, table: a, to: out, partition: { count: 4 } }\n"
+                          "  b: { from: db, table: b, to: out, partition: { count: 2 } }\n"
+                          "  empty: { from: db, table: e, to: out, partition: { count: 1 } }\n");
+    sl_run_opts opts = { .workers = 3, .progress = -1, .source_lookup = gen_lookup, .run_id = "r1" };
+    sl_run_summary sum;
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), 0, "%s", err.msg);
+    cr_assert_eq(sum.tables, 3);
+    cr_assert_eq(sum.tables_failed, 0);
+    cr_assert_eq(sum.tasks, 7);
+    cr_assert_eq(sum.rows, (uint64_t)(5000 * 4 + 6 + 5000 * 2 + 1));
+    char path[512];
+    snprintf(path, sizeof path, "%s/lake/a", tmpdir);
+    cr_assert_eq(count_files(path, ".csv"), 4);
+    snprintf(path, sizeof path, "%s/lake/a/part-00003.csv", tmpdir);
+    cr_assert_eq(count_lines(path), 5004);   /* header + rows */
+    snprintf(path, sizeof path, "%s/lake/empty/part-00000.csv", tmpdir);
+    cr_assert_eq(count_lines(path), 1);      /* header only */
+    snprintf(path, sizeof path, "%s/lake/.sluice-staging", tmpdir);
+    cr_assert(!exists(path), "staging area left behind");
+    cr_assert_eq(sum.table_metrics[0].ntasks, 4);
+    for (int k = 0; k < 4; k++) {
+        cr_assert_eq(sum.table_metrics[0].tasks[k].status, SL_TM_DONE);
+        cr_assert_eq(sum.table_metrics[0].tasks[k].attempts, 1);
+        cr_assert_gt(sum.table_metrics[0].tasks[k].bytes, 0);
+    }
+    cr_assert(sum.table_metrics[0].skew_rows < 1.01);
+    sl_run_summary_free(&sum);
+
+    /* A second run replaces the live table, never adds to it. */
+    opts.run_id = "r2";
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), 0, "%s", err.msg);
+    snprintf(path, sizeof path, "%s/lake/a", tmpdir);
+    cr_assert_eq(count_files(path, NULL), 4);
+    sl_run_summary_free(&sum);
+    sl_job_free(job);
+}
+
+Test(exec, failed_task_leaves_live_table_untouched)
+{
+    sl_job *job = job_for("  boom: { from: db, table: x, to: out, partition: { count: 3 } }\n"
+                          "  fine: { from: db, table: y, to: out, partition: { count: 2 } }\n");
+    char path[512];
+    snprintf(path, sizeof path, "%s/lake/boom", tmpdir);
+    char lake[512];
+    snprintf(lake, sizeof lake, "%s/lake", tmpdir);
+    mkdir(lake, 0755);
+    cr_assert_eq(mkdir(path, 0755), 0);
+    char old[600];
+    snprintf(old, sizeof old, "%s/old.csv", path);
+    FILE *f = fopen(old, "w");
+    fputs("id\n1\n", f);
+    fclose(f);
+
+    sl_run_opts opts = { .workers = 2, .progress = -1, .source_lookup = gen_lookup };
+    sl_run_summary sum;
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), -1);
+    cr_assert_eq(err.code, SL_ESOURCE);
+    cr_assert(strstr(err.msg, "job t: table boom: task 2/3"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "went away"), "%s", err.msg);
+    cr_assert_eq(sum.tables_failed, 1);
+    cr_assert(!sum.table_metrics[0].published);
+    cr_assert(sum.table_metrics[1].published);
+    cr_assert_eq(count_files(path, NULL), 1, "live table changed");
+    cr_assert(exists(old));
+    snprintf(path, sizeof path, "%s/lake/.sluice-staging", tmpdir);
+    cr_assert(!exists(path), "staging area left behind");
+    snprintf(path, sizeof path, "%s/lake/fine", tmpdir);
+    cr_assert_eq(count_files(path, ".csv"), 2);
+    sl_run_summary_free(&sum);
+    sl_job_free(job);
+}
+
+Test(exec, transient_failures_are_retried)
+{
+    sl_job *job = job_for("  flaky: { from: db, table: x, to: out, partition: { count: 2 } }\n");
+    sl_run_opts opts = { .workers = 2, .progress = -1, .source_lookup = gen_lookup };
+    sl_run_summary sum;
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), 0, "%s", err.msg);
+    int attempts = sum.table_metrics[0].tasks[0].attempts + sum.table_metrics[0].tasks[1].attempts;
+    cr_assert_eq(attempts, 4);
+    cr_assert_eq(sum.rows, 10001);
+    sl_run_summary_free(&sum);
+    sl_job_free(job);
+}
+
+Test(exec, reports_realised_skew)
+{
+    sl_job *job = job_for("  skewed: { from: db, table: x, to: out, partition: { count: 5 } }\n");
+    sl_run_opts opts = { .workers = 2, .progress = -1, .source_lookup = gen_lookup };
+    sl_run_summary sum;
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), 0, "%s", err.msg);
+    cr_assert_float_eq(sum.table_metrics[0].skew_rows, 50000.0 / 5002, 0.01);
+    sl_run_summary_free(&sum);
+    sl_job_free(job);
+}
+
+Test(exec, target_blocked_by_a_file_fails_cleanly)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/lake", tmpdir);
+    FILE *f = fopen(path, "w");   /* a file where the target directory should be */
+    fclose(f);
+    sl_job *job = job_for("  a: { from: db, table: a, to: out, partition: { count: 2 } }\n");
+    sl_run_opts opts = { .workers = 2, .progress = -1, .source_lookup = gen_lookup };
+    sl_run_summary sum;
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), -1);
+    cr_assert(strstr(err.msg, "job t: table a:"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "lake"), "%s", err.msg);
+    cr_assert_eq(sl_code_exit_status(err.code), 1);
+    sl_run_summary_free(&sum);
+    sl_job_free(job);
+}
+
+Test(exec, skew_ratio)
+{
+    double a[] = { 1, 1, 1, 10 }, b[] = { 0, 0, 0 }, c[] = { 5 }, d[] = { 0, 0, 4 };
+    cr_assert_float_eq(sl_skew_ratio(a, 4), 10.0, 1e-9);
+    cr_assert_float_eq(sl_skew_ratio(b, 3), 1.0, 1e-9);
+    cr_assert_float_eq(sl_skew_ratio(c, 1), 1.0, 1e-9);
+    cr_assert_float_eq(sl_skew_ratio(d, 3), 1.0, 1e-9);
+}
+
+/* ---- the pool ---- */
+
+static _Atomic int pool_running, pool_peak, pool_done;
+
+static void pool_item(void *arg, int worker)
+{
+    (void)arg; (void)worker;
+    int now = atomic_fetch_add(&pool_running, 1) + 1;
+    int peak = atomic_load(&pool_peak);
+    while (now > peak && !atomic_compare_exchange_weak(&pool_peak, &peak, now)) {}
+    usleep(2000);
+    atomic_fetch_sub(&pool_running, 1);
+    atomic_fetch_add(&pool_done, 1);
+}
+
+Test(pool, honours_group_limits)
+{
+    int limits[] = { 2 };
+    sl_pool *p = sl_pool_new(6, limits, 1);
+    for (int i = 0; i < 40; i++) sl_pool_submit(p, pool_item, NULL, 0);
+    sl_pool_wait(p);
+    cr_assert_eq(atomic_load(&pool_done), 40);
+    cr_assert_leq(atomic_load(&pool_peak), 2);
+    for (int i = 0; i < 10; i++) sl_pool_submit(p, pool_item, NULL, -1);
+    sl_pool_free(p);
+    cr_assert_eq(atomic_load(&pool_done), 50);
+}
+
+/* ---- the CSV sink ---- */
+
+Test(sink_csv, quotes_only_when_needed_and_formats_values)
+{
+    char path[] = "/tmp/sluice-test-csv-XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    sl_schema *s = sl_schema_new(5);
+    sl_schema_set(s, 0, "id", (sl_type){ .id = SL_T_INT32 }, false);
+    sl_schema_set(s, 1, "na,me", (sl_type){ .id = SL_T_STRING }, true);
+    sl_schema_set(s, 2, "amt", (sl_type){ .id = SL_T_DECIMAL, .precision = 10, .scale = 2 }, true);
+    sl_schema_set(s, 3, "b", (sl_type){ .id = SL_T_BYTES }, true);
+    sl_schema_set(s, 4, "d", (sl_type){ .id = SL_T_DATE }, true);
+    sl_batch *b = sl_batch_new(s, 8);
+    const char *names[] = { "plain", "", "with \"quote\"", "a,b", "line\nbreak" };
+    for (int r = 0; r < 5; r++) {
+        int32_t id = r;
+        memcpy(sl_vec_slot(&b->cols[0], (size_t)r), &id, 4);
+        sl_vec_set_bytes(&b->cols[1], (size_t)r, names[r], strlen(names[r]));
+        int64_t amt = -105;
+        if (r == 1) sl_vec_set_null(&b->cols[2], (size_t)r);
+        else memcpy(sl_vec_slot(&b->cols[2], (size_t)r), &amt, 8);
+        if (r == 2) sl_vec_set_null(&b->cols[3], (size_t)r);
+        else sl_vec_set_bytes(&b->cols[3], (size_t)r, "\x01\xab", 2);
+        int32_t day = 19753;
+        memcpy(sl_vec_slot(&b->cols[4], (size_t)r), &day, 4);
+    }
+    b->nrows = 5;
+    sl_err err = SL_ERR_INIT;
+    void *w = sl_sink_csv.open(NULL, s, path, NULL, 0, &err);
+    cr_assert_not_null(w, "%s", err.msg);
+    cr_assert_eq(sl_sink_csv.write(w, b, &err), 0);
+    sl_sink_stats st;
+    cr_assert_eq(sl_sink_csv.close(w, &st, &err), 0, "%s", err.msg);
+    cr_assert_eq(st.rows, 5);
+    FILE *f = fopen(path, "r");
+    char buf[1024];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    cr_assert_eq(st.bytes, n);
+    cr_assert_str_eq(buf, "id,\"na,me\",amt,b,d\n"
+                          "0,plain,-1.05,\\x01ab,2024-01-31\n"
+                          "1,\"\",,\\x01ab,2024-01-31\n"
+                          "2,\"with \"\"quote\"\"\",-1.05,,2024-01-31\n"
+                          "3,\"a,b\",-1.05,\\x01ab,2024-01-31\n"
+                          "4,\"line\nbreak\",-1.05,\\x01ab,2024-01-31\n");
+    unlink(path);
+    sl_batch_free(b);
+    sl_schema_free(s);
+}
