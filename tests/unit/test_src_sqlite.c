@@ -1,0 +1,300 @@
+/*
+ * test_src_sqlite.c - the sqlite source: declared types mapped, every type
+ * value by value with NULLs and extremes, dates and timestamps stored as
+ * text, unix seconds and julian days, type-affinity surprises reported with
+ * table, column and rowid, range partitions covering all rows once, queries,
+ * overrides, a missing table and a missing file.
+ */
+#include <criterion/criterion.h>
+
+#include "core/sl_alloc.h"
+#include "core/sl_buf.h"
+#include "core/sl_types.h"
+#include "sources/sl_source.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dbpath[256];
+
+static void db_make(const char *sql)
+{
+    snprintf(dbpath, sizeof dbpath, "/tmp/sl-test-sqlite-%d-%p.db", (int)getpid(), (void *)&dbpath);
+    unlink(dbpath);
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+    char *msg = NULL;
+    cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, &msg), SQLITE_OK, "%s", msg ? msg : "");
+    sqlite3_close(db);
+}
+
+typedef struct fixture {
+    sl_job_source src;
+    sl_job_table cfg;
+    sl_source_table tab;
+} fixture;
+
+static void fx_init(fixture *f, const char *table, const char *query)
+{
+    memset(f, 0, sizeof *f);
+    f->src.name = "lite";
+    f->src.kind = "sqlite";
+    f->src.url = dbpath;
+    f->cfg.name = "t";
+    f->cfg.from = "lite";
+    f->cfg.source = &f->src;
+    f->cfg.table = (char *)table;
+    f->cfg.query = (char *)query;
+    f->cfg.partition.strategy = "none";
+    f->tab.cfg = &f->cfg;
+    f->tab.workers = 2;
+}
+
+static void fx_done(fixture *f)
+{
+    if (f->tab.shared) sl_source_sqlite.finish(&f->tab);
+    sl_source_table_clear(&f->tab);
+}
+
+static void cell(const sl_batch *b, int col, size_t row, sl_buf *out)
+{
+    const sl_vector *v = &b->cols[col];
+    if (!v->valid[row]) {
+        sl_buf_append(out, "<null>", 6);
+        return;
+    }
+    if (sl_type_is_varlen(v->type)) {
+        size_t n;
+        const uint8_t *p = sl_vec_bytes(v, row, &n);
+        sl_buf_append(out, p, n);
+        return;
+    }
+    char buf[128];
+    sl_buf_append(out, buf, sl_format_fixed(v, row, buf));
+}
+
+static int read_all(fixture *f, sl_buf *out, long *rows, sl_err *err)
+{
+    *rows = 0;
+    for (int t = 0; t < f->tab.ntasks; t++) {
+        void *rd = sl_source_sqlite.open(&f->tab, &f->tab.tasks[t], err);
+        if (!rd) return -1;
+        sl_batch *b = sl_batch_new(f->tab.schema, 7);
+        long n;
+        while ((n = sl_source_sqlite.next(rd, b, err)) > 0) {
+            for (size_t r = 0; r < b->nrows; r++) {
+                for (int c = 0; c < b->ncols; c++) {
+                    if (c) sl_buf_push(out, '|');
+                    cell(b, c, r, out);
+                }
+                sl_buf_push(out, '\n');
+            }
+            *rows += n;
+        }
+        sl_batch_free(b);
+        sl_source_sqlite.close(rd);
+        if (n < 0) return -1;
+    }
+    sl_buf_push(out, 0);
+    out->len--;
+    return 0;
+}
+
+static char *read_ok(fixture *f, long *rows)
+{
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_source_sqlite.prepare(&f->tab, &err), 0, "prepare: %s", err.msg);
+    sl_buf out = {0};
+    cr_assert_eq(read_all(f, &out, rows, &err), 0, "read: %s", err.msg);
+    return (char *)out.data;
+}
+
+static void expect_error(fixture *f, sl_code code, const char *n1, const char *n2)
+{
+    sl_err err = SL_ERR_INIT;
+    int rc = sl_source_sqlite.prepare(&f->tab, &err);
+    if (rc == 0) {
+        sl_buf out = {0};
+        long rows;
+        rc = read_all(f, &out, &rows, &err);
+        sl_buf_free(&out);
+    }
+    cr_assert_eq(rc, -1);
+    cr_assert_eq(err.code, code, "%s: %s", sl_code_name(err.code), err.msg);
+    cr_assert(strstr(err.msg, n1), "'%s' not in: %s", n1, err.msg);
+    if (n2) cr_assert(strstr(err.msg, n2), "'%s' not in: %s", n2, err.msg);
+}
+
+Test(src_sqlite, every_type_value_by_value)
+{
+    db_make("CREATE TABLE t (id INTEGER PRIMARY KEY, b BOOLEAN, i BIGINT NOT NULL, r DOUBLE, s VARCHAR(20), "
+            "c CLOB, bl BLOB, n DECIMAL(12,2), nu NUMERIC, d DATE, ts DATETIME, tz TIMESTAMPTZ, tm TIME, "
+            "u UUID, j JSON);"
+            "INSERT INTO t VALUES (1, 1, -9223372036854775808, 1.5, 'héllo ✓', '', x'41ff', 12.5, 0.1, "
+            "'1969-12-31', '2024-01-31 12:00:00.25', '2024-01-31T12:00:00+02:00', '23:59:59.999999', "
+            "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{\"a\":1}');"
+            "INSERT INTO t VALUES (2, 'false', 9223372036854775807, 7, 'x', 'y', '', '-9999999999.99', 123, "
+            "86400, 0, 2440588.25, '00:00', x'a0eebc999c0b4ef8bb6d6bb9bd380a11', '[]');"
+            "INSERT INTO t VALUES (3, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);");
+    fixture f;
+    fx_init(&f, NULL, "select * from t where id = 1");
+    long rows;
+    char *got = read_ok(&f, &rows);
+    fx_done(&f);
+    sl_free(got);
+    fx_init(&f, "t", NULL);
+    f.cfg.partition.strategy = "range";
+    f.cfg.partition.column = "id";
+    f.cfg.partition.count = 3;
+    got = read_ok(&f, &rows);
+    cr_assert_eq(f.tab.ntasks, 3);
+    const char *want_types[] = { "int64", "bool", "int64", "float64", "string", "string", "bytes", "decimal(12,2)",
+                                 "decimal(38,18)", "date", "timestamp", "timestamptz", "time", "uuid", "json" };
+    for (int c = 0; c < 15; c++) {
+        char tb[64];
+        cr_assert_str_eq(sl_type_format(f.tab.schema->fields[c].type, tb, sizeof tb), want_types[c], "col %d", c);
+    }
+    cr_assert(!f.tab.schema->fields[0].nullable);
+    cr_assert(f.tab.schema->fields[1].nullable);
+    cr_assert(!f.tab.schema->fields[2].nullable);
+    const char *want1 =
+        "1|true|-9223372036854775808|1.5|héllo ✓||A\xff|12.50|0.100000000000000000|1969-12-31|2024-01-31 12:00:00.25|"
+        "2024-01-31 10:00:00+00|23:59:59.999999|a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11|{\"a\":1}\n";
+    cr_assert_eq(strncmp(got, want1, strlen(want1)), 0, "%s", got);
+    cr_assert_eq(rows, 3);
+    sl_free(got);
+    fx_done(&f);
+
+    fx_init(&f, NULL, "select id, b, i, r, s, c, n, nu, d, ts, tz, tm, u, j from t where id >= 2");
+    got = read_ok(&f, &rows);
+    cr_assert_str_eq(got,
+        "2|false|9223372036854775807|7|x|y|-9999999999.99|123.000000000000000000|1970-01-02|1970-01-01 00:00:00|"
+        "1970-01-01 18:00:00+00|00:00:00|a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11|[]\n"
+        "3|<null>|0|<null>|<null>|<null>|<null>|<null>|<null>|<null>|<null>|<null>|<null>|<null>\n");
+    sl_free(got);
+    fx_done(&f);
+    unlink(dbpath);
+}
+
+Test(src_sqlite, affinity_surprises_name_table_column_rowid)
+{
+    db_make("CREATE TABLE items (qty INTEGER, price REAL, name TEXT);"
+            "INSERT INTO items VALUES (1, 1.0, 'a'), (2, 2, 'b'), ('abc', 3, 'c');"
+            "CREATE TABLE items2 (qty INTEGER);"
+            "INSERT INTO items2 VALUES (1), (3.5);"
+            "CREATE TABLE items3 (price REAL);"
+            "INSERT INTO items3 VALUES ('cheap');"
+            "CREATE TABLE items4 (name TEXT);"
+            "INSERT INTO items4 VALUES (x'00');");
+    fixture f;
+    fx_init(&f, "items", NULL);
+    expect_error(&f, SL_EDATA, "table items", "column qty: rowid 3: text 'abc' in a int64 column");
+    fx_done(&f);
+    fx_init(&f, "items2", NULL);
+    expect_error(&f, SL_EDATA, "column qty: rowid 2: a real number '3.5'", NULL);
+    fx_done(&f);
+    fx_init(&f, "items3", NULL);
+    expect_error(&f, SL_EDATA, "column price: rowid 1: text 'cheap'", NULL);
+    fx_done(&f);
+    fx_init(&f, "items4", NULL);
+    expect_error(&f, SL_EDATA, "column name: rowid 1: a blob", NULL);
+    fx_done(&f);
+    unlink(dbpath);
+}
+
+Test(src_sqlite, partitions_cover_all_rows_once)
+{
+    db_make("CREATE TABLE p (id INTEGER PRIMARY KEY, k INT, v TEXT);"
+            "WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < 5000) "
+            "INSERT INTO p SELECT x, CASE WHEN x % 10 = 0 THEN NULL ELSE x * 3 END, 'v' || x FROM g;"
+            "INSERT INTO p VALUES (1000000, 7, 'far');"
+            "CREATE TABLE e (id INTEGER PRIMARY KEY);");
+    fixture f;
+    fx_init(&f, "p", NULL);
+    f.cfg.partition.strategy = "range";
+    f.cfg.partition.count = 4;
+    long rows;
+    char *got = read_ok(&f, &rows);
+    cr_assert_eq(f.tab.ntasks, 4);
+    cr_assert_str_eq(f.tab.tasks[0].predicate, "rowid < 250001");
+    cr_assert_eq(rows, 5001);
+    sl_free(got);
+    fx_done(&f);
+
+    fx_init(&f, "p", NULL);
+    f.cfg.partition.strategy = "range";
+    f.cfg.partition.column = "k";
+    f.cfg.partition.count = 3;
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_source_sqlite.prepare(&f.tab, &err), 0, "%s", err.msg);
+    cr_assert_eq(f.tab.ntasks, 4);
+    cr_assert_str_eq(f.tab.tasks[3].predicate, "\"k\" IS NULL");
+    long total = 0;
+    long long sum = 0;
+    for (int t = 0; t < f.tab.ntasks; t++) {
+        void *rd = sl_source_sqlite.open(&f.tab, &f.tab.tasks[t], &err);
+        cr_assert_not_null(rd, "%s", err.msg);
+        sl_batch *b = sl_batch_new(f.tab.schema, 0);
+        long n;
+        while ((n = sl_source_sqlite.next(rd, b, &err)) > 0) {
+            for (size_t r = 0; r < b->nrows; r++) {
+                int64_t id;
+                memcpy(&id, b->cols[0].data + 8 * r, 8);
+                sum += id;
+            }
+            total += n;
+        }
+        cr_assert_eq(n, 0, "%s", err.msg);
+        sl_batch_free(b);
+        sl_source_sqlite.close(rd);
+    }
+    cr_assert_eq(total, 5001);
+    cr_assert_eq(sum, 5000LL * 5001 / 2 + 1000000);
+    fx_done(&f);
+
+    fx_init(&f, "e", NULL);
+    f.cfg.partition.strategy = "auto";
+    got = read_ok(&f, &rows);
+    cr_assert_eq(rows, 0);
+    cr_assert_eq(f.tab.ntasks, 1);
+    sl_free(got);
+    fx_done(&f);
+    unlink(dbpath);
+}
+
+Test(src_sqlite, query_needs_types_for_expressions)
+{
+    db_make("CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (1), (2);");
+    fixture f;
+    fx_init(&f, NULL, "select count(*) as n, sum(a) as s from t");
+    expect_error(&f, SL_ETYPE, "column n has no declared type", "columns:");
+    fx_done(&f);
+    sl_job_column cols[] = { { .name = "n", .type = { .id = SL_T_INT64 }, .nullable = true },
+                             { .name = "s", .type = { .id = SL_T_STRING }, .nullable = true } };
+    fx_init(&f, NULL, "select count(*) as n, sum(a) as s from t;");
+    f.cfg.columns = cols;
+    f.cfg.ncolumns = 2;
+    long rows;
+    char *got = read_ok(&f, &rows);
+    cr_assert_str_eq(got, "2|3\n");
+    sl_free(got);
+    fx_done(&f);
+    unlink(dbpath);
+}
+
+Test(src_sqlite, missing_table_and_file)
+{
+    db_make("CREATE TABLE t (a INTEGER);");
+    fixture f;
+    fx_init(&f, "main.nope", NULL);
+    expect_error(&f, SL_ESOURCE, "table main.nope does not exist", NULL);
+    fx_done(&f);
+    unlink(dbpath);
+    fx_init(&f, "t", NULL);
+    f.src.url = "/nonexistent/dir/x.db";
+    expect_error(&f, SL_ESOURCE, "cannot open SQLite database /nonexistent/dir/x.db", NULL);
+    fx_done(&f);
+}
