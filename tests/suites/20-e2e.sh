@@ -32,14 +32,16 @@ trap 'cleanup; exit 130' INT TERM
 passed=0 failed=0 failures=""
 CATMODE=""
 
-# The files of a table's output directory, one per line; fails when the
-# directory holds anything but part files of one kind.
+# The part files of a table's output directory, one per line; fails when the
+# directory holds anything but part files of one kind and metadata files
+# whose names start with '_' (which Spark, Hive and DuckDB users skip).
 table_files() {   # dir ext
   local dir=$1 ext=$2 f bad=0
   for f in "$dir"/* "$dir"/.[!.]*; do
     [ -e "$f" ] || continue
     case $(basename "$f") in
       part-*."$ext") echo "$f";;
+      _*) ;;   # metadata readers skip by convention (_sluice_manifest.json)
       *) echo "unexpected file in $dir: $(basename "$f")" >&2; bad=1;;
     esac
   done
