@@ -68,7 +68,7 @@ static int sl_mp_bytes(sl_mp *m, const uint8_t **out, uint32_t *len)
 static int sl_mp_i32(sl_mp *m, int32_t *v) { return sl_tr_i32(&m->t, v); }
 static int sl_mp_i64(sl_mp *m, int64_t *v) { return sl_tr_i64(&m->t, v); }
 
-static int sl_mp_kv(sl_mp *m, sl_pq_kv *kv)
+static int sl_mp_kv(sl_mp *m, sl_pq_meta_kv *kv)
 {
     kv->key = NULL;
     kv->value = NULL;
@@ -80,7 +80,7 @@ static int sl_mp_kv(sl_mp *m, sl_pq_kv *kv)
     return 0;
 }
 
-static int sl_mp_kv_list(sl_mp *m, sl_pq_kv **out, int *n)
+static int sl_mp_kv_list(sl_mp *m, sl_pq_meta_kv **out, int *n)
 {
     int et;
     uint32_t count;

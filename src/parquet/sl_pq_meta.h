@@ -59,9 +59,9 @@ typedef struct sl_pq_schema_elem {
     bool lt_signed;                   /* INTEGER */
 } sl_pq_schema_elem;
 
-typedef struct sl_pq_kv {
+typedef struct sl_pq_meta_kv {
     const char *key, *value;   /* value NULL when absent */
-} sl_pq_kv;
+} sl_pq_meta_kv;
 
 typedef struct sl_pq_column_meta {
     int type;
@@ -74,7 +74,7 @@ typedef struct sl_pq_column_meta {
     int64_t total_uncompressed_size, total_compressed_size;
     int64_t data_page_offset, index_page_offset, dictionary_page_offset;
     bool has_index_page_offset, has_dictionary_page_offset;
-    sl_pq_kv *kv;
+    sl_pq_meta_kv *kv;
     int nkv;
     sl_pq_stats stats;
 } sl_pq_column_meta;
@@ -114,7 +114,7 @@ typedef struct sl_pq_file_meta {
     int64_t num_rows;
     sl_pq_row_group *row_groups;
     int nrow_groups;
-    sl_pq_kv *kv;
+    sl_pq_meta_kv *kv;
     int nkv;
     const char *created_by;      /* NULL when absent */
     int *column_orders;          /* per leaf: union member id (1 TYPE_ORDER) */
