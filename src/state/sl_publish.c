@@ -343,6 +343,15 @@ int sl_publish_live_run(const char *target_dir, const char *table, char *job, si
     return found;
 }
 
+int sl_publish_already(const sl_staging *sg, sl_err *err)
+{
+    char job[256];
+    int64_t run = 0;
+    int rc = sl_publish_live_run(sg->target_dir, sg->table, job, sizeof job, &run, err);
+    if (rc <= 0) return rc;
+    return run == sg->run_id && !strcmp(job, sg->job);
+}
+
 /* ---- publish ---- */
 
 static bool sl_listed(const sl_manifest *m, const char *entry)
@@ -441,12 +450,10 @@ int sl_publish_table(const sl_staging *sg, const sl_manifest *m, sl_publish_resu
         res->rows += m->files[i].rows;
         if (m->files[i].bytes > 0) res->bytes += m->files[i].bytes;
     }
-    char live_job[256];
-    int64_t live_run = 0;
     char *old = sl_sprintf("%s.old", sg->dir);
-    int rc = sl_publish_live_run(sg->target_dir, sg->table, live_job, sizeof live_job, &live_run, err);
+    int rc = sl_publish_already(sg, err);
     if (rc < 0) goto fail;
-    if (rc == 1 && live_run == sg->run_id && !strcmp(live_job, sg->job)) {
+    if (rc == 1) {
         /* Published before a crash: only the old version may be left to remove. */
         res->already = true;
         res->atomic = true;

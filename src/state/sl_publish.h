@@ -126,6 +126,12 @@ int sl_publish_table(const sl_staging *sg, const sl_manifest *m, sl_publish_resu
 int sl_publish_live_run(const char *target_dir, const char *table, char *job, size_t job_size, int64_t *run_id,
                         sl_err *err);
 
+/* On resume, before redoing anything for a table: 1 when its live version
+ * was already published by this job and run (a crash after the swap, before
+ * the state store heard of it: mark it published and skip it), 0 when not,
+ * -1 on error. */
+int sl_publish_already(const sl_staging *sg, sl_err *err);
+
 /* ---- recovery ---- */
 
 /* Removes the staging directories of the job's runs other than keep_run_id

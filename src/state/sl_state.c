@@ -263,6 +263,17 @@ const char *sl_state_path(const sl_state *st) { return st->path; }
 
 static int sl_state_migrate(sl_state *st, int target, sl_err *err)
 {
+    /* The common case, an up-to-date database, needs no write lock (so
+     * `sluice status` never waits for a running job's transactions). */
+    sqlite3_stmt *peek = NULL;
+    if (sqlite3_prepare_v2(st->db, "SELECT schema_version FROM meta", -1, &peek, NULL) == SQLITE_OK) {
+        int have = sqlite3_step(peek) == SQLITE_ROW ? sqlite3_column_int(peek, 0) : 0;
+        sqlite3_finalize(peek);
+        if (have >= target && have <= SL_STATE_SCHEMA_VERSION) {
+            st->version = have;
+            return 0;
+        }
+    }
     if (sl_begin(st, err) < 0) return -1;
     if (sl_exec(st, err, "CREATE TABLE IF NOT EXISTS meta(schema_version INTEGER NOT NULL)", NULL) < 0)
         return sl_rollback(st);

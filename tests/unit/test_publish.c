@@ -484,6 +484,8 @@ static void crash_then_recover(const char *failpoint, bool new_live_after_crash)
                      "%s: %s", failpoint, live);
     sl_free(live);
 
+    cr_assert_eq(sl_publish_already(&sg, &err), new_live_after_crash ? 1 : 0, "%s", failpoint);
+
     /* Resume: other runs' staging goes, the same run publishes again. */
     sl_staging_close(&sg);
     cr_assert_eq(sl_publish_clean_stale(target, "shop", 2, NULL, &err), 0);

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static char tmpdir[256];
@@ -182,6 +183,32 @@ Test(state, default_path_and_hash)
     cr_assert_str_eq(a, b);
     cr_assert_str_neq(a, c);
     cr_assert_eq(strlen(a), 32);
+}
+
+Test(state, readers_do_not_wait_for_a_writer)
+{
+    sl_err err = SL_ERR_INIT;
+    sl_state *st = open_ok();
+    sl_run_start rs;
+    cr_assert_eq(sl_state_run_begin(st, "shop", "h1", false, &rs, &err), 0);
+    sl_state_close(st);
+    sqlite3 *writer;
+    cr_assert_eq(sqlite3_open(dbpath, &writer), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(writer, "BEGIN IMMEDIATE; UPDATE runs SET host = 'x'", NULL, NULL, NULL), SQLITE_OK);
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    st = open_ok();                                    /* no migration: no write lock needed */
+    sl_run_report *runs;
+    int n;
+    cr_assert_eq(sl_state_runs(st, "shop", 5, &runs, &n, &err), 0, "%s", err.msg);
+    cr_assert_eq(n, 1);
+    cr_assert_str_neq(runs[0].host, "x", "the uncommitted write is not seen");
+    sl_state_runs_free(runs, n);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    cr_assert_lt((double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9, 2.0);
+    sl_state_close(st);
+    sqlite3_exec(writer, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(writer);
 }
 
 /* ---- runs and resume ---- */
