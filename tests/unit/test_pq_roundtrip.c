@@ -1,0 +1,367 @@
+/*
+ * test_pq_roundtrip.c - the Parquet writer and reader together: every type x
+ * REQUIRED/OPTIONAL x codec x dictionary on/off is written into memory
+ * (sl_out_open_buf), read back with sl_pq_reader_open_mem and compared
+ * value by value (bitwise for fixed-width values, so NaN and -0.0 count).
+ * Also: empty files, all-null columns, one-row files, 0-byte and multi-MB
+ * strings, extremes (INT64 min/max, decimal(38) +-(10^38-1), NaN, +-0.0,
+ * infinities, timestamps in years 1 and 9999), several row groups and pages.
+ */
+#include <criterion/criterion.h>
+
+#include "core/sl_alloc.h"
+#include "core/sl_out.h"
+#include "core/sl_types.h"
+#include "parquet/sl_pq_format.h"
+#include "parquet/sl_pq_reader.h"
+#include "parquet/sl_pq_writer.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const type_names[] = {
+    "bool", "int16", "int32", "int64", "float32", "float64", "decimal(9,2)", "decimal(18,4)",
+    "decimal(38,10)", "decimal(38,0)", "string", "bytes", "date", "time", "timestamp", "timestamptz",
+    "uuid", "json",
+};
+#define NTYPES (int)(sizeof type_names / sizeof type_names[0])
+
+static sl_i128 pow10_128(int n)
+{
+    sl_i128 x = 1;
+    while (n-- > 0) x *= 10;
+    return x;
+}
+
+/* Value of row `row` of a column of type t (deterministic, extremes first). */
+static void gen_value(sl_vector *v, size_t row, int seed, bool nullable)
+{
+    sl_type t = v->type;
+    if (nullable && (row % 7 == 3)) {
+        sl_vec_set_null(v, row);
+        return;
+    }
+    uint64_t h = (row + 1) * 0x9E3779B97F4A7C15ULL ^ (uint64_t)seed;
+    h ^= h >> 29;
+    int k = (int)(row % 16);
+    char buf[64];
+    switch (t.id) {
+    case SL_T_BOOL: *(uint8_t *)sl_vec_slot(v, row) = (h & 3) == 0; break;
+    case SL_T_INT16: { int16_t x = k == 0 ? INT16_MIN : k == 1 ? INT16_MAX : (int16_t)(h % 2000) - 1000; memcpy(sl_vec_slot(v, row), &x, 2); break; }
+    case SL_T_INT32: { int32_t x = k == 0 ? INT32_MIN : k == 1 ? INT32_MAX : (int32_t)(h % 100) * 7919; memcpy(sl_vec_slot(v, row), &x, 4); break; }
+    case SL_T_INT64: { int64_t x = k == 0 ? INT64_MIN : k == 1 ? INT64_MAX : (int64_t)(h % 1000) * 1000000007LL - 3; memcpy(sl_vec_slot(v, row), &x, 8); break; }
+    case SL_T_FLOAT32: {
+        float vals[] = { NAN, -0.0f, 0.0f, INFINITY, -INFINITY, FLT_MAX, -FLT_MAX, FLT_MIN / 4, 1.5f };
+        float x = k < 9 ? vals[k] : (float)(h % 1000) / 8.0f;
+        memcpy(sl_vec_slot(v, row), &x, 4);
+        break;
+    }
+    case SL_T_FLOAT64: {
+        double vals[] = { NAN, -0.0, 0.0, INFINITY, -INFINITY, DBL_MAX, -DBL_MAX, DBL_MIN / 4, 0.1 };
+        double x = k < 9 ? vals[k] : (double)(h % 1000) / 3.0;
+        memcpy(sl_vec_slot(v, row), &x, 8);
+        break;
+    }
+    case SL_T_DECIMAL: {
+        sl_i128 max = pow10_128(t.precision) - 1;
+        sl_i128 x = k == 0 ? -max : k == 1 ? max : (sl_i128)(int64_t)(h % 200000) - 100000;
+        if (t.precision <= 18) { int64_t y = (int64_t)x; memcpy(sl_vec_slot(v, row), &y, 8); }
+        else memcpy(sl_vec_slot(v, row), &x, 16);
+        break;
+    }
+    case SL_T_STRING:
+    case SL_T_JSON: {
+        int n;
+        if (k == 0) n = 0;   /* empty string */
+        else if (t.id == SL_T_JSON) n = snprintf(buf, sizeof buf, "{\"a\":%d}", (int)(h % 10));
+        else if (k == 1) n = snprintf(buf, sizeof buf, "\xc3\xa9t\xc3\xa9 \"q\",x");
+        else n = snprintf(buf, sizeof buf, "s%d", (int)(h % 40));
+        sl_vec_set_bytes(v, row, buf, (size_t)n);
+        break;
+    }
+    case SL_T_BYTES: {
+        size_t n = k == 0 ? 0 : (size_t)(h % 20);
+        for (size_t i = 0; i < n; i++) buf[i] = (char)(h >> (i % 8 * 8));
+        sl_vec_set_bytes(v, row, buf, n);
+        break;
+    }
+    case SL_T_DATE: { int32_t x = k == 0 ? -719162 : k == 1 ? 2932896 : (int32_t)(h % 30000) - 5000; memcpy(sl_vec_slot(v, row), &x, 4); break; }
+    case SL_T_TIME: { int64_t x = k == 0 ? 0 : k == 1 ? 86399999999LL : (int64_t)(h % 86400000000ULL); memcpy(sl_vec_slot(v, row), &x, 8); break; }
+    case SL_T_TIMESTAMP: {
+        int64_t x = k == 0 ? -62135596800000000LL : k == 1 ? 253402300799999999LL : (int64_t)(h % 4000000000000000ULL) - 1000000000000000LL;
+        memcpy(sl_vec_slot(v, row), &x, 8);
+        break;
+    }
+    case SL_T_UUID: {
+        uint8_t u[16];
+        for (int i = 0; i < 16; i++) u[i] = (uint8_t)(h >> (i % 8 * 8)) ^ (uint8_t)i;
+        if (k == 0) memset(u, 0, 16);
+        if (k == 1) memset(u, 0xff, 16);
+        memcpy(sl_vec_slot(v, row), u, 16);
+        break;
+    }
+    default: break;
+    }
+}
+
+static void fill_batch(sl_batch *b, size_t first_row, size_t n, bool nullable, int all_null_col)
+{
+    sl_batch_reset(b);
+    for (size_t r = 0; r < n; r++)
+        for (int c = 0; c < b->ncols; c++) {
+            if (c == all_null_col) sl_vec_set_null(&b->cols[c], r);
+            else gen_value(&b->cols[c], r, (int)(first_row + r) * 31 + c, nullable);
+        }
+    b->nrows = n;
+}
+
+static void assert_same(const sl_vector *want, size_t wrow, const sl_vector *got, size_t grow, const char *what)
+{
+    cr_assert_eq(want->valid[wrow], got->valid[grow], "%s: validity differs", what);
+    if (!want->valid[wrow]) return;
+    if (sl_type_is_varlen(want->type)) {
+        size_t wl, gl;
+        const uint8_t *wp = sl_vec_bytes(want, wrow, &wl), *gp = sl_vec_bytes(got, grow, &gl);
+        cr_assert_eq(wl, gl, "%s: length %zu, expected %zu", what, gl, wl);
+        cr_assert(wl == 0 || memcmp(wp, gp, wl) == 0, "%s: bytes differ", what);
+    } else {
+        cr_assert(memcmp(want->data + wrow * want->width, got->data + grow * got->width, want->width) == 0,
+                  "%s: value differs", what);
+    }
+}
+
+/* Writes nrows rows of `schema` (regenerated per chunk), reads them back and
+ * compares. */
+static void roundtrip(const sl_schema *schema, size_t nrows, int codec, bool dict, bool nullable, int all_null_col,
+                      const char *label)
+{
+    sl_err err = SL_ERR_INIT;
+    sl_buf file = { 0 };
+    sl_out *out = sl_out_open_buf(&file);
+    sl_pq_writer_opts o;
+    sl_pq_writer_opts_default(&o);
+    o.codec = codec;
+    o.dictionary = dict;
+    o.page_rows = 300;
+    o.row_group_rows = 1000;
+    o.page_crc = (codec == SL_PQ_SNAPPY);
+    sl_pq_writer *w = sl_pq_writer_open(out, schema, &o, &err);
+    cr_assert_not_null(w, "%s: open: %s", label, err.msg);
+    const size_t chunk = 777;
+    sl_batch *src = sl_batch_new(schema, chunk);
+    for (size_t at = 0; at < nrows; at += chunk) {
+        size_t n = nrows - at < chunk ? nrows - at : chunk;
+        fill_batch(src, at, n, nullable, all_null_col);
+        cr_assert_eq(sl_pq_writer_write(w, src, &err), 0, "%s: write: %s", label, err.msg);
+    }
+    cr_assert_eq(sl_pq_writer_close(w, &err), 0, "%s: close: %s", label, err.msg);
+    sl_pq_writer_free(w);
+    cr_assert_eq(sl_out_close(out, false, &err), 0, "%s: out: %s", label, err.msg);
+
+    sl_pq_reader *r = sl_pq_reader_open_mem(file.data, file.len, label, &err);
+    cr_assert_not_null(r, "%s: reader: %s", label, err.msg);
+    const sl_schema *rs = sl_pq_reader_schema(r, &err);
+    cr_assert_not_null(rs, "%s: schema: %s", label, err.msg);
+    cr_assert_eq(rs->ncols, schema->ncols);
+    for (int c = 0; c < rs->ncols; c++) {
+        char a[48], b[48];
+        cr_assert_str_eq(rs->fields[c].name, schema->fields[c].name);
+        cr_assert_str_eq(sl_type_format(rs->fields[c].type, a, sizeof a), sl_type_format(schema->fields[c].type, b, sizeof b),
+                         "%s: column %s type", label, schema->fields[c].name);
+        cr_assert_eq(rs->fields[c].nullable, schema->fields[c].nullable, "%s: column %s nullability", label,
+                     schema->fields[c].name);
+    }
+    cr_assert_eq(sl_pq_reader_meta(r)->num_rows, (int64_t)nrows, "%s: num_rows", label);
+    sl_batch *got = sl_batch_new(rs, 500);
+    size_t seen = 0, src_first = (size_t)-1;
+    int64_t n;
+    while ((n = sl_pq_reader_next(r, got, &err)) > 0) {
+        for (size_t row = 0; row < got->nrows; row++, seen++) {
+            size_t want_first = seen / chunk * chunk;
+            if (want_first != src_first) {
+                size_t cnt = nrows - want_first < chunk ? nrows - want_first : chunk;
+                fill_batch(src, want_first, cnt, nullable, all_null_col);
+                src_first = want_first;
+            }
+            for (int c = 0; c < got->ncols; c++) {
+                char what[160];
+                snprintf(what, sizeof what, "%s: row %zu column %s", label, seen, schema->fields[c].name);
+                assert_same(&src->cols[c], seen - src_first, &got->cols[c], row, what);
+            }
+        }
+    }
+    cr_assert_eq(n, 0, "%s: read: %s", label, err.msg);
+    cr_assert_eq(seen, nrows, "%s: %zu rows read, %zu written", label, seen, nrows);
+    sl_batch_free(got);
+    sl_batch_free(src);
+    sl_pq_reader_close(r);
+    sl_buf_free(&file);
+}
+
+static sl_schema *all_types_schema(bool nullable)
+{
+    sl_schema *s = sl_schema_new(NTYPES);
+    for (int i = 0; i < NTYPES; i++) {
+        sl_type t;
+        cr_assert_eq(sl_type_parse(type_names[i], &t), 0);
+        char name[32];
+        snprintf(name, sizeof name, "c_%d", i);
+        sl_schema_set(s, i, name, t, nullable);
+    }
+    return s;
+}
+
+static void matrix(int codec)
+{
+    for (int nullable = 0; nullable < 2; nullable++)
+        for (int dict = 0; dict < 2; dict++) {
+            sl_schema *s = all_types_schema(nullable);
+            char label[96];
+            snprintf(label, sizeof label, "codec %d %s dict %s", codec, nullable ? "OPTIONAL" : "REQUIRED", dict ? "on" : "off");
+            roundtrip(s, 2345, codec, dict, nullable, -1, label);
+            sl_schema_free(s);
+        }
+}
+
+Test(pq_roundtrip, uncompressed) { matrix(SL_PQ_UNCOMPRESSED); }
+Test(pq_roundtrip, snappy_with_crc) { matrix(SL_PQ_SNAPPY); }
+Test(pq_roundtrip, gzip) { matrix(SL_PQ_GZIP); }
+Test(pq_roundtrip, zstd) { matrix(SL_PQ_ZSTD); }
+Test(pq_roundtrip, lz4_raw) { matrix(SL_PQ_LZ4_RAW); }
+
+Test(pq_roundtrip, empty_one_row_and_all_null)
+{
+    for (int nullable = 0; nullable < 2; nullable++) {
+        sl_schema *s = all_types_schema(nullable);
+        roundtrip(s, 0, SL_PQ_ZSTD, true, nullable, -1, "empty");
+        roundtrip(s, 1, SL_PQ_SNAPPY, true, nullable, -1, "one row");
+        roundtrip(s, 1, SL_PQ_UNCOMPRESSED, false, nullable, -1, "one row plain");
+        sl_schema_free(s);
+    }
+    sl_schema *s = all_types_schema(true);
+    for (int c = 0; c < NTYPES; c++) {
+        char label[64];
+        snprintf(label, sizeof label, "all-null column %s", type_names[c]);
+        roundtrip(s, 1500, c % 2 ? SL_PQ_ZSTD : SL_PQ_UNCOMPRESSED, c % 3 != 0, true, c, label);
+    }
+    sl_schema_free(s);
+}
+
+Test(pq_roundtrip, big_and_empty_strings)
+{
+    sl_schema *s = sl_schema_new(2);
+    sl_type ts = { .id = SL_T_STRING }, tb = { .id = SL_T_BYTES };
+    sl_schema_set(s, 0, "s", ts, true);
+    sl_schema_set(s, 1, "b", tb, false);
+    const size_t big = 5u << 20;
+    char *blob = sl_malloc(big);
+    for (size_t i = 0; i < big; i++) blob[i] = (char)('a' + (i * 7 + i / 3) % 26);
+    int codecs[] = { SL_PQ_UNCOMPRESSED, SL_PQ_SNAPPY, SL_PQ_GZIP, SL_PQ_ZSTD, SL_PQ_LZ4_RAW };
+    for (size_t ci = 0; ci < sizeof codecs / sizeof codecs[0]; ci++) {
+        for (int dict = 0; dict < 2; dict++) {
+            sl_err err = SL_ERR_INIT;
+            sl_buf file = { 0 };
+            sl_out *out = sl_out_open_buf(&file);
+            sl_pq_writer_opts o;
+            sl_pq_writer_opts_default(&o);
+            o.codec = codecs[ci];
+            o.dictionary = dict;
+            sl_pq_writer *w = sl_pq_writer_open(out, s, &o, &err);
+            cr_assert_not_null(w, "%s", err.msg);
+            sl_batch *b = sl_batch_new(s, 4);
+            sl_vec_set_bytes(&b->cols[0], 0, "", 0);
+            sl_vec_set_bytes(&b->cols[1], 0, "", 0);
+            sl_vec_set_bytes(&b->cols[0], 1, blob, big);
+            sl_vec_set_bytes(&b->cols[1], 1, blob + 1, big - 1);
+            sl_vec_set_null(&b->cols[0], 2);
+            sl_vec_set_bytes(&b->cols[1], 2, "x", 1);
+            b->nrows = 3;
+            cr_assert_eq(sl_pq_writer_write(w, b, &err), 0, "%s", err.msg);
+            cr_assert_eq(sl_pq_writer_close(w, &err), 0, "%s", err.msg);
+            sl_pq_writer_free(w);
+            cr_assert_eq(sl_out_close(out, false, &err), 0, "%s", err.msg);
+            sl_pq_reader *r = sl_pq_reader_open_mem(file.data, file.len, "big", &err);
+            cr_assert_not_null(r, "%s", err.msg);
+            sl_batch *g = sl_batch_new(sl_pq_reader_schema(r, &err), 16);
+            cr_assert_eq(sl_pq_reader_next(r, g, &err), 3, "%s", err.msg);
+            for (int c = 0; c < 2; c++)
+                for (size_t row = 0; row < 3; row++) assert_same(&b->cols[c], row, &g->cols[c], row, "big strings");
+            cr_assert_eq(sl_pq_reader_next(r, g, &err), 0, "%s", err.msg);
+            sl_batch_free(g);
+            sl_batch_free(b);
+            sl_pq_reader_close(r);
+            sl_buf_free(&file);
+        }
+    }
+    sl_free(blob);
+    sl_schema_free(s);
+}
+
+Test(pq_roundtrip, projection_and_filter_skip_row_groups)
+{
+    sl_schema *s = sl_schema_new(2);
+    sl_type ti = { .id = SL_T_INT64 }, ts = { .id = SL_T_STRING };
+    sl_schema_set(s, 0, "id", ti, false);
+    sl_schema_set(s, 1, "name", ts, true);
+    sl_err err = SL_ERR_INIT;
+    sl_buf file = { 0 };
+    sl_out *out = sl_out_open_buf(&file);
+    sl_pq_writer_opts o;
+    sl_pq_writer_opts_default(&o);
+    o.row_group_rows = 1000;
+    sl_pq_writer *w = sl_pq_writer_open(out, s, &o, &err);
+    cr_assert_not_null(w, "%s", err.msg);
+    sl_batch *b = sl_batch_new(s, 1000);
+    for (int chunk = 0; chunk < 10; chunk++) {
+        sl_batch_reset(b);
+        for (size_t r = 0; r < 1000; r++) {
+            int64_t id = chunk * 1000 + (int64_t)r;
+            memcpy(sl_vec_slot(&b->cols[0], r), &id, 8);
+            char nm[32];
+            int n = snprintf(nm, sizeof nm, "n%06lld", (long long)id);
+            sl_vec_set_bytes(&b->cols[1], r, nm, (size_t)n);
+        }
+        b->nrows = 1000;
+        cr_assert_eq(sl_pq_writer_write(w, b, &err), 0, "%s", err.msg);
+    }
+    cr_assert_eq(sl_pq_writer_close(w, &err), 0, "%s", err.msg);
+    sl_pq_writer_free(w);
+    cr_assert_eq(sl_out_close(out, false, &err), 0, "%s", err.msg);
+
+    struct { const char *col; sl_pq_op op; const char *val; int64_t rows; int min_skipped; } cases[] = {
+        { "id", SL_PQ_OP_EQ, "4321", 1, 9 },
+        { "id", SL_PQ_OP_LT, "1500", 1500, 8 },
+        { "id", SL_PQ_OP_GE, "9000", 1000, 9 },
+        { "id", SL_PQ_OP_GT, "99999", 0, 10 },
+        { "name", SL_PQ_OP_EQ, "n007777", 1, 9 },
+        { "name", SL_PQ_OP_LE, "n000999", 1000, 9 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sl_pq_reader *r = sl_pq_reader_open_mem(file.data, file.len, "filter", &err);
+        cr_assert_not_null(r, "%s", err.msg);
+        const char *names[] = { cases[i].col };
+        cr_assert_eq(sl_pq_reader_select(r, names, 1, &err), 0, "%s", err.msg);
+        cr_assert_eq(sl_pq_reader_schema(r, &err)->ncols, 1);
+        cr_assert_eq(sl_pq_reader_filter(r, cases[i].col, cases[i].op, cases[i].val, &err), 0, "%s", err.msg);
+        sl_batch *g = sl_batch_new(sl_pq_reader_schema(r, &err), 333);
+        int64_t n, matched = 0;
+        while ((n = sl_pq_reader_next(r, g, &err)) > 0)
+            for (size_t row = 0; row < g->nrows; row++) matched += sl_pq_filter_match(r, g, row);
+        cr_assert_eq(n, 0, "%s", err.msg);
+        cr_assert_eq(matched, cases[i].rows, "case %zu: %lld rows matched", i, (long long)matched);
+        cr_assert_geq(sl_pq_reader_skipped_row_groups(r), cases[i].min_skipped, "case %zu: %d row groups skipped", i,
+                      sl_pq_reader_skipped_row_groups(r));
+        sl_batch_free(g);
+        sl_pq_reader_close(r);
+    }
+    sl_pq_reader *r = sl_pq_reader_open_mem(file.data, file.len, "filter", &err);
+    const char *bad[] = { "nope" };
+    cr_assert_eq(sl_pq_reader_select(r, bad, 1, &err), -1);
+    cr_assert(strstr(err.msg, "no column named nope"), "%s", err.msg);
+    sl_pq_reader_close(r);
+    sl_batch_free(b);
+    sl_schema_free(s);
+    sl_buf_free(&file);
+}
