@@ -13,7 +13,8 @@
 
 static int sl_bytes_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
-    int r = memcmp(a, b, alen < blen ? alen : blen);
+    size_t n = alen < blen ? alen : blen;
+    int r = n ? memcmp(a, b, n) : 0;
     if (r) return r;
     return alen < blen ? -1 : alen > blen;
 }

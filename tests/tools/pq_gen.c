@@ -213,7 +213,7 @@ static void gen(const colspec *c, int64_t row, val *v, int ci)
         } else if (c->kind == K_UNIQUE) {
             v->big = (sl_i128)row * 1000003 - 77;
         } else {
-            sl_i128 x = ((sl_i128)(int64_t)rnd() << 40) ^ (sl_i128)rnd();
+            sl_i128 x = (sl_i128)(((unsigned __int128)rnd() << 40) ^ rnd()) * (rnd() % 2 ? 1 : -1);
             v->big = row % 4 ? (sl_i128)(rnd() % 10) - 5 : x % lim;
         }
         return;
@@ -230,9 +230,9 @@ static void gen(const colspec *c, int64_t row, val *v, int ci)
         if (t.id == SL_T_TIME) v->i = row * 1000001 % 86400000000LL;
         if (t.id == SL_T_BOOL) v->i = row % 2;
     } else {
-        uint64_t span = (uint64_t)(hi - lo);
-        v->i = row % 4 ? lo / 2 + (int64_t)(rnd() % 10) + (hi - lo / 2 > 1000 ? hi / 3 : 0)
-                       : lo + (int64_t)(span == UINT64_MAX ? rnd() : rnd() % (span + 1));
+        uint64_t span = (uint64_t)hi - (uint64_t)lo;
+        if (row % 4) v->i = lo / 2 + (int64_t)(rnd() % 10);
+        else v->i = (int64_t)((uint64_t)lo + (span == UINT64_MAX ? rnd() : rnd() % (span + 1)));
         if (t.id == SL_T_TIME && row % 4) v->i = (int64_t)(rnd() % 10) * 1000001;
         if (t.id == SL_T_BOOL) v->i = (int64_t)(rnd() % 2);
         if (v->i < lo) v->i = lo;
@@ -328,7 +328,7 @@ static int cmp_val(const colspec *c, const val *a, const val *b)
     sl_type t = c->type;
     if (is_bytes(t)) {
         size_t n = a->len < b->len ? a->len : b->len;
-        int r = memcmp(a->p, b->p, n);
+        int r = n ? memcmp(a->p, b->p, n) : 0;
         return r ? r : (a->len > b->len) - (a->len < b->len);
     }
     if (t.id == SL_T_UUID) return memcmp(a->u, b->u, 16);
