@@ -8,9 +8,10 @@
 #      PG_URL, CASE_DIR, WORK_DIR, OUT_DIR, SQLITE_DB exported for ${...};
 #   3. with expect-error: the exit code, the error's substrings, and no table
 #      visible in $OUT_DIR; otherwise exit 0, and every output table
-#      (expect/<table>.csv, check/<table>.sql) read back by DuckDB and by
-#      `sluice cat` (Parquet) or as written (CSV), compared value by value with
-#      the expected rows and with the source's rows through psql.
+#      (expect/<table>.csv, check/<table>.sql, check/<table>.sqlite.sql) read
+#      back by DuckDB and by `sluice cat` (Parquet) or as written (CSV),
+#      compared value by value with the expected rows and with the source's
+#      rows through psql (or sqlite3).
 # SLUICE_CASE=substring runs only matching cases; SLUICE_E2E_KEEP=1 keeps the
 # scratch directories. Exit 0 when every case passed, 1 otherwise.
 set -uo pipefail
@@ -139,7 +140,7 @@ check_outputs() {   # cdir work
   local cdir=$1 work=$2 ok=0 t tables=""
   for f in "$cdir"/expect/*.csv "$cdir"/check/*.sql; do
     [ -f "$f" ] || continue
-    t=$(basename "$f"); t=${t%.*}
+    t=$(basename "$f"); t=${t%.sql}; t=${t%.sqlite}; t=${t%.csv}
     [[ " $tables " == *" $t "* ]] || tables="$tables $t"
   done
   [ -n "$tables" ] || { echo "case has neither expect/ nor check/ nor expect-error"; return 1; }
@@ -175,6 +176,16 @@ check_outputs() {   # cdir work
       for r in "${readings[@]}"; do
         node "$LIB/csvcmp.js" "$t" "$r" "$work/$t.$r.csv" expected "$cdir/expect/$t.csv" || ok=1
       done
+    fi
+    if [ -f "$cdir/check/$t.sqlite.sql" ]; then
+      if sqlite3 -bail -csv -header "$SQLITE_DB" < "$cdir/check/$t.sqlite.sql" \
+           > "$work/$t.sqlite.csv" 2> "$work/$t.sqlite.err"; then
+        for r in "${readings[@]}"; do
+          node "$LIB/csvcmp.js" "$t" "$r" "$work/$t.$r.csv" sqlite "$work/$t.sqlite.csv" || ok=1
+        done
+      else
+        echo "$t: check/$t.sqlite.sql failed: $(cat "$work/$t.sqlite.err")"; ok=1
+      fi
     fi
     if [ -f "$cdir/check/$t.sql" ]; then
       local q; q=$(sed -e 's/--.*$//' "$cdir/check/$t.sql" | tr '\n' ' ' | sed -e 's/;[[:space:]]*$//')

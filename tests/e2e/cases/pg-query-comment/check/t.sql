@@ -1,0 +1,1 @@
+select id, v from t
