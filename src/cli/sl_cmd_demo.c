@@ -89,6 +89,16 @@ static char *sl_demo_absolute(const char *path)
     return sl_sprintf("%s/%s", cwd, path);
 }
 
+/* path as the user would type it: relative when it is under the current directory. */
+static const char *sl_demo_shown(const char *path)
+{
+    static char cwd[PATH_MAX];
+    if (!cwd[0] && !getcwd(cwd, sizeof cwd)) return path;
+    size_t n = strlen(cwd);
+    if (!strncmp(path, cwd, n) && path[n] == '/' && path[n + 1]) return path + n + 1;
+    return path;
+}
+
 static void sl_demo_human(uint64_t bytes, char *buf, size_t size)
 {
     if (bytes >= 10ULL << 20) snprintf(buf, size, "%.0f MiB", (double)bytes / 1048576.0);
@@ -253,7 +263,7 @@ int sl_cmd_demo(int argc, char **argv)
            counts.customers, counts.products, counts.orders, counts.order_items, hb, t_gen);
 
     if (sl_demo_write_job(job_path, lake, &err) < 0) goto fail;
-    printf("sluice demo: running %s into %s ...\n", job_path, lake);
+    printf("sluice demo: running %s into %s ...\n", job_path, sl_demo_shown(lake));
     fflush(stdout);
     job = sl_job_load(job_path, &err);
     if (!job) {
@@ -263,7 +273,8 @@ int sl_cmd_demo(int argc, char **argv)
     sl_run_opts ropts = { .workers = (int)workers, .progress = isatty(2) ? 1 : 0 };
     if (sl_exec_run(job, &ropts, &summary, &err) < 0) goto fail;
 
-    printf("\nsluice demo: wrote %" PRIu64 " rows in %.1fs to %s\n", summary.rows, summary.seconds, lake);
+    printf("\nsluice demo: wrote %" PRIu64 " rows in %.1fs to %s\n", summary.rows, summary.seconds,
+           sl_demo_shown(lake));
     printf("  %-12s %10s %6s %6s %10s %11s\n", "table", "rows", "tasks", "files", "size", "task skew");
     char first_orders[PATH_MAX] = "", first_customers[PATH_MAX] = "";
     uint64_t lake_bytes = 0;
@@ -292,11 +303,11 @@ int sl_cmd_demo(int argc, char **argv)
     printf("  Parquet (zstd): %s; the SQLite database: %s\n", hl, hb);
 
     printf("\nLook at it:\n");
-    if (first_orders[0]) printf("  sluice inspect %s\n", first_orders);
-    if (first_customers[0]) printf("  sluice cat --limit 5 %s\n", first_customers);
+    if (first_orders[0]) printf("  sluice inspect %s\n", sl_demo_shown(first_orders));
+    if (first_customers[0]) printf("  sluice cat --limit 5 %s\n", sl_demo_shown(first_customers));
     const char *q = "select status, count(*) as orders, sum(total) as revenue from '%s/orders/*.parquet' "
                     "group by status order by orders desc";
-    char *sql = sl_sprintf(q, lake);
+    char *sql = sl_sprintf(q, sl_demo_shown(lake));
     if (access("tools/duck.js", R_OK) == 0) printf("  node tools/duck.js \"%s\"\n", sql);
     else printf("  duckdb -c \"%s\"\n", sql);
     sl_free(sql);
