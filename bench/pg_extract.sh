@@ -149,8 +149,8 @@ read -r dw dc dm dr < "$OUT/alt_duck.res"
 aw=$(echo "$cw + $dw" | bc); ac=$(echo "$cc + $dc" | bc); am=$(echo "$cm + $dm" | bc)
 ar=$(( cr > dr ? cr : dr ))
 ssize=$(size "$OUT/sluice/lake"); csize=$(size "$OUT/orders.csv"); psize=$(size "$OUT/orders.parquet")
-ratio() { echo "scale=2; $1 / $2" | bc; }
-mb() { echo "scale=1; $1 / 1048576" | bc; }
+ratio() { printf "%.2f" "$(echo "scale=4; $1 / $2" | bc)"; }
+mb() { printf "%.1f" "$(echo "scale=3; $1 / 1048576" | bc)"; }
 r_raw=$(ratio "$sw" "$rw"); r_alt=$(ratio "$sw" "$aw")
 verdict() { if [ "$(echo "$1" | bc)" = 1 ]; then echo "met"; else echo "MISSED"; fi; }
 
