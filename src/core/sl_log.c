@@ -14,6 +14,17 @@
 
 static sl_log_level sl_log_min = SL_LOG_INFO;
 static bool sl_log_as_json = false;
+static void (*sl_log_hook_fn)(void *ctx, bool before);
+static void *sl_log_hook_ctx;
+static pthread_mutex_t sl_log_hook_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void sl_log_set_hook(void (*fn)(void *ctx, bool before), void *ctx)
+{
+    pthread_mutex_lock(&sl_log_hook_mu);
+    sl_log_hook_fn = fn;
+    sl_log_hook_ctx = ctx;
+    pthread_mutex_unlock(&sl_log_hook_mu);
+}
 
 void sl_log_setup(sl_log_level level, bool json)
 {
@@ -131,6 +142,10 @@ void sl_log(sl_log_level level, const char *fmt, ...)
     if (n < 0) return;
     if ((size_t)n >= sizeof line) n = (int)sizeof line - 1;
     /* One write(2) per line keeps lines of different threads apart. */
+    pthread_mutex_lock(&sl_log_hook_mu);
+    if (sl_log_hook_fn) sl_log_hook_fn(sl_log_hook_ctx, true);
     ssize_t ignored = write(STDERR_FILENO, line, (size_t)n);
     (void)ignored;
+    if (sl_log_hook_fn) sl_log_hook_fn(sl_log_hook_ctx, false);
+    pthread_mutex_unlock(&sl_log_hook_mu);
 }

@@ -23,6 +23,11 @@ bool sl_log_enabled(sl_log_level level);
 bool sl_log_json(void);
 void sl_log(sl_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A display that shares stderr (the live progress lines) registers a hook:
+ * fn(ctx, true) runs before a log line is written (erase the display) and
+ * fn(ctx, false) after it (draw it again below the line). NULL removes it. */
+void sl_log_set_hook(void (*fn)(void *ctx, bool before), void *ctx);
+
 /* Copies text into out (size bytes) with passwords replaced by "***". */
 void sl_redact(const char *text, char *out, size_t size);
 

@@ -77,6 +77,11 @@ static int sl_jp_reject_keys(sl_jp *p, yaml_node_t *map, const char *path, const
 static char *sl_jp_resolve(sl_jp *p, const char *path)
 {
     if (path[0] == '/' || !strcmp(p->job->dir, ".")) return (char *)path;
+    while (path[0] == '.' && path[1] == '/') {
+        path += 2;
+        while (*path == '/') path++;
+    }
+    if (!*path || !strcmp(path, ".")) return p->job->dir;
     size_t n = strlen(p->job->dir) + strlen(path) + 2;
     char *s = sl_arena_alloc(&p->job->arena, n);
     snprintf(s, n, "%s/%s", p->job->dir, path);

@@ -5,8 +5,10 @@
  * Counters are C11 atomics updated by workers once per batch; the display
  * thread sleeps on a condition variable so that stop() is immediate. The
  * live display moves the cursor up over the lines it drew last time and
- * rewrites them (ANSI: ESC[nA, ESC[2K); a log line printed meanwhile by
- * another thread scrolls by and the next redraw continues below it.
+ * rewrites them (ANSI: ESC[nA, ESC[2K). Log lines printed meanwhile go
+ * through sl_log's hook: the display is erased (ESC[J), the log line
+ * written, and the display drawn again below it, so log lines scroll up
+ * above a display that stays at the bottom.
  */
 #include "sl_progress.h"
 
@@ -28,6 +30,7 @@ typedef struct sl_progress_table {
     _Atomic uint64_t rows, bytes;
     _Atomic int tasks_done;
     const char *_Atomic state;   /* NULL while running */
+    _Atomic double ended;        /* seconds since start when it finished; 0 while running */
 } sl_progress_table;
 
 struct sl_progress {
@@ -38,8 +41,9 @@ struct sl_progress {
     bool running, stopping;
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    pthread_mutex_t draw_mu;     /* the lines on the terminal and `drawn` */
     double started;
-    int drawn;                   /* lines drawn by the last live redraw */
+    int drawn;                   /* lines on screen from the last live redraw */
 };
 
 static double sl_now(void)
@@ -80,6 +84,7 @@ sl_progress *sl_progress_new(sl_progress_mode mode)
     sl_progress *p = sl_calloc(1, sizeof *p);
     p->mode = mode;
     pthread_mutex_init(&p->mu, NULL);
+    pthread_mutex_init(&p->draw_mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     return p;
 }
@@ -121,6 +126,7 @@ void sl_progress_task_done(sl_progress *p, int table)
 void sl_progress_table_state(sl_progress *p, int table, const char *state)
 {
     if (!p || table < 0) return;
+    atomic_store(&p->tables[table].ended, sl_now() - p->started);
     atomic_store(&p->tables[table].state, state);
 }
 
@@ -131,6 +137,8 @@ static void sl_progress_line(sl_progress *p, sl_progress_table *t, double elapse
     uint64_t bytes = atomic_load_explicit(&t->bytes, memory_order_relaxed);
     int done = atomic_load_explicit(&t->tasks_done, memory_order_relaxed);
     const char *state = atomic_load(&t->state);
+    double ended = atomic_load(&t->ended);
+    if (state && ended > 0) elapsed = ended;   /* the rate of a finished table stays what it was */
     char r[32], b[32], rate[32], eta[48] = "";
     double rps = elapsed > 0 ? (double)rows / elapsed : 0;
     if (state) {
@@ -153,24 +161,52 @@ static void sl_progress_line(sl_progress *p, sl_progress_table *t, double elapse
              sl_human_count(rps, rate, sizeof rate), done, t->ntasks, eta);
 }
 
-static void sl_progress_draw(sl_progress *p, bool final)
+/* The live lines, from the cursor down. Called with draw_mu held. */
+static void sl_progress_draw_live(sl_progress *p)
 {
     double elapsed = sl_now() - p->started;
     char line[512];
-    if (p->mode == SL_PROGRESS_LIVE) {
-        size_t cap = (size_t)(p->ntables + 1) * 560 + 32, n = 0;
-        char *screen = sl_malloc(cap);
-        if (p->drawn) n += (size_t)snprintf(screen + n, cap - n, "\x1b[%dA", p->drawn);
-        for (int i = 0; i < p->ntables; i++) {
-            sl_progress_line(p, &p->tables[i], elapsed, line, sizeof line);
-            n += (size_t)snprintf(screen + n, cap - n, "\r\x1b[2K%s\n", line);
+    size_t cap = (size_t)(p->ntables + 1) * 560 + 32, n = 0;
+    char *screen = sl_malloc(cap);
+    if (p->drawn) n += (size_t)snprintf(screen + n, cap - n, "\x1b[%dA", p->drawn);
+    for (int i = 0; i < p->ntables; i++) {
+        sl_progress_line(p, &p->tables[i], elapsed, line, sizeof line);
+        n += (size_t)snprintf(screen + n, cap - n, "\r\x1b[2K%s\n", line);
+    }
+    ssize_t ignored = write(STDERR_FILENO, screen, n);
+    (void)ignored;
+    sl_free(screen);
+    p->drawn = p->ntables;
+}
+
+/* sl_log's hook: take the lines away before a log line, put them back after it. */
+static void sl_progress_log_hook(void *ctx, bool before)
+{
+    sl_progress *p = ctx;
+    if (before) {
+        pthread_mutex_lock(&p->draw_mu);
+        if (p->drawn) {
+            char esc[32];
+            int n = snprintf(esc, sizeof esc, "\x1b[%dA\x1b[J", p->drawn);
+            ssize_t ignored = write(STDERR_FILENO, esc, (size_t)n);
+            (void)ignored;
+            p->drawn = 0;
         }
-        ssize_t ignored = write(STDERR_FILENO, screen, n);
-        (void)ignored;
-        sl_free(screen);
-        p->drawn = p->ntables;
-        (void)final;
+    } else {
+        sl_progress_draw_live(p);
+        pthread_mutex_unlock(&p->draw_mu);
+    }
+}
+
+static void sl_progress_draw(sl_progress *p, bool final)
+{
+    if (p->mode == SL_PROGRESS_LIVE) {
+        pthread_mutex_lock(&p->draw_mu);
+        sl_progress_draw_live(p);
+        pthread_mutex_unlock(&p->draw_mu);
     } else if (p->mode == SL_PROGRESS_LOG && !final) {
+        double elapsed = sl_now() - p->started;
+        char line[512];
         for (int i = 0; i < p->ntables; i++) {
             if (atomic_load(&p->tables[i].state)) continue;
             sl_progress_line(p, &p->tables[i], elapsed, line, sizeof line);
@@ -206,6 +242,7 @@ void sl_progress_start(sl_progress *p)
     p->started = sl_now();
     if (p->mode == SL_PROGRESS_OFF || p->ntables == 0) return;
     if (pthread_create(&p->thread, NULL, sl_progress_main, p) == 0) p->running = true;
+    if (p->running && p->mode == SL_PROGRESS_LIVE) sl_log_set_hook(sl_progress_log_hook, p);
 }
 
 void sl_progress_stop(sl_progress *p)
@@ -217,6 +254,7 @@ void sl_progress_stop(sl_progress *p)
     pthread_mutex_unlock(&p->mu);
     pthread_join(p->thread, NULL);
     p->running = false;
+    if (p->mode == SL_PROGRESS_LIVE) sl_log_set_hook(NULL, NULL);
     sl_progress_draw(p, true);
 }
 
@@ -227,6 +265,7 @@ void sl_progress_free(sl_progress *p)
     for (int i = 0; i < p->ntables; i++) sl_free(p->tables[i].name);
     sl_free(p->tables);
     pthread_mutex_destroy(&p->mu);
+    pthread_mutex_destroy(&p->draw_mu);
     pthread_cond_destroy(&p->cv);
     sl_free(p);
 }

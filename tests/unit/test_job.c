@@ -56,7 +56,7 @@ Test(job, design_example_as_written)
     cr_assert_str_eq(job->sources[0].url, "postgres://u:pw@db:5432/shop");
     cr_assert_eq(job->sources[0].max_connections, 4);
     cr_assert_eq(job->ntargets, 1);
-    cr_assert_str_eq(job->targets[0].path, "jobs/./lake");
+    cr_assert_str_eq(job->targets[0].path, "jobs/lake");
     cr_assert_str_eq(job->targets[0].compression, "zstd");
     cr_assert_eq(job->ntables, 2);
     const sl_job_table *o = &job->tables[0];
