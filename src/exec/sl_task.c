@@ -12,13 +12,17 @@
  *
  * sl_task_run() is the pool's work item: it skips the task when its table
  * has already failed, retries transient failures (SL_ETRANSIENT) up to the
- * job's `retries` with exponential backoff and jitter starting at
- * `retry_backoff`, records metrics, and tells sl_exec.c the task ended.
+ * job's `retries` with exponential backoff and full jitter from
+ * `retry_backoff` (state/sl_backoff.h), records metrics, and tells
+ * sl_exec.c the task ended. Failpoints task-start and task-write
+ * (core/sl_failpoint.h) are hit here.
  */
 #include "sl_exec_int.h"
 
 #include "../core/sl_alloc.h"
+#include "../core/sl_failpoint.h"
 #include "../core/sl_log.h"
+#include "../state/sl_backoff.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -52,9 +56,10 @@ int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metric
     m->rows = m->bytes = m->data_bytes = 0;
     m->crc32 = 0;
 
-    void *writer = NULL;
+    void *writer = NULL, *reader = NULL;
     sl_batch *batch = NULL;
-    void *reader = src->open(&t->prep.st, task, err);
+    if (sl_failpoint(SL_FP_TASK_START, err) < 0) goto fail;
+    reader = src->open(&t->prep.st, task, err);
     if (!reader) goto fail;
     writer = sink->open(t->prep.cfg->target, schema, tmp, t->meta, t->nmeta, err);
     if (!writer) goto fail;
@@ -69,7 +74,7 @@ int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metric
             goto fail;
         }
         batch->nrows = (size_t)n;
-        if (sink->write(writer, batch, err) < 0) goto fail;
+        if (sl_failpoint(SL_FP_TASK_WRITE, err) < 0 || sink->write(writer, batch, err) < 0) goto fail;
         uint64_t data = sl_batch_data_bytes(batch);
         m->rows += (uint64_t)n;
         m->data_bytes += data;
@@ -105,21 +110,6 @@ fail:
     return -1;
 }
 
-/* Full-jitter exponential backoff: uniform in [base*2^(k-1)/2, base*2^(k-1)], at most 60 s. */
-static double sl_task_backoff(int attempt, double base, unsigned *seed)
-{
-    double ceiling = base;
-    for (int i = 1; i < attempt && ceiling < 60; i++) ceiling *= 2;
-    if (ceiling > 60) ceiling = 60;
-    return ceiling * (0.5 + 0.5 * ((double)rand_r(seed) / RAND_MAX));
-}
-
-static void sl_sleep(double seconds)
-{
-    struct timespec ts = { (time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9) };
-    while (nanosleep(&ts, &ts) < 0) {}
-}
-
 void sl_task_run(void *arg, int worker)
 {
     sl_exec_task *task = arg;
@@ -137,19 +127,18 @@ void sl_task_run(void *arg, int worker)
     m->status = SL_TM_RUNNING;
     sl_log(SL_LOG_DEBUG, "table %s: task %d/%d started on worker %d%s%s", t->prep.cfg->name, task->index + 1, ntasks,
            worker, pred ? ": " : "", pred ? pred : "");
-    unsigned seed = (unsigned)time(NULL) ^ (unsigned)(task->index * 2654435761u) ^ (unsigned)getpid();
     sl_err err = SL_ERR_INIT;
     int rc;
     for (int attempt = 1;; attempt++) {
         m->attempts = attempt;
         sl_err_clear(&err);
         rc = sl_task_attempt(t, task->index, worker, m, &err);
-        if (rc == 0 || err.code != SL_ETRANSIENT || attempt > job->retries || atomic_load(&t->failed)) break;
-        double wait = sl_task_backoff(attempt, job->retry_backoff_s, &seed);
+        if (rc == 0 || !sl_backoff_should_retry(&err, attempt, job->retries) || atomic_load(&t->failed)) break;
+        double wait = sl_backoff_delay(attempt, job->retry_backoff_s, SL_BACKOFF_CAP_S, NULL);
         sl_log(SL_LOG_WARN, "table %s: task %d/%d: attempt %d failed: %s; retrying in %.1fs (%d of %d retries left)",
                t->prep.cfg->name, task->index + 1, ntasks, attempt, err.msg, wait, job->retries - attempt + 1,
                job->retries);
-        sl_sleep(wait);
+        sl_backoff_sleep(wait);
     }
     if (rc == 0) {
         m->status = SL_TM_DONE;

@@ -15,6 +15,7 @@
 #include <criterion/criterion.h>
 
 #include "core/sl_alloc.h"
+#include "core/sl_failpoint.h"
 #include "core/sl_log.h"
 #include "core/sl_out.h"
 #include "exec/sl_exec.h"
@@ -382,4 +383,26 @@ Test(sink_csv, quotes_only_when_needed_and_formats_values)
     unlink(path);
     sl_batch_free(b);
     sl_schema_free(s);
+}
+
+Test(exec, failpoints_in_the_task_loop)
+{
+    sl_job *job = job_for("  a: { from: db, table: a, to: out, partition: { count: 2 } }\n");
+    sl_run_opts opts = { .workers = 1, .progress = -1, .source_lookup = gen_lookup };
+    sl_run_summary sum;
+    sl_err err = SL_ERR_INIT;
+    /* A transient error at the second batch written: that task is retried. */
+    cr_assert_eq(sl_failpoint_arm("task-write:transient@2"), 1);
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), 0, "%s", err.msg);
+    cr_assert_eq(sum.rows, 10001);
+    cr_assert_eq(sum.table_metrics[0].tasks[0].attempts + sum.table_metrics[0].tasks[1].attempts, 3);
+    sl_run_summary_free(&sum);
+    /* A permanent one at a task's start fails the table at once, without retries. */
+    cr_assert_eq(sl_failpoint_arm("task-start:error"), 1);
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), -1);
+    cr_assert(strstr(err.msg, "job t: table a: task "), "%s", err.msg);
+    cr_assert_eq(sum.table_metrics[0].tasks[0].attempts + sum.table_metrics[0].tasks[1].attempts, 1);
+    sl_failpoint_arm(NULL);
+    sl_run_summary_free(&sum);
+    sl_job_free(job);
 }
