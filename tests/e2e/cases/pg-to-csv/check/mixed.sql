@@ -1,0 +1,1 @@
+select id, b::text as b, n, t, by, ts, d, u, j, f8 from mixed
