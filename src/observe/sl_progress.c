@@ -19,6 +19,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -219,6 +220,9 @@ static void *sl_progress_main(void *arg)
 {
     sl_progress *p = arg;
     double period = p->mode == SL_PROGRESS_LIVE ? 0.25 : 10.0;
+    /* Tests (and impatient users) may shorten it. */
+    const char *env = getenv("SLUICE_PROGRESS_SECONDS");
+    if (env && atof(env) >= 0.01) period = atof(env);
     pthread_mutex_lock(&p->mu);
     while (!p->stopping) {
         struct timespec until;

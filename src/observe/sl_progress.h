@@ -6,7 +6,8 @@
  * them:
  *   SL_PROGRESS_LIVE   on a terminal: one line per table on stderr, redrawn
  *                      four times a second;
- *   SL_PROGRESS_LOG    plain log lines (sl_log, info) every ~10 seconds;
+ *   SL_PROGRESS_LOG    plain log lines (sl_log, info) every ~10 seconds
+ *                      (SLUICE_PROGRESS_SECONDS overrides the period);
  *   SL_PROGRESS_OFF    nothing.
  * sl_progress_auto() picks LIVE when stderr is a terminal, LOG otherwise.
  *

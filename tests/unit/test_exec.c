@@ -13,6 +13,7 @@
  * ten times the rows of the others.
  */
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 
 #include "core/sl_alloc.h"
 #include "core/sl_failpoint.h"
@@ -21,6 +22,7 @@
 #include "exec/sl_exec.h"
 #include "exec/sl_pool.h"
 #include "job/sl_job.h"
+#include "observe/sl_progress.h"
 #include "sinks/sl_sink.h"
 
 #include <dirent.h>
@@ -405,4 +407,42 @@ Test(exec, failpoints_in_the_task_loop)
     sl_failpoint_arm(NULL);
     sl_run_summary_free(&sum);
     sl_job_free(job);
+}
+
+/* ---- progress ---- */
+
+Test(progress, periodic_log_lines, .init = cr_redirect_stderr)
+{
+    setenv("SLUICE_PROGRESS_SECONDS", "0.02", 1);
+    sl_log_setup(SL_LOG_INFO, false);
+    sl_progress *p = sl_progress_new(SL_PROGRESS_LOG);
+    int t = sl_progress_add_table(p, "orders", 1000, 4);
+    sl_progress_start(p);
+    sl_progress_add(p, t, 250, 4096);
+    sl_progress_task_done(p, t);
+    usleep(100000);
+    sl_progress_stop(p);
+    sl_progress_free(p);
+    fflush(stderr);
+    char buf[4096] = "";
+    FILE *f = cr_get_redirected_stderr();
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    cr_assert(strstr(buf, "progress: orders"), "%s", buf);
+    cr_assert(strstr(buf, "250 rows (25%)"), "%s", buf);
+    cr_assert(strstr(buf, "tasks 1/4"), "%s", buf);
+    cr_assert(strstr(buf, "ETA"), "%s", buf);
+}
+
+Test(progress, off_prints_nothing, .init = cr_redirect_stderr)
+{
+    setenv("SLUICE_PROGRESS_SECONDS", "0.01", 1);
+    sl_log_setup(SL_LOG_INFO, false);
+    sl_progress *p = sl_progress_new(SL_PROGRESS_OFF);
+    int t = sl_progress_add_table(p, "orders", 1000, 4);
+    sl_progress_start(p);
+    sl_progress_add(p, t, 250, 4096);
+    usleep(50000);
+    sl_progress_free(p);
+    cr_assert_stderr_eq_str("");
 }
