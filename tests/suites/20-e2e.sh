@@ -126,8 +126,9 @@ check_error() {   # file rc work cdir
       echo "error does not contain '$line'"; ok=1
     fi
   done < "$file"
-  local errs; errs=$(grep -c -i 'error' "$work/stderr" || true)
-  if [ "${errs:-0}" -eq 0 ]; then echo "no error message on stderr"; ok=1; fi
+  # One clear error: exactly one log line at level error.
+  local errs; errs=$(grep -c -E '^[0-9T:.Z-]+ +error ' "$work/stderr" || true)
+  if [ "${errs:-0}" -ne 1 ]; then echo "$errs error lines on stderr, expected exactly one"; ok=1; fi
   # Nothing visible in the target: no table directory, no leftovers (the
   # hidden staging area must be gone too), unless the case prepared them.
   local left; left=$(cd "$work/out" && ls -A 2>/dev/null | grep -v -x -F -f <(cat "$cdir/keep" 2>/dev/null; echo .keep) || true)
