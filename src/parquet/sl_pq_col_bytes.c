@@ -35,17 +35,28 @@ static size_t sl_bytes_append(sl_pq_col *c, const sl_vector *v, size_t from, siz
                        c->field->name, (long long)(c->row_base + (int64_t)r), len);
             return (size_t)-1;
         }
-        if (!mn) {
-            mn = mx = p;
-            mnl = mxl = len;
-        } else {
-            if (sl_bytes_cmp(p, len, mn, mnl) < 0) { mn = p; mnl = len; }
-            if (sl_bytes_cmp(p, len, mx, mxl) > 0) { mx = p; mxl = len; }
-        }
         if (c->dict_on) {
+            uint32_t before = c->dict.count;
             c->idx[c->nidx++] = sl_pq_dict_put_bytes(&c->dict, p, (uint32_t)len);
+            /* A value already in the dictionary cannot move min or max. */
+            if (c->dict.count != before) {
+                if (!mn) {
+                    mn = mx = p;
+                    mnl = mxl = len;
+                } else {
+                    if (sl_bytes_cmp(p, len, mn, mnl) < 0) { mn = p; mnl = len; }
+                    if (sl_bytes_cmp(p, len, mx, mxl) > 0) { mx = p; mxl = len; }
+                }
+            }
             if (c->dict.plain.len > c->dict_max_bytes) { r++; break; }
         } else {
+            if (!mn) {
+                mn = mx = p;
+                mnl = mxl = len;
+            } else {
+                if (sl_bytes_cmp(p, len, mn, mnl) < 0) { mn = p; mnl = len; }
+                if (sl_bytes_cmp(p, len, mx, mxl) > 0) { mx = p; mxl = len; }
+            }
             sl_buf_reserve(&c->plain, len + 4);
             sl_pq_col_put_u32le(&c->plain, (uint32_t)len);
             sl_buf_append(&c->plain, p, len);
