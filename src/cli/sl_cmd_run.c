@@ -1,7 +1,9 @@
 /*
  * sl_cmd_run.c - `sluice run job.yaml`: load the job, run it (sl_exec_run),
  * print what was published. Exit 0 when every table was published, 1 when
- * the job failed, 2 for a usage or job-file error.
+ * the job failed, 2 for a usage or job-file error. SIGINT/SIGTERM stop the
+ * run cleanly (nothing more is published, staging is removed, exit 1); a
+ * second one kills it.
  */
 #include "sl_cli.h"
 #include "sl_cli_opts.h"
@@ -10,7 +12,9 @@
 #include "../exec/sl_exec.h"
 #include "../observe/sl_progress.h"
 
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
 
 static const char sl_run_usage[] =
     "usage: sluice run JOB.yaml [--workers N] [--state PATH] [--fresh] [--no-progress]\n"
@@ -28,6 +32,25 @@ static const char sl_run_usage[] =
     "  --log-format F   text (default) or json\n"
     "\n"
     "exit status: 0 done, 1 job failed, 2 usage or job-file error\n";
+
+/* First Ctrl-C (or SIGTERM): stop cleanly, publishing nothing more; the
+ * second one kills at once (SA_RESETHAND restores the default action). */
+static void sl_run_on_signal(int sig)
+{
+    (void)sig;
+    sl_exec_cancel();
+}
+
+static void sl_run_catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = sl_run_on_signal;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
 
 int sl_cmd_run(int argc, char **argv)
 {
@@ -47,6 +70,7 @@ int sl_cmd_run(int argc, char **argv)
     sl_run_summary sum;
     sl_err err = SL_ERR_INIT;
     int status = SL_EXIT_OK;
+    sl_run_catch_signals();
     if (sl_exec_run(job, &ro, &sum, &err) < 0) {
         status = sl_cli_fail(&err);
     } else {

@@ -29,6 +29,11 @@
 #define SL_VERSION "0.0.0"
 #endif
 
+static atomic_bool sl_exec_cancel_flag;
+
+void sl_exec_cancel(void) { atomic_store(&sl_exec_cancel_flag, true); }
+bool sl_exec_cancelled(void) { return atomic_load(&sl_exec_cancel_flag); }
+
 double sl_exec_now(void)
 {
     struct timespec ts;
@@ -98,6 +103,11 @@ static void sl_exec_table_log(sl_exec_table *t)
 static void sl_exec_table_end(sl_exec_table *t)
 {
     t->ended = sl_exec_now();
+    if (sl_exec_cancelled() && !atomic_load(&t->failed)) {
+        sl_err e = SL_ERR_INIT;
+        sl_err_set(&e, SL_EIO, "interrupted before it was published; its previous version is unchanged");
+        sl_exec_table_fail(t, &e);
+    }
     if (!atomic_load(&t->failed) && t->staged) {
         sl_err err = SL_ERR_INIT;
         /* The state store's publish step (manifest, failpoints) belongs here. */
@@ -206,6 +216,7 @@ int sl_exec_run(const sl_job *job, const sl_run_opts *opts, sl_run_summary *summ
     static const sl_run_opts defaults = { 0 };
     if (!opts) opts = &defaults;
     sl_exec run = { .job = job, .opts = opts, .started = sl_exec_now() };
+    atomic_store(&sl_exec_cancel_flag, false);
     sl_exec_run_id(opts, run.run_id, sizeof run.run_id);
     run.workers = opts->workers > 0 ? opts->workers : sl_cores();
     run.ntables = job->ntables;
@@ -305,6 +316,11 @@ int sl_exec_run(const sl_job *job, const sl_run_opts *opts, sl_run_summary *summ
                                          job->tables[i].name);
         size_t len = strlen(err->msg);
         snprintf(err->msg + len, sizeof err->msg - len, " (%d tables failed: %s; see the warnings above)", failed, more);
+    }
+    if (rc < 0 && sl_exec_cancelled() && err) {
+        int published = job->ntables - failed;
+        sl_err_set(err, SL_EIO, "job %s: interrupted: %d table%s published before the interrupt, %d not "
+                   "(their previous versions are unchanged)", job->name, published, published == 1 ? "" : "s", failed);
     }
     for (int i = 0; i < job->ntables; i++) {
         sl_exec_table *t = &run.tables[i];

@@ -84,6 +84,10 @@ int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metric
             sl_err_set(err, SL_EINTERNAL, "stopped: another task of the table failed");
             goto fail;
         }
+        if (sl_exec_cancelled()) {
+            sl_err_set(err, SL_EIO, "interrupted");
+            goto fail;
+        }
     }
     src->close(reader);
     reader = NULL;
@@ -119,7 +123,7 @@ void sl_task_run(void *arg, int worker)
     int ntasks = t->prep.st.ntasks;
     const char *pred = t->prep.st.tasks[task->index].predicate;
 
-    if (atomic_load(&t->failed)) {
+    if (atomic_load(&t->failed) || sl_exec_cancelled()) {
         m->status = SL_TM_SKIPPED;
         sl_exec_task_ended(t);
         return;
@@ -133,7 +137,9 @@ void sl_task_run(void *arg, int worker)
         m->attempts = attempt;
         sl_err_clear(&err);
         rc = sl_task_attempt(t, task->index, worker, m, &err);
-        if (rc == 0 || !sl_backoff_should_retry(&err, attempt, job->retries) || atomic_load(&t->failed)) break;
+        if (rc == 0 || !sl_backoff_should_retry(&err, attempt, job->retries) || atomic_load(&t->failed) ||
+            sl_exec_cancelled())
+            break;
         double wait = sl_backoff_delay(attempt, job->retry_backoff_s, SL_BACKOFF_CAP_S, NULL);
         sl_log(SL_LOG_WARN, "table %s: task %d/%d: attempt %d failed: %s; retrying in %.1fs (%d of %d retries left)",
                t->prep.cfg->name, task->index + 1, ntasks, attempt, err.msg, wait, job->retries - attempt + 1,

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 static _Atomic int gen_flaky_failures;
+static _Atomic int cancel_after_batches;   /* > 0: sl_exec_cancel() when it counts down to 0 */
 
 typedef struct gen_reader {
     const sl_source_table *tab;
@@ -85,6 +86,7 @@ static void *gen_open(sl_source_table *tab, const sl_task *task, sl_err *err)
 static long gen_next(void *reader, sl_batch *b, sl_err *err)
 {
     gen_reader *r = reader;
+    if (atomic_load(&cancel_after_batches) > 0 && atomic_fetch_sub(&cancel_after_batches, 1) == 1) sl_exec_cancel();
     if (!strcmp(r->tab->cfg->name, "boom") && r->task == 1 && r->next > 1000)
         return sl_err_set(err, SL_ESOURCE, "relation \"boom\" went away (synthetic)");
     size_t n = 0;
@@ -445,4 +447,23 @@ Test(progress, off_prints_nothing, .init = cr_redirect_stderr)
     usleep(50000);
     sl_progress_free(p);
     cr_assert_stderr_eq_str("");
+}
+
+Test(exec, cancel_publishes_nothing_more)
+{
+    sl_job *job = job_for("  a: { from: db, table: a, to: out, partition: { count: 3 } }\n");
+    sl_run_opts opts = { .workers = 1, .progress = -1, .source_lookup = gen_lookup };
+    sl_run_summary sum;
+    sl_err err = SL_ERR_INIT;
+    /* The cancel arrives while the first task writes its second batch. */
+    atomic_store(&cancel_after_batches, 2);
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), -1);
+    cr_assert(strstr(err.msg, "job t: interrupted: 0 tables published before the interrupt, 1 not"), "%s", err.msg);
+    char path[512];
+    snprintf(path, sizeof path, "%s/lake/a", tmpdir);
+    cr_assert(!exists(path));
+    snprintf(path, sizeof path, "%s/lake/.sluice-staging", tmpdir);
+    cr_assert(!exists(path), "staging left behind");
+    sl_run_summary_free(&sum);
+    sl_job_free(job);
 }
