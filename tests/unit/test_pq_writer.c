@@ -925,3 +925,60 @@ Test(file, key_value_metadata_and_created_by)
     sl_buf_free(&file);
     sl_schema_free(s);
 }
+
+/* ---------- the sink ---------- */
+
+#include "sinks/sl_sink.h"
+
+#include <unistd.h>
+
+Test(sink, writes_closes_and_aborts)
+{
+    const sl_sink_ops *ops = sl_sink_lookup("parquet");
+    cr_assert_not_null(ops);
+    cr_assert_str_eq(ops->extension, "parquet");
+    sl_schema *s = schema_all(true);
+    sl_job_target target = { .name = "lake", .kind = "parquet", .compression = "snappy", .page_bytes = 4096 };
+    sl_sink_kv meta[1] = { { "sluice.table", "orders" } };
+    char path[] = "/tmp/sluice-test-pq-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    sl_err err = SL_ERR_INIT;
+    void *w = ops->open(&target, s, path, meta, 1, &err);
+    cr_assert_not_null(w, "%s", err.msg);
+    sl_batch *b = sl_batch_new(s, 500);
+    for (size_t r = 0; r < 500; r++)
+        for (int c = 0; c < s->ncols; c++) fill(&b->cols[c], r, r % 17, r % 5 == 0);
+    b->nrows = 500;
+    cr_assert_eq(ops->write(w, b, &err), 0, "%s", err.msg);
+    sl_sink_stats st = {0};
+    cr_assert_eq(ops->close(w, &st, &err), 0, "%s", err.msg);
+    cr_assert_eq(st.rows, 500);
+    FILE *fp = fopen(path, "rb");
+    cr_assert_not_null(fp);
+    sl_buf file = {0};
+    sl_buf_reserve(&file, st.bytes);
+    file.len = fread(file.data, 1, st.bytes + 1, fp);
+    fclose(fp);
+    cr_assert_eq(file.len, st.bytes);
+    cr_assert_eq(st.crc32, (uint32_t)crc32(0, file.data, (uInt)file.len));
+    pqfile f = { file.data, file.len, { 0 } };
+    walk(&f);
+    cr_assert_eq(tfi(chunk_meta(&f, 0, 3), 4), SL_PQ_SNAPPY);
+    cr_assert_eq(memcmp(tf(&tf(&f.meta, 5)->kids[0], 1)->bin, "sluice.table", 12), 0);
+    tfree(&f.meta);
+    sl_buf_free(&file);
+
+    w = ops->open(&target, s, path, NULL, 0, &err);
+    cr_assert_not_null(w, "%s", err.msg);
+    cr_assert_eq(ops->write(w, b, &err), 0);
+    ops->abort(w);
+    cr_assert_neq(access(path, F_OK), 0, "abort removes the partial file");
+
+    target.compression = "lzo";
+    cr_assert_null(ops->open(&target, s, path, NULL, 0, &err));
+    cr_assert(strstr(err.msg, "lzo"), "%s", err.msg);
+    sl_batch_free(b);
+    sl_schema_free(s);
+}
