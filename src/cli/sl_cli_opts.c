@@ -9,6 +9,7 @@
 #include "sl_cli.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +27,16 @@ static const struct {
 };
 #define SL_CLI_NKNOWN (sizeof sl_cli_known / sizeof sl_cli_known[0])
 
-static int sl_cli_usage_error(const sl_cli_opts *o, const char *fmt, const char *a, const char *b)
+static int sl_cli_usage_error(const sl_cli_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int sl_cli_usage_error(const sl_cli_opts *o, const char *fmt, ...)
 {
-    fprintf(stderr, "sluice %s: ", o->command);
-    fprintf(stderr, fmt, a, b);
-    fprintf(stderr, "\ntry 'sluice %s --help'\n", o->command);
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "sluice %s: %s\ntry 'sluice %s --help'\n", o->command, msg, o->command);
     return SL_EXIT_USAGE;
 }
 
@@ -46,7 +52,7 @@ int sl_cli_parse(int argc, char **argv, unsigned accepted, int min_args, int max
         const char *a = argv[i];
         if (options_done || a[0] != '-' || !strcmp(a, "-")) {
             if (o->nargs >= max_args || o->nargs >= SL_CLI_MAX_ARGS)
-                return sl_cli_usage_error(o, "unexpected argument '%s'%s", a, "");
+                return sl_cli_usage_error(o, "unexpected argument '%s'", a);
             o->args[o->nargs++] = a;
             continue;
         }
@@ -55,11 +61,11 @@ int sl_cli_parse(int argc, char **argv, unsigned accepted, int min_args, int max
             continue;
         }
         if (!strcmp(a, "-h")) a = "--help";
-        if (a[1] != '-') return sl_cli_usage_error(o, "unknown option '%s'%s", a, "");
+        if (a[1] != '-') return sl_cli_usage_error(o, "unknown option '%s'", a);
         char name[64];
         const char *eq = strchr(a + 2, '=');
         size_t nlen = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
-        if (nlen >= sizeof name) return sl_cli_usage_error(o, "unknown option '%s'%s", a, "");
+        if (nlen >= sizeof name) return sl_cli_usage_error(o, "unknown option '%s'", a);
         memcpy(name, a + 2, nlen);
         name[nlen] = '\0';
         size_t k;
@@ -72,20 +78,16 @@ int sl_cli_parse(int argc, char **argv, unsigned accepted, int min_args, int max
             for (size_t j = 0; j < SL_CLI_NKNOWN; j++)
                 if (!sl_cli_known[j].flag || (accepted & sl_cli_known[j].flag)) cands[n++] = sl_cli_known[j].name;
             const char *hint = sl_did_you_mean(name, cands, n);
-            if (hint) {
-                char h[80];
-                snprintf(h, sizeof h, " (did you mean '--%s'?)", hint);
-                return sl_cli_usage_error(o, "unknown option '%s'%s", a, h);
-            }
-            return sl_cli_usage_error(o, "unknown option '%s'%s", a, "");
+            if (hint) return sl_cli_usage_error(o, "unknown option '%s' (did you mean '--%s'?)", a, hint);
+            return sl_cli_usage_error(o, "unknown option '%s'", a);
         }
         const char *value = NULL;
         if (sl_cli_known[k].takes_value) {
             if (eq) value = eq + 1;
             else if (i + 1 < argc) value = argv[++i];
-            else return sl_cli_usage_error(o, "option '%s' needs a value%s", a, "");
+            else return sl_cli_usage_error(o, "option '%s' needs a value", a);
         } else if (eq) {
-            return sl_cli_usage_error(o, "option '--%s' takes no value%s", name, "");
+            return sl_cli_usage_error(o, "option '--%s' takes no value", name);
         }
         if (!strcmp(name, "help")) {
             fputs(usage, stdout);
@@ -95,10 +97,10 @@ int sl_cli_parse(int argc, char **argv, unsigned accepted, int min_args, int max
             errno = 0;
             long w = strtol(value, &end, 10);
             if (end == value || *end || errno || w < 1 || w > 1024)
-                return sl_cli_usage_error(o, "--workers: expected a number from 1 to 1024, found '%s'%s", value, "");
+                return sl_cli_usage_error(o, "--workers: expected a number from 1 to 1024, found '%s'", value);
             o->workers = (int)w;
         } else if (!strcmp(name, "state")) {
-            if (!*value) return sl_cli_usage_error(o, "--state: the path is empty%s%s", "", "");
+            if (!*value) return sl_cli_usage_error(o, "--state: the path is empty");
             o->state_path = value;
         } else if (!strcmp(name, "fresh")) {
             o->fresh = true;
@@ -110,11 +112,11 @@ int sl_cli_parse(int argc, char **argv, unsigned accepted, int min_args, int max
             o->connect = true;
         } else if (!strcmp(name, "log-level")) {
             if (sl_log_level_parse(value, &level) < 0)
-                return sl_cli_usage_error(o, "--log-level: expected debug, info, warn or error, found '%s'%s", value, "");
+                return sl_cli_usage_error(o, "--log-level: expected debug, info, warn or error, found '%s'", value);
         } else if (!strcmp(name, "log-format")) {
             if (!strcmp(value, "json")) json = true;
             else if (!strcmp(value, "text")) json = false;
-            else return sl_cli_usage_error(o, "--log-format: expected text or json, found '%s'%s", value, "");
+            else return sl_cli_usage_error(o, "--log-format: expected text or json, found '%s'", value);
         }
     }
     if (o->nargs < min_args) {
