@@ -49,6 +49,7 @@ int sl_csv_parse(char delim, const uint8_t *p, size_t len, bool eof, sl_csv_rec 
     rec->nfields = 0;
     rec->lines = 0;
     sl_buf_clear(&rec->text);
+    if (!rec->text.cap) sl_buf_reserve(&rec->text, 256);   /* text.data is never NULL */
     *used = 0;
     if (len == 0) return 0;
     const uint8_t d = (uint8_t)delim;

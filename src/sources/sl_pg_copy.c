@@ -152,6 +152,7 @@ static inline void sl_pgcopy_put(sl_vector *v, size_t row, const uint8_t *src, s
 static int sl_pgcopy_header(sl_pg_copy *st, const uint8_t *p, size_t len, size_t *used, sl_err *err)
 {
     size_t cmp = len < 11 ? len : 11;
+    if (cmp == 0) return 0;
     if (memcmp(p, sl_pgcopy_signature, cmp))
         return sl_err_set(err, SL_EFORMAT, "%s: not a binary COPY stream (bad signature)", st->what);
     if (len < 19) return 0;

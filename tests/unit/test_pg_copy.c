@@ -163,7 +163,7 @@ Test(pg_copy, split_at_every_byte)
         sl_buf pend = {0};
         sl_buf_append(&pend, b.data, cut);
         cr_assert_geq(sl_pg_copy_decode(&st, pend.data, pend.len, bt, &used, &err), 0, "%s", err.msg);
-        memmove(pend.data, pend.data + used, pend.len - used);
+        if (pend.len > used) memmove(pend.data, pend.data + used, pend.len - used);
         pend.len -= used;
         sl_buf_append(&pend, b.data + cut, b.len - cut);
         cr_assert_geq(sl_pg_copy_decode(&st, pend.data, pend.len, bt, &used, &err), 0, "%s", err.msg);
