@@ -982,3 +982,30 @@ Test(sink, writes_closes_and_aborts)
     sl_batch_free(b);
     sl_schema_free(s);
 }
+
+Test(file, row_group_and_page_byte_limits)
+{
+    sl_schema *s = sl_schema_new(2);
+    sl_schema_set(s, 0, "id", (sl_type){ .id = SL_T_INT64 }, false);
+    sl_schema_set(s, 1, "s", (sl_type){ .id = SL_T_STRING }, true);
+    sl_pq_writer_opts o;
+    sl_pq_writer_opts_default(&o);
+    o.row_group_bytes = 256 * 1024;
+    o.page_bytes = 16 * 1024;
+    o.dictionary = false;
+    sl_buf file = {0};
+    pqfile f;
+    write_and_walk(s, &o, 50000, 1000000, 4, &file, &f);
+    tnode *rgs = tf(&f.meta, 4);
+    cr_assert_geq(rgs->nkids, 3, "row groups cut by bytes: %d", rgs->nkids);
+    for (int g = 0; g < rgs->nkids - 1; g++)
+        cr_assert_leq(tfi(&rgs->kids[g], 2), 2 * o.row_group_bytes, "row group %d of %lld bytes", g,
+                      (long long)tfi(&rgs->kids[g], 2));
+    /* pages near page_bytes: the string chunk has many pages */
+    tnode *md = chunk_meta(&f, 0, 1);
+    tnode *es = tf(md, 13);
+    cr_assert_geq(tfi(&es->kids[0], 3), 4, "pages cut by bytes");
+    tfree(&f.meta);
+    sl_buf_free(&file);
+    sl_schema_free(s);
+}
