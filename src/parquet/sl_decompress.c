@@ -193,3 +193,101 @@ int sl_decompress(int codec, const uint8_t *src, size_t src_len, uint8_t *dst, s
         return sl_err_set(err, SL_EFORMAT, "unknown compression codec %d", codec);
     }
 }
+
+/* Streams ZSTD or BROTLI into out, growing it with the output. */
+static int sl_decompress_grow(int codec, const uint8_t *src, size_t src_len, sl_buf *out, size_t dst_len, sl_err *err)
+{
+    size_t cap = dst_len < (1u << 20) ? dst_len : (1u << 20);
+    sl_buf_reserve(out, cap + 1);
+    size_t produced = 0;
+    int rc = 0;
+    if (codec == SL_PQ_ZSTD) {
+        ZSTD_DCtx *z = ZSTD_createDCtx();
+        if (!z) return sl_err_set(err, SL_EINTERNAL, "ZSTD: cannot create a decoder");
+        ZSTD_inBuffer in = { src, src_len, 0 };
+        for (;;) {
+            ZSTD_outBuffer o = { out->data, cap, produced };
+            size_t r = ZSTD_decompressStream(z, &o, &in);
+            produced = o.pos;
+            if (ZSTD_isError(r)) { rc = sl_err_set(err, SL_EFORMAT, "ZSTD data is corrupt: %s", ZSTD_getErrorName(r)); break; }
+            if (in.pos == in.size && produced < cap) {
+                if (r != 0) rc = sl_err_set(err, SL_EFORMAT, "ZSTD data is truncated");
+                break;
+            }
+            if (produced == cap) {
+                if (cap == dst_len) {
+                    /* full: anything more is too much */
+                    uint8_t extra;
+                    ZSTD_outBuffer o2 = { &extra, 1, 0 };
+                    size_t r2 = in.pos < in.size || r != 0 ? ZSTD_decompressStream(z, &o2, &in) : 0;
+                    if (!ZSTD_isError(r2) && o2.pos)
+                        rc = sl_err_set(err, SL_EFORMAT, "ZSTD data decompresses to more than the %zu bytes the page header says", dst_len);
+                    else if (ZSTD_isError(r2))
+                        rc = sl_err_set(err, SL_EFORMAT, "ZSTD data is corrupt: %s", ZSTD_getErrorName(r2));
+                    break;
+                }
+                cap = cap * 2 < dst_len ? cap * 2 : dst_len;
+                sl_buf_reserve(out, cap + 1 - out->len);
+            }
+        }
+        ZSTD_freeDCtx(z);
+    } else {
+        BrotliDecoderState *b = BrotliDecoderCreateInstance(NULL, NULL, NULL);
+        if (!b) return sl_err_set(err, SL_EINTERNAL, "BROTLI: cannot create a decoder");
+        size_t avail_in = src_len;
+        const uint8_t *next_in = src;
+        for (;;) {
+            size_t avail_out = cap - produced;
+            uint8_t *next_out = out->data + produced;
+            BrotliDecoderResult r = BrotliDecoderDecompressStream(b, &avail_in, &next_in, &avail_out, &next_out, NULL);
+            produced = cap - avail_out;
+            if (r == BROTLI_DECODER_RESULT_SUCCESS) break;
+            if (r == BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT) {
+                if (cap == dst_len) {
+                    rc = sl_err_set(err, SL_EFORMAT, "BROTLI data decompresses to more than the %zu bytes the page header says", dst_len);
+                    break;
+                }
+                cap = cap * 2 < dst_len ? cap * 2 : dst_len;
+                sl_buf_reserve(out, cap + 1 - out->len);
+                continue;
+            }
+            rc = sl_err_set(err, SL_EFORMAT, "BROTLI data is corrupt or truncated");
+            break;
+        }
+        BrotliDecoderDestroyInstance(b);
+    }
+    if (rc < 0) return -1;
+    if (produced != dst_len) return sl_size_mismatch(err, sl_codec_name(codec), produced, dst_len);
+    out->len = dst_len;
+    return 0;
+}
+
+int sl_decompress_buf(int codec, const uint8_t *src, size_t src_len, sl_buf *out, size_t dst_len, sl_err *err)
+{
+    sl_buf_clear(out);
+    if (src_len > INT32_MAX || dst_len > INT32_MAX) return sl_err_set(err, SL_EFORMAT, "page larger than 2 GiB");
+    /* The most each codec can expand (with a little slack for headers). */
+    uint64_t max_out;
+    switch (codec) {
+    case SL_PQ_UNCOMPRESSED: max_out = src_len; break;
+    case SL_PQ_SNAPPY: max_out = (uint64_t)src_len * 64 + 64; break;
+    case SL_PQ_GZIP: max_out = (uint64_t)src_len * 1040 + 1024; break;
+    case SL_PQ_LZ4:
+    case SL_PQ_LZ4_RAW: max_out = (uint64_t)src_len * 256 + 256; break;
+    case SL_PQ_ZSTD:
+    case SL_PQ_BROTLI:
+        if (dst_len == 0) {
+            uint8_t none;
+            return sl_decompress(codec, src, src_len, &none, 0, err);
+        }
+        return sl_decompress_grow(codec, src, src_len, out, dst_len, err);
+    default: max_out = UINT64_MAX; break;
+    }
+    if (dst_len > max_out)
+        return sl_err_set(err, SL_EFORMAT, "the page header's size of %zu bytes is impossible for %zu bytes of %s data",
+                          dst_len, src_len, sl_codec_name(codec));
+    sl_buf_reserve(out, dst_len + 1);
+    if (sl_decompress(codec, src, src_len, out->data, dst_len, err) < 0) return -1;
+    out->len = dst_len;
+    return 0;
+}

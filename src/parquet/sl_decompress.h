@@ -13,12 +13,19 @@
 #ifndef SL_DECOMPRESS_H
 #define SL_DECOMPRESS_H
 
+#include "core/sl_buf.h"
 #include "core/sl_error.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
 int sl_decompress(int codec, const uint8_t *src, size_t src_len, uint8_t *dst, size_t dst_len, sl_err *err);
+/* The same into out (cleared first), which grows only as far as the data
+ * really decompresses: a page header's size is untrusted, so it is checked
+ * against the codec's largest possible ratio before anything is allocated,
+ * and ZSTD and BROTLI (whose ratios are unbounded) grow the buffer as they
+ * go. out->len == dst_len on success. */
+int sl_decompress_buf(int codec, const uint8_t *src, size_t src_len, sl_buf *out, size_t dst_len, sl_err *err);
 /* "SNAPPY", "ZSTD", ... or "codec N". */
 const char *sl_codec_name(int codec);
 

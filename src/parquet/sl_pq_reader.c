@@ -610,11 +610,8 @@ static int sl_col_read_dict(sl_pq_col *c, const sl_pq_page_header *h, const uint
     if (h->num_values < 0) return sl_err_set(err, SL_EFORMAT, "dictionary page with a negative value count %d", h->num_values);
     if (h->encoding != SL_PQ_ENC_PLAIN && h->encoding != SL_PQ_ENC_PLAIN_DICTIONARY)
         return sl_err_set(err, SL_EFORMAT, "dictionary page in encoding %s, expected PLAIN", sl_pq_encoding_name(h->encoding));
-    sl_buf_clear(&c->dict_page);
-    sl_buf_reserve(&c->dict_page, (size_t)h->uncompressed_size + 1);
-    if (sl_decompress(c->codec, payload, (size_t)h->compressed_size, c->dict_page.data, (size_t)h->uncompressed_size, err) < 0)
+    if (sl_decompress_buf(c->codec, payload, (size_t)h->compressed_size, &c->dict_page, (size_t)h->uncompressed_size, err) < 0)
         return -1;
-    c->dict_page.len = (size_t)h->uncompressed_size;
     size_t n = (size_t)h->num_values, len = c->dict_page.len;
     const uint8_t *p = c->dict_page.data;
     sl_pq_vdec d;
@@ -683,11 +680,8 @@ static int sl_col_next_page(sl_pq_reader *r, sl_pq_col *c, sl_err *err)
         size_t vals_len;
         c->lvl_kind = 0;
         if (!v2) {
-            sl_buf_clear(&c->page);
-            sl_buf_reserve(&c->page, (size_t)h.uncompressed_size + 1);
-            if (sl_decompress(c->codec, payload, (size_t)h.compressed_size, c->page.data, (size_t)h.uncompressed_size, err) < 0)
+            if (sl_decompress_buf(c->codec, payload, (size_t)h.compressed_size, &c->page, (size_t)h.uncompressed_size, err) < 0)
                 return -1;
-            c->page.len = (size_t)h.uncompressed_size;
             vals = c->page.data;
             vals_len = c->page.len;
             if (c->max_def > 0) {
@@ -731,10 +725,7 @@ static int sl_col_next_page(sl_pq_reader *r, sl_pq_col *c, sl_err *err)
                 vals = cv;
                 vals_len = 0;
             } else if (h.is_compressed && c->codec != SL_PQ_UNCOMPRESSED) {
-                sl_buf_clear(&c->page);
-                sl_buf_reserve(&c->page, ulen + 1);
-                if (sl_decompress(c->codec, cv, clen, c->page.data, ulen, err) < 0) return -1;
-                c->page.len = ulen;
+                if (sl_decompress_buf(c->codec, cv, clen, &c->page, ulen, err) < 0) return -1;
                 vals = c->page.data;
                 vals_len = ulen;
             } else {

@@ -19,6 +19,7 @@
 #include "parquet/sl_thrift_read.h"
 
 #include <lz4.h>
+#include <stdlib.h>
 #include <snappy-c.h>
 #include <string.h>
 #include <zlib.h>
@@ -547,4 +548,36 @@ Test(reader, filter_parse)
     sl_type ts = { .id = SL_T_TIMESTAMP };
     cr_assert_eq(sl_pq_value_parse(ts, "1970-01-02 00:00:01.5", &v, &err), 0);
     cr_assert_eq(v.i, 86401500000LL);
+}
+
+#include <brotli/encode.h>
+
+Test(decompress, untrusted_sizes_grow_only_with_the_data)
+{
+    const size_t n = 3u << 20;
+    uint8_t *zeros = calloc(1, n);
+    size_t bound = ZSTD_compressBound(n);
+    uint8_t *comp = malloc(bound);
+    size_t cl = ZSTD_compress(comp, bound, zeros, n, 3);
+    sl_buf out = { 0 };
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_decompress_buf(SL_PQ_ZSTD, comp, cl, &out, n, &err), 0, "%s", err.msg);
+    cr_assert_eq(out.len, n);
+    cr_assert_eq(sl_decompress_buf(SL_PQ_ZSTD, comp, cl, &out, n - 1, &err), -1);
+    cr_assert_eq(sl_decompress_buf(SL_PQ_ZSTD, comp, cl, &out, n + 1, &err), -1);
+    /* a claimed 2 GB page of a few bytes of ZSTD: no 2 GB allocation, an error */
+    cr_assert_eq(sl_decompress_buf(SL_PQ_ZSTD, comp, cl, &out, 2000000000u, &err), -1);
+    cr_assert_lt(out.cap, (size_t)64 << 20);
+    size_t bl = bound;
+    cr_assert(BrotliEncoderCompress(5, 22, BROTLI_MODE_GENERIC, n, zeros, &bl, comp));
+    cr_assert_eq(sl_decompress_buf(SL_PQ_BROTLI, comp, bl, &out, n, &err), 0, "%s", err.msg);
+    cr_assert_eq(sl_decompress_buf(SL_PQ_BROTLI, comp, bl, &out, n - 7, &err), -1);
+    cr_assert_eq(sl_decompress_buf(SL_PQ_BROTLI, comp, bl, &out, 1500000000u, &err), -1);
+    /* fixed-ratio codecs: impossible sizes refused before allocating */
+    cr_assert_eq(sl_decompress_buf(SL_PQ_SNAPPY, comp, 10, &out, 100000000, &err), -1);
+    cr_assert(strstr(err.msg, "impossible"), "%s", err.msg);
+    cr_assert_eq(sl_decompress_buf(SL_PQ_UNCOMPRESSED, comp, 10, &out, 11, &err), -1);
+    sl_buf_free(&out);
+    free(zeros);
+    free(comp);
 }
