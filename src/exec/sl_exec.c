@@ -70,7 +70,7 @@ void sl_exec_table_fail(sl_exec_table *t, const sl_err *err)
     if (!sl_err_is_set(&t->err)) {
         t->err = *err;
         if (t->err.code == SL_EOK) t->err.code = SL_EINTERNAL;
-        sl_err_prefix(&t->err, "job %s: table %s", t->run->job->name, t->prep.cfg->name);
+        sl_err_prefix_table(&t->err, t->run->job, t->prep.cfg);
     }
     pthread_mutex_unlock(&t->mu);
     atomic_store(&t->failed, true);
@@ -126,6 +126,7 @@ static void sl_exec_table_end(sl_exec_table *t)
     if (t->run->ntables > 1) {
         pthread_mutex_lock(&t->mu);
         sl_log(SL_LOG_WARN, "%s; the other tables carry on", t->err.msg);
+        t->warned = true;
         pthread_mutex_unlock(&t->mu);
     }
 }
@@ -305,6 +306,9 @@ int sl_exec_run(const sl_job *job, const sl_run_opts *opts, sl_run_summary *summ
         if (failed == 1) {
             if (err) *err = t->err;
             rc = -1;
+        } else if (!t->warned && !sl_exec_cancelled()) {
+            /* Failed before it ran (prepare, staging): not reported yet. */
+            sl_log(SL_LOG_WARN, "%s", t->err.msg);
         }
     }
     if (failed > 1 && err) {

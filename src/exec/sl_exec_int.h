@@ -43,6 +43,7 @@ typedef struct sl_exec_table {
     pthread_mutex_t mu;          /* guards err */
     sl_err err;                  /* first failure */
     bool published;
+    bool warned;                 /* its failure was logged as a warning already */
     double started, ended;
 } sl_exec_table;
 

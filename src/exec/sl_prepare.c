@@ -16,6 +16,15 @@ int sl_cores(void)
     return n < 1 ? 1 : n > 1024 ? 1024 : (int)n;
 }
 
+void sl_err_prefix_table(sl_err *err, const sl_job *job, const sl_job_table *cfg)
+{
+    size_t n = strlen(cfg->name);
+    if (!strncmp(err->msg, "table ", 6) && !strncmp(err->msg + 6, cfg->name, n) && err->msg[6 + n] == ':')
+        sl_err_prefix(err, "job %s", job->name);
+    else
+        sl_err_prefix(err, "job %s: table %s", job->name, cfg->name);
+}
+
 int sl_prep_table_resolve(sl_prep_table *pt, const sl_job *job, const sl_job_table *cfg, int workers,
                           sl_source_lookup_fn lookup, sl_err *err)
 {
@@ -44,7 +53,7 @@ int sl_prep_table_init(sl_prep_table *pt, const sl_job *job, const sl_job_table 
         if (pt->source->finish) pt->source->finish(&pt->st);
         sl_source_table_clear(&pt->st);
         if (!sl_err_is_set(err)) sl_err_set(err, SL_EINTERNAL, "prepare failed without saying why");
-        sl_err_prefix(err, "job %s: table %s", job->name, cfg->name);
+        sl_err_prefix_table(err, job, cfg);
         return -1;
     }
     pt->prepared = true;

@@ -46,6 +46,10 @@ int64_t sl_prep_table_est_rows(const sl_prep_table *pt);
 /* Largest task estimate over the median (1.0 for 0 or 1 tasks; -1 unknown). */
 double sl_prep_table_est_skew(const sl_prep_table *pt);
 
+/* Puts "job J: table T: " before err's message; sources that already
+ * start with "table T: " get only the job. */
+void sl_err_prefix_table(sl_err *err, const sl_job *job, const sl_job_table *cfg);
+
 /* Number of online cores (at least 1). */
 int sl_cores(void);
 
