@@ -402,6 +402,8 @@ static int sl_meta_leaves(sl_pq_file_meta *f, sl_arena *a, sl_err *err)
         int top_idx = depth == 1 ? i : top->top;
         bool group = e->num_children > 0 || (e->type == -1);
         if (group) {
+            if (depth >= 64)
+                return sl_err_set(err, SL_EFORMAT, "corrupt schema: groups nested deeper than 64 levels at %s", e->name);
             if (e->num_children < 0)
                 return sl_err_set(err, SL_EFORMAT, "corrupt schema: element %s has neither a type nor children", e->name);
             stack[depth++] = (struct fr){ i, e->num_children, def, rep, top_idx };
