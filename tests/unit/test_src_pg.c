@@ -566,3 +566,26 @@ Test(src_pg, conninfo_and_statement_timeout)
     sl_free(got);
     fx_done(&f);
 }
+
+Test(src_pg, permission_denied_is_a_source_error)
+{
+    NEED_PG();
+    sql("DROP TABLE IF EXISTS secret; CREATE TABLE secret (id int);"
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'sl_noperm') THEN "
+        "CREATE ROLE sl_noperm LOGIN PASSWORD 'n0perm'; END IF; END $$;"
+        "REVOKE ALL ON secret FROM sl_noperm");
+    const char *base = getenv("SLUICE_PG_URL");
+    char u[512];
+    snprintf(u, sizeof u, "postgres://sl_noperm:n0perm%s/" DB, strrchr(base, '@'));
+    fixture f;
+    fx_init(&f, "public.secret", NULL);
+    f.src.url = u;
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_source_postgres.prepare(&f.tab, &err), -1);
+    cr_assert_eq(err.code, SL_ESOURCE, "%s: %s", sl_code_name(err.code), err.msg);
+    cr_assert(strstr(err.msg, "permission denied"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "42501"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "table public.secret"), "%s", err.msg);
+    cr_assert_null(strstr(err.msg, "n0perm"), "%s", err.msg);
+    fx_done(&f);
+}
