@@ -229,7 +229,8 @@ static void sl_pg_shared_free(sl_pg_shared *sh)
 static int sl_pg_resolve_table(sl_pg_shared *sh, const char *name, Oid *relid, double *est, sl_err *err)
 {
     static const char *sql =
-        "SELECT c.oid, format('%I.%I', n.nspname, c.relname), c.reltuples::float8 "
+        "SELECT c.oid, format('%I.%I', n.nspname, c.relname), "
+        "CASE WHEN c.relkind IN ('r', 'm') THEN c.reltuples::float8 ELSE -1 END "
         "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)";
     const char *params[] = { name };
     PGresult *res = sl_pg_exec_params(sh->coord, sql, 1, params, sh->what, err);
