@@ -25,7 +25,7 @@
  *
  * Bad rows (wrong field count, unterminated quote, a value that does not
  * parse as its column's type) are SL_EFORMAT/SL_EDATA errors naming the
- * file, line and column; when the table sets `rejects: path`, they go to
+ * file, line and column (the engine adds the job, table and task); when the table sets `rejects: path`, they go to
  * that file instead (a CSV: file,line,reason,raw) and reading goes on; the
  * count is logged when the table finishes.
  *
@@ -705,7 +705,6 @@ static void *sl_csv_open(sl_source_table *tab, const sl_task *task, sl_err *err)
     r->schema = tab->schema;
     r->file = sh->files[task->index];
     if (sl_csv_stream_open(&r->s, r->file, sh, err) < 0) {
-        sl_err_prefix(err, "%s", sh->table);
         sl_free(r);
         return NULL;
     }
@@ -728,7 +727,7 @@ static int sl_csv_reject(sl_csv_reader *r, const uint8_t *raw, size_t rawlen, sl
 {
     sl_csv_shared *sh = r->sh;
     if (!sh->rejects) {
-        sl_err_prefix(err, "%s: %s: line %lld", sh->table, r->file, (long long)r->s.rec_line);
+        sl_err_prefix(err, "%s: line %lld", r->file, (long long)r->s.rec_line);
         if (err->code == SL_EFORMAT || err->code == SL_EDATA) {
             size_t n = strlen(err->msg);
             snprintf(err->msg + n, sizeof err->msg - n, " (set rejects: on the table to set bad rows aside)");
@@ -761,10 +760,7 @@ static long sl_csv_next(void *reader, sl_batch *batch, sl_err *err)
         size_t rawlen;
         int rc = sl_csv_stream_next(&r->s, &raw, &rawlen, err);
         if (rc == 0) break;
-        if (rc == -1) {
-            sl_err_prefix(err, "%s", sh->table);
-            return -1;
-        }
+        if (rc == -1) return -1;
         if (rc == -2) {
             if (sl_csv_reject(r, raw, rawlen, err) < 0) return -1;
             continue;
