@@ -7,6 +7,7 @@
 #include "sl_alloc.h"
 
 #include <ctype.h>
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -339,17 +340,21 @@ size_t sl_format_uuid(const uint8_t u[16], char *buf)
     return n;
 }
 
+/* Shortest text that reads back as the same value. Any decimal of up to
+ * DBL_DIG (FLT_DIG) digits survives a round trip, so for normal numbers the
+ * shortest form has DIG..DIG+2 digits at most and %.*g strips the zeros;
+ * subnormals have fewer significant bits and need the full search. */
 size_t sl_format_float(double d, bool single, char *buf)
 {
     if (isnan(d)) return (size_t)sprintf(buf, "NaN");
     if (isinf(d)) return (size_t)sprintf(buf, d > 0 ? "Infinity" : "-Infinity");
-    int n;
-    if (single) {
-        n = sprintf(buf, "%.6g", d);
-        if ((float)strtod(buf, NULL) != (float)d) n = sprintf(buf, "%.9g", d);
-    } else {
-        n = sprintf(buf, "%.15g", d);
-        if (strtod(buf, NULL) != d) n = sprintf(buf, "%.17g", d);
+    bool subnormal = d != 0 && fabs(d) < (single ? FLT_MIN : DBL_MIN);
+    int first = subnormal ? 1 : (single ? FLT_DIG : DBL_DIG);
+    int last = single ? FLT_DIG + 3 : DBL_DIG + 2;
+    int n = 0;
+    for (int prec = first; prec <= last; prec++) {
+        n = sprintf(buf, "%.*g", prec, d);
+        if (single ? (float)strtod(buf, NULL) == (float)d : strtod(buf, NULL) == d) break;
     }
     return (size_t)n;
 }

@@ -112,7 +112,18 @@ Test(types, text_forms)
     sl_format_float(0.1, false, buf);
     cr_assert_str_eq(buf, "0.1");
     sl_format_float(1.0 / 3, false, buf);
-    cr_assert_str_eq(buf, "0.33333333333333331");
+    cr_assert_str_eq(buf, "0.3333333333333333");
+    const struct { double v; bool single; const char *text; } floats[] = {
+        { 3.4028235e38f, true, "3.4028235e+38" }, { 1.4e-45f, true, "1e-45" },
+        { 16777216.0f, true, "16777216" },         { 0.3f, true, "0.3" },
+        { 5e-324, false, "5e-324" },               { 9007199254740992.0, false, "9007199254740992" },
+        { 0.7999999999999999, false, "0.7999999999999999" }, { 1.0000000000000002, false, "1.0000000000000002" },
+        { -0.0, false, "-0" },
+    };
+    for (size_t i = 0; i < sizeof floats / sizeof floats[0]; i++) {
+        sl_format_float(floats[i].v, floats[i].single, buf);
+        cr_assert_str_eq(buf, floats[i].text);
+    }
     cr_assert_eq(sl_days_from_civil(2000, 1, 1), 10957);
 }
 
