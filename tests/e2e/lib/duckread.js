@@ -3,8 +3,8 @@
 // of tools/duck.js) and prints their rows as CSV with a header, every value in
 // sluice's text forms (src/core/sl_types.h), so the output compares directly
 // with sluice's CSV, `sluice cat` and psql's CSV:
-//   floats   shortest of %.15g / %.17g that round-trips (float: %.6g / %.9g),
-//            NaN, Infinity, -Infinity
+//   floats   PostgreSQL's text (shortest round-trip digits, exponent form
+//            below 1e-4 and from 1e15, real from 1e6), NaN, Infinity, -Infinity
 //   bytes    \x followed by lowercase hex (PostgreSQL's bytea hex form)
 //   timestamptz  in UTC with "+00"; others DuckDB's VARCHAR cast
 //
@@ -23,17 +23,47 @@ function csvField(v) {
 
 function qid(name) { return '"' + name.replace(/"/g, '""') + '"'; }
 
+// Floats leave DuckDB as exact text (%.17g, %.9g) and are formatted here.
 function castExpr(name, type) {
   const q = qid(name);
-  const fl = (fmtShort, fmtLong, ty) =>
-    `CASE WHEN isnan(${q}) THEN 'NaN' WHEN isinf(${q}) AND ${q} > 0 THEN 'Infinity' ` +
-    `WHEN isinf(${q}) THEN '-Infinity' ` +
-    `WHEN printf('${fmtShort}', ${q})::${ty} = ${q} THEN printf('${fmtShort}', ${q}) ` +
-    `ELSE printf('${fmtLong}', ${q}) END`;
-  if (type === 'DOUBLE') return fl('%.15g', '%.17g', 'DOUBLE');
-  if (type === 'FLOAT') return fl('%.6g', '%.9g', 'FLOAT');
+  if (type === 'DOUBLE') return `printf('%.17g', ${q})`;
+  if (type === 'FLOAT') return `printf('%.9g', ${q})`;
   if (type === 'BLOB') return `'\\x' || lower(hex(${q}))`;
   return `${q}::VARCHAR`;
+}
+
+// PostgreSQL's float text (float4out/float8out with extra_float_digits = 1,
+// which src/core/sl_types.h adopts): the shortest digits that round-trip
+// (for real: through float32), in exponent form when the decimal exponent
+// is < -4 or >= 15 (real: >= 6), the exponent with at least two digits.
+function pgFloat(text, single) {
+  const low = text.toLowerCase();
+  if (low === 'nan' || low === '-nan') return 'NaN';
+  if (low === 'inf' || low === 'infinity') return 'Infinity';
+  if (low === '-inf' || low === '-infinity') return '-Infinity';
+  let x = parseFloat(text);
+  if (single) x = Math.fround(x);
+  if (x === 0) return Object.is(x, -0) ? '-0' : '0';
+  let e1 = x.toExponential();
+  if (single) {
+    for (let p = 1; p <= 9; p++) {
+      e1 = x.toExponential(p - 1);
+      if (Math.fround(parseFloat(e1)) === x) break;
+    }
+  }
+  const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(e1);
+  const sign = m[1];
+  const digits = (m[2] + (m[3] || '')).replace(/0+$/, '') || '0';
+  const exp = parseInt(m[4], 10);
+  if (exp < -4 || exp >= (single ? 6 : 15)) {
+    const a = Math.abs(exp);
+    return sign + digits[0] + (digits.length > 1 ? '.' + digits.slice(1) : '') +
+      'e' + (exp < 0 ? '-' : '+') + (a < 10 ? '0' : '') + a;
+  }
+  if (exp < 0) return sign + '0.' + '0'.repeat(-exp - 1) + digits;
+  const int = digits.slice(0, exp + 1).padEnd(exp + 1, '0');
+  const frac = digits.slice(exp + 1);
+  return sign + int + (frac ? '.' + frac : '');
 }
 
 (async () => {
@@ -51,7 +81,10 @@ function castExpr(name, type) {
   const sql = `SELECT ${cols.map(([n, t]) => castExpr(n, t) + ' AS ' + qid(n)).join(', ')} FROM ${src}`;
   const reader = await conn.runAndReadAll(sql);
   const out = [cols.map(([n]) => csvField(n)).join(',')];
-  for (const row of reader.getRowsJson()) out.push(row.map(csvField).join(','));
+  const kinds = cols.map(([, t]) => (t === 'DOUBLE' ? 'd' : t === 'FLOAT' ? 'f' : ''));
+  for (const row of reader.getRowsJson()) {
+    out.push(row.map((v, i) => csvField(kinds[i] && v !== null ? pgFloat(String(v), kinds[i] === 'f') : v)).join(','));
+  }
   process.stdout.write(out.join('\n') + '\n');
   if (process.env.DUCKREAD_TYPES) process.stderr.write(cols.map(([n, t]) => `${n} ${t}`).join('\n') + '\n');
 })().catch((e) => {
