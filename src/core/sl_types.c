@@ -340,23 +340,59 @@ size_t sl_format_uuid(const uint8_t u[16], char *buf)
     return n;
 }
 
-/* Shortest text that reads back as the same value. Any decimal of up to
- * DBL_DIG (FLT_DIG) digits survives a round trip, so for normal numbers the
- * shortest form has DIG..DIG+2 digits at most and %.*g strips the zeros;
- * subnormals have fewer significant bits and need the full search. */
+/* Shortest text that reads back as the same value, laid out as PostgreSQL
+ * prints floats (so extracted values compare as text with the source):
+ * exponent form when the decimal exponent is < -4 or >= FLT_DIG/DBL_DIG
+ * ("1.6777216e+07", "1e-45"), plain digits otherwise. Any decimal of up to
+ * DIG digits survives a round trip, so for normal numbers the search starts
+ * there; subnormals have fewer significant bits and start at one digit. */
 size_t sl_format_float(double d, bool single, char *buf)
 {
     if (isnan(d)) return (size_t)sprintf(buf, "NaN");
     if (isinf(d)) return (size_t)sprintf(buf, d > 0 ? "Infinity" : "-Infinity");
-    bool subnormal = d != 0 && fabs(d) < (single ? FLT_MIN : DBL_MIN);
-    int first = subnormal ? 1 : (single ? FLT_DIG : DBL_DIG);
-    int last = single ? FLT_DIG + 3 : DBL_DIG + 2;
-    int n = 0;
-    for (int prec = first; prec <= last; prec++) {
-        n = sprintf(buf, "%.*g", prec, d);
-        if (single ? (float)strtod(buf, NULL) == (float)d : strtod(buf, NULL) == d) break;
+    if (d == 0) return (size_t)sprintf(buf, signbit(d) ? "-0" : "0");
+    int dig = single ? FLT_DIG : DBL_DIG;
+    bool subnormal = fabs(d) < (single ? FLT_MIN : DBL_MIN);
+    char sci[40];
+    for (int prec = subnormal ? 1 : dig; prec <= dig + 3; prec++) {
+        sprintf(sci, "%.*e", prec - 1, d);
+        if (single ? (float)strtod(sci, NULL) == (float)d : strtod(sci, NULL) == d) break;
     }
-    return (size_t)n;
+    /* sci is "-d.ddde+XX": split into sign, digits and exponent. */
+    char digits[24];
+    int nd = 0;
+    const char *p = sci;
+    bool neg = *p == '-';
+    if (neg) p++;
+    for (; *p && *p != 'e'; p++)
+        if (*p != '.') digits[nd++] = *p;
+    int exp = atoi(p + 1);
+    while (nd > 1 && digits[nd - 1] == '0') nd--;
+    size_t n = 0;
+    if (neg) buf[n++] = '-';
+    if (exp < -4 || exp >= dig) {
+        buf[n++] = digits[0];
+        if (nd > 1) {
+            buf[n++] = '.';
+            memcpy(buf + n, digits + 1, (size_t)nd - 1);
+            n += (size_t)nd - 1;
+        }
+        n += (size_t)sprintf(buf + n, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+    } else if (exp >= 0) {
+        for (int i = 0; i < nd || i <= exp; i++) {
+            if (i == exp + 1) buf[n++] = '.';
+            buf[n++] = i < nd ? digits[i] : '0';
+        }
+        buf[n] = '\0';
+    } else {
+        buf[n++] = '0';
+        buf[n++] = '.';
+        for (int i = 0; i < -exp - 1; i++) buf[n++] = '0';
+        memcpy(buf + n, digits, (size_t)nd);
+        n += (size_t)nd;
+        buf[n] = '\0';
+    }
+    return n;
 }
 
 size_t sl_format_fixed(const sl_vector *v, size_t row, char *buf)
