@@ -33,6 +33,7 @@
  * every column of a `query:` is nullable.
  */
 #include "sl_source.h"
+#include "sl_sql.h"
 
 #include "../core/sl_alloc.h"
 #include "../core/sl_buf.h"
@@ -317,9 +318,7 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
     if (cfg->table) {
         if (sl_pg_resolve_table(sh, cfg->table, &relid, &est, err) < 0) goto fail;
     } else {
-        size_t n = strlen(cfg->query);
-        while (n && (isspace((unsigned char)cfg->query[n - 1]) || cfg->query[n - 1] == ';')) n--;
-        sh->from = sl_sprintf("(%.*s) AS sl_q", (int)n, cfg->query);
+        sh->from = sl_sql_subquery(cfg->query);
     }
 
     char *sql = sl_sprintf("SELECT * FROM %s LIMIT 0", sh->from);

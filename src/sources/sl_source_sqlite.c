@@ -43,6 +43,7 @@
  * to export without WAL mode): extract from a database nobody is writing.
  */
 #include "sl_source.h"
+#include "sl_sql.h"
 
 #include "../core/sl_alloc.h"
 #include "../core/sl_buf.h"
@@ -388,9 +389,7 @@ static int sl_sq_prepare(sl_source_table *tab, sl_err *err)
         sl_free(probe);
         if (sh->has_rowid) sl_buf_append(&list, ", rowid", 7);
     } else {
-        size_t qn = strlen(cfg->query);
-        while (qn && (isspace((unsigned char)cfg->query[qn - 1]) || cfg->query[qn - 1] == ';')) qn--;
-        from = sl_sprintf("(%.*s) AS sl_q", (int)qn, cfg->query);
+        from = sl_sql_subquery(cfg->query);
         char *probe = sl_sprintf("SELECT * FROM %s", from);
         int rc = sqlite3_prepare_v2(db, probe, -1, &st, NULL);
         sl_free(probe);
