@@ -23,6 +23,7 @@ if [ ! -d "$CORPUS/data" ]; then
   echo "SKIPPED: ../shared/parquet-testing not found"
   exit 77
 fi
+[ -x "$BIN" ] || { echo "no sluice binary at $BIN (run make first)"; exit 1; }
 export NODE_PATH=$ROOT/tools/node_modules
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -272,6 +273,22 @@ for f in "$CORPUS"/bad_data/*.parquet; do
     fail "$name" "expected exit 1 with a message naming the file, got exit $rc: $(head -c 300 "$tmp/err")"
   fi
 done
+
+# command-line behaviour on a corpus file: projection, filter, limit, JSON, exit codes
+tp=$CORPUS/data/alltypes_tiny_pages.parquet
+if [ -f "$tp" ]; then
+  check() { if [ "$2" = "$3" ]; then echo "ok: $1"; else fail "cli" "$1: got $(printf %q "$2"), expected $(printf %q "$3")"; fi; }
+  check "cat --where --columns" "$("$BIN" cat "$tp" --columns id,string_col --where "id = 4321")" $'id,string_col\n4321,1'
+  check "cat --where on an unselected column, --limit, json" \
+    "$("$BIN" cat "$tp" --columns id --where "string_col >= '9'" --limit 2 --format json)" $'{"id":129}\n{"id":139}'  # as DuckDB gives
+  check "cat --limit 0" "$("$BIN" cat "$tp" --limit 0 --columns id)" "id"
+  "$BIN" cat >/dev/null 2>&1; check "cat without a file exits 2" "$?" 2
+  "$BIN" cat "$tp" --columns nope >/dev/null 2>&1; check "unknown column exits 2" "$?" 2
+  "$BIN" cat "$tp" --format xml >/dev/null 2>&1; check "bad --format exits 2" "$?" 2
+  "$BIN" cat --help >/dev/null; check "cat --help exits 0" "$?" 0
+  "$BIN" inspect --help >/dev/null; check "inspect --help exits 0" "$?" 0
+  "$BIN" cat "$CORPUS/README.md" >/dev/null 2>"$tmp/err"; check "a non-Parquet file exits 1" "$?" 1
+fi
 
 echo "corpus: $matched matched expected values, $nested nested (not supported yet), $encrypted encrypted (refused), $corrupt corrupt checksums (refused), $bad_rejected bad_data rejected, $inspected inspected, $duck_cannot DuckDB cannot read${duck_list:+ (${duck_list# })}, $failed failed${fail_list:+ (${fail_list# })}"
 [ $failed -eq 0 ]
