@@ -117,7 +117,7 @@ static void sl_demo_scan(const char *dir, int *files, uint64_t *bytes, char *fir
     if (!d) return;
     struct dirent *e;
     while ((e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
+        if (e->d_name[0] == '.' || e->d_name[0] == '_') continue;   /* hidden, or metadata (_sluice_manifest.json) */
         char *p = sl_sprintf("%s/%s", dir, e->d_name);
         struct stat st;
         if (stat(p, &st) == 0 && S_ISREG(st.st_mode)) {

@@ -1,8 +1,9 @@
 /*
  * sl_cmd_run.c - `sluice run job.yaml`: load the job, run it (sl_exec_run),
- * print what was published. Exit 0 when every table was published, 1 when
- * the job failed, 2 for a usage or job-file error. SIGINT/SIGTERM stop the
- * run cleanly (nothing more is published, staging is removed, exit 1); a
+ * print what was published and what a resume kept. Exit 0 when every table
+ * was published, 1 when the job failed (run again to resume it), 2 for a
+ * usage or job-file error. SIGINT/SIGTERM stop the run cleanly (nothing more
+ * is published, finished task files stay staged for the resume, exit 1); a
  * second one kills it.
  */
 #include "sl_cli.h"
@@ -23,6 +24,8 @@ static const char sl_run_usage[] =
     "Copies every table of the job to its target. Each table is written to a\n"
     "staging directory and published (swapped in atomically) only when all its\n"
     "tasks succeeded; a table that fails leaves its previous version in place.\n"
+    "A run that did not finish (killed, failed, interrupted) is resumed by the\n"
+    "next `sluice run` of the same job file: finished tasks are kept.\n"
     "\n"
     "  --workers N      worker threads (default: number of cores)\n"
     "  --state PATH     run state database (default: .sluice/state.db beside the job file)\n"
@@ -73,11 +76,24 @@ int sl_cmd_run(int argc, char **argv)
     sl_run_catch_signals();
     if (sl_exec_run(job, &ro, &sum, &err) < 0) {
         status = sl_cli_fail(&err);
+        int64_t done = 0;
+        for (int i = 0; i < sum.tables; i++)
+            for (int k = 0; k < sum.table_metrics[i].ntasks; k++)
+                done += sum.table_metrics[i].tasks[k].status == SL_TM_DONE;
+        if (sum.run_id[0])
+            sl_log(SL_LOG_INFO, "job %s: run %s can be resumed: `sluice run` again continues it (%d of %d table%s "
+                   "published, %lld finished task%s kept), `--fresh` starts over", job->name, sum.run_id,
+                   sum.tables - sum.tables_failed, sum.tables, sum.tables == 1 ? "" : "s", (long long)done,
+                   done == 1 ? "" : "s");
     } else {
-        char b[32];
-        sl_log(SL_LOG_INFO, "job %s: done: %d table%s, %lld task%s, %llu rows, %s in %.2fs (run %s)", job->name,
+        char b[32], resumed[160] = "";
+        if (sum.resumed)
+            snprintf(resumed, sizeof resumed, "; resumed: %d table%s and %lld task%s kept from before", sum.tables_kept,
+                     sum.tables_kept == 1 ? "" : "s", (long long)sum.tasks_kept, sum.tasks_kept == 1 ? "" : "s");
+        sl_log(SL_LOG_INFO, "job %s: done: %d table%s, %lld task%s, %llu rows, %s in %.2fs (run %s%s)", job->name,
                sum.tables, sum.tables == 1 ? "" : "s", (long long)sum.tasks, sum.tasks == 1 ? "" : "s",
-               (unsigned long long)sum.rows, sl_human_bytes((double)sum.bytes, b, sizeof b), sum.seconds, sum.run_id);
+               (unsigned long long)sum.rows, sl_human_bytes((double)sum.bytes, b, sizeof b), sum.seconds, sum.run_id,
+               resumed);
     }
     sl_run_summary_free(&sum);
     sl_job_free(job);

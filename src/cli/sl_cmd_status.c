@@ -245,9 +245,9 @@ static void sl_status_print_json(const char *state_path, const char *state_dir, 
             sl_json_str(&b, tb->name);
             sl_jprintf(&b, ", \"status\": ");
             sl_json_str(&b, tb->status);
-            sl_jprintf(&b, ", \"done\": %d, \"failed\": %d, \"pending\": %d, \"running\": %d, \"rows\": %lld, "
-                           "\"bytes\": %lld, \"published_at\": ", tb->done, tb->failed, tb->pending, tb->running,
-                       (long long)tb->rows, (long long)tb->bytes);
+            sl_jprintf(&b, ", \"done\": %d, \"failed\": %d, \"pending\": %d, \"running\": %d, \"attempts\": %d, "
+                           "\"rows\": %lld, \"bytes\": %lld, \"published_at\": ", tb->done, tb->failed, tb->pending,
+                       tb->running, tb->attempts, (long long)tb->rows, (long long)tb->bytes);
             sl_json_time(&b, tb->published_at);
             sl_jprintf(&b, "}");
         }

@@ -1,22 +1,38 @@
 /*
- * sl_exec.c - a run of a job (sl_exec.h): prepare the tables, stage them,
- * hand out their tasks to the pool, publish or discard each table when its
- * last task ends, and sum up.
+ * sl_exec.c - a run of a job (sl_exec.h): take the job's lock, resume or
+ * begin a run in the state store, prepare and stage the tables, hand out
+ * their tasks to the pool, publish each table when its last task ends, and
+ * sum up.
  *
- * Order of work: tasks of all tables go into one queue, largest estimated
- * rows first (ties keep job order), so that no large task starts last and
- * tables run at the same time. The pool limits the tasks of one source
- * running at once to the source's max_connections.
- *
- * A table is published by the worker that ends its last task, as soon as it
- * can be, not at the end of the whole run. A table that fails (to prepare,
- * to stage, in a task, or to publish) is discarded and the others go on;
- * the run fails with the first table's error.
+ * Order of a run (the commit protocol itself is in state/sl_publish.h):
+ *   1. sl_lock_acquire, sl_state_open, sl_state_run_begin (resume the job's
+ *      unfinished run, or begin one); stale staging of runs that will not be
+ *      resumed is removed (sl_publish_clean_stale).
+ *   2. Per table: already published by this run -> kept. Otherwise its
+ *      staging directory is opened; on resume a live table that this run
+ *      published before a crash is recognised (sl_publish_already), left
+ *      temporaries are removed, and each task recorded done keeps its file
+ *      when the file is there with its size and CRC-32 (else it is redone).
+ *      The source prepares it (transient failures retried), its tasks are
+ *      registered (a changed plan empties the staging directory).
+ *   3. Tasks still to do go into one queue, largest estimated rows first
+ *      (ties keep job order), so that no large task starts last and tables
+ *      run at the same time; at most a source's max_connections at once.
+ *   4. The worker that ends a table's last task publishes it at once (not at
+ *      the end of the run): the state's file list becomes the manifest,
+ *      sl_publish_table swaps it in, the state records it. A table that
+ *      fails keeps its finished files staged for a resume.
+ *   5. Run end: failpoint run-finish, sl_state_run_finish, the run's staging
+ *      removed (sl_publish_clean_run; after a failure only what holds no
+ *      finished file), the lock released.
  */
 #include "sl_exec_int.h"
 
 #include "../core/sl_alloc.h"
+#include "../core/sl_failpoint.h"
 #include "../core/sl_log.h"
+#include "../state/sl_backoff.h"
+#include "../state/sl_fs.h"
 #include "sl_pool.h"
 
 #include <stdio.h>
@@ -38,6 +54,13 @@ double sl_exec_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double sl_wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -76,32 +99,135 @@ void sl_exec_table_fail(sl_exec_table *t, const sl_err *err)
     atomic_store(&t->failed, true);
 }
 
+/* ---- preparing a table ---- */
+
+int sl_exec_prepare(sl_exec *run, sl_prep_table *pt, const sl_job_table *cfg, sl_err *err)
+{
+    const sl_job *job = run->job;
+    for (int attempt = 1;; attempt++) {
+        sl_err_clear(err);
+        if (sl_prep_table_init(pt, job, cfg, run->workers, run->opts->source_lookup, err) == 0) return 0;
+        if (!sl_backoff_should_retry(err, attempt, job->retries) || sl_exec_cancelled()) return -1;
+        double wait = sl_backoff_delay(attempt, job->retry_backoff_s, SL_BACKOFF_CAP_S, NULL);
+        sl_log(SL_LOG_WARN, "%s; retrying in %.1fs (%d of %d retries left)", err->msg, wait,
+               job->retries - attempt + 1, job->retries);
+        sl_backoff_sleep(wait);
+    }
+}
+
+static bool sl_same_str(const char *a, const char *b)
+{
+    if (!a || !b) return a == b;
+    return !strcmp(a, b);
+}
+
+/* Same tasks and the same schema: what the finished tasks were written with. */
+static const char *sl_prep_differs(const sl_prep_table *a, const sl_prep_table *b)
+{
+    if (a->st.ntasks != b->st.ntasks) return "the number of partitions changed";
+    for (int k = 0; k < a->st.ntasks; k++)
+        if (!sl_same_str(a->st.tasks[k].predicate, b->st.tasks[k].predicate)) return "the partitions changed";
+    const sl_schema *x = a->st.schema, *y = b->st.schema;
+    if (x->ncols != y->ncols) return "the columns changed";
+    for (int c = 0; c < x->ncols; c++)
+        if (strcmp(x->fields[c].name, y->fields[c].name) || memcmp(&x->fields[c].type, &y->fields[c].type,
+                                                                  sizeof x->fields[c].type))
+            return "the columns changed";
+    return NULL;
+}
+
+int sl_exec_table_reprepare(sl_exec_table *t, int gen, sl_err *err)
+{
+    pthread_mutex_lock(&t->mu);
+    if (gen != t->prep_gen) {   /* another task of the table did it already */
+        pthread_mutex_unlock(&t->mu);
+        return 0;
+    }
+    sl_prep_table *np = sl_calloc(1, sizeof *np);
+    int rc = sl_prep_table_init(np, t->run->job, t->prep.cfg, t->run->workers, t->run->opts->source_lookup, err);
+    if (rc == 0) {
+        const char *why = sl_prep_differs(&t->prep, np);
+        if (why) {
+            sl_prep_table_release(np);
+            rc = sl_err_set(err, SL_ESOURCE, "the source changed while the run retried (%s); run again with "
+                            "--fresh", why);
+        }
+    }
+    if (rc < 0) {
+        sl_free(np);
+    } else {
+        if (t->cur != &t->prep) {
+            t->retired = sl_realloc(t->retired, sizeof *t->retired * (size_t)(t->nretired + 1));
+            t->retired[t->nretired++] = t->cur;
+        }
+        t->cur = np;
+        t->prep_gen++;
+        sl_log(SL_LOG_INFO, "table %s: prepared again (a new source session and snapshot) for its remaining tasks",
+               t->prep.cfg->name);
+    }
+    pthread_mutex_unlock(&t->mu);
+    return rc;
+}
+
+/* ---- publishing a table ---- */
+
 static void sl_exec_table_log(sl_exec_table *t)
 {
-    sl_table_metrics tm = { 0 };
     int n = t->prep.st.ntasks;
-    uint64_t rows = 0, bytes = 0;
     double *rv = sl_malloc(sizeof(double) * (size_t)(n ? n : 1));
     double *sv = sl_malloc(sizeof(double) * (size_t)(n ? n : 1));
     for (int i = 0; i < n; i++) {
-        rows += t->metrics[i].rows;
-        bytes += t->metrics[i].bytes;
         rv[i] = (double)t->metrics[i].rows;
         sv[i] = t->metrics[i].seconds;
     }
-    tm.skew_rows = sl_skew_ratio(rv, n);
-    tm.skew_seconds = sl_skew_ratio(sv, n);
+    double skew_rows = sl_skew_ratio(rv, n), skew_seconds = sl_skew_ratio(sv, n);
     sl_free(rv);
     sl_free(sv);
-    char b[32];
-    sl_log(SL_LOG_INFO, "table %s: published %llu rows in %d file%s (%s) to %s in %.2fs; task skew: rows %.2fx, time %.2fx",
-           t->prep.cfg->name, (unsigned long long)rows, n, n == 1 ? "" : "s", sl_human_bytes((double)bytes, b, sizeof b),
-           t->stage.live, t->ended - t->started, tm.skew_rows, tm.skew_seconds);
+    char b[32], kept[64] = "";
+    if (t->tasks_kept) snprintf(kept, sizeof kept, " (%d task%s kept from before the resume)", t->tasks_kept,
+                                t->tasks_kept == 1 ? "" : "s");
+    sl_log(SL_LOG_INFO, "table %s: published %lld rows in %d file%s (%s) to %s in %.2fs; task skew: rows %.2fx, "
+           "time %.2fx%s", t->prep.cfg->name, (long long)t->rows, n, n == 1 ? "" : "s",
+           sl_human_bytes((double)t->bytes, b, sizeof b), t->sg.live, t->ended - t->started, skew_rows,
+           skew_seconds, kept);
 }
 
-/* The end of a table: all its tasks ended; publish it or throw its staging away. */
+/* Manifest from the state store's files of the table, then the swap. */
+static int sl_exec_table_publish(sl_exec_table *t, sl_err *err)
+{
+    sl_exec *run = t->run;
+    sl_file_rec *files = NULL;
+    int nfiles = 0;
+    if (sl_state_files_list(run->state, run->run_id, t->prep.cfg->name, &files, &nfiles, err) < 0) return -1;
+    int rc = 0;
+    if (nfiles != t->prep.st.ntasks) {
+        rc = sl_err_set(err, SL_EINTERNAL, "the state store lists %d files for %d tasks", nfiles,
+                        t->prep.st.ntasks);
+    } else {
+        sl_manifest_file *mf = sl_calloc((size_t)(nfiles ? nfiles : 1), sizeof *mf);
+        for (int i = 0; i < nfiles; i++)
+            mf[i] = (sl_manifest_file){ files[i].path, files[i].rows, files[i].bytes, files[i].crc32 };
+        sl_manifest m = { mf, nfiles, t->snapshot_time };
+        sl_publish_result res;
+        rc = sl_publish_table(&t->sg, &m, &res, err);
+        if (rc == 0) {
+            t->rows = res.rows;
+            t->bytes = res.bytes;
+            rc = sl_state_table_published(run->state, run->run_id, t->prep.cfg->name, res.rows, res.bytes, err);
+            if (rc < 0) sl_err_prefix(err, "published, but the state store cannot record it (the next run "
+                                           "will recognise it)");
+        }
+        sl_free(mf);
+    }
+    sl_state_files_free(files, nfiles);
+    return rc;
+}
+
+/* The end of a table: all its tasks ended; publish it, or leave its finished
+ * files staged for a resume. */
 static void sl_exec_table_end(sl_exec_table *t)
 {
+    sl_exec *run = t->run;
     t->ended = sl_exec_now();
     if (sl_exec_cancelled() && !atomic_load(&t->failed)) {
         sl_err e = SL_ERR_INIT;
@@ -110,20 +236,23 @@ static void sl_exec_table_end(sl_exec_table *t)
     }
     if (!atomic_load(&t->failed) && t->staged) {
         sl_err err = SL_ERR_INIT;
-        /* The state store's publish step (manifest, failpoints) belongs here. */
-        if (sl_stage_publish(&t->stage, &err) < 0) {
-            sl_err_prefix(&err, "publish");
+        if (sl_exec_table_publish(t, &err) < 0) {
             sl_exec_table_fail(t, &err);
         } else {
             t->published = true;
-            sl_progress_table_state(t->run->progress, t->progress_id, "published");
+            sl_progress_table_state(run->progress, t->progress_id, "published");
             sl_exec_table_log(t);
             return;
         }
     }
-    if (t->staged) sl_stage_discard(&t->stage);
-    sl_progress_table_state(t->run->progress, t->progress_id, "FAILED");
-    if (t->run->ntables > 1) {
+    if (t->staged) sl_staging_remove_temporaries(&t->sg, NULL, NULL);
+    sl_err se = SL_ERR_INIT;
+    pthread_mutex_lock(&t->mu);
+    if (sl_state_table_failed(run->state, run->run_id, t->prep.cfg->name, t->err.msg, &se) < 0)
+        sl_log(SL_LOG_WARN, "table %s: cannot record its failure: %s", t->prep.cfg->name, se.msg);
+    pthread_mutex_unlock(&t->mu);
+    sl_progress_table_state(run->progress, t->progress_id, "FAILED");
+    if (run->ntables > 1) {
         pthread_mutex_lock(&t->mu);
         sl_log(SL_LOG_WARN, "%s; the other tables carry on", t->err.msg);
         t->warned = true;
@@ -138,18 +267,162 @@ void sl_exec_task_ended(sl_exec_table *t)
     if (ended == t->prep.st.ntasks) sl_exec_table_end(t);
 }
 
-static void sl_exec_run_id(const sl_run_opts *opts, char *out, size_t size)
+/* ---- setting a table up ---- */
+
+/* A table that fails before its tasks run: recorded and counted as failed. */
+static void sl_exec_table_setup_failed(sl_exec_table *t, const sl_err *e, bool prefixed)
 {
-    if (opts && opts->run_id) {
-        snprintf(out, size, "%s", opts->run_id);
-        return;
+    sl_exec *run = t->run;
+    if (prefixed) {
+        t->err = *e;
+        atomic_store(&t->failed, true);
+    } else {
+        sl_exec_table_fail(t, e);
     }
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    snprintf(out, size, "%04d%02d%02dT%02d%02d%02dZ-%d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-             tm.tm_min, tm.tm_sec, (int)getpid());
+    sl_err se = SL_ERR_INIT;
+    if (sl_state_table_register(run->state, run->run_id, t->prep.cfg->name, t->prep.cfg->target->path, 0, &se) < 0 ||
+        sl_state_table_failed(run->state, run->run_id, t->prep.cfg->name, t->err.msg, &se) < 0)
+        sl_log(SL_LOG_DEBUG, "table %s: cannot record its failure: %s", t->prep.cfg->name, se.msg);
 }
+
+/* The live table is this run's already (a crash after the swap): record it. */
+static int sl_exec_table_adopt(sl_exec_table *t, sl_err *err)
+{
+    sl_exec *run = t->run;
+    sl_manifest none = { NULL, 0, 0 };
+    sl_publish_result res;
+    if (sl_publish_table(&t->sg, &none, &res, err) < 0) return -1;   /* only cleans up */
+    sl_file_rec *files = NULL;
+    int n = 0;
+    if (sl_state_files_list(run->state, run->run_id, t->prep.cfg->name, &files, &n, err) < 0) return -1;
+    for (int i = 0; i < n; i++) {
+        t->rows += files[i].rows;
+        t->bytes += files[i].bytes;
+    }
+    sl_state_files_free(files, n);
+    if (sl_state_table_register(run->state, run->run_id, t->prep.cfg->name, t->prep.cfg->target->path, 0, err) < 0 ||
+        sl_state_table_published(run->state, run->run_id, t->prep.cfg->name, t->rows, t->bytes, err) < 0)
+        return -1;
+    sl_log(SL_LOG_INFO, "table %s: was published by this run before it stopped; kept", t->prep.cfg->name);
+    return 0;
+}
+
+/* On resume: keep the tasks recorded done whose files are intact. */
+static int sl_exec_table_keep_done(sl_exec_table *t, sl_err *err)
+{
+    sl_exec *run = t->run;
+    int removed = 0;
+    if (sl_staging_remove_temporaries(&t->sg, &removed, err) < 0) return -1;
+    if (removed)
+        sl_log(SL_LOG_INFO, "table %s: removed %d unfinished file%s of the interrupted run", t->prep.cfg->name,
+               removed, removed == 1 ? "" : "s");
+    sl_task_rec *recs = NULL;
+    int n = 0;
+    if (sl_state_tasks_list(run->state, run->run_id, t->prep.cfg->name, &recs, &n, err) < 0) return -1;
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++) {
+        sl_task_rec *r = &recs[i];
+        if (r->status != SL_TASK_DONE || r->index < 0 || r->index >= t->prep.st.ntasks) continue;
+        int ok = r->file_name ? sl_staging_check_file(&t->sg, r->file_name, r->file_size, r->crc32, true, err) : 0;
+        if (ok < 0) {
+            rc = -1;
+        } else if (ok == 0) {
+            sl_log(SL_LOG_INFO, "table %s: task %d: its staged file is missing or damaged; redoing it",
+                   t->prep.cfg->name, r->index + 1);
+            rc = sl_state_task_reset(run->state, r->id, err);
+        } else {
+            sl_task_metrics *m = &t->metrics[r->index];
+            m->status = SL_TM_DONE;
+            m->kept = true;
+            m->rows = (uint64_t)r->rows;
+            m->data_bytes = (uint64_t)r->bytes;
+            m->bytes = (uint64_t)r->file_size;
+            m->crc32 = r->crc32;
+            m->seconds = r->seconds;
+            m->worker = r->worker;
+            t->tasks_kept++;
+        }
+    }
+    sl_state_tasks_free(recs, n);
+    return rc;
+}
+
+/* Everything before a table's tasks can run. Returns 0 when its tasks are
+ * to be queued, 1 when there is nothing to run (kept), -1 when it failed. */
+static int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
+{
+    sl_exec *run = t->run;
+    const sl_job *job = run->job;
+    sl_err e = SL_ERR_INIT;
+    t->prep.cfg = cfg;
+
+    /* Published by an earlier session of this run: nothing to do. */
+    sl_table_rec rec;
+    int have = run->start.resumed ? sl_state_table_get(run->state, run->run_id, cfg->name, &rec, &e) : 0;
+    if (have < 0) goto failed;
+    if (have && !strcmp(rec.status, "published")) {
+        t->published = t->kept = true;
+        t->rows = rec.rows;
+        t->bytes = rec.bytes;
+        sl_log(SL_LOG_INFO, "table %s: published before the resume (%lld rows); kept", cfg->name,
+               (long long)rec.rows);
+        return 1;
+    }
+    if (sl_staging_open(&t->sg, cfg->target->path, job->name, run->run_id, cfg->name, &e) < 0) goto failed;
+    t->sg.run_started = run->start.started;
+    t->staged = true;
+    if (run->start.resumed) {
+        int already = sl_publish_already(&t->sg, &e);
+        if (already < 0) goto failed;
+        if (already) {
+            if (sl_exec_table_adopt(t, &e) < 0) goto failed;
+            t->published = t->kept = true;
+            return 1;
+        }
+    }
+
+    if (sl_exec_prepare(run, &t->prep, cfg, &e) < 0) {
+        sl_exec_table_setup_failed(t, &e, true);   /* already says job and table */
+        return -1;
+    }
+    t->prepared = true;
+    t->snapshot_time = have && rec.snapshot_time > 0 ? rec.snapshot_time : sl_wall_now();
+    int n = t->prep.st.ntasks;
+    t->metrics = sl_calloc((size_t)(n ? n : 1), sizeof *t->metrics);
+    t->task_ids = sl_calloc((size_t)(n ? n : 1), sizeof *t->task_ids);
+    sl_task_spec *specs = sl_calloc((size_t)(n ? n : 1), sizeof *specs);
+    for (int k = 0; k < n; k++) {
+        t->metrics[k].est_rows = t->prep.st.tasks[k].est_rows;
+        specs[k] = (sl_task_spec){ k, t->prep.st.tasks[k].predicate, t->prep.st.tasks[k].est_rows };
+    }
+    bool replanned = false;
+    int rc = sl_state_table_register(run->state, run->run_id, cfg->name, cfg->target->path, t->snapshot_time, &e);
+    if (rc == 0) rc = sl_state_tasks_register(run->state, run->run_id, cfg->name, specs, n, t->task_ids, &replanned, &e);
+    sl_free(specs);
+    if (rc < 0) goto failed;
+    if (replanned && (sl_fs_rmtree(t->sg.dir, &e) < 0 || sl_fs_mkdirs(t->sg.dir, &e) < 0)) goto failed;
+    if (run->start.resumed && !replanned && sl_exec_table_keep_done(t, &e) < 0) goto failed;
+
+    t->meta[t->nmeta++] = (sl_sink_kv){ "sluice.version", SL_VERSION };
+    t->meta[t->nmeta++] = (sl_sink_kv){ "sluice.run_id", run->run_id_text };
+    t->meta[t->nmeta++] = (sl_sink_kv){ "sluice.job", job->name };
+    t->meta[t->nmeta++] = (sl_sink_kv){ "sluice.table", cfg->name };
+    t->meta[t->nmeta++] = (sl_sink_kv){ "sluice.source_kind", cfg->source->kind };
+    t->progress_id = sl_progress_add_table(run->progress, cfg->name, sl_prep_table_est_rows(&t->prep), n);
+    for (int k = 0; k < n; k++)
+        if (t->metrics[k].kept) {
+            sl_progress_add(run->progress, t->progress_id, t->metrics[k].rows, t->metrics[k].data_bytes);
+            sl_progress_task_done(run->progress, t->progress_id);
+        }
+    atomic_store(&t->tasks_ended, t->tasks_kept);
+    return t->tasks_kept == n ? 1 : 0;
+
+failed:
+    sl_exec_table_setup_failed(t, &e, false);
+    return -1;
+}
+
+/* ---- the run ---- */
 
 typedef struct sl_task_order {
     sl_exec_task *task;
@@ -167,15 +440,17 @@ static int sl_cmp_order(const void *a, const void *b)
 static void sl_exec_summarise(sl_exec *run, sl_run_summary *s)
 {
     memset(s, 0, sizeof *s);
-    snprintf(s->run_id, sizeof s->run_id, "%s", run->run_id);
+    snprintf(s->run_id, sizeof s->run_id, "%s", run->run_id_text);
+    s->resumed = run->start.resumed;
     s->tables = run->ntables;
     s->table_metrics = sl_calloc((size_t)(run->ntables ? run->ntables : 1), sizeof *s->table_metrics);
     for (int i = 0; i < run->ntables; i++) {
         sl_exec_table *t = &run->tables[i];
         sl_table_metrics *tm = &s->table_metrics[i];
-        int n = t->prep.st.ntasks;
+        int n = t->metrics ? t->prep.st.ntasks : 0;
         tm->name = run->job->tables[i].name;
         tm->published = t->published;
+        tm->kept = t->kept;
         tm->ntasks = n;
         tm->tasks = sl_calloc((size_t)(n ? n : 1), sizeof *tm->tasks);
         double *rv = sl_malloc(sizeof(double) * (size_t)(n ? n : 1));
@@ -187,6 +462,12 @@ static void sl_exec_summarise(sl_exec *run, sl_run_summary *s)
             rv[k] = (double)t->metrics[k].rows;
             sv[k] = t->metrics[k].seconds;
             if (t->metrics[k].status == SL_TM_FAILED) s->tasks_failed++;
+            if (t->metrics[k].kept) s->tasks_kept++;
+        }
+        if (t->kept) {
+            tm->rows = (uint64_t)t->rows;
+            tm->bytes = (uint64_t)t->bytes;
+            s->tables_kept++;
         }
         tm->skew_rows = sl_skew_ratio(rv, n);
         tm->skew_seconds = sl_skew_ratio(sv, n);
@@ -212,66 +493,115 @@ void sl_run_summary_free(sl_run_summary *s)
     s->table_metrics = NULL;
 }
 
+/* Lock, state store, resume or begin. */
+static int sl_exec_begin(sl_exec *run, sl_err *err)
+{
+    const sl_job *job = run->job;
+    char *path = run->opts->state_path ? sl_strdup(run->opts->state_path) : sl_state_default_path(job->dir);
+    char *dir = sl_fs_dirname(path);
+    int rc = -1;
+    run->lock = sl_lock_acquire(dir, job->name, err);
+    if (!run->lock) goto out;
+    run->state = sl_state_open(path, err);
+    if (!run->state) goto out;
+    char hash[SL_STATE_HASH_LEN];
+    sl_err he = SL_ERR_INIT;
+    if (!job->file || sl_state_hash_file(job->file, hash, &he) < 0) {
+        /* A job given as text (tests): its name stands for its content. */
+        sl_state_hash(job->name, strlen(job->name), hash);
+    }
+    if (sl_state_run_begin(run->state, job->name, hash, run->opts->fresh, &run->start, err) < 0) goto out;
+    run->run_id = run->start.run_id;
+    snprintf(run->run_id_text, sizeof run->run_id_text, "%lld", (long long)run->run_id);
+    if (run->start.note[0]) sl_log(SL_LOG_INFO, "job %s: %s", job->name, run->start.note);
+    /* Staging of runs that will not be resumed goes; problems here are only worth a warning. */
+    for (int i = 0; i < job->ntargets; i++) {
+        sl_err ce = SL_ERR_INIT;
+        int removed = 0;
+        if (sl_publish_clean_stale(job->targets[i].path, job->name, run->run_id, &removed, &ce) < 0)
+            sl_log(SL_LOG_WARN, "target %s: cannot remove stale staging files: %s", job->targets[i].name, ce.msg);
+    }
+    rc = 0;
+out:
+    if (rc < 0) sl_err_prefix(err, "job %s", job->name);
+    sl_free(path);
+    sl_free(dir);
+    return rc;
+}
+
+/* Run end in the state store and the staging area. */
+static void sl_exec_finish(sl_exec *run, int rc, const sl_err *err)
+{
+    const sl_job *job = run->job;
+    sl_err e = SL_ERR_INIT;
+    if (sl_state_run_finish(run->state, run->run_id, rc == 0 ? SL_RUN_SUCCEEDED : SL_RUN_FAILED,
+                            rc == 0 ? NULL : err->msg, &e) < 0)
+        sl_log(SL_LOG_WARN, "job %s: cannot record the end of run %lld: %s", job->name, (long long)run->run_id,
+               e.msg);
+    for (int i = 0; i < job->ntargets; i++) {
+        sl_err_clear(&e);
+        int kept = 0;
+        int r = rc == 0 ? sl_publish_clean_run(job->targets[i].path, job->name, run->run_id, &e)
+                        : sl_publish_clean_unfinished(job->targets[i].path, job->name, run->run_id, &kept, &e);
+        if (r < 0) sl_log(SL_LOG_DEBUG, "target %s: cleaning the staging area: %s", job->targets[i].name, e.msg);
+    }
+}
+
 int sl_exec_run(const sl_job *job, const sl_run_opts *opts, sl_run_summary *summary, sl_err *err)
 {
     static const sl_run_opts defaults = { 0 };
     if (!opts) opts = &defaults;
+    sl_err local_err = SL_ERR_INIT;
+    if (!err) err = &local_err;
     sl_exec run = { .job = job, .opts = opts, .started = sl_exec_now() };
     atomic_store(&sl_exec_cancel_flag, false);
-    sl_exec_run_id(opts, run.run_id, sizeof run.run_id);
     run.workers = opts->workers > 0 ? opts->workers : sl_cores();
     run.ntables = job->ntables;
     run.tables = sl_calloc((size_t)(job->ntables ? job->ntables : 1), sizeof *run.tables);
-    sl_progress_mode mode = opts->progress < 0 ? SL_PROGRESS_OFF : opts->progress > 0 ? sl_progress_auto() : SL_PROGRESS_LOG;
-    run.progress = sl_progress_new(mode);
-    sl_log(SL_LOG_INFO, "job %s: run %s: %d table%s, %d worker%s", job->name, run.run_id, job->ntables,
-           job->ntables == 1 ? "" : "s", run.workers, run.workers == 1 ? "" : "s");
-
-    /* 1. Prepare every table (schema, tasks) and its staging directory. */
-    int64_t ntasks_all = 0;
     for (int i = 0; i < job->ntables; i++) {
         sl_exec_table *t = &run.tables[i];
         t->run = &run;
         t->index = i;
         t->progress_id = -1;
+        t->prep.cfg = &job->tables[i];
+        t->cur = &t->prep;
         pthread_mutex_init(&t->mu, NULL);
-        sl_err e = SL_ERR_INIT;
-        const sl_job_table *cfg = &job->tables[i];
+    }
+    sl_progress_mode mode = opts->progress < 0 ? SL_PROGRESS_OFF : opts->progress > 0 ? sl_progress_auto() : SL_PROGRESS_LOG;
+    run.progress = sl_progress_new(mode);
+    sl_run_summary local;
+    sl_run_summary *s = summary ? summary : &local;
+    int rc = 0;
+
+    if (sl_exec_begin(&run, err) < 0) {
+        sl_exec_summarise(&run, s);
+        for (int i = 0; i < job->ntables; i++) s->table_metrics[i].published = false;
+        s->tables_failed = job->ntables;
+        rc = -1;
+        goto release;
+    }
+    sl_log(SL_LOG_INFO, "job %s: run %s: %d table%s, %d worker%s", job->name, run.run_id_text, job->ntables,
+           job->ntables == 1 ? "" : "s", run.workers, run.workers == 1 ? "" : "s");
+
+    /* 1. Every table: kept, or prepared and staged. */
+    int64_t ntasks_all = 0;
+    int *setup = sl_calloc((size_t)(job->ntables ? job->ntables : 1), sizeof *setup);
+    for (int i = 0; i < job->ntables; i++) {
+        sl_exec_table *t = &run.tables[i];
         t->started = sl_exec_now();
-        if (sl_prep_table_init(&t->prep, job, cfg, run.workers, opts->source_lookup, &e) < 0) {
-            /* Already says job and table: keep it as is. */
-            t->err = e;
-            atomic_store(&t->failed, true);
-            t->prep.cfg = cfg;
-            continue;
-        }
-        int n = t->prep.st.ntasks;
-        t->metrics = sl_calloc((size_t)(n ? n : 1), sizeof *t->metrics);
-        for (int k = 0; k < n; k++) t->metrics[k].est_rows = t->prep.st.tasks[k].est_rows;
-        if (sl_stage_init(&t->stage, cfg->target->path, cfg->name, run.run_id, &e) < 0) {
-            sl_stage_discard(&t->stage);
-            sl_stage_free(&t->stage);
-            sl_exec_table_fail(t, &e);
-            continue;
-        }
-        t->staged = true;
-        t->meta[t->nmeta++] = (sl_sink_kv){ "sluice.version", SL_VERSION };
-        t->meta[t->nmeta++] = (sl_sink_kv){ "sluice.run_id", run.run_id };
-        t->meta[t->nmeta++] = (sl_sink_kv){ "sluice.job", job->name };
-        t->meta[t->nmeta++] = (sl_sink_kv){ "sluice.table", cfg->name };
-        t->meta[t->nmeta++] = (sl_sink_kv){ "sluice.source_kind", cfg->source->kind };
-        t->progress_id = sl_progress_add_table(run.progress, cfg->name, sl_prep_table_est_rows(&t->prep), n);
-        ntasks_all += n;
+        setup[i] = sl_exec_cancelled() ? -1 : sl_exec_table_setup(t, &job->tables[i]);
+        if (setup[i] == 0) ntasks_all += t->prep.st.ntasks - t->tasks_kept;
     }
 
-    /* 2. All tasks in one queue, largest first. */
+    /* 2. The tasks still to do, in one queue, largest first. */
     sl_exec_task *tasks = sl_calloc((size_t)(ntasks_all ? ntasks_all : 1), sizeof *tasks);
     sl_task_order *order = sl_calloc((size_t)(ntasks_all ? ntasks_all : 1), sizeof *order);
     int64_t nt = 0;
     for (int i = 0; i < job->ntables; i++) {
         sl_exec_table *t = &run.tables[i];
-        if (!t->staged) continue;
+        if (setup[i] != 0) continue;
         for (int k = 0; k < t->prep.st.ntasks; k++) {
+            if (t->metrics[k].kept) continue;
             tasks[nt] = (sl_exec_task){ t, k };
             order[nt] = (sl_task_order){ &tasks[nt], t->prep.st.tasks[k].est_rows, (int)nt };
             nt++;
@@ -280,38 +610,36 @@ int sl_exec_run(const sl_job *job, const sl_run_opts *opts, sl_run_summary *summ
     qsort(order, (size_t)nt, sizeof *order, sl_cmp_order);
 
     int *limits = sl_calloc((size_t)(job->nsources ? job->nsources : 1), sizeof(int));
-    for (int s = 0; s < job->nsources; s++) limits[s] = job->sources[s].max_connections;
+    for (int k = 0; k < job->nsources; k++) limits[k] = job->sources[k].max_connections;
     sl_progress_start(run.progress);
     sl_pool *pool = sl_pool_new(run.workers, limits, job->nsources);
     for (int64_t k = 0; k < nt; k++) {
         const sl_job_source *src = order[k].task->table->prep.cfg->source;
         sl_pool_submit(pool, sl_task_run, order[k].task, (int)(src - job->sources));
     }
-    /* A table without tasks (an empty CSV directory) is published empty at once. */
+    /* A table with no task left to run (empty, or all kept by the resume) is published at once. */
     for (int i = 0; i < job->ntables; i++)
-        if (run.tables[i].staged && run.tables[i].prep.st.ntasks == 0) sl_exec_table_end(&run.tables[i]);
+        if (setup[i] == 1 && run.tables[i].prepared) sl_exec_table_end(&run.tables[i]);
     sl_pool_wait(pool);
     sl_pool_free(pool);
     sl_progress_stop(run.progress);
 
-    /* 3. Release the sources, sum up. */
-    sl_run_summary local;
-    sl_run_summary *s = summary ? summary : &local;
+    /* 3. Sum up, end the run. */
     sl_exec_summarise(&run, s);
-    int rc = 0, failed = 0;
+    int failed = 0;
     for (int i = 0; i < job->ntables; i++) {
         sl_exec_table *t = &run.tables[i];
         if (t->published) continue;
         failed++;
         if (failed == 1) {
-            if (err) *err = t->err;
+            *err = t->err;
             rc = -1;
         } else if (!t->warned && !sl_exec_cancelled()) {
             /* Failed before it ran (prepare, staging): not reported yet. */
             sl_log(SL_LOG_WARN, "%s", t->err.msg);
         }
     }
-    if (failed > 1 && err) {
+    if (failed > 1) {
         char more[512] = "";
         size_t used = 0;
         for (int i = 0; i < job->ntables && used < sizeof more; i++)
@@ -321,21 +649,41 @@ int sl_exec_run(const sl_job *job, const sl_run_opts *opts, sl_run_summary *summ
         size_t len = strlen(err->msg);
         snprintf(err->msg + len, sizeof err->msg - len, " (%d tables failed: %s; see the warnings above)", failed, more);
     }
-    if (rc < 0 && sl_exec_cancelled() && err) {
+    if (rc < 0 && sl_exec_cancelled()) {
         int published = job->ntables - failed;
         sl_err_set(err, SL_EIO, "job %s: interrupted: %d table%s published before the interrupt, %d not "
                    "(their previous versions are unchanged)", job->name, published, published == 1 ? "" : "s", failed);
     }
-    for (int i = 0; i < job->ntables; i++) {
-        sl_exec_table *t = &run.tables[i];
-        sl_prep_table_release(&t->prep);
-        if (t->staged) sl_stage_free(&t->stage);
-        sl_free(t->metrics);
-        pthread_mutex_destroy(&t->mu);
+    if (rc == 0 && sl_failpoint(SL_FP_RUN_FINISH, err) < 0) {
+        sl_err_prefix(err, "job %s", job->name);
+        rc = -1;
     }
+    sl_exec_finish(&run, rc, err);
+    sl_free(setup);
     sl_free(limits);
     sl_free(order);
     sl_free(tasks);
+
+release:
+    for (int i = 0; i < job->ntables; i++) {
+        sl_exec_table *t = &run.tables[i];
+        if (t->cur && t->cur != &t->prep) {
+            sl_prep_table_release(t->cur);
+            sl_free(t->cur);
+        }
+        for (int k = 0; k < t->nretired; k++) {
+            sl_prep_table_release(t->retired[k]);
+            sl_free(t->retired[k]);
+        }
+        sl_free(t->retired);
+        sl_prep_table_release(&t->prep);
+        if (t->staged) sl_staging_close(&t->sg);
+        sl_free(t->metrics);
+        sl_free(t->task_ids);
+        pthread_mutex_destroy(&t->mu);
+    }
+    if (run.state) sl_state_close(run.state);
+    sl_lock_release(run.lock);
     sl_progress_free(run.progress);
     sl_free(run.tables);
     if (!summary) sl_run_summary_free(&local);

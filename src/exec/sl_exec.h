@@ -9,9 +9,20 @@
  * when all its tasks succeeded, so readers never see a partial table.
  * Progress goes to stderr.
  *
+ * Runs are recorded in the state store (state/sl_state.h; by default
+ * .sluice/state.db beside the job file) under the job's lock (one run of a
+ * job at a time). A run that did not finish (killed, failed, interrupted)
+ * is resumed by the next one of the same, unchanged job: tables it
+ * published stay published, tasks it finished are kept (their staged files
+ * checked), the rest is redone; `fresh` starts over instead. The commit
+ * protocol (state/sl_publish.h): tasks write into a staging directory, a
+ * table is swapped in atomically when all its tasks are done.
+ *
  * A table whose task fails is not published (its live version stays as it
- * was, its staging files are removed); the other tables carry on. The error
- * returned names the job, table and task and carries the source's message.
+ * was; its finished task files stay staged for a resume); the other tables
+ * carry on. Transient errors are retried per task with backoff and jitter
+ * (`retries`, `retry_backoff`); others fail at once. The error returned
+ * names the job, table and task and carries the source's message.
  *
  * Per-task metrics (rows, bytes, seconds, worker, attempts) are kept in the
  * summary; sl_run_summary_free() releases them.
@@ -31,7 +42,6 @@ typedef struct sl_run_opts {
     int progress;            /* 1: live lines on a terminal; 0: periodic log lines; -1: none */
     const char *state_path;  /* NULL: <job dir>/.sluice/state.db */
     bool fresh;              /* ignore a previous unfinished run */
-    const char *run_id;      /* NULL: a new one, "<UTC time>-<pid>" */
     sl_source_lookup_fn source_lookup;   /* NULL: sl_source_lookup (tests use their own) */
 } sl_run_opts;
 
@@ -47,13 +57,15 @@ typedef struct sl_task_metrics {
     uint32_t crc32;          /* of the output file */
     double seconds;          /* of the last attempt */
     int worker;              /* worker thread that ran it (last attempt) */
-    int attempts;
+    int attempts;            /* in this session of the run */
+    bool kept;               /* done by an earlier session of the run (resumed), not redone */
     int64_t est_rows;
 } sl_task_metrics;
 
 typedef struct sl_table_metrics {
     const char *name;        /* borrowed from the job */
     bool published;
+    bool kept;               /* published by an earlier session of the run */
     int ntasks;
     sl_task_metrics *tasks;
     uint64_t rows, bytes;
@@ -67,7 +79,10 @@ typedef struct sl_run_summary {
     int64_t tasks, tasks_failed;
     uint64_t rows, bytes;
     double seconds;
-    char run_id[64];
+    char run_id[64];         /* the state store's run id, as text */
+    bool resumed;            /* continued an unfinished run */
+    int tables_kept;         /* resumed: tables already published */
+    int64_t tasks_kept;      /* resumed: tasks already done, not redone */
     sl_table_metrics *table_metrics;   /* `tables` entries, in job order */
 } sl_run_summary;
 

@@ -3,25 +3,31 @@
  * (not for other layers).
  *
  * The job model is read-only; everything that changes while a run goes on
- * lives here: one sl_exec_table per table (its prepared source state,
- * staging area, metrics, first error) and one sl_exec_task per task.
+ * lives here: one sl_exec_table per table (its prepared source state, its
+ * staging area in the commit protocol, metrics, first error) and one
+ * sl_exec_task per task still to run. The run's state store, lock and id
+ * are in sl_exec.
  *
  * Life of a task (sl_task.c):
- *   sl_task_run()            the pool's work item: skip if its table failed,
- *     sl_task_attempt()      ONE attempt: source -> batches -> sink into a
- *                            staging file, committed by rename. The single
- *                            place where an attempt starts and ends: the
- *                            state store, retries and failpoints hook here.
+ *   sl_task_run()            the pool's work item: skip if its table failed;
+ *                            per attempt: sl_state_attempt_begin,
+ *     sl_task_attempt()      ONE attempt: source -> batches -> sink into the
+ *                            task's temporary file in the staging directory,
+ *                            finished by sl_staging_file_finish (fsync, rename);
+ *                            then sl_state_attempt_end (file, rows, CRC), and a
+ *                            retry with backoff when the error is transient.
  *     sl_exec_task_ended()   counts the task; the last one of a table
- *                            publishes or discards it (sl_exec.c).
+ *                            publishes it or leaves it for a resume (sl_exec.c).
  */
 #ifndef SL_EXEC_INT_H
 #define SL_EXEC_INT_H
 
 #include "../observe/sl_progress.h"
+#include "../state/sl_lock.h"
+#include "../state/sl_publish.h"
+#include "../state/sl_state.h"
 #include "sl_exec.h"
 #include "sl_prepare.h"
-#include "sl_stage.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -31,19 +37,33 @@ typedef struct sl_exec sl_exec;
 typedef struct sl_exec_table {
     sl_exec *run;
     int index;                   /* in job->tables */
-    sl_prep_table prep;
-    sl_stage stage;
-    bool staged;                 /* stage initialised */
+    sl_prep_table prep;          /* the first preparation: the task list, schema, names */
+    bool prepared;               /* prep holds a prepared table */
+    /* A table re-prepared after its source session was lost (sl_exec_table_reprepare):
+     * tasks read through `cur`; older preparations stay alive until the run ends,
+     * because readers opened on them may still be running. */
+    sl_prep_table *cur;
+    sl_prep_table **retired;
+    int nretired;
+    int prep_gen;                /* bumped by each re-preparation */
+    _Atomic bool saw_transient;  /* some attempt of this table failed transiently */
+    sl_staging sg;               /* the commit protocol's staging area */
+    bool staged;                 /* sg is open */
+    int64_t *task_ids;           /* state store ids, prep.st.ntasks entries */
+    double snapshot_time;        /* when the source was prepared (first time, kept on resume) */
     int progress_id;
     sl_task_metrics *metrics;    /* prep.st.ntasks entries */
     sl_sink_kv meta[6];
     int nmeta;
+    int tasks_kept;              /* done in an earlier session of this run */
+    bool kept;                   /* published by an earlier session of this run */
     _Atomic int tasks_ended;
     _Atomic bool failed;
-    pthread_mutex_t mu;          /* guards err */
+    pthread_mutex_t mu;          /* guards err, cur, retired, prep_gen */
     sl_err err;                  /* first failure */
     bool published;
     bool warned;                 /* its failure was logged as a warning already */
+    int64_t rows, bytes;         /* published totals */
     double started, ended;
 } sl_exec_table;
 
@@ -55,7 +75,11 @@ typedef struct sl_exec_task {
 struct sl_exec {
     const sl_job *job;
     const sl_run_opts *opts;
-    char run_id[64];
+    sl_state *state;
+    sl_lock *lock;
+    int64_t run_id;
+    char run_id_text[32];
+    sl_run_start start;          /* resumed or new, and why */
     int workers;
     sl_progress *progress;
     sl_exec_table *tables;
@@ -66,10 +90,19 @@ struct sl_exec {
 /* sl_task.c */
 void sl_task_run(void *arg, int worker);
 int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metrics *m, sl_err *err);
+/* "part-00003.parquet": a task's file name, the same for every attempt. */
+void sl_task_file_name(const sl_exec_table *t, int task_index, char *out, size_t size);
 
 /* sl_exec.c */
 void sl_exec_table_fail(sl_exec_table *t, const sl_err *err);
 void sl_exec_task_ended(sl_exec_table *t);
 double sl_exec_now(void);
+/* Prepares the table again (its source session, holding the snapshot, may
+ * have died with a lost connection) when `gen` is still the current
+ * preparation; the tasks must come out the same. 0 ok, -1 with err. */
+int sl_exec_table_reprepare(sl_exec_table *t, int gen, sl_err *err);
+/* Prepares a table through its source, retrying transient failures with
+ * backoff per the job's retries. */
+int sl_exec_prepare(sl_exec *run, sl_prep_table *pt, const sl_job_table *cfg, sl_err *err);
 
 #endif

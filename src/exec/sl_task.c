@@ -2,20 +2,28 @@
  * sl_task.c - one task: its pipeline source -> batches -> sink, its
  * attempts, and its retries.
  *
- * sl_task_attempt() is the single place where an attempt starts and ends:
- * it opens a reader on the task's partition and a writer on a temporary
- * file in the table's staging directory, moves batches (one sl_batch per
+ * sl_task_attempt() is the single place where an attempt does its work: it
+ * opens a reader on the task's partition and a writer on the task's
+ * temporary file in the table's staging directory (state/sl_publish.h:
+ * "<stage>/.part-00003.parquet.tmp"), moves batches (one sl_batch per
  * attempt, reset between batches, so memory stays bounded by one batch plus
- * the sink's buffers), closes the writer (flush + fsync) and renames the
- * file into place. On failure it cleans up its file and takes back the
- * progress it reported.
+ * the sink's buffers), closes the writer (flush + fsync) and finishes the
+ * file with sl_staging_file_finish (fsync, rename to part-00003.parquet,
+ * fsync of the directory). Files are named per task, not per attempt, so a
+ * redone task replaces its file and never adds a second copy. On failure it
+ * removes its temporary and takes back the progress it reported.
  *
  * sl_task_run() is the pool's work item: it skips the task when its table
- * has already failed, retries transient failures (SL_ETRANSIENT) up to the
- * job's `retries` with exponential backoff and full jitter from
- * `retry_backoff` (state/sl_backoff.h), records metrics, and tells
- * sl_exec.c the task ended. Failpoints task-start and task-write
- * (core/sl_failpoint.h) are hit here.
+ * has already failed, records every attempt in the state store
+ * (sl_state_attempt_begin / _end: outcome, error, rows, file, CRC-32),
+ * retries transient failures (SL_ETRANSIENT) up to the job's `retries` with
+ * exponential backoff and full jitter from `retry_backoff`
+ * (state/sl_backoff.h), and tells sl_exec.c the task ended. Any other error
+ * fails the task at once - except a source error right after the table lost
+ * a connection: the source's session holding the table's snapshot may have
+ * died with it, so the table is prepared again and the task retried.
+ * Failpoints task-start and task-write (core/sl_failpoint.h) are hit here;
+ * task-file-synced and task-commit in sl_staging_file_finish.
  */
 #include "sl_exec_int.h"
 
@@ -41,15 +49,33 @@ static uint64_t sl_batch_data_bytes(const sl_batch *b)
     return n;
 }
 
+void sl_task_file_name(const sl_exec_table *t, int task_index, char *out, size_t size)
+{
+    snprintf(out, size, "part-%05d.%s", task_index, t->prep.sink->extension);
+}
+
+/* The preparation tasks read through now, and its generation. */
+static sl_prep_table *sl_task_prep(sl_exec_table *t, int *gen)
+{
+    pthread_mutex_lock(&t->mu);
+    sl_prep_table *p = t->cur;
+    *gen = t->prep_gen;
+    pthread_mutex_unlock(&t->mu);
+    return p;
+}
+
 int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metrics *m, sl_err *err)
 {
-    const sl_task *task = &t->prep.st.tasks[task_index];
-    const sl_source_ops *src = t->prep.source;
-    const sl_sink_ops *sink = t->prep.sink;
-    const sl_schema *schema = t->prep.st.schema;
+    int gen;
+    sl_prep_table *p = sl_task_prep(t, &gen);
+    const sl_task *task = &p->st.tasks[task_index];
+    const sl_source_ops *src = p->source;
+    const sl_sink_ops *sink = p->sink;
+    const sl_schema *schema = p->st.schema;
     sl_progress *progress = t->run->progress;
-    char tmp[PATH_MAX], final[PATH_MAX];
-    sl_stage_part_path(&t->stage, task_index, sink->extension, tmp, final, sizeof tmp);
+    char name[64];
+    sl_task_file_name(t, task_index, name, sizeof name);
+    char *tmp = sl_staging_tmp_path(&t->sg, name);
 
     double started = sl_exec_now();
     m->worker = worker;
@@ -59,7 +85,7 @@ int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metric
     void *writer = NULL, *reader = NULL;
     sl_batch *batch = NULL;
     if (sl_failpoint(SL_FP_TASK_START, err) < 0) goto fail;
-    reader = src->open(&t->prep.st, task, err);
+    reader = src->open(&p->st, task, err);
     if (!reader) goto fail;
     writer = sink->open(t->prep.cfg->target, schema, tmp, t->meta, t->nmeta, err);
     if (!writer) goto fail;
@@ -79,7 +105,7 @@ int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metric
         m->rows += (uint64_t)n;
         m->data_bytes += data;
         sl_progress_add(progress, t->progress_id, (uint64_t)n, data);
-        /* A task of a table that failed elsewhere stops early: its file would be discarded anyway. */
+        /* A task of a table that failed elsewhere stops early: the table is not published this time. */
         if (atomic_load(&t->failed)) {
             sl_err_set(err, SL_EINTERNAL, "stopped: another task of the table failed");
             goto fail;
@@ -97,10 +123,11 @@ int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metric
     void *closing = writer;
     writer = NULL;
     if (sink->close(closing, &stats, err) < 0) goto fail;
-    if (sl_stage_commit_part(tmp, final, err) < 0) goto fail;
+    if (sl_staging_file_finish(&t->sg, name, err) < 0) goto fail;
     m->bytes = stats.bytes;
     m->crc32 = stats.crc32;
     m->seconds = sl_exec_now() - started;
+    sl_free(tmp);
     return 0;
 
 fail:
@@ -108,10 +135,36 @@ fail:
     if (reader) src->close(reader);
     if (writer) sink->abort(writer);
     sl_batch_free(batch);
-    unlink(tmp);
+    sl_staging_file_discard(&t->sg, name);
+    sl_free(tmp);
     sl_progress_sub(progress, t->progress_id, m->rows, m->data_bytes);
     m->seconds = sl_exec_now() - started;
+    if (err->code == SL_ETRANSIENT) atomic_store(&t->saw_transient, true);
     return -1;
+}
+
+/* Ends attempt `number` in the state store; a store that cannot record a
+ * success fails the task (its file would not be known to the publish). */
+static int sl_task_record(sl_exec_table *t, int task_index, int number, const sl_err *failure, bool will_retry,
+                          const sl_task_metrics *m, sl_err *err)
+{
+    if (number <= 0) return 0;
+    char name[64];
+    sl_task_file_name(t, task_index, name, sizeof name);
+    sl_task_result res = { .rows = (int64_t)m->rows, .bytes = (int64_t)m->data_bytes, .seconds = m->seconds,
+                           .file_name = name, .file_size = (int64_t)m->bytes, .crc32 = m->crc32 };
+    sl_err e = SL_ERR_INIT;
+    if (sl_state_attempt_end(t->run->state, t->task_ids[task_index], number, failure, will_retry, &res, &e) < 0) {
+        if (failure && sl_err_is_set(failure)) {
+            sl_log(SL_LOG_WARN, "table %s: task %d: cannot record its failed attempt: %s", t->prep.cfg->name,
+                   task_index + 1, e.msg);
+            return 0;
+        }
+        *err = e;
+        sl_err_prefix(err, "recording the finished task in the state store");
+        return -1;
+    }
+    return 0;
 }
 
 void sl_task_run(void *arg, int worker)
@@ -133,18 +186,50 @@ void sl_task_run(void *arg, int worker)
            worker, pred ? ": " : "", pred ? pred : "");
     sl_err err = SL_ERR_INIT;
     int rc;
+    bool reprepared = false;
     for (int attempt = 1;; attempt++) {
         m->attempts = attempt;
         sl_err_clear(&err);
-        rc = sl_task_attempt(t, task->index, worker, m, &err);
-        if (rc == 0 || !sl_backoff_should_retry(&err, attempt, job->retries) || atomic_load(&t->failed) ||
-            sl_exec_cancelled())
+        int number = 0;
+        rc = sl_state_attempt_begin(t->run->state, t->task_ids[task->index], worker, &number, &err);
+        if (rc == 0) {
+            int gen;
+            sl_task_prep(t, &gen);
+            rc = sl_task_attempt(t, task->index, worker, m, &err);
+            if (rc == 0) {
+                rc = sl_task_record(t, task->index, number, NULL, false, m, &err);
+                if (rc == 0) break;
+                number = 0;   /* the failure below cannot be recorded either */
+            }
+            bool stopped = atomic_load(&t->failed) || sl_exec_cancelled();
+            bool retry = !stopped && sl_backoff_should_retry(&err, attempt, job->retries);
+            /* A source error after the table lost a connection: its prepared session may be gone. */
+            if (!stopped && !retry && !reprepared && err.code == SL_ESOURCE && atomic_load(&t->saw_transient) &&
+                attempt <= job->retries) {
+                sl_err pe = SL_ERR_INIT;
+                sl_log(SL_LOG_WARN, "table %s: task %d/%d: attempt %d failed: %s; the table lost a connection "
+                       "before, so it is prepared again and the task retried", t->prep.cfg->name, task->index + 1,
+                       ntasks, attempt, err.msg);
+                if (sl_exec_table_reprepare(t, gen, &pe) == 0) {
+                    reprepared = true;
+                    retry = true;
+                } else {
+                    sl_log(SL_LOG_WARN, "table %s: preparing it again failed: %s", t->prep.cfg->name, pe.msg);
+                    if (pe.code == SL_ETRANSIENT) retry = true;
+                }
+            }
+            /* Stopped (another task failed, or interrupted): back to pending for the resume. */
+            sl_task_record(t, task->index, number, &err, retry || stopped, m, &err);
+            if (!retry) break;
+        } else if (!sl_backoff_should_retry(&err, attempt, job->retries) || sl_exec_cancelled()) {
             break;
+        }
         double wait = sl_backoff_delay(attempt, job->retry_backoff_s, SL_BACKOFF_CAP_S, NULL);
         sl_log(SL_LOG_WARN, "table %s: task %d/%d: attempt %d failed: %s; retrying in %.1fs (%d of %d retries left)",
                t->prep.cfg->name, task->index + 1, ntasks, attempt, err.msg, wait, job->retries - attempt + 1,
                job->retries);
         sl_backoff_sleep(wait);
+        if (atomic_load(&t->failed) || sl_exec_cancelled()) break;
     }
     if (rc == 0) {
         m->status = SL_TM_DONE;

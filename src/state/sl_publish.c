@@ -282,7 +282,8 @@ static void sl_manifest_build(const sl_staging *sg, const sl_manifest *m, sl_buf
     sl_iso_time((double)ts.tv_sec + (double)ts.tv_nsec / 1e9, now, sizeof now);
     sl_buf_printf(b, "{\n  \"format\": \"sluice-manifest\",\n  \"manifest_version\": 1,\n  \"job\": ");
     sl_json_str(b, sg->job);
-    sl_buf_printf(b, ",\n  \"run_id\": %lld,\n  \"table\": ", (long long)sg->run_id);
+    sl_buf_printf(b, ",\n  \"run_id\": %lld,\n  \"run_started\": %.6f,\n  \"table\": ", (long long)sg->run_id,
+                  sg->run_started);
     sl_json_str(b, sg->table);
     sl_buf_printf(b, ",\n  \"sluice_version\": ");
     sl_json_str(b, SL_VERSION);
@@ -343,13 +344,33 @@ int sl_publish_live_run(const char *target_dir, const char *table, char *job, si
     return found;
 }
 
+/* The live manifest's run_started, 0 when absent. */
+static double sl_publish_live_started(const sl_staging *sg)
+{
+    char *path = sl_sprintf("%s/%s", sg->live, SL_MANIFEST_NAME);
+    sl_err err = SL_ERR_INIT;
+    char *text = sl_fs_read_all(path, NULL, &err);
+    sl_free(path);
+    if (!text) return 0;
+    const char *v = sl_manifest_field(text, "run_started");
+    double started = v ? strtod(v, NULL) : 0;
+    sl_free(text);
+    return started;
+}
+
 int sl_publish_already(const sl_staging *sg, sl_err *err)
 {
     char job[256];
     int64_t run = 0;
     int rc = sl_publish_live_run(sg->target_dir, sg->table, job, sizeof job, &run, err);
     if (rc <= 0) return rc;
-    return run == sg->run_id && !strcmp(job, sg->job);
+    if (run != sg->run_id || strcmp(job, sg->job)) return 0;
+    if (sg->run_started > 0) {
+        /* Written with %.6f: equal to the microsecond when it is the same run. */
+        double live = sl_publish_live_started(sg);
+        if (live > 0 && (live - sg->run_started > 1e-5 || sg->run_started - live > 1e-5)) return 0;
+    }
+    return 1;
 }
 
 /* ---- publish ---- */
@@ -537,6 +558,49 @@ out:
     sl_free(safe);
     sl_free(staging);
     sl_free(jobdir);
+    return rc;
+}
+
+int sl_publish_clean_unfinished(const char *target_dir, const char *job, int64_t run_id, int *kept_files,
+                                sl_err *err)
+{
+    if (kept_files) *kept_files = 0;
+    char *safe = sl_safe_name(job);
+    char *staging = sl_fs_join(target_dir, SL_STAGING_DIR);
+    char *jobdir = sl_sprintf("%s/%s", staging, safe);
+    char *rundir = sl_sprintf("%s/run-%lld", jobdir, (long long)run_id);
+    int rc = 0;
+    DIR *d = opendir(rundir);
+    if (!d) {
+        if (errno != ENOENT) rc = sl_fs_errno(err, errno, "cannot read directory", rundir);
+        goto out;
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) && rc == 0) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+        sl_staging sg = { .dir = sl_fs_join(rundir, de->d_name), .table = de->d_name };
+        if (sl_fs_is_dir(sg.dir)) {
+            sl_staged_file *files = NULL;
+            int n = 0;
+            rc = sl_staging_remove_temporaries(&sg, NULL, err);
+            if (rc == 0) rc = sl_staging_list(&sg, &files, &n, err);
+            if (rc == 0 && n == 0) rc = sl_fs_rmtree(sg.dir, err);
+            if (kept_files) *kept_files += n;
+            sl_staging_list_free(files, n);
+        }
+        sl_free(sg.dir);
+    }
+    closedir(d);
+    if (rc == 0) {
+        sl_rmdir_if_empty(rundir);
+        sl_rmdir_if_empty(jobdir);
+        sl_rmdir_if_empty(staging);
+    }
+out:
+    sl_free(safe);
+    sl_free(staging);
+    sl_free(jobdir);
+    sl_free(rundir);
     return rc;
 }
 

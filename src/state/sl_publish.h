@@ -28,7 +28,8 @@
  * the staging area, not in T/<table>), and never a missing directory.
  *
  * Crash recovery: every step can be repeated. A table whose live manifest
- * already names this job and run was published before the crash:
+ * already names this job and run (and the run's start time, when known) was
+ * published before the crash:
  * sl_publish_table then only cleans up (result.already). Files are named
  * per task (not per attempt), so a redone task replaces its file instead of
  * adding a second copy; files in the staged directory that the manifest does
@@ -60,6 +61,9 @@ typedef struct sl_staging {
     char *run_dir;             /* T/.sluice-staging/<job>/run-<id> */
     char *dir;                 /* <run_dir>/<table>: where tasks write */
     char *live;                /* T/<table> */
+    double run_started;        /* when the run first started (epoch s; 0: unknown), set by the caller
+                                * after sl_staging_open; written to the manifest so that a run of
+                                * the same id in another state database is not taken for this one */
 } sl_staging;
 
 /* Fills sg and creates its directory (keeping files already there: resume).
@@ -139,6 +143,12 @@ int sl_publish_already(const sl_staging *sg, sl_err *err);
  * counts the run directories removed (may be NULL). */
 int sl_publish_clean_stale(const char *target_dir, const char *job, int64_t keep_run_id, int *removed,
                            sl_err *err);
+/* After a run that did not finish: removes temporaries, the table
+ * directories of the run that hold no finished file, then the run's
+ * directory and empty parents when nothing is left; finished files stay for
+ * a resume (*kept_files counts them; may be NULL). */
+int sl_publish_clean_unfinished(const char *target_dir, const char *job, int64_t run_id, int *kept_files,
+                                sl_err *err);
 /* Removes a finished run's staging directory (and empty parents). */
 int sl_publish_clean_run(const char *target_dir, const char *job, int64_t run_id, sl_err *err);
 

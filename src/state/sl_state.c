@@ -886,7 +886,7 @@ static int sl_run_details(sl_state *st, sl_run_report *r, sl_err *err)
         "  coalesce(sum(k.status = 'done'), 0), coalesce(sum(k.status = 'failed'), 0), "
         "  coalesce(sum(k.status = 'pending'), 0), coalesce(sum(k.status = 'running'), 0), "
         "  coalesce(sum(CASE WHEN k.status = 'done' THEN k.rows END), 0), "
-        "  coalesce(sum(CASE WHEN k.status = 'done' THEN k.file_size END), 0) "
+        "  coalesce(sum(CASE WHEN k.status = 'done' THEN k.file_size END), 0), coalesce(sum(k.attempts), 0) "
         "FROM tables t LEFT JOIN tasks k ON k.run_id = t.run_id AND k.table_name = t.name "
         "WHERE t.run_id = ? GROUP BY t.name ORDER BY t.name", "i", r->id);
     if (!q) return -1;
@@ -903,6 +903,7 @@ static int sl_run_details(sl_state *st, sl_run_report *r, sl_err *err)
         t->running = sqlite3_column_int(q, 6);
         t->rows = sqlite3_column_int64(q, 7);
         t->bytes = sqlite3_column_int64(q, 8);
+        t->attempts = sqlite3_column_int(q, 9);
         r->tasks_done += t->done;
         r->tasks_failed += t->failed;
         r->tasks_pending += t->pending;
@@ -913,7 +914,7 @@ static int sl_run_details(sl_state *st, sl_run_report *r, sl_err *err)
     sqlite3_finalize(q);
     if (rc < 0) return -1;
     q = sl_query(st, err,
-        "SELECT k.table_name, k.idx, a.number, coalesce(a.error_code, ''), a.error_message "
+        "SELECT k.table_name, k.idx + 1, a.number, coalesce(a.error_code, ''), a.error_message "
         "FROM attempts a JOIN tasks k ON k.id = a.task_id "
         "WHERE k.run_id = ? AND a.error_message IS NOT NULL "
         "ORDER BY a.ended DESC, a.rowid DESC LIMIT 5", "i", r->id);

@@ -204,6 +204,7 @@ typedef struct sl_table_report {
     char *name;
     char *status;
     int done, failed, pending, running;
+    int attempts;              /* attempts of all its tasks, over every session of the run */
     int64_t rows, bytes;       /* sum over done tasks (rows) and their files (bytes) */
     double published_at;       /* 0: not published */
 } sl_table_report;
@@ -219,7 +220,8 @@ typedef struct sl_run_report {
     sl_table_report *tables;
     int ntables;
     char **errors;             /* the latest attempt errors, newest first (at most 5):
-                                * "orders task 3 attempt 2: TRANSIENT: connection lost" */
+                                * "orders task 3 attempt 2: TRANSIENT: connection lost"
+                                * (tasks counted from 1, as in the run's log) */
     int nerrors;
 } sl_run_report;
 

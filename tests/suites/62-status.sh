@@ -18,7 +18,7 @@ grep -q "^job shop: state $dir/.sluice/state.db" <<<"$out"
 grep -q "^run 3  running, but its process is gone" <<<"$out"
 grep -q "^run 2  failed" <<<"$out"
 grep -q "^run 1  succeeded" <<<"$out"
-grep -q "orders task 1 attempt 2: SOURCE: permission denied for table orders" <<<"$out"
+grep -q "orders task 2 attempt 2: SOURCE: permission denied for table orders" <<<"$out"
 grep -Eq "^    orders +failed +1 +1 +0 +0 +1000$" <<<"$out"
 echo "ok: text output (3 runs, per-table counts, errors, killed run recognised)"
 

@@ -22,6 +22,7 @@
 #include "exec/sl_exec.h"
 #include "exec/sl_pool.h"
 #include "job/sl_job.h"
+#include "state/sl_lock.h"
 #include "observe/sl_progress.h"
 #include "sinks/sl_sink.h"
 
@@ -30,7 +31,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static _Atomic int gen_flaky_failures;
@@ -172,6 +175,18 @@ static long count_lines(const char *path)
     return n;
 }
 
+static int count_hidden(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] == '.' && strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
+    closedir(d);
+    return n;
+}
+
 static bool exists(const char *path)
 {
     struct stat sb;
@@ -185,7 +200,7 @@ Test(exec, runs_tables_in_parallel_and_publishes)
     sl_job *job = job_for("  a: { from: db, table: a, to: out, partition: { count: 4 } }\n"
                           "  b: { from: db, table: b, to: out, partition: { count: 2 } }\n"
                           "  empty: { from: db, table: e, to: out, partition: { count: 1 } }\n");
-    sl_run_opts opts = { .workers = 3, .progress = -1, .source_lookup = gen_lookup, .run_id = "r1" };
+    sl_run_opts opts = { .workers = 3, .progress = -1, .source_lookup = gen_lookup };
     sl_run_summary sum;
     sl_err err = SL_ERR_INIT;
     cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), 0, "%s", err.msg);
@@ -211,11 +226,18 @@ Test(exec, runs_tables_in_parallel_and_publishes)
     cr_assert(sum.table_metrics[0].skew_rows < 1.01);
     sl_run_summary_free(&sum);
 
-    /* A second run replaces the live table, never adds to it. */
-    opts.run_id = "r2";
+    snprintf(path, sizeof path, "%s/lake/a/_sluice_manifest.json", tmpdir);
+    cr_assert(exists(path), "no manifest in the published table");
+    cr_assert_str_eq(sum.run_id, "1");
+    cr_assert(!sum.resumed);
+
+    /* A second run (the first one finished) is a new run that replaces the live table, never adds to it. */
     cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(sum.run_id, "2");
+    cr_assert(!sum.resumed);
+    cr_assert_eq(sum.rows, (uint64_t)(5000 * 4 + 6 + 5000 * 2 + 1));
     snprintf(path, sizeof path, "%s/lake/a", tmpdir);
-    cr_assert_eq(count_files(path, NULL), 4);
+    cr_assert_eq(count_files(path, NULL), 5, "4 part files and the manifest");
     sl_run_summary_free(&sum);
     sl_job_free(job);
 }
@@ -248,8 +270,12 @@ Test(exec, failed_task_leaves_live_table_untouched)
     cr_assert(sum.table_metrics[1].published);
     cr_assert_eq(count_files(path, NULL), 1, "live table changed");
     cr_assert(exists(old));
-    snprintf(path, sizeof path, "%s/lake/.sluice-staging", tmpdir);
-    cr_assert(!exists(path), "staging area left behind");
+    /* The failed table's finished files stay staged for a resume; no temporaries; nothing of `fine`. */
+    snprintf(path, sizeof path, "%s/lake/.sluice-staging/t/run-1/boom", tmpdir);
+    cr_assert(exists(path), "the failed table's staging was removed: nothing to resume");
+    cr_assert_eq(count_hidden(path), 0, "temporaries left");
+    snprintf(path, sizeof path, "%s/lake/.sluice-staging/t/run-1/fine", tmpdir);
+    cr_assert(!exists(path), "a published table's staging left behind");
     snprintf(path, sizeof path, "%s/lake/fine", tmpdir);
     cr_assert_eq(count_files(path, ".csv"), 2);
     sl_run_summary_free(&sum);
@@ -462,8 +488,165 @@ Test(exec, cancel_publishes_nothing_more)
     char path[512];
     snprintf(path, sizeof path, "%s/lake/a", tmpdir);
     cr_assert(!exists(path));
+    /* The task that finished before the interrupt is kept for the resume, nothing else. */
+    snprintf(path, sizeof path, "%s/lake/.sluice-staging/t/run-1/a", tmpdir);
+    cr_assert_eq(count_files(path, ".csv"), 1);
+    cr_assert_eq(count_hidden(path), 0);
+    sl_run_summary_free(&sum);
+
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), 0, "%s", err.msg);
+    cr_assert(sum.resumed);
+    cr_assert_str_eq(sum.run_id, "1");
+    cr_assert_eq(sum.tasks_kept, 1);
+    cr_assert_eq(sum.rows, 15003);
     snprintf(path, sizeof path, "%s/lake/.sluice-staging", tmpdir);
-    cr_assert(!exists(path), "staging left behind");
+    cr_assert(!exists(path), "staging left behind after the resumed run finished");
+    sl_run_summary_free(&sum);
+    sl_job_free(job);
+}
+
+/* ---- resume, fresh, lock, crash recovery ---- */
+
+static long rows_in_table(const char *table)
+{
+    char path[512];
+    long total = 0;
+    for (int k = 0; k < 16; k++) {
+        snprintf(path, sizeof path, "%s/lake/%s/part-%05d.csv", tmpdir, table, k);
+        long n = count_lines(path);
+        if (n > 0) total += n - 1;
+    }
+    return total;
+}
+
+Test(exec, resume_keeps_finished_tasks_and_redoes_the_rest)
+{
+    sl_job *job = job_for("  a: { from: db, table: a, to: out, partition: { count: 4 } }\n"
+                          "  b: { from: db, table: b, to: out, partition: { count: 2 } }\n");
+    sl_run_opts opts = { .workers = 1, .progress = -1, .source_lookup = gen_lookup };
+    sl_run_summary sum;
+    sl_err err = SL_ERR_INIT;
+    /* The third task to write fails permanently: its table fails, the others go on. */
+    cr_assert_eq(sl_failpoint_arm("task-write:error@3"), 1);
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), -1);
+    sl_failpoint_arm(NULL);
+    int done_before = 0;
+    for (int i = 0; i < sum.tables; i++)
+        for (int k = 0; k < sum.table_metrics[i].ntasks; k++) done_before += sum.table_metrics[i].tasks[k].status == SL_TM_DONE;
+    cr_assert_geq(done_before, 2);
+    sl_run_summary_free(&sum);
+
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), 0, "%s", err.msg);
+    cr_assert(sum.resumed);
+    cr_assert_geq(sum.tasks_kept + sum.tables_kept, 2, "kept %lld tasks, %d tables", (long long)sum.tasks_kept,
+                  sum.tables_kept);
+    cr_assert_eq(rows_in_table("a"), 5000 * 4 + 6);
+    cr_assert_eq(rows_in_table("b"), 5000 * 2 + 1);
+    char path[512];
+    snprintf(path, sizeof path, "%s/lake/.sluice-staging", tmpdir);
+    cr_assert(!exists(path));
+    sl_run_summary_free(&sum);
+    sl_job_free(job);
+}
+
+Test(exec, fresh_starts_over_and_damaged_files_are_redone)
+{
+    sl_job *job = job_for("  a: { from: db, table: a, to: out, partition: { count: 3 } }\n");
+    sl_run_opts opts = { .workers = 1, .progress = -1, .source_lookup = gen_lookup };
+    sl_run_summary sum;
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_failpoint_arm("task-start:error@3"), 1);
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), -1);
+    sl_failpoint_arm(NULL);
+    sl_run_summary_free(&sum);
+    /* Damage one finished file: the resume must redo that task, not publish it. */
+    char path[512];
+    snprintf(path, sizeof path, "%s/lake/.sluice-staging/t/run-1/a/part-00002.csv", tmpdir);
+    cr_assert(exists(path));
+    FILE *f = fopen(path, "a");
+    fputs("999,dup,0,\n", f);
+    fclose(f);
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), 0, "%s", err.msg);
+    cr_assert(sum.resumed);
+    cr_assert_eq(sum.tasks_kept, 1);
+    cr_assert_eq(rows_in_table("a"), 15003);
+    sl_run_summary_free(&sum);
+
+    /* --fresh after a failed run: a new run, the old staging removed. */
+    cr_assert_eq(sl_failpoint_arm("task-start:error@2"), 1);
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), -1);
+    sl_failpoint_arm(NULL);
+    sl_run_summary_free(&sum);
+    snprintf(path, sizeof path, "%s/lake/.sluice-staging/t/run-2", tmpdir);
+    cr_assert(exists(path));
+    opts.fresh = true;
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), 0, "%s", err.msg);
+    cr_assert(!sum.resumed);
+    cr_assert_str_eq(sum.run_id, "3");
+    cr_assert_eq(sum.tasks_kept, 0);
+    cr_assert(!exists(path), "the abandoned run's staging is still there");
+    cr_assert_eq(rows_in_table("a"), 15003);
+    sl_run_summary_free(&sum);
+    sl_job_free(job);
+}
+
+Test(exec, a_second_run_of_the_job_is_refused)
+{
+    sl_job *job = job_for("  a: { from: db, table: a, to: out, partition: { count: 1 } }\n");
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/.sluice", tmpdir);
+    sl_err err = SL_ERR_INIT;
+    pid_t child = fork();
+    if (child == 0) {   /* another process holds the job's lock */
+        sl_lock *lk = sl_lock_acquire(dir, "t", &err);
+        _exit(lk ? (sleep(2), 0) : 1);
+    }
+    usleep(300000);
+    sl_run_opts opts = { .workers = 1, .progress = -1, .source_lookup = gen_lookup };
+    sl_run_summary sum;
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), -1);
+    cr_assert(strstr(err.msg, "job t is already running (pid "), "%s", err.msg);
+    cr_assert(strstr(err.msg, "wait for it or stop it"), "%s", err.msg);
+    sl_run_summary_free(&sum);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    /* Its holder is dead: the lock is stale and taken over. */
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), 0, "%s", err.msg);
+    sl_run_summary_free(&sum);
+    sl_job_free(job);
+}
+
+Test(exec, a_crash_after_the_swap_is_recognised_on_resume)
+{
+    sl_job *job = job_for("  a: { from: db, table: a, to: out, partition: { count: 2 } }\n");
+    sl_run_opts opts = { .workers = 1, .progress = -1, .source_lookup = gen_lookup };
+    sl_run_summary sum;
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), 0, "%s", err.msg);   /* an old version to replace */
+    sl_run_summary_free(&sum);
+    cr_assert_eq(sl_failpoint_arm("publish:after-exchange:error"), 1);
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), -1);
+    sl_failpoint_arm(NULL);
+    sl_run_summary_free(&sum);
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), 0, "%s", err.msg);
+    cr_assert(sum.resumed);
+    cr_assert_eq(sum.tables_kept, 1);
+    cr_assert_eq(sum.rows, 10001);
+    cr_assert_eq(rows_in_table("a"), 10001);
+    char path[512];
+    snprintf(path, sizeof path, "%s/lake/.sluice-staging", tmpdir);
+    cr_assert(!exists(path), "the old version was not removed");
+    sl_run_summary_free(&sum);
+
+    /* The run-finish failpoint: everything is published, the resume only marks the run. */
+    cr_assert_eq(sl_failpoint_arm("run-finish:error"), 1);
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), -1);
+    sl_failpoint_arm(NULL);
+    sl_run_summary_free(&sum);
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), 0, "%s", err.msg);
+    cr_assert(sum.resumed);
+    cr_assert_eq(sum.tables_kept, 1);
+    cr_assert_eq(sum.rows, 10001);
     sl_run_summary_free(&sum);
     sl_job_free(job);
 }

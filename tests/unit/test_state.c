@@ -622,7 +622,7 @@ Test(state, runs_report)
     cr_assert_eq(last->rows, 300);
     cr_assert_eq(last->bytes, 3 * 1234);
     cr_assert_eq(last->nerrors, 1);
-    cr_assert_str_eq(last->errors[0], "orders task 1 attempt 1: SOURCE: permission denied for table orders");
+    cr_assert_str_eq(last->errors[0], "orders task 2 attempt 1: SOURCE: permission denied for table orders");
     cr_assert_str_eq(runs[1].status, "succeeded");
     cr_assert_eq(runs[1].nerrors, 0);
     sl_state_runs_free(runs, n);
