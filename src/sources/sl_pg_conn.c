@@ -120,6 +120,15 @@ int sl_pg_exec_cmd(PGconn *conn, const char *sql, const char *what, sl_err *err)
     return 0;
 }
 
+bool sl_pg_exec_ok(PGconn *conn, const char *sql)
+{
+    if (!conn) return false;
+    PGresult *res = PQexec(conn, sql);
+    bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+    PQclear(res);
+    return ok;
+}
+
 PGresult *sl_pg_exec_params(PGconn *conn, const char *sql, int nparams, const char *const *params,
                             const char *what, sl_err *err)
 {

@@ -27,6 +27,7 @@
 #include "../job/sl_job.h"
 
 #include <libpq-fe.h>
+#include <stdbool.h>
 
 PGconn *sl_pg_connect(const sl_job_source *src, const char *what, sl_err *err);
 sl_code sl_pg_classify(const char *sqlstate);
@@ -40,6 +41,9 @@ PGresult *sl_pg_exec_tuples(PGconn *conn, const char *sql, const char *what, sl_
 /* Same with text parameters $1..$n. */
 PGresult *sl_pg_exec_params(PGconn *conn, const char *sql, int nparams, const char *const *params,
                             const char *what, sl_err *err);
+/* Runs a command whose failure the caller handles without a message
+ * (ROLLBACK TO SAVEPOINT on a cleanup path); true when it succeeded. */
+bool sl_pg_exec_ok(PGconn *conn, const char *sql);
 /* "\"my col\"" into a fresh sl_malloc'd string (doubling embedded quotes). */
 char *sl_pg_quote_ident(const char *name);
 

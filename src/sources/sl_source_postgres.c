@@ -4,18 +4,25 @@
  * column vectors (sl_pg_copy.c).
  *
  * Interface: `sl_source_postgres` (kind "postgres"), see sl_source.h.
- *   prepare  opens the coordinating session, starts a REPEATABLE READ READ
- *            ONLY transaction and exports its snapshot (pg_export_snapshot),
- *            describes the relation (`table:` resolved with to_regclass, so
- *            quoting follows PostgreSQL's rules; `query:` wrapped as a
- *            subquery), maps its types, applies `columns:` overrides as casts
- *            in the select list, and cuts it into tasks (sl_pg_partition.c).
- *            The session stays open in tab->shared until finish, so the
- *            snapshot stays importable.
- *   open     a session per task: BEGIN REPEATABLE READ; SET TRANSACTION
- *            SNAPSHOT; COPY (SELECT <cols> FROM <rel> WHERE <predicate>).
+ *   prepare  takes a session of the source's pool (sl_pg_session.c) in the
+ *            table's snapshot group (REPEATABLE READ READ ONLY, snapshot
+ *            exported and shared; with `consistent: true` one snapshot for
+ *            every table of the source), describes the relation (`table:`
+ *            resolved with to_regclass, so quoting follows PostgreSQL's rules;
+ *            `query:` wrapped as a subquery), maps its types, applies
+ *            `columns:` overrides as casts in the select list, and cuts it
+ *            into tasks (sl_pg_partition.c), all inside a savepoint so a
+ *            failure leaves the shared snapshot intact. The session goes
+ *            back to the pool, still holding the snapshot.
+ *   open     a pooled session in the same snapshot (never more than
+ *            max_connections sessions per source, planning included):
+ *            SAVEPOINT; COPY (SELECT <cols> FROM <rel> WHERE <predicate>).
  *   next     fills a batch from the COPY stream (one CopyData message per row;
- *            decoded in place, only an incomplete tuple is ever copied).
+ *            decoded in place, only an incomplete tuple is ever copied);
+ *            sleeps when the source's rows_per_second is exceeded.
+ *   close    returns the session to the pool: after the end of the COPY,
+ *            RELEASE SAVEPOINT; in the middle, cancel the COPY, drain it
+ *            and ROLLBACK TO SAVEPOINT (the snapshot survives for a retry).
  *
  * Type mapping (DESIGN.md): boolean; int2/int4/int8; float4/float8;
  * numeric(p,s) with p <= 38 -> decimal(p,s); numeric without typmod ->
@@ -41,6 +48,7 @@
 #include "sl_pg_conn.h"
 #include "sl_pg_copy.h"
 #include "sl_pg_partition.h"
+#include "sl_pg_session.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -49,8 +57,9 @@
 #include <strings.h>
 
 typedef struct sl_pg_shared {
-    PGconn *coord;              /* holds the exported snapshot open */
-    char *snapshot;             /* NULL when it could not be exported */
+    sl_pg_pool *pool;           /* the source's sessions */
+    sl_pg_group *group;         /* this table's snapshot */
+    PGconn *coord;              /* prepare only: the planning session's connection */
     char *what;                 /* "table public.orders" */
     char *from;                 /* FROM item */
     char *select_list;          /* "*" or quoted names with casts */
@@ -60,7 +69,12 @@ typedef struct sl_pg_shared {
 } sl_pg_shared;
 
 typedef struct sl_pg_reader {
-    PGconn *conn;
+    sl_pg_shared *sh;
+    sl_pg_sess *sess;
+    PGconn *conn;               /* sess->conn */
+    bool in_copy;               /* the COPY has started and not ended */
+    bool failed;                /* an error left the savepoint to roll back */
+    long row_cap;               /* rows_per_second: rows per next() call */
     sl_pg_copy dec;
     sl_buf pending;             /* bytes of an incomplete tuple (or rows that did not fit) */
     size_t pending_off;
@@ -217,8 +231,8 @@ static const sl_job_source *sl_pg_find_source(const sl_source_table *tab)
 static void sl_pg_shared_free(sl_pg_shared *sh)
 {
     if (!sh) return;
-    if (sh->coord) PQfinish(sh->coord);
-    sl_free(sh->snapshot);
+    if (sh->group) sl_pg_group_put(sh->pool, sh->group);
+    if (sh->pool) sl_pg_pool_put(sh->pool);
     sl_free(sh->what);
     sl_free(sh->from);
     sl_free(sh->select_list);
@@ -294,24 +308,18 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
     }
     PGresult *res = NULL, *attr = NULL;
     sl_schema *raw = NULL;
-    sh->coord = sl_pg_connect(sh->src, sh->what, err);
-    if (!sh->coord) goto fail;
+    sl_pg_sess *sess = NULL;
+    bool in_savepoint = false;
+    sh->pool = sl_pg_pool_get(sh->src);
+    sh->group = sl_pg_group_new(sh->pool);
 
     /* One snapshot for the describe, the partition bounds and every task. */
-    if (sl_pg_exec_cmd(sh->coord, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", sh->what, err) < 0) goto fail;
-    {
-        sl_err snap_err = SL_ERR_INIT;
-        PGresult *snap = sl_pg_exec_tuples(sh->coord, "SELECT pg_export_snapshot()", sh->what, &snap_err);
-        if (snap) {
-            sh->snapshot = sl_strdup(PQgetvalue(snap, 0, 0));
-            PQclear(snap);
-        } else {
-            sl_log(SL_LOG_WARN, "%s: cannot export a snapshot (%s); tasks will not share one", sh->what, snap_err.msg);
-            if (sl_pg_exec_cmd(sh->coord, "ROLLBACK", sh->what, err) < 0 ||
-                sl_pg_exec_cmd(sh->coord, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", sh->what, err) < 0)
-                goto fail;
-        }
-    }
+    sess = sl_pg_session_acquire(sh->pool, sh->group, sh->what, err);
+    if (!sess) goto fail;
+    sh->coord = sess->conn;
+    /* A failure below must not abort the transaction that holds the snapshot. */
+    if (sl_pg_exec_cmd(sh->coord, "SAVEPOINT sl_prepare", sh->what, err) < 0) goto fail;
+    in_savepoint = true;
 
     Oid relid = 0;
     double est = -1;
@@ -441,9 +449,13 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
         .est_rows = cfg->table && est >= 0 ? est : -1, .cfg = &cfg->partition,
         .workers = tab->workers > 0 ? tab->workers : 1,
         .max_connections = sh->src->max_connections > 0 ? sh->src->max_connections : 4,
+        .relid = relid,
     };
     if (sl_pg_partition_plan(&pin, tab, err) < 0) goto fail;
     sl_schema_free(raw);
+    if (sl_pg_exec_cmd(sh->coord, "RELEASE SAVEPOINT sl_prepare", sh->what, err) < 0) goto fail;
+    sh->coord = NULL;
+    sl_pg_session_release(sh->pool, sess, true);
     tab->shared = sh;
     return 0;
 
@@ -451,8 +463,15 @@ fail:
     PQclear(res);
     PQclear(attr);
     sl_schema_free(raw);
+    raw = NULL;
     sl_schema_free(tab->schema);
     tab->schema = NULL;
+    if (sess) {
+        bool healthy = !in_savepoint ||
+            (sl_pg_exec_ok(sh->coord, "ROLLBACK TO SAVEPOINT sl_prepare") && sl_pg_exec_ok(sh->coord, "RELEASE SAVEPOINT sl_prepare"));
+        sl_pg_session_release(sh->pool, sess, healthy);
+    }
+    sh->coord = NULL;
     sl_pg_shared_free(sh);
     return -1;
 }
@@ -471,18 +490,14 @@ static void *sl_pg_open(sl_source_table *tab, const sl_task *task, sl_err *err)
 {
     sl_pg_shared *sh = tab->shared;
     sl_pg_reader *r = sl_calloc(1, sizeof *r);
+    r->sh = sh;
     snprintf(r->what, sizeof r->what, "%s: task %d/%d", sh->what, task->index + 1, tab->ntasks);
-    r->conn = sl_pg_connect(sh->src, r->what, err);
-    if (!r->conn) goto fail;
-    if (sl_pg_exec_cmd(r->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", r->what, err) < 0) goto fail;
-    if (sh->snapshot) {
-        char sql[128];
-        snprintf(sql, sizeof sql, "SET TRANSACTION SNAPSHOT '%s'", sh->snapshot);
-        if (sl_pg_exec_cmd(r->conn, sql, r->what, err) < 0) {
-            sl_err_prefix(err, "importing the table's snapshot");
-            goto fail;
-        }
-    }
+    r->sess = sl_pg_session_acquire(sh->pool, sh->group, r->what, err);
+    if (!r->sess) goto fail;
+    r->conn = r->sess->conn;
+    /* An error in this task must not end the transaction holding the snapshot. */
+    if (sl_pg_exec_cmd(r->conn, "SAVEPOINT sl_task", r->what, err) < 0) goto fail;
+    r->failed = true;   /* until the COPY is known to have ended well */
     char *sql = task->predicate
         ? sl_sprintf("COPY (SELECT %s FROM %s WHERE %s) TO STDOUT (FORMAT binary)", sh->select_list, sh->from, task->predicate)
         : sl_sprintf("COPY (SELECT %s FROM %s) TO STDOUT (FORMAT binary)", sh->select_list, sh->from);
@@ -494,6 +509,8 @@ static void *sl_pg_open(sl_source_table *tab, const sl_task *task, sl_err *err)
         goto fail;
     }
     PQclear(res);
+    r->in_copy = true;
+    r->row_cap = sl_pg_pool_throttle(sh->pool, 0);
     sl_pg_copy_init(&r->dec, sh->cols, sh->ncols, r->what);
     return r;
 fail:
@@ -512,6 +529,8 @@ static int sl_pg_end_copy(sl_pg_reader *r, sl_err *err)
     }
     PQclear(res);
     while ((res = PQgetResult(r->conn))) PQclear(res);
+    r->in_copy = false;
+    r->failed = rc < 0;   /* a server error aborted the savepoint; a decode error below did not */
     if (rc == 0 && sl_pg_copy_finish(&r->dec, r->pending.len - r->pending_off, err) < 0) rc = -1;
     r->done = true;
     return rc;
@@ -521,7 +540,9 @@ static long sl_pg_next(void *reader, sl_batch *batch, sl_err *err)
 {
     sl_pg_reader *r = reader;
     sl_batch_reset(batch);
-    while (batch->nrows < batch->capacity && !r->done) {
+    size_t cap = batch->capacity;
+    if (r->row_cap > 0 && (size_t)r->row_cap < cap) cap = (size_t)r->row_cap;
+    while (batch->nrows < cap && !r->done) {
         size_t used;
         if (r->pending.len > r->pending_off) {
             long n = sl_pg_copy_decode(&r->dec, r->pending.data + r->pending_off,
@@ -532,7 +553,7 @@ static long sl_pg_next(void *reader, sl_batch *batch, sl_err *err)
                 sl_buf_clear(&r->pending);
                 r->pending_off = 0;
             }
-            if (batch->nrows >= batch->capacity) break;
+            if (batch->nrows >= cap) break;
         }
         char *msg = NULL;
         int len = PQgetCopyData(r->conn, &msg, 0);
@@ -573,14 +594,46 @@ static long sl_pg_next(void *reader, sl_batch *batch, sl_err *err)
         }
         PQfreemem(msg);
     }
+    if (r->row_cap > 0 && batch->nrows > 0) r->row_cap = sl_pg_pool_throttle(r->sh->pool, (long)batch->nrows);
     return (long)batch->nrows;
+}
+
+/* Stops a COPY in flight: a cancel request, then read what is left (the
+ * rest of the stream or the cancellation error). Returns false when the
+ * connection is unusable. */
+static bool sl_pg_abort_copy(sl_pg_reader *r)
+{
+    PGcancel *cancel = PQgetCancel(r->conn);
+    if (cancel) {
+        char buf[256];
+        PQcancel(cancel, buf, sizeof buf);
+        PQfreeCancel(cancel);
+    }
+    for (;;) {
+        char *msg = NULL;
+        int len = PQgetCopyData(r->conn, &msg, 0);
+        if (msg) PQfreemem(msg);
+        if (len == -1) break;
+        if (len < -1) return false;
+    }
+    PGresult *res;
+    while ((res = PQgetResult(r->conn))) PQclear(res);
+    r->in_copy = false;
+    return PQstatus(r->conn) == CONNECTION_OK;
 }
 
 static void sl_pg_close(void *reader)
 {
     sl_pg_reader *r = reader;
     if (!r) return;
-    if (r->conn) PQfinish(r->conn);   /* mid-COPY: the server sees the socket close and stops */
+    if (r->sess) {
+        bool healthy = PQstatus(r->conn) == CONNECTION_OK;
+        if (healthy && r->in_copy) healthy = sl_pg_abort_copy(r);
+        if (healthy && r->failed)
+            healthy = sl_pg_exec_ok(r->conn, "ROLLBACK TO SAVEPOINT sl_task");
+        if (healthy) healthy = sl_pg_exec_ok(r->conn, "RELEASE SAVEPOINT sl_task");
+        sl_pg_session_release(r->sh->pool, r->sess, healthy);
+    }
     sl_buf_free(&r->pending);
     sl_free(r);
 }
