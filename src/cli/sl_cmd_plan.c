@@ -2,9 +2,12 @@
  * sl_cmd_plan.c - `sluice plan job.yaml [--json]`: what a run would do, with
  * no data moved. Prepares every table through its source (which connects,
  * reads the schema and cuts the table into tasks) and prints, per table:
- * source and target, schema, partitioning strategy and the source's note on
- * why, each task's predicate and estimated rows, and the estimated skew
- * (largest task over the median) with a warning when it is high.
+ * source and target, schema, partitioning strategy (as configured, and the
+ * one the source used: `auto -> histogram on id`, taken from the start of the
+ * source's note) and the note on why, each task's predicate and estimated
+ * rows, and the estimated skew (largest task over the median) with a warning
+ * when it is high (above 2). JSON adds strategy_used, column_used and
+ * largest_over_mean.
  * Tables of a job do not depend on each other yet: the DAG is flat and all
  * tables run at the same time.
  */
@@ -47,6 +50,28 @@ static void sl_json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
+/* The strategy a source used, from its note ("histogram on id: why..."):
+ * strategy word and column (either may be empty). Sources start their notes
+ * this way; other notes give empty strings. */
+static void sl_plan_used(const char *note, char *strategy, size_t ssize, char *column, size_t csize)
+{
+    strategy[0] = column[0] = '\0';
+    if (!note) return;
+    const char *colon = strchr(note, ':');
+    if (!colon) return;
+    size_t n = (size_t)(colon - note);
+    const char *on = strstr(note, " on ");
+    size_t w = on && on < colon ? (size_t)(on - note) : n;
+    if (w == 0 || w >= ssize || memchr(note, ' ', w)) return;
+    static const char *const known[] = { "auto", "range", "histogram", "mod", "pages", "none", "rowid", "files", NULL };
+    bool ok = false;
+    for (int i = 0; known[i]; i++)
+        if (strlen(known[i]) == w && !strncmp(note, known[i], w)) ok = true;
+    if (!ok) return;
+    snprintf(strategy, ssize, "%.*s", (int)w, note);
+    if (on && on < colon) snprintf(column, csize, "%.*s", (int)(colon - on - 4), on + 4);
+}
+
 static const char *sl_plan_relation(const sl_job_table *cfg)
 {
     return cfg->table ? cfg->table : cfg->query ? cfg->query : cfg->file ? cfg->file : "";
@@ -66,8 +91,13 @@ static void sl_plan_text(const sl_job *job, const sl_prep_table *pt, int workers
         printf("%s %s %s%s", c ? "," : "", f->name, sl_type_format(f->type, tb, sizeof tb),
                f->nullable ? "" : " not null");
     }
-    printf("\n  partition  strategy %s%s%s, %d task%s", cfg->partition.strategy, cfg->partition.column ? " on " : "",
-           cfg->partition.column ? cfg->partition.column : "", pt->st.ntasks, pt->st.ntasks == 1 ? "" : "s");
+    char used[32], used_col[256];
+    sl_plan_used(pt->st.strategy_note, used, sizeof used, used_col, sizeof used_col);
+    printf("\n  partition  strategy %s%s%s", cfg->partition.strategy, cfg->partition.column ? " on " : "",
+           cfg->partition.column ? cfg->partition.column : "");
+    if (used[0] && (strcmp(used, cfg->partition.strategy) || (used_col[0] && !cfg->partition.column)))
+        printf(" -> %s%s%s", used, used_col[0] ? " on " : "", used_col);
+    printf(", %d task%s", pt->st.ntasks, pt->st.ntasks == 1 ? "" : "s");
     if (cfg->partition.count == 0) printf(" (count auto, %d workers)", workers);
     printf("\n");
     if (pt->st.strategy_note) printf("  note   %s\n", pt->st.strategy_note);
@@ -127,6 +157,12 @@ static void sl_plan_json(const sl_prep_table *pt, int workers, bool first)
     sl_json_str(stdout, cfg->partition.strategy);
     printf(", \"partition_column\": ");
     sl_json_str(stdout, cfg->partition.column);
+    char used[32], used_col[256];
+    sl_plan_used(pt->st.strategy_note, used, sizeof used, used_col, sizeof used_col);
+    printf(", \"strategy_used\": ");
+    sl_json_str(stdout, used[0] ? used : NULL);
+    printf(", \"column_used\": ");
+    sl_json_str(stdout, used_col[0] ? used_col : NULL);
     printf(", \"count\": %d, \"workers\": %d, \"note\": ", cfg->partition.count, workers);
     sl_json_str(stdout, pt->st.strategy_note);
     int64_t est = sl_prep_table_est_rows(pt);
@@ -134,6 +170,12 @@ static void sl_plan_json(const sl_prep_table *pt, int workers, bool first)
     if (est >= 0) printf(", \"est_rows\": %" PRId64, est);
     else printf(", \"est_rows\": null");
     if (skew >= 0) printf(", \"skew\": %.4f, \"skew_warning\": %s", skew, skew > SL_PLAN_SKEW_WARN ? "true" : "false");
+    if (est > 0 && pt->st.ntasks > 0) {
+        int64_t largest = 0;
+        for (int k = 0; k < pt->st.ntasks; k++)
+            if (pt->st.tasks[k].est_rows > largest) largest = pt->st.tasks[k].est_rows;
+        printf(", \"largest_over_mean\": %.4f", (double)largest * pt->st.ntasks / (double)est);
+    }
     else printf(", \"skew\": null, \"skew_warning\": false");
     printf(",\n     \"tasks\": [");
     for (int k = 0; k < pt->st.ntasks; k++) {
