@@ -83,9 +83,14 @@ static inline uint64_t sl_bits(const uint8_t *base, size_t nbytes, uint64_t pos,
 
 /* ---- RLE / bit-packed hybrid ---- */
 
+/* Empty pages may come with a NULL buffer; pointer arithmetic on NULL is
+ * undefined, so they point here instead. */
+static const uint8_t sl_empty[1];
+
 void sl_pq_hyb_init(sl_pq_hyb *d, const uint8_t *p, size_t n, int bit_width)
 {
     memset(d, 0, sizeof *d);
+    if (!p) p = sl_empty;
     d->p = p;
     d->end = p + n;
     d->bw = bit_width;
@@ -166,6 +171,7 @@ int sl_pq_bitpacked_msb(const uint8_t *p, size_t nbytes, int bw, uint64_t first,
 int sl_pq_dbp_init(sl_pq_dbp *d, const uint8_t *p, size_t n, bool is32, sl_err *err)
 {
     memset(d, 0, sizeof *d);
+    if (!p) p = sl_empty;
     d->p = p;
     d->end = p + n;
     d->is32 = is32;
@@ -285,6 +291,7 @@ bool sl_pq_vdec_is_dict(const sl_pq_vdec *d)
 int sl_pq_vdec_init(sl_pq_vdec *d, int enc, int ptype, int width, const uint8_t *p, size_t n, sl_err *err)
 {
     memset(d, 0, sizeof *d);
+    if (!p) p = sl_empty;
     d->enc = enc;
     d->ptype = ptype;
     d->width = sl_pq_physical_width(ptype, width);
@@ -378,8 +385,10 @@ int sl_pq_vdec_fixed(sl_pq_vdec *d, uint8_t *out, size_t n, sl_err *err)
         if ((size_t)(d->end - d->p) / w < n)
             return sl_err_set(err, SL_EFORMAT, "PLAIN data holds %zu values, %zu are needed",
                               (size_t)(d->end - d->p) / w, n);
-        memcpy(out, d->p, n * w);
-        d->p += n * w;
+        if (n) {
+            memcpy(out, d->p, n * w);
+            d->p += n * w;
+        }
         return 0;
     case SL_PQ_ENC_RLE:
         sl_vdec_tmp(d, n);
