@@ -19,9 +19,10 @@
  * retries transient failures (SL_ETRANSIENT) up to the job's `retries` with
  * exponential backoff and full jitter from `retry_backoff`
  * (state/sl_backoff.h), and tells sl_exec.c the task ended. Any other error
- * fails the task at once - except a source error right after the table lost
- * a connection: the source's session holding the table's snapshot may have
- * died with it, so the table is prepared again and the task retried.
+ * fails the task at once - except a source error after the table lost a
+ * connection: the source's sessions holding the table's snapshot may have
+ * died with it, so the table is prepared again (a new snapshot) and the task
+ * retried, within the same `retries`.
  * Failpoints task-start and task-write (core/sl_failpoint.h) are hit here;
  * task-file-synced and task-commit in sl_staging_file_finish.
  */
@@ -186,7 +187,6 @@ void sl_task_run(void *arg, int worker)
            worker, pred ? ": " : "", pred ? pred : "");
     sl_err err = SL_ERR_INIT;
     int rc;
-    bool reprepared = false;
     for (int attempt = 1;; attempt++) {
         m->attempts = attempt;
         sl_err_clear(&err);
@@ -204,14 +204,12 @@ void sl_task_run(void *arg, int worker)
             bool stopped = atomic_load(&t->failed) || sl_exec_cancelled();
             bool retry = !stopped && sl_backoff_should_retry(&err, attempt, job->retries);
             /* A source error after the table lost a connection: its prepared session may be gone. */
-            if (!stopped && !retry && !reprepared && err.code == SL_ESOURCE && atomic_load(&t->saw_transient) &&
+            if (!stopped && !retry && err.code == SL_ESOURCE && atomic_load(&t->saw_transient) &&
                 attempt <= job->retries) {
                 sl_err pe = SL_ERR_INIT;
-                sl_log(SL_LOG_WARN, "table %s: task %d/%d: attempt %d failed: %s; the table lost a connection "
-                       "before, so it is prepared again and the task retried", t->prep.cfg->name, task->index + 1,
-                       ntasks, attempt, err.msg);
+                sl_log(SL_LOG_INFO, "table %s: task %d/%d: a source error after a lost connection: preparing the "
+                       "table again", t->prep.cfg->name, task->index + 1, ntasks);
                 if (sl_exec_table_reprepare(t, gen, &pe) == 0) {
-                    reprepared = true;
                     retry = true;
                 } else {
                     sl_log(SL_LOG_WARN, "table %s: preparing it again failed: %s", t->prep.cfg->name, pe.msg);

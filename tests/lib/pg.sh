@@ -4,7 +4,9 @@
 #                          password auth over TCP; exports PGHOST PGPORT PGUSER
 #                          PGPASSWORD PGDATABASE and SLUICE_PG_URL (no db name:
 #                          append "/dbname"). Registers sl_pg_stop on EXIT.
-#   sl_pg_stop             stop it and remove its directory (idempotent).
+#   sl_pg_stop             stop it and remove its directory (idempotent); only
+#                          in the shell that started it, so a suite reusing the
+#                          runner's shared server never stops it for the others.
 #   sl_pg_createdb NAME    a fresh, empty database.
 #   sl_pg_restart          stop and start the same cluster (same port).
 # As root, the server runs as the 'postgres' system user (initdb refuses root).
@@ -43,6 +45,7 @@ sl_pg_start() {
       export PGHOST=127.0.0.1 PGPORT=$port PGUSER=sluice PGPASSWORD=sluice PGDATABASE=postgres
       export SLUICE_PG_URL="postgres://sluice:sluice@127.0.0.1:$port"
       export SL_PG_DIR SL_PG_BIN SL_PG_PORT
+      SL_PG_OWNER=$$
       return 0
     fi
   done
@@ -62,7 +65,7 @@ sl_pg_restart() {
 }
 
 sl_pg_stop() {
-  [ -n "${SL_PG_DIR:-}" ] || return 0
+  [ -n "${SL_PG_DIR:-}" ] && [ "${SL_PG_OWNER:-}" = "$$" ] || return 0
   if [ -d "$SL_PG_DIR/data" ]; then
     sl_pg_as "$SL_PG_BIN/pg_ctl" -D "$SL_PG_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
   fi
