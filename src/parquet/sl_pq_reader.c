@@ -566,10 +566,52 @@ static int sl_conv_one(const sl_pq_col *c, const uint8_t *src, size_t len, sl_ve
  * values are in c->fixed (fixed shape) or c->bv (bytes shape). */
 static int sl_col_convert(sl_pq_col *c, size_t k, size_t nn, sl_vector *v, size_t row0, sl_err *err)
 {
-    bool identity = c->conv == CV_I32 || c->conv == CV_I64 || c->conv == CV_F32 || c->conv == CV_F64;
-    if (identity && nn == k) {
-        memcpy(v->data + row0 * v->width, c->fixed, k * v->width);
-        memset(v->valid + row0, 1, k);
+    /* Physical value already in the vector's representation: copy. */
+    bool identity = c->conv == CV_I32 || c->conv == CV_I64 || c->conv == CV_F32 || c->conv == CV_F64 ||
+                    c->conv == CV_BOOL || (c->conv == CV_I64_DEC && v->width == 8);
+    if (identity && (size_t)c->pwidth == v->width) {
+        size_t w = v->width;
+        if (nn == k) {
+            memcpy(v->data + row0 * w, c->fixed, k * w);
+            memset(v->valid + row0, 1, k);
+            return 0;
+        }
+        const uint8_t *src = c->fixed;
+        uint8_t *dst = v->data + row0 * w;
+        for (size_t i = 0; i < k; i++, dst += w) {
+            v->valid[row0 + i] = c->valid[i];
+            if (c->valid[i]) {
+                memcpy(dst, src, w);
+                src += w;
+            } else {
+                memset(dst, 0, w);
+            }
+        }
+        return 0;
+    }
+    if (c->conv == CV_BIN) {
+        /* strings and bytes: one heap reservation for the run */
+        size_t total = 0;
+        for (size_t j = 0; j < nn; j++) total += c->bv[j].len;
+        size_t off = (size_t)v->offsets[row0];
+        if (off + total > v->heap_cap) {
+            size_t cap = v->heap_cap ? v->heap_cap : 4096;
+            while (cap < off + total) cap *= 2;
+            v->heap = sl_realloc(v->heap, cap);
+            v->heap_cap = cap;
+        }
+        size_t j = 0;
+        for (size_t i = 0; i < k; i++) {
+            size_t row = row0 + i;
+            v->valid[row] = c->valid[i];
+            if (c->valid[i]) {
+                if (c->bv[j].len) memcpy(v->heap + off, c->bv[j].p, c->bv[j].len);
+                off += c->bv[j].len;
+                j++;
+            }
+            v->offsets[row + 1] = (int64_t)off;
+        }
+        v->heap_len = off;
         return 0;
     }
     size_t j = 0;
