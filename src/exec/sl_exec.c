@@ -523,7 +523,7 @@ static int sl_exec_begin(sl_exec *run, sl_err *err)
     }
     rc = 0;
 out:
-    if (rc < 0) sl_err_prefix(err, "job %s", job->name);
+    if (rc < 0 && strncmp(err->msg, "job ", 4)) sl_err_prefix(err, "job %s", job->name);
     sl_free(path);
     sl_free(dir);
     return rc;

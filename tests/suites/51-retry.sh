@@ -11,6 +11,7 @@
 #      this suite): the tasks see the connection lost and the server down,
 #      back off, retry (the table is prepared again: its snapshot died with
 #      the server) and the run completes with the output of a clean run.
+#   also: a second `sluice run` of a job that is running is refused (the lock).
 set -uo pipefail
 cd "${SLUICE_ROOT:-$(dirname "$0")/../..}"
 export SLUICE_ROOT=$PWD
@@ -80,6 +81,21 @@ run "$W/ref"
 [ $rc = 0 ] || { fx_bad "clean run failed (exit $rc)"; tail -n 5 "$W/ref/run.log"; exit 1; }
 REF=$(fx_lake_fp "$W/ref/lake" orders)
 grep -q "rows=$ROWS " <<<"$REF" && fx_ok "clean run: $ROWS rows" || fx_bad "clean run: $REF"
+
+# --- a second run of the same job at once is refused ---------------------------------
+job "$W/lock" "$URL" public.orders 3 100ms
+(cd "$W/lock" && exec env SLUICE_FAILPOINT=task-write:sleep:20 "$SLUICE_BIN" run --workers 2 --no-progress job.yaml) \
+  > "$W/lock/run1.log" 2>&1 &
+pid=$!
+for i in $(seq 1 100); do [ -e "$W/lock/.sluice/retry.lock" ] && break; sleep 0.05; done
+rc=0; (cd "$W/lock" && exec "$SLUICE_BIN" run --no-progress job.yaml) > "$W/lock/run2.log" 2>&1 || rc=$?
+rc1=0; wait $pid || rc1=$?
+if [ $rc = 1 ] && grep -q "job retry is already running (pid $pid on host .*); wait for it or stop it" "$W/lock/run2.log" \
+   && [ $rc1 = 0 ]; then
+  fx_ok "a second run while one runs: exit 1: $(grep ' error ' "$W/lock/run2.log" | cut -c 31-)"
+else
+  fx_bad "second run: exit $rc (first: $rc1)"; cat "$W/lock/run2.log"
+fi
 
 # --- c) COPY sessions killed mid-stream ---------------------------------------------
 job "$W/c" "$URL" public.orders 5 100ms
@@ -151,8 +167,11 @@ for i in $(seq 1 100); do   # wait until the tasks stream
   [ "${n:-0}" -gt 0 ] && break
   sleep 0.05
 done
+# sl_pg_restart, with the server left down for 2 s in between: the tasks see their
+# connections end, then connections refused, and back off until it is up.
 t0=$(now_ms)
-sl_pg_restart && restarted=1 || restarted=0
+sl_pg_as "$SL_PG_BIN/pg_ctl" -D "$SL_PG_DIR/data" -m fast -w stop >/dev/null 2>&1 && sleep 2 \
+  && sl_pg_ctl_start && restarted=1 || restarted=0
 down_ms=$(( $(now_ms) - t0 ))
 rc=0; wait $pid || rc=$?
 got=$(fx_lake_fp "$W/d/lake" orders)
@@ -163,5 +182,9 @@ else
   fx_bad "server restart: restarted $restarted, exit $rc, output $got (want $REF)"
   grep -E "warn|error" "$W/d/run.log" | head -n 8
 fi
-grep -E "retrying in|prepared again" "$W/d/run.log" | cut -c 31- | cut -c 1-200 | head -n 4 | sed 's/^/  /'
+refused=$(grep -c "retrying in" "$W/d/run.log")
+grep -q "Connection refused\|connection refused\|the database system is" "$W/d/run.log" \
+  && fx_ok "server restart: connections refused while it was down were retried ($refused retries in all)" \
+  || fx_bad "server restart: no retry of a refused connection in the log"
+grep -E "retrying in|preparing the table again" "$W/d/run.log" | cut -c 31- | cut -c 1-200 | head -n 5 | sed 's/^/  /'
 exit $FX_FAIL
