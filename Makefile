@@ -89,10 +89,22 @@ asan:
 	@SLUICE_BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 bash tests/run.sh
 
-build-fuzz/%: fuzz/%.c $(LIBSRCS)
-	@mkdir -p build-fuzz
-	clang -std=gnu11 -g -O1 -Isrc $(PKG_CFLAGS) -DSL_VERSION='"$(VERSION)"' -DSL_GITREV='"fuzz"' \
-	  -fsanitize=fuzzer,address,undefined -o $@ $< $(LIBSRCS) $(LDLIBS)
+# Fuzzers: the library is compiled once with clang's sanitizer coverage,
+# each fuzz/fuzz_*.c links against it.
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -Isrc $(PKG_CFLAGS) -DSL_VERSION='"$(VERSION)"' -DSL_GITREV='"fuzz"' \
+               -fsanitize=address,undefined -fno-omit-frame-pointer
+FUZZ_OBJS   := $(LIBSRCS:%.c=build-fuzz/obj/%.o)
+
+build-fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+build-fuzz/libsluice.a: $(FUZZ_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+build-fuzz/%: fuzz/%.c build-fuzz/libsluice.a
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< build-fuzz/libsluice.a $(LDLIBS)
 
 FUZZ_SECONDS ?= 60
 fuzz: deps $(FUZZERS)
@@ -116,4 +128,4 @@ bench: deps all $(TOOLS)
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(OBJS:.o=.d) $(BUILD)/obj/src/cli/sl_main.d
+-include $(OBJS:.o=.d) $(BUILD)/obj/src/cli/sl_main.d $(FUZZ_OBJS:.o=.d)
