@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# bench/partition_skew.sh - how partitioning decides extraction time on a
+# skewed key: sluice `auto` against `range` (Spark's equal-width strides over
+# min..max) and `mod`, on a table with clustered ids, and `auto` on a table
+# with dense ids of the same size (a perfectly even split: the baseline).
+#
+# Starts its own PostgreSQL (tests/lib/pg.sh) and generates two tables of
+# BENCH_ROWS rows (default 10,000,000), inserted in id order, with the same
+# columns (id bigint primary key, n int, amount float8, note text):
+#   dense      ids 1..N
+#   clustered  90% of the rows with ids 1..0.9N (1% of the range below),
+#              9.9% spread over 0.9N..90N (so 90% of the rows lie in 1% of
+#              [1, 90N]), and 0.1% sparse outliers up to 2^62.
+# Then, each with 2 workers (BENCH_WORKERS), tasks count auto (8), Parquet zstd:
+#   (a) auto on clustered     (picks histogram: equal-depth ranges)
+#   (b) range on clustered    (equal-width: one task gets almost every row)
+#   (c) mod on clustered      (key % 8: no index helps, every task scans all)
+#   (d) auto on dense         (picks range: even by construction; the baseline)
+# and prints wall seconds and, from the run summary, the largest task over
+# the median task by rows and by seconds; then auto/dense (goal <= 1.10) and
+# range/auto (goal >= 1.5). Each table is read once before timing so every
+# run starts from the same cache. BENCH_KEEP=1 keeps the outputs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+SLUICE_BIN=${SLUICE_BIN:-$ROOT/build/sluice}
+ROWS=${BENCH_ROWS:-10000000}
+WORKERS=${BENCH_WORKERS:-2}
+[ -x "$SLUICE_BIN" ] || { echo "partition_skew: $SLUICE_BIN not built (make)"; exit 1; }
+
+. tests/lib/pg.sh
+unset SLUICE_PG_SHARED SLUICE_PG_URL SL_PG_DIR
+sl_pg_start
+OUT=$(mktemp -d /tmp/sluice-skew.XXXXXX)
+chmod 755 "$OUT"
+cleanup() { [ "${BENCH_KEEP:-0}" = 1 ] && echo "kept $OUT" || rm -rf "$OUT"; sl_pg_stop; }
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT TERM
+export PGDATABASE=bench PGOPTIONS="-c client_min_messages=warning"
+sl_pg_createdb bench
+
+echo "partition_skew: generating 2 x $ROWS rows ..."
+t0=$(date +%s)
+psql -X -q -v ON_ERROR_STOP=1 <<EOF
+CREATE TABLE dense (id bigint NOT NULL, n int NOT NULL, amount float8, note text);
+INSERT INTO dense SELECT g, g, g * 0.37, 'note ' || (g % 100000) FROM generate_series(1, $ROWS) g;
+ALTER TABLE dense ADD PRIMARY KEY (id);
+CREATE TABLE clustered (id bigint NOT NULL, n int NOT NULL, amount float8, note text);
+INSERT INTO clustered
+SELECT CASE WHEN g <= $ROWS * 0.9 THEN g
+            WHEN g <= $ROWS * 0.999 THEN ($ROWS * 0.9)::int8 + (g - ($ROWS * 0.9)::int8) * 900
+            ELSE 4611686018427387904 - ($ROWS - g)::int8 * (4611686018427387904 / ($ROWS / 1000 + 1)) END,
+       g, g * 0.37, 'note ' || (g % 100000)
+FROM generate_series(1, $ROWS) g;
+ALTER TABLE clustered ADD PRIMARY KEY (id);
+VACUUM (FREEZE, ANALYZE) dense, clustered;
+EOF
+echo "partition_skew: generated in $(( $(date +%s) - t0 ))s; $(psql -X -tAc "select pg_size_pretty(pg_table_size('clustered'))") a table"
+
+# name table strategy: one job, run once, timed; summary line kept.
+run() {
+  local name=$1 table=$2 strategy=$3
+  mkdir -p "$OUT/$name"
+  cat > "$OUT/$name/job.yaml" <<EOF
+name: skew_$name
+sources:
+  pg: { kind: postgres, url: "$SLUICE_PG_URL/bench", max_connections: $WORKERS }
+targets:
+  lake: { kind: parquet, path: "$OUT/$name/lake", compression: zstd }
+tables:
+  t:
+    from: pg
+    table: public.$table
+    partition: { strategy: $strategy, column: id }
+    to: lake
+EOF
+  "$SLUICE_BIN" plan --workers "$WORKERS" "$OUT/$name/job.yaml" > "$OUT/$name/plan.txt"
+  psql -X -q -c "SELECT count(*) FROM $table" > /dev/null   # same cache state for every run
+  local s e
+  s=$(date +%s.%N)
+  "$SLUICE_BIN" run --workers "$WORKERS" --no-progress "$OUT/$name/job.yaml" > "$OUT/$name/run.out" 2> "$OUT/$name/run.err" \
+    || { echo "partition_skew: $name failed:"; tail -n 5 "$OUT/$name/run.err"; exit 1; }
+  e=$(date +%s.%N)
+  local wall skr sks note
+  wall=$(echo "$e - $s" | bc)
+  skr=$(sed -n 's/.*table t: published .* task skew: rows \([0-9.]*\)x, time \([0-9.]*\)x.*/\1/p' "$OUT/$name/run.err")
+  sks=$(sed -n 's/.*table t: published .* task skew: rows \([0-9.]*\)x, time \([0-9.]*\)x.*/\2/p' "$OUT/$name/run.err")
+  note=$(sed -n 's/^  note   //p' "$OUT/$name/plan.txt" | cut -c 1-90)
+  local got
+  got=$(node tools/duck.js "select count(*) as n from read_parquet('$OUT/$name/lake/t/*.parquet')" | tail -n 1)
+  [ "$got" = "$ROWS" ] || { echo "partition_skew: $name wrote $got rows, expected $ROWS"; exit 1; }
+  printf '%s %s %s %s\n' "$wall" "$skr" "$sks" "$(grep -c '^  task ' "$OUT/$name/plan.txt")" > "$OUT/$name.res"
+  echo "partition_skew: $name: ${wall}s, task skew rows ${skr}x, time ${sks}x  ($note...)"
+}
+
+run auto_clustered clustered auto
+run range_clustered clustered range
+run mod_clustered clustered mod
+run auto_dense dense auto
+
+read -r aw ar as an < "$OUT/auto_clustered.res"
+read -r rw rr rs rn < "$OUT/range_clustered.res"
+read -r mw mr ms mn < "$OUT/mod_clustered.res"
+read -r dw dr ds dn < "$OUT/auto_dense.res"
+ratio() { printf "%.2f" "$(echo "scale=4; $1 / $2" | bc)"; }
+verdict() { if [ "$(echo "$1" | bc)" = 1 ]; then echo "met"; else echo "MISSED"; fi; }
+r_dense=$(ratio "$aw" "$dw"); r_range=$(ratio "$rw" "$aw"); r_mod=$(ratio "$mw" "$aw")
+cat <<EOF
+
+partition_skew: $ROWS rows a table, $WORKERS workers, $(nproc) cores, $(psql -X -tAc "show server_version" | cut -d' ' -f1) server
+                                   tasks   wall s   largest/median task: rows   seconds
+  (a) auto, clustered ids          $(printf '%5s %8.2f %22s %9s' "$an" "$aw" "${ar}x" "${as}x")
+  (b) range, clustered (Spark)     $(printf '%5s %8.2f %22s %9s' "$rn" "$rw" "${rr}x" "${rs}x")
+  (c) mod, clustered               $(printf '%5s %8.2f %22s %9s' "$mn" "$mw" "${mr}x" "${ms}x")
+  (d) auto, dense ids (baseline)   $(printf '%5s %8.2f %22s %9s' "$dn" "$dw" "${dr}x" "${ds}x")
+  auto clustered / auto dense:  $r_dense x wall   (goal <= 1.10: $(verdict "$r_dense <= 1.10"))
+  range / auto on clustered:    $r_range x wall   (goal >= 1.5: $(verdict "$r_range >= 1.5"))
+  mod / auto on clustered:      $r_mod x wall
+EOF
