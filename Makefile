@@ -92,7 +92,7 @@ asan:
 # Fuzzers: the library is compiled once with clang's sanitizer coverage,
 # each fuzz/fuzz_*.c links against it.
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -Isrc $(PKG_CFLAGS) -DSL_VERSION='"$(VERSION)"' -DSL_GITREV='"fuzz"' \
-               -fsanitize=address,undefined -fno-omit-frame-pointer
+               -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_OBJS   := $(LIBSRCS:%.c=build-fuzz/obj/%.o)
 
 build-fuzz/obj/%.o: %.c
