@@ -20,10 +20,6 @@ SAN     ?=
 CFLAGS  += -std=gnu11 $(OPT) $(SAN) -g -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation -pthread \
            -Isrc $(PKG_CFLAGS) -DSL_VERSION='"$(VERSION)"' -DSL_GITREV='"$(GITREV)"'
 LDLIBS  += $(PKG_LIBS) -lm -pthread
-# The registries (sources, sinks, commands) refer to their implementations
-# through weak symbols, which do not pull members out of an archive: link
-# the whole library.
-WHOLE   = -Wl,--whole-archive $(BUILD)/libsluice.a -Wl,--no-whole-archive
 
 SRCS    := $(sort $(wildcard src/*/*.c))
 LIBSRCS := $(filter-out src/cli/sl_main.c,$(SRCS))
@@ -34,7 +30,7 @@ FUZZERS := $(patsubst fuzz/%.c,build-fuzz/%,$(sort $(wildcard fuzz/fuzz_*.c)))
 TOOLS   := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(sort $(wildcard tests/tools/*.c))) \
            $(patsubst bench/%.c,$(BUILD)/tools/%,$(sort $(wildcard bench/*.c)))
 
-.PHONY: all deps test unit asan fuzz fuzz-smoke demo bench clean help
+.PHONY: FORCE all deps test unit asan fuzz fuzz-smoke demo bench clean help
 all: $(BUILD)/sluice
 
 help:
@@ -54,24 +50,30 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# Files that print the git revision are rebuilt when it changes.
+$(BUILD)/gitrev: FORCE
+	@mkdir -p $(BUILD); echo '$(GITREV)' | cmp -s - $@ || echo '$(GITREV)' > $@
+FORCE:
+$(BUILD)/obj/src/cli/sl_cmd_version.o $(BUILD)/obj/src/parquet/sl_pq_writer.o: $(BUILD)/gitrev
+
 $(BUILD)/libsluice.a: $(OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
 $(BUILD)/sluice: $(BUILD)/obj/src/cli/sl_main.o $(BUILD)/libsluice.a
-	$(CC) $(CFLAGS) -o $@ $(BUILD)/obj/src/cli/sl_main.o $(WHOLE) $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $(BUILD)/obj/src/cli/sl_main.o $(BUILD)/libsluice.a $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsluice.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(WHOLE) $(LDLIBS) -lcriterion
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libsluice.a $(LDLIBS) -lcriterion
 
 $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libsluice.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(WHOLE) $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libsluice.a $(LDLIBS)
 
 $(BUILD)/tools/%: bench/%.c $(BUILD)/libsluice.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(WHOLE) $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libsluice.a $(LDLIBS)
 
 unit: $(TESTS)
 	@fail=0; for t in $(TESTS); do $$t --jobs 2 || fail=1; done; exit $$fail

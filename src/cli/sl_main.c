@@ -8,16 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Weak while the commands are being written in parallel; see docs/architecture.md. */
-#pragma weak sl_cmd_run
-#pragma weak sl_cmd_plan
-#pragma weak sl_cmd_validate
-#pragma weak sl_cmd_status
-#pragma weak sl_cmd_inspect
-#pragma weak sl_cmd_cat
-#pragma weak sl_cmd_demo
-#pragma weak sl_cmd_version
-
 static const struct {
     const char *name;
     int (*fn)(int, char **);
@@ -51,10 +41,6 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "--version")) argv[1] = "version";
     for (size_t i = 0; i < sizeof sl_commands / sizeof sl_commands[0]; i++) {
         if (strcmp(argv[1], sl_commands[i].name)) continue;
-        if (!sl_commands[i].fn) {
-            fprintf(stderr, "sluice: command '%s' is not built into this binary\n", argv[1]);
-            return SL_EXIT_USAGE;
-        }
         return sl_commands[i].fn(argc - 1, argv + 1);
     }
     fprintf(stderr, "sluice: unknown command '%s'\n\n", argv[1]);

@@ -8,16 +8,11 @@
 
 #include <string.h>
 
-/* Weak while the sources are being written in parallel; see docs/architecture.md. */
-extern const sl_source_ops sl_source_postgres __attribute__((weak));
-extern const sl_source_ops sl_source_sqlite __attribute__((weak));
-extern const sl_source_ops sl_source_csv __attribute__((weak));
-
 const sl_source_ops *sl_source_lookup(const char *kind)
 {
     const sl_source_ops *all[] = { &sl_source_postgres, &sl_source_sqlite, &sl_source_csv };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-        if (all[i] && !strcmp(all[i]->kind, kind)) return all[i];
+        if (!strcmp(all[i]->kind, kind)) return all[i];
     return NULL;
 }
 
