@@ -537,18 +537,22 @@ static int sl_pp_sample(const sl_pg_part_in *in, const sl_pp_rel *rel, const sl_
 }
 
 /* pg_stats when fresh, else a sample. `why_sample` receives the reason. */
-static int sl_pp_dist_load(const sl_pg_part_in *in, const sl_pp_rel *rel, const sl_pp_key *k, sl_pp_dist *d,
-                           char *why, size_t why_size, sl_err *err)
+static int sl_pp_dist_load(const sl_pg_part_in *in, const sl_pp_rel *rel, const sl_pp_key *k, int count,
+                           sl_pp_dist *d, char *why, size_t why_size, sl_err *err)
 {
     memset(d, 0, sizeof *d);
     d->sample_rows = -1;
     why[0] = '\0';
     if (in->relid && !rel->stale) {
         if (sl_pp_stats(in, rel, k, d, err) < 0) return -1;
-        if (d->have) return 0;
+        /* An ordinal key cannot be interpolated: boundaries are the
+         * candidates themselves, so more tasks need more of them. */
+        bool enough = k->kind != SL_PK_ORD || d->n >= 2 * count;
+        if (d->have && enough) return 0;
+        if (d->have) snprintf(why, why_size, "pg_stats has %d values of %s, too few for %d tasks", d->n, k->name, count);
+        else snprintf(why, why_size, "pg_stats has no row for %s", k->name);
         sl_pp_dist_free(d);
         d->sample_rows = -1;
-        snprintf(why, why_size, "pg_stats has no row for %s", k->name);
     } else if (in->relid) {
         snprintf(why, why_size, "the statistics are missing or stale (%.0f rows changed since the last analyze)", rel->n_mod);
     } else {
@@ -969,7 +973,7 @@ int sl_pg_partition_plan(const sl_pg_part_in *in, sl_source_table *tab, sl_err *
     char sample_why[200] = "";
     bool loaded = false;
     if (rows < 0 && in->relid && rel.pages > 0) {
-        if (sl_pp_dist_load(in, &rel, &key, &dist, sample_why, sizeof sample_why, err) < 0) goto out;
+        if (sl_pp_dist_load(in, &rel, &key, want > 0 ? want : 8, &dist, sample_why, sizeof sample_why, err) < 0) goto out;
         loaded = true;
         if (dist.sample_rows >= 0) rows = dist.sample_rows;
     }
@@ -991,7 +995,7 @@ int sl_pg_partition_plan(const sl_pg_part_in *in, sl_source_table *tab, sl_err *
      * a full read, paid only when the strategy needs it (histogram, or a key
      * that cannot be cut by width). */
     if (!loaded && (in->relid || is_hist || key.kind == SL_PK_ORD)) {
-        if (sl_pp_dist_load(in, &rel, &key, &dist, sample_why, sizeof sample_why, err) < 0) goto out;
+        if (sl_pp_dist_load(in, &rel, &key, count, &dist, sample_why, sizeof sample_why, err) < 0) goto out;
         if (rows < 0 && dist.sample_rows >= 0 && !in->relid) rows = dist.sample_rows;
     }
     if (is_range) {
