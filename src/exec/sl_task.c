@@ -20,9 +20,11 @@
  * exponential backoff and full jitter from `retry_backoff`
  * (state/sl_backoff.h), and tells sl_exec.c the task ended. Any other error
  * fails the task at once - except a source error after the table lost a
- * connection: the source's sessions holding the table's snapshot may have
- * died with it, so the table is prepared again (a new snapshot) and the task
- * retried, within the same `retries`.
+ * connection, or one about the table's shared snapshot: the source's
+ * sessions holding the snapshot may have died with the connection, so the
+ * table is prepared again (a new snapshot) and the task retried, within the
+ * same `retries`. (Sources have no error code of their own for "prepare
+ * again"; the word "snapshot" in a source error stands in for it.)
  * Failpoints task-start and task-write (core/sl_failpoint.h) are hit here;
  * task-file-synced and task-commit in sl_staging_file_finish.
  */
@@ -36,6 +38,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -203,9 +206,10 @@ void sl_task_run(void *arg, int worker)
             }
             bool stopped = atomic_load(&t->failed) || sl_exec_cancelled();
             bool retry = !stopped && sl_backoff_should_retry(&err, attempt, job->retries);
-            /* A source error after the table lost a connection: its prepared session may be gone. */
-            if (!stopped && !retry && err.code == SL_ESOURCE && atomic_load(&t->saw_transient) &&
-                attempt <= job->retries) {
+            /* A source error after the table lost a connection, or one about its shared snapshot (which
+             * may race ahead of the lost connection's own report): the prepared sessions may be gone. */
+            if (!stopped && !retry && err.code == SL_ESOURCE && attempt <= job->retries &&
+                (atomic_load(&t->saw_transient) || strstr(err.msg, "snapshot"))) {
                 sl_err pe = SL_ERR_INIT;
                 sl_log(SL_LOG_INFO, "table %s: task %d/%d: a source error after a lost connection: preparing the "
                        "table again", t->prep.cfg->name, task->index + 1, ntasks);

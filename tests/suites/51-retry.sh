@@ -21,6 +21,7 @@ SLUICE_BIN=${SLUICE_BIN:-$SLUICE_ROOT/build/sluice}
 sl_pg_start || { echo "cannot start PostgreSQL"; exit 1; }
 export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
 W=$(mktemp -d /tmp/sluice-retry.XXXXXX)
+cp "$SLUICE_BIN" "$W/sluice" && SLUICE_BIN=$W/sluice   # immune to a rebuild while the suite runs
 FX_TMP=$W
 trap '[ "${SLUICE_RETRY_KEEP:-0}" = 1 ] && echo "kept $W" || rm -rf "$W"; sl_pg_stop' EXIT
 

@@ -16,6 +16,7 @@ SLUICE_BIN=${SLUICE_BIN:-$SLUICE_ROOT/build/sluice}
 . tests/lib/pg.sh
 . tests/lib/faults.sh
 W=$(mktemp -d /tmp/sluice-diskfull.XXXXXX)
+cp "$SLUICE_BIN" "$W/sluice" && SLUICE_BIN=$W/sluice   # immune to a rebuild while the suite runs
 FX_TMP=$W
 LAKE=$W/job/lake
 mkdir -p "$LAKE"
