@@ -16,6 +16,7 @@
 #   (b) range on clustered    (equal-width: one task gets almost every row)
 #   (c) mod on clustered      (key % 8: no index helps, every task scans all)
 #   (d) auto on dense         (picks range: even by construction; the baseline)
+#   (e) pages on clustered    (ctid block ranges: even, TID Range Scans, no index)
 # and prints wall seconds, from the run summary the largest task over the
 # median task by rows and by seconds, CPU seconds of sluice (/usr/bin/time)
 # and of the whole machine including the server (/proc/stat, with the
@@ -80,7 +81,7 @@ tables:
   t:
     from: pg
     table: public.$table
-    partition: { strategy: $strategy, column: id }
+    partition: { strategy: $strategy$( [ "$strategy" = pages ] || echo ", column: id" ) }
     to: lake
 EOF
   "$SLUICE_BIN" plan --workers "$WORKERS" "$OUT/$name/job.yaml" > "$OUT/$name/plan.txt"
@@ -112,11 +113,13 @@ run auto_clustered clustered auto
 run range_clustered clustered range
 run mod_clustered clustered mod
 run auto_dense dense auto
+run pages_clustered clustered pages
 
 read -r aw ar as an ac am < "$OUT/auto_clustered.res"
 read -r rw rr rs rn rc rm < "$OUT/range_clustered.res"
 read -r mw mr ms mn mc mm < "$OUT/mod_clustered.res"
 read -r dw dr ds dn dc dm < "$OUT/auto_dense.res"
+read -r pw pr ps pn pc pm < "$OUT/pages_clustered.res"
 ratio() { printf "%.2f" "$(echo "scale=4; $1 / $2" | bc)"; }
 verdict() { if [ "$(echo "$1" | bc)" = 1 ]; then echo "met"; else echo "MISSED"; fi; }
 r_dense=$(ratio "$aw" "$dw"); r_range=$(ratio "$rw" "$aw"); r_mod=$(ratio "$mw" "$aw")
@@ -128,7 +131,9 @@ partition_skew: $ROWS rows a table, $WORKERS workers, $(nproc) cores, $(psql -X 
   (b) range, clustered (Spark)     $(printf '%5s %8.2f %22s %9s %15s %8s (%.1f)' "$rn" "$rw" "${rr}x" "${rs}x" "$rc" "$rm" "$(echo "$rm / $rw" | bc -l)")
   (c) mod, clustered               $(printf '%5s %8.2f %22s %9s %15s %8s (%.1f)' "$mn" "$mw" "${mr}x" "${ms}x" "$mc" "$mm" "$(echo "$mm / $mw" | bc -l)")
   (d) auto, dense ids (baseline)   $(printf '%5s %8.2f %22s %9s %15s %8s (%.1f)' "$dn" "$dw" "${dr}x" "${ds}x" "$dc" "$dm" "$(echo "$dm / $dw" | bc -l)")
+  (e) pages, clustered             $(printf '%5s %8.2f %22s %9s %15s %8s (%.1f)' "$pn" "$pw" "${pr}x" "${ps}x" "$pc" "$pm" "$(echo "$pm / $pw" | bc -l)")
   auto clustered / auto dense:  $r_dense x wall   (goal <= 1.10: $(verdict "$r_dense <= 1.10"))
   range / auto on clustered:    $r_range x wall   (goal >= 1.5: $(verdict "$r_range >= 1.5"))
   mod / auto on clustered:      $r_mod x wall
+  pages / auto on clustered:    $(ratio "$pw" "$aw") x wall
 EOF
