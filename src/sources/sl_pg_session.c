@@ -335,7 +335,7 @@ sl_pg_sess *sl_pg_session_acquire(sl_pg_pool *pool, sl_pg_group *g0, const char 
             if (rc == 0) rc = sl_pg_sess_begin(s, import_id, true, what, &import_failed, err);
 
             pthread_mutex_lock(&pool->mu);
-            if (src) src->pins--;
+            if (src && --src->pins == 0 && src->closed) sl_pg_sess_close(src);
             if (taking) g->starting = false;
             pthread_cond_broadcast(&pool->cv);
             if (rc < 0) {
@@ -410,8 +410,17 @@ void sl_pg_session_release(sl_pg_pool *pool, sl_pg_sess *s, bool healthy)
         sl_pg_leave(s->group);
         sl_pg_unlink(pool, s);
         pool->nsess--;
-        /* Close outside the lock would be nicer; PQfinish on a dead or idle socket is quick. */
-        sl_pg_sess_close(s);
+        /* Close outside the lock would be nicer; PQfinish on a dead or idle socket is quick.
+         * Another thread may be importing this session's snapshot id (pins): it
+         * has its own copy of the id but still points at the session, so the
+         * memory goes only with the last pin. */
+        if (s->pins > 0) {
+            PQfinish(s->conn);
+            s->conn = NULL;
+            s->closed = true;
+        } else {
+            sl_pg_sess_close(s);
+        }
     }
     pthread_cond_broadcast(&pool->cv);
     pthread_mutex_unlock(&pool->mu);

@@ -56,6 +56,7 @@ typedef struct sl_pg_sess {
     char *snap_id;            /* the id this session exported; NULL if it could not */
     bool busy;
     int pins;                 /* imports in flight from snap_id */
+    bool closed;              /* released while pinned: the last unpin frees it */
     struct sl_pg_sess *next;
 } sl_pg_sess;
 
