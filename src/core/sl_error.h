@@ -22,6 +22,7 @@
     X(IO,        1, "input/output error")                                   \
     X(SOURCE,    1, "source error (permanent)")                             \
     X(TRANSIENT, 1, "transient error (worth a retry)")                      \
+    X(SNAPSHOT,  1, "the source's shared snapshot is gone (prepare again)")  \
     X(FORMAT,    1, "malformed input data")                                 \
     X(TYPE,      1, "unsupported or mismatched type")                       \
     X(DATA,      1, "bad value in a row")                                   \

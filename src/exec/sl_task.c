@@ -23,8 +23,7 @@
  * connection, or one about the table's shared snapshot: the source's
  * sessions holding the snapshot may have died with the connection, so the
  * table is prepared again (a new snapshot) and the task retried, within the
- * same `retries`. (Sources have no error code of their own for "prepare
- * again"; the word "snapshot" in a source error stands in for it.)
+ * same `retries`. Sources say the snapshot is gone with SL_ESNAPSHOT.
  * Failpoints task-start and task-write (core/sl_failpoint.h) are hit here;
  * task-file-synced and task-commit in sl_staging_file_finish.
  */
@@ -208,8 +207,8 @@ void sl_task_run(void *arg, int worker)
             bool retry = !stopped && sl_backoff_should_retry(&err, attempt, job->retries);
             /* A source error after the table lost a connection, or one about its shared snapshot (which
              * may race ahead of the lost connection's own report): the prepared sessions may be gone. */
-            if (!stopped && !retry && err.code == SL_ESOURCE && attempt <= job->retries &&
-                (atomic_load(&t->saw_transient) || strstr(err.msg, "snapshot"))) {
+            if (!stopped && !retry && attempt <= job->retries &&
+                ((err.code == SL_ESOURCE && atomic_load(&t->saw_transient)) || err.code == SL_ESNAPSHOT)) {
                 sl_err pe = SL_ERR_INIT;
                 sl_log(SL_LOG_INFO, "table %s: task %d/%d: a source error after a lost connection: preparing the "
                        "table again", t->prep.cfg->name, task->index + 1, ntasks);

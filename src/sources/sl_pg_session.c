@@ -172,6 +172,7 @@ static int sl_pg_sess_begin(sl_pg_sess *s, const char *import_id, bool want_expo
         snprintf(sql, sizeof sql, "SET TRANSACTION SNAPSHOT '%s'", import_id);
         if (sl_pg_exec_cmd(s->conn, sql, what, err) < 0) {
             sl_err_prefix(err, "importing the shared snapshot");
+            if (err->code == SL_ESOURCE) err->code = SL_ESNAPSHOT;   /* its exporter ended: take a new one */
             *import_failed = true;
             return -1;
         }
@@ -269,7 +270,7 @@ sl_pg_sess *sl_pg_session_acquire(sl_pg_pool *pool, sl_pg_group *g0, const char 
         if (g->lost) {
             pthread_mutex_unlock(&pool->mu);
             sl_free(avoid);
-            sl_err_set(err, SL_ESOURCE, "%s: the snapshot its tasks share is gone (every session holding it "
+            sl_err_set(err, SL_ESNAPSHOT, "%s: the snapshot its tasks share is gone (every session holding it "
                        "ended, e.g. the connection was lost); run the job again", what);
             return NULL;
         }
