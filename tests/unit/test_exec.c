@@ -12,7 +12,7 @@
  * "flaky" fails once with SL_ETRANSIENT in each task, "skewed" gives task 0
  * ten times the rows of the others.
  */
-#include <criterion/criterion.h>
+#include "sl_test.h"
 #include <criterion/redirect.h>
 
 #include "core/sl_alloc.h"
@@ -124,18 +124,12 @@ static char tmpdir[256];
 
 static void setup(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/sluice-test-exec-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
+    sl_test_mkdtemp(tmpdir, sizeof tmpdir, "/tmp/sluice-test-exec-XXXXXX");
     sl_log_setup(SL_LOG_ERROR, false);
     atomic_store(&gen_flaky_failures, 0);
 }
 
-static void teardown(void)
-{
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    cr_assert_eq(system(cmd), 0);
-}
+static void teardown(void) { sl_test_rmtree(tmpdir); }
 
 static sl_job *job_for(const char *tables_yaml)
 {
@@ -151,17 +145,24 @@ static sl_job *job_for(const char *tables_yaml)
     return job;
 }
 
-static int count_files(const char *dir, const char *suffix)
+/* Entries of dir: with `hidden`, the names starting with '.' (not . and ..);
+ * else the others that contain suffix (NULL: all). -1 when dir cannot be read. */
+static int count_entries(const char *dir, bool hidden, const char *suffix)
 {
     DIR *d = opendir(dir);
     if (!d) return -1;
     int n = 0;
     struct dirent *e;
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.' && (!suffix || strstr(e->d_name, suffix))) n++;
+    while ((e = readdir(d))) {
+        if (hidden) n += e->d_name[0] == '.' && strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+        else n += e->d_name[0] != '.' && (!suffix || strstr(e->d_name, suffix));
+    }
     closedir(d);
     return n;
 }
+
+static int count_files(const char *dir, const char *suffix) { return count_entries(dir, false, suffix); }
+static int count_hidden(const char *dir) { return count_entries(dir, true, NULL); }
 
 static long count_lines(const char *path)
 {
@@ -175,22 +176,29 @@ static long count_lines(const char *path)
     return n;
 }
 
-static int count_hidden(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (e->d_name[0] == '.' && strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
-    closedir(d);
-    return n;
-}
-
 static bool exists(const char *path)
 {
     struct stat sb;
     return stat(path, &sb) == 0;
+}
+
+/* A run with `failpoint` armed must fail; disarms it and frees the summary. */
+static void run_fails_at(sl_job *job, const sl_run_opts *opts, const char *failpoint)
+{
+    sl_run_summary sum;
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_failpoint_arm(failpoint), 1);
+    cr_assert_eq(sl_exec_run(job, opts, &sum, &err), -1, "%s", failpoint);
+    sl_failpoint_arm(NULL);
+    sl_run_summary_free(&sum);
+}
+
+/* No staging area is left in the lake. */
+static void expect_no_staging(const char *why)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/lake/.sluice-staging", tmpdir);
+    cr_assert(!exists(path), "%s", why);
 }
 
 TestSuite(exec, .init = setup, .fini = teardown);
@@ -215,8 +223,7 @@ Test(exec, runs_tables_in_parallel_and_publishes)
     cr_assert_eq(count_lines(path), 5004);   /* header + rows */
     snprintf(path, sizeof path, "%s/lake/empty/part-00000.csv", tmpdir);
     cr_assert_eq(count_lines(path), 1);      /* header only */
-    snprintf(path, sizeof path, "%s/lake/.sluice-staging", tmpdir);
-    cr_assert(!exists(path), "staging area left behind");
+    expect_no_staging("staging area left behind");
     cr_assert_eq(sum.table_metrics[0].ntasks, 4);
     for (int k = 0; k < 4; k++) {
         cr_assert_eq(sum.table_metrics[0].tasks[k].status, SL_TM_DONE);
@@ -499,8 +506,7 @@ Test(exec, cancel_publishes_nothing_more)
     cr_assert_str_eq(sum.run_id, "1");
     cr_assert_eq(sum.tasks_kept, 1);
     cr_assert_eq(sum.rows, 15003);
-    snprintf(path, sizeof path, "%s/lake/.sluice-staging", tmpdir);
-    cr_assert(!exists(path), "staging left behind after the resumed run finished");
+    expect_no_staging("staging left behind after the resumed run finished");
     sl_run_summary_free(&sum);
     sl_job_free(job);
 }
@@ -542,9 +548,7 @@ Test(exec, resume_keeps_finished_tasks_and_redoes_the_rest)
                   sum.tables_kept);
     cr_assert_eq(rows_in_table("a"), 5000 * 4 + 6);
     cr_assert_eq(rows_in_table("b"), 5000 * 2 + 1);
-    char path[512];
-    snprintf(path, sizeof path, "%s/lake/.sluice-staging", tmpdir);
-    cr_assert(!exists(path));
+    expect_no_staging("staging left behind");
     sl_run_summary_free(&sum);
     sl_job_free(job);
 }
@@ -555,10 +559,7 @@ Test(exec, fresh_starts_over_and_damaged_files_are_redone)
     sl_run_opts opts = { .workers = 1, .progress = -1, .source_lookup = gen_lookup };
     sl_run_summary sum;
     sl_err err = SL_ERR_INIT;
-    cr_assert_eq(sl_failpoint_arm("task-start:error@3"), 1);
-    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), -1);
-    sl_failpoint_arm(NULL);
-    sl_run_summary_free(&sum);
+    run_fails_at(job, &opts, "task-start:error@3");
     /* Damage one finished file: the resume must redo that task, not publish it. */
     char path[512];
     snprintf(path, sizeof path, "%s/lake/.sluice-staging/t/run-1/a/part-00002.csv", tmpdir);
@@ -573,10 +574,7 @@ Test(exec, fresh_starts_over_and_damaged_files_are_redone)
     sl_run_summary_free(&sum);
 
     /* --fresh after a failed run: a new run, the old staging removed. */
-    cr_assert_eq(sl_failpoint_arm("task-start:error@2"), 1);
-    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), -1);
-    sl_failpoint_arm(NULL);
-    sl_run_summary_free(&sum);
+    run_fails_at(job, &opts, "task-start:error@2");
     snprintf(path, sizeof path, "%s/lake/.sluice-staging/t/run-2", tmpdir);
     cr_assert(exists(path));
     opts.fresh = true;
@@ -658,25 +656,17 @@ Test(exec, a_crash_after_the_swap_is_recognised_on_resume)
     sl_err err = SL_ERR_INIT;
     cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), 0, "%s", err.msg);   /* an old version to replace */
     sl_run_summary_free(&sum);
-    cr_assert_eq(sl_failpoint_arm("publish:after-exchange:error"), 1);
-    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), -1);
-    sl_failpoint_arm(NULL);
-    sl_run_summary_free(&sum);
+    run_fails_at(job, &opts, "publish:after-exchange:error");
     cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), 0, "%s", err.msg);
     cr_assert(sum.resumed);
     cr_assert_eq(sum.tables_kept, 1);
     cr_assert_eq(sum.rows, 10001);
     cr_assert_eq(rows_in_table("a"), 10001);
-    char path[512];
-    snprintf(path, sizeof path, "%s/lake/.sluice-staging", tmpdir);
-    cr_assert(!exists(path), "the old version was not removed");
+    expect_no_staging("the old version was not removed");
     sl_run_summary_free(&sum);
 
     /* The run-finish failpoint: everything is published, the resume only marks the run. */
-    cr_assert_eq(sl_failpoint_arm("run-finish:error"), 1);
-    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), -1);
-    sl_failpoint_arm(NULL);
-    sl_run_summary_free(&sum);
+    run_fails_at(job, &opts, "run-finish:error");
     cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), 0, "%s", err.msg);
     cr_assert(sum.resumed);
     cr_assert_eq(sum.tables_kept, 1);

@@ -92,11 +92,18 @@ static void row1(sl_buf *b)
     numeric(b, 9, 0, 0, 10, nines);
 }
 
-static void row_nulls(sl_buf *b)
+/* A row of NULLs but column `only` (when >= 0): `len` (4 or 8) bytes of v. */
+static void row_only(sl_buf *b, int only, int len, int64_t v)
 {
     put16(b, NCOLS);
-    for (int c = 0; c < NCOLS; c++) put32(b, -1);
+    for (int c = 0; c < NCOLS; c++) {
+        if (c != only) put32(b, -1);
+        else if (len == 8) { put32(b, 8); put64(b, v); }
+        else { put32(b, 4); put32(b, v); }
+    }
 }
+
+static void row_nulls(sl_buf *b) { row_only(b, -1, 0, 0); }
 
 static void check_rows(sl_batch *bt)
 {
@@ -307,11 +314,7 @@ Test(pg_copy, infinity_dates_and_timestamps)
     sl_buf b = {0};
     header(&b);
     row_nulls(&b);
-    put16(&b, NCOLS);
-    for (int c = 0; c < NCOLS; c++) {
-        if (c == 9) { put32(&b, 8); put64(&b, INT64_MAX); }
-        else put32(&b, -1);
-    }
+    row_only(&b, 9, 8, INT64_MAX);
     put16(&b, -1);
     cr_assert_eq(decode_all(&b, &err, 0), -1);
     cr_assert_eq(err.code, SL_EDATA);
@@ -319,11 +322,7 @@ Test(pg_copy, infinity_dates_and_timestamps)
     cr_assert(strstr(err.msg, "query:"), "%s", err.msg);
     sl_buf_clear(&b);
     header(&b);
-    put16(&b, NCOLS);
-    for (int c = 0; c < NCOLS; c++) {
-        if (c == 8) { put32(&b, 4); put32(&b, INT32_MIN); }
-        else put32(&b, -1);
-    }
+    row_only(&b, 8, 4, INT32_MIN);
     put16(&b, -1);
     cr_assert_eq(decode_all(&b, &err, 0), -1);
     cr_assert(strstr(err.msg, "column d: row 1: value -infinity"), "%s", err.msg);

@@ -17,7 +17,7 @@
  *   - rows_per_second slows the reading down.
  * Without SLUICE_PG_URL every test prints a loud SKIP and passes.
  */
-#include <criterion/criterion.h>
+#include "sl_test.h"
 
 #include "core/sl_alloc.h"
 #include "core/sl_buf.h"
@@ -36,45 +36,13 @@
 
 static char url[512];
 
-static bool pg_setup(void)
-{
-    const char *base = getenv("SLUICE_PG_URL");
-    if (!base || !*base) {
-        fprintf(stderr, "\n*** SKIP test_pg_partition: SLUICE_PG_URL is not set (run through tests/run.sh) ***\n\n");
-        return false;
-    }
-    char admin[512];
-    snprintf(admin, sizeof admin, "%s/postgres", base);
-    PGconn *c = PQconnectdb(admin);
-    cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
-    PGresult *r = PQexec(c, "SELECT 1 FROM pg_database WHERE datname = '" DB "'");
-    bool exists = PQntuples(r) == 1;
-    PQclear(r);
-    if (!exists) PQclear(PQexec(c, "CREATE DATABASE " DB));
-    PQfinish(c);
-    snprintf(url, sizeof url, "%s/" DB, base);
-    return true;
-}
+static bool pg_setup(void) { return sl_test_pg_db("test_pg_partition", DB, url, sizeof url); }
 
 #define NEED_PG() do { if (!pg_setup()) return; } while (0)
 
-static PGconn *db(void)
-{
-    PGconn *c = PQconnectdb(url);
-    cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
-    PQclear(PQexec(c, "SET client_min_messages = warning"));
-    return c;
-}
+static PGconn *db(void) { return sl_test_pg_connect(url); }
 
-static void sql(const char *text)
-{
-    PGconn *c = db();
-    PGresult *r = PQexec(c, text);
-    cr_assert(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK,
-              "%s: %s", text, PQerrorMessage(c));
-    PQclear(r);
-    PQfinish(c);
-}
+static void sql(const char *text) { sl_test_pg_exec(url, text); }
 
 /* One value of a one-row query, as a number. */
 static double value(const char *text)
@@ -105,42 +73,26 @@ static void analyze(const char *table)
     }
 }
 
-typedef struct fixture {
-    sl_job_source src;
-    sl_job_table cfg;
-    sl_source_table tab;
-} fixture;
+typedef sl_test_fx fixture;
 
 static void fx_init(fixture *f, const char *table, const char *query, const char *strategy, const char *column,
                     int count)
 {
-    memset(f, 0, sizeof *f);
-    f->src.name = "pg";
-    f->src.kind = "postgres";
+    sl_test_fx_init(f, &sl_source_postgres, "pg", "postgres");
     f->src.url = url;
     f->src.max_connections = 4;
     f->cfg.name = (char *)(table ? table : "q");
-    f->cfg.from = "pg";
-    f->cfg.source = &f->src;
     f->cfg.table = (char *)table;
     f->cfg.query = (char *)query;
     f->cfg.partition.strategy = (char *)strategy;
     f->cfg.partition.column = (char *)column;
     f->cfg.partition.count = count;
-    f->tab.cfg = &f->cfg;
-    f->tab.workers = 2;
 }
 
 static void fx_prepare(fixture *f)
 {
     sl_err err = SL_ERR_INIT;
     cr_assert_eq(sl_source_postgres.prepare(&f->tab, &err), 0, "prepare: %s", err.msg);
-}
-
-static void fx_done(fixture *f)
-{
-    if (f->tab.shared) sl_source_postgres.finish(&f->tab);
-    sl_source_table_clear(&f->tab);
 }
 
 /* Reads one task: its rows, and the sum of int column `col` (NULLs skipped). */
@@ -248,7 +200,7 @@ Test(pg_partition, auto_on_dense_ids_is_range)
     cr_assert(note_has(&f, "range on id: primary key"), "%s", f.tab.strategy_note);
     check_cover(&f, "p_dense", "id", 1.05);
     check_explain(&f, "p_dense");
-    fx_done(&f);
+    sl_test_fx_done(&f);
 }
 
 Test(pg_partition, auto_on_clustered_ids_is_histogram_and_range_is_skewed)
@@ -265,7 +217,7 @@ Test(pg_partition, auto_on_clustered_ids_is_histogram_and_range_is_skewed)
     cr_assert(note_has(&f, "histogram on id: primary key") && note_has(&f, "skewed"), "%s", f.tab.strategy_note);
     check_cover(&f, "p_clus", "id", 1.5);
     check_explain(&f, "p_clus");
-    fx_done(&f);
+    sl_test_fx_done(&f);
 
     fx_init(&f, "p_clus", NULL, "range", "id", 8);
     fx_prepare(&f);
@@ -277,7 +229,7 @@ Test(pg_partition, auto_on_clustered_ids_is_histogram_and_range_is_skewed)
     cr_assert_gt(largest, sum * 0.8, "range estimates should show the skew: %s", f.tab.strategy_note);
     check_cover(&f, "p_clus", "id", 0);
     check_explain(&f, "p_clus");
-    fx_done(&f);
+    sl_test_fx_done(&f);
 }
 
 Test(pg_partition, range_on_negative_ids_dates_and_timestamps)
@@ -299,7 +251,7 @@ Test(pg_partition, range_on_negative_ids_dates_and_timestamps)
         check_cover(&f, "p_neg", "id", 1.3);
         check_explain(&f, "p_neg");
         if (i == 3) cr_assert_str_eq(f.tab.tasks[f.tab.ntasks - 1].predicate, "\"tz\" IS NULL");
-        fx_done(&f);
+        sl_test_fx_done(&f);
     }
 }
 
@@ -322,7 +274,7 @@ Test(pg_partition, histogram_on_text_uuid_and_timestamps)
         cr_assert_geq(f.tab.ntasks, 5, "%s", f.tab.strategy_note);
         check_cover(&f, "p_txt", "n", 1.5);
         check_explain(&f, "p_txt");
-        fx_done(&f);
+        sl_test_fx_done(&f);
     }
 }
 
@@ -339,14 +291,14 @@ Test(pg_partition, histogram_samples_when_never_analyzed)
     cr_assert(note_has(&f, "histogram on id") && note_has(&f, "sample"), "%s", f.tab.strategy_note);
     cr_assert_eq(f.tab.ntasks, 2, "%s", f.tab.strategy_note);   /* ~60000 rows estimated from the sample */
     check_cover(&f, "p_fresh", "id", 1.5);
-    fx_done(&f);
+    sl_test_fx_done(&f);
 
     fx_init(&f, "p_fresh", NULL, "histogram", "k", 5);
     fx_prepare(&f);
     cr_assert(note_has(&f, "sample"), "%s", f.tab.strategy_note);
     check_cover(&f, "p_fresh", "id", 1.5);
     check_explain(&f, "p_fresh");
-    fx_done(&f);
+    sl_test_fx_done(&f);
 }
 
 Test(pg_partition, mod_covers_negative_keys)
@@ -361,7 +313,7 @@ Test(pg_partition, mod_covers_negative_keys)
     cr_assert_str_eq(f.tab.tasks[1].predicate, "abs(\"id\" % 4) = 1");
     cr_assert(note_has(&f, "no index can answer"), "%s", f.tab.strategy_note);
     check_cover(&f, "p_mod", "v", 1.3);
-    fx_done(&f);
+    sl_test_fx_done(&f);
 }
 
 Test(pg_partition, pages_when_there_is_no_key)
@@ -378,7 +330,7 @@ Test(pg_partition, pages_when_there_is_no_key)
     cr_assert(strstr(f.tab.tasks[1].predicate, "ctid >= '("), "%s", f.tab.tasks[1].predicate);
     check_cover(&f, "p_heap", "n", 1.2);
     check_explain(&f, "p_heap");
-    fx_done(&f);
+    sl_test_fx_done(&f);
 }
 
 Test(pg_partition, tiny_empty_and_one_row_tables_are_one_task)
@@ -397,14 +349,14 @@ Test(pg_partition, tiny_empty_and_one_row_tables_are_one_task)
             fx_prepare(&f);
             cr_assert_eq(f.tab.ntasks, 1, "%s %s: %s", tables[t], strategies[s], f.tab.strategy_note);
             check_cover(&f, tables[t], "id", 0);
-            fx_done(&f);
+            sl_test_fx_done(&f);
         }
     /* An explicit count on a one-row table: every row still exactly once. */
     fixture f;
     fx_init(&f, "p_one", NULL, "histogram", "id", 4);
     fx_prepare(&f);
     check_cover(&f, "p_one", "id", 0);
-    fx_done(&f);
+    sl_test_fx_done(&f);
 }
 
 Test(pg_partition, errors_name_the_table_and_the_remedy)
@@ -426,7 +378,7 @@ Test(pg_partition, errors_name_the_table_and_the_remedy)
         cr_assert_eq(sl_source_postgres.prepare(&f.tab, &err), -1, "case %zu", i);
         cr_assert_eq(err.code, SL_EJOB, "case %zu: %s", i, err.msg);
         cr_assert(strstr(err.msg, cases[i].want), "case %zu: %s", i, err.msg);
-        fx_done(&f);
+        sl_test_fx_done(&f);
     }
 }
 
@@ -478,7 +430,7 @@ Test(pg_partition, sessions_never_exceed_max_connections)
         check_cover(&f[i], q, "id", 0);
         cr_assert_leq(pool_sessions(&f[0].src), 2);
     }
-    for (int i = 0; i < 3; i++) fx_done(&f[i]);
+    for (int i = 0; i < 3; i++) sl_test_fx_done(&f[i]);
 }
 
 Test(pg_partition, consistent_source_shares_one_snapshot)
@@ -503,8 +455,8 @@ Test(pg_partition, consistent_source_shares_one_snapshot)
         cr_assert_eq(ra, 1000, "consistent %d: p_c1 sees its snapshot", consistent);
         cr_assert_eq(rb, consistent ? 1000 : 1500, "consistent %d: p_c2 %s", consistent,
                      consistent ? "reads p_c1's snapshot" : "has its own snapshot");
-        fx_done(&b);
-        fx_done(&a);
+        sl_test_fx_done(&b);
+        sl_test_fx_done(&a);
         sql("DELETE FROM p_c1 WHERE id > 1000; DELETE FROM p_c2 WHERE id > 1000");
     }
 }
@@ -542,7 +494,7 @@ Test(pg_partition, failed_and_stopped_tasks_keep_the_snapshot)
     __int128 s = 0;
     long rows = read_task(&f, 1, 0, &s);
     cr_assert_eq(rows, 25000, "task 2 after the stop: %ld rows (snapshot lost?)", rows);
-    fx_done(&f);
+    sl_test_fx_done(&f);
 }
 
 Test(pg_partition, rows_per_second_slows_reading)
@@ -561,5 +513,5 @@ Test(pg_partition, rows_per_second_slows_reading)
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     cr_assert_geq(secs, 0.6, "6000 rows at 8000 rows/s took %.2fs", secs);
     cr_assert_leq(secs, 5.0, "6000 rows at 8000 rows/s took %.2fs", secs);
-    fx_done(&f);
+    sl_test_fx_done(&f);
 }

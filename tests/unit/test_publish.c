@@ -7,7 +7,7 @@
  * fallback, a crash (SIGKILL) at every failpoint of the protocol followed by
  * recovery, and stale staging cleanup.
  */
-#include <criterion/criterion.h>
+#include "sl_test.h"
 
 #include "core/sl_alloc.h"
 #include "core/sl_buf.h"
@@ -33,15 +33,10 @@ static char target[256];
 static void setup(void)
 {
     sl_log_setup(SL_LOG_ERROR, false);
-    snprintf(target, sizeof target, "/tmp/sluice-test-publish-XXXXXX");
-    cr_assert_not_null(mkdtemp(target));
+    sl_test_mkdtemp(target, sizeof target, "/tmp/sluice-test-publish-XXXXXX");
 }
 
-static void teardown(void)
-{
-    sl_err err = SL_ERR_INIT;
-    sl_fs_rmtree(target, &err);
-}
+static void teardown(void) { sl_test_rmtree(target); }
 
 TestSuite(publish, .init = setup, .fini = teardown);
 
@@ -63,25 +58,41 @@ typedef struct version {
     int nfiles;
 } version;
 
-/* Stages one version of table `table` for `run` and fills files/m. */
-static void stage_version(sl_staging *sg, int64_t run, const char *table, version v, sl_manifest_file *files,
-                          char names[][32], sl_manifest *m)
+/* One staged version of table "orders" and its manifest. */
+typedef struct staged {
+    sl_staging sg;
+    sl_manifest_file files[8];
+    char names[8][32];
+    sl_manifest m;
+} staged;
+
+/* Stages version v of table "orders" for `run` and fills s's files and m. */
+static void stage_version(staged *s, int64_t run, version v)
 {
     sl_err err = SL_ERR_INIT;
-    cr_assert_eq(sl_staging_open(sg, target, "shop", run, table, &err), 0, "%s", err.msg);
+    cr_assert_eq(sl_staging_open(&s->sg, target, "shop", run, "orders", &err), 0, "%s", err.msg);
     for (int i = 0; i < v.nfiles; i++) {
-        snprintf(names[i], 32, "%s-%04d.csv", v.prefix, i);
+        snprintf(s->names[i], 32, "%s-%04d.csv", v.prefix, i);
         char content[128];
         snprintf(content, sizeof content, "id\n%d\n%d\n", i * 2, i * 2 + 1);
-        write_task_file(sg, names[i], content);
-        char *p = sl_staging_file_path(sg, names[i]);
+        write_task_file(&s->sg, s->names[i], content);
+        char *p = sl_staging_file_path(&s->sg, s->names[i]);
         uint32_t crc;
         uint64_t size;
         cr_assert_eq(sl_fs_file_crc32(p, &crc, &size, &err), 0);
         sl_free(p);
-        files[i] = (sl_manifest_file){ names[i], 2, (int64_t)size, crc };
+        s->files[i] = (sl_manifest_file){ s->names[i], 2, (int64_t)size, crc };
     }
-    *m = (sl_manifest){ files, v.nfiles, 1700000000.5 };
+    s->m = (sl_manifest){ s->files, v.nfiles, 1700000000.5 };
+}
+
+/* Stages version v for `run`, publishes it (must succeed) and closes. */
+static void publish_version(staged *s, int64_t run, version v)
+{
+    sl_err err = SL_ERR_INIT;
+    stage_version(s, run, v);
+    cr_assert_eq(sl_publish_table(&s->sg, &s->m, NULL, &err), 0, "%s", err.msg);
+    sl_staging_close(&s->sg);
 }
 
 /* Names in dir (not . and ..), sorted, joined by ' '. */
@@ -107,6 +118,14 @@ static char *listing(const char *dir)
     }
     sl_buf_push(&b, 0);
     return (char *)b.data;
+}
+
+/* listing(dir) must be `want`; `what` names the case in the failure. */
+static void expect_listing(const char *dir, const char *want, const char *what)
+{
+    char *got = listing(dir);
+    cr_assert_str_eq(got, want, "%s: %s", what, got);
+    sl_free(got);
 }
 
 static bool staging_empty(void)
@@ -183,22 +202,17 @@ Test(publish, finish_list_check_and_temporaries)
 
 Test(publish, first_publish_without_live)
 {
-    sl_staging sg;
-    sl_manifest_file files[8];
-    char names[8][32];
-    sl_manifest m;
-    stage_version(&sg, 3, "orders", (version){ "a", 3 }, files, names, &m);
+    staged s;
+    stage_version(&s, 3, (version){ "a", 3 });
     sl_publish_result res;
     sl_err err = SL_ERR_INIT;
-    cr_assert_eq(sl_publish_table(&sg, &m, &res, &err), 0, "%s", err.msg);
+    cr_assert_eq(sl_publish_table(&s.sg, &s.m, &res, &err), 0, "%s", err.msg);
     cr_assert(res.atomic);
     cr_assert_not(res.replaced);
     cr_assert_not(res.already);
     cr_assert_eq(res.rows, 6);
-    char *live = listing(sg.live);
-    cr_assert_str_eq(live, "_sluice_manifest.json a-0000.csv a-0001.csv a-0002.csv");
-    sl_free(live);
-    cr_assert_not(sl_fs_exists(sg.dir), "the staged directory became the live one");
+    expect_listing(s.sg.live, "_sluice_manifest.json a-0000.csv a-0001.csv a-0002.csv", "live");
+    cr_assert_not(sl_fs_exists(s.sg.dir), "the staged directory became the live one");
     cr_assert_eq(sl_publish_clean_run(target, "shop", 3, &err), 0);
     cr_assert(staging_empty());
 
@@ -208,19 +222,16 @@ Test(publish, first_publish_without_live)
     cr_assert_str_eq(job, "shop");
     cr_assert_eq(run, 3);
     cr_assert_eq(sl_publish_live_run(target, "customers", job, sizeof job, &run, &err), 0);
-    sl_staging_close(&sg);
+    sl_staging_close(&s.sg);
 }
 
 Test(publish, manifest_content)
 {
-    sl_staging sg;
-    sl_manifest_file files[8];
-    char names[8][32];
-    sl_manifest m;
-    stage_version(&sg, 42, "orders", (version){ "p", 2 }, files, names, &m);
+    staged s;
+    stage_version(&s, 42, (version){ "p", 2 });
     sl_err err = SL_ERR_INIT;
-    cr_assert_eq(sl_publish_table(&sg, &m, NULL, &err), 0, "%s", err.msg);
-    char *path = sl_sprintf("%s/%s", sg.live, SL_MANIFEST_NAME);
+    cr_assert_eq(sl_publish_table(&s.sg, &s.m, NULL, &err), 0, "%s", err.msg);
+    char *path = sl_sprintf("%s/%s", s.sg.live, SL_MANIFEST_NAME);
     char *text = sl_fs_read_all(path, NULL, &err);
     cr_assert_not_null(text);
     const char *want[] = { "\"format\": \"sluice-manifest\"", "\"job\": \"shop\"", "\"run_id\": 42",
@@ -230,7 +241,7 @@ Test(publish, manifest_content)
                            "{\"name\": \"p-0001.csv\", \"rows\": 2, \"bytes\": 7, \"crc32\": " };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) cr_assert(strstr(text, want[i]), "%s\n%s", want[i], text);
     char crc[32];
-    snprintf(crc, sizeof crc, "\"crc32\": %lu}", (unsigned long)files[1].crc32);
+    snprintf(crc, sizeof crc, "\"crc32\": %lu}", (unsigned long)s.files[1].crc32);
     cr_assert(strstr(text, crc), "%s", text);
     cr_assert(strstr(text, "\"bytes\": 14"), "%s", text);
     /* Balanced braces and brackets: a cheap well-formedness check. */
@@ -243,141 +254,110 @@ Test(publish, manifest_content)
     cr_assert_eq(brackets, 0);
     sl_free(text);
     sl_free(path);
-    sl_staging_close(&sg);
+    sl_staging_close(&s.sg);
 }
 
 Test(publish, replace_live_and_drop_strays)
 {
-    sl_staging sg;
-    sl_manifest_file files[8];
-    char names[8][32];
-    sl_manifest m;
+    staged s;
     sl_err err = SL_ERR_INIT;
-    stage_version(&sg, 1, "orders", (version){ "old", 4 }, files, names, &m);
-    cr_assert_eq(sl_publish_table(&sg, &m, NULL, &err), 0, "%s", err.msg);
-    sl_staging_close(&sg);
+    publish_version(&s, 1, (version){ "old", 4 });
 
-    stage_version(&sg, 2, "orders", (version){ "new", 2 }, files, names, &m);
+    stage_version(&s, 2, (version){ "new", 2 });
     /* A file no finished task recorded and a killed attempt's temporary. */
-    write_task_file(&sg, "stray.csv", "dup rows\n");
-    char *tmp = sl_staging_tmp_path(&sg, "new-0009.csv");
+    write_task_file(&s.sg, "stray.csv", "dup rows\n");
+    char *tmp = sl_staging_tmp_path(&s.sg, "new-0009.csv");
     FILE *f = fopen(tmp, "w");
     fclose(f);
     sl_free(tmp);
     sl_publish_result res;
-    cr_assert_eq(sl_publish_table(&sg, &m, &res, &err), 0, "%s", err.msg);
+    cr_assert_eq(sl_publish_table(&s.sg, &s.m, &res, &err), 0, "%s", err.msg);
     cr_assert(res.replaced);
     cr_assert(res.atomic);
-    char *live = listing(sg.live);
-    cr_assert_str_eq(live, "_sluice_manifest.json new-0000.csv new-0001.csv");
-    sl_free(live);
-    cr_assert_not(sl_fs_exists(sg.dir), "the old version is removed");
-    sl_staging_close(&sg);
+    expect_listing(s.sg.live, "_sluice_manifest.json new-0000.csv new-0001.csv", "live");
+    cr_assert_not(sl_fs_exists(s.sg.dir), "the old version is removed");
+    sl_staging_close(&s.sg);
 }
 
 Test(publish, missing_file_fails_and_live_untouched)
 {
-    sl_staging sg;
-    sl_manifest_file files[8];
-    char names[8][32];
-    sl_manifest m;
+    staged s;
     sl_err err = SL_ERR_INIT;
-    stage_version(&sg, 1, "orders", (version){ "old", 2 }, files, names, &m);
-    cr_assert_eq(sl_publish_table(&sg, &m, NULL, &err), 0);
-    sl_staging_close(&sg);
-    stage_version(&sg, 2, "orders", (version){ "new", 2 }, files, names, &m);
-    char *p = sl_staging_file_path(&sg, "new-0001.csv");
+    publish_version(&s, 1, (version){ "old", 2 });
+    stage_version(&s, 2, (version){ "new", 2 });
+    char *p = sl_staging_file_path(&s.sg, "new-0001.csv");
     unlink(p);
     sl_free(p);
-    cr_assert_eq(sl_publish_table(&sg, &m, NULL, &err), -1);
+    cr_assert_eq(sl_publish_table(&s.sg, &s.m, NULL, &err), -1);
     cr_assert(strstr(err.msg, "new-0001.csv is missing"), "%s", err.msg);
     cr_assert(strstr(err.msg, "table orders: publish"), "%s", err.msg);
     /* A size that differs from the record is refused too. */
-    files[1].bytes = 1;
-    write_task_file(&sg, "new-0001.csv", "something else\n");
+    s.files[1].bytes = 1;
+    write_task_file(&s.sg, "new-0001.csv", "something else\n");
     sl_err_clear(&err);
-    cr_assert_eq(sl_publish_table(&sg, &m, NULL, &err), -1);
+    cr_assert_eq(sl_publish_table(&s.sg, &s.m, NULL, &err), -1);
     cr_assert(strstr(err.msg, "bytes"), "%s", err.msg);
-    char *live = listing(sg.live);
-    cr_assert_str_eq(live, "_sluice_manifest.json old-0000.csv old-0001.csv");
-    sl_free(live);
-    sl_staging_close(&sg);
+    expect_listing(s.sg.live, "_sluice_manifest.json old-0000.csv old-0001.csv", "live");
+    sl_staging_close(&s.sg);
 }
 
 Test(publish, live_not_a_directory)
 {
-    sl_staging sg;
-    sl_manifest_file files[8];
-    char names[8][32];
-    sl_manifest m;
+    staged s;
     sl_err err = SL_ERR_INIT;
-    stage_version(&sg, 1, "orders", (version){ "a", 1 }, files, names, &m);
-    FILE *f = fopen(sg.live, "w");
+    stage_version(&s, 1, (version){ "a", 1 });
+    FILE *f = fopen(s.sg.live, "w");
     fclose(f);
-    cr_assert_eq(sl_publish_table(&sg, &m, NULL, &err), -1);
+    cr_assert_eq(sl_publish_table(&s.sg, &s.m, NULL, &err), -1);
     cr_assert(strstr(err.msg, "is not a directory"), "%s", err.msg);
-    sl_staging_close(&sg);
+    sl_staging_close(&s.sg);
 }
 
 Test(publish, already_published_is_only_cleaned)
 {
-    sl_staging sg;
-    sl_manifest_file files[8];
-    char names[8][32];
-    sl_manifest m;
+    staged s;
     sl_err err = SL_ERR_INIT;
-    stage_version(&sg, 5, "orders", (version){ "new", 2 }, files, names, &m);
-    cr_assert_eq(sl_publish_table(&sg, &m, NULL, &err), 0);
-    sl_staging_close(&sg);
+    publish_version(&s, 5, (version){ "new", 2 });
     /* As after a crash right after the exchange: the staged path holds an older version. */
-    stage_version(&sg, 5, "orders", (version){ "old", 3 }, files, names, &m);
+    stage_version(&s, 5, (version){ "old", 3 });
     sl_publish_result res;
-    cr_assert_eq(sl_publish_table(&sg, &m, &res, &err), 0, "%s", err.msg);
+    cr_assert_eq(sl_publish_table(&s.sg, &s.m, &res, &err), 0, "%s", err.msg);
     cr_assert(res.already);
-    char *live = listing(sg.live);
-    cr_assert_str_eq(live, "_sluice_manifest.json new-0000.csv new-0001.csv");
-    sl_free(live);
-    cr_assert_not(sl_fs_exists(sg.dir));
-    sl_staging_close(&sg);
+    expect_listing(s.sg.live, "_sluice_manifest.json new-0000.csv new-0001.csv", "live");
+    cr_assert_not(sl_fs_exists(s.sg.dir));
+    sl_staging_close(&s.sg);
 }
 
 Test(publish, fallback_without_exchange)
 {
     sl_publish_force_fallback(true);
-    sl_staging sg;
-    sl_manifest_file files[8];
-    char names[8][32];
-    sl_manifest m;
+    staged s;
     sl_err err = SL_ERR_INIT;
-    stage_version(&sg, 1, "orders", (version){ "old", 2 }, files, names, &m);
+    stage_version(&s, 1, (version){ "old", 2 });
     sl_publish_result res;
-    cr_assert_eq(sl_publish_table(&sg, &m, &res, &err), 0, "%s", err.msg);
+    cr_assert_eq(sl_publish_table(&s.sg, &s.m, &res, &err), 0, "%s", err.msg);
     cr_assert(res.atomic, "a first publish is one rename, atomic even here");
-    sl_staging_close(&sg);
-    stage_version(&sg, 2, "orders", (version){ "new", 3 }, files, names, &m);
-    cr_assert_eq(sl_publish_table(&sg, &m, &res, &err), 0, "%s", err.msg);
+    sl_staging_close(&s.sg);
+    stage_version(&s, 2, (version){ "new", 3 });
+    cr_assert_eq(sl_publish_table(&s.sg, &s.m, &res, &err), 0, "%s", err.msg);
     cr_assert_not(res.atomic);
     cr_assert(res.replaced);
-    char *live = listing(sg.live);
-    cr_assert_str_eq(live, "_sluice_manifest.json new-0000.csv new-0001.csv new-0002.csv");
-    sl_free(live);
-    char *old = sl_sprintf("%s.old", sg.dir);
+    expect_listing(s.sg.live, "_sluice_manifest.json new-0000.csv new-0001.csv new-0002.csv", "live");
+    char *old = sl_sprintf("%s.old", s.sg.dir);
     cr_assert_not(sl_fs_exists(old));
-    cr_assert_not(sl_fs_exists(sg.dir));
+    cr_assert_not(sl_fs_exists(s.sg.dir));
     sl_free(old);
-    sl_staging_close(&sg);
+    sl_staging_close(&s.sg);
 
     /* Crash between the two renames: no live table, the staged one ready. */
-    stage_version(&sg, 3, "orders", (version){ "third", 1 }, files, names, &m);
-    char *aside = sl_sprintf("%s.old", sg.dir);
-    cr_assert_eq(rename(sg.live, aside), 0);
-    cr_assert_eq(sl_publish_table(&sg, &m, &res, &err), 0, "%s", err.msg);
-    live = listing(sg.live);
-    cr_assert_str_eq(live, "_sluice_manifest.json third-0000.csv");
-    sl_free(live);
+    stage_version(&s, 3, (version){ "third", 1 });
+    char *aside = sl_sprintf("%s.old", s.sg.dir);
+    cr_assert_eq(rename(s.sg.live, aside), 0);
+    cr_assert_eq(sl_publish_table(&s.sg, &s.m, &res, &err), 0, "%s", err.msg);
+    expect_listing(s.sg.live, "_sluice_manifest.json third-0000.csv", "live");
     cr_assert_not(sl_fs_exists(aside));
     sl_free(aside);
-    sl_staging_close(&sg);
+    sl_staging_close(&s.sg);
     sl_publish_force_fallback(false);
 }
 
@@ -419,20 +399,15 @@ static void reader_test(bool fallback)
 {
     sl_publish_force_fallback(fallback);
     sl_err err = SL_ERR_INIT;
-    sl_staging sg;
-    sl_manifest_file files[8];
-    char names[8][32];
-    sl_manifest m;
-    stage_version(&sg, 1, "orders", (version){ "a", 5 }, files, names, &m);
-    cr_assert_eq(sl_publish_table(&sg, &m, NULL, &err), 0);
-    snprintf(reader_live, sizeof reader_live, "%s", sg.live);
-    sl_staging_close(&sg);
+    staged s;
+    stage_version(&s, 1, (version){ "a", 5 });
+    cr_assert_eq(sl_publish_table(&s.sg, &s.m, NULL, &err), 0);
+    snprintf(reader_live, sizeof reader_live, "%s", s.sg.live);
+    sl_staging_close(&s.sg);
     pthread_t th;
     pthread_create(&th, NULL, reader, NULL);
     for (int run = 2; run <= 150; run++) {
-        stage_version(&sg, run, "orders", run % 2 ? (version){ "a", 5 } : (version){ "b", 7 }, files, names, &m);
-        cr_assert_eq(sl_publish_table(&sg, &m, NULL, &err), 0, "%s", err.msg);
-        sl_staging_close(&sg);
+        publish_version(&s, run, run % 2 ? (version){ "a", 5 } : (version){ "b", 7 });
     }
     __atomic_store_n(&stop_reader, 1, __ATOMIC_RELEASE);
     pthread_join(th, NULL);
@@ -452,14 +427,9 @@ Test(publish, reader_with_fallback_sees_no_mix) { reader_test(true); }
 static void crash_then_recover(const char *failpoint, bool new_live_after_crash)
 {
     sl_err err = SL_ERR_INIT;
-    sl_staging sg;
-    sl_manifest_file files[8];
-    char names[8][32];
-    sl_manifest m;
-    stage_version(&sg, 1, "orders", (version){ "old", 2 }, files, names, &m);
-    cr_assert_eq(sl_publish_table(&sg, &m, NULL, &err), 0);
-    sl_staging_close(&sg);
-    stage_version(&sg, 2, "orders", (version){ "new", 3 }, files, names, &m);
+    staged s;
+    publish_version(&s, 1, (version){ "old", 2 });
+    stage_version(&s, 2, (version){ "new", 3 });
 
     char *spec = sl_sprintf("%s:crash", failpoint);
     pid_t pid = fork();
@@ -469,7 +439,7 @@ static void crash_then_recover(const char *failpoint, bool new_live_after_crash)
         dup2(devnull, 2);
         sl_failpoint_arm(spec);
         sl_err e = SL_ERR_INIT;
-        sl_publish_table(&sg, &m, NULL, &e);
+        sl_publish_table(&s.sg, &s.m, NULL, &e);
         _exit(0);
     }
     int status;
@@ -478,27 +448,23 @@ static void crash_then_recover(const char *failpoint, bool new_live_after_crash)
     sl_free(spec);
 
     /* Right after the crash: one complete version is live. */
-    char *live = listing(sg.live);
-    cr_assert_str_eq(live, new_live_after_crash ? "_sluice_manifest.json new-0000.csv new-0001.csv new-0002.csv"
-                                                : "_sluice_manifest.json old-0000.csv old-0001.csv",
-                     "%s: %s", failpoint, live);
-    sl_free(live);
+    expect_listing(s.sg.live, new_live_after_crash ? "_sluice_manifest.json new-0000.csv new-0001.csv new-0002.csv"
+                                                   : "_sluice_manifest.json old-0000.csv old-0001.csv",
+                   failpoint);
 
-    cr_assert_eq(sl_publish_already(&sg, &err), new_live_after_crash ? 1 : 0, "%s", failpoint);
+    cr_assert_eq(sl_publish_already(&s.sg, &err), new_live_after_crash ? 1 : 0, "%s", failpoint);
 
     /* Resume: other runs' staging goes, the same run publishes again. */
-    sl_staging_close(&sg);
+    sl_staging_close(&s.sg);
     cr_assert_eq(sl_publish_clean_stale(target, "shop", 2, NULL, &err), 0);
-    cr_assert_eq(sl_staging_open(&sg, target, "shop", 2, "orders", &err), 0);
+    cr_assert_eq(sl_staging_open(&s.sg, target, "shop", 2, "orders", &err), 0);
     sl_publish_result res;
-    cr_assert_eq(sl_publish_table(&sg, &m, &res, &err), 0, "%s: %s", failpoint, err.msg);
+    cr_assert_eq(sl_publish_table(&s.sg, &s.m, &res, &err), 0, "%s: %s", failpoint, err.msg);
     cr_assert_eq(res.already, new_live_after_crash, "%s", failpoint);
-    live = listing(sg.live);
-    cr_assert_str_eq(live, "_sluice_manifest.json new-0000.csv new-0001.csv new-0002.csv", "%s", failpoint);
-    sl_free(live);
+    expect_listing(s.sg.live, "_sluice_manifest.json new-0000.csv new-0001.csv new-0002.csv", failpoint);
     cr_assert_eq(sl_publish_clean_run(target, "shop", 2, &err), 0);
     cr_assert(staging_empty(), "%s: staging left behind", failpoint);
-    sl_staging_close(&sg);
+    sl_staging_close(&s.sg);
 }
 
 Test(publish, crash_before_manifest) { crash_then_recover(SL_FP_PUBLISH_BEFORE_MANIFEST, false); }
@@ -547,27 +513,18 @@ Test(publish, crash_at_task_commit) { crash_in_finish(SL_FP_TASK_COMMIT, true); 
 Test(publish, error_failpoint_leaves_live_untouched)
 {
     sl_err err = SL_ERR_INIT;
-    sl_staging sg;
-    sl_manifest_file files[8];
-    char names[8][32];
-    sl_manifest m;
-    stage_version(&sg, 1, "orders", (version){ "old", 2 }, files, names, &m);
-    cr_assert_eq(sl_publish_table(&sg, &m, NULL, &err), 0);
-    sl_staging_close(&sg);
-    stage_version(&sg, 2, "orders", (version){ "new", 1 }, files, names, &m);
+    staged s;
+    publish_version(&s, 1, (version){ "old", 2 });
+    stage_version(&s, 2, (version){ "new", 1 });
     sl_failpoint_arm("publish:before-exchange:nospace");
-    cr_assert_eq(sl_publish_table(&sg, &m, NULL, &err), -1);
+    cr_assert_eq(sl_publish_table(&s.sg, &s.m, NULL, &err), -1);
     cr_assert_eq(err.code, SL_ENOSPACE);
     sl_failpoint_arm(NULL);
-    char *live = listing(sg.live);
-    cr_assert_str_eq(live, "_sluice_manifest.json old-0000.csv old-0001.csv");
-    sl_free(live);
+    expect_listing(s.sg.live, "_sluice_manifest.json old-0000.csv old-0001.csv", "live");
     sl_err_clear(&err);
-    cr_assert_eq(sl_publish_table(&sg, &m, NULL, &err), 0, "%s", err.msg);
-    live = listing(sg.live);
-    cr_assert_str_eq(live, "_sluice_manifest.json new-0000.csv");
-    sl_free(live);
-    sl_staging_close(&sg);
+    cr_assert_eq(sl_publish_table(&s.sg, &s.m, NULL, &err), 0, "%s", err.msg);
+    expect_listing(s.sg.live, "_sluice_manifest.json new-0000.csv", "live");
+    sl_staging_close(&s.sg);
 }
 
 /* ---- stale staging ---- */
@@ -589,9 +546,7 @@ Test(publish, clean_stale_staging)
     cr_assert_eq(sl_publish_clean_stale(target, "shop", 2, &removed, &err), 0, "%s", err.msg);
     cr_assert_eq(removed, 2);
     char *dir = sl_sprintf("%s/.sluice-staging/shop", target);
-    char *l = listing(dir);
-    cr_assert_str_eq(l, "run-2");
-    sl_free(l);
+    expect_listing(dir, "run-2", "staging");
     char *crm = sl_sprintf("%s/.sluice-staging/crm/run-1/contacts", target);
     cr_assert(sl_fs_is_dir(crm), "another job's staging is left alone");
 

@@ -5,7 +5,7 @@
  * line numbers in errors, the rejects file, globs, and records that cross
  * read-buffer boundaries.
  */
-#include <criterion/criterion.h>
+#include "sl_test.h"
 
 #include "core/sl_alloc.h"
 #include "core/sl_buf.h"
@@ -23,18 +23,8 @@
 
 static char dir[256];
 
-static void mkdir_tmp(void)
-{
-    snprintf(dir, sizeof dir, "/tmp/sl-test-csv.XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
-}
-
-static void rm_tmp(void)
-{
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
-}
+static void mkdir_tmp(void) { sl_test_mkdtemp(dir, sizeof dir, "/tmp/sl-test-csv.XXXXXX"); }
+static void rm_tmp(void) { sl_test_rmtree(dir); }
 
 static char *path_of(const char *name)
 {
@@ -53,86 +43,17 @@ static void write_file(const char *name, const void *data, size_t n)
 
 static void write_str(const char *name, const char *s) { write_file(name, s, strlen(s)); }
 
-typedef struct fixture {
-    sl_job_source src;
-    sl_job_table cfg;
-    sl_source_table tab;
-} fixture;
+typedef sl_test_fx fixture;
 
 static void fx_init(fixture *f, const char *file)
 {
-    memset(f, 0, sizeof *f);
-    f->src.name = "files";
-    f->src.kind = "csv";
+    sl_test_fx_init(f, &sl_source_csv, "files", "csv");
+    f->batch_rows = 100;
     f->src.path = dir;
     f->src.delimiter = ',';
     f->src.header = true;
     f->src.compression = "auto";
-    f->cfg.name = "t";
-    f->cfg.from = "files";
-    f->cfg.source = &f->src;
     f->cfg.file = (char *)file;
-    f->tab.cfg = &f->cfg;
-    f->tab.workers = 2;
-}
-
-static void fx_done(fixture *f)
-{
-    if (f->tab.shared) sl_source_csv.finish(&f->tab);
-    sl_source_table_clear(&f->tab);
-}
-
-static void cell(const sl_batch *b, int col, size_t row, sl_buf *out)
-{
-    const sl_vector *v = &b->cols[col];
-    if (!v->valid[row]) {
-        sl_buf_append(out, "<null>", 6);
-        return;
-    }
-    if (sl_type_is_varlen(v->type)) {
-        size_t n;
-        const uint8_t *p = sl_vec_bytes(v, row, &n);
-        sl_buf_append(out, p, n);
-        return;
-    }
-    char buf[128];
-    sl_buf_append(out, buf, sl_format_fixed(v, row, buf));
-}
-
-static int read_all(fixture *f, sl_buf *out, long *rows, sl_err *err)
-{
-    *rows = 0;
-    for (int t = 0; t < f->tab.ntasks; t++) {
-        void *rd = sl_source_csv.open(&f->tab, &f->tab.tasks[t], err);
-        if (!rd) return -1;
-        sl_batch *b = sl_batch_new(f->tab.schema, 100);
-        long n;
-        while ((n = sl_source_csv.next(rd, b, err)) > 0) {
-            for (size_t r = 0; r < b->nrows; r++) {
-                for (int c = 0; c < b->ncols; c++) {
-                    if (c) sl_buf_push(out, '|');
-                    cell(b, c, r, out);
-                }
-                sl_buf_push(out, '\n');
-            }
-            *rows += n;
-        }
-        sl_batch_free(b);
-        sl_source_csv.close(rd);
-        if (n < 0) return -1;
-    }
-    sl_buf_push(out, 0);
-    out->len--;
-    return 0;
-}
-
-static char *read_ok(fixture *f, long *rows)
-{
-    sl_err err = SL_ERR_INIT;
-    cr_assert_eq(sl_source_csv.prepare(&f->tab, &err), 0, "prepare: %s", err.msg);
-    sl_buf out = {0};
-    cr_assert_eq(read_all(f, &out, rows, &err), 0, "read: %s", err.msg);
-    return (char *)out.data;
 }
 
 static const char *type_of(fixture *f, int col, char *buf)
@@ -231,7 +152,7 @@ Test(src_csv, inference_nulls_quoting_bom_crlf)
     fixture f;
     fx_init(&f, "t.csv");
     long rows;
-    char *got = read_ok(&f, &rows);
+    char *got = sl_test_read_ok(&f, &rows);
     char tb[64];
     cr_assert_str_eq(f.tab.schema->fields[0].name, "id");
     cr_assert_str_eq(type_of(&f, 0, tb), "int64");
@@ -249,7 +170,7 @@ Test(src_csv, inference_nulls_quoting_bom_crlf)
                      "<null>|<null>|<null>|<null>|<null>|<null>|<null>|<null>\n"
                      "-9223372036854775808|1e+300|2999-12-31|2999-12-31 23:59:59|1970-01-01 00:00:00+00|false|héllo ✓|<null>\n");
     sl_free(got);
-    fx_done(&f);
+    sl_test_fx_done(&f);
     rm_tmp();
 }
 
@@ -280,12 +201,12 @@ static void compressed(bool zstd)
     fixture f;
     fx_init(&f, zstd ? "data.csv.zst" : "data.csv.gz");
     long rows;
-    char *got = read_ok(&f, &rows);
+    char *got = sl_test_read_ok(&f, &rows);
     cr_assert_eq(rows, 50000);
     cr_assert(strstr(got, "49999|v49999\nx\n"));
     cr_assert_eq(strncmp(got, "0|v0\nx\n1|v1\nx\n", 14), 0);
     sl_free(got);
-    fx_done(&f);
+    sl_test_fx_done(&f);
     sl_free(p);
     sl_buf_free(&csv);
     rm_tmp();
@@ -304,12 +225,12 @@ Test(src_csv, too_many_fields_names_file_and_line)
     cr_assert_eq(sl_source_csv.prepare(&f.tab, &err), 0, "%s", err.msg);
     sl_buf out = {0};
     long rows;
-    cr_assert_eq(read_all(&f, &out, &rows, &err), -1);
+    cr_assert_eq(sl_test_read_all(&f, &out, &rows, &err), -1);
     cr_assert_eq(err.code, SL_EFORMAT);
     cr_assert(strstr(err.msg, "bad.csv: line 5"), "%s", err.msg);
     cr_assert(strstr(err.msg, "too many"), "%s", err.msg);
     sl_buf_free(&out);
-    fx_done(&f);
+    sl_test_fx_done(&f);
     rm_tmp();
 }
 
@@ -330,14 +251,14 @@ Test(src_csv, bad_value_after_the_sample_names_column_and_line)
     cr_assert_eq(sl_source_csv.prepare(&f.tab, &err), 0, "%s", err.msg);
     sl_buf out = {0};
     long rows;
-    cr_assert_eq(read_all(&f, &out, &rows, &err), -1);
+    cr_assert_eq(sl_test_read_all(&f, &out, &rows, &err), -1);
     cr_assert_eq(err.code, SL_EDATA);
     cr_assert(strstr(err.msg, "line 1502"), "%s", err.msg);
     cr_assert(strstr(err.msg, "column n"), "%s", err.msg);
     cr_assert(strstr(err.msg, "'abc'"), "%s", err.msg);
     sl_buf_free(&out);
     sl_buf_free(&csv);
-    fx_done(&f);
+    sl_test_fx_done(&f);
     rm_tmp();
 }
 
@@ -354,10 +275,10 @@ Test(src_csv, rejects_file_collects_bad_rows)
     char *rej = path_of("rejects.csv");
     f.cfg.rejects = rej;
     long rows;
-    char *got = read_ok(&f, &rows);
+    char *got = sl_test_read_ok(&f, &rows);
     cr_assert_eq(rows, 1);
     cr_assert_str_eq(got, "1.50|1\n");
-    fx_done(&f);
+    sl_test_fx_done(&f);
     FILE *fp = fopen(rej, "r");
     cr_assert_not_null(fp);
     char buf[4096];
@@ -388,10 +309,10 @@ Test(src_csv, explicit_columns_no_header_delimiter_null_string)
     f.cfg.columns = cols;
     f.cfg.ncolumns = 3;
     long rows;
-    char *got = read_ok(&f, &rows);
+    char *got = sl_test_read_ok(&f, &rows);
     cr_assert_str_eq(got, "1|<null>|a\n2||NULL\n");
     sl_free(got);
-    fx_done(&f);
+    sl_test_fx_done(&f);
     rm_tmp();
 }
 
@@ -408,7 +329,7 @@ Test(src_csv, header_names_must_match_columns)
     cr_assert_eq(sl_source_csv.prepare(&f.tab, &err), -1);
     cr_assert(strstr(err.msg, "column c is not in the header"), "%s", err.msg);
     cr_assert(strstr(err.msg, "a, b"), "%s", err.msg);
-    fx_done(&f);
+    sl_test_fx_done(&f);
     rm_tmp();
 }
 
@@ -421,19 +342,19 @@ Test(src_csv, glob_gives_one_task_per_file_and_missing_file_errors)
     fixture f;
     fx_init(&f, "o-*.csv");
     long rows;
-    char *got = read_ok(&f, &rows);
+    char *got = sl_test_read_ok(&f, &rows);
     cr_assert_eq(f.tab.ntasks, 2);
     cr_assert_str_eq(f.tab.tasks[0].predicate, "o-1.csv");
     cr_assert_str_eq(got, "1\n2\n3\n4\n");
     sl_free(got);
-    fx_done(&f);
+    sl_test_fx_done(&f);
 
     fx_init(&f, "nope.csv");
     sl_err err = SL_ERR_INIT;
     cr_assert_eq(sl_source_csv.prepare(&f.tab, &err), -1);
     cr_assert_eq(err.code, SL_ESOURCE);
     cr_assert(strstr(err.msg, "nope.csv"), "%s", err.msg);
-    fx_done(&f);
+    sl_test_fx_done(&f);
     rm_tmp();
 }
 
@@ -483,6 +404,6 @@ Test(src_csv, records_across_buffer_boundaries)
     sl_batch_free(b);
     sl_source_csv.close(rd);
     sl_buf_free(&csv);
-    fx_done(&f);
+    sl_test_fx_done(&f);
     rm_tmp();
 }

@@ -5,7 +5,7 @@
  * table, column and rowid, range partitions covering all rows once, queries,
  * overrides, a missing table and a missing file.
  */
-#include <criterion/criterion.h>
+#include "sl_test.h"
 
 #include "core/sl_alloc.h"
 #include "core/sl_buf.h"
@@ -31,101 +31,16 @@ static void db_make(const char *sql)
     sqlite3_close(db);
 }
 
-typedef struct fixture {
-    sl_job_source src;
-    sl_job_table cfg;
-    sl_source_table tab;
-} fixture;
+typedef sl_test_fx fixture;
 
 static void fx_init(fixture *f, const char *table, const char *query)
 {
-    memset(f, 0, sizeof *f);
-    f->src.name = "lite";
-    f->src.kind = "sqlite";
+    sl_test_fx_init(f, &sl_source_sqlite, "lite", "sqlite");
+    f->batch_rows = 7;
     f->src.url = dbpath;
-    f->cfg.name = "t";
-    f->cfg.from = "lite";
-    f->cfg.source = &f->src;
     f->cfg.table = (char *)table;
     f->cfg.query = (char *)query;
     f->cfg.partition.strategy = "none";
-    f->tab.cfg = &f->cfg;
-    f->tab.workers = 2;
-}
-
-static void fx_done(fixture *f)
-{
-    if (f->tab.shared) sl_source_sqlite.finish(&f->tab);
-    sl_source_table_clear(&f->tab);
-}
-
-static void cell(const sl_batch *b, int col, size_t row, sl_buf *out)
-{
-    const sl_vector *v = &b->cols[col];
-    if (!v->valid[row]) {
-        sl_buf_append(out, "<null>", 6);
-        return;
-    }
-    if (sl_type_is_varlen(v->type)) {
-        size_t n;
-        const uint8_t *p = sl_vec_bytes(v, row, &n);
-        sl_buf_append(out, p, n);
-        return;
-    }
-    char buf[128];
-    sl_buf_append(out, buf, sl_format_fixed(v, row, buf));
-}
-
-static int read_all(fixture *f, sl_buf *out, long *rows, sl_err *err)
-{
-    *rows = 0;
-    for (int t = 0; t < f->tab.ntasks; t++) {
-        void *rd = sl_source_sqlite.open(&f->tab, &f->tab.tasks[t], err);
-        if (!rd) return -1;
-        sl_batch *b = sl_batch_new(f->tab.schema, 7);
-        long n;
-        while ((n = sl_source_sqlite.next(rd, b, err)) > 0) {
-            for (size_t r = 0; r < b->nrows; r++) {
-                for (int c = 0; c < b->ncols; c++) {
-                    if (c) sl_buf_push(out, '|');
-                    cell(b, c, r, out);
-                }
-                sl_buf_push(out, '\n');
-            }
-            *rows += n;
-        }
-        sl_batch_free(b);
-        sl_source_sqlite.close(rd);
-        if (n < 0) return -1;
-    }
-    sl_buf_push(out, 0);
-    out->len--;
-    return 0;
-}
-
-static char *read_ok(fixture *f, long *rows)
-{
-    sl_err err = SL_ERR_INIT;
-    cr_assert_eq(sl_source_sqlite.prepare(&f->tab, &err), 0, "prepare: %s", err.msg);
-    sl_buf out = {0};
-    cr_assert_eq(read_all(f, &out, rows, &err), 0, "read: %s", err.msg);
-    return (char *)out.data;
-}
-
-static void expect_error(fixture *f, sl_code code, const char *n1, const char *n2)
-{
-    sl_err err = SL_ERR_INIT;
-    int rc = sl_source_sqlite.prepare(&f->tab, &err);
-    if (rc == 0) {
-        sl_buf out = {0};
-        long rows;
-        rc = read_all(f, &out, &rows, &err);
-        sl_buf_free(&out);
-    }
-    cr_assert_eq(rc, -1);
-    cr_assert_eq(err.code, code, "%s: %s", sl_code_name(err.code), err.msg);
-    cr_assert(strstr(err.msg, n1), "'%s' not in: %s", n1, err.msg);
-    if (n2) cr_assert(strstr(err.msg, n2), "'%s' not in: %s", n2, err.msg);
 }
 
 Test(src_sqlite, every_type_value_by_value)
@@ -142,14 +57,14 @@ Test(src_sqlite, every_type_value_by_value)
     fixture f;
     fx_init(&f, NULL, "select * from t where id = 1");
     long rows;
-    char *got = read_ok(&f, &rows);
-    fx_done(&f);
+    char *got = sl_test_read_ok(&f, &rows);
+    sl_test_fx_done(&f);
     sl_free(got);
     fx_init(&f, "t", NULL);
     f.cfg.partition.strategy = "range";
     f.cfg.partition.column = "id";
     f.cfg.partition.count = 3;
-    got = read_ok(&f, &rows);
+    got = sl_test_read_ok(&f, &rows);
     cr_assert_eq(f.tab.ntasks, 3);
     const char *want_types[] = { "int64", "bool", "int64", "float64", "string", "string", "bytes", "decimal(12,2)",
                                  "decimal(38,18)", "date", "timestamp", "timestamptz", "time", "uuid", "json" };
@@ -166,16 +81,16 @@ Test(src_sqlite, every_type_value_by_value)
     cr_assert_eq(strncmp(got, want1, strlen(want1)), 0, "%s", got);
     cr_assert_eq(rows, 3);
     sl_free(got);
-    fx_done(&f);
+    sl_test_fx_done(&f);
 
     fx_init(&f, NULL, "select id, b, i, r, s, c, n, nu, d, ts, tz, tm, u, j from t where id >= 2");
-    got = read_ok(&f, &rows);
+    got = sl_test_read_ok(&f, &rows);
     cr_assert_str_eq(got,
         "2|false|9223372036854775807|7|x|y|-9999999999.99|123.000000000000000000|1970-01-02|1970-01-01 00:00:00|"
         "1970-01-01 18:00:00+00|00:00:00|a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11|[]\n"
         "3|<null>|0|<null>|<null>|<null>|<null>|<null>|<null>|<null>|<null>|<null>|<null>|<null>\n");
     sl_free(got);
-    fx_done(&f);
+    sl_test_fx_done(&f);
     unlink(dbpath);
 }
 
@@ -191,17 +106,17 @@ Test(src_sqlite, affinity_surprises_name_table_column_rowid)
             "INSERT INTO items4 VALUES (x'00');");
     fixture f;
     fx_init(&f, "items", NULL);
-    expect_error(&f, SL_EDATA, "table items", "column qty: rowid 3: text 'abc' in a int64 column");
-    fx_done(&f);
+    sl_test_expect_error(&f, SL_EDATA, "table items", "column qty: rowid 3: text 'abc' in a int64 column");
+    sl_test_fx_done(&f);
     fx_init(&f, "items2", NULL);
-    expect_error(&f, SL_EDATA, "column qty: rowid 2: a real number '3.5'", NULL);
-    fx_done(&f);
+    sl_test_expect_error(&f, SL_EDATA, "column qty: rowid 2: a real number '3.5'", NULL);
+    sl_test_fx_done(&f);
     fx_init(&f, "items3", NULL);
-    expect_error(&f, SL_EDATA, "column price: rowid 1: text 'cheap'", NULL);
-    fx_done(&f);
+    sl_test_expect_error(&f, SL_EDATA, "column price: rowid 1: text 'cheap'", NULL);
+    sl_test_fx_done(&f);
     fx_init(&f, "items4", NULL);
-    expect_error(&f, SL_EDATA, "column name: rowid 1: a blob", NULL);
-    fx_done(&f);
+    sl_test_expect_error(&f, SL_EDATA, "column name: rowid 1: a blob", NULL);
+    sl_test_fx_done(&f);
     unlink(dbpath);
 }
 
@@ -217,12 +132,12 @@ Test(src_sqlite, partitions_cover_all_rows_once)
     f.cfg.partition.strategy = "range";
     f.cfg.partition.count = 4;
     long rows;
-    char *got = read_ok(&f, &rows);
+    char *got = sl_test_read_ok(&f, &rows);
     cr_assert_eq(f.tab.ntasks, 4);
     cr_assert_str_eq(f.tab.tasks[0].predicate, "rowid < 250001");
     cr_assert_eq(rows, 5001);
     sl_free(got);
-    fx_done(&f);
+    sl_test_fx_done(&f);
 
     fx_init(&f, "p", NULL);
     f.cfg.partition.strategy = "range";
@@ -253,15 +168,15 @@ Test(src_sqlite, partitions_cover_all_rows_once)
     }
     cr_assert_eq(total, 5001);
     cr_assert_eq(sum, 5000LL * 5001 / 2 + 1000000);
-    fx_done(&f);
+    sl_test_fx_done(&f);
 
     fx_init(&f, "e", NULL);
     f.cfg.partition.strategy = "auto";
-    got = read_ok(&f, &rows);
+    got = sl_test_read_ok(&f, &rows);
     cr_assert_eq(rows, 0);
     cr_assert_eq(f.tab.ntasks, 1);
     sl_free(got);
-    fx_done(&f);
+    sl_test_fx_done(&f);
     unlink(dbpath);
 }
 
@@ -270,18 +185,18 @@ Test(src_sqlite, query_needs_types_for_expressions)
     db_make("CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (1), (2);");
     fixture f;
     fx_init(&f, NULL, "select count(*) as n, sum(a) as s from t");
-    expect_error(&f, SL_ETYPE, "column n has no declared type", "columns:");
-    fx_done(&f);
+    sl_test_expect_error(&f, SL_ETYPE, "column n has no declared type", "columns:");
+    sl_test_fx_done(&f);
     sl_job_column cols[] = { { .name = "n", .type = { .id = SL_T_INT64 }, .nullable = true },
                              { .name = "s", .type = { .id = SL_T_STRING }, .nullable = true } };
     fx_init(&f, NULL, "select count(*) as n, sum(a) as s from t;");
     f.cfg.columns = cols;
     f.cfg.ncolumns = 2;
     long rows;
-    char *got = read_ok(&f, &rows);
+    char *got = sl_test_read_ok(&f, &rows);
     cr_assert_str_eq(got, "2|3\n");
     sl_free(got);
-    fx_done(&f);
+    sl_test_fx_done(&f);
     unlink(dbpath);
 }
 
@@ -290,11 +205,11 @@ Test(src_sqlite, missing_table_and_file)
     db_make("CREATE TABLE t (a INTEGER);");
     fixture f;
     fx_init(&f, "main.nope", NULL);
-    expect_error(&f, SL_ESOURCE, "table main.nope does not exist", NULL);
-    fx_done(&f);
+    sl_test_expect_error(&f, SL_ESOURCE, "table main.nope does not exist", NULL);
+    sl_test_fx_done(&f);
     unlink(dbpath);
     fx_init(&f, "t", NULL);
     f.src.url = "/nonexistent/dir/x.db";
-    expect_error(&f, SL_ESOURCE, "cannot open SQLite database /nonexistent/dir/x.db", NULL);
-    fx_done(&f);
+    sl_test_expect_error(&f, SL_ESOURCE, "cannot open SQLite database /nonexistent/dir/x.db", NULL);
+    sl_test_fx_done(&f);
 }

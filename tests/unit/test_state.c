@@ -7,7 +7,7 @@
  * concurrent task updates from threads, the status report, and the backoff
  * helpers (sl_backoff.h).
  */
-#include <criterion/criterion.h>
+#include "sl_test.h"
 
 #include "core/sl_alloc.h"
 #include "core/sl_log.h"
@@ -30,16 +30,11 @@ static char dbpath[300];
 static void setup(void)
 {
     sl_log_setup(SL_LOG_ERROR, false);
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/sluice-test-state-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
+    sl_test_mkdtemp(tmpdir, sizeof tmpdir, "/tmp/sluice-test-state-XXXXXX");
     snprintf(dbpath, sizeof dbpath, "%s/.sluice/state.db", tmpdir);
 }
 
-static void teardown(void)
-{
-    sl_err err = SL_ERR_INIT;
-    sl_fs_rmtree(tmpdir, &err);
-}
+static void teardown(void) { sl_test_rmtree(tmpdir); }
 
 TestSuite(state, .init = setup, .fini = teardown);
 
@@ -51,12 +46,28 @@ static sl_state *open_ok(void)
     return st;
 }
 
+/* open_ok, then a new run of job "shop" (plan hash "h1") into rs. */
+static sl_state *open_run(sl_run_start *rs)
+{
+    sl_state *st = open_ok();
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_state_run_begin(st, "shop", "h1", false, rs, &err), 0, "%s", err.msg);
+    return st;
+}
+
+/* A statement for sql on its own connection to the state database. */
+static sqlite3_stmt *query(sqlite3 **db, const char *sql)
+{
+    cr_assert_eq(sqlite3_open(dbpath, db), SQLITE_OK);
+    sqlite3_stmt *q;
+    cr_assert_eq(sqlite3_prepare_v2(*db, sql, -1, &q, NULL), SQLITE_OK, "%s", sqlite3_errmsg(*db));
+    return q;
+}
+
 static int64_t scalar(const char *sql)
 {
     sqlite3 *db;
-    cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
-    sqlite3_stmt *q;
-    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+    sqlite3_stmt *q = query(&db, sql);
     cr_assert_eq(sqlite3_step(q), SQLITE_ROW, "%s", sql);
     int64_t v = sqlite3_column_int64(q, 0);
     sqlite3_finalize(q);
@@ -67,9 +78,7 @@ static int64_t scalar(const char *sql)
 static char *text_value(const char *sql)
 {
     sqlite3 *db;
-    cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
-    sqlite3_stmt *q;
-    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+    sqlite3_stmt *q = query(&db, sql);
     char *v = NULL;
     if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0)) v = sl_strdup((const char *)sqlite3_column_text(q, 0));
     sqlite3_finalize(q);
@@ -105,10 +114,8 @@ Test(state, creates_schema_in_a_new_directory)
 
 Test(state, reopen_is_idempotent)
 {
-    sl_err err = SL_ERR_INIT;
-    sl_state *st = open_ok();
     sl_run_start rs;
-    cr_assert_eq(sl_state_run_begin(st, "shop", "h1", false, &rs, &err), 0);
+    sl_state *st = open_run(&rs);
     sl_state_close(st);
     for (int i = 0; i < 3; i++) {
         st = open_ok();
@@ -188,9 +195,8 @@ Test(state, default_path_and_hash)
 Test(state, readers_do_not_wait_for_a_writer)
 {
     sl_err err = SL_ERR_INIT;
-    sl_state *st = open_ok();
     sl_run_start rs;
-    cr_assert_eq(sl_state_run_begin(st, "shop", "h1", false, &rs, &err), 0);
+    sl_state *st = open_run(&rs);
     sl_state_close(st);
     sqlite3 *writer;
     cr_assert_eq(sqlite3_open(dbpath, &writer), SQLITE_OK);
@@ -240,9 +246,8 @@ static void finish_task(sl_state *st, int64_t task_id, const char *file)
 Test(state, new_run_then_resume_after_kill)
 {
     sl_err err = SL_ERR_INIT;
-    sl_state *st = open_ok();
     sl_run_start rs;
-    cr_assert_eq(sl_state_run_begin(st, "shop", "h1", false, &rs, &err), 0);
+    sl_state *st = open_run(&rs);
     cr_assert_not(rs.resumed);
     cr_assert_eq(rs.abandoned_run_id, 0);
     cr_assert_str_eq(rs.note, "");
@@ -379,9 +384,8 @@ Test(state, fresh_starts_over)
 Test(state, changed_plan_replaces_tasks)
 {
     sl_err err = SL_ERR_INIT;
-    sl_state *st = open_ok();
     sl_run_start rs;
-    cr_assert_eq(sl_state_run_begin(st, "shop", "h1", false, &rs, &err), 0);
+    sl_state *st = open_run(&rs);
     int64_t ids[3];
     add_table(st, rs.run_id, "orders", 3, ids);
     finish_task(st, ids[0], "part-0000.parquet");
@@ -407,9 +411,8 @@ Test(state, changed_plan_replaces_tasks)
 Test(state, tasks_need_their_table)
 {
     sl_err err = SL_ERR_INIT;
-    sl_state *st = open_ok();
     sl_run_start rs;
-    cr_assert_eq(sl_state_run_begin(st, "shop", "h1", false, &rs, &err), 0);
+    sl_state *st = open_run(&rs);
     sl_task_spec spec = { 0, NULL, -1 };
     int64_t id;
     cr_assert_eq(sl_state_tasks_register(st, rs.run_id, "nope", &spec, 1, &id, NULL, &err), -1);
@@ -427,9 +430,8 @@ Test(state, tasks_need_their_table)
 Test(state, attempts_retry_then_succeed)
 {
     sl_err err = SL_ERR_INIT;
-    sl_state *st = open_ok();
     sl_run_start rs;
-    cr_assert_eq(sl_state_run_begin(st, "shop", "h1", false, &rs, &err), 0);
+    sl_state *st = open_run(&rs);
     int64_t ids[1];
     add_table(st, rs.run_id, "orders", 1, ids);
     int attempt;
@@ -486,9 +488,8 @@ Test(state, attempts_retry_then_succeed)
 Test(state, table_published)
 {
     sl_err err = SL_ERR_INIT;
-    sl_state *st = open_ok();
     sl_run_start rs;
-    cr_assert_eq(sl_state_run_begin(st, "shop", "h1", false, &rs, &err), 0);
+    sl_state *st = open_run(&rs);
     int64_t ids[1];
     add_table(st, rs.run_id, "orders", 1, ids);
     sl_table_rec t;
@@ -543,9 +544,8 @@ Test(state, concurrent_task_updates)
 {
     enum { THREADS = 8, PER = 40, N = THREADS * PER };
     sl_err err = SL_ERR_INIT;
-    sl_state *st = open_ok();
     sl_run_start rs;
-    cr_assert_eq(sl_state_run_begin(st, "shop", "h1", false, &rs, &err), 0);
+    sl_state *st = open_run(&rs);
     cr_assert_eq(sl_state_table_register(st, rs.run_id, "orders", "lake", 0, &err), 0);
     sl_task_spec specs[N];
     for (int i = 0; i < N; i++) specs[i] = (sl_task_spec){ i, NULL, -1 };
