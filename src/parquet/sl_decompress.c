@@ -5,6 +5,7 @@
  */
 #include "sl_decompress.h"
 
+#include "sl_compress.h"
 #include "sl_pq_format.h"
 
 #include <brotli/decode.h>
@@ -20,17 +21,10 @@
 const char *sl_codec_name(int codec)
 {
     static char buf[32];
-    switch (codec) {
-    case SL_PQ_UNCOMPRESSED: return "UNCOMPRESSED";
-    case SL_PQ_SNAPPY: return "SNAPPY";
-    case SL_PQ_GZIP: return "GZIP";
-    case SL_PQ_LZO: return "LZO";
-    case SL_PQ_BROTLI: return "BROTLI";
-    case SL_PQ_LZ4: return "LZ4";
-    case SL_PQ_ZSTD: return "ZSTD";
-    case SL_PQ_LZ4_RAW: return "LZ4_RAW";
-    default: snprintf(buf, sizeof buf, "codec %d", codec); return buf;
-    }
+    const char *name = sl_compress_codec_name(codec);
+    if (strcmp(name, "UNKNOWN")) return name;
+    snprintf(buf, sizeof buf, "codec %d", codec);
+    return buf;
 }
 
 static int sl_size_mismatch(sl_err *err, const char *codec, size_t got, size_t want)

@@ -9,6 +9,18 @@
 
 #include <math.h>
 
+/* Row r of src as T x; a number updates mn/mx (and any), a NaN is only
+ * noted. Declares x. */
+#define SL_FLOAT_VALUE(T)                                                                 \
+    T x = src[r];                                                                         \
+    if (x == x) {                                                                         \
+        any = true;                                                                       \
+        if (x < mn) mn = x;                                                               \
+        if (x > mx) mx = x;                                                               \
+    } else {                                                                              \
+        c->saw_nan = true;                                                                \
+    }
+
 #define SL_FLOAT_APPEND(T)                                                                \
     do {                                                                                  \
         const T *src = (const T *)v->data;                                                \
@@ -20,14 +32,7 @@
             uint32_t *idx = c->idx + c->nidx;                                             \
             for (size_t r = from; r < to; r++) {                                          \
                 if (!valid[r]) continue;                                                  \
-                T x = src[r];                                                             \
-                if (x == x) {                                                             \
-                    any = true;                                                           \
-                    if (x < mn) mn = x;                                                   \
-                    if (x > mx) mx = x;                                                   \
-                } else {                                                                  \
-                    c->saw_nan = true;                                                    \
-                }                                                                         \
+                SL_FLOAT_VALUE(T);                                                        \
                 *idx++ = sl_pq_dict_put_fixed(&c->dict, &x);                              \
             }                                                                             \
             c->nidx = (size_t)(idx - c->idx);                                             \
@@ -36,14 +41,7 @@
             uint8_t *p = c->plain.data + c->plain.len;                                    \
             for (size_t r = from; r < to; r++) {                                          \
                 if (!valid[r]) continue;                                                  \
-                T x = src[r];                                                             \
-                if (x == x) {                                                             \
-                    any = true;                                                           \
-                    if (x < mn) mn = x;                                                   \
-                    if (x > mx) mx = x;                                                   \
-                } else {                                                                  \
-                    c->saw_nan = true;                                                    \
-                }                                                                         \
+                SL_FLOAT_VALUE(T);                                                        \
                 memcpy(p, &x, sizeof x);                                                  \
                 p += sizeof x;                                                            \
             }                                                                             \

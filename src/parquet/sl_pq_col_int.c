@@ -28,6 +28,16 @@ static size_t sl_decimal_range_error(sl_pq_col *c, size_t row, int64_t x, sl_err
     return (size_t)-1;
 }
 
+/* Row r of src as DST x: the decimal range checked when LIMIT > 0 (returns
+ * the error), mn/mx updated. Declares wide and x. */
+#define SL_INT_VALUE(SRC, DST, LIMIT)                                                     \
+    int64_t wide = (int64_t)src[r];                                                       \
+    if ((LIMIT) > 0 && (wide >= (LIMIT) || wide <= -(LIMIT)))                             \
+        return sl_decimal_range_error(c, r, wide, err);                                   \
+    DST x = (DST)wide;                                                                    \
+    if (wide < mn) mn = wide;                                                             \
+    if (wide > mx) mx = wide
+
 /* The loop shared by every source type: SRC is the batch's C type, DST the
  * physical one; LIMIT > 0 checks decimals. */
 #define SL_INT_APPEND(SRC, DST, LIMIT)                                                    \
@@ -41,12 +51,7 @@ static size_t sl_decimal_range_error(sl_pq_col *c, size_t row, int64_t x, sl_err
             uint32_t *idx = c->idx + c->nidx;                                             \
             for (size_t r = from; r < to; r++) {                                          \
                 if (!valid[r]) continue;                                                  \
-                int64_t wide = (int64_t)src[r];                                           \
-                if ((LIMIT) > 0 && (wide >= (LIMIT) || wide <= -(LIMIT)))                 \
-                    return sl_decimal_range_error(c, r, wide, err);                       \
-                DST x = (DST)wide;                                                        \
-                if (wide < mn) mn = wide;                                                 \
-                if (wide > mx) mx = wide;                                                 \
+                SL_INT_VALUE(SRC, DST, LIMIT);                                            \
                 *idx++ = sl_pq_dict_put_fixed(&c->dict, &x);                              \
             }                                                                             \
             seen = (size_t)(idx - (c->idx + c->nidx));                                    \
@@ -56,12 +61,7 @@ static size_t sl_decimal_range_error(sl_pq_col *c, size_t row, int64_t x, sl_err
             uint8_t *p = c->plain.data + c->plain.len, *start = p;                        \
             for (size_t r = from; r < to; r++) {                                          \
                 if (!valid[r]) continue;                                                  \
-                int64_t wide = (int64_t)src[r];                                           \
-                if ((LIMIT) > 0 && (wide >= (LIMIT) || wide <= -(LIMIT)))                 \
-                    return sl_decimal_range_error(c, r, wide, err);                       \
-                DST x = (DST)wide;                                                        \
-                if (wide < mn) mn = wide;                                                 \
-                if (wide > mx) mx = wide;                                                 \
+                SL_INT_VALUE(SRC, DST, LIMIT);                                            \
                 memcpy(p, &x, sizeof x);                                                  \
                 p += sizeof x;                                                            \
             }                                                                             \

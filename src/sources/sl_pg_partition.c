@@ -171,6 +171,16 @@ static int64_t sl_pp_round(double x)
 
 /* ---- facts about the relation ---- */
 
+/* Runs sql with $1 = the relation's oid and, when arg2 is not NULL, $2 =
+ * arg2. The result, or NULL with err. */
+static PGresult *sl_pp_rel_query(const sl_pg_part_in *in, const char *sql, const char *arg2, sl_err *err)
+{
+    char o[16];
+    snprintf(o, sizeof o, "%u", in->relid);
+    const char *params[] = { o, arg2 };
+    return sl_pg_exec_params(in->conn, sql, arg2 ? 2 : 1, params, in->what, err);
+}
+
 static int sl_pp_rel_load(const sl_pg_part_in *in, sl_pp_rel *rel, sl_err *err)
 {
     memset(rel, 0, sizeof *rel);
@@ -178,10 +188,7 @@ static int sl_pp_rel_load(const sl_pg_part_in *in, sl_pp_rel *rel, sl_err *err)
     rel->pages = -1;
     rel->stale = true;
     if (!in->relid) return 0;
-    char o[16];
-    snprintf(o, sizeof o, "%u", in->relid);
-    const char *params[] = { o };
-    PGresult *res = sl_pg_exec_params(in->conn,
+    PGresult *res = sl_pp_rel_query(in,
         "SELECT n.nspname, c.relname, c.reltuples::float8, c.relpages::int8, c.relkind::text, "
         "CASE WHEN c.relkind IN ('r', 'm', 't') THEN pg_relation_size(c.oid) / current_setting('block_size')::int8 "
         "ELSE -1 END, coalesce(s.n_mod_since_analyze, 0)::float8, "
@@ -189,7 +196,7 @@ static int sl_pp_rel_load(const sl_pg_part_in *in, sl_pp_rel *rel, sl_err *err)
         "current_setting('server_version_num')::int "
         "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid WHERE c.oid = $1::oid",
-        1, params, in->what, err);
+        NULL, err);
     if (!res) return -1;
     if (PQntuples(res) != 1) {
         PQclear(res);
@@ -260,10 +267,7 @@ static int sl_pp_key_describe(const sl_pg_part_in *in, const char *name, sl_pp_k
     k->nullable = f->nullable;
     k->collate = sl_strdup("");
     if (in->relid) {
-        char o[16];
-        snprintf(o, sizeof o, "%u", in->relid);
-        const char *params[] = { o, name };
-        PGresult *res = sl_pg_exec_params(in->conn,
+        PGresult *res = sl_pp_rel_query(in,
             "SELECT format_type(a.atttypid, a.atttypmod), "
             "CASE WHEN a.attcollation <> 0 THEN format('%I.%I', cn.nspname, co.collname) END, "
             "EXISTS (SELECT 1 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid "
@@ -272,7 +276,7 @@ static int sl_pp_key_describe(const sl_pg_part_in *in, const char *name, sl_pp_k
             "FROM pg_attribute a LEFT JOIN pg_collation co ON co.oid = a.attcollation "
             "LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace "
             "WHERE a.attrelid = $1::oid AND a.attname = $2 AND NOT a.attisdropped",
-            2, params, in->what, err);
+            name, err);
         if (!res) return -1;
         if (PQntuples(res) == 1) {
             k->type = sl_strdup(PQgetvalue(res, 0, 0));
@@ -307,10 +311,7 @@ static int sl_pp_key_describe(const sl_pg_part_in *in, const char *name, sl_pp_k
 static int sl_pp_key_choose(const sl_pg_part_in *in, sl_pp_key *k, sl_err *err)
 {
     if (!in->relid) return 0;
-    char o[16];
-    snprintf(o, sizeof o, "%u", in->relid);
-    const char *params[] = { o };
-    PGresult *res = sl_pg_exec_params(in->conn,
+    PGresult *res = sl_pp_rel_query(in,
         "SELECT a.attname, i.indisprimary AND i.indnatts = 1, i.indisunique AND i.indnatts = 1, i.indnatts = 1 "
         "FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam "
         "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
@@ -318,7 +319,7 @@ static int sl_pp_key_choose(const sl_pg_part_in *in, sl_pp_key *k, sl_err *err)
         "AND i.indkey[0] > 0 "
         "ORDER BY 2 DESC, 3 DESC, a.atttypid IN (20, 21, 23) DESC, a.atttypid IN (1082, 1114, 1184) DESC, "
         "i.indnatts, a.attnum",
-        1, params, in->what, err);
+        NULL, err);
     if (!res) return -1;
     int found = 0;
     for (int r = 0; r < PQntuples(res) && !found; r++) {
@@ -393,11 +394,21 @@ static double sl_pp_invert(const sl_pp_dist *d, double t, double lo, double hi)
     return hi;
 }
 
-static int sl_pp_stats(const sl_pg_part_in *in, const sl_pp_rel *rel, const sl_pp_key *k, sl_pp_dist *d,
-                       sl_err *err)
+/* Runs (and frees) a pg_stats query of column k with $1, $2, $3 = schema,
+ * table, column. NULL when pg_stats cannot be used: the caller samples. */
+static PGresult *sl_pp_stats_query(const sl_pg_part_in *in, const sl_pp_rel *rel, const sl_pp_key *k, char *sql)
 {
     const char *params[] = { rel->nsp, rel->rel, k->name };
     sl_err ignore = SL_ERR_INIT;
+    PGresult *res = sl_pg_exec_params(in->conn, sql, 3, params, in->what, &ignore);
+    sl_free(sql);
+    if (!res) sl_log(SL_LOG_DEBUG, "%s: pg_stats unusable (%s); sampling", in->what, ignore.msg);
+    return res;
+}
+
+static int sl_pp_stats(const sl_pg_part_in *in, const sl_pp_rel *rel, const sl_pp_key *k, sl_pp_dist *d,
+                       sl_err *err)
+{
     PGresult *res;
     if (k->kind != SL_PK_ORD) {
         char *num = sl_pp_num(k->kind, "u.v");
@@ -412,12 +423,8 @@ static int sl_pp_stats(const sl_pg_part_in *in, const sl_pp_rel *rel, const sl_p
             "WHERE s.schemaname = $1 AND s.tablename = $2 AND s.attname = $3 AND NOT s.inherited "
             "ORDER BY 1, 5", num, k->type, num, k->type);
         sl_free(num);
-        res = sl_pg_exec_params(in->conn, sql, 3, params, in->what, &ignore);
-        sl_free(sql);
-        if (!res) {
-            sl_log(SL_LOG_DEBUG, "%s: pg_stats unusable (%s); sampling", in->what, ignore.msg);
-            return 0;
-        }
+        res = sl_pp_stats_query(in, rel, k, sql);
+        if (!res) return 0;
         int nrows = PQntuples(res);
         d->x = sl_calloc((size_t)nrows + 1, sizeof *d->x);
         d->mx = sl_calloc((size_t)nrows + 1, sizeof *d->mx);
@@ -454,12 +461,8 @@ static int sl_pp_stats(const sl_pg_part_in *in, const sl_pp_rel *rel, const sl_p
             " + coalesce((SELECT sum(mm.mf) FROM unnest(t.m, t.f) AS mm(mv, mf) WHERE mm.mv < c.v%s), 0)), "
             " t.nf FROM t LEFT JOIN c ON true ORDER BY c.v%s",
             k->type, k->type, k->collate, k->collate, k->collate);
-        res = sl_pg_exec_params(in->conn, sql, 3, params, in->what, &ignore);
-        sl_free(sql);
-        if (!res) {
-            sl_log(SL_LOG_DEBUG, "%s: pg_stats unusable (%s); sampling", in->what, ignore.msg);
-            return 0;
-        }
+        res = sl_pp_stats_query(in, rel, k, sql);
+        if (!res) return 0;
         int nrows = PQntuples(res);
         d->txt = sl_calloc((size_t)nrows + 1, sizeof *d->txt);
         d->cum = sl_calloc((size_t)nrows + 1, sizeof *d->cum);

@@ -522,13 +522,45 @@ static void sl_rmdir_if_empty(const char *path)
         sl_log(SL_LOG_DEBUG, "cannot remove %s: %s", path, strerror(errno));
 }
 
+/* The staging paths of a job: TARGET/.sluice-staging, the job's directory in
+ * it and, with has_run, run run_id's directory (else NULL). */
+typedef struct sl_stage_paths {
+    char *staging, *jobdir, *rundir;
+} sl_stage_paths;
+
+static void sl_stage_paths_init(sl_stage_paths *sp, const char *target_dir, const char *job, bool has_run,
+                                int64_t run_id)
+{
+    char *safe = sl_safe_name(job);
+    sp->staging = sl_fs_join(target_dir, SL_STAGING_DIR);
+    sp->jobdir = sl_sprintf("%s/%s", sp->staging, safe);
+    sp->rundir = has_run ? sl_sprintf("%s/run-%lld", sp->jobdir, (long long)run_id) : NULL;
+    sl_free(safe);
+}
+
+/* Removes the run's (when `run`), the job's and the staging directory, each
+ * only if empty. */
+static void sl_stage_paths_prune(const sl_stage_paths *sp, bool run)
+{
+    if (run) sl_rmdir_if_empty(sp->rundir);
+    sl_rmdir_if_empty(sp->jobdir);
+    sl_rmdir_if_empty(sp->staging);
+}
+
+static void sl_stage_paths_free(sl_stage_paths *sp)
+{
+    sl_free(sp->staging);
+    sl_free(sp->jobdir);
+    sl_free(sp->rundir);
+}
+
 int sl_publish_clean_stale(const char *target_dir, const char *job, int64_t keep_run_id, int *removed,
                            sl_err *err)
 {
     if (removed) *removed = 0;
-    char *safe = sl_safe_name(job);
-    char *staging = sl_fs_join(target_dir, SL_STAGING_DIR);
-    char *jobdir = sl_sprintf("%s/%s", staging, safe);
+    sl_stage_paths sp;
+    sl_stage_paths_init(&sp, target_dir, job, false, 0);
+    const char *jobdir = sp.jobdir;
     char keep[64];
     snprintf(keep, sizeof keep, "run-%lld", (long long)keep_run_id);
     int rc = 0;
@@ -550,14 +582,11 @@ int sl_publish_clean_stale(const char *target_dir, const char *job, int64_t keep
     }
     closedir(d);
     if (rc == 0) {
-        sl_rmdir_if_empty(jobdir);
-        sl_rmdir_if_empty(staging);
+        sl_stage_paths_prune(&sp, false);
         rc = sl_fs_fsync_dir(target_dir, err);
     }
 out:
-    sl_free(safe);
-    sl_free(staging);
-    sl_free(jobdir);
+    sl_stage_paths_free(&sp);
     return rc;
 }
 
@@ -565,10 +594,9 @@ int sl_publish_clean_unfinished(const char *target_dir, const char *job, int64_t
                                 sl_err *err)
 {
     if (kept_files) *kept_files = 0;
-    char *safe = sl_safe_name(job);
-    char *staging = sl_fs_join(target_dir, SL_STAGING_DIR);
-    char *jobdir = sl_sprintf("%s/%s", staging, safe);
-    char *rundir = sl_sprintf("%s/run-%lld", jobdir, (long long)run_id);
+    sl_stage_paths sp;
+    sl_stage_paths_init(&sp, target_dir, job, true, run_id);
+    const char *rundir = sp.rundir;
     int rc = 0;
     DIR *d = opendir(rundir);
     if (!d) {
@@ -591,33 +619,18 @@ int sl_publish_clean_unfinished(const char *target_dir, const char *job, int64_t
         sl_free(sg.dir);
     }
     closedir(d);
-    if (rc == 0) {
-        sl_rmdir_if_empty(rundir);
-        sl_rmdir_if_empty(jobdir);
-        sl_rmdir_if_empty(staging);
-    }
+    if (rc == 0) sl_stage_paths_prune(&sp, true);
 out:
-    sl_free(safe);
-    sl_free(staging);
-    sl_free(jobdir);
-    sl_free(rundir);
+    sl_stage_paths_free(&sp);
     return rc;
 }
 
 int sl_publish_clean_run(const char *target_dir, const char *job, int64_t run_id, sl_err *err)
 {
-    char *safe = sl_safe_name(job);
-    char *staging = sl_fs_join(target_dir, SL_STAGING_DIR);
-    char *jobdir = sl_sprintf("%s/%s", staging, safe);
-    char *rundir = sl_sprintf("%s/run-%lld", jobdir, (long long)run_id);
-    int rc = sl_fs_rmtree(rundir, err);
-    if (rc == 0) {
-        sl_rmdir_if_empty(jobdir);
-        sl_rmdir_if_empty(staging);
-    }
-    sl_free(safe);
-    sl_free(staging);
-    sl_free(jobdir);
-    sl_free(rundir);
+    sl_stage_paths sp;
+    sl_stage_paths_init(&sp, target_dir, job, true, run_id);
+    int rc = sl_fs_rmtree(sp.rundir, err);
+    if (rc == 0) sl_stage_paths_prune(&sp, false);
+    sl_stage_paths_free(&sp);
     return rc;
 }

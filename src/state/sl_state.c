@@ -202,6 +202,31 @@ static int sl_step_done(sl_state *st, sqlite3_stmt *stmt, sl_err *err)
     return -1;
 }
 
+/* Steps q (NULL: sl_query failed, err is set) to its end, one record of
+ * `size` bytes a row filled by fill(), into *out (grown as needed, *n
+ * counted from 0); finalizes q. 0, or -1 with err: the records so far stay
+ * in *out for the caller to free. With st->mu held. */
+static int sl_collect_rows(sl_state *st, sqlite3_stmt *q, size_t size, void (*fill)(void *rec, sqlite3_stmt *q),
+                           void **out, int *n, sl_err *err)
+{
+    char *recs = NULL;
+    int rc = q ? 0 : -1;
+    int cap = 0;
+    *n = 0;
+    while (q) {
+        int step = sl_step_done(st, q, err);
+        if (step != SQLITE_ROW) {
+            if (step < 0) rc = -1;
+            break;
+        }
+        if (*n == cap) recs = sl_realloc(recs, (size_t)(cap = cap ? cap * 2 : 16) * size);
+        fill(recs + (size_t)(*n)++ * size, q);
+    }
+    if (q) sqlite3_finalize(q);
+    *out = recs;
+    return rc;
+}
+
 static int sl_begin(sl_state *st, sl_err *err)
 {
     if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
@@ -672,10 +697,27 @@ int sl_state_tasks_register(sl_state *st, int64_t run_id, const char *table, con
     return rc;
 }
 
+static void sl_task_fill(void *rec, sqlite3_stmt *q)
+{
+    sl_task_rec *t = rec;
+    t->id = sqlite3_column_int64(q, 0);
+    t->index = sqlite3_column_int(q, 1);
+    t->predicate = sl_col_str(q, 2);
+    t->est_rows = sqlite3_column_int64(q, 3);
+    t->status = sl_task_status_parse((const char *)sqlite3_column_text(q, 4));
+    t->rows = sqlite3_column_int64(q, 5);
+    t->bytes = sqlite3_column_int64(q, 6);
+    t->seconds = sqlite3_column_double(q, 7);
+    t->worker = sqlite3_column_int(q, 8);
+    t->file_name = sl_col_str(q, 9);
+    t->file_size = sqlite3_column_int64(q, 10);
+    t->crc32 = (uint32_t)sqlite3_column_int64(q, 11);
+    t->attempts = sqlite3_column_int(q, 12);
+    t->error = sl_col_str(q, 13);
+}
+
 int sl_state_tasks_list(sl_state *st, int64_t run_id, const char *table, sl_task_rec **out, int *n, sl_err *err)
 {
-    *out = NULL;
-    *n = 0;
     pthread_mutex_lock(&st->mu);
     sqlite3_stmt *q = sl_query(st, err, "SELECT id, idx, predicate, coalesce(est_rows, -1), status, "
                                         "coalesce(rows, 0), coalesce(bytes, 0), coalesce(seconds, 0), "
@@ -683,32 +725,9 @@ int sl_state_tasks_list(sl_state *st, int64_t run_id, const char *table, sl_task
                                         "coalesce(crc32, 0), attempts, error "
                                         "FROM tasks WHERE run_id = ? AND table_name = ? ORDER BY idx",
                                "is", run_id, table);
-    int rc = q ? 0 : -1;
-    int cap = 0;
-    while (q) {
-        int step = sl_step_done(st, q, err);
-        if (step != SQLITE_ROW) {
-            if (step < 0) rc = -1;
-            break;
-        }
-        if (*n == cap) *out = sl_realloc(*out, (size_t)(cap = cap ? cap * 2 : 16) * sizeof **out);
-        sl_task_rec *t = &(*out)[(*n)++];
-        t->id = sqlite3_column_int64(q, 0);
-        t->index = sqlite3_column_int(q, 1);
-        t->predicate = sl_col_str(q, 2);
-        t->est_rows = sqlite3_column_int64(q, 3);
-        t->status = sl_task_status_parse((const char *)sqlite3_column_text(q, 4));
-        t->rows = sqlite3_column_int64(q, 5);
-        t->bytes = sqlite3_column_int64(q, 6);
-        t->seconds = sqlite3_column_double(q, 7);
-        t->worker = sqlite3_column_int(q, 8);
-        t->file_name = sl_col_str(q, 9);
-        t->file_size = sqlite3_column_int64(q, 10);
-        t->crc32 = (uint32_t)sqlite3_column_int64(q, 11);
-        t->attempts = sqlite3_column_int(q, 12);
-        t->error = sl_col_str(q, 13);
-    }
-    if (q) sqlite3_finalize(q);
+    void *recs;
+    int rc = sl_collect_rows(st, q, sizeof **out, sl_task_fill, &recs, n, err);
+    *out = recs;
     pthread_mutex_unlock(&st->mu);
     if (rc < 0) {
         sl_state_tasks_free(*out, *n);
@@ -837,31 +856,25 @@ int sl_state_file_add(sl_state *st, int64_t run_id, const char *table, int64_t t
     return rc;
 }
 
+static void sl_file_fill(void *rec, sqlite3_stmt *q)
+{
+    sl_file_rec *f = rec;
+    f->path = sl_col_str(q, 0);
+    f->task_id = sqlite3_column_int64(q, 1);
+    f->rows = sqlite3_column_int64(q, 2);
+    f->bytes = sqlite3_column_int64(q, 3);
+    f->crc32 = (uint32_t)sqlite3_column_int64(q, 4);
+}
+
 int sl_state_files_list(sl_state *st, int64_t run_id, const char *table, sl_file_rec **out, int *n, sl_err *err)
 {
-    *out = NULL;
-    *n = 0;
     pthread_mutex_lock(&st->mu);
     sqlite3_stmt *q = sl_query(st, err, "SELECT path, coalesce(task_id, 0), coalesce(rows, 0), coalesce(bytes, 0), "
                                         "coalesce(crc32, 0) FROM files WHERE run_id = ? AND table_name = ? "
                                         "ORDER BY path", "is", run_id, table);
-    int rc = q ? 0 : -1;
-    int cap = 0;
-    while (q) {
-        int step = sl_step_done(st, q, err);
-        if (step != SQLITE_ROW) {
-            if (step < 0) rc = -1;
-            break;
-        }
-        if (*n == cap) *out = sl_realloc(*out, (size_t)(cap = cap ? cap * 2 : 16) * sizeof **out);
-        sl_file_rec *f = &(*out)[(*n)++];
-        f->path = sl_col_str(q, 0);
-        f->task_id = sqlite3_column_int64(q, 1);
-        f->rows = sqlite3_column_int64(q, 2);
-        f->bytes = sqlite3_column_int64(q, 3);
-        f->crc32 = (uint32_t)sqlite3_column_int64(q, 4);
-    }
-    if (q) sqlite3_finalize(q);
+    void *recs;
+    int rc = sl_collect_rows(st, q, sizeof **out, sl_file_fill, &recs, n, err);
+    *out = recs;
     pthread_mutex_unlock(&st->mu);
     if (rc < 0) {
         sl_state_files_free(*out, *n);
