@@ -105,6 +105,15 @@ static void row_only(sl_buf *b, int only, int len, int64_t v)
 
 static void row_nulls(sl_buf *b) { row_only(b, -1, 0, 0); }
 
+/* A whole stream: header, row1, a row of NULLs, trailer. */
+static void two_rows(sl_buf *b)
+{
+    header(b);
+    row1(b);
+    row_nulls(b);
+    put16(b, -1);
+}
+
 static void check_rows(sl_batch *bt)
 {
     char buf[128];
@@ -131,10 +140,7 @@ static void check_rows(sl_batch *bt)
 Test(pg_copy, every_kind_whole_buffer)
 {
     sl_buf b = {0};
-    header(&b);
-    row1(&b);
-    row_nulls(&b);
-    put16(&b, -1);
+    two_rows(&b);
     sl_schema *sc = schema();
     sl_batch *bt = sl_batch_new(sc, 16);
     sl_pg_copy st;
@@ -156,10 +162,7 @@ Test(pg_copy, every_kind_whole_buffer)
 Test(pg_copy, split_at_every_byte)
 {
     sl_buf b = {0};
-    header(&b);
-    row1(&b);
-    row_nulls(&b);
-    put16(&b, -1);
+    two_rows(&b);
     sl_schema *sc = schema();
     for (size_t cut = 0; cut <= b.len; cut++) {
         sl_batch *bt = sl_batch_new(sc, 16);
