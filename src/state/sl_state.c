@@ -204,10 +204,11 @@ static int sl_step_done(sl_state *st, sqlite3_stmt *stmt, sl_err *err)
 
 /* Steps q (NULL: sl_query failed, err is set) to its end, one record of
  * `size` bytes a row filled by fill(), into *out (grown as needed, *n
- * counted from 0); finalizes q. 0, or -1 with err: the records so far stay
- * in *out for the caller to free. With st->mu held. */
+ * counted from 0); finalizes q and releases st->mu (held by the caller).
+ * 0, or -1 with err, the records so far freed by drop() and *out NULL,
+ * *n 0. */
 static int sl_collect_rows(sl_state *st, sqlite3_stmt *q, size_t size, void (*fill)(void *rec, sqlite3_stmt *q),
-                           void **out, int *n, sl_err *err)
+                           void (*drop)(void *recs, int n), void **out, int *n, sl_err *err)
 {
     char *recs = NULL;
     int rc = q ? 0 : -1;
@@ -223,6 +224,12 @@ static int sl_collect_rows(sl_state *st, sqlite3_stmt *q, size_t size, void (*fi
         fill(recs + (size_t)(*n)++ * size, q);
     }
     if (q) sqlite3_finalize(q);
+    pthread_mutex_unlock(&st->mu);
+    if (rc < 0) {
+        drop(recs, *n);
+        recs = NULL;
+        *n = 0;
+    }
     *out = recs;
     return rc;
 }
@@ -697,6 +704,8 @@ int sl_state_tasks_register(sl_state *st, int64_t run_id, const char *table, con
     return rc;
 }
 
+static void sl_task_drop(void *recs, int n) { sl_state_tasks_free((sl_task_rec *)recs, n); }
+
 static void sl_task_fill(void *rec, sqlite3_stmt *q)
 {
     sl_task_rec *t = rec;
@@ -726,14 +735,8 @@ int sl_state_tasks_list(sl_state *st, int64_t run_id, const char *table, sl_task
                                         "FROM tasks WHERE run_id = ? AND table_name = ? ORDER BY idx",
                                "is", run_id, table);
     void *recs;
-    int rc = sl_collect_rows(st, q, sizeof **out, sl_task_fill, &recs, n, err);
+    int rc = sl_collect_rows(st, q, sizeof **out, sl_task_fill, sl_task_drop, &recs, n, err);
     *out = recs;
-    pthread_mutex_unlock(&st->mu);
-    if (rc < 0) {
-        sl_state_tasks_free(*out, *n);
-        *out = NULL;
-        *n = 0;
-    }
     return rc;
 }
 
@@ -856,6 +859,8 @@ int sl_state_file_add(sl_state *st, int64_t run_id, const char *table, int64_t t
     return rc;
 }
 
+static void sl_file_drop(void *recs, int n) { sl_state_files_free((sl_file_rec *)recs, n); }
+
 static void sl_file_fill(void *rec, sqlite3_stmt *q)
 {
     sl_file_rec *f = rec;
@@ -873,14 +878,8 @@ int sl_state_files_list(sl_state *st, int64_t run_id, const char *table, sl_file
                                         "coalesce(crc32, 0) FROM files WHERE run_id = ? AND table_name = ? "
                                         "ORDER BY path", "is", run_id, table);
     void *recs;
-    int rc = sl_collect_rows(st, q, sizeof **out, sl_file_fill, &recs, n, err);
+    int rc = sl_collect_rows(st, q, sizeof **out, sl_file_fill, sl_file_drop, &recs, n, err);
     *out = recs;
-    pthread_mutex_unlock(&st->mu);
-    if (rc < 0) {
-        sl_state_files_free(*out, *n);
-        *out = NULL;
-        *n = 0;
-    }
     return rc;
 }
 
