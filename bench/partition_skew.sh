@@ -26,21 +26,14 @@
 # streams cannot be much faster than one: the cores-busy column shows it. Each table is read once before timing so every
 # run starts from the same cache. BENCH_KEEP=1 keeps the outputs.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$PWD
-SLUICE_BIN=${SLUICE_BIN:-$ROOT/build/sluice}
+. "$(dirname "$0")/../tests/lib/suite.sh"
 ROWS=${BENCH_ROWS:-10000000}
 WORKERS=${BENCH_WORKERS:-2}
 [ -x "$SLUICE_BIN" ] || { echo "partition_skew: $SLUICE_BIN not built (make)"; exit 1; }
 
-. tests/lib/pg.sh
-unset SLUICE_PG_SHARED SLUICE_PG_URL SL_PG_DIR
-sl_pg_start
-OUT=$(mktemp -d /tmp/sluice-skew.XXXXXX)
-chmod 755 "$OUT"
-cleanup() { [ "${BENCH_KEEP:-0}" = 1 ] && echo "kept $OUT" || rm -rf "$OUT"; sl_pg_stop; }
-trap cleanup EXIT
-trap 'cleanup; exit 130' INT TERM
+sl_suite_private_pg
+sl_suite_workdir skew BENCH_KEEP
+OUT=$W
 export PGDATABASE=bench PGOPTIONS="-c client_min_messages=warning"
 sl_pg_createdb bench
 

@@ -24,23 +24,16 @@
 # BENCH_KEEP=1 keeps the output directory. Nothing else runs in the
 # background; the server is stopped at the end.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$PWD
-SLUICE_BIN=${SLUICE_BIN:-$ROOT/build/sluice}
+. "$(dirname "$0")/../tests/lib/suite.sh"
 ROWS=${BENCH_ROWS:-10000000}
 N=${BENCH_WORKERS:-$(nproc)}
 [ -x "$SLUICE_BIN" ] || { echo "pg_extract: $SLUICE_BIN not built (make)"; exit 1; }
 TIME=/usr/bin/time
 [ -x $TIME ] || { echo "pg_extract: /usr/bin/time missing (apt-get install time)"; exit 1; }
 
-. tests/lib/pg.sh
-unset SLUICE_PG_SHARED SLUICE_PG_URL
-sl_pg_start
-OUT=$(mktemp -d /tmp/sluice-bench.XXXXXX)
-chmod 755 "$OUT"
-cleanup() { [ "${BENCH_KEEP:-0}" = 1 ] && echo "kept $OUT" || rm -rf "$OUT"; sl_pg_stop; }
-trap cleanup EXIT
-trap 'cleanup; exit 130' INT TERM
+sl_suite_private_pg
+sl_suite_workdir bench BENCH_KEEP
+OUT=$W
 export PGDATABASE=bench PGOPTIONS="-c client_min_messages=warning"
 sl_pg_createdb bench
 

@@ -13,18 +13,9 @@
 #     file:line:column and a did-you-mean; a missing table exits 1 naming
 #     job and table, and publishes nothing for it.
 set -uo pipefail
-cd "${SLUICE_ROOT:-$(dirname "$0")/../..}"
-ROOT=$PWD
-SLUICE_BIN=${SLUICE_BIN:-$ROOT/build/sluice}
-. tests/lib/pg.sh
-sl_pg_start || { echo "cannot start PostgreSQL"; exit 1; }
-export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning -c TimeZone=UTC -c DateStyle=ISO"
-
-W=$(mktemp -d /tmp/sluice-engine.XXXXXX)
-trap '[ "${SLUICE_ENGINE_KEEP:-0}" = 1 ] && echo "kept $W" || rm -rf "$W"; sl_pg_stop' EXIT
-fail=0
-ok()  { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fail=1; }
+. "$(dirname "$0")/../lib/suite.sh"
+sl_suite_pg -c TimeZone=UTC -c DateStyle=ISO
+sl_suite_workdir engine SLUICE_ENGINE_KEEP
 # The data rows of every part file of a CSV table, sorted (headers dropped).
 rows_of() { for f in "$1"/part-*.csv; do tail -n +2 "$f"; done | LC_ALL=C sort; }
 header_of() { head -n 1 "$1/part-00000.csv"; }

@@ -15,20 +15,14 @@
 # SLUICE_CASE=substring runs only matching cases; SLUICE_E2E_KEEP=1 keeps the
 # scratch directories. Exit 0 when every case passed, 1 otherwise.
 set -uo pipefail
-cd "${SLUICE_ROOT:-$(dirname "$0")/../..}"
-ROOT=$PWD
-SLUICE_BIN=${SLUICE_BIN:-$ROOT/build/sluice}
-. tests/lib/pg.sh
-sl_pg_start || { echo "cannot start PostgreSQL"; exit 1; }
-export PGTZ=UTC PGDATESTYLE=ISO PGCLIENTENCODING=UTF8 PGOPTIONS="${PGOPTIONS:-} -c extra_float_digits=1 -c client_min_messages=warning"
+. "$(dirname "$0")/../lib/suite.sh"
+sl_suite_pg -c extra_float_digits=1
+export PGTZ=UTC PGDATESTYLE=ISO PGCLIENTENCODING=UTF8
 export TZ=UTC LC_ALL=C.UTF-8
 
 LIB=$ROOT/tests/e2e/lib
-SCRATCH=$(mktemp -d /tmp/sluice-e2e.XXXXXX)
-chmod 755 "$SCRATCH"
-cleanup() { [ "${SLUICE_E2E_KEEP:-0}" = 1 ] && echo "scratch kept: $SCRATCH" || rm -rf "$SCRATCH"; sl_pg_stop; }
-trap cleanup EXIT
-trap 'cleanup; exit 130' INT TERM
+sl_suite_workdir e2e SLUICE_E2E_KEEP
+SCRATCH=$W
 
 passed=0 failed=0 failures=""
 CATMODE=""

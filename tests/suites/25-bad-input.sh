@@ -10,19 +10,10 @@
 #   - usage errors (no job, unknown option, a job file that does not exist)
 #     exit 2.
 set -uo pipefail
-cd "${SLUICE_ROOT:-$(dirname "$0")/../..}"
-ROOT=$PWD
-SLUICE_BIN=${SLUICE_BIN:-$ROOT/build/sluice}
-. tests/lib/pg.sh
-sl_pg_start || { echo "cannot start PostgreSQL"; exit 1; }
-export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
+. "$(dirname "$0")/../lib/suite.sh"
+sl_suite_pg
 
-W=$(mktemp -d /tmp/sluice-bad.XXXXXX)
-chmod 755 "$W"
-trap '[ "${SLUICE_BAD_KEEP:-0}" = 1 ] && echo "kept $W" || rm -rf "$W"; sl_pg_stop' EXIT
-fail=0
-ok()  { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fail=1; }
+sl_suite_workdir bad SLUICE_BAD_KEEP
 # Lists what a directory holds, hidden names included, recursively.
 tree() { (cd "$1" 2>/dev/null && find . -mindepth 1 | sort); }
 # file -> "name size md5" lines, to see a table is untouched.

@@ -18,17 +18,9 @@
 #   - auto says why: range on dense ids, histogram on clustered, pages
 #     without a key, one task for the tiny tables.
 set -uo pipefail
-cd "${SLUICE_ROOT:-$(dirname "$0")/../..}"
-ROOT=$PWD
-SLUICE_BIN=${SLUICE_BIN:-$ROOT/build/sluice}
-. tests/lib/pg.sh
-sl_pg_start || { echo "cannot start PostgreSQL"; exit 1; }
-export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning -c TimeZone=UTC -c DateStyle=ISO"
-W=$(mktemp -d /tmp/sluice-part.XXXXXX)
-trap '[ "${SLUICE_KEEP:-0}" = 1 ] && echo "kept $W" || rm -rf "$W"' EXIT
-fail=0
-ok()  { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fail=1; }
+. "$(dirname "$0")/../lib/suite.sh"
+sl_suite_pg -c TimeZone=UTC -c DateStyle=ISO
+sl_suite_workdir part SLUICE_KEEP
 
 sl_pg_createdb part
 export PART_URL="$SLUICE_PG_URL/part"

@@ -20,25 +20,16 @@
 #     application_name=sluice and no idle-in-transaction timeout (read back
 #     through a query source).
 set -uo pipefail
-cd "${SLUICE_ROOT:-$(dirname "$0")/../..}"
-ROOT=$PWD
-SLUICE_BIN=${SLUICE_BIN:-$ROOT/build/sluice}
-. tests/lib/pg.sh
-sl_pg_start || { echo "cannot start PostgreSQL"; exit 1; }
+. "$(dirname "$0")/../lib/suite.sh"
+sl_suite_pg
 command -v pgbench >/dev/null || PATH="$PATH:$SL_PG_BIN"
 command -v pgbench >/dev/null || { echo "skip: pgbench not found"; exit 77; }
-export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
-W=$(mktemp -d /tmp/sluice-cons.XXXXXX)
+sl_suite_workdir cons SLUICE_KEEP
 BG=()
-cleanup() {
+sl_suite_on_exit() {
   touch "$W/stop"
   for p in "${BG[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  [ "${SLUICE_KEEP:-0}" = 1 ] && echo "kept $W" || rm -rf "$W"
 }
-trap cleanup EXIT
-fail=0
-ok()  { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fail=1; }
 
 sl_pg_createdb cons
 export CONS_URL="$SLUICE_PG_URL/cons"

@@ -16,17 +16,12 @@
 # left. Prints how many crash points and kill moments were exercised and how
 # many ended identical to the clean run.
 set -uo pipefail
-cd "${SLUICE_ROOT:-$(dirname "$0")/../..}"
-export SLUICE_ROOT=$PWD
-SLUICE_BIN=${SLUICE_BIN:-$SLUICE_ROOT/build/sluice}
-. tests/lib/pg.sh
+. "$(dirname "$0")/../lib/suite.sh"
 . tests/lib/faults.sh
-sl_pg_start || { echo "cannot start PostgreSQL"; exit 1; }
-export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
-W=$(mktemp -d /tmp/sluice-crash.XXXXXX)
+sl_suite_pg
+sl_suite_workdir crash SLUICE_CRASH_KEEP
 cp "$SLUICE_BIN" "$W/sluice" && SLUICE_BIN=$W/sluice   # immune to a rebuild while the suite runs
 FX_TMP=$W
-trap '[ "${SLUICE_CRASH_KEEP:-0}" = 1 ] && echo "kept $W" || rm -rf "$W"; sl_pg_stop' EXIT
 
 ROWS_SMALL=${SLUICE_CRASH_ROWS_SMALL:-60000}
 ROWS_BIG=${SLUICE_CRASH_ROWS_BIG:-800000}

@@ -13,17 +13,12 @@
 #      the server) and the run completes with the output of a clean run.
 #   also: a second `sluice run` of a job that is running is refused (the lock).
 set -uo pipefail
-cd "${SLUICE_ROOT:-$(dirname "$0")/../..}"
-export SLUICE_ROOT=$PWD
-SLUICE_BIN=${SLUICE_BIN:-$SLUICE_ROOT/build/sluice}
-. tests/lib/pg.sh
+. "$(dirname "$0")/../lib/suite.sh"
 . tests/lib/faults.sh
-sl_pg_start || { echo "cannot start PostgreSQL"; exit 1; }
-export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
-W=$(mktemp -d /tmp/sluice-retry.XXXXXX)
+sl_suite_pg
+sl_suite_workdir retry SLUICE_RETRY_KEEP
 cp "$SLUICE_BIN" "$W/sluice" && SLUICE_BIN=$W/sluice   # immune to a rebuild while the suite runs
 FX_TMP=$W
-trap '[ "${SLUICE_RETRY_KEEP:-0}" = 1 ] && echo "kept $W" || rm -rf "$W"; sl_pg_stop' EXIT
 
 make_db() {   # dbname rows
   sl_pg_createdb "$1"
@@ -154,9 +149,7 @@ fast "bad value in a task (NaN)" "$W/f4" "$URL" public.nan_values
   || fx_bad "bad value: no attempt recorded"
 
 # --- d) PostgreSQL restarted during the run (a server of our own) ---------------------
-unset SLUICE_PG_SHARED SLUICE_PG_URL PGHOST PGPORT SL_PG_DIR
-if ! sl_pg_start; then fx_bad "cannot start a private PostgreSQL"; exit 1; fi
-trap '[ "${SLUICE_RETRY_KEEP:-0}" = 1 ] && echo "kept $W" || rm -rf "$W"; sl_pg_stop' EXIT
+if ! sl_suite_private_pg; then fx_bad "cannot start a private PostgreSQL"; exit 1; fi
 make_db restart "$ROWS"
 URL="$SLUICE_PG_URL/restart"
 job "$W/d" "$URL" public.orders 8 500ms

@@ -10,25 +10,20 @@
 #     deleted, the resume completes.
 # Needs root (mount -t tmpfs); skips loudly otherwise.
 set -uo pipefail
-cd "${SLUICE_ROOT:-$(dirname "$0")/../..}"
-export SLUICE_ROOT=$PWD
-SLUICE_BIN=${SLUICE_BIN:-$SLUICE_ROOT/build/sluice}
-. tests/lib/pg.sh
+. "$(dirname "$0")/../lib/suite.sh"
 . tests/lib/faults.sh
-W=$(mktemp -d /tmp/sluice-diskfull.XXXXXX)
+sl_suite_workdir diskfull SLUICE_DISKFULL_KEEP
 cp "$SLUICE_BIN" "$W/sluice" && SLUICE_BIN=$W/sluice   # immune to a rebuild while the suite runs
 FX_TMP=$W
 LAKE=$W/job/lake
 mkdir -p "$LAKE"
+sl_suite_on_exit() { umount "$LAKE" 2>/dev/null; }
 if ! mount -t tmpfs -o size=2m tmpfs "$LAKE" 2>"$W/mount.err"; then
   echo "SKIP: cannot mount a tmpfs here ($(cat "$W/mount.err")); the disk-full checks need root"
   rm -rf "$W"
   exit 77
 fi
-cleanup() { umount "$LAKE" 2>/dev/null; [ "${SLUICE_DISKFULL_KEEP:-0}" = 1 ] && echo "kept $W" || rm -rf "$W"; sl_pg_stop; }
-trap cleanup EXIT
-sl_pg_start || { echo "cannot start PostgreSQL"; exit 1; }
-export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
+sl_suite_pg
 
 sl_pg_createdb diskfull
 psql -X -q -d diskfull -v ON_ERROR_STOP=1 <<'SQL'
