@@ -99,6 +99,17 @@ static const char *sl_demo_shown(const char *path)
     return path;
 }
 
+/* How to run this binary from here, for the hints: its path, relative to
+ * the current directory when under it ("build/sluice" after `make demo`). */
+static const char *sl_demo_self(void)
+{
+    static char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) return "sluice";
+    self[n] = '\0';
+    return sl_demo_shown(self);
+}
+
 static void sl_demo_human(uint64_t bytes, char *buf, size_t size)
 {
     if (bytes >= 10ULL << 20) snprintf(buf, size, "%.0f MiB", (double)bytes / 1048576.0);
@@ -303,15 +314,16 @@ int sl_cmd_demo(int argc, char **argv)
     printf("  Parquet (zstd): %s; the SQLite database: %s\n", hl, hb);
 
     printf("\nLook at it:\n");
-    if (first_orders[0]) printf("  sluice inspect %s\n", sl_demo_shown(first_orders));
-    if (first_customers[0]) printf("  sluice cat --limit 5 %s\n", sl_demo_shown(first_customers));
+    const char *self = sl_demo_self();
+    if (first_orders[0]) printf("  %s inspect %s\n", self, sl_demo_shown(first_orders));
+    if (first_customers[0]) printf("  %s cat --limit 5 %s\n", self, sl_demo_shown(first_customers));
     const char *q = "select status, count(*) as orders, sum(total) as revenue from '%s/orders/*.parquet' "
                     "group by status order by orders desc";
     char *sql = sl_sprintf(q, sl_demo_shown(lake));
     if (access("tools/duck.js", R_OK) == 0) printf("  node tools/duck.js \"%s\"\n", sql);
     else printf("  duckdb -c \"%s\"\n", sql);
     sl_free(sql);
-    printf("  sluice run %s      (runs the same job again)\n", job_path);
+    printf("  %s run %s      (runs the same job again)\n", self, job_path);
     status = SL_EXIT_OK;
     goto out;
 
