@@ -186,8 +186,9 @@ static void sl_exec_table_log(sl_exec_table *t)
     char b[32], kept[64] = "";
     if (t->tasks_kept) snprintf(kept, sizeof kept, " (%d task%s kept from before the resume)", t->tasks_kept,
                                 t->tasks_kept == 1 ? "" : "s");
+    int nf = t->files_published;
     sl_log(SL_LOG_INFO, "table %s: published %lld rows in %d file%s (%s) to %s in %.2fs; task skew: rows %.2fx, "
-           "time %.2fx%s", t->prep.cfg->name, (long long)t->rows, n, n == 1 ? "" : "s",
+           "time %.2fx%s", t->prep.cfg->name, (long long)t->rows, nf, nf == 1 ? "" : "s",
            sl_human_bytes((double)t->bytes, b, sizeof b), t->sg.live, t->ended - t->started, skew_rows,
            skew_seconds, kept);
 }
@@ -204,10 +205,18 @@ static int sl_exec_table_publish(sl_exec_table *t, sl_err *err)
         rc = sl_err_set(err, SL_EINTERNAL, "the state store lists %d files for %d tasks", nfiles,
                         t->prep.st.ntasks);
     } else {
+        /* The files of tasks that found no rows are left out (publish removes
+         * what the manifest does not list), except one when all are empty, so
+         * readers still see the table's columns. */
         sl_manifest_file *mf = sl_calloc((size_t)(nfiles ? nfiles : 1), sizeof *mf);
+        int nlisted = 0;
         for (int i = 0; i < nfiles; i++)
-            mf[i] = (sl_manifest_file){ files[i].path, files[i].rows, files[i].bytes, files[i].crc32 };
-        sl_manifest m = { mf, nfiles, t->snapshot_time };
+            if (files[i].rows > 0)
+                mf[nlisted++] = (sl_manifest_file){ files[i].path, files[i].rows, files[i].bytes, files[i].crc32 };
+        if (nlisted == 0 && nfiles > 0)
+            mf[nlisted++] = (sl_manifest_file){ files[0].path, files[0].rows, files[0].bytes, files[0].crc32 };
+        t->files_published = nlisted;
+        sl_manifest m = { mf, nlisted, t->snapshot_time };
         sl_publish_result res;
         rc = sl_publish_table(&t->sg, &m, &res, err);
         if (rc == 0) {

@@ -56,6 +56,7 @@ typedef struct sl_exec_table {
     sl_sink_kv meta[6];
     int nmeta;
     int tasks_kept;              /* done in an earlier session of this run */
+    int files_published;       /* part files in the published table (empty tasks leave none) */
     bool kept;                   /* published by an earlier session of this run */
     _Atomic int tasks_ended;
     _Atomic bool failed;

@@ -49,6 +49,7 @@ static int64_t gen_rows(const sl_source_table *tab, int task)
 {
     if (!strcmp(tab->cfg->name, "skewed") && task == 0) return 50000;
     if (!strcmp(tab->cfg->name, "empty")) return 0;
+    if (!strcmp(tab->cfg->name, "gaps") && task % 2) return 0;
     return 5000 + task;
 }
 
@@ -245,6 +246,32 @@ Test(exec, runs_tables_in_parallel_and_publishes)
     cr_assert_eq(sum.rows, (uint64_t)(5000 * 4 + 6 + 5000 * 2 + 1));
     snprintf(path, sizeof path, "%s/lake/a", tmpdir);
     cr_assert_eq(count_files(path, NULL), 5, "4 part files and the manifest");
+    sl_run_summary_free(&sum);
+    sl_job_free(job);
+}
+
+Test(exec, tasks_without_rows_leave_no_file)
+{
+    sl_job *job = job_for("  gaps: { from: db, table: g, to: out, partition: { count: 4 } }\n"
+                          "  empty: { from: db, table: e, to: out, partition: { count: 3 } }\n");
+    sl_run_opts opts = { .workers = 2, .progress = -1, .source_lookup = gen_lookup };
+    sl_run_summary sum;
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), 0, "%s", err.msg);
+    cr_assert_eq(sum.rows, (uint64_t)(5000 + 5002));
+    char path[512];
+    snprintf(path, sizeof path, "%s/lake/gaps", tmpdir);
+    cr_assert_eq(count_files(path, ".csv"), 2, "only the tasks that found rows leave a file");
+    snprintf(path, sizeof path, "%s/lake/gaps/part-00002.csv", tmpdir);
+    cr_assert_eq(count_lines(path), 5003);
+    snprintf(path, sizeof path, "%s/lake/gaps/part-00001.csv", tmpdir);
+    cr_assert(!exists(path), "an empty task's file was published");
+    /* A table without rows keeps one file, so readers see its columns. */
+    snprintf(path, sizeof path, "%s/lake/empty", tmpdir);
+    cr_assert_eq(count_files(path, ".csv"), 1);
+    snprintf(path, sizeof path, "%s/lake/empty/part-00000.csv", tmpdir);
+    cr_assert_eq(count_lines(path), 1);   /* header only */
+    expect_no_staging("staging area left behind");
     sl_run_summary_free(&sum);
     sl_job_free(job);
 }
