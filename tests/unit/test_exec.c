@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 static _Atomic int gen_flaky_failures;
+static _Atomic int boom_others_read;        /* tasks of table boom other than 1 that read all their rows */
 static _Atomic int cancel_after_batches;   /* > 0: sl_exec_cancel() when it counts down to 0 */
 
 typedef struct gen_reader {
@@ -91,8 +92,12 @@ static long gen_next(void *reader, sl_batch *b, sl_err *err)
 {
     gen_reader *r = reader;
     if (atomic_load(&cancel_after_batches) > 0 && atomic_fetch_sub(&cancel_after_batches, 1) == 1) sl_exec_cancel();
-    if (!strcmp(r->tab->cfg->name, "boom") && r->task == 1 && r->next > 1000)
+    if (!strcmp(r->tab->cfg->name, "boom") && r->task == 1 && r->next > 1000) {
+        /* Fail only once another task of the table has read all its rows, so
+         * that task's file is finished whatever the thread timing. */
+        for (int waited = 0; atomic_load(&boom_others_read) == 0 && waited < 5000; waited++) usleep(1000);
         return sl_err_set(err, SL_ESOURCE, "relation \"boom\" went away (synthetic)");
+    }
     size_t n = 0;
     while (n < b->capacity && r->next < r->end) {
         int64_t id = (int64_t)r->task * 100000 + r->next;
@@ -115,7 +120,12 @@ static long gen_next(void *reader, sl_batch *b, sl_err *err)
     return (long)n;
 }
 
-static void gen_close(void *reader) { sl_free(reader); }
+static void gen_close(void *reader)
+{
+    gen_reader *r = reader;
+    if (!strcmp(r->tab->cfg->name, "boom") && r->task != 1 && r->next == r->end) atomic_fetch_add(&boom_others_read, 1);
+    sl_free(reader);
+}
 static void gen_finish(sl_source_table *tab) { (void)tab; }
 
 static const sl_source_ops gen_ops = { "sqlite", gen_prepare, gen_open, gen_next, gen_close, gen_finish };
