@@ -491,7 +491,8 @@ static void *sl_pg_open(sl_source_table *tab, const sl_task *task, sl_err *err)
     sl_pg_shared *sh = tab->shared;
     sl_pg_reader *r = sl_calloc(1, sizeof *r);
     r->sh = sh;
-    snprintf(r->what, sizeof r->what, "%s: task %d/%d", sh->what, task->index + 1, tab->ntasks);
+    /* The engine says which task (and its predicate) before this. */
+    snprintf(r->what, sizeof r->what, "%s", sh->what);
     r->sess = sl_pg_session_acquire(sh->pool, sh->group, r->what, err);
     if (!r->sess) goto fail;
     r->conn = r->sess->conn;

@@ -463,7 +463,8 @@ static void *sl_sq_open(sl_source_table *tab, const sl_task *task, sl_err *err)
     sl_sq_reader *r = sl_calloc(1, sizeof *r);
     r->sh = sh;
     r->schema = tab->schema;
-    snprintf(r->what, sizeof r->what, "%s: task %d/%d", sh->what, task->index + 1, tab->ntasks);
+    /* The engine says which task (and its predicate) before this. */
+    snprintf(r->what, sizeof r->what, "%s", sh->what);
     if (sl_sq_open_db(sh->file, r->what, &r->db, err) < 0) goto fail;
     char *sql = task->predicate ? sl_sprintf("%s WHERE %s", sh->sql, task->predicate) : sl_strdup(sh->sql);
     int rc = sqlite3_prepare_v2(r->db, sql, -1, &r->st, NULL);
