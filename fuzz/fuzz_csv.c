@@ -10,7 +10,7 @@
 #include "core/sl_alloc.h"
 #include "core/sl_log.h"
 #include "sources/sl_csv_parse.h"
-#include "sources/sl_text_value.h"
+#include "core/sl_text_value.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -8,15 +8,11 @@
 #include "sl_pq_reader.h"
 
 #include "core/sl_alloc.h"
+#include "core/sl_text_value.h"
 
 #include <ctype.h>
-#include <errno.h>
-#include <inttypes.h>
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 void sl_pq_value_from_vec(const sl_vector *v, size_t row, sl_pq_value *out)
 {
@@ -56,112 +52,47 @@ int sl_pq_value_cmp(const sl_pq_value *a, const sl_pq_value *b)
     }
 }
 
-static int sl_parse_i64(const char *s, int64_t *v)
-{
-    char *end;
-    errno = 0;
-    long long x = strtoll(s, &end, 10);
-    if (errno || end == s || *end) return -1;
-    *v = x;
-    return 0;
-}
-
-static int sl_parse_decimal(const char *s, int scale, sl_i128 *out)
-{
-    bool neg = false;
-    if (*s == '-' || *s == '+') neg = *s++ == '-';
-    unsigned __int128 u = 0;
-    int frac = -1, digits = 0;
-    for (; *s; s++) {
-        if (*s == '.' && frac < 0) { frac = 0; continue; }
-        if (!isdigit((unsigned char)*s)) return -1;
-        if (frac >= 0) {
-            if (frac == scale) { if (*s != '0') return -1; continue; }
-            frac++;
-        }
-        if (++digits > 38) return -1;
-        u = u * 10 + (unsigned)(*s - '0');
-    }
-    if (!digits) return -1;
-    for (int f = frac < 0 ? 0 : frac; f < scale; f++) u *= 10;
-    *out = neg ? -(sl_i128)u : (sl_i128)u;
-    return 0;
-}
-
-static int sl_parse_hms(const char *s, int64_t *us)
-{
-    unsigned h, m, sec;
-    int used = 0;
-    if (sscanf(s, "%u:%u:%u%n", &h, &m, &sec, &used) != 3) return -1;
-    int64_t frac = 0;
-    s += used;
-    if (*s == '.') {
-        int nd = 0;
-        for (s++; isdigit((unsigned char)*s); s++, nd++)
-            if (nd < 6) frac = frac * 10 + (*s - '0');
-        for (; nd < 6; nd++) frac *= 10;
-    }
-    if (*s && strcmp(s, "+00") && strcmp(s, "Z") && strcmp(s, "+00:00")) return -1;
-    *us = (((int64_t)h * 60 + m) * 60 + sec) * 1000000 + frac;
-    return 0;
-}
-
 int sl_pq_value_parse(sl_type t, const char *text, sl_pq_value *out, sl_err *err)
 {
     memset(out, 0, sizeof *out);
     out->type = t;
-    int64_t y;
-    unsigned mo, d;
-    int used = 0;
+    size_t n = strlen(text);
     switch (t.id) {
-    case SL_T_BOOL:
-        if (!strcasecmp(text, "true") || !strcmp(text, "1") || !strcasecmp(text, "t")) out->i = 1;
-        else if (!strcasecmp(text, "false") || !strcmp(text, "0") || !strcasecmp(text, "f")) out->i = 0;
-        else goto bad;
-        return 0;
-    case SL_T_INT16: case SL_T_INT32: case SL_T_INT64:
-        if (sl_parse_i64(text, &out->i) < 0) goto bad;
-        return 0;
-    case SL_T_FLOAT32: case SL_T_FLOAT64: {
-        char *end;
-        out->f = strtod(text, &end);
-        if (end == text || *end) goto bad;
-        if (t.id == SL_T_FLOAT32) out->f = (float)out->f;
+    case SL_T_BOOL: {
+        bool b;
+        if (sl_text_bool(text, n, &b) < 0) goto bad;
+        out->i = b;
         return 0;
     }
-    case SL_T_DECIMAL:
-        if (sl_parse_decimal(text, t.scale, &out->d) < 0) goto bad;
+    case SL_T_INT16: case SL_T_INT32: case SL_T_INT64:
+        if (sl_text_int64(text, n, &out->i) < 0) goto bad;
         return 0;
-    case SL_T_DATE:
-        if (sscanf(text, "%" SCNd64 "-%u-%u%n", &y, &mo, &d, &used) != 3 || text[used]) goto bad;
-        out->i = sl_days_from_civil(y, mo, d);
+    case SL_T_FLOAT32: case SL_T_FLOAT64:
+        if (sl_text_float64(text, n, &out->f) < 0) goto bad;
+        if (t.id == SL_T_FLOAT32) out->f = (float)out->f;
         return 0;
+    case SL_T_DECIMAL: {
+        const char *why;
+        if (sl_text_decimal(text, n, t.precision, t.scale, &out->d, &why) < 0) goto bad;
+        return 0;
+    }
+    case SL_T_DATE: {
+        int32_t days;
+        if (sl_text_date(text, n, &days) < 0) goto bad;
+        out->i = days;
+        return 0;
+    }
     case SL_T_TIME:
-        if (sl_parse_hms(text, &out->i) < 0) goto bad;
+        if (sl_text_time(text, n, &out->i) < 0) goto bad;
         return 0;
     case SL_T_TIMESTAMP: {
-        if (sscanf(text, "%" SCNd64 "-%u-%u%n", &y, &mo, &d, &used) != 3) goto bad;
-        int64_t us = 0;
-        const char *rest = text + used;
-        if (*rest == ' ' || *rest == 'T') {
-            if (sl_parse_hms(rest + 1, &us) < 0) goto bad;
-        } else if (*rest) {
-            goto bad;
-        }
-        out->i = sl_days_from_civil(y, mo, d) * 86400000000LL + us;
+        bool zone;
+        if (sl_text_timestamp(text, n, &out->i, &zone) < 0) goto bad;
         return 0;
     }
     case SL_T_UUID: {
         uint8_t *u = (uint8_t *)(out->owned = sl_malloc(16));
-        int n = 0;
-        for (const char *s = text; *s; s++) {
-            if (*s == '-') continue;
-            int hv = isdigit((unsigned char)*s) ? *s - '0' : (tolower((unsigned char)*s) >= 'a' && tolower((unsigned char)*s) <= 'f') ? tolower((unsigned char)*s) - 'a' + 10 : -1;
-            if (hv < 0 || n >= 32) goto bad;
-            if (n % 2 == 0) u[n / 2] = (uint8_t)(hv << 4); else u[n / 2] |= (uint8_t)hv;
-            n++;
-        }
-        if (n != 32) goto bad;
+        if (sl_text_uuid(text, n, u) < 0) goto bad;
         out->p = u;
         out->len = 16;
         return 0;
@@ -169,7 +100,7 @@ int sl_pq_value_parse(sl_type t, const char *text, sl_pq_value *out, sl_err *err
     default:
         out->owned = sl_strdup(text);
         out->p = (const uint8_t *)out->owned;
-        out->len = strlen(text);
+        out->len = n;
         return 0;
     }
 bad:

@@ -38,7 +38,7 @@
 #include "../core/sl_buf.h"
 #include "../core/sl_log.h"
 #include "sl_csv_parse.h"
-#include "sl_text_value.h"
+#include "../core/sl_text_value.h"
 
 #include <dirent.h>
 #include <errno.h>

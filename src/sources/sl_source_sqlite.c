@@ -48,7 +48,7 @@
 #include "../core/sl_alloc.h"
 #include "../core/sl_buf.h"
 #include "../core/sl_log.h"
-#include "sl_text_value.h"
+#include "../core/sl_text_value.h"
 
 #include <ctype.h>
 #include <inttypes.h>

@@ -12,7 +12,7 @@
 #include "core/sl_types.h"
 #include "sources/sl_csv_parse.h"
 #include "sources/sl_source.h"
-#include "sources/sl_text_value.h"
+#include "core/sl_text_value.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /*
  * sl_text_value.h - strict parsers of values written as text, shared by the
- * csv source (every value) and the sqlite source (dates, timestamps and
- * decimals stored as text). Pure functions over (pointer, length); no
+ * csv source (every value), the sqlite source (dates, timestamps and
+ * decimals stored as text) and the Parquet reader's filter constants. Pure functions over (pointer, length); no
  * allocation, no locale, no NUL terminator needed. Each returns 0 on success
  * and -1 when the text is not exactly a value of that type (no trimming).
  *
@@ -25,7 +25,7 @@
 #ifndef SL_TEXT_VALUE_H
 #define SL_TEXT_VALUE_H
 
-#include "../core/sl_types.h"
+#include "sl_types.h"
 
 #include <stdbool.h>
 #include <stddef.h>
