@@ -37,6 +37,7 @@
 #include "../core/sl_alloc.h"
 #include "../core/sl_buf.h"
 #include "../core/sl_log.h"
+#include "sl_csv_input.h"
 #include "sl_csv_parse.h"
 #include "../core/sl_text_value.h"
 
@@ -51,14 +52,10 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
-#include <zstd.h>
 
 #define CSV_BUF_INIT (1u << 20)
 #define CSV_RECORD_MAX ((size_t)64 << 20)
 #define CSV_SAMPLE_ROWS 1000
-
-enum { CSV_PLAIN, CSV_GZIP, CSV_ZSTD };
 
 typedef struct sl_csv_shared {
     char **files;
@@ -76,119 +73,6 @@ typedef struct sl_csv_shared {
     char *rejects_path;
     uint64_t nrejected;
 } sl_csv_shared;
-
-/* ---- input: plain, gzip, zstd ---- */
-
-typedef struct sl_csv_in {
-    int kind;
-    int fd;
-    gzFile gz;
-    ZSTD_DStream *zs;
-    uint8_t *zbuf;
-    size_t zcap;
-    ZSTD_inBuffer zin;
-    bool zeof;
-    const char *path;
-} sl_csv_in;
-
-static int sl_csv_in_open(sl_csv_in *in, const char *path, const char *compression, sl_err *err)
-{
-    memset(in, 0, sizeof *in);
-    in->fd = -1;
-    in->path = path;
-    in->fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (in->fd < 0)
-        return sl_err_set(err, errno == ENOENT ? SL_ESOURCE : SL_EIO, "cannot open %s: %s", path, strerror(errno));
-    int kind = CSV_PLAIN;
-    if (!compression || !strcasecmp(compression, "auto")) {
-        size_t n = strlen(path);
-        uint8_t magic[4] = {0};
-        ssize_t got = pread(in->fd, magic, 4, 0);
-        if ((n > 3 && !strcasecmp(path + n - 3, ".gz")) || (got >= 2 && magic[0] == 0x1f && magic[1] == 0x8b))
-            kind = CSV_GZIP;
-        else if ((n > 4 && !strcasecmp(path + n - 4, ".zst")) ||
-                 (got == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd))
-            kind = CSV_ZSTD;
-    } else if (!strcasecmp(compression, "gzip") || !strcasecmp(compression, "gz")) {
-        kind = CSV_GZIP;
-    } else if (!strcasecmp(compression, "zstd") || !strcasecmp(compression, "zst")) {
-        kind = CSV_ZSTD;
-    } else if (strcasecmp(compression, "none")) {
-        close(in->fd);
-        in->fd = -1;
-        return sl_err_set(err, SL_EJOB, "unknown compression '%s' for csv; use auto, none, gzip or zstd", compression);
-    }
-    in->kind = kind;
-    if (kind == CSV_GZIP) {
-        int fd2 = dup(in->fd);
-        in->gz = fd2 >= 0 ? gzdopen(fd2, "rb") : NULL;
-        if (!in->gz) {
-            if (fd2 >= 0) close(fd2);
-            return sl_err_set(err, SL_EIO, "cannot read %s as gzip", path);
-        }
-        gzbuffer(in->gz, 256 * 1024);
-    } else if (kind == CSV_ZSTD) {
-        in->zs = ZSTD_createDStream();
-        ZSTD_initDStream(in->zs);
-        in->zcap = ZSTD_DStreamInSize();
-        in->zbuf = sl_malloc(in->zcap);
-        in->zin.src = in->zbuf;
-    }
-    return 0;
-}
-
-/* Reads up to n bytes; 0 at the end. */
-static long sl_csv_in_read(sl_csv_in *in, uint8_t *buf, size_t n, sl_err *err)
-{
-    if (in->kind == CSV_PLAIN) {
-        for (;;) {
-            ssize_t got = read(in->fd, buf, n);
-            if (got >= 0) return (long)got;
-            if (errno != EINTR) return sl_err_set(err, SL_EIO, "reading %s: %s", in->path, strerror(errno));
-        }
-    }
-    if (in->kind == CSV_GZIP) {
-        if (n > (1u << 30)) n = 1u << 30;
-        int got = gzread(in->gz, buf, (unsigned)n);
-        if (got < 0) {
-            int zerr;
-            const char *m = gzerror(in->gz, &zerr);
-            return sl_err_set(err, SL_EFORMAT, "%s: corrupt gzip data: %s", in->path, m ? m : "?");
-        }
-        if (got == 0 && !gzeof(in->gz))
-            return sl_err_set(err, SL_EFORMAT, "%s: gzip stream truncated", in->path);
-        return got;
-    }
-    ZSTD_outBuffer out = { buf, n, 0 };
-    while (out.pos == 0) {
-        if (in->zin.pos == in->zin.size) {
-            if (in->zeof) return 0;
-            ssize_t got;
-            do got = read(in->fd, in->zbuf, in->zcap); while (got < 0 && errno == EINTR);
-            if (got < 0) return sl_err_set(err, SL_EIO, "reading %s: %s", in->path, strerror(errno));
-            in->zin.size = (size_t)got;
-            in->zin.pos = 0;
-            if (got == 0) {
-                in->zeof = true;
-                return 0;
-            }
-        }
-        size_t rc = ZSTD_decompressStream(in->zs, &out, &in->zin);
-        if (ZSTD_isError(rc))
-            return sl_err_set(err, SL_EFORMAT, "%s: corrupt zstd data: %s", in->path, ZSTD_getErrorName(rc));
-    }
-    return (long)out.pos;
-}
-
-static void sl_csv_in_close(sl_csv_in *in)
-{
-    if (in->gz) gzclose(in->gz);
-    if (in->zs) ZSTD_freeDStream(in->zs);
-    sl_free(in->zbuf);
-    if (in->fd >= 0) close(in->fd);
-    memset(in, 0, sizeof *in);
-    in->fd = -1;
-}
 
 /* ---- a record stream over one file ---- */
 
