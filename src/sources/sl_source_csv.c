@@ -6,7 +6,10 @@
  * Files: the source's `path` is a directory and the table's `file:` a name
  * in it, or `path` is the file itself (no `file:`). `file:` may be a glob
  * ("orders-*.csv"): one task per matching file, in name order, all with the
- * schema of the first. Each task's predicate is its file name (for `plan`).
+ * schema of the first. Each file's header is matched to the schema by name,
+ * so files may order their columns differently; a column missing from a
+ * file, or (inferred schema) a column the first file lacks, is an error
+ * naming both files. Each task's predicate is its file name (for `plan`).
  *
  * Options (source): delimiter (default ','), header (default true),
  * null_string (default "": an empty unquoted field is NULL; a quoted empty
@@ -65,7 +68,8 @@ typedef struct sl_csv_shared {
     const char *null_string;     /* NULL or "": empty unquoted field */
     const char *compression;
     int nfields;                 /* fields a record must have (0: from the first record) */
-    int *colmap;                 /* schema column -> field index */
+    int *colmap;                 /* schema column -> field index (in the first file) */
+    bool inferred;               /* the schema is the first file's header (no columns:) */
     char *table;                 /* for messages */
     /* rejects */
     pthread_mutex_t lock;
@@ -379,6 +383,79 @@ static sl_type sl_csv_infer_type(const sl_csv_infer *c)
     return t;
 }
 
+/* Whether header field i is called name (an empty one is column<i+1>). */
+static bool sl_csv_header_is(const sl_csv_rec *hdr, int i, const char *name)
+{
+    const sl_csv_field *f = &hdr->fields[i];
+    if (!f->len) {
+        char gen[24];
+        snprintf(gen, sizeof gen, "column%d", i + 1);
+        return !strcmp(gen, name);
+    }
+    return strlen(name) == f->len && !memcmp(hdr->text.data + f->off, name, f->len);
+}
+
+/* "a, b, c" for messages, cut after about 400 bytes. */
+static void sl_csv_header_names(const sl_csv_rec *hdr, char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (int i = 0; i < hdr->nfields && n < 400 && n < cap; i++) {
+        const sl_csv_field *f = &hdr->fields[i];
+        n += (size_t)snprintf(out + n, cap - n, "%s%.*s", i ? ", " : "", (int)(f->len > 200 ? 200 : f->len),
+                              (const char *)hdr->text.data + f->off);
+    }
+}
+
+/* Maps the schema's columns to the fields of file's header record, by name:
+ * colmap[c] = field index. Each column must be named exactly once; with an
+ * inferred schema the header may name no other column either. The files of
+ * a glob may order their columns differently; the messages name the file
+ * and the first file, where an inferred schema comes from. */
+static int sl_csv_map_header(const sl_csv_shared *sh, const sl_schema *schema, const sl_csv_rec *hdr,
+                             const char *file, int *colmap, sl_err *err)
+{
+    const char *first = sh->files[0];
+    const bool later = strcmp(file, first) != 0;
+    char names[512];
+    for (int c = 0; c < schema->ncols; c++) {
+        const char *name = schema->fields[c].name;
+        int at = -1;
+        for (int i = 0; i < hdr->nfields; i++) {
+            if (!sl_csv_header_is(hdr, i, name)) continue;
+            if (at >= 0)
+                return sl_err_set(err, SL_EFORMAT, "%s: %s: the header names column %s twice; rename one", sh->table,
+                                  file, name);
+            at = i;
+        }
+        if (at < 0) {
+            sl_csv_header_names(hdr, names, sizeof names);
+            if (!later)
+                return sl_err_set(err, SL_EJOB, "%s: column %s is not in the header of %s (it has: %s)", sh->table,
+                                  name, file, names);
+            if (sh->inferred)
+                return sl_err_set(err, SL_EFORMAT, "%s: column %s is not in the header of %s (it has: %s), but is in "
+                                  "the header of %s, where the columns come from; give the files the same columns",
+                                  sh->table, name, file, names, first);
+            return sl_err_set(err, SL_EFORMAT, "%s: column %s, declared in columns:, is not in the header of %s "
+                              "(it has: %s), though it is in the header of %s", sh->table, name, file, names, first);
+        }
+        colmap[c] = at;
+    }
+    if (!sh->inferred || hdr->nfields == schema->ncols) return 0;
+    for (int i = 0; i < hdr->nfields; i++) {
+        bool known = false;
+        for (int c = 0; c < schema->ncols && !known; c++) known = sl_csv_header_is(hdr, i, schema->fields[c].name);
+        if (known) continue;
+        const sl_csv_field *f = &hdr->fields[i];
+        return sl_err_set(err, SL_EFORMAT, "%s: the header of %s has column %.*s, which the header of %s, where the "
+                          "columns come from, does not have; give the files the same columns, or declare the "
+                          "columns to read in columns:", sh->table, file, (int)(f->len > 200 ? 200 : f->len),
+                          (const char *)hdr->text.data + f->off, first);
+    }
+    return 0;
+}
+
 static int sl_csv_prepare(sl_source_table *tab, sl_err *err)
 {
     const sl_job_table *cfg = tab->cfg;
@@ -391,6 +468,7 @@ static int sl_csv_prepare(sl_source_table *tab, sl_err *err)
     sh->header = src->header;
     sh->null_string = src->null_string;
     sh->compression = src->compression;
+    sh->inferred = cfg->ncolumns == 0;
     sl_csv_stream s;
     bool stream_open = false;
     sl_csv_infer *inf = NULL;
@@ -431,11 +509,17 @@ static int sl_csv_prepare(sl_source_table *tab, sl_err *err)
             goto fail;
         }
     }
-    for (int i = 0; i < nhdr; i++)
+    /* Names Parquet readers would take for one (DuckDB and Spark ignore case). */
+    for (int i = 0; i < nhdr && cfg->ncolumns == 0; i++)
         for (int j = 0; j < i; j++)
-            if (!strcmp(hdr[i], hdr[j]) && cfg->ncolumns == 0) {
-                sl_err_set(err, SL_EFORMAT, "%s: %s: the header names column %s twice; declare the columns in columns:",
-                           sh->table, sh->files[0], hdr[i]);
+            if (!strcasecmp(hdr[i], hdr[j])) {
+                if (!strcmp(hdr[i], hdr[j]))
+                    sl_err_set(err, SL_EFORMAT, "%s: %s: the header names column %s twice; rename one, or declare "
+                               "the columns to read in columns:", sh->table, sh->files[0], hdr[i]);
+                else
+                    sl_err_set(err, SL_EFORMAT, "%s: %s: the header names columns %s and %s, which differ only in "
+                               "case (readers such as DuckDB and Spark take them for one); rename one, or declare "
+                               "the columns to read in columns:", sh->table, sh->files[0], hdr[j], hdr[i]);
                 goto fail;
             }
 
@@ -444,27 +528,10 @@ static int sl_csv_prepare(sl_source_table *tab, sl_err *err)
         sh->colmap = sl_calloc((size_t)cfg->ncolumns, sizeof *sh->colmap);
         for (int c = 0; c < cfg->ncolumns; c++) {
             sl_schema_set(tab->schema, c, cfg->columns[c].name, cfg->columns[c].type, cfg->columns[c].nullable);
-            if (sh->header && nhdr) {
-                int at = -1;
-                for (int i = 0; i < nhdr; i++)
-                    if (!strcmp(hdr[i], cfg->columns[c].name)) at = i;
-                if (at < 0) {
-                    sl_buf names = {0};
-                    for (int i = 0; i < nhdr && names.len < 400; i++) {
-                        if (i) sl_buf_append(&names, ", ", 2);
-                        sl_buf_append(&names, hdr[i], strlen(hdr[i]));
-                    }
-                    sl_buf_push(&names, 0);
-                    sl_err_set(err, SL_EJOB, "%s: column %s is not in the header of %s (it has: %s)",
-                               sh->table, cfg->columns[c].name, sh->files[0], (char *)names.data);
-                    sl_buf_free(&names);
-                    goto fail;
-                }
-                sh->colmap[c] = at;
-            } else {
-                sh->colmap[c] = c;
-            }
+            sh->colmap[c] = c;
         }
+        if (sh->header && nhdr && sl_csv_map_header(sh, tab->schema, &s.rec, sh->files[0], sh->colmap, err) < 0)
+            goto fail;
         sh->nfields = nhdr ? nhdr : cfg->ncolumns;
         if (!sh->header && nhdr && nhdr != cfg->ncolumns) {
             sl_err_set(err, SL_EFORMAT, "%s: %s: line %lld has %d fields but columns: declares %d",
@@ -570,6 +637,8 @@ typedef struct sl_csv_reader {
     const char *file;
     sl_csv_stream s;
     bool header_done;
+    int *colmap;         /* schema column -> field index in this file (by its header) */
+    int nfields;         /* fields each record of this file has */
     uint64_t rejected;
 } sl_csv_reader;
 
@@ -578,6 +647,7 @@ static void sl_csv_close(void *reader)
     sl_csv_reader *r = reader;
     if (!r) return;
     sl_csv_stream_close(&r->s);
+    sl_free(r->colmap);
     sl_free(r);
 }
 
@@ -593,6 +663,9 @@ static void *sl_csv_open(sl_source_table *tab, const sl_task *task, sl_err *err)
         return NULL;
     }
     r->header_done = !sh->header;
+    r->colmap = sl_malloc((size_t)tab->schema->ncols * sizeof *r->colmap);
+    memcpy(r->colmap, sh->colmap, (size_t)tab->schema->ncols * sizeof *r->colmap);
+    r->nfields = sh->nfields;
     return r;
 }
 
@@ -645,18 +718,24 @@ static long sl_csv_next(void *reader, sl_batch *batch, sl_err *err)
         int rc = sl_csv_stream_next(&r->s, &raw, &rawlen, err);
         if (rc == 0) break;
         if (rc == -1) return -1;
+        if (rc == -2 && !r->header_done) {
+            sl_err_prefix(err, "%s: line %lld (the header)", r->file, (long long)r->s.rec_line);
+            return -1;
+        }
         if (rc == -2) {
             if (sl_csv_reject(r, raw, rawlen, err) < 0) return -1;
             continue;
         }
+        const sl_csv_rec *rec = &r->s.rec;
         if (!r->header_done) {
+            if (sl_csv_map_header(sh, r->schema, rec, r->file, r->colmap, err) < 0) return -1;
+            r->nfields = rec->nfields;
             r->header_done = true;
             continue;
         }
-        const sl_csv_rec *rec = &r->s.rec;
-        if (rec->nfields != sh->nfields) {
-            sl_err_set(err, SL_EFORMAT, "has %d fields, expected %d (%s)", rec->nfields, sh->nfields,
-                       rec->nfields > sh->nfields ? "too many" : "too few");
+        if (rec->nfields != r->nfields) {
+            sl_err_set(err, SL_EFORMAT, "has %d fields, expected %d (%s)", rec->nfields, r->nfields,
+                       rec->nfields > r->nfields ? "too many" : "too few");
             if (sl_csv_reject(r, raw, rawlen, err) < 0) return -1;
             continue;
         }
@@ -665,7 +744,7 @@ static long sl_csv_next(void *reader, sl_batch *batch, sl_err *err)
         const char *why = NULL;
         for (c = 0; c < ncols; c++) {
             sl_vector *v = &batch->cols[c];
-            const sl_csv_field *f = &rec->fields[sh->colmap[c]];
+            const sl_csv_field *f = &rec->fields[r->colmap[c]];
             const uint8_t *text = rec->text.data + f->off;
             if (sl_csv_is_null(sh, f, text, v->type)) {
                 if (!r->schema->fields[c].nullable) {
@@ -678,7 +757,7 @@ static long sl_csv_next(void *reader, sl_batch *batch, sl_err *err)
             if (sl_csv_store(v, row, (const char *)text, f->len, &why) < 0) break;
         }
         if (c < ncols) {
-            const sl_csv_field *f = &rec->fields[sh->colmap[c]];
+            const sl_csv_field *f = &rec->fields[r->colmap[c]];
             char tb[48];
             int show = f->len > 60 ? 60 : (int)f->len;
             sl_type_format(r->schema->fields[c].type, tb, sizeof tb);
