@@ -20,10 +20,13 @@
  * Schema: the table's `columns:` (name + type) when given — matched to the
  * header by name when there is a header, by position otherwise — else
  * inferred from the first 1000 records of the first file: per column the
- * first of int64, float64, date, timestamp (timestamptz when every value
- * has a zone), bool (true/false only) that every non-empty value parses as,
- * else string; decimal is never inferred (declare it). A column with no
- * value in the sample is string. Without a header, columns are named
+ * first of int64, float64, decimal(38,s), date, timestamp (timestamptz when
+ * every value has a zone), bool (true/false only) that every non-empty
+ * value parses as, else string. float64 only when every value reads back
+ * as written (so 12345678901234567 or 20-digit integers make a decimal,
+ * with s the most digits after the point, or a string beyond 38 digits)
+ * and one is a number (a column of only NaN/Inf words is string); 1e400 is
+ * no float64. A column with no value in the sample is string. Without a header, columns are named
  * column1, column2, ...
  *
  * Bad rows (wrong field count, unterminated quote, a value that does not
@@ -48,6 +51,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -337,13 +341,33 @@ static void sl_csv_shared_free(sl_csv_shared *sh)
     sl_free(sh);
 }
 
-enum { INF_INT = 1, INF_FLOAT = 2, INF_DATE = 4, INF_TS = 8, INF_BOOL = 16 };
+enum { INF_INT = 1, INF_FLOAT = 2, INF_DATE = 4, INF_TS = 8, INF_BOOL = 16, INF_DEC = 32 };
 
 typedef struct sl_csv_infer {
     unsigned can;        /* INF_* still possible */
     bool seen;           /* a non-null value */
     bool zone_all, zone_any;
+    bool finite;         /* a float64 that is a number (not only NaN/Inf words) */
+    bool inexact;        /* a value float64 would change (12345678901234567) */
+    int int_digits, scale;   /* INF_DEC: the most digits before and after the point */
 } sl_csv_infer;
+
+/* [+-]digits[.digits] (or .digits): the digits before the point (leading
+ * zeros left out) and after it; false for any other text. */
+static bool sl_csv_plain_decimal(const char *p, size_t n, int *int_digits, int *scale)
+{
+    size_t i = 0;
+    int before = 0, after = 0;
+    bool digits = false;
+    if (i < n && (p[i] == '+' || p[i] == '-')) i++;
+    for (; i < n && p[i] >= '0' && p[i] <= '9'; i++, digits = true)
+        if (before || p[i] != '0') before++;
+    if (i < n && p[i] == '.')
+        for (i++; i < n && p[i] >= '0' && p[i] <= '9'; i++, digits = true) after++;
+    *int_digits = before;
+    *scale = after;
+    return digits && i == n;
+}
 
 static void sl_csv_infer_value(sl_csv_infer *c, const char *p, size_t n)
 {
@@ -353,7 +377,23 @@ static void sl_csv_infer_value(sl_csv_infer *c, const char *p, size_t n)
     int32_t day;
     bool b, zone;
     if ((c->can & INF_INT) && sl_text_int64(p, n, &i) < 0) c->can &= ~INF_INT;
-    if ((c->can & INF_FLOAT) && sl_text_float64(p, n, &d) < 0) c->can &= ~INF_FLOAT;
+    if (c->can & INF_FLOAT) {
+        if (sl_text_float64(p, n, &d) < 0) {
+            c->can &= ~INF_FLOAT;
+        } else {
+            c->finite = c->finite || isfinite(d);
+            c->inexact = c->inexact || !sl_text_float64_exact(p, n, d);
+        }
+    }
+    if (c->can & INF_DEC) {
+        int before, after;
+        if (!sl_csv_plain_decimal(p, n, &before, &after) || before + after > 38) {
+            c->can &= ~INF_DEC;
+        } else {
+            if (before > c->int_digits) c->int_digits = before;
+            if (after > c->scale) c->scale = after;
+        }
+    }
     if ((c->can & INF_DATE) && sl_text_date(p, n, &day) < 0) c->can &= ~INF_DATE;
     if (c->can & INF_TS) {
         if (sl_text_timestamp(p, n, &i, &zone) < 0) {
@@ -374,8 +414,12 @@ static sl_type sl_csv_infer_type(const sl_csv_infer *c)
     t.id = SL_T_STRING;
     if (!c->seen) return t;
     if (c->can & INF_INT) t.id = SL_T_INT64;
-    else if (c->can & INF_FLOAT) t.id = SL_T_FLOAT64;
-    else if (c->can & INF_DATE) t.id = SL_T_DATE;
+    else if ((c->can & INF_FLOAT) && c->finite && !c->inexact) t.id = SL_T_FLOAT64;
+    else if ((c->can & INF_DEC) && c->int_digits + c->scale <= 38) {
+        t.id = SL_T_DECIMAL;   /* numbers float64 would change, or too big for int64: kept exactly */
+        t.precision = 38;
+        t.scale = c->scale;
+    } else if (c->can & INF_DATE) t.id = SL_T_DATE;
     else if ((c->can & INF_TS) && (c->zone_all || !c->zone_any)) {
         t.id = SL_T_TIMESTAMP;
         t.utc = c->zone_all;
@@ -546,7 +590,7 @@ static int sl_csv_prepare(sl_source_table *tab, sl_err *err)
         }
         inf = sl_calloc((size_t)nhdr, sizeof *inf);
         for (int i = 0; i < nhdr; i++) {
-            inf[i].can = INF_INT | INF_FLOAT | INF_DATE | INF_TS | INF_BOOL;
+            inf[i].can = INF_INT | INF_FLOAT | INF_DEC | INF_DATE | INF_TS | INF_BOOL;
             inf[i].zone_all = true;
         }
         int sampled = 0;
