@@ -31,9 +31,10 @@
  *
  * Bad rows (wrong field count, unterminated quote, a value that does not
  * parse as its column's type) are SL_EFORMAT/SL_EDATA errors naming the
- * file, line and column (the engine adds the job, table and task); when the table sets `rejects: path`, they go to
- * that file instead (a CSV: file,line,reason,raw) and reading goes on; the
- * count is logged when the table finishes.
+ * file, line and column (the engine adds the job, table and task); when
+ * the table sets `rejects: path`, they go to that file instead (a CSV:
+ * file,line,reason,raw; one piece per task, see sl_csv_rejects.h) and
+ * reading goes on; the count is logged when the table finishes.
  *
  * Memory: one read buffer per task (1 MiB, grown only for a longer record,
  * at most 64 MiB), the reused record buffer, the batch. No per-row malloc.
@@ -45,6 +46,7 @@
 #include "../core/sl_log.h"
 #include "sl_csv_input.h"
 #include "sl_csv_parse.h"
+#include "sl_csv_rejects.h"
 #include "../core/sl_text_value.h"
 
 #include <dirent.h>
@@ -52,7 +54,6 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,11 +76,7 @@ typedef struct sl_csv_shared {
     int *colmap;                 /* schema column -> field index (in the first file) */
     bool inferred;               /* the schema is the first file's header (no columns:) */
     char *table;                 /* for messages */
-    /* rejects */
-    pthread_mutex_t lock;
-    FILE *rejects;
-    char *rejects_path;
-    uint64_t nrejected;
+    sl_csv_rejects rejects;      /* rejects.path NULL: bad rows fail the table */
 } sl_csv_shared;
 
 /* ---- a record stream over one file ---- */
@@ -331,13 +328,11 @@ static int sl_csv_list_files(sl_csv_shared *sh, const char *base, const char *fi
 static void sl_csv_shared_free(sl_csv_shared *sh)
 {
     if (!sh) return;
+    sl_csv_rejects_finish(&sh->rejects, sh->nfiles);
     for (int i = 0; i < sh->nfiles; i++) sl_free(sh->files[i]);
     sl_free(sh->files);
     sl_free(sh->colmap);
     sl_free(sh->table);
-    if (sh->rejects) fclose(sh->rejects);
-    sl_free(sh->rejects_path);
-    pthread_mutex_destroy(&sh->lock);
     sl_free(sh);
 }
 
@@ -506,8 +501,8 @@ static int sl_csv_prepare(sl_source_table *tab, sl_err *err)
     const sl_job_source *src = sl_csv_find_source(tab);
     if (!src) return sl_err_set(err, SL_EJOB, "table %s: no source named %s", cfg->name, cfg->from ? cfg->from : "?");
     sl_csv_shared *sh = sl_calloc(1, sizeof *sh);
-    pthread_mutex_init(&sh->lock, NULL);
     sh->table = sl_sprintf("table %s", cfg->name);
+    sl_csv_rejects_init(&sh->rejects, cfg->rejects, sh->table);
     sh->delim = src->delimiter ? src->delimiter : ',';
     sh->header = src->header;
     sh->null_string = src->null_string;
@@ -628,15 +623,6 @@ static int sl_csv_prepare(sl_source_table *tab, sl_err *err)
     sl_csv_stream_close(&s);
     stream_open = false;
 
-    if (cfg->rejects) {
-        sh->rejects_path = sl_strdup(cfg->rejects);
-        sh->rejects = fopen(cfg->rejects, "w");
-        if (!sh->rejects) {
-            sl_err_set(err, SL_EIO, "%s: cannot create the rejects file %s: %s", sh->table, cfg->rejects, strerror(errno));
-            goto fail;
-        }
-        fputs("file,line,reason,raw\n", sh->rejects);
-    }
     tab->tasks = sl_calloc((size_t)sh->nfiles, sizeof *tab->tasks);
     tab->ntasks = sh->nfiles;
     for (int i = 0; i < sh->nfiles; i++) {
@@ -666,9 +652,6 @@ static void sl_csv_finish(sl_source_table *tab)
 {
     sl_csv_shared *sh = tab->shared;
     if (!sh) return;
-    if (sh->rejects && sh->nrejected)
-        sl_log(SL_LOG_WARN, "%s: %llu malformed rows written to %s", sh->table,
-               (unsigned long long)sh->nrejected, sh->rejects_path);
     sl_csv_shared_free(sh);
     tab->shared = NULL;
 }
@@ -683,7 +666,7 @@ typedef struct sl_csv_reader {
     bool header_done;
     int *colmap;         /* schema column -> field index in this file (by its header) */
     int nfields;         /* fields each record of this file has */
-    uint64_t rejected;
+    sl_csv_rejects_piece rejects;
 } sl_csv_reader;
 
 static void sl_csv_close(void *reader)
@@ -691,6 +674,7 @@ static void sl_csv_close(void *reader)
     sl_csv_reader *r = reader;
     if (!r) return;
     sl_csv_stream_close(&r->s);
+    sl_csv_rejects_piece_abort(&r->rejects);
     sl_free(r->colmap);
     sl_free(r);
 }
@@ -702,7 +686,12 @@ static void *sl_csv_open(sl_source_table *tab, const sl_task *task, sl_err *err)
     r->sh = sh;
     r->schema = tab->schema;
     r->file = sh->files[task->index];
+    if (sl_csv_rejects_piece_open(&sh->rejects, task->index, &r->rejects, err) < 0) {
+        sl_free(r);
+        return NULL;
+    }
     if (sl_csv_stream_open(&r->s, r->file, sh, err) < 0) {
+        sl_csv_rejects_piece_abort(&r->rejects);
         sl_free(r);
         return NULL;
     }
@@ -713,21 +702,10 @@ static void *sl_csv_open(sl_source_table *tab, const sl_task *task, sl_err *err)
     return r;
 }
 
-static void sl_csv_put_quoted(FILE *f, const char *p, size_t n)
-{
-    fputc('"', f);
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] == '"') fputc('"', f);
-        fputc(p[i], f);
-    }
-    fputc('"', f);
-}
-
 /* A bad record: into the rejects file (0) or an error (-1). */
 static int sl_csv_reject(sl_csv_reader *r, const uint8_t *raw, size_t rawlen, sl_err *err)
 {
-    sl_csv_shared *sh = r->sh;
-    if (!sh->rejects) {
+    if (!r->rejects.path) {
         sl_err_prefix(err, "%s: line %lld", r->file, (long long)r->s.rec_line);
         if (err->code == SL_EFORMAT || err->code == SL_EDATA) {
             size_t n = strlen(err->msg);
@@ -735,17 +713,9 @@ static int sl_csv_reject(sl_csv_reader *r, const uint8_t *raw, size_t rawlen, sl
         }
         return -1;
     }
-    while (rawlen && (raw[rawlen - 1] == '\n' || raw[rawlen - 1] == '\r')) rawlen--;
-    pthread_mutex_lock(&sh->lock);
-    sl_csv_put_quoted(sh->rejects, r->file, strlen(r->file));
-    fprintf(sh->rejects, ",%lld,", (long long)r->s.rec_line);
-    sl_csv_put_quoted(sh->rejects, err->msg, strlen(err->msg));
-    fputc(',', sh->rejects);
-    sl_csv_put_quoted(sh->rejects, (const char *)raw, rawlen);
-    fputc('\n', sh->rejects);
-    sh->nrejected++;
-    pthread_mutex_unlock(&sh->lock);
-    r->rejected++;
+    if (sl_csv_rejects_piece_add(&r->sh->rejects, &r->rejects, r->file, r->s.rec_line, err->msg, raw, rawlen,
+                                 err) < 0)
+        return -1;
     sl_err_clear(err);
     return 0;
 }
@@ -760,7 +730,11 @@ static long sl_csv_next(void *reader, sl_batch *batch, sl_err *err)
         const uint8_t *raw;
         size_t rawlen;
         int rc = sl_csv_stream_next(&r->s, &raw, &rawlen, err);
-        if (rc == 0) break;
+        if (rc == 0) {
+            /* The whole file is read: its bad rows are safe on disk before the task commits. */
+            if (sl_csv_rejects_piece_close(&r->rejects, err) < 0) return -1;
+            break;
+        }
         if (rc == -1) return -1;
         if (rc == -2 && !r->header_done) {
             sl_err_prefix(err, "%s: line %lld (the header)", r->file, (long long)r->s.rec_line);
