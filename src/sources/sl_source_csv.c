@@ -463,21 +463,20 @@ static int sl_csv_map_header(const sl_csv_shared *sh, const sl_schema *schema, c
         for (int i = 0; i < hdr->nfields; i++) {
             if (!sl_csv_header_is(hdr, i, name)) continue;
             if (at >= 0)
-                return sl_err_set(err, SL_EFORMAT, "%s: %s: the header names column %s twice; rename one", sh->table,
-                                  file, name);
+                return sl_err_set(err, SL_EFORMAT, "%s: the header names column %s twice; rename one", file, name);
             at = i;
         }
         if (at < 0) {
             sl_csv_header_names(hdr, names, sizeof names);
             if (!later)
-                return sl_err_set(err, SL_EJOB, "%s: column %s is not in the header of %s (it has: %s)", sh->table,
-                                  name, file, names);
+                return sl_err_set(err, SL_EJOB, "column %s is not in the header of %s (it has: %s)", name, file,
+                                  names);
             if (sh->inferred)
-                return sl_err_set(err, SL_EFORMAT, "%s: column %s is not in the header of %s (it has: %s), but is in "
+                return sl_err_set(err, SL_EFORMAT, "column %s is not in the header of %s (it has: %s), but is in "
                                   "the header of %s, where the columns come from; give the files the same columns",
-                                  sh->table, name, file, names, first);
-            return sl_err_set(err, SL_EFORMAT, "%s: column %s, declared in columns:, is not in the header of %s "
-                              "(it has: %s), though it is in the header of %s", sh->table, name, file, names, first);
+                                  name, file, names, first);
+            return sl_err_set(err, SL_EFORMAT, "column %s, declared in columns:, is not in the header of %s "
+                              "(it has: %s), though it is in the header of %s", name, file, names, first);
         }
         colmap[c] = at;
     }
@@ -487,9 +486,9 @@ static int sl_csv_map_header(const sl_csv_shared *sh, const sl_schema *schema, c
         for (int c = 0; c < schema->ncols && !known; c++) known = sl_csv_header_is(hdr, i, schema->fields[c].name);
         if (known) continue;
         const sl_csv_field *f = &hdr->fields[i];
-        return sl_err_set(err, SL_EFORMAT, "%s: the header of %s has column %.*s, which the header of %s, where the "
+        return sl_err_set(err, SL_EFORMAT, "the header of %s has column %.*s, which the header of %s, where the "
                           "columns come from, does not have; give the files the same columns, or declare the "
-                          "columns to read in columns:", sh->table, file, (int)(f->len > 200 ? 200 : f->len),
+                          "columns to read in columns:", file, (int)(f->len > 200 ? 200 : f->len),
                           (const char *)hdr->text.data + f->off, first);
     }
     return 0;
@@ -569,8 +568,10 @@ static int sl_csv_prepare(sl_source_table *tab, sl_err *err)
             sl_schema_set(tab->schema, c, cfg->columns[c].name, cfg->columns[c].type, cfg->columns[c].nullable);
             sh->colmap[c] = c;
         }
-        if (sh->header && nhdr && sl_csv_map_header(sh, tab->schema, &s.rec, sh->files[0], sh->colmap, err) < 0)
+        if (sh->header && nhdr && sl_csv_map_header(sh, tab->schema, &s.rec, sh->files[0], sh->colmap, err) < 0) {
+            sl_err_prefix(err, "%s", sh->table);
             goto fail;
+        }
         sh->nfields = nhdr ? nhdr : cfg->ncolumns;
         if (!sh->header && nhdr && nhdr != cfg->ncolumns) {
             sl_err_set(err, SL_EFORMAT, "%s: %s: line %lld has %d fields but columns: declares %d",
