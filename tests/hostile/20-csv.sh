@@ -38,7 +38,13 @@ for z in gz zst; do
   if [ "$before" = "$after" ]; then ok "item 3: .$z cut short: the previous table is intact"
   else bad "item 3: .$z cut short: the published table changed"; fi
 done
-if grep -q '<fd:' "$HW"/item3-*.err; then bad "item 21: a gzip error names a descriptor, not the file"
+cp "$HW/full.csv.gz" "$D/corrupt.csv.gz"
+printf 'XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX' |
+  dd of="$D/corrupt.csv.gz" bs=1 seek=2000 conv=notrunc status=none
+csv_job corrupt corrupt.csv.gz
+sl_try item21-corrupt-gz "$SLUICE_BIN" run "$HW/corrupt.yaml" --no-progress
+sl_expect item21-corrupt-gz 1 "corrupt\.csv\.gz: corrupt gzip data near byte offset [0-9]+"
+if grep -q '<fd:' "$HW"/item*.err; then bad "item 21: a gzip error names a descriptor (<fd:N>)"
 else ok "item 21: gzip errors name the file, never <fd:N>"; fi
 
 { cat "$HW/full.csv.gz"; printf 'garbage'; } >"$D/junk.csv.gz"
@@ -104,6 +110,14 @@ else bad "item 15: exit $RC, rows:"; cat "$HW"/out-big/t/part-*.csv 2>/dev/null 
 # ---- item 21 / review: the rejects file
 printf 'id\n1\n2,2\n' >"$D/r-1.csv"
 printf 'id\n3\n4,4\n' >"$D/r-2.csv"
+mkdir -p "$HW/rejplan"
+echo "the rows of an earlier run" >"$HW/rejplan/bad.csv"
+csv_job rejplan "r-*.csv" "rejects: \"$HW/rejplan/bad.csv\""
+sl_try rejplan-plan "$SLUICE_BIN" plan "$HW/rejplan.yaml"
+sl_try rejplan-validate "$SLUICE_BIN" validate "$HW/rejplan.yaml" --connect
+if [ "$(sl_tree "$HW/rejplan"; cat "$HW/rejplan/bad.csv")" = "$(printf './bad.csv\nthe rows of an earlier run')" ]; then
+  ok "review: plan and validate --connect leave an existing rejects file alone"
+else bad "review: plan/validate changed the rejects file: $(sl_tree "$HW/rejplan"; head -c 200 "$HW/rejplan/bad.csv")"; fi
 csv_job rej "r-*.csv" "rejects: \"$HW/rej/sub/bad.csv\""
 sl_try rej-plan "$SLUICE_BIN" plan "$HW/rej.yaml"
 sl_try rej-validate "$SLUICE_BIN" validate "$HW/rej.yaml" --connect
