@@ -14,8 +14,9 @@
  * Options (source): delimiter (default ','), header (default true),
  * null_string (default "": an empty unquoted field is NULL; a quoted empty
  * field "" is an empty string), compression auto|none|gzip|zstd (auto: by
- * extension .gz/.zst, else by magic bytes). A UTF-8 BOM is skipped; LF, CRLF or
- * CR-only line ends (mixed too); RFC 4180 quoting (sl_csv_parse.c); blank lines skipped.
+ * extension .gz/.zst, else by magic bytes; sl_csv_input.c). A UTF-8 BOM
+ * is skipped; LF, CRLF or CR-only line ends, mixed too; RFC 4180 quoting
+ * (sl_csv_parse.c); blank lines skipped.
  *
  * Schema: the table's `columns:` (name + type) when given — matched to the
  * header by name when there is a header, by position otherwise — else
