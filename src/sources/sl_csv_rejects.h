@@ -11,7 +11,12 @@
  *   - a resumed run keeps the rows of the tasks it kept (their pieces stay);
  *   - a task run again (a retry, a resume, the next run) replaces its piece.
  * Pieces stay after the run (one per task that had bad rows) so that a
- * later resume can rebuild the whole file.
+ * later resume can rebuild the whole file. Limits: the source cannot tell a
+ * fresh run from a resume, so after a failed run the file may also hold
+ * the rows of an earlier run's tasks that did not run again; and a resume
+ * that keeps every task of a table (killed after its last task, before it
+ * was published) runs no task, so the file is not rebuilt (the pieces
+ * still hold the rows).
  *
  *   sl_csv_rejects_init(&rj, path);                   // no I/O
  *   per task (a worker thread):
