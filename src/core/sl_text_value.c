@@ -3,6 +3,8 @@
  */
 #include "sl_text_value.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -81,8 +83,52 @@ int sl_text_float64(const char *p, size_t n, double *out)
     if (!sl_tv_number_shape(p, n)) return -1;
     memcpy(buf, p, n);
     buf[n] = '\0';
+    errno = 0;
     *out = strtod(buf, NULL);
+    /* 1e400 is not Infinity, nor 1e-400 zero (subnormals are kept). */
+    if (errno == ERANGE && (isinf(*out) || *out == 0)) return -1;
     return 0;
+}
+
+/* The significant digits of a number of shape sl_tv_number_shape into dig
+ * (no leading or trailing zeros) and the power of ten that makes it the
+ * value: p = 0.dig x 10^*exp. Returns the number of digits (at most n). */
+static size_t sl_tv_sig_digits(const char *p, size_t n, char *dig, long *exp)
+{
+    size_t i = 0, nd = 0;
+    long point = 0, e10 = 0;
+    bool seen_point = false;
+    if (i < n && (p[i] == '+' || p[i] == '-')) i++;
+    for (; i < n && p[i] != 'e' && p[i] != 'E'; i++) {
+        if (p[i] == '.') {
+            seen_point = true;
+        } else if (nd == 0 && p[i] == '0') {
+            if (seen_point) point--;
+        } else {
+            dig[nd++] = p[i];
+            if (!seen_point) point++;
+        }
+    }
+    if (i < n) {
+        bool eneg = p[++i] == '-';
+        if (p[i] == '+' || p[i] == '-') i++;
+        for (; i < n; i++)
+            if (e10 < 100000) e10 = e10 * 10 + (p[i] - '0');
+        if (eneg) e10 = -e10;
+    }
+    while (nd && dig[nd - 1] == '0') nd--;
+    *exp = point + e10;
+    return nd;
+}
+
+bool sl_text_float64_exact(const char *p, size_t n, double d)
+{
+    if (!isfinite(d) || !sl_tv_number_shape(p, n) || n >= 512) return true;
+    char shortest[40], a[512], b[40];
+    size_t m = sl_format_float(d, false, shortest);
+    long ea, eb;
+    size_t na = sl_tv_sig_digits(p, n, a, &ea), nb = sl_tv_sig_digits(shortest, m, b, &eb);
+    return na == nb && (na == 0 || (ea == eb && !memcmp(a, b, na)));
 }
 
 int sl_text_decimal(const char *p, size_t n, int precision, int scale, sl_i128 *out, const char **why)

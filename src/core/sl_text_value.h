@@ -8,7 +8,13 @@
  * Accepted forms:
  *   int64      [+-]digits, within int64
  *   float64    [+-](digits[.digits]|.digits)([eE][+-]digits)?, NaN, Inf,
- *              Infinity (any case); correctly rounded (strtod)
+ *              Infinity (any case); correctly rounded (strtod); a number
+ *              beyond float64's range (1e400) or that would round to zero
+ *              (1e-400) is -1, not Infinity or 0.
+ *              sl_text_float64_exact() says whether the double d parsed
+ *              from p is the very number written (true for 0.1, which
+ *              reads back as 0.1; false for 12345678901234567, which
+ *              becomes 12345678901234568): no digit is lost
  *   decimal    [+-]digits[.digits]([eE][+-]digits)? converted exactly to the
  *              unscaled integer at `scale`; -1 when it has non-zero digits
  *              beyond the scale or more than `precision` digits (*why says
@@ -33,6 +39,7 @@
 
 int sl_text_int64(const char *p, size_t n, int64_t *out);
 int sl_text_float64(const char *p, size_t n, double *out);
+bool sl_text_float64_exact(const char *p, size_t n, double d);
 int sl_text_decimal(const char *p, size_t n, int precision, int scale, sl_i128 *out, const char **why);
 int sl_text_date(const char *p, size_t n, int32_t *days);
 int sl_text_time(const char *p, size_t n, int64_t *micros);
