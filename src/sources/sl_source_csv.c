@@ -38,18 +38,16 @@
 #include "../core/sl_buf.h"
 #include "../core/sl_log.h"
 #include "sl_csv_parse.h"
+#include "sl_source_files.h"
 #include "../core/sl_text_value.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -374,73 +372,10 @@ static const sl_job_source *sl_csv_find_source(const sl_source_table *tab)
     return NULL;
 }
 
-static int sl_csv_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int sl_csv_list_files(sl_csv_shared *sh, const char *base, const char *file, sl_err *err)
-{
-    if (!file) {
-        struct stat st;
-        if (!base || stat(base, &st) < 0)
-            return sl_err_set(err, SL_ESOURCE, "%s: input %s does not exist", sh->table, base ? base : "(no path)");
-        if (S_ISDIR(st.st_mode))
-            return sl_err_set(err, SL_EJOB, "%s: source path %s is a directory; set the table's file: (a name or glob in it)",
-                              sh->table, base);
-        sh->files = sl_calloc(1, sizeof *sh->files);
-        sh->files[0] = sl_strdup(base);
-        sh->nfiles = 1;
-        return 0;
-    }
-    char *full = (file[0] == '/' || !base) ? sl_strdup(file) : sl_sprintf("%s/%s", base, file);
-    if (!strpbrk(file, "*?[")) {
-        sh->files = sl_calloc(1, sizeof *sh->files);
-        sh->files[0] = full;
-        sh->nfiles = 1;
-        struct stat st;
-        if (stat(full, &st) < 0)
-            return sl_err_set(err, SL_ESOURCE, "%s: input file %s does not exist", sh->table, full);
-        return 0;
-    }
-    char *slash = strrchr(full, '/');
-    char *dir = slash ? sl_strndup(full, (size_t)(slash - full)) : sl_strdup(".");
-    const char *pattern = slash ? slash + 1 : full;
-    if (strpbrk(dir, "*?[")) {
-        sl_free(dir);
-        sl_free(full);
-        return sl_err_set(err, SL_EJOB, "%s: a glob may only match file names, not directories (%s)", sh->table, file);
-    }
-    DIR *dh = opendir(*dir ? dir : "/");
-    if (!dh) {
-        sl_err_set(err, SL_ESOURCE, "%s: cannot list %s: %s", sh->table, dir, strerror(errno));
-        sl_free(dir);
-        sl_free(full);
-        return -1;
-    }
-    struct dirent *de;
-    int cap = 0;
-    while ((de = readdir(dh))) {
-        if (de->d_name[0] == '.' || fnmatch(pattern, de->d_name, 0)) continue;
-        if (sh->nfiles == cap) {
-            cap = cap ? cap * 2 : 8;
-            sh->files = sl_realloc(sh->files, (size_t)cap * sizeof *sh->files);
-        }
-        sh->files[sh->nfiles++] = sl_sprintf("%s/%s", dir, de->d_name);
-    }
-    closedir(dh);
-    sl_free(dir);
-    sl_free(full);
-    if (!sh->nfiles) return sl_err_set(err, SL_ESOURCE, "%s: no file matches %s", sh->table, file);
-    qsort(sh->files, (size_t)sh->nfiles, sizeof *sh->files, sl_csv_cmp);
-    return 0;
-}
-
 static void sl_csv_shared_free(sl_csv_shared *sh)
 {
     if (!sh) return;
-    for (int i = 0; i < sh->nfiles; i++) sl_free(sh->files[i]);
-    sl_free(sh->files);
+    sl_source_files_free(sh->files, sh->nfiles);
     sl_free(sh->colmap);
     sl_free(sh->table);
     if (sh->rejects) fclose(sh->rejects);
@@ -516,7 +451,8 @@ static int sl_csv_prepare(sl_source_table *tab, sl_err *err)
         sl_err_set(err, SL_EJOB, "%s: the csv delimiter cannot be a quote or a line end", sh->table);
         goto fail;
     }
-    if (sl_csv_list_files(sh, src->path ? src->path : src->url, cfg->file, err) < 0) goto fail;
+    if (sl_source_list_files(sh->table, src->path ? src->path : src->url, cfg->file, &sh->files, &sh->nfiles, err) < 0)
+        goto fail;
 
     /* Header and sample of the first file. */
     if (sl_csv_stream_open(&s, sh->files[0], sh, err) < 0) goto fail;
