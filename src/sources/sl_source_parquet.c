@@ -387,7 +387,10 @@ static int sl_pqs_check_file(sl_source_table *tab, sl_pqs_shared *sh, int fi, sl
     if (first && tab->cfg->ncolumns == 0) {
         /* No columns: the same names and types as the first file. */
         const sl_schema *s = sl_pq_reader_schema(r, err);
-        if (!s) return -1;
+        if (!s) {
+            sl_err_prefix(err, "%s", sh->what);
+            return -1;
+        }
         for (int c = 0; c < first->ncols; c++) {
             int at = sl_schema_find(s, first->fields[c].name);
             if (at < 0)
@@ -668,7 +671,7 @@ static void *sl_pqs_open(sl_source_table *tab, const sl_task *task, sl_err *err)
     if ((sh->nsel && sl_pq_reader_select(pr->r, sh->sel, sh->nsel, err) < 0) ||
         sl_pq_reader_row_groups(pr->r, sp->rg_first, sp->rg_count, err) < 0)
         goto fail;
-    const sl_schema *fs = sl_pq_reader_schema(pr->r, err);
+    const sl_schema *fs = sh->nsel ? sl_pq_reader_schema(pr->r, err) : NULL;
     int n = sh->nsel ? sh->nsel : 1;
     pr->view = sl_calloc((size_t)n, sizeof *pr->view);
     pr->convert = sl_calloc((size_t)n, sizeof *pr->convert);
