@@ -246,6 +246,7 @@ static int sl_pqs_list(sl_pqs_shared *sh, const sl_job_source *src, const sl_job
             if (!same) {
                 for (int k = 0; k < nk; k++) sl_free(vals[k]);
                 sl_free(vals);
+                for (int k = i + 1; k < n; k++) sl_free(paths[k]);   /* files 0..i are sh's now */
                 sl_free(paths);
                 sl_free(sizes);
                 return sl_err_set(err, SL_ESOURCE, "%s: files %s and %s lie in different partition directories "
