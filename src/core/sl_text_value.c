@@ -327,3 +327,86 @@ int sl_text_uuid(const char *p, size_t n, uint8_t out[16])
     }
     return 0;
 }
+
+int sl_text_store(sl_vector *v, size_t row, const char *p, size_t n, const char **why)
+{
+    *why = NULL;   /* NULL: simply not a value of the type */
+    switch (v->type.id) {
+    case SL_T_STRING:
+    case SL_T_JSON:
+    case SL_T_BYTES:
+        sl_vec_set_bytes(v, row, p, n);
+        return 0;
+    case SL_T_BOOL: {
+        bool b;
+        if (sl_text_bool(p, n, &b) < 0) return -1;
+        *(uint8_t *)sl_vec_slot(v, row) = b;
+        return 0;
+    }
+    case SL_T_INT16:
+    case SL_T_INT32:
+    case SL_T_INT64: {
+        int64_t x;
+        if (sl_text_int64(p, n, &x) < 0) return -1;
+        if (v->type.id == SL_T_INT16) {
+            if (x < INT16_MIN || x > INT16_MAX) { *why = "out of range for int16"; return -1; }
+            int16_t y = (int16_t)x;
+            memcpy(sl_vec_slot(v, row), &y, 2);
+        } else if (v->type.id == SL_T_INT32) {
+            if (x < INT32_MIN || x > INT32_MAX) { *why = "out of range for int32"; return -1; }
+            int32_t y = (int32_t)x;
+            memcpy(sl_vec_slot(v, row), &y, 4);
+        } else {
+            memcpy(sl_vec_slot(v, row), &x, 8);
+        }
+        return 0;
+    }
+    case SL_T_FLOAT32:
+    case SL_T_FLOAT64: {
+        double d;
+        if (sl_text_float64(p, n, &d) < 0) return -1;
+        if (v->type.id == SL_T_FLOAT32) {
+            float f = (float)d;
+            memcpy(sl_vec_slot(v, row), &f, 4);
+        } else {
+            memcpy(sl_vec_slot(v, row), &d, 8);
+        }
+        return 0;
+    }
+    case SL_T_DECIMAL: {
+        sl_i128 x;
+        if (sl_text_decimal(p, n, v->type.precision, v->type.scale, &x, why) < 0) return -1;
+        if (v->width == 8) {
+            int64_t y = (int64_t)x;
+            memcpy(sl_vec_slot(v, row), &y, 8);
+        } else {
+            memcpy(sl_vec_slot(v, row), &x, 16);
+        }
+        return 0;
+    }
+    case SL_T_DATE: {
+        int32_t d;
+        if (sl_text_date(p, n, &d) < 0) return -1;
+        memcpy(sl_vec_slot(v, row), &d, 4);
+        return 0;
+    }
+    case SL_T_TIME: {
+        int64_t t;
+        if (sl_text_time(p, n, &t) < 0) return -1;
+        memcpy(sl_vec_slot(v, row), &t, 8);
+        return 0;
+    }
+    case SL_T_TIMESTAMP: {
+        int64_t t;
+        bool zone;
+        if (sl_text_timestamp(p, n, &t, &zone) < 0) return -1;
+        memcpy(sl_vec_slot(v, row), &t, 8);
+        return 0;
+    }
+    case SL_T_UUID:
+        if (sl_text_uuid(p, n, sl_vec_slot(v, row)) < 0) return -1;
+        return 0;
+    default:
+        return -1;
+    }
+}

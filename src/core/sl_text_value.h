@@ -4,6 +4,8 @@
  * decimals stored as text) and the Parquet reader's filter constants. Pure functions over (pointer, length); no
  * allocation, no locale, no NUL terminator needed. Each returns 0 on success
  * and -1 when the text is not exactly a value of that type (no trimming).
+ * sl_text_store parses into a batch vector (csv fields, the parquet source's
+ * hive partition values); it grows the vector's heap for var width values.
  *
  * Accepted forms:
  *   int64      [+-]digits, within int64
@@ -46,5 +48,10 @@ int sl_text_time(const char *p, size_t n, int64_t *micros);
 int sl_text_timestamp(const char *p, size_t n, int64_t *micros, bool *has_zone);
 int sl_text_bool(const char *p, size_t n, bool *out);
 int sl_text_uuid(const char *p, size_t n, uint8_t out[16]);
+
+/* Parses text as the type of v and stores it as v's value at row (var width
+ * types take the bytes as they are). -1 when it is not a value of the type;
+ * *why is then a reason ("out of range for int16") or NULL. */
+int sl_text_store(sl_vector *v, size_t row, const char *p, size_t n, const char **why);
 
 #endif

@@ -48,18 +48,18 @@
 #include "sl_csv_input.h"
 #include "sl_csv_parse.h"
 #include "sl_csv_rejects.h"
+#include "sl_source_files.h"
 #include "../core/sl_text_value.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define CSV_BUF_INIT (1u << 20)
@@ -169,90 +169,6 @@ static bool sl_csv_is_null(const sl_csv_shared *sh, const sl_csv_field *f, const
            !memcmp(text, sh->null_string, f->len);
 }
 
-/* Stores one field into v at row; -1 with a reason in *why. */
-static int sl_csv_store(sl_vector *v, size_t row, const char *p, size_t n, const char **why)
-{
-    *why = NULL;   /* NULL: simply not a value of the type */
-    switch (v->type.id) {
-    case SL_T_STRING:
-    case SL_T_JSON:
-    case SL_T_BYTES:
-        sl_vec_set_bytes(v, row, p, n);
-        return 0;
-    case SL_T_BOOL: {
-        bool b;
-        if (sl_text_bool(p, n, &b) < 0) return -1;
-        *(uint8_t *)sl_vec_slot(v, row) = b;
-        return 0;
-    }
-    case SL_T_INT16:
-    case SL_T_INT32:
-    case SL_T_INT64: {
-        int64_t x;
-        if (sl_text_int64(p, n, &x) < 0) return -1;
-        if (v->type.id == SL_T_INT16) {
-            if (x < INT16_MIN || x > INT16_MAX) { *why = "out of range for int16"; return -1; }
-            int16_t y = (int16_t)x;
-            memcpy(sl_vec_slot(v, row), &y, 2);
-        } else if (v->type.id == SL_T_INT32) {
-            if (x < INT32_MIN || x > INT32_MAX) { *why = "out of range for int32"; return -1; }
-            int32_t y = (int32_t)x;
-            memcpy(sl_vec_slot(v, row), &y, 4);
-        } else {
-            memcpy(sl_vec_slot(v, row), &x, 8);
-        }
-        return 0;
-    }
-    case SL_T_FLOAT32:
-    case SL_T_FLOAT64: {
-        double d;
-        if (sl_text_float64(p, n, &d) < 0) return -1;
-        if (v->type.id == SL_T_FLOAT32) {
-            float f = (float)d;
-            memcpy(sl_vec_slot(v, row), &f, 4);
-        } else {
-            memcpy(sl_vec_slot(v, row), &d, 8);
-        }
-        return 0;
-    }
-    case SL_T_DECIMAL: {
-        sl_i128 x;
-        if (sl_text_decimal(p, n, v->type.precision, v->type.scale, &x, why) < 0) return -1;
-        if (v->width == 8) {
-            int64_t y = (int64_t)x;
-            memcpy(sl_vec_slot(v, row), &y, 8);
-        } else {
-            memcpy(sl_vec_slot(v, row), &x, 16);
-        }
-        return 0;
-    }
-    case SL_T_DATE: {
-        int32_t d;
-        if (sl_text_date(p, n, &d) < 0) return -1;
-        memcpy(sl_vec_slot(v, row), &d, 4);
-        return 0;
-    }
-    case SL_T_TIME: {
-        int64_t t;
-        if (sl_text_time(p, n, &t) < 0) return -1;
-        memcpy(sl_vec_slot(v, row), &t, 8);
-        return 0;
-    }
-    case SL_T_TIMESTAMP: {
-        int64_t t;
-        bool zone;
-        if (sl_text_timestamp(p, n, &t, &zone) < 0) return -1;
-        memcpy(sl_vec_slot(v, row), &t, 8);
-        return 0;
-    }
-    case SL_T_UUID:
-        if (sl_text_uuid(p, n, sl_vec_slot(v, row)) < 0) return -1;
-        return 0;
-    default:
-        return -1;
-    }
-}
-
 /* ---- prepare ---- */
 
 static const sl_job_source *sl_csv_find_source(const sl_source_table *tab)
@@ -264,74 +180,11 @@ static const sl_job_source *sl_csv_find_source(const sl_source_table *tab)
     return NULL;
 }
 
-static int sl_csv_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int sl_csv_list_files(sl_csv_shared *sh, const char *base, const char *file, sl_err *err)
-{
-    if (!file) {
-        struct stat st;
-        if (!base || stat(base, &st) < 0)
-            return sl_err_set(err, SL_ESOURCE, "%s: input %s does not exist", sh->table, base ? base : "(no path)");
-        if (S_ISDIR(st.st_mode))
-            return sl_err_set(err, SL_EJOB, "%s: source path %s is a directory; set the table's file: (a name or glob in it)",
-                              sh->table, base);
-        sh->files = sl_calloc(1, sizeof *sh->files);
-        sh->files[0] = sl_strdup(base);
-        sh->nfiles = 1;
-        return 0;
-    }
-    char *full = (file[0] == '/' || !base) ? sl_strdup(file) : sl_sprintf("%s/%s", base, file);
-    if (!strpbrk(file, "*?[")) {
-        sh->files = sl_calloc(1, sizeof *sh->files);
-        sh->files[0] = full;
-        sh->nfiles = 1;
-        struct stat st;
-        if (stat(full, &st) < 0)
-            return sl_err_set(err, SL_ESOURCE, "%s: input file %s does not exist", sh->table, full);
-        return 0;
-    }
-    char *slash = strrchr(full, '/');
-    char *dir = slash ? sl_strndup(full, (size_t)(slash - full)) : sl_strdup(".");
-    const char *pattern = slash ? slash + 1 : full;
-    if (strpbrk(dir, "*?[")) {
-        sl_free(dir);
-        sl_free(full);
-        return sl_err_set(err, SL_EJOB, "%s: a glob may only match file names, not directories (%s)", sh->table, file);
-    }
-    DIR *dh = opendir(*dir ? dir : "/");
-    if (!dh) {
-        sl_err_set(err, SL_ESOURCE, "%s: cannot list %s: %s", sh->table, dir, strerror(errno));
-        sl_free(dir);
-        sl_free(full);
-        return -1;
-    }
-    struct dirent *de;
-    int cap = 0;
-    while ((de = readdir(dh))) {
-        if (de->d_name[0] == '.' || fnmatch(pattern, de->d_name, 0)) continue;
-        if (sh->nfiles == cap) {
-            cap = cap ? cap * 2 : 8;
-            sh->files = sl_realloc(sh->files, (size_t)cap * sizeof *sh->files);
-        }
-        sh->files[sh->nfiles++] = sl_sprintf("%s/%s", dir, de->d_name);
-    }
-    closedir(dh);
-    sl_free(dir);
-    sl_free(full);
-    if (!sh->nfiles) return sl_err_set(err, SL_ESOURCE, "%s: no file matches %s", sh->table, file);
-    qsort(sh->files, (size_t)sh->nfiles, sizeof *sh->files, sl_csv_cmp);
-    return 0;
-}
-
 static void sl_csv_shared_free(sl_csv_shared *sh)
 {
     if (!sh) return;
     sl_csv_rejects_finish(&sh->rejects, sh->nfiles);
-    for (int i = 0; i < sh->nfiles; i++) sl_free(sh->files[i]);
-    sl_free(sh->files);
+    sl_source_files_free(sh->files, sh->nfiles);
     sl_free(sh->colmap);
     sl_free(sh->table);
     sl_free(sh);
@@ -517,7 +370,8 @@ static int sl_csv_prepare(sl_source_table *tab, sl_err *err)
         sl_err_set(err, SL_EJOB, "%s: the csv delimiter cannot be a quote or a line end", sh->table);
         goto fail;
     }
-    if (sl_csv_list_files(sh, src->path ? src->path : src->url, cfg->file, err) < 0) goto fail;
+    if (sl_source_list_files(sh->table, src->path ? src->path : src->url, cfg->file, &sh->files, &sh->nfiles, err) < 0)
+        goto fail;
 
     /* Header and sample of the first file. */
     if (sl_csv_stream_open(&s, sh->files[0], sh, err) < 0) goto fail;
@@ -774,7 +628,7 @@ static long sl_csv_next(void *reader, sl_batch *batch, sl_err *err)
                 sl_vec_set_null(v, row);
                 continue;
             }
-            if (sl_csv_store(v, row, (const char *)text, f->len, &why) < 0) break;
+            if (sl_text_store(v, row, (const char *)text, f->len, &why) < 0) break;
         }
         if (c < ncols) {
             const sl_csv_field *f = &rec->fields[r->colmap[c]];
