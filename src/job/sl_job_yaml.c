@@ -11,6 +11,7 @@
 #include "sl_job_yaml.h"
 
 #include "../core/sl_buf.h"
+#include "../core/sl_strmap.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -21,6 +22,175 @@
 #include <string.h>
 #include <strings.h>
 
+/* Positions in messages: libyaml marks are 0-based, editors count from 1. */
+static int sl_jy_fail_at(sl_jy *y, yaml_mark_t mark, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int sl_jy_fail_at(sl_jy *y, yaml_mark_t mark, const char *fmt, ...)
+{
+    char msg[1536];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return sl_err_set(y->err, SL_EJOB, "%s:%zu:%zu: %s", y->file, mark.line + 1, mark.column + 1, msg);
+}
+
+/* A collection being built: its node, the key waiting for its value (a
+ * mapping), its size with aliases expanded, and its &anchor (registered when
+ * it is complete, so an alias cannot point into its own node). */
+typedef struct sl_jy_frame {
+    int node, key;
+    uint64_t weight;
+    char *anchor;
+} sl_jy_frame;
+
+/* The state of sl_jy_compose: open collections and the anchors seen. */
+typedef struct sl_jy_composer {
+    sl_jy_frame stack[SL_JY_MAX_DEPTH];
+    int depth;
+    sl_strmap anchors;       /* name -> index into anchor_node / anchor_weight */
+    int *anchor_node;
+    uint64_t *anchor_weight;
+    int nanchors, cap_anchors;
+    uint64_t alias_nodes;    /* nodes the aliases add when expanded */
+} sl_jy_composer;
+
+static void sl_jy_anchor(sl_jy *y, sl_jy_composer *c, const char *name, int node, uint64_t weight)
+{
+    if (!name) return;
+    int i = sl_strmap_get(&c->anchors, name, strlen(name));
+    if (i < 0) { /* a name seen again later names the later node, as in YAML */
+        if (c->nanchors == c->cap_anchors) {
+            c->cap_anchors = c->cap_anchors ? c->cap_anchors * 2 : 16;
+            c->anchor_node = sl_realloc(c->anchor_node, sizeof *c->anchor_node * (size_t)c->cap_anchors);
+            c->anchor_weight = sl_realloc(c->anchor_weight, sizeof *c->anchor_weight * (size_t)c->cap_anchors);
+        }
+        i = c->nanchors++;
+        char *key = sl_arena_strdup(y->arena, name);
+        sl_strmap_put(&c->anchors, key, strlen(key), i);
+    }
+    c->anchor_node[i] = node;
+    c->anchor_weight[i] = weight;
+}
+
+/* Hangs a finished node (or an alias to one) under the open collection. */
+static int sl_jy_attach(sl_jy *y, sl_jy_composer *c, int node, uint64_t weight)
+{
+    if (c->depth == 0) return 0; /* the root: node 1, added first */
+    sl_jy_frame *f = &c->stack[c->depth - 1];
+    f->weight += weight;
+    yaml_node_t *parent = yaml_document_get_node(&y->doc, f->node);
+    int ok;
+    if (parent->type == YAML_SEQUENCE_NODE) {
+        ok = yaml_document_append_sequence_item(&y->doc, f->node, node);
+    } else if (!f->key) {
+        f->key = node;
+        ok = 1;
+    } else {
+        ok = yaml_document_append_mapping_pair(&y->doc, f->node, f->key, node);
+        f->key = 0;
+    }
+    return ok ? 0 : sl_err_set(y->err, SL_EINTERNAL, "%s: cannot build the YAML document", y->file);
+}
+
+static const yaml_char_t *sl_jy_tag(const yaml_char_t *tag, const char *dflt)
+{
+    return tag && strcmp((const char *)tag, "!") ? tag : (const yaml_char_t *)dflt;
+}
+
+/* One event into the document. Returns 1 at the end of the stream. */
+static int sl_jy_event(sl_jy *y, sl_jy_composer *c, yaml_event_t *ev, int *docs)
+{
+    int id;
+    switch (ev->type) {
+    case YAML_STREAM_END_EVENT:
+        return 1;
+    case YAML_DOCUMENT_START_EVENT:
+        if ((*docs)++)
+            return sl_jy_fail_at(y, ev->start_mark, "a second YAML document starts here; a job file is one document "
+                                                    "(remove this '---' and what follows, or move it to a file of its own)");
+        return 0;
+    case YAML_SCALAR_EVENT:
+        id = yaml_document_add_scalar(&y->doc, (yaml_char_t *)sl_jy_tag(ev->data.scalar.tag, YAML_DEFAULT_SCALAR_TAG),
+                                      ev->data.scalar.value, (int)ev->data.scalar.length, ev->data.scalar.style);
+        if (!id) return sl_err_set(y->err, SL_EINTERNAL, "%s: cannot build the YAML document", y->file);
+        break;
+    case YAML_SEQUENCE_START_EVENT:
+    case YAML_MAPPING_START_EVENT: {
+        if (c->depth == SL_JY_MAX_DEPTH)
+            return sl_jy_fail_at(y, ev->start_mark, "nested deeper than %d levels (a job file needs about 6); "
+                                                    "check the brackets and indentation here", SL_JY_MAX_DEPTH);
+        bool seq = ev->type == YAML_SEQUENCE_START_EVENT;
+        id = seq ? yaml_document_add_sequence(&y->doc,
+                                              (yaml_char_t *)sl_jy_tag(ev->data.sequence_start.tag, YAML_DEFAULT_SEQUENCE_TAG),
+                                              ev->data.sequence_start.style)
+                 : yaml_document_add_mapping(&y->doc,
+                                             (yaml_char_t *)sl_jy_tag(ev->data.mapping_start.tag, YAML_DEFAULT_MAPPING_TAG),
+                                             ev->data.mapping_start.style);
+        if (!id) return sl_err_set(y->err, SL_EINTERNAL, "%s: cannot build the YAML document", y->file);
+        yaml_char_t *anchor = seq ? ev->data.sequence_start.anchor : ev->data.mapping_start.anchor;
+        c->stack[c->depth++] = (sl_jy_frame){ .node = id, .weight = 1,
+                                              .anchor = anchor ? sl_strdup((const char *)anchor) : NULL };
+        yaml_document_get_node(&y->doc, id)->start_mark = ev->start_mark;
+        return 0;
+    }
+    case YAML_SEQUENCE_END_EVENT:
+    case YAML_MAPPING_END_EVENT: {
+        sl_jy_frame f = c->stack[--c->depth];
+        yaml_document_get_node(&y->doc, f.node)->end_mark = ev->end_mark;
+        sl_jy_anchor(y, c, f.anchor, f.node, f.weight);
+        sl_free(f.anchor);
+        return sl_jy_attach(y, c, f.node, f.weight);
+    }
+    case YAML_ALIAS_EVENT: {
+        const char *name = (const char *)ev->data.alias.anchor;
+        int i = sl_strmap_get(&c->anchors, name, strlen(name));
+        if (i < 0)
+            return sl_jy_fail_at(y, ev->start_mark, "alias *%s names no anchor before it (define &%s on a complete "
+                                                    "value earlier in the file)", name, name);
+        c->alias_nodes += c->anchor_weight[i];
+        if (c->alias_nodes > SL_JY_MAX_ALIAS_NODES)
+            return sl_jy_fail_at(y, ev->start_mark, "aliases expand the document by more than %d values; "
+                                                    "write the repeated parts out, or use fewer aliases",
+                                 SL_JY_MAX_ALIAS_NODES);
+        return sl_jy_attach(y, c, c->anchor_node[i], c->anchor_weight[i]);
+    }
+    default:
+        return 0;
+    }
+    yaml_node_t *node = yaml_document_get_node(&y->doc, id);
+    node->start_mark = ev->start_mark;
+    node->end_mark = ev->end_mark;
+    sl_jy_anchor(y, c, (const char *)ev->data.scalar.anchor, id, 1);
+    return sl_jy_attach(y, c, id, 1);
+}
+
+/* Builds the document from parser events rather than yaml_parser_load: the
+ * nesting is capped (libyaml's scanner costs time proportional to the depth
+ * for every token, so deep nesting was quadratic), aliases are looked up in a
+ * hash map and their expansion is bounded, and a second document is an
+ * error instead of being ignored. */
+static int sl_jy_compose(sl_jy *y, yaml_parser_t *parser)
+{
+    sl_jy_composer c = { .depth = 0 };
+    int docs = 0, rc = 0;
+    while (rc == 0) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(parser, &ev)) {
+            const yaml_mark_t *m = parser->problem ? &parser->problem_mark : &parser->context_mark;
+            rc = sl_jy_fail_at(y, *m, "invalid YAML: %s%s%s", parser->problem ? parser->problem : "syntax error",
+                               parser->context ? " " : "", parser->context ? parser->context : "");
+            break;
+        }
+        rc = sl_jy_event(y, &c, &ev, &docs);
+        yaml_event_delete(&ev);
+    }
+    while (c.depth > 0) sl_free(c.stack[--c.depth].anchor);
+    sl_strmap_free(&c.anchors);
+    sl_free(c.anchor_node);
+    sl_free(c.anchor_weight);
+    return rc < 0 ? -1 : 0;
+}
+
 int sl_jy_open(sl_jy *y, const char *text, size_t len, const char *file, sl_arena *arena, sl_err *err)
 {
     memset(y, 0, sizeof *y);
@@ -30,18 +200,15 @@ int sl_jy_open(sl_jy *y, const char *text, size_t len, const char *file, sl_aren
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser))
         return sl_err_set(err, SL_EINTERNAL, "%s: cannot initialise the YAML parser", file);
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    int ok = yaml_parser_load(&parser, &y->doc);
-    if (!ok) {
-        const yaml_mark_t *m = parser.problem ? &parser.problem_mark : &parser.context_mark;
-        sl_err_set(err, SL_EJOB, "%s:%zu:%zu: invalid YAML: %s%s%s", file, m->line + 1, m->column + 1,
-                   parser.problem ? parser.problem : "syntax error", parser.context ? " " : "",
-                   parser.context ? parser.context : "");
+    if (!yaml_document_initialize(&y->doc, NULL, NULL, NULL, 1, 1)) {
         yaml_parser_delete(&parser);
-        return -1;
+        return sl_err_set(err, SL_EINTERNAL, "%s: cannot initialise the YAML document", file);
     }
-    yaml_parser_delete(&parser);
     y->loaded = true;
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    int rc = sl_jy_compose(y, &parser);
+    yaml_parser_delete(&parser);
+    if (rc < 0) return -1;
     if (!yaml_document_get_root_node(&y->doc))
         return sl_err_set(err, SL_EJOB, "%s:1:1: the job file is empty (expected keys name, sources, targets, tables)", file);
     return 0;
@@ -283,6 +450,97 @@ int sl_jy_choice(sl_jy *y, const yaml_node_t *node, const char *path, const char
     return sl_jy_fail(y, node, path, "unknown value '%s' (expected one of: %s)", s, list);
 }
 
+/* The end of the word of a ${NAME<op>word}: the '}' that closes it, skipping
+ * nested ${...} and $$; len when there is none. */
+static size_t sl_jy_word_end(const char *text, size_t i, size_t len)
+{
+    int open = 0;
+    while (i < len) {
+        if (text[i] == '$' && i + 1 < len && (text[i + 1] == '$' || text[i + 1] == '{')) {
+            if (text[i + 1] == '{') open++;
+            i += 2;
+        } else if (text[i] == '}') {
+            if (!open) return i;
+            open--;
+            i++;
+        } else {
+            i++;
+        }
+    }
+    return len;
+}
+
+/* Expands text[0..len) into out, the shell's way (see sl_jy_interpolate);
+ * `depth` counts the ${...} this text is the word of. */
+static int sl_jy_expand(sl_jy *y, const yaml_node_t *node, const char *path, const char *text, size_t len,
+                        int depth, sl_buf *out)
+{
+    size_t i = 0;
+    while (i < len) {
+        char c = text[i];
+        if (c == '$' && i + 1 < len && text[i + 1] == '$') {
+            sl_buf_push(out, '$');
+            i += 2;
+            continue;
+        }
+        if (c != '$' || i + 1 >= len || text[i + 1] != '{') {
+            sl_buf_push(out, (uint8_t)c);
+            i++;
+            continue;
+        }
+        if (depth >= 8)
+            return sl_jy_fail(y, node, path, "${...} nested more than 8 deep inside defaults");
+        size_t start = i + 2, j = start;
+        while (j < len && (isalnum((unsigned char)text[j]) || text[j] == '_')) j++;
+        size_t name_len = j - start;
+        if (name_len == 0 || isdigit((unsigned char)text[start]))
+            return sl_jy_fail(y, node, path, "'${' must be followed by a variable name (write $$ for a literal $)");
+        if (name_len > 255) return sl_jy_fail(y, node, path, "environment variable name too long");
+        char name[256];
+        memcpy(name, text + start, name_len);
+        name[name_len] = '\0';
+        /* The operator: '}' alone, or [:]- [:]+ [:]? [:]= and a word. */
+        bool colon = j < len && text[j] == ':';
+        char op = j + colon < len ? text[j + colon] : '\0';
+        if (op == '}' && !colon) {
+            op = '\0';
+        } else if (op != '-' && op != '+' && op != '?' && op != '=') {
+            if (j >= len) return sl_jy_fail(y, node, path, "unterminated '${%s' (missing '}')", name);
+            return sl_jy_fail(y, node, path, "unsupported expansion '${%s%.*s...}' (supported: ${%s}, ${%s:-default}, "
+                                             "${%s-default}, ${%s:+other}, ${%s+other}, ${%s:?message}, ${%s?message})",
+                              name, colon ? 2 : 1, text + j, name, name, name, name, name, name, name);
+        }
+        size_t word = op ? j + colon + 1 : j, end = op ? sl_jy_word_end(text, word, len) : j;
+        if (end >= len || text[end] != '}')
+            return sl_jy_fail(y, node, path, "unterminated '${%s' (missing '}')", name);
+        if (op == '=')
+            return sl_jy_fail(y, node, path, "'${%s%s=...}' assigns in the shell; a job file cannot: write ${%s%s-...}",
+                              name, colon ? ":" : "", name, colon ? ":" : "");
+        const char *val = getenv(name);
+        /* With ':' an empty variable counts as unset, as in the shell. */
+        bool set = val && (!colon || *val);
+        if (op == '\0' && !val)
+            return sl_jy_fail(y, node, path, "environment variable %s is not set (export it, or write ${%s:-default})",
+                              name, name);
+        if (op == '?' && !set) {
+            sl_buf msg = { 0 };
+            int rc = sl_jy_expand(y, node, path, text + word, end - word, depth + 1, &msg);
+            if (rc == 0)
+                rc = sl_jy_fail(y, node, path, "environment variable %s is %s%s%.*s", name, val ? "empty" : "not set",
+                                msg.len ? ": " : "", (int)msg.len, msg.len ? (const char *)msg.data : "");
+            sl_buf_free(&msg);
+            return rc;
+        }
+        if ((op == '-' && !set) || (op == '+' && set)) {
+            if (sl_jy_expand(y, node, path, text + word, end - word, depth + 1, out) < 0) return -1;
+        } else if (op != '+' && val) {
+            sl_buf_append(out, val, strlen(val));
+        }
+        i = end + 1;
+    }
+    return 0;
+}
+
 int sl_jy_interpolate(sl_jy *y, const yaml_node_t *node, const char *path, const char *text, size_t len,
                       char **out)
 {
@@ -291,61 +549,10 @@ int sl_jy_interpolate(sl_jy *y, const yaml_node_t *node, const char *path, const
         return 0;
     }
     sl_buf b = { 0 };
-    size_t i = 0;
-    while (i < len) {
-        char c = text[i];
-        if (c == '$' && i + 1 < len && text[i + 1] == '$') {
-            sl_buf_push(&b, '$');
-            i += 2;
-            continue;
-        }
-        if (c != '$' || i + 1 >= len || text[i + 1] != '{') {
-            sl_buf_push(&b, (uint8_t)c);
-            i++;
-            continue;
-        }
-        size_t start = i + 2, j = start;
-        while (j < len && (isalnum((unsigned char)text[j]) || text[j] == '_')) j++;
-        size_t name_len = j - start;
-        if (name_len == 0 || isdigit((unsigned char)text[start])) {
-            sl_buf_free(&b);
-            return sl_jy_fail(y, node, path, "'${' must be followed by a variable name (write $$ for a literal $)");
-        }
-        char name[256];
-        if (name_len >= sizeof name) {
-            sl_buf_free(&b);
-            return sl_jy_fail(y, node, path, "environment variable name too long");
-        }
-        memcpy(name, text + start, name_len);
-        name[name_len] = '\0';
-        const char *def = NULL;
-        size_t def_len = 0;
-        if (j + 1 < len && text[j] == ':' && text[j + 1] == '-') {
-            size_t k = j + 2;
-            while (k < len && text[k] != '}') k++;
-            def = text + j + 2;
-            def_len = k - (j + 2);
-            j = k;
-        }
-        if (j >= len || text[j] != '}') {
-            sl_buf_free(&b);
-            return sl_jy_fail(y, node, path, "unterminated '${%s' (missing '}')", name);
-        }
-        const char *val = getenv(name);
-        if (val) {
-            sl_buf_append(&b, val, strlen(val));
-        } else if (def) {
-            sl_buf_append(&b, def, def_len);
-        } else {
-            sl_buf_free(&b);
-            return sl_jy_fail(y, node, path, "environment variable %s is not set (export it, or write ${%s:-default})",
-                              name, name);
-        }
-        i = j + 1;
-    }
-    *out = sl_arena_strndup(y->arena, b.len ? (const char *)b.data : "", b.len);
+    int rc = sl_jy_expand(y, node, path, text, len, 0, &b);
+    if (rc == 0) *out = sl_arena_strndup(y->arena, b.len ? (const char *)b.data : "", b.len);
     sl_buf_free(&b);
-    return 0;
+    return rc;
 }
 
 int sl_edit_distance(const char *a, const char *b)

@@ -25,6 +25,12 @@
 #include <stdint.h>
 #include <yaml.h>
 
+/* Limits that keep a hostile file from costing more than its size: nesting
+ * depth (a job file needs about 6 levels), and how many values aliases may add
+ * to the document when expanded (each *alias counts its anchor's values). */
+#define SL_JY_MAX_DEPTH 64
+#define SL_JY_MAX_ALIAS_NODES 1000000
+
 typedef struct sl_jy {
     yaml_document_t doc;
     bool loaded;
@@ -33,7 +39,9 @@ typedef struct sl_jy {
     sl_err *err;
 } sl_jy;
 
-/* Parses the text into a document; a YAML syntax error or an empty file fails. */
+/* Parses the text into a document; a YAML syntax error, an empty file, a
+ * second document, nesting beyond SL_JY_MAX_DEPTH, an alias before (or
+ * inside) its anchor and aliases expanding beyond SL_JY_MAX_ALIAS_NODES fail. */
 int sl_jy_open(sl_jy *y, const char *text, size_t len, const char *file, sl_arena *arena, sl_err *err);
 void sl_jy_close(sl_jy *y);
 yaml_node_t *sl_jy_root(sl_jy *y);
@@ -73,8 +81,13 @@ int sl_jy_size(sl_jy *y, const yaml_node_t *node, const char *path, int64_t *byt
 /* One of `choices` (NULL-terminated), with a did-you-mean otherwise. */
 int sl_jy_choice(sl_jy *y, const yaml_node_t *node, const char *path, const char *const *choices, char **out);
 
-/* ${VAR}, ${VAR:-default} and $$ (a literal $) in text, into the arena.
- * A variable that is not set (and has no default) is an error naming it. */
+/* The shell's ${...} in text, into the arena: ${VAR} (an error when VAR is
+ * not set), ${VAR-word} / ${VAR:-word} (word when VAR is unset / unset or
+ * empty), ${VAR+word} / ${VAR:+word} (word when VAR is set / set and not
+ * empty, else nothing), ${VAR?msg} / ${VAR:?msg} (an error with msg when VAR
+ * is unset / unset or empty); words may hold ${...} themselves, expanded only
+ * when used. $$ is a literal $; a $ before anything else stays as it is.
+ * ${VAR=word} (assignment) and other forms are errors saying what works. */
 int sl_jy_interpolate(sl_jy *y, const yaml_node_t *node, const char *path, const char *text, size_t len,
                       char **out);
 
