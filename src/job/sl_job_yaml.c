@@ -350,6 +350,23 @@ int sl_jy_string(sl_jy *y, const yaml_node_t *node, const char *path, char **out
     return sl_jy_scalar(y, node, path, "a string", out);
 }
 
+bool sl_jy_blank(const char *s)
+{
+    while (isspace((unsigned char)*s)) s++;
+    return !*s;
+}
+
+int sl_jy_text(sl_jy *y, const yaml_node_t *node, const char *path, const char *what, char **out)
+{
+    if (sl_jy_scalar(y, node, path, "a string", out) < 0) return -1;
+    if (!sl_jy_blank(*out)) return 0;
+    const char *raw = (const char *)node->data.scalar.value;
+    if (strstr(raw, "${"))
+        return sl_jy_fail(y, node, path, "is empty after expanding '%.200s' (a variable unset or empty?); give %s",
+                          raw, what);
+    return sl_jy_fail(y, node, path, "is %s; give %s", **out ? "only blanks" : "empty", what);
+}
+
 int sl_jy_int(sl_jy *y, const yaml_node_t *node, const char *path, int64_t min, int64_t max, int64_t *out)
 {
     char *s;
@@ -418,14 +435,33 @@ int sl_jy_duration(sl_jy *y, const yaml_node_t *node, const char *path, double *
                            seconds);
 }
 
-int sl_jy_size(sl_jy *y, const yaml_node_t *node, const char *path, int64_t *bytes)
+/* "64KiB", "1GiB" or a number of bytes, for messages about sizes. */
+static const char *sl_jy_size_text(int64_t bytes, char *buf, size_t n)
+{
+    static const char *const units[] = { "GiB", "MiB", "KiB" };
+    for (int i = 0; i < 3; i++) {
+        int64_t unit = (int64_t)1 << (30 - 10 * i);
+        if (bytes >= unit && bytes % unit == 0) {
+            snprintf(buf, n, "%lld%s", (long long)(bytes / unit), units[i]);
+            return buf;
+        }
+    }
+    snprintf(buf, n, "%lld bytes", (long long)bytes);
+    return buf;
+}
+
+int sl_jy_size(sl_jy *y, const yaml_node_t *node, const char *path, int64_t min, int64_t max, int64_t *bytes)
 {
     static const char *const units[] = { "B", "KB", "KiB", "K", "MB", "MiB", "M", "GB", "GiB", "G", NULL };
     static const double scales[] = { 1, 1e3, 1024, 1024, 1e6, 1048576, 1048576, 1e9, 1073741824, 1073741824 };
     double v;
     if (sl_jy_with_unit(y, node, path, "a size (64KiB, 128MiB, 1GB or a number of bytes)", units, scales, &v) < 0)
         return -1;
-    if (v < 1 || v > 1e15) return sl_jy_fail(y, node, path, "size out of range (1 byte to 1 PB)");
+    if (v < (double)min || v > (double)max) {
+        char lo[32], hi[32];
+        return sl_jy_fail(y, node, path, "'%s' is out of range (%s to %s)", (const char *)node->data.scalar.value,
+                          sl_jy_size_text(min, lo, sizeof lo), sl_jy_size_text(max, hi, sizeof hi));
+    }
     *bytes = (int64_t)v;
     return 0;
 }

@@ -71,13 +71,18 @@ const char *sl_jy_key_text(sl_jy *y, const yaml_node_t *key);
 
 /* Scalar values. The node must not be NULL. */
 int sl_jy_string(sl_jy *y, const yaml_node_t *node, const char *path, char **out);
+/* A string that is not empty or only blanks after interpolation (paths,
+ * URLs, names); `what` says what to give ("the directory tables are written
+ * to"). */
+int sl_jy_text(sl_jy *y, const yaml_node_t *node, const char *path, const char *what, char **out);
+bool sl_jy_blank(const char *s);
 int sl_jy_int(sl_jy *y, const yaml_node_t *node, const char *path, int64_t min, int64_t max, int64_t *out);
 int sl_jy_bool(sl_jy *y, const yaml_node_t *node, const char *path, bool *out);
 int sl_jy_double(sl_jy *y, const yaml_node_t *node, const char *path, double min, double *out);
 /* "500ms", "1s", "2m", "1h" or a plain number of seconds. */
 int sl_jy_duration(sl_jy *y, const yaml_node_t *node, const char *path, double *seconds);
-/* "128MiB", "64KB", "1GB" or a plain number of bytes. */
-int sl_jy_size(sl_jy *y, const yaml_node_t *node, const char *path, int64_t *bytes);
+/* "128MiB", "64KB", "1GB" or a plain number of bytes, from min to max. */
+int sl_jy_size(sl_jy *y, const yaml_node_t *node, const char *path, int64_t min, int64_t max, int64_t *bytes);
 /* One of `choices` (NULL-terminated), with a did-you-mean otherwise. */
 int sl_jy_choice(sl_jy *y, const yaml_node_t *node, const char *path, const char *const *choices, char **out);
 

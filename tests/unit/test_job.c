@@ -111,7 +111,7 @@ Test(job, all_keys)
                         "  lite: { kind: sqlite, path: shop.db }\n"
                         "  files: { kind: csv, path: in, delimiter: tab, header: no, null_string: NULL, compression: gzip }\n"
                         "targets:\n"
-                        "  lake: { kind: parquet, path: lake, compression: snappy, compression_level: 3,\n"
+                        "  lake: { kind: parquet, path: lake, compression: gzip, compression_level: 3,\n"
                         "          row_group_bytes: 64MiB, page_bytes: 512KiB }\n"
                         "tables:\n"
                         "  a: { from: pg, query: 'select 1 as x', to: lake, partition: none }\n"
@@ -139,7 +139,7 @@ Test(job, all_keys)
     cr_assert_str_eq(job->sources[2].null_string, "NULL");
     cr_assert_str_eq(job->sources[2].compression, "gzip");
     cr_assert_str_eq(job->sources[2].path, "jobs/in");
-    cr_assert_str_eq(job->targets[0].compression, "snappy");
+    cr_assert_str_eq(job->targets[0].compression, "gzip");
     cr_assert_eq(job->targets[0].compression_level, 3);
     cr_assert_eq(job->targets[0].row_group_bytes, 64 << 20);
     cr_assert_eq(job->targets[0].page_bytes, 512 << 10);
@@ -318,7 +318,7 @@ Test(job, duplicates_and_bad_names)
     expect_error("name: a\nname: b\n", "2:1: key 'name' appears twice", NULL);
     expect_error("sources:\n  s: { kind: sqlite, path: x }\ntargets:\n  t: { kind: csv, path: o }\n"
                  "tables:\n  ../etc: { from: s, table: a, to: t }\n",
-                 "6:3: tables: table name '../etc' cannot be a directory name", NULL);
+                 "6:3: tables: table name '../etc' cannot name its directory", NULL);
     expect_error("sources:\n  s: { kind: sqlite, path: x }\n  s: { kind: sqlite, path: y }\n", "3:3: sources: 's' is defined twice", NULL);
 }
 
