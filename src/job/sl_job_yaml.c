@@ -34,11 +34,12 @@ static int sl_jy_fail_at(sl_jy *y, yaml_mark_t mark, const char *fmt, ...)
     return sl_err_set(y->err, SL_EJOB, "%s:%zu:%zu: %s", y->file, mark.line + 1, mark.column + 1, msg);
 }
 
-/* A collection being built: its node, the key waiting for its value (a
- * mapping), its size with aliases expanded, and its &anchor (registered when
- * it is complete, so an alias cannot point into its own node). */
+/* A collection being built: its node, where its children start on the
+ * composer's child stack, its size with aliases expanded, and its &anchor
+ * (registered when it is complete, so an alias cannot point into its own node). */
 typedef struct sl_jy_frame {
-    int node, key;
+    int node;
+    size_t kids;
     uint64_t weight;
     char *anchor;
 } sl_jy_frame;
@@ -52,7 +53,26 @@ typedef struct sl_jy_composer {
     uint64_t *anchor_weight;
     int nanchors, cap_anchors;
     uint64_t alias_nodes;    /* nodes the aliases add when expanded */
+    int *kids;               /* children of the open collections, in order */
+    size_t nkids, cap_kids;
 } sl_jy_composer;
+
+static yaml_node_t *sl_jy_node(sl_jy *y, int id) { return &y->nodes[id - 1]; }
+
+/* A new node of `type` at the event's position; returns its id. */
+static int sl_jy_add(sl_jy *y, yaml_node_type_t type, const yaml_event_t *ev)
+{
+    if (y->nnodes == y->cap_nodes) {
+        y->cap_nodes = y->cap_nodes ? y->cap_nodes * 2 : 256;
+        y->nodes = sl_realloc(y->nodes, sizeof *y->nodes * (size_t)y->cap_nodes);
+    }
+    yaml_node_t *n = &y->nodes[y->nnodes++];
+    memset(n, 0, sizeof *n);
+    n->type = type;
+    n->start_mark = ev->start_mark;
+    n->end_mark = ev->end_mark;
+    return y->nnodes;
+}
 
 static void sl_jy_anchor(sl_jy *y, sl_jy_composer *c, const char *name, int node, uint64_t weight)
 {
@@ -65,7 +85,7 @@ static void sl_jy_anchor(sl_jy *y, sl_jy_composer *c, const char *name, int node
             c->anchor_weight = sl_realloc(c->anchor_weight, sizeof *c->anchor_weight * (size_t)c->cap_anchors);
         }
         i = c->nanchors++;
-        char *key = sl_arena_strdup(y->arena, name);
+        char *key = sl_arena_strdup(&y->doc_arena, name);
         sl_strmap_put(&c->anchors, key, strlen(key), i);
     }
     c->anchor_node[i] = node;
@@ -73,28 +93,36 @@ static void sl_jy_anchor(sl_jy *y, sl_jy_composer *c, const char *name, int node
 }
 
 /* Hangs a finished node (or an alias to one) under the open collection. */
-static int sl_jy_attach(sl_jy *y, sl_jy_composer *c, int node, uint64_t weight)
+static void sl_jy_attach(sl_jy_composer *c, int node, uint64_t weight)
 {
-    if (c->depth == 0) return 0; /* the root: node 1, added first */
-    sl_jy_frame *f = &c->stack[c->depth - 1];
-    f->weight += weight;
-    yaml_node_t *parent = yaml_document_get_node(&y->doc, f->node);
-    int ok;
-    if (parent->type == YAML_SEQUENCE_NODE) {
-        ok = yaml_document_append_sequence_item(&y->doc, f->node, node);
-    } else if (!f->key) {
-        f->key = node;
-        ok = 1;
-    } else {
-        ok = yaml_document_append_mapping_pair(&y->doc, f->node, f->key, node);
-        f->key = 0;
+    if (c->depth == 0) return; /* the root: node 1, added first */
+    c->stack[c->depth - 1].weight += weight;
+    if (c->nkids == c->cap_kids) {
+        c->cap_kids = c->cap_kids ? c->cap_kids * 2 : 256;
+        c->kids = sl_realloc(c->kids, sizeof *c->kids * c->cap_kids);
     }
-    return ok ? 0 : sl_err_set(y->err, SL_EINTERNAL, "%s: cannot build the YAML document", y->file);
+    c->kids[c->nkids++] = node;
 }
 
-static const yaml_char_t *sl_jy_tag(const yaml_char_t *tag, const char *dflt)
+/* A collection is complete: its children move from the stack to the arena. */
+static void sl_jy_close_collection(sl_jy *y, sl_jy_composer *c, const sl_jy_frame *f)
 {
-    return tag && strcmp((const char *)tag, "!") ? tag : (const yaml_char_t *)dflt;
+    yaml_node_t *n = sl_jy_node(y, f->node);
+    size_t count = c->nkids - f->kids;
+    const int *kids = c->kids + f->kids;
+    if (n->type == YAML_SEQUENCE_NODE) {
+        yaml_node_item_t *items = sl_arena_alloc(&y->doc_arena, sizeof *items * (count ? count : 1));
+        memcpy(items, kids, sizeof *items * count);
+        n->data.sequence.items.start = items;
+        n->data.sequence.items.top = n->data.sequence.items.end = items + count;
+    } else { /* libyaml gives every key a value (an empty scalar if need be) */
+        size_t npairs = count / 2;
+        yaml_node_pair_t *pairs = sl_arena_alloc(&y->doc_arena, sizeof *pairs * (npairs ? npairs : 1));
+        for (size_t i = 0; i < npairs; i++) pairs[i] = (yaml_node_pair_t){ kids[2 * i], kids[2 * i + 1] };
+        n->data.mapping.pairs.start = pairs;
+        n->data.mapping.pairs.top = n->data.mapping.pairs.end = pairs + npairs;
+    }
+    c->nkids = f->kids;
 }
 
 /* One event into the document. Returns 1 at the end of the stream. */
@@ -109,37 +137,40 @@ static int sl_jy_event(sl_jy *y, sl_jy_composer *c, yaml_event_t *ev, int *docs)
             return sl_jy_fail_at(y, ev->start_mark, "a second YAML document starts here; a job file is one document "
                                                     "(remove this '---' and what follows, or move it to a file of its own)");
         return 0;
-    case YAML_SCALAR_EVENT:
-        id = yaml_document_add_scalar(&y->doc, (yaml_char_t *)sl_jy_tag(ev->data.scalar.tag, YAML_DEFAULT_SCALAR_TAG),
-                                      ev->data.scalar.value, (int)ev->data.scalar.length, ev->data.scalar.style);
-        if (!id) return sl_err_set(y->err, SL_EINTERNAL, "%s: cannot build the YAML document", y->file);
-        break;
+    case YAML_SCALAR_EVENT: {
+        id = sl_jy_add(y, YAML_SCALAR_NODE, ev);
+        yaml_node_t *n = sl_jy_node(y, id);
+        n->data.scalar.value = (yaml_char_t *)sl_arena_strndup(&y->doc_arena, (const char *)ev->data.scalar.value,
+                                                               ev->data.scalar.length);
+        n->data.scalar.length = ev->data.scalar.length;
+        n->data.scalar.style = ev->data.scalar.style;
+        sl_jy_anchor(y, c, (const char *)ev->data.scalar.anchor, id, 1);
+        sl_jy_attach(c, id, 1);
+        return 0;
+    }
     case YAML_SEQUENCE_START_EVENT:
     case YAML_MAPPING_START_EVENT: {
         if (c->depth == SL_JY_MAX_DEPTH)
             return sl_jy_fail_at(y, ev->start_mark, "nested deeper than %d levels (a job file needs about 6); "
                                                     "check the brackets and indentation here", SL_JY_MAX_DEPTH);
         bool seq = ev->type == YAML_SEQUENCE_START_EVENT;
-        id = seq ? yaml_document_add_sequence(&y->doc,
-                                              (yaml_char_t *)sl_jy_tag(ev->data.sequence_start.tag, YAML_DEFAULT_SEQUENCE_TAG),
-                                              ev->data.sequence_start.style)
-                 : yaml_document_add_mapping(&y->doc,
-                                             (yaml_char_t *)sl_jy_tag(ev->data.mapping_start.tag, YAML_DEFAULT_MAPPING_TAG),
-                                             ev->data.mapping_start.style);
-        if (!id) return sl_err_set(y->err, SL_EINTERNAL, "%s: cannot build the YAML document", y->file);
+        id = sl_jy_add(y, seq ? YAML_SEQUENCE_NODE : YAML_MAPPING_NODE, ev);
+        if (seq) sl_jy_node(y, id)->data.sequence.style = ev->data.sequence_start.style;
+        else sl_jy_node(y, id)->data.mapping.style = ev->data.mapping_start.style;
         yaml_char_t *anchor = seq ? ev->data.sequence_start.anchor : ev->data.mapping_start.anchor;
-        c->stack[c->depth++] = (sl_jy_frame){ .node = id, .weight = 1,
+        c->stack[c->depth++] = (sl_jy_frame){ .node = id, .kids = c->nkids, .weight = 1,
                                               .anchor = anchor ? sl_strdup((const char *)anchor) : NULL };
-        yaml_document_get_node(&y->doc, id)->start_mark = ev->start_mark;
         return 0;
     }
     case YAML_SEQUENCE_END_EVENT:
     case YAML_MAPPING_END_EVENT: {
         sl_jy_frame f = c->stack[--c->depth];
-        yaml_document_get_node(&y->doc, f.node)->end_mark = ev->end_mark;
+        sl_jy_node(y, f.node)->end_mark = ev->end_mark;
+        sl_jy_close_collection(y, c, &f);
         sl_jy_anchor(y, c, f.anchor, f.node, f.weight);
         sl_free(f.anchor);
-        return sl_jy_attach(y, c, f.node, f.weight);
+        sl_jy_attach(c, f.node, f.weight);
+        return 0;
     }
     case YAML_ALIAS_EVENT: {
         const char *name = (const char *)ev->data.alias.anchor;
@@ -152,16 +183,12 @@ static int sl_jy_event(sl_jy *y, sl_jy_composer *c, yaml_event_t *ev, int *docs)
             return sl_jy_fail_at(y, ev->start_mark, "aliases expand the document by more than %d values; "
                                                     "write the repeated parts out, or use fewer aliases",
                                  SL_JY_MAX_ALIAS_NODES);
-        return sl_jy_attach(y, c, c->anchor_node[i], c->anchor_weight[i]);
+        sl_jy_attach(c, c->anchor_node[i], c->anchor_weight[i]);
+        return 0;
     }
     default:
         return 0;
     }
-    yaml_node_t *node = yaml_document_get_node(&y->doc, id);
-    node->start_mark = ev->start_mark;
-    node->end_mark = ev->end_mark;
-    sl_jy_anchor(y, c, (const char *)ev->data.scalar.anchor, id, 1);
-    return sl_jy_attach(y, c, id, 1);
 }
 
 /* Builds the document from parser events rather than yaml_parser_load: the
@@ -188,6 +215,7 @@ static int sl_jy_compose(sl_jy *y, yaml_parser_t *parser)
     sl_strmap_free(&c.anchors);
     sl_free(c.anchor_node);
     sl_free(c.anchor_weight);
+    sl_free(c.kids);
     return rc < 0 ? -1 : 0;
 }
 
@@ -200,27 +228,25 @@ int sl_jy_open(sl_jy *y, const char *text, size_t len, const char *file, sl_aren
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser))
         return sl_err_set(err, SL_EINTERNAL, "%s: cannot initialise the YAML parser", file);
-    if (!yaml_document_initialize(&y->doc, NULL, NULL, NULL, 1, 1)) {
-        yaml_parser_delete(&parser);
-        return sl_err_set(err, SL_EINTERNAL, "%s: cannot initialise the YAML document", file);
-    }
-    y->loaded = true;
+    sl_arena_init(&y->doc_arena, 64 * 1024);
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     int rc = sl_jy_compose(y, &parser);
     yaml_parser_delete(&parser);
     if (rc < 0) return -1;
-    if (!yaml_document_get_root_node(&y->doc))
+    if (!y->nnodes)
         return sl_err_set(err, SL_EJOB, "%s:1:1: the job file is empty (expected keys name, sources, targets, tables)", file);
     return 0;
 }
 
 void sl_jy_close(sl_jy *y)
 {
-    if (y->loaded) yaml_document_delete(&y->doc);
-    y->loaded = false;
+    sl_free(y->nodes);
+    y->nodes = NULL;
+    y->nnodes = y->cap_nodes = 0;
+    sl_arena_destroy(&y->doc_arena);
 }
 
-yaml_node_t *sl_jy_root(sl_jy *y) { return yaml_document_get_root_node(&y->doc); }
+yaml_node_t *sl_jy_root(sl_jy *y) { return y->nnodes ? &y->nodes[0] : NULL; }
 
 int sl_jy_fail(sl_jy *y, const yaml_node_t *node, const char *path, const char *fmt, ...)
 {
@@ -267,12 +293,12 @@ int sl_jy_map_len(const yaml_node_t *map)
 
 yaml_node_t *sl_jy_map_key(sl_jy *y, const yaml_node_t *map, int i)
 {
-    return yaml_document_get_node(&y->doc, map->data.mapping.pairs.start[i].key);
+    return sl_jy_node(y, map->data.mapping.pairs.start[i].key);
 }
 
 yaml_node_t *sl_jy_map_value(sl_jy *y, const yaml_node_t *map, int i)
 {
-    return yaml_document_get_node(&y->doc, map->data.mapping.pairs.start[i].value);
+    return sl_jy_node(y, map->data.mapping.pairs.start[i].value);
 }
 
 int sl_jy_seq_len(const yaml_node_t *seq)
@@ -282,7 +308,7 @@ int sl_jy_seq_len(const yaml_node_t *seq)
 
 yaml_node_t *sl_jy_seq_item(sl_jy *y, const yaml_node_t *seq, int i)
 {
-    return yaml_document_get_node(&y->doc, seq->data.sequence.items.start[i]);
+    return sl_jy_node(y, seq->data.sequence.items.start[i]);
 }
 
 const char *sl_jy_key_text(sl_jy *y, const yaml_node_t *key)

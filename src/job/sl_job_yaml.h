@@ -31,9 +31,14 @@
 #define SL_JY_MAX_DEPTH 64
 #define SL_JY_MAX_ALIAS_NODES 1000000
 
+/* The document: libyaml's node type, but the nodes live in one array and
+ * their text and child lists in an arena (a node of its own per value is what
+ * made a 10 MB file cost 350 MB and seconds). Node ids count from 1; the root
+ * is node 1. */
 typedef struct sl_jy {
-    yaml_document_t doc;
-    bool loaded;
+    yaml_node_t *nodes;
+    int nnodes, cap_nodes;
+    sl_arena doc_arena;      /* scalars' text, child lists; freed by sl_jy_close */
     const char *file;        /* for messages */
     sl_arena *arena;
     sl_err *err;
