@@ -153,7 +153,7 @@ static const char *sl_jp_name_problem(const char *name, char *why, size_t n)
     for (const char *c = name; *c; c++)
         if (!(*c >= 'a' && *c <= 'z') && !(*c >= 'A' && *c <= 'Z') && !(*c >= '0' && *c <= '9') && *c != '_' &&
             *c != '-' && *c != '.') {
-            if (isgraph((unsigned char)*c)) snprintf(why, n, "it contains '%c'", *c);
+            if (isprint((unsigned char)*c)) snprintf(why, n, "it contains '%c'", *c);
             else snprintf(why, n, "it contains the byte 0x%02x", (unsigned char)*c);
             return why;
         }
