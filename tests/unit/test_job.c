@@ -420,15 +420,16 @@ Test(job, item1_empty_or_blank_paths_urls_and_names)
     unsetenv("SL_T_EMPTY");
 }
 
-/* The time a parse of text takes, in seconds; it must fail with `frag`
+/* The CPU time a parse of text takes, in seconds (CPU rather than wall time:
+ * the test machine may be busy); it must fail with `frag`
  * (or succeed with ntables tables when frag is NULL). */
 static double timed_parse(const char *text, size_t len, const char *frag, int ntables)
 {
     struct timespec t0, t1;
     sl_err err = SL_ERR_INIT;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
     sl_job *job = sl_job_parse(text, len, "big.yaml", &err);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
     if (frag) {
         cr_assert_null(job);
         cr_assert(strstr(err.msg, frag), "'%s' not in: %s", frag, err.msg);
@@ -485,8 +486,9 @@ Test(job, item18_aliases_are_bounded)
 
 Test(job, item18_many_tables_parse_in_linear_time)
 {
-    /* 190k tables (10 MB) took over 40 s: every name was compared with every other. */
-    int n = 190000;
+    /* 190k tables (10 MB) took over 40 s: every name was compared with every
+     * other. 100k tables (5 MB) took 80 s; now well under a second. */
+    int n = 100000;
     sl_buf b = { 0 };
     const char head[] = HEAD_SRC HEAD_TGT "tables:\n";
     sl_buf_append(&b, head, sizeof head - 1);
@@ -495,11 +497,11 @@ Test(job, item18_many_tables_parse_in_linear_time)
         int len = snprintf(line, sizeof line, "  table_%06d: { from: s, table: public.t%d, to: t }\n", i, i);
         sl_buf_append(&b, line, (size_t)len);
     }
-    cr_assert_gt(b.len, 9u << 20);
+    cr_assert_gt(b.len, 5u << 20);
     double secs = timed_parse((const char *)b.data, b.len, NULL, n);
-    cr_log_info("190000 tables, %zu bytes: %.2f s", b.len, secs);
-    /* generous for sanitizer builds and a busy machine; quadratic takes minutes */
-    cr_assert_lt(secs, 10.0, "%.2f s", secs);
+    cr_log_info("%d tables, %zu bytes: %.2f s of CPU", n, b.len, secs);
+    /* generous for sanitizer builds */
+    cr_assert_lt(secs, 8.0, "%.2f s", secs);
     /* A duplicate at the end is still found (names, then directories without case). */
     const char dup[] = "  table_000007: { from: s, table: x, to: t }\n";
     sl_buf_append(&b, dup, sizeof dup - 1);
