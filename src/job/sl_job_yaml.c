@@ -1,12 +1,17 @@
 /*
  * sl_job_yaml.c - typed access to a libyaml document for the job parser:
  * positions in messages, key checking with did-you-mean, scalar conversion
- * (strings, integers, booleans, durations, sizes, choices) and ${ENV}
- * interpolation. See sl_job_yaml.h.
+ * (strings, integers, booleans, durations, sizes, choices) and the shell's
+ * ${...} interpolation. See sl_job_yaml.h.
+ *
+ * The document is built here from libyaml's parser events (sl_jy_compose),
+ * not by yaml_parser_load: that caps nesting (libyaml's scanner costs time
+ * proportional to the depth for every token), looks anchors up in a hash map,
+ * bounds what aliases add when expanded, and refuses a second document.
+ * Aliases make the tree a graph but never a cycle: an anchor is registered
+ * when its node is complete.
  *
  * libyaml marks are 0-based; messages print them 1-based, as editors do.
- * Aliases may make the tree a graph; the job parser only descends into keys
- * it knows, so that never loops.
  */
 #include "sl_job_yaml.h"
 
