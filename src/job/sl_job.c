@@ -144,7 +144,7 @@ static int sl_jp_text_key(sl_jp *p, yaml_node_t *map, const char *key, const cha
 static const char *sl_jp_name_problem(const char *name, char *why, size_t n)
 {
     size_t len = strlen(name);
-    if (sl_jy_blank(name)) return "it is empty";
+    if (sl_jy_blank(name)) return "it is empty or only blanks";
     if (len > SL_JOB_MAX_NAME) {
         snprintf(why, n, "it is %zu characters long; at most %d", len, SL_JOB_MAX_NAME);
         return why;

@@ -114,10 +114,10 @@ static void sl_jy_close_collection(sl_jy *y, sl_jy_composer *c, const sl_jy_fram
 {
     yaml_node_t *n = sl_jy_node(y, f->node);
     size_t count = c->nkids - f->kids;
-    const int *kids = c->kids + f->kids;
+    const int *kids = count ? c->kids + f->kids : NULL; /* no stack yet when nothing was added */
     if (n->type == YAML_SEQUENCE_NODE) {
         yaml_node_item_t *items = sl_arena_alloc(&y->doc_arena, sizeof *items * (count ? count : 1));
-        memcpy(items, kids, sizeof *items * count);
+        if (count) memcpy(items, kids, sizeof *items * count);
         n->data.sequence.items.start = items;
         n->data.sequence.items.top = n->data.sequence.items.end = items + count;
     } else { /* libyaml gives every key a value (an empty scalar if need be) */

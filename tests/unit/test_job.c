@@ -403,7 +403,7 @@ Test(job, item1_empty_or_blank_paths_urls_and_names)
                  "4:3: targets: a name cannot be empty", NULL);
     expect_error(HEAD_SRC HEAD_TGT "tables:\n  '  ': { from: s, table: x, to: t }\n", "tables: a name cannot be empty",
                  NULL);
-    expect_error("name: ''\n" HEAD_SRC HEAD_TGT ONE_TABLE, "name: '' is not a valid job name: it is empty", NULL);
+    expect_error("name: ''\n" HEAD_SRC HEAD_TGT ONE_TABLE, "name: '' is not a valid job name: it is empty or only blanks", NULL);
     expect_error(HEAD_SRC HEAD_TGT "tables:\n  a: { from: s, table: ' ', to: t }\n", "tables.a.table: is only blanks",
                  "give the relation");
     expect_error(HEAD_SRC HEAD_TGT "tables:\n  a: { from: s, query: '', to: t }\n", "tables.a.query: is empty", NULL);
@@ -482,6 +482,10 @@ Test(job, item18_aliases_are_bounded)
     cr_assert_lt(secs, 1.0, "%.2f s", secs);
     expect_error("sources: &s { a: *s }\n", "1:18: alias *s names no anchor before it", NULL);
     expect_error("sources: *nothing\n", "alias *nothing names no anchor", NULL);
+    /* Empty collections before any child was added (found by fuzz_job under UBSan). */
+    expect_error("{}\n", "missing key 'sources'", NULL);
+    expect_error("[]\n", "expected a mapping with keys", NULL);
+    expect_error("{}Ntir'so: [{}NY\n", "invalid YAML", NULL);
 }
 
 Test(job, item18_many_tables_parse_in_linear_time)
