@@ -45,7 +45,7 @@ python3 -c 'import sys; n=100000; sys.stdout.write("sources: " + "["*n + "]"*n +
 cpu_secs "$SLUICE_BIN" validate "$HW/deep.yaml"
 check "item 18: 200 KB of nested brackets" 2 'deep\.yaml:1:[0-9]+: nested deeper than 64 levels' \
   "$SLUICE_BIN" validate "$HW/deep.yaml"
-if awk "BEGIN { exit !($CPU < 2) }"; then ok "item 18: refused in ${CPU}s of CPU (was 30 s)"
+if awk "BEGIN { exit !($CPU < 2) }"; then ok "item 18: refused in ${CPU}s of CPU (was 25 s)"
 else bad "item 18: 200 KB of nesting took ${CPU}s of CPU"; fi
 python3 - "$HW" >"$HW/big.yaml" <<'EOF'
 import sys
