@@ -2,7 +2,10 @@
  * fuzz_job.c - libFuzzer target for the job file parser: sl_job_parse() over
  * arbitrary bytes must either return a job or fail with an SL_EJOB error
  * whose message starts with the file name; never crash, leak or hang.
- * Seeds: fuzz/seeds/fuzz_job/ (valid job files of every shape).
+ * Seeds: fuzz/seeds/fuzz_job/ (valid job files of every shape, nesting up
+ * to and past the 64-level cap, anchors within anchors, every ${...} form,
+ * a second document). FUZZ_SET, FUZZ_EMPTY and FUZZ_UNSET give ${...} a
+ * set, an empty and an unset variable.
  */
 #include "core/sl_log.h"
 #include "job/sl_job.h"
@@ -18,6 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         once = 1;
         sl_log_setup(SL_LOG_OFF, false);
         setenv("FUZZ_SET", "value", 1);
+        setenv("FUZZ_EMPTY", "", 1);
         unsetenv("FUZZ_UNSET");
     }
     sl_err err = SL_ERR_INIT;
@@ -27,7 +31,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t n = strlen(job->name) + strlen(job->dir);
         for (int i = 0; i < job->ntables; i++) {
             const sl_job_table *t = &job->tables[i];
-            n += strlen(t->name) + strlen(t->source->kind) + strlen(t->target->path) + strlen(t->partition.strategy);
+            n += strlen(t->name) + strlen(t->source->kind) + strlen(t->target->path) + strlen(t->partition.strategy) +
+                 strlen(t->target->compression);
+            if (t->table) n += strlen(t->table);
+            if (t->query) n += strlen(t->query);
+            if (t->partition.column) n += strlen(t->partition.column);
             for (int c = 0; c < t->ncolumns; c++) n += strlen(t->columns[c].name);
         }
         if (n == 0) abort();

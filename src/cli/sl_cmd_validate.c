@@ -29,11 +29,12 @@ int sl_cmd_validate(int argc, char **argv)
     sl_job *job = sl_cli_load_job(o.args[0]);
     if (!job) return SL_EXIT_USAGE;
     int status = SL_EXIT_OK;
+    int cores = sl_cores(); /* reads /sys: once, not per table */
     for (int i = 0; i < job->ntables && status == SL_EXIT_OK; i++) {
         sl_prep_table pt;
         sl_err err = SL_ERR_INIT;
-        int r = o.connect ? sl_prep_table_init(&pt, job, &job->tables[i], sl_cores(), NULL, &err)
-                          : sl_prep_table_resolve(&pt, job, &job->tables[i], sl_cores(), NULL, &err);
+        int r = o.connect ? sl_prep_table_init(&pt, job, &job->tables[i], cores, NULL, &err)
+                          : sl_prep_table_resolve(&pt, job, &job->tables[i], cores, NULL, &err);
         if (r < 0) {
             status = sl_cli_fail(&err);
             break;

@@ -20,7 +20,9 @@
 
 #include "sl_job_yaml.h"
 #include "../core/sl_buf.h"
+#include "../core/sl_strmap.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -54,7 +56,18 @@ static const char *const sl_type_words[] = { "bool", "boolean", "int16", "smalli
 typedef struct sl_jp {
     sl_jy y;
     sl_job *job;
+    sl_strmap sources, targets; /* name -> index, for from: and to: */
 } sl_jp;
+
+/* The levels each Parquet codec takes: what sl_compressor_new accepts
+ * (src/parquet/sl_compress.c; tests/unit/test_job.c checks they agree).
+ * zstd 0 is its default level; lz4_raw's level is its acceleration. */
+static const struct sl_codec_levels {
+    const char *codec;
+    int min, max;
+} sl_codec_levels[] = { { "gzip", 1, 9 }, { "zstd", -131072, 22 }, { "lz4_raw", 1, 65537 } };
+
+#define SL_JOB_MAX_NAME 200
 
 /* Keys given in map that `kind` does not use: an error naming the kinds that do. */
 static int sl_jp_reject_keys(sl_jp *p, yaml_node_t *map, const char *path, const char *const *keys,
@@ -72,6 +85,21 @@ static int sl_jp_reject_keys(sl_jp *p, yaml_node_t *map, const char *path, const
         }
     }
     return 0;
+}
+
+/* Whether a path names the file-system root ("/", "//", "/tmp/..", ...). */
+static bool sl_jp_is_root(const char *path)
+{
+    if (path[0] != '/') return false;
+    int depth = 0;
+    for (const char *c = path; *c;) {
+        while (*c == '/') c++;
+        size_t n = strcspn(c, "/");
+        if (n == 2 && !strncmp(c, "..", 2)) depth = depth ? depth - 1 : 0;
+        else if (n && !(n == 1 && *c == '.')) depth++;
+        c += n;
+    }
+    return depth == 0;
 }
 
 static char *sl_jp_resolve(sl_jp *p, const char *path)
@@ -101,23 +129,35 @@ static int sl_jp_int_key(sl_jp *p, yaml_node_t *map, const char *key, const char
     return 0;
 }
 
-static int sl_jp_string_key(sl_jp *p, yaml_node_t *map, const char *key, const char *path, char **out)
+/* A key's string value (left alone when the key is absent); empty or blank
+ * values are errors saying `what` to give. */
+static int sl_jp_text_key(sl_jp *p, yaml_node_t *map, const char *key, const char *path, const char *what, char **out)
 {
     yaml_node_t *v = sl_jy_get(&p->y, map, key);
     if (!v) return 0;
     char sub[512];
     snprintf(sub, sizeof sub, "%s.%s", path, key);
-    return sl_jy_string(&p->y, v, sub, out);
+    return sl_jy_text(&p->y, v, sub, what, out);
 }
 
-static bool sl_jp_name_ok(const char *name)
+/* Why a job or table name cannot name a directory, or NULL when it can. */
+static const char *sl_jp_name_problem(const char *name, char *why, size_t n)
 {
-    if (!*name || name[0] == '.' || strlen(name) > 200) return false;
+    size_t len = strlen(name);
+    if (sl_jy_blank(name)) return "it is empty or only blanks";
+    if (len > SL_JOB_MAX_NAME) {
+        snprintf(why, n, "it is %zu characters long; at most %d", len, SL_JOB_MAX_NAME);
+        return why;
+    }
+    if (name[0] == '.') return "it starts with '.' (a hidden directory)";
     for (const char *c = name; *c; c++)
         if (!(*c >= 'a' && *c <= 'z') && !(*c >= 'A' && *c <= 'Z') && !(*c >= '0' && *c <= '9') && *c != '_' &&
-            *c != '-' && *c != '.')
-            return false;
-    return true;
+            *c != '-' && *c != '.') {
+            if (isprint((unsigned char)*c)) snprintf(why, n, "it contains '%c'", *c);
+            else snprintf(why, n, "it contains the byte 0x%02x", (unsigned char)*c);
+            return why;
+        }
+    return NULL;
 }
 
 static int sl_jp_source(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_t *map, sl_job_source *s)
@@ -141,7 +181,8 @@ static int sl_jp_source(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_
     snprintf(sub, sizeof sub, "%s.kind", path);
     if (sl_jy_choice(&p->y, kind, sub, sl_source_kinds, &s->kind) < 0) return -1;
 
-    if (sl_jp_string_key(p, map, "url", path, &s->url) < 0 || sl_jp_string_key(p, map, "path", path, &s->path) < 0 ||
+    if (sl_jp_text_key(p, map, "url", path, "a URL or conninfo (sqlite: a file)", &s->url) < 0 ||
+        sl_jp_text_key(p, map, "path", path, "the input file or directory", &s->path) < 0 ||
         sl_jp_int_key(p, map, "max_connections", path, 1, 1024, &s->max_connections) < 0)
         return -1;
     yaml_node_t *v;
@@ -238,9 +279,15 @@ static int sl_jp_target(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_
     if (!kind) return sl_jy_fail(&p->y, map, path, "missing key 'kind' (parquet or csv)");
     snprintf(sub, sizeof sub, "%s.kind", path);
     if (sl_jy_choice(&p->y, kind, sub, sl_target_kinds, &t->kind) < 0) return -1;
-    if (sl_jp_string_key(p, map, "path", path, &t->path) < 0) return -1;
+    if (sl_jp_text_key(p, map, "path", path, "the directory tables are written to", &t->path) < 0) return -1;
     if (!t->path) return sl_jy_fail(&p->y, map, path, "missing key 'path' (the directory tables are written to)");
     t->path = sl_jp_resolve(p, t->path);
+    if (sl_jp_is_root(t->path)) {
+        snprintf(sub, sizeof sub, "%s.path", path);
+        return sl_jy_fail(&p->y, sl_jy_get(&p->y, map, "path"), sub,
+                          "'%s' is the file-system root: tables would replace its top-level directories; "
+                          "give a directory of their own (e.g. /srv/lake)", t->path);
+    }
     bool parquet = !strcmp(t->kind, "parquet");
     t->compression = parquet ? "zstd" : "none";
     yaml_node_t *v;
@@ -254,30 +301,42 @@ static int sl_jp_target(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_
         snprintf(sub, sizeof sub, "%s.compression", path);
         if (sl_jy_choice(&p->y, v, sub, sl_parquet_codecs, &t->compression) < 0) return -1;
     }
-    if (sl_jp_int_key(p, map, "compression_level", path, -131072, 22, &t->compression_level) < 0) return -1;
+    if ((v = sl_jy_get(&p->y, map, "compression_level"))) {
+        snprintf(sub, sizeof sub, "%s.compression_level", path);
+        const struct sl_codec_levels *range = NULL;
+        for (size_t i = 0; i < sizeof sl_codec_levels / sizeof sl_codec_levels[0]; i++)
+            if (!strcmp(sl_codec_levels[i].codec, t->compression)) range = &sl_codec_levels[i];
+        if (!range)
+            return sl_jy_fail(&p->y, v, sub, "compression %s has no levels (gzip 1..9, zstd -131072..22 and "
+                                             "lz4_raw 1..65537 do); remove compression_level", t->compression);
+        int64_t level;
+        if (sl_jy_int(&p->y, v, sub, INT_MIN, INT_MAX, &level) < 0) return -1;
+        if (level < range->min || level > range->max)
+            return sl_jy_fail(&p->y, v, sub, "level %lld is out of range for %s (%d to %d)", (long long)level,
+                              t->compression, range->min, range->max);
+        t->compression_level = (int)level;
+    }
+    /* Parquet page sizes are 32-bit; a row group is held in memory. */
     if ((v = sl_jy_get(&p->y, map, "row_group_bytes"))) {
         snprintf(sub, sizeof sub, "%s.row_group_bytes", path);
-        if (sl_jy_size(&p->y, v, sub, &t->row_group_bytes) < 0) return -1;
+        if (sl_jy_size(&p->y, v, sub, (int64_t)64 << 10, (int64_t)64 << 30, &t->row_group_bytes) < 0) return -1;
     }
     if ((v = sl_jy_get(&p->y, map, "page_bytes"))) {
         snprintf(sub, sizeof sub, "%s.page_bytes", path);
-        if (sl_jy_size(&p->y, v, sub, &t->page_bytes) < 0) return -1;
+        if (sl_jy_size(&p->y, v, sub, (int64_t)1 << 10, (int64_t)1 << 30, &t->page_bytes) < 0) return -1;
     }
     return 0;
 }
 
 /* A reference (`from:` or `to:`) to a source or target by name. */
-static int sl_jp_ref(sl_jp *p, yaml_node_t *v, const char *path, const char *what, const char *const *names, int n,
-                     int *index)
+static int sl_jp_ref(sl_jp *p, yaml_node_t *v, const char *path, const char *what, const sl_strmap *defined,
+                     const char *const *names, int n, int *index)
 {
     char *ref;
     if (sl_jy_string(&p->y, v, path, &ref) < 0) return -1;
-    for (int i = 0; i < n; i++)
-        if (!strcmp(names[i], ref)) {
-            *index = i;
-            return 0;
-        }
-    const char *hint = sl_did_you_mean(ref, names, n);
+    if ((*index = sl_strmap_get(defined, ref, strlen(ref))) >= 0) return 0;
+    /* Suggestions cost an edit distance per name: not among thousands. */
+    const char *hint = n <= 1000 ? sl_did_you_mean(ref, names, n) : NULL;
     if (hint) return sl_jy_fail(&p->y, v, path, "unknown %s '%s' (did you mean '%s'?)", what, ref, hint);
     char list[512] = "";
     size_t used = 0;
@@ -320,7 +379,7 @@ static int sl_jp_column(sl_jp *p, const char *name, yaml_node_t *name_node, yaml
         yaml_node_t *n = sl_jy_get(&p->y, v, "name");
         if (!n) return sl_jy_fail(&p->y, v, path, "missing key 'name'");
         snprintf(sub, sizeof sub, "%s.name", path);
-        if (sl_jy_string(&p->y, n, sub, &c->name) < 0) return -1;
+        if (sl_jy_text(&p->y, n, sub, "the column's name", &c->name) < 0) return -1;
     } else {
         c->name = sl_arena_strdup(&p->job->arena, name);
     }
@@ -340,40 +399,38 @@ static int sl_jp_column(sl_jp *p, const char *name, yaml_node_t *name_node, yaml
 static int sl_jp_columns(sl_jp *p, yaml_node_t *v, const char *path, sl_job_table *t)
 {
     char sub[700];
-    if (v->type == YAML_MAPPING_NODE) {
-        int n = sl_jy_map_len(v);
-        t->columns = sl_arena_alloc(&p->job->arena, sizeof *t->columns * (size_t)(n ? n : 1));
-        for (int i = 0; i < n; i++) {
-            yaml_node_t *k = sl_jy_map_key(&p->y, v, i);
-            const char *name = sl_jy_key_text(&p->y, k);
-            if (!name || !*name) return sl_jy_fail(&p->y, k, path, "a column name must be a non-empty string");
-            for (int j = 0; j < i; j++)
-                if (!strcmp(t->columns[j].name, name))
-                    return sl_jy_fail(&p->y, k, path, "column '%s' appears twice", name);
+    bool map = v->type == YAML_MAPPING_NODE;
+    if (!map && v->type != YAML_SEQUENCE_NODE)
+        return sl_jy_fail(&p->y, v, path, "expected a mapping of column: type (or a list of {name, type}), found %s",
+                          sl_jy_what(v));
+    int n = map ? sl_jy_map_len(v) : sl_jy_seq_len(v);
+    t->columns = sl_arena_alloc(&p->job->arena, sizeof *t->columns * (size_t)(n ? n : 1));
+    sl_strmap seen = { 0 };
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++) {
+        yaml_node_t *at = map ? sl_jy_map_key(&p->y, v, i) : sl_jy_seq_item(&p->y, v, i);
+        const char *name = NULL;
+        if (map) {
+            name = sl_jy_key_text(&p->y, at);
+            if (!name || sl_jy_blank(name)) {
+                rc = sl_jy_fail(&p->y, at, path, "a column name must be a non-empty string");
+                break;
+            }
             snprintf(sub, sizeof sub, "%s.%s", path, name);
-            memset(&t->columns[i], 0, sizeof t->columns[i]);
-            if (sl_jp_column(p, name, k, sl_jy_map_value(&p->y, v, i), sub, &t->columns[i]) < 0) return -1;
-            t->ncolumns = i + 1;
-        }
-        return 0;
-    }
-    if (v->type == YAML_SEQUENCE_NODE) {
-        int n = sl_jy_seq_len(v);
-        t->columns = sl_arena_alloc(&p->job->arena, sizeof *t->columns * (size_t)(n ? n : 1));
-        for (int i = 0; i < n; i++) {
+        } else {
             snprintf(sub, sizeof sub, "%s[%d]", path, i);
-            memset(&t->columns[i], 0, sizeof t->columns[i]);
-            if (sl_jp_column(p, NULL, NULL, sl_jy_seq_item(&p->y, v, i), sub, &t->columns[i]) < 0) return -1;
-            for (int j = 0; j < i; j++)
-                if (!strcmp(t->columns[j].name, t->columns[i].name))
-                    return sl_jy_fail(&p->y, sl_jy_seq_item(&p->y, v, i), sub, "column '%s' appears twice",
-                                      t->columns[i].name);
-            t->ncolumns = i + 1;
         }
-        return 0;
+        memset(&t->columns[i], 0, sizeof t->columns[i]);
+        rc = sl_jp_column(p, name, at, map ? sl_jy_map_value(&p->y, v, i) : at, sub, &t->columns[i]);
+        if (rc < 0) break;
+        const char *cn = t->columns[i].name;
+        if (sl_strmap_put(&seen, cn, strlen(cn), i) >= 0)
+            rc = sl_jy_fail(&p->y, at, map ? path : sub, "column '%s' appears twice", cn);
+        else
+            t->ncolumns = i + 1;
     }
-    return sl_jy_fail(&p->y, v, path, "expected a mapping of column: type (or a list of {name, type}), found %s",
-                      sl_jy_what(v));
+    sl_strmap_free(&seen);
+    return rc;
 }
 
 static int sl_jp_partition(sl_jp *p, yaml_node_t *v, const char *path, sl_job_partition *part)
@@ -390,8 +447,7 @@ static int sl_jp_partition(sl_jp *p, yaml_node_t *v, const char *path, sl_job_pa
     }
     if ((x = sl_jy_get(&p->y, v, "column"))) {
         snprintf(sub, sizeof sub, "%s.column", path);
-        if (sl_jy_string(&p->y, x, sub, &part->column) < 0) return -1;
-        if (!*part->column) return sl_jy_fail(&p->y, x, sub, "the column name is empty");
+        if (sl_jy_text(&p->y, x, sub, "the column to cut the table on", &part->column) < 0) return -1;
     }
     if ((x = sl_jy_get(&p->y, v, "count"))) {
         snprintf(sub, sizeof sub, "%s.count", path);
@@ -426,9 +482,12 @@ static int sl_jp_table(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_t
 {
     char path[512], sub[700];
     snprintf(path, sizeof path, "tables.%s", name);
-    if (!sl_jp_name_ok(name))
-        return sl_jy_fail(&p->y, key, "tables", "table name '%s' cannot be a directory name (use letters, digits, "
-                                                "'_', '-' and '.', not starting with '.')", name);
+    char why[128];
+    const char *problem = sl_jp_name_problem(name, why, sizeof why);
+    if (problem)
+        return sl_jy_fail(&p->y, key, "tables", "table name '%.60s%s' cannot name its directory: %s (use letters, "
+                                                "digits, '_', '-' and '.', not starting with '.')",
+                          name, strlen(name) > 60 ? "..." : "", problem);
     if (sl_jy_expect_map(&p->y, map, path) < 0) return -1;
     if (sl_jy_check_keys(&p->y, map, path, sl_table_keys) < 0) return -1;
     t->name = sl_arena_strdup(&p->job->arena, name);
@@ -441,16 +500,18 @@ static int sl_jp_table(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_t
     if (!to) return sl_jy_fail(&p->y, map, path, "missing key 'to' (the name of a target)");
     int si, ti;
     snprintf(sub, sizeof sub, "%s.from", path);
-    if (sl_jp_ref(p, from, sub, "source", source_names, p->job->nsources, &si) < 0) return -1;
+    if (sl_jp_ref(p, from, sub, "source", &p->sources, source_names, p->job->nsources, &si) < 0) return -1;
     snprintf(sub, sizeof sub, "%s.to", path);
-    if (sl_jp_ref(p, to, sub, "target", target_names, p->job->ntargets, &ti) < 0) return -1;
+    if (sl_jp_ref(p, to, sub, "target", &p->targets, target_names, p->job->ntargets, &ti) < 0) return -1;
     t->source = &p->job->sources[si];
     t->from = t->source->name;
     t->target = &p->job->targets[ti];
     t->to = t->target->name;
 
-    if (sl_jp_string_key(p, map, "table", path, &t->table) < 0 || sl_jp_string_key(p, map, "query", path, &t->query) < 0 ||
-        sl_jp_string_key(p, map, "file", path, &t->file) < 0 || sl_jp_string_key(p, map, "rejects", path, &t->rejects) < 0)
+    if (sl_jp_text_key(p, map, "table", path, "the relation to read (e.g. public.orders)", &t->table) < 0 ||
+        sl_jp_text_key(p, map, "query", path, "the query to read", &t->query) < 0 ||
+        sl_jp_text_key(p, map, "file", path, "a file name or glob in the source directory", &t->file) < 0 ||
+        sl_jp_text_key(p, map, "rejects", path, "a file for malformed rows", &t->rejects) < 0)
         return -1;
     const char *kind = t->source->kind;
     if (!strcmp(kind, "parquet")) {
@@ -474,13 +535,23 @@ static int sl_jp_table(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_t
         if (t->table && t->query) return sl_jy_fail(&p->y, map, path, "give either 'table' or 'query', not both");
         if (!t->table && !t->query)
             return sl_jy_fail(&p->y, map, path, "missing key 'table' (e.g. public.orders) or 'query'");
-        if (t->table && !*t->table) return sl_jy_fail(&p->y, sl_jy_get(&p->y, map, "table"), path, "'table' is empty");
-        if (t->query && !*t->query) return sl_jy_fail(&p->y, sl_jy_get(&p->y, map, "query"), path, "'query' is empty");
     }
     yaml_node_t *v;
     if ((v = sl_jy_get(&p->y, map, "partition"))) {
         snprintf(sub, sizeof sub, "%s.partition", path);
         if (sl_jp_partition(p, v, sub, &t->partition) < 0) return -1;
+        /* What the sources refuse once connected, when the file alone shows it. */
+        const char *st = t->partition.strategy;
+        bool cut = strcmp(st, "auto") && strcmp(st, "none");
+        if (!strcmp(kind, "csv") && (cut || t->partition.column))
+            return sl_jy_fail(&p->y, v, sub, "does not apply to tables read from csv sources (one task per file); "
+                                             "remove it, or give a glob in file:");
+        if (t->query && !strcmp(kind, "postgres") && !strcmp(st, "pages"))
+            return sl_jy_fail(&p->y, v, sub, "strategy pages needs a table (it cuts the table's blocks), not a "
+                                             "query; give partition: {column: ...} with range or histogram");
+        if (t->query && cut && !t->partition.column)
+            return sl_jy_fail(&p->y, v, sub, "strategy %s on a query needs a column (partition: {column: ...}): "
+                                             "a query has no key to choose from", st);
     }
     if ((v = sl_jy_get(&p->y, map, "columns"))) {
         snprintf(sub, sizeof sub, "%s.columns", path);
@@ -490,7 +561,7 @@ static int sl_jp_table(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_t
 }
 
 /* A section: a mapping of name -> definition; returns its node or fails. */
-static yaml_node_t *sl_jp_section(sl_jp *p, yaml_node_t *root, const char *key, const char *what)
+static yaml_node_t *sl_jp_section(sl_jp *p, yaml_node_t *root, const char *key, const char *what, sl_strmap *names)
 {
     yaml_node_t *v = sl_jy_get(&p->y, root, key);
     if (!v) {
@@ -509,15 +580,18 @@ static yaml_node_t *sl_jp_section(sl_jp *p, yaml_node_t *root, const char *key, 
     for (int i = 0; i < n; i++) {
         yaml_node_t *k = sl_jy_map_key(&p->y, v, i);
         const char *name = sl_jy_key_text(&p->y, k);
-        if (!name || !*name || strlen(name) != k->data.scalar.length) {
+        if (!name || strlen(name) != k->data.scalar.length) {
             sl_jy_fail(&p->y, k, key, "a name must be a non-empty plain word, found %s", sl_jy_what(k));
             return NULL;
         }
-        for (int j = 0; j < i; j++)
-            if (!strcmp(sl_jy_key_text(&p->y, sl_jy_map_key(&p->y, v, j)), name)) {
-                sl_jy_fail(&p->y, k, key, "'%s' is defined twice", name);
-                return NULL;
-            }
+        if (sl_jy_blank(name)) {
+            sl_jy_fail(&p->y, k, key, "a name cannot be empty or only blanks");
+            return NULL;
+        }
+        if (sl_strmap_put(names, name, strlen(name), i) >= 0) {
+            sl_jy_fail(&p->y, k, key, "'%s' is defined twice", name);
+            return NULL;
+        }
     }
     return v;
 }
@@ -533,9 +607,12 @@ static int sl_jp_job(sl_jp *p)
     yaml_node_t *v;
     if ((v = sl_jy_get(&p->y, root, "name"))) {
         if (sl_jy_string(&p->y, v, "name", &job->name) < 0) return -1;
-        if (!sl_jp_name_ok(job->name))
-            return sl_jy_fail(&p->y, v, "name", "'%s' is not a valid job name (letters, digits, '_', '-', '.')",
-                              job->name);
+        char why[128];
+        const char *problem = sl_jp_name_problem(job->name, why, sizeof why);
+        if (problem)
+            return sl_jy_fail(&p->y, v, "name", "'%.60s%s' is not a valid job name: %s (letters, digits, '_', '-', "
+                                                "'.', not starting with '.')",
+                              job->name, strlen(job->name) > 60 ? "..." : "", problem);
     }
     if ((v = sl_jy_get(&p->y, root, "retries"))) {
         int64_t r;
@@ -549,7 +626,7 @@ static int sl_jp_job(sl_jp *p)
     }
 
     /* Sections in order, each parsed fully before the next is looked at. */
-    yaml_node_t *sources = sl_jp_section(p, root, "sources", "where tables are read from");
+    yaml_node_t *sources = sl_jp_section(p, root, "sources", "where tables are read from", &p->sources);
     if (!sources) return -1;
     int ns = sl_jy_map_len(sources);
     job->sources = sl_arena_alloc(&job->arena, sizeof *job->sources * (size_t)ns);
@@ -561,7 +638,7 @@ static int sl_jp_job(sl_jp *p)
         if (sl_jp_source(p, source_names[i], k, sl_jy_map_value(&p->y, sources, i), &job->sources[i]) < 0) return -1;
         job->nsources = i + 1;
     }
-    yaml_node_t *targets = sl_jp_section(p, root, "targets", "where tables are written to");
+    yaml_node_t *targets = sl_jp_section(p, root, "targets", "where tables are written to", &p->targets);
     if (!targets) return -1;
     int nt = sl_jy_map_len(targets);
     job->targets = sl_arena_alloc(&job->arena, sizeof *job->targets * (size_t)nt);
@@ -573,7 +650,9 @@ static int sl_jp_job(sl_jp *p)
         if (sl_jp_target(p, target_names[i], k, sl_jy_map_value(&p->y, targets, i), &job->targets[i]) < 0) return -1;
         job->ntargets = i + 1;
     }
-    yaml_node_t *tables = sl_jp_section(p, root, "tables", "the tables to copy");
+    sl_strmap table_names = { 0 };
+    yaml_node_t *tables = sl_jp_section(p, root, "tables", "the tables to copy", &table_names);
+    sl_strmap_free(&table_names);
     if (!tables) return -1;
     int ntab = sl_jy_map_len(tables);
     job->tables = sl_arena_alloc(&job->arena, sizeof *job->tables * (size_t)ntab);
@@ -585,15 +664,23 @@ static int sl_jp_job(sl_jp *p)
             return -1;
         job->ntables = i + 1;
     }
-    /* Two tables landing in the same directory would overwrite each other. */
-    for (int i = 0; i < ntab; i++)
-        for (int j = 0; j < i; j++)
-            if (!strcmp(job->tables[i].target->path, job->tables[j].target->path) &&
-                !strcasecmp(job->tables[i].name, job->tables[j].name))
-                return sl_jy_fail(&p->y, sl_jy_map_key(&p->y, tables, i), "tables",
-                                  "tables '%s' and '%s' would be written to the same directory", job->tables[j].name,
-                                  job->tables[i].name);
-    return 0;
+    /* Two tables landing in the same directory would overwrite each other
+     * (names compared without case, for case-insensitive file systems). */
+    sl_strmap dirs = { 0 };
+    int rc = 0;
+    for (int i = 0; i < ntab && rc == 0; i++) {
+        const sl_job_table *t = &job->tables[i];
+        size_t lp = strlen(t->target->path), ln = strlen(t->name);
+        char *dir = sl_arena_alloc(&job->arena, lp + ln + 2);
+        memcpy(dir, t->target->path, lp + 1);
+        for (size_t c = 0; c <= ln; c++) dir[lp + 1 + c] = (char)tolower((unsigned char)t->name[c]);
+        int j = sl_strmap_put(&dirs, dir, lp + ln + 1, i);
+        if (j >= 0)
+            rc = sl_jy_fail(&p->y, sl_jy_map_key(&p->y, tables, i), "tables",
+                            "tables '%s' and '%s' would be written to the same directory", job->tables[j].name, t->name);
+    }
+    sl_strmap_free(&dirs);
+    return rc;
 }
 
 sl_job *sl_job_parse(const char *text, size_t len, const char *file, sl_err *err)
@@ -617,6 +704,8 @@ sl_job *sl_job_parse(const char *text, size_t len, const char *file, sl_err *err
     int rc = sl_jy_open(&p.y, text, len, file, &job->arena, err);
     if (rc == 0) rc = sl_jp_job(&p);
     sl_jy_close(&p.y);
+    sl_strmap_free(&p.sources);
+    sl_strmap_free(&p.targets);
     if (rc < 0) {
         sl_job_free(job);
         return NULL;

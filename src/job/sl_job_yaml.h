@@ -25,15 +25,28 @@
 #include <stdint.h>
 #include <yaml.h>
 
+/* Limits that keep a hostile file from costing more than its size: nesting
+ * depth (a job file needs about 6 levels), and how many values aliases may add
+ * to the document when expanded (each *alias counts its anchor's values). */
+#define SL_JY_MAX_DEPTH 64
+#define SL_JY_MAX_ALIAS_NODES 1000000
+
+/* The document: libyaml's node type, but the nodes live in one array and
+ * their text and child lists in an arena (a node of its own per value is what
+ * made a 10 MB file cost 350 MB and seconds). Node ids count from 1; the root
+ * is node 1. */
 typedef struct sl_jy {
-    yaml_document_t doc;
-    bool loaded;
+    yaml_node_t *nodes;
+    int nnodes, cap_nodes;
+    sl_arena doc_arena;      /* scalars' text, child lists; freed by sl_jy_close */
     const char *file;        /* for messages */
     sl_arena *arena;
     sl_err *err;
 } sl_jy;
 
-/* Parses the text into a document; a YAML syntax error or an empty file fails. */
+/* Parses the text into a document; a YAML syntax error, an empty file, a
+ * second document, nesting beyond SL_JY_MAX_DEPTH, an alias before (or
+ * inside) its anchor and aliases expanding beyond SL_JY_MAX_ALIAS_NODES fail. */
 int sl_jy_open(sl_jy *y, const char *text, size_t len, const char *file, sl_arena *arena, sl_err *err);
 void sl_jy_close(sl_jy *y);
 yaml_node_t *sl_jy_root(sl_jy *y);
@@ -63,18 +76,28 @@ const char *sl_jy_key_text(sl_jy *y, const yaml_node_t *key);
 
 /* Scalar values. The node must not be NULL. */
 int sl_jy_string(sl_jy *y, const yaml_node_t *node, const char *path, char **out);
+/* A string that is not empty or only blanks after interpolation (paths,
+ * URLs, names); `what` says what to give ("the directory tables are written
+ * to"). */
+int sl_jy_text(sl_jy *y, const yaml_node_t *node, const char *path, const char *what, char **out);
+bool sl_jy_blank(const char *s);
 int sl_jy_int(sl_jy *y, const yaml_node_t *node, const char *path, int64_t min, int64_t max, int64_t *out);
 int sl_jy_bool(sl_jy *y, const yaml_node_t *node, const char *path, bool *out);
 int sl_jy_double(sl_jy *y, const yaml_node_t *node, const char *path, double min, double *out);
 /* "500ms", "1s", "2m", "1h" or a plain number of seconds. */
 int sl_jy_duration(sl_jy *y, const yaml_node_t *node, const char *path, double *seconds);
-/* "128MiB", "64KB", "1GB" or a plain number of bytes. */
-int sl_jy_size(sl_jy *y, const yaml_node_t *node, const char *path, int64_t *bytes);
+/* "128MiB", "64KB", "1GB" or a plain number of bytes, from min to max. */
+int sl_jy_size(sl_jy *y, const yaml_node_t *node, const char *path, int64_t min, int64_t max, int64_t *bytes);
 /* One of `choices` (NULL-terminated), with a did-you-mean otherwise. */
 int sl_jy_choice(sl_jy *y, const yaml_node_t *node, const char *path, const char *const *choices, char **out);
 
-/* ${VAR}, ${VAR:-default} and $$ (a literal $) in text, into the arena.
- * A variable that is not set (and has no default) is an error naming it. */
+/* The shell's ${...} in text, into the arena: ${VAR} (an error when VAR is
+ * not set), ${VAR-word} / ${VAR:-word} (word when VAR is unset / unset or
+ * empty), ${VAR+word} / ${VAR:+word} (word when VAR is set / set and not
+ * empty, else nothing), ${VAR?msg} / ${VAR:?msg} (an error with msg when VAR
+ * is unset / unset or empty); words may hold ${...} themselves, expanded only
+ * when used. $$ is a literal $; a $ before anything else stays as it is.
+ * ${VAR=word} (assignment) and other forms are errors saying what works. */
 int sl_jy_interpolate(sl_jy *y, const yaml_node_t *node, const char *path, const char *text, size_t len,
                       char **out);
 

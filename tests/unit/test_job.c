@@ -5,12 +5,16 @@
  */
 #include <criterion/criterion.h>
 
+#include "core/sl_buf.h"
 #include "job/sl_job.h"
 #include "job/sl_job_yaml.h"
+#include "parquet/sl_compress.h"
+#include "parquet/sl_pq_format.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static sl_job *parse(const char *text, sl_err *err)
 {
@@ -111,7 +115,7 @@ Test(job, all_keys)
                         "  lite: { kind: sqlite, path: shop.db }\n"
                         "  files: { kind: csv, path: in, delimiter: tab, header: no, null_string: NULL, compression: gzip }\n"
                         "targets:\n"
-                        "  lake: { kind: parquet, path: lake, compression: snappy, compression_level: 3,\n"
+                        "  lake: { kind: parquet, path: lake, compression: gzip, compression_level: 3,\n"
                         "          row_group_bytes: 64MiB, page_bytes: 512KiB }\n"
                         "tables:\n"
                         "  a: { from: pg, query: 'select 1 as x', to: lake, partition: none }\n"
@@ -139,7 +143,7 @@ Test(job, all_keys)
     cr_assert_str_eq(job->sources[2].null_string, "NULL");
     cr_assert_str_eq(job->sources[2].compression, "gzip");
     cr_assert_str_eq(job->sources[2].path, "jobs/in");
-    cr_assert_str_eq(job->targets[0].compression, "snappy");
+    cr_assert_str_eq(job->targets[0].compression, "gzip");
     cr_assert_eq(job->targets[0].compression_level, 3);
     cr_assert_eq(job->targets[0].row_group_bytes, 64 << 20);
     cr_assert_eq(job->targets[0].page_bytes, 512 << 10);
@@ -318,7 +322,7 @@ Test(job, duplicates_and_bad_names)
     expect_error("name: a\nname: b\n", "2:1: key 'name' appears twice", NULL);
     expect_error("sources:\n  s: { kind: sqlite, path: x }\ntargets:\n  t: { kind: csv, path: o }\n"
                  "tables:\n  ../etc: { from: s, table: a, to: t }\n",
-                 "6:3: tables: table name '../etc' cannot be a directory name", NULL);
+                 "6:3: tables: table name '../etc' cannot name its directory", NULL);
     expect_error("sources:\n  s: { kind: sqlite, path: x }\n  s: { kind: sqlite, path: y }\n", "3:3: sources: 's' is defined twice", NULL);
 }
 
@@ -361,4 +365,309 @@ Test(job, did_you_mean)
     cr_assert_null(sl_did_you_mean("zzzzzz", c, 4));
     cr_assert_null(sl_did_you_mean("x", c, 4));
     cr_assert_eq(sl_edit_distance("kitten", "sitting"), 3);
+}
+
+/* ---- hardening issue: items 1, 18 and 20 ---- */
+
+#define HEAD_SRC "sources:\n  s: { kind: postgres, url: \"postgres://h/db\" }\n"
+#define HEAD_TGT "targets:\n  t: { kind: parquet, path: lake }\n"
+#define ONE_TABLE "tables:\n  a: { from: s, table: x, to: t }\n"
+
+Test(job, item1_empty_or_blank_paths_urls_and_names)
+{
+    unsetenv("SL_T_LAKE");
+    setenv("SL_T_EMPTY", "", 1);
+    expect_error(HEAD_SRC "targets:\n  t: { kind: parquet, path: \"${SL_T_LAKE:-}\" }\n" ONE_TABLE,
+                 "4:29: targets.t.path: is empty after expanding '${SL_T_LAKE:-}'", "give the directory");
+    expect_error(HEAD_SRC "targets:\n  t: { kind: csv, path: \"${SL_T_EMPTY}\" }\n" ONE_TABLE,
+                 "targets.t.path: is empty after expanding", NULL);
+    expect_error(HEAD_SRC "targets:\n  t: { kind: csv, path: \"  \" }\n" ONE_TABLE, "targets.t.path: is only blanks",
+                 NULL);
+    expect_error(HEAD_SRC "targets:\n  t: { kind: csv, path: '' }\n" ONE_TABLE, "targets.t.path: is empty", NULL);
+    const char *roots[] = { "/", "//", "/./", "/tmp/..", "/a/b/../../.." };
+    for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text, HEAD_SRC "targets:\n  t: { kind: parquet, path: \"%s\" }\n" ONE_TABLE, roots[i]);
+        expect_error(text, "targets.t.path: '", "is the file-system root");
+    }
+    expect_error("sources:\n  s: { kind: postgres, url: '' }\n" HEAD_TGT ONE_TABLE, "2:29: sources.s.url: is empty",
+                 NULL);
+    expect_error("sources:\n  s: { kind: postgres, url: ' ' }\n" HEAD_TGT ONE_TABLE, "sources.s.url: is only blanks",
+                 NULL);
+    expect_error("sources:\n  s: { kind: sqlite, path: '' }\n" HEAD_TGT ONE_TABLE, "sources.s.path: is empty", NULL);
+    expect_error("sources:\n  s: { kind: csv, path: \"${SL_T_LAKE-}\" }\n" HEAD_TGT
+                 "tables:\n  a: { from: s, file: a.csv, to: t }\n", "sources.s.path: is empty after expanding", NULL);
+    expect_error("sources:\n  '': { kind: sqlite, path: x }\n" HEAD_TGT ONE_TABLE,
+                 "2:3: sources: a name cannot be empty or only blanks", NULL);
+    expect_error(HEAD_SRC "targets:\n  ' ': { kind: csv, path: o }\n" ONE_TABLE,
+                 "4:3: targets: a name cannot be empty", NULL);
+    expect_error(HEAD_SRC HEAD_TGT "tables:\n  '  ': { from: s, table: x, to: t }\n", "tables: a name cannot be empty",
+                 NULL);
+    expect_error("name: ''\n" HEAD_SRC HEAD_TGT ONE_TABLE, "name: '' is not a valid job name: it is empty or only blanks", NULL);
+    expect_error(HEAD_SRC HEAD_TGT "tables:\n  a: { from: s, table: ' ', to: t }\n", "tables.a.table: is only blanks",
+                 "give the relation");
+    expect_error(HEAD_SRC HEAD_TGT "tables:\n  a: { from: s, query: '', to: t }\n", "tables.a.query: is empty", NULL);
+    expect_error(HEAD_SRC HEAD_TGT "tables:\n  a: { from: s, table: x, to: t, partition: { column: ' ' } }\n",
+                 "tables.a.partition.column: is only blanks", NULL);
+    expect_error(HEAD_SRC HEAD_TGT "tables:\n  a: { from: s, table: x, to: t, columns: { ' ': int } }\n",
+                 "a column name must be a non-empty string", NULL);
+    expect_error(HEAD_SRC HEAD_TGT "tables:\n  a: { from: s, table: x, to: t, columns: [ { name: '', type: int } ] }\n",
+                 "tables.a.columns[0].name: is empty", NULL);
+    expect_error("sources:\n  s: { kind: csv, path: in }\n" HEAD_TGT "tables:\n  a: { from: s, file: '', to: t }\n",
+                 "tables.a.file: is empty", NULL);
+    expect_error("sources:\n  s: { kind: csv, path: in }\n" HEAD_TGT
+                 "tables:\n  a: { from: s, file: a.csv, rejects: ' ', to: t }\n", "tables.a.rejects: is only blanks", NULL);
+    unsetenv("SL_T_EMPTY");
+}
+
+/* The CPU time a parse of text takes, in seconds (CPU rather than wall time:
+ * the test machine may be busy); it must fail with `frag`
+ * (or succeed with ntables tables when frag is NULL). */
+static double timed_parse(const char *text, size_t len, const char *frag, int ntables)
+{
+    struct timespec t0, t1;
+    sl_err err = SL_ERR_INIT;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+    sl_job *job = sl_job_parse(text, len, "big.yaml", &err);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+    if (frag) {
+        cr_assert_null(job);
+        cr_assert(strstr(err.msg, frag), "'%s' not in: %s", frag, err.msg);
+    } else {
+        cr_assert_not_null(job, "%s", err.msg);
+        cr_assert_eq(job->ntables, ntables);
+        sl_job_free(job);
+    }
+    return (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+}
+
+Test(job, item18_deep_nesting_is_refused_quickly_with_its_limit)
+{
+    /* 200 KB of brackets took half a minute (libyaml's scanner is quadratic in the depth). */
+    size_t n = 100000;
+    char *text = malloc(2 * n + 32);
+    int at = sprintf(text, "sources: ");
+    memset(text + at, '[', n);
+    memset(text + at + n, ']', n);
+    text[at + 2 * n] = '\0';
+    double secs = timed_parse(text, strlen(text), "nested deeper than 64 levels", 0);
+    cr_assert_lt(secs, 1.0, "%.2f s", secs);
+    /* Flow mappings, and block sequences on one line. */
+    at = sprintf(text, "sources: ");
+    for (size_t i = 0; i < 20000; i++) at += sprintf(text + at, "{a: ");
+    secs = timed_parse(text, (size_t)at, "big.yaml:1:", 0);
+    cr_assert(strstr(text, "{a:"));
+    at = sprintf(text, "sources:\n");
+    for (size_t i = 0; i < 50000; i++) at += sprintf(text + at, "- ");
+    at += sprintf(text + at, "x\n");
+    secs = timed_parse(text, (size_t)at, "nested deeper than 64 levels", 0);
+    cr_assert_lt(secs, 1.0, "%.2f s", secs);
+    free(text);
+    /* 64 levels is the limit; 63 are fine as YAML (then the job check speaks). */
+    char ok[256];
+    snprintf(ok, sizeof ok, "sources: %.*s%.*s\n", 63, "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+             63, "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
+    timed_parse(ok, strlen(ok), "sources: expected a mapping", 0);
+}
+
+Test(job, item18_aliases_are_bounded)
+{
+    /* Each level repeats the one before ten times: a billion values if expanded. */
+    char text[4096];
+    int at = sprintf(text, "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for (int i = 1; i < 9; i++)
+        at += sprintf(text + at, "a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n", i, i,
+                      i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1);
+    double secs = timed_parse(text, (size_t)at, "aliases expand the document by more than 1000000 values", 0);
+    cr_assert_lt(secs, 1.0, "%.2f s", secs);
+    expect_error("sources: &s { a: *s }\n", "1:18: alias *s names no anchor before it", NULL);
+    expect_error("sources: *nothing\n", "alias *nothing names no anchor", NULL);
+    /* Empty collections before any child was added (found by fuzz_job under UBSan). */
+    expect_error("{}\n", "missing key 'sources'", NULL);
+    expect_error("[]\n", "expected a mapping with keys", NULL);
+    expect_error("{}Ntir'so: [{}NY\n", "invalid YAML", NULL);
+}
+
+Test(job, item18_many_tables_parse_in_linear_time)
+{
+    /* 190k tables (10 MB) took over 40 s: every name was compared with every
+     * other. 100k tables (5 MB) took 80 s; now well under a second. */
+    int n = 100000;
+    sl_buf b = { 0 };
+    const char head[] = HEAD_SRC HEAD_TGT "tables:\n";
+    sl_buf_append(&b, head, sizeof head - 1);
+    char line[128];
+    for (int i = 0; i < n; i++) {
+        int len = snprintf(line, sizeof line, "  table_%06d: { from: s, table: public.t%d, to: t }\n", i, i);
+        sl_buf_append(&b, line, (size_t)len);
+    }
+    cr_assert_gt(b.len, 5u << 20);
+    double secs = timed_parse((const char *)b.data, b.len, NULL, n);
+    cr_log_info("%d tables, %zu bytes: %.2f s of CPU", n, b.len, secs);
+    /* generous for sanitizer builds */
+    cr_assert_lt(secs, 8.0, "%.2f s", secs);
+    /* A duplicate at the end is still found (names, then directories without case). */
+    const char dup[] = "  table_000007: { from: s, table: x, to: t }\n";
+    sl_buf_append(&b, dup, sizeof dup - 1);
+    timed_parse((const char *)b.data, b.len, "'table_000007' is defined twice", 0);
+    b.len -= sizeof dup - 1;
+    const char dup2[] = "  TABLE_000007: { from: s, table: x, to: t }\n";
+    sl_buf_append(&b, dup2, sizeof dup2 - 1);
+    timed_parse((const char *)b.data, b.len, "tables 'table_000007' and 'TABLE_000007' would be written to the same", 0);
+    sl_buf_free(&b);
+}
+
+Test(job, item20_second_document_is_an_error)
+{
+    expect_error(HEAD_SRC HEAD_TGT ONE_TABLE "---\nname: other\n", "job.yaml:7:1: a second YAML document starts here",
+                 NULL);
+    expect_error(HEAD_SRC HEAD_TGT ONE_TABLE "...\n---\nname: other\n", "job.yaml:8:1: a second YAML document", NULL);
+    sl_err err = SL_ERR_INIT;
+    sl_job *job = parse("---\n" HEAD_SRC HEAD_TGT ONE_TABLE "...\n# trailing comment\n", &err);
+    cr_assert_not_null(job, "one explicit document is fine: %s", err.msg);
+    sl_job_free(job);
+}
+
+Test(job, item20_interpolation_follows_the_shell)
+{
+    setenv("SL_SET", "v", 1);
+    setenv("SL_EMPTY", "", 1);
+    setenv("SL_B", "b", 1);
+    unsetenv("SL_UNSET");
+    sl_jy y = { 0 };
+    sl_arena a;
+    sl_arena_init(&a, 1024);
+    sl_err err = SL_ERR_INIT;
+    y.file = "f.yaml";
+    y.arena = &a;
+    y.err = &err;
+    char *out;
+    /* what `sh -c 'echo "..."'` prints */
+    const char *cases[][2] = {
+        { "${SL_EMPTY:-d}", "d" },        { "${SL_EMPTY-d}", "" },          { "${SL_UNSET-d}", "d" },
+        { "${SL_EMPTY}", "" },            { "${SL_SET:-d}", "v" },          { "${SL_UNSET:-${SL_B}}", "b" },
+        { "${SL_UNSET:-x${SL_B}y}", "xby" }, { "${SL_UNSET:-${SL_EMPTY:-${SL_B}}}", "b" },
+        { "${SL_SET:-${SL_UNSET}}", "v" }, /* a default is expanded only when used */
+        { "${SL_SET:+alt}", "alt" },      { "${SL_EMPTY:+alt}", "" },       { "${SL_EMPTY+alt}", "alt" },
+        { "${SL_UNSET+alt}", "" },        { "${SL_SET:?must be set}", "v" }, { "${SL_UNSET:-a$$b}", "a$b" },
+        { "${SL_UNSET:-{x}}", "{x}" },    { "$SL_SET", "$SL_SET" },          { "${SL_UNSET:-}", "" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cr_assert_eq(sl_jy_interpolate(&y, NULL, "k", cases[i][0], strlen(cases[i][0]), &out), 0, "%s: %s",
+                     cases[i][0], err.msg);
+        cr_assert_str_eq(out, cases[i][1], "%s", cases[i][0]);
+    }
+    const char *errors[][2] = {
+        { "${SL_UNSET:?give the lake dir}", "environment variable SL_UNSET is not set: give the lake dir" },
+        { "${SL_EMPTY:?set ${SL_B}}", "environment variable SL_EMPTY is empty: set b" },
+        { "${SL_UNSET?}", "environment variable SL_UNSET is not set" },
+        { "${SL_UNSET:=x}", "'${SL_UNSET:=...}' assigns in the shell; a job file cannot: write ${SL_UNSET:-...}" },
+        { "${SL_SET%x}", "unsupported expansion '${SL_SET%...}' (supported: ${SL_SET}, ${SL_SET:-default}" },
+        { "${#SL_SET}", "'${' must be followed by a variable name" },
+        { "${SL_UNSET:-${SL_B}", "unterminated '${SL_UNSET'" },
+        { "${SL_SET:-${SL_UNSET", "unterminated '${SL_SET'" },
+        { "${SL_UNSET:-${SL_UNSET}}", "SL_UNSET is not set" },
+        { "${A:-${A:-${A:-${A:-${A:-${A:-${A:-${A:-${A:-x}}}}}}}}}", "nested more than 8 deep" },
+    };
+    unsetenv("A");
+    for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++) {
+        cr_assert_eq(sl_jy_interpolate(&y, NULL, "k", errors[i][0], strlen(errors[i][0]), &out), -1, "%s",
+                     errors[i][0]);
+        cr_assert(strstr(err.msg, errors[i][1]), "%s: '%s' not in: %s", errors[i][0], errors[i][1], err.msg);
+    }
+    sl_arena_destroy(&a);
+    unsetenv("SL_EMPTY");
+}
+
+Test(job, item20_compression_levels_per_codec)
+{
+    /* Each codec's range, at both ends and one past them. */
+    const struct { const char *codec; int codec_id, min, max; } r[] = {
+        { "gzip", SL_PQ_GZIP, 1, 9 }, { "zstd", SL_PQ_ZSTD, -131072, 22 }, { "lz4_raw", SL_PQ_LZ4_RAW, 1, 65537 },
+    };
+    char text[512];
+    for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) {
+        for (int end = 0; end < 2; end++) {
+            int level = end ? r[i].max : r[i].min;
+            snprintf(text, sizeof text, HEAD_SRC "targets:\n  t: { kind: parquet, path: o, compression: %s, "
+                     "compression_level: %d }\n" ONE_TABLE, r[i].codec, level);
+            sl_err err = SL_ERR_INIT;
+            sl_job *job = parse(text, &err);
+            cr_assert_not_null(job, "%s %d: %s", r[i].codec, level, err.msg);
+            sl_job_free(job);
+            /* what validate accepts, the writer accepts */
+            sl_compressor *c = sl_compressor_new(r[i].codec_id, level, &err);
+            cr_assert_not_null(c, "%s %d: %s", r[i].codec, level, err.msg);
+            sl_compressor_free(c);
+            snprintf(text, sizeof text, HEAD_SRC "targets:\n  t: { kind: parquet, path: o, compression: %s, "
+                     "compression_level: %d }\n" ONE_TABLE, r[i].codec, end ? r[i].max + 1 : r[i].min - 1);
+            char frag[128];
+            snprintf(frag, sizeof frag, "is out of range for %s (%d to %d)", r[i].codec, r[i].min, r[i].max);
+            expect_error(text, "targets.t.compression_level: level", frag);
+        }
+    }
+    /* The issue's case: zstd's top level for gzip failed after reading all the data. */
+    expect_error(HEAD_SRC "targets:\n  t: { kind: parquet, path: o, compression: gzip, compression_level: 22 }\n"
+                 ONE_TABLE, "4:70: targets.t.compression_level: level 22 is out of range for gzip (1 to 9)", NULL);
+    expect_error(HEAD_SRC "targets:\n  t: { kind: parquet, path: o, compression_level: 23 }\n" ONE_TABLE,
+                 "level 23 is out of range for zstd", NULL);
+    expect_error(HEAD_SRC "targets:\n  t: { kind: parquet, path: o, compression: snappy, compression_level: 1 }\n"
+                 ONE_TABLE, "compression snappy has no levels", "remove compression_level");
+    expect_error(HEAD_SRC "targets:\n  t: { kind: parquet, path: o, compression: none, compression_level: 1 }\n"
+                 ONE_TABLE, "compression none has no levels", NULL);
+    expect_error(HEAD_SRC "targets:\n  t: { kind: parquet, path: o, compression_level: 99999999999 }\n" ONE_TABLE,
+                 "targets.t.compression_level: 99999999999 is out of range", NULL);
+}
+
+Test(job, item20_row_group_and_page_sizes_in_range)
+{
+    const char *bad[][2] = {
+        { "row_group_bytes: 1", "'1' is out of range (64KiB to 64GiB)" },
+        { "row_group_bytes: 100GiB", "'100GiB' is out of range (64KiB to 64GiB)" },
+        { "page_bytes: 10", "'10' is out of range (1KiB to 1GiB)" },
+        { "page_bytes: 4GiB", "'4GiB' is out of range (1KiB to 1GiB)" },
+    };
+    char text[512];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(text, sizeof text, HEAD_SRC "targets:\n  t: { kind: parquet, path: o, %s }\n" ONE_TABLE, bad[i][0]);
+        expect_error(text, bad[i][1], NULL);
+    }
+    sl_err err = SL_ERR_INIT;
+    sl_job *job = parse(HEAD_SRC "targets:\n  t: { kind: parquet, path: o, row_group_bytes: 64KiB, page_bytes: 1GiB }\n"
+                        ONE_TABLE, &err);
+    cr_assert_not_null(job, "%s", err.msg);
+    sl_job_free(job);
+}
+
+Test(job, item20_long_and_odd_names_say_what_is_wrong)
+{
+    char name[301];
+    memset(name, 'n', 300);
+    name[300] = '\0';
+    char text[1024];
+    snprintf(text, sizeof text, HEAD_SRC HEAD_TGT "tables:\n  %s: { from: s, table: x, to: t }\n", name);
+    expect_error(text, "cannot name its directory: it is 300 characters long; at most 200", NULL);
+    snprintf(text, sizeof text, "name: %s\n" HEAD_SRC HEAD_TGT ONE_TABLE, name);
+    expect_error(text, "is not a valid job name: it is 300 characters long; at most 200", NULL);
+    expect_error(HEAD_SRC HEAD_TGT "tables:\n  'a b': { from: s, table: x, to: t }\n", "it contains ' '", NULL);
+    expect_error(HEAD_SRC HEAD_TGT "tables:\n  \"a\\tb\": { from: s, table: x, to: t }\n", "it contains the byte 0x09",
+                 NULL);
+    expect_error("name: .hidden\n" HEAD_SRC HEAD_TGT ONE_TABLE, "it starts with '.'", NULL);
+}
+
+Test(job, item20_partitions_the_sources_would_refuse)
+{
+    expect_error(HEAD_SRC HEAD_TGT "tables:\n  a: { from: s, query: 'select 1', to: t, partition: { strategy: pages } }\n",
+                 "tables.a.partition: strategy pages needs a table", NULL);
+    expect_error(HEAD_SRC HEAD_TGT "tables:\n  a: { from: s, query: 'select 1', to: t, partition: { strategy: range } }\n",
+                 "strategy range on a query needs a column", NULL);
+    expect_error("sources:\n  s: { kind: csv, path: in }\n" HEAD_TGT
+                 "tables:\n  a: { from: s, file: a.csv, to: t, partition: { column: id } }\n",
+                 "tables.a.partition: does not apply to tables read from csv sources", NULL);
+    sl_err err = SL_ERR_INIT;
+    sl_job *job = parse(HEAD_SRC HEAD_TGT
+                        "tables:\n  a: { from: s, query: 'select 1', to: t, partition: { strategy: range, column: id } }\n"
+                        "  b: { from: s, query: 'select 1', to: t, partition: none }\n", &err);
+    cr_assert_not_null(job, "%s", err.msg);
+    sl_job_free(job);
 }
