@@ -546,6 +546,9 @@ static int sl_jp_table(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_t
         if (!strcmp(kind, "csv") && (cut || t->partition.column))
             return sl_jy_fail(&p->y, v, sub, "does not apply to tables read from csv sources (one task per file); "
                                              "remove it, or give a glob in file:");
+        if (!strcmp(kind, "parquet") && (t->partition.column || cut))
+            return sl_jy_fail(&p->y, v, sub, "a parquet table is cut by files and row groups: give only count "
+                                             "(about that many tasks) or none (a task per file)");
         if (t->query && !strcmp(kind, "postgres") && !strcmp(st, "pages"))
             return sl_jy_fail(&p->y, v, sub, "strategy pages needs a table (it cuts the table's blocks), not a "
                                              "query; give partition: {column: ...} with range or histogram");

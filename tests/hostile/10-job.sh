@@ -90,3 +90,13 @@ check "item 20: \${V:?message}" 2 'environment variable SL_H_UNSET is not set: s
 job assign.yaml 'lake: { kind: csv, path: "${SL_H_UNSET:=out}" }'
 check "item 20: \${V:=x} is refused" 2 'assigns in the shell; a job file cannot' \
   "$SLUICE_BIN" validate "$HW/assign.yaml"
+
+# --- a parquet table takes only count or none (found by validate, not at run time)
+mkdir -p "$HW/pqpart/lake"
+cat > "$HW/pqpart/job.yaml" <<EOF2
+sources: { lk: { kind: parquet, path: "$HW/pqpart/lake" } }
+targets: { out: { kind: csv, path: "$HW/pqpart/out" } }
+tables: { t: { from: lk, table: t, to: out, partition: { column: id, strategy: range } } }
+EOF2
+sl_try pqpart "$SLUICE_BIN" validate "$HW/pqpart/job.yaml"
+sl_expect pqpart 2 "job.yaml:3:.*parquet table is cut by files and row groups"
