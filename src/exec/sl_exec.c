@@ -6,8 +6,11 @@
  *
  * Order of a run (the commit protocol itself is in state/sl_publish.h):
  *   1. sl_lock_acquire, sl_state_open, sl_state_run_begin (resume the job's
- *      unfinished run, or begin one); stale staging of runs that will not be
- *      resumed is removed (sl_publish_clean_stale).
+ *      unfinished run, or begin one); each target's staging area locked for
+ *      the job (sl_publish_lock_target: a run of the same job name with
+ *      another state store may be using it; its tables then fail); stale
+ *      staging of runs that will not be resumed is removed
+ *      (sl_publish_clean_stale).
  *   2. Per table: already published by this run -> kept. Otherwise its
  *      staging directory is opened; on resume a live table that this run
  *      published before a crash is recognised (sl_publish_already), left
@@ -278,6 +281,59 @@ void sl_exec_task_ended(sl_exec_table *t)
 
 /* ---- setting a table up ---- */
 
+/* The staging area of each target, locked for this run (sl_publish_lock_target).
+ * A target whose lock cannot be had fails its tables, not the run: the other
+ * targets' tables carry on. */
+static void sl_exec_lock_targets(sl_exec *run, const char *holder)
+{
+    const sl_job *job = run->job;
+    for (int i = 0; i < job->ntargets; i++) {
+        sl_exec_target *xt = &run->targets[i];
+        const char *path = job->targets[i].path;
+        char *real = realpath(path, NULL);
+        xt->real = real ? sl_strdup(real) : sl_strdup(path);
+        free(real);
+        xt->owner = i;
+        for (int j = 0; j < i && xt->owner == i; j++)
+            if (!strcmp(run->targets[j].real, xt->real)) xt->owner = j;
+        if (xt->owner != i) continue;
+        xt->lock = sl_publish_lock_target(path, job->name, &xt->err);
+        if (!xt->lock) {
+            sl_err_prefix(&xt->err, "target %s", job->targets[i].name);
+            continue;
+        }
+        sl_err he = SL_ERR_INIT;
+        if (sl_lock_set_holder(xt->lock, holder, &he) < 0) sl_log(SL_LOG_DEBUG, "%s", he.msg);
+        real = realpath(path, NULL);   /* it exists now */
+        if (real) {
+            sl_free(xt->real);
+            xt->real = sl_strdup(real);
+            free(real);
+        }
+    }
+}
+
+/* The target entry whose lock covers target tg (NULL when the run has none yet). */
+static const sl_exec_target *sl_exec_target_of(const sl_exec *run, const sl_job_target *tg)
+{
+    if (!run->targets) return NULL;
+    const sl_exec_target *xt = &run->targets[tg - run->job->targets];
+    return &run->targets[xt->owner];
+}
+
+static void sl_exec_unlock_targets(sl_exec *run)
+{
+    if (!run->targets) return;
+    for (int i = 0; i < run->job->ntargets; i++) {
+        sl_exec_target *xt = &run->targets[i];
+        if (xt->owner == i) sl_publish_unlock_target(xt->lock, run->job->targets[i].path, run->job->name);
+        sl_free(xt->real);
+    }
+    sl_free(run->targets);
+    run->targets = NULL;
+}
+
+
 /* A table that fails before its tasks run: recorded and counted as failed. */
 static void sl_exec_table_setup_failed(sl_exec_table *t, const sl_err *e, bool prefixed)
 {
@@ -376,6 +432,11 @@ static int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
         sl_log(SL_LOG_INFO, "table %s: published before the resume (%lld rows); kept", cfg->name,
                (long long)rec.rows);
         return 1;
+    }
+    const sl_exec_target *xt = sl_exec_target_of(run, cfg->target);
+    if (!xt->lock) {
+        e = xt->err;
+        goto failed;
     }
     if (sl_staging_open(&t->sg, cfg->target->path, job->name, run->run_id, cfg->name, &e) < 0) goto failed;
     t->sg.run_started = run->start.started;
@@ -523,8 +584,15 @@ static int sl_exec_begin(sl_exec *run, sl_err *err)
     run->run_id = run->start.run_id;
     snprintf(run->run_id_text, sizeof run->run_id_text, "%lld", (long long)run->run_id);
     if (run->start.note[0]) sl_log(SL_LOG_INFO, "job %s: %s", job->name, run->start.note);
+    char *holder = sl_sprintf("run %lld of state store %s", (long long)run->run_id, path);
+    sl_err le = SL_ERR_INIT;
+    if (sl_lock_set_holder(run->lock, holder, &le) < 0) sl_log(SL_LOG_DEBUG, "%s", le.msg);
+    run->targets = sl_calloc((size_t)(job->ntargets ? job->ntargets : 1), sizeof *run->targets);
+    sl_exec_lock_targets(run, holder);
+    sl_free(holder);
     /* Staging of runs that will not be resumed goes; problems here are only worth a warning. */
     for (int i = 0; i < job->ntargets; i++) {
+        if (!sl_exec_target_of(run, &job->targets[i])->lock) continue;   /* maybe another run's */
         sl_err ce = SL_ERR_INIT;
         int removed = 0;
         if (sl_publish_clean_stale(job->targets[i].path, job->name, run->run_id, &removed, &ce) < 0)
@@ -548,6 +616,7 @@ static void sl_exec_finish(sl_exec *run, int rc, const sl_err *err)
         sl_log(SL_LOG_WARN, "job %s: cannot record the end of run %lld: %s", job->name, (long long)run->run_id,
                e.msg);
     for (int i = 0; i < job->ntargets; i++) {
+        if (!sl_exec_target_of(run, &job->targets[i])->lock) continue;
         sl_err_clear(&e);
         int kept = 0;
         int r = rc == 0 ? sl_publish_clean_run(job->targets[i].path, job->name, run->run_id, &e)
@@ -692,6 +761,7 @@ release:
         pthread_mutex_destroy(&t->mu);
     }
     if (run.state) sl_state_close(run.state);
+    sl_exec_unlock_targets(&run);
     sl_lock_release(run.lock);
     sl_progress_free(run.progress);
     sl_free(run.tables);

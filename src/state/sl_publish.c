@@ -554,6 +554,33 @@ static void sl_stage_paths_free(sl_stage_paths *sp)
     sl_free(sp->rundir);
 }
 
+#define SL_STAGING_LOCK ".lock"
+
+sl_lock *sl_publish_lock_target(const char *target_dir, const char *job, sl_err *err)
+{
+    sl_stage_paths sp;
+    sl_stage_paths_init(&sp, target_dir, job, false, 0);
+    sl_lock *lk = NULL;
+    if (sl_fs_mkdirs(sp.jobdir, err) == 0) {
+        char *path = sl_fs_join(sp.jobdir, SL_STAGING_LOCK);
+        lk = sl_lock_acquire_file(path, job, err);
+        sl_free(path);
+    }
+    if (!lk) sl_err_prefix(err, "staging area %s", sp.jobdir);
+    sl_stage_paths_free(&sp);
+    return lk;
+}
+
+void sl_publish_unlock_target(sl_lock *lk, const char *target_dir, const char *job)
+{
+    if (!lk) return;
+    sl_lock_release(lk);
+    sl_stage_paths sp;
+    sl_stage_paths_init(&sp, target_dir, job, false, 0);
+    sl_stage_paths_prune(&sp, false);
+    sl_stage_paths_free(&sp);
+}
+
 int sl_publish_clean_stale(const char *target_dir, const char *job, int64_t keep_run_id, int *removed,
                            sl_err *err)
 {
@@ -571,7 +598,7 @@ int sl_publish_clean_stale(const char *target_dir, const char *job, int64_t keep
     }
     struct dirent *de;
     while ((de = readdir(d))) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+        if (de->d_name[0] == '.') continue;   /* ., .. and the lock */
         if (keep_run_id > 0 && !strcmp(de->d_name, keep)) continue;
         char *p = sl_fs_join(jobdir, de->d_name);
         sl_log(SL_LOG_INFO, "removing stale staging directory %s (a run that will not be resumed)", p);

@@ -6,6 +6,7 @@
  *
  *   T/<table>/                                  the live table readers see
  *   T/<table>/_sluice_manifest.json             files, rows, CRC-32s, run id, ...
+ *   T/.sluice-staging/<job>/.lock               the job's lock on the target (one run at a time)
  *   T/.sluice-staging/<job>/run-<id>/<table>/   staged files of one run
  *   T/.sluice-staging/<job>/run-<id>/<table>/.<file>.tmp   a file being written
  *
@@ -44,6 +45,7 @@
 #define SL_PUBLISH_H
 
 #include "../core/sl_error.h"
+#include "sl_lock.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -135,6 +137,17 @@ int sl_publish_live_run(const char *target_dir, const char *table, char *job, si
  * the state store heard of it: mark it published and skip it), 0 when not,
  * -1 on error. */
 int sl_publish_already(const sl_staging *sg, sl_err *err);
+
+/* ---- one run of a job per target ---- */
+
+/* Takes the job's lock on the target's staging area (creating it),
+ * T/.sluice-staging/<job>/.lock (sl_lock.h): the run lock in the state
+ * directory does not see a run of the same job name that uses another state
+ * store, and both would stage into run-1. Fails (SL_EIO) naming the other
+ * run; the caller then leaves that target's staging alone. */
+sl_lock *sl_publish_lock_target(const char *target_dir, const char *job, sl_err *err);
+/* Releases it and removes the staging directories left empty; NULL is fine. */
+void sl_publish_unlock_target(sl_lock *lk, const char *target_dir, const char *job);
 
 /* ---- recovery ---- */
 

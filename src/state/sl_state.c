@@ -15,11 +15,13 @@
 #include "sl_fs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -347,6 +349,28 @@ static int sl_state_migrate(sl_state *st, int target, sl_err *err)
     return 0;
 }
 
+/* The store holds histogram bounds (real key values) and error texts: the
+ * database and its -wal and -shm files are for the owner only. SQLite gives
+ * the -wal and -shm files the database's mode, so a new database is created
+ * 0600 here first (SQLite takes an empty file for a new database); the
+ * files of an older store are narrowed. */
+static int sl_state_private_files(const char *path, sl_err *err)
+{
+    int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return sl_fs_errno(err, errno, "cannot open", path);
+    close(fd);
+    static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
+    for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+        char *p = sl_sprintf("%s%s", path, suffixes[i]);
+        struct stat sb;
+        if (stat(p, &sb) == 0 && S_ISREG(sb.st_mode) && (sb.st_mode & 077) && chmod(p, sb.st_mode & 0700) < 0)
+            sl_log(SL_LOG_WARN, "state database %s: cannot make it readable by its owner only (mode %03o): %s",
+                   p, (unsigned)(sb.st_mode & 0777), strerror(errno));
+        sl_free(p);
+    }
+    return 0;
+}
+
 sl_state *sl_state_open_version(const char *path, int version, sl_err *err)
 {
     if (version < 1 || version > SL_STATE_SCHEMA_VERSION) {
@@ -354,8 +378,9 @@ sl_state *sl_state_open_version(const char *path, int version, sl_err *err)
         return NULL;
     }
     char *dir = sl_fs_dirname(path);
-    int rc = sl_fs_mkdirs(dir, err);
+    int rc = sl_fs_mkdirs_private(dir, err);
     sl_free(dir);
+    if (rc == 0) rc = sl_state_private_files(path, err);
     if (rc < 0) {
         sl_err_prefix(err, "state database %s", path);
         return NULL;
