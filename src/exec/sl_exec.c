@@ -450,6 +450,11 @@ static int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
             return 1;
         }
     }
+    /* Something that is not this job's table in the way: fail before reading the source. */
+    if (sl_prep_check_target(job, cfg, &e) < 0) {
+        sl_exec_table_setup_failed(t, &e, true);
+        return -1;
+    }
 
     if (sl_exec_prepare(run, &t->prep, cfg, &e) < 0) {
         sl_exec_table_setup_failed(t, &e, true);   /* already says job and table */

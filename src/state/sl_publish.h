@@ -24,6 +24,10 @@
  *            remove the old version (now at the staged path)
  *   run      sl_publish_clean_run when all tables are published
  *
+ * Only what sluice published for this job is ever replaced at T/<table>
+ * (sl_publish_check_live): not a user's directory, a file, a link, nor
+ * another job's table.
+ *
  * Readers of T/<table> see the old complete version or the new complete one,
  * never a mix, never a half-written file (temporaries are hidden names in
  * the staging area, not in T/<table>), and never a missing directory.
@@ -122,6 +126,15 @@ typedef struct sl_publish_result {
     bool replaced;             /* there was a live table before */
     int64_t rows, bytes;       /* totals of the manifest */
 } sl_publish_result;
+
+/* May job `job` publish its table at T/<table>? 0 yes: nothing is there, an
+ * empty directory (taken over: nothing in it can be lost), a table of this
+ * job (its manifest names the job, whatever the run or state store), or a
+ * directory of part files only (a table of a sluice from before manifests).
+ * -1 no, err naming the path, what is there and the remedy: a file, a
+ * symbolic link, a directory with other files, or another job's table.
+ * sl_publish_table checks it again right before the swap. */
+int sl_publish_check_live(const char *target_dir, const char *job, const char *table, sl_err *err);
 
 /* Publishes the staged table (see the protocol above). The listed files must
  * all be in the staging directory; other entries there are removed first. */
