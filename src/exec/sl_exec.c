@@ -17,7 +17,8 @@
  *      temporaries are removed, and each task recorded done keeps its file
  *      when the file is there with its size and CRC-32 (else it is redone).
  *      The source prepares it (transient failures retried), its tasks are
- *      registered (a changed plan empties the staging directory).
+ *      registered with its columns (a changed plan or schema empties the
+ *      staging directory: a table never mixes two schemas).
  *   3. Tasks still to do go into one queue, largest estimated rows first
  *      (ties keep job order), so that no large task starts last and tables
  *      run at the same time; at most a source's max_connections at once.
@@ -130,13 +131,11 @@ static const char *sl_prep_differs(const sl_prep_table *a, const sl_prep_table *
     if (a->st.ntasks != b->st.ntasks) return "the number of partitions changed";
     for (int k = 0; k < a->st.ntasks; k++)
         if (!sl_same_str(a->st.tasks[k].predicate, b->st.tasks[k].predicate)) return "the partitions changed";
-    const sl_schema *x = a->st.schema, *y = b->st.schema;
-    if (x->ncols != y->ncols) return "the columns changed";
-    for (int c = 0; c < x->ncols; c++)
-        if (strcmp(x->fields[c].name, y->fields[c].name) || memcmp(&x->fields[c].type, &y->fields[c].type,
-                                                                  sizeof x->fields[c].type))
-            return "the columns changed";
-    return NULL;
+    char *x = sl_state_columns_text(a->st.schema), *y = sl_state_columns_text(b->st.schema);
+    bool same = !strcmp(x, y);
+    sl_free(x);
+    sl_free(y);
+    return same ? NULL : "the columns changed";
 }
 
 int sl_exec_table_reprepare(sl_exec_table *t, int gen, sl_err *err)
@@ -216,12 +215,16 @@ static int sl_exec_table_publish(sl_exec_table *t, sl_err *err)
         for (int i = 0; i < nfiles; i++)
             if (files[i].rows > 0)
                 mf[nlisted++] = (sl_manifest_file){ files[i].path, files[i].rows, files[i].bytes, files[i].crc32 };
-        if (nlisted == 0 && nfiles > 0)
+        bool all_empty = nlisted == 0 && nfiles > 0;
+        if (all_empty)
             mf[nlisted++] = (sl_manifest_file){ files[0].path, files[0].rows, files[0].bytes, files[0].crc32 };
+        /* Removed here, as expected, rather than by the publish step as strays. */
+        for (int i = all_empty ? 1 : 0; i < nfiles && rc == 0; i++)
+            if (files[i].rows == 0) rc = sl_staging_file_remove(&t->sg, files[i].path, err);
         t->files_published = nlisted;
         sl_manifest m = { mf, nlisted, t->snapshot_time };
         sl_publish_result res;
-        rc = sl_publish_table(&t->sg, &m, &res, err);
+        if (rc == 0) rc = sl_publish_table(&t->sg, &m, &res, err);
         if (rc == 0) {
             t->rows = res.rows;
             t->bytes = res.bytes;
@@ -472,7 +475,10 @@ static int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
     }
     bool replanned = false;
     int rc = sl_state_table_register(run->state, run->run_id, cfg->name, cfg->target->path, t->snapshot_time, &e);
-    if (rc == 0) rc = sl_state_tasks_register(run->state, run->run_id, cfg->name, specs, n, t->task_ids, &replanned, &e);
+    char *columns = sl_state_columns_text(t->prep.st.schema);
+    if (rc == 0)
+        rc = sl_state_tasks_register(run->state, run->run_id, cfg->name, columns, specs, n, t->task_ids, &replanned, &e);
+    sl_free(columns);
     sl_free(specs);
     if (rc < 0) goto failed;
     if (replanned && (sl_fs_rmtree(t->sg.dir, &e) < 0 || sl_fs_mkdirs(t->sg.dir, &e) < 0)) goto failed;

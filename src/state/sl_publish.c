@@ -145,6 +145,14 @@ void sl_staging_file_discard(const sl_staging *sg, const char *name)
     sl_free(tmp);
 }
 
+int sl_staging_file_remove(const sl_staging *sg, const char *name, sl_err *err)
+{
+    char *path = sl_staging_file_path(sg, name);
+    int rc = unlink(path) < 0 && errno != ENOENT ? sl_fs_errno(err, errno, "cannot remove", path) : 0;
+    sl_free(path);
+    return rc;
+}
+
 static int sl_staged_cmp(const void *a, const void *b)
 {
     return strcmp(((const sl_staged_file *)a)->name, ((const sl_staged_file *)b)->name);

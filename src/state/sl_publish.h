@@ -88,6 +88,9 @@ char *sl_staging_file_path(const sl_staging *sg, const char *name);
 int sl_staging_file_finish(const sl_staging *sg, const char *name, sl_err *err);
 /* Removes a failed attempt's temporary (and nothing else); missing is fine. */
 void sl_staging_file_discard(const sl_staging *sg, const char *name);
+/* Removes a finished file that will not be published (its task found no
+ * rows), before sl_publish_table would take it for a stray; missing is fine. */
+int sl_staging_file_remove(const sl_staging *sg, const char *name, sl_err *err);
 
 typedef struct sl_staged_file {
     char *name;
