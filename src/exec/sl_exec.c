@@ -316,10 +316,9 @@ static void sl_exec_lock_targets(sl_exec *run, const char *holder)
     }
 }
 
-/* The target entry whose lock covers target tg (NULL when the run has none yet). */
+/* The target entry whose lock covers target tg (run->targets is set by sl_exec_begin). */
 static const sl_exec_target *sl_exec_target_of(const sl_exec *run, const sl_job_target *tg)
 {
-    if (!run->targets) return NULL;
     const sl_exec_target *xt = &run->targets[tg - run->job->targets];
     return &run->targets[xt->owner];
 }
@@ -335,7 +334,6 @@ static void sl_exec_unlock_targets(sl_exec *run)
     sl_free(run->targets);
     run->targets = NULL;
 }
-
 
 /* A table that fails before its tasks run: recorded and counted as failed. */
 static void sl_exec_table_setup_failed(sl_exec_table *t, const sl_err *e, bool prefixed)

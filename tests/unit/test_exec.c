@@ -866,3 +866,26 @@ Test(exec, item17_same_job_with_another_state_store_is_refused_on_the_target)
     sl_run_summary_free(&sum);
     sl_job_free(job);
 }
+
+Test(exec, item17_two_targets_on_one_directory_share_its_lock)
+{
+    /* Two targets naming one directory (spelled differently): one staging lock, no refusal of itself. */
+    char *text = sl_sprintf("name: t\nsources:\n  db: { kind: sqlite, path: x.db }\n"
+                            "targets:\n  out: { kind: csv, path: %s/lake }\n  again: { kind: csv, path: %s/./lake/ }\n"
+                            "tables:\n  a: { from: db, table: a, to: out, partition: { count: 2 } }\n"
+                            "  b: { from: db, table: b, to: again, partition: { count: 2 } }\n", tmpdir, tmpdir);
+    sl_err err = SL_ERR_INIT;
+    char *file = sl_sprintf("%s/job.yaml", tmpdir);
+    sl_job *job = sl_job_parse(text, strlen(text), file, &err);
+    cr_assert_not_null(job, "%s", err.msg);
+    sl_run_opts opts = { .workers = 2, .progress = -1, .source_lookup = gen_lookup };
+    sl_run_summary sum;
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), 0, "%s", err.msg);
+    cr_assert_eq(rows_in_table("a"), 10001);
+    cr_assert_eq(rows_in_table("b"), 10001);
+    expect_no_staging("the staging lock was left behind");
+    sl_run_summary_free(&sum);
+    sl_job_free(job);
+    sl_free(file);
+    sl_free(text);
+}
