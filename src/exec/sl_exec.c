@@ -6,15 +6,19 @@
  *
  * Order of a run (the commit protocol itself is in state/sl_publish.h):
  *   1. sl_lock_acquire, sl_state_open, sl_state_run_begin (resume the job's
- *      unfinished run, or begin one); stale staging of runs that will not be
- *      resumed is removed (sl_publish_clean_stale).
+ *      unfinished run, or begin one); each target's staging area locked for
+ *      the job (sl_publish_lock_target: a run of the same job name with
+ *      another state store may be using it; its tables then fail); stale
+ *      staging of runs that will not be resumed is removed
+ *      (sl_publish_clean_stale).
  *   2. Per table: already published by this run -> kept. Otherwise its
  *      staging directory is opened; on resume a live table that this run
  *      published before a crash is recognised (sl_publish_already), left
  *      temporaries are removed, and each task recorded done keeps its file
  *      when the file is there with its size and CRC-32 (else it is redone).
  *      The source prepares it (transient failures retried), its tasks are
- *      registered (a changed plan empties the staging directory).
+ *      registered with its columns (a changed plan or schema empties the
+ *      staging directory: a table never mixes two schemas).
  *   3. Tasks still to do go into one queue, largest estimated rows first
  *      (ties keep job order), so that no large task starts last and tables
  *      run at the same time; at most a source's max_connections at once.
@@ -127,13 +131,11 @@ static const char *sl_prep_differs(const sl_prep_table *a, const sl_prep_table *
     if (a->st.ntasks != b->st.ntasks) return "the number of partitions changed";
     for (int k = 0; k < a->st.ntasks; k++)
         if (!sl_same_str(a->st.tasks[k].predicate, b->st.tasks[k].predicate)) return "the partitions changed";
-    const sl_schema *x = a->st.schema, *y = b->st.schema;
-    if (x->ncols != y->ncols) return "the columns changed";
-    for (int c = 0; c < x->ncols; c++)
-        if (strcmp(x->fields[c].name, y->fields[c].name) || memcmp(&x->fields[c].type, &y->fields[c].type,
-                                                                  sizeof x->fields[c].type))
-            return "the columns changed";
-    return NULL;
+    char *x = sl_state_columns_text(a->st.schema), *y = sl_state_columns_text(b->st.schema);
+    bool same = !strcmp(x, y);
+    sl_free(x);
+    sl_free(y);
+    return same ? NULL : "the columns changed";
 }
 
 int sl_exec_table_reprepare(sl_exec_table *t, int gen, sl_err *err)
@@ -213,12 +215,16 @@ static int sl_exec_table_publish(sl_exec_table *t, sl_err *err)
         for (int i = 0; i < nfiles; i++)
             if (files[i].rows > 0)
                 mf[nlisted++] = (sl_manifest_file){ files[i].path, files[i].rows, files[i].bytes, files[i].crc32 };
-        if (nlisted == 0 && nfiles > 0)
+        bool all_empty = nlisted == 0 && nfiles > 0;
+        if (all_empty)
             mf[nlisted++] = (sl_manifest_file){ files[0].path, files[0].rows, files[0].bytes, files[0].crc32 };
+        /* Removed here, as expected, rather than by the publish step as strays. */
+        for (int i = all_empty ? 1 : 0; i < nfiles && rc == 0; i++)
+            if (files[i].rows == 0) rc = sl_staging_file_remove(&t->sg, files[i].path, err);
         t->files_published = nlisted;
         sl_manifest m = { mf, nlisted, t->snapshot_time };
         sl_publish_result res;
-        rc = sl_publish_table(&t->sg, &m, &res, err);
+        if (rc == 0) rc = sl_publish_table(&t->sg, &m, &res, err);
         if (rc == 0) {
             t->rows = res.rows;
             t->bytes = res.bytes;
@@ -277,6 +283,57 @@ void sl_exec_task_ended(sl_exec_table *t)
 }
 
 /* ---- setting a table up ---- */
+
+/* The staging area of each target, locked for this run (sl_publish_lock_target).
+ * A target whose lock cannot be had fails its tables, not the run: the other
+ * targets' tables carry on. */
+static void sl_exec_lock_targets(sl_exec *run, const char *holder)
+{
+    const sl_job *job = run->job;
+    for (int i = 0; i < job->ntargets; i++) {
+        sl_exec_target *xt = &run->targets[i];
+        const char *path = job->targets[i].path;
+        char *real = realpath(path, NULL);
+        xt->real = real ? sl_strdup(real) : sl_strdup(path);
+        free(real);
+        xt->owner = i;
+        for (int j = 0; j < i && xt->owner == i; j++)
+            if (!strcmp(run->targets[j].real, xt->real)) xt->owner = j;
+        if (xt->owner != i) continue;
+        xt->lock = sl_publish_lock_target(path, job->name, &xt->err);
+        if (!xt->lock) {
+            sl_err_prefix(&xt->err, "target %s", job->targets[i].name);
+            continue;
+        }
+        sl_err he = SL_ERR_INIT;
+        if (sl_lock_set_holder(xt->lock, holder, &he) < 0) sl_log(SL_LOG_DEBUG, "%s", he.msg);
+        real = realpath(path, NULL);   /* it exists now */
+        if (real) {
+            sl_free(xt->real);
+            xt->real = sl_strdup(real);
+            free(real);
+        }
+    }
+}
+
+/* The target entry whose lock covers target tg (run->targets is set by sl_exec_begin). */
+static const sl_exec_target *sl_exec_target_of(const sl_exec *run, const sl_job_target *tg)
+{
+    const sl_exec_target *xt = &run->targets[tg - run->job->targets];
+    return &run->targets[xt->owner];
+}
+
+static void sl_exec_unlock_targets(sl_exec *run)
+{
+    if (!run->targets) return;
+    for (int i = 0; i < run->job->ntargets; i++) {
+        sl_exec_target *xt = &run->targets[i];
+        if (xt->owner == i) sl_publish_unlock_target(xt->lock, run->job->targets[i].path, run->job->name);
+        sl_free(xt->real);
+    }
+    sl_free(run->targets);
+    run->targets = NULL;
+}
 
 /* A table that fails before its tasks run: recorded and counted as failed. */
 static void sl_exec_table_setup_failed(sl_exec_table *t, const sl_err *e, bool prefixed)
@@ -377,6 +434,11 @@ static int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
                (long long)rec.rows);
         return 1;
     }
+    const sl_exec_target *xt = sl_exec_target_of(run, cfg->target);
+    if (!xt->lock) {
+        e = xt->err;
+        goto failed;
+    }
     if (sl_staging_open(&t->sg, cfg->target->path, job->name, run->run_id, cfg->name, &e) < 0) goto failed;
     t->sg.run_started = run->start.started;
     t->staged = true;
@@ -388,6 +450,11 @@ static int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
             t->published = t->kept = true;
             return 1;
         }
+    }
+    /* Something that is not this job's table in the way: fail before reading the source. */
+    if (sl_prep_check_target(job, cfg, &e) < 0) {
+        sl_exec_table_setup_failed(t, &e, true);
+        return -1;
     }
 
     if (sl_exec_prepare(run, &t->prep, cfg, &e) < 0) {
@@ -406,7 +473,10 @@ static int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
     }
     bool replanned = false;
     int rc = sl_state_table_register(run->state, run->run_id, cfg->name, cfg->target->path, t->snapshot_time, &e);
-    if (rc == 0) rc = sl_state_tasks_register(run->state, run->run_id, cfg->name, specs, n, t->task_ids, &replanned, &e);
+    char *columns = sl_state_columns_text(t->prep.st.schema);
+    if (rc == 0)
+        rc = sl_state_tasks_register(run->state, run->run_id, cfg->name, columns, specs, n, t->task_ids, &replanned, &e);
+    sl_free(columns);
     sl_free(specs);
     if (rc < 0) goto failed;
     if (replanned && (sl_fs_rmtree(t->sg.dir, &e) < 0 || sl_fs_mkdirs(t->sg.dir, &e) < 0)) goto failed;
@@ -523,8 +593,15 @@ static int sl_exec_begin(sl_exec *run, sl_err *err)
     run->run_id = run->start.run_id;
     snprintf(run->run_id_text, sizeof run->run_id_text, "%lld", (long long)run->run_id);
     if (run->start.note[0]) sl_log(SL_LOG_INFO, "job %s: %s", job->name, run->start.note);
+    char *holder = sl_sprintf("run %lld of state store %s", (long long)run->run_id, path);
+    sl_err le = SL_ERR_INIT;
+    if (sl_lock_set_holder(run->lock, holder, &le) < 0) sl_log(SL_LOG_DEBUG, "%s", le.msg);
+    run->targets = sl_calloc((size_t)(job->ntargets ? job->ntargets : 1), sizeof *run->targets);
+    sl_exec_lock_targets(run, holder);
+    sl_free(holder);
     /* Staging of runs that will not be resumed goes; problems here are only worth a warning. */
     for (int i = 0; i < job->ntargets; i++) {
+        if (!sl_exec_target_of(run, &job->targets[i])->lock) continue;   /* maybe another run's */
         sl_err ce = SL_ERR_INIT;
         int removed = 0;
         if (sl_publish_clean_stale(job->targets[i].path, job->name, run->run_id, &removed, &ce) < 0)
@@ -548,6 +625,7 @@ static void sl_exec_finish(sl_exec *run, int rc, const sl_err *err)
         sl_log(SL_LOG_WARN, "job %s: cannot record the end of run %lld: %s", job->name, (long long)run->run_id,
                e.msg);
     for (int i = 0; i < job->ntargets; i++) {
+        if (!sl_exec_target_of(run, &job->targets[i])->lock) continue;
         sl_err_clear(&e);
         int kept = 0;
         int r = rc == 0 ? sl_publish_clean_run(job->targets[i].path, job->name, run->run_id, &e)
@@ -692,6 +770,7 @@ release:
         pthread_mutex_destroy(&t->mu);
     }
     if (run.state) sl_state_close(run.state);
+    sl_exec_unlock_targets(&run);
     sl_lock_release(run.lock);
     sl_progress_free(run.progress);
     sl_free(run.tables);

@@ -68,6 +68,15 @@ typedef struct sl_exec_table {
     double started, ended;
 } sl_exec_table;
 
+/* A target of the job during the run: its staging area's lock. Targets
+ * naming the same directory share the first one's lock (owner). */
+typedef struct sl_exec_target {
+    sl_lock *lock;               /* NULL: not held; its tables fail with err */
+    int owner;                   /* index of the target whose lock serves this one */
+    char *real;                  /* its directory, resolved, to find such twins */
+    sl_err err;
+} sl_exec_target;
+
 typedef struct sl_exec_task {
     sl_exec_table *table;
     int index;                   /* in table->prep.st.tasks */
@@ -78,6 +87,7 @@ struct sl_exec {
     const sl_run_opts *opts;
     sl_state *state;
     sl_lock *lock;
+    sl_exec_target *targets;     /* job->ntargets entries */
     int64_t run_id;
     char run_id_text[32];
     sl_run_start start;          /* resumed or new, and why */

@@ -5,6 +5,8 @@
 #include "sl_prepare.h"
 
 #include "../core/sl_alloc.h"
+#include "../core/sl_log.h"
+#include "../state/sl_publish.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,22 @@ void sl_err_prefix_table(sl_err *err, const sl_job *job, const sl_job_table *cfg
         sl_err_prefix(err, "job %s", job->name);
     else
         sl_err_prefix(err, "job %s: table %s", job->name, cfg->name);
+}
+
+int sl_prep_check_target(const sl_job *job, const sl_job_table *cfg, sl_err *err)
+{
+    if (sl_publish_check_live(cfg->target->path, job->name, cfg->name, err) == 0) return 0;
+    sl_err_prefix_table(err, job, cfg);
+    return -1;
+}
+
+void sl_prep_warn_targets(const sl_job *job)
+{
+    for (int i = 0; i < job->ntables; i++) {
+        sl_err err = SL_ERR_INIT;
+        if (sl_prep_check_target(job, &job->tables[i], &err) < 0)
+            sl_log(SL_LOG_WARN, "%s (sluice run would fail this table)", err.msg);
+    }
 }
 
 int sl_prep_table_resolve(sl_prep_table *pt, const sl_job *job, const sl_job_table *cfg, int workers,

@@ -96,6 +96,19 @@ static const char *sl_sq_file(const sl_job_source *src)
     return f;
 }
 
+/* An error of db: "what: [step: ]message". SQLITE_BUSY and SQLITE_LOCKED
+ * ("database is locked": another process has held a write lock for longer
+ * than the busy timeout) are transient, so the engine retries the table or
+ * task with backoff; everything else is a source error. */
+static int sl_sq_fail(sqlite3 *db, const char *what, const char *step, sl_err *err)
+{
+    int prim = sqlite3_errcode(db) & 0xff;
+    bool busy = prim == SQLITE_BUSY || prim == SQLITE_LOCKED;
+    return sl_err_set(err, busy ? SL_ETRANSIENT : SL_ESOURCE, "%s: %s%s%s%s", what, step ? step : "",
+                      step ? ": " : "", sqlite3_errmsg(db),
+                      busy ? " (another process holds a write lock on the database; retried)" : "");
+}
+
 static int sl_sq_open_db(const char *file, const char *what, sqlite3 **db, sl_err *err)
 {
     int rc = sqlite3_open_v2(file, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
@@ -259,7 +272,7 @@ static int sl_sq_partition(sl_source_table *tab, sqlite3 *db, sl_sq_shared *sh, 
     int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     sl_free(sql);
     if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
-        sl_err_set(err, SL_ESOURCE, "%s: partition bounds: %s", sh->what, sqlite3_errmsg(db));
+        sl_sq_fail(db, sh->what, "partition bounds", err);
         sqlite3_finalize(st);
         sl_free(qcol);
         return -1;
@@ -338,7 +351,7 @@ static int sl_sq_prepare(sl_source_table *tab, sl_err *err)
         sl_free(qt);
         if (sqlite3_prepare_v2(db, "SELECT name, type, \"notnull\", pk, hidden FROM pragma_table_xinfo(?1, ?2) WHERE hidden != 1",
                                -1, &st, NULL) != SQLITE_OK) {
-            sl_err_set(err, SL_ESOURCE, "%s: %s", sh->what, sqlite3_errmsg(db));
+            sl_sq_fail(db, sh->what, NULL, err);
             goto fail;
         }
         sqlite3_bind_text(st, 1, tname, -1, SQLITE_STATIC);
@@ -368,7 +381,7 @@ static int sl_sq_prepare(sl_source_table *tab, sl_err *err)
             if (rc == SQLITE_DONE)
                 sl_err_set(err, SL_ESOURCE, "%s does not exist in %s", sh->what, file);
             else
-                sl_err_set(err, SL_ESOURCE, "%s: %s", sh->what, sqlite3_errmsg(db));
+                sl_sq_fail(db, sh->what, NULL, err);
             for (int i = 0; i < n; i++) sl_free(fields[i].name);
             sl_free(fields);
             goto fail;
@@ -394,7 +407,7 @@ static int sl_sq_prepare(sl_source_table *tab, sl_err *err)
         int rc = sqlite3_prepare_v2(db, probe, -1, &st, NULL);
         sl_free(probe);
         if (rc != SQLITE_OK) {
-            sl_err_set(err, SL_ESOURCE, "%s: %s", sh->what, sqlite3_errmsg(db));
+            sl_sq_fail(db, sh->what, NULL, err);
             goto fail;
         }
         int n = sqlite3_column_count(st);
@@ -470,7 +483,7 @@ static void *sl_sq_open(sl_source_table *tab, const sl_task *task, sl_err *err)
     int rc = sqlite3_prepare_v2(r->db, sql, -1, &r->st, NULL);
     sl_free(sql);
     if (rc != SQLITE_OK) {
-        sl_err_set(err, SL_ESOURCE, "%s: %s", r->what, sqlite3_errmsg(r->db));
+        sl_sq_fail(r->db, r->what, NULL, err);
         goto fail;
     }
     return r;
@@ -631,8 +644,7 @@ static long sl_sq_next(void *reader, sl_batch *batch, sl_err *err)
             break;
         }
         if (rc != SQLITE_ROW) {
-            sl_code code = (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) ? SL_ETRANSIENT : SL_ESOURCE;
-            return sl_err_set(err, code, "%s: %s", r->what, sqlite3_errmsg(r->db));
+            return sl_sq_fail(r->db, r->what, NULL, err);
         }
         r->row++;
         size_t row = batch->nrows;

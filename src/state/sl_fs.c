@@ -24,7 +24,7 @@ int sl_fs_errno(sl_err *err, int errnum, const char *op, const char *path)
     return sl_err_set(err, code, "%s %s: %s", op, path, strerror(errnum));
 }
 
-int sl_fs_mkdirs(const char *path, sl_err *err)
+static int sl_fs_mkdirs_mode(const char *path, mode_t leaf_mode, sl_err *err)
 {
     char *p = sl_strdup(path);
     size_t len = strlen(p);
@@ -34,7 +34,7 @@ int sl_fs_mkdirs(const char *path, sl_err *err)
         if (*s == '/' || last) {
             char saved = *s;
             *s = '\0';
-            if (mkdir(p, 0755) < 0 && errno != EEXIST) {
+            if (mkdir(p, last ? leaf_mode : 0755) < 0 && errno != EEXIST) {
                 int e = errno;
                 sl_fs_errno(err, e, "cannot create directory", p);
                 sl_free(p);
@@ -53,6 +53,10 @@ int sl_fs_mkdirs(const char *path, sl_err *err)
     sl_free(p);
     return 0;
 }
+
+int sl_fs_mkdirs(const char *path, sl_err *err) { return sl_fs_mkdirs_mode(path, 0755, err); }
+
+int sl_fs_mkdirs_private(const char *path, sl_err *err) { return sl_fs_mkdirs_mode(path, 0700, err); }
 
 static int sl_fs_fsync_open(const char *path, int flags, const char *what, sl_err *err)
 {

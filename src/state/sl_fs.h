@@ -16,8 +16,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* mkdir -p (mode 0755); an existing directory is fine. */
+/* mkdir -p (mode 0755, less the umask); an existing directory is fine. */
 int sl_fs_mkdirs(const char *path, sl_err *err);
+/* mkdir -p where the last directory, when it has to be created, gets mode
+ * 0700 (the state store's: it holds key values and errors); the parents it
+ * creates get 0755. An existing directory is left as it is (it may be shared,
+ * like the job's directory given with --state). */
+int sl_fs_mkdirs_private(const char *path, sl_err *err);
 /* fsync a directory, so the names created or renamed in it are durable. */
 int sl_fs_fsync_dir(const char *path, sl_err *err);
 /* fsync an existing file. */

@@ -1,6 +1,7 @@
 /*
- * sl_lock.c - the per-job run lock: flock on <state dir>/<job>.lock, with the
- * holder's pid, host and start time inside (see sl_lock.h).
+ * sl_lock.c - the per-job run lock: flock on <state dir>/<job>.lock (or on a
+ * given file: a target's staging area), with the holder's pid, host, start
+ * time and run inside (see sl_lock.h).
  */
 #define _GNU_SOURCE
 #include "sl_lock.h"
@@ -23,6 +24,8 @@
 struct sl_lock {
     int fd;
     char *path;
+    char host[256];
+    char started[64];
 };
 
 char *sl_lock_path(const char *state_dir, const char *job)
@@ -50,13 +53,14 @@ static void sl_lock_parse(const char *text, sl_lock_info *info)
         if (!strncmp(buf, "pid ", 4)) info->pid = (pid_t)atol(buf + 4);
         else if (!strncmp(buf, "host ", 5)) snprintf(info->host, sizeof info->host, "%s", buf + 5);
         else if (!strncmp(buf, "started ", 8)) snprintf(info->started, sizeof info->started, "%s", buf + 8);
+        else if (!strncmp(buf, "holder ", 7)) snprintf(info->holder, sizeof info->holder, "%s", buf + 7);
         line = nl ? nl + 1 : NULL;
     }
 }
 
 static void sl_lock_read_fd(int fd, sl_lock_info *info)
 {
-    char buf[1024];
+    char buf[2048];
     ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
     buf[n > 0 ? n : 0] = '\0';
     sl_lock_parse(buf, info);
@@ -71,9 +75,9 @@ static bool sl_lock_pid_alive(pid_t pid)
 static int sl_lock_refuse(const char *job, const sl_lock_info *info, sl_err *err)
 {
     if (info->pid > 0)
-        return sl_err_set(err, SL_EIO, "job %s is already running (pid %ld on host %s, started %s); "
+        return sl_err_set(err, SL_EIO, "job %s is already running (pid %ld on host %s, started %s%s%s); "
                           "wait for it or stop it", job, (long)info->pid, info->host[0] ? info->host : "?",
-                          info->started[0] ? info->started : "?");
+                          info->started[0] ? info->started : "?", info->holder[0] ? "; " : "", info->holder);
     return sl_err_set(err, SL_EIO, "job %s is already running (another sluice process is starting it); "
                       "wait for it or stop it", job);
 }
@@ -86,14 +90,34 @@ static void sl_lock_now_iso(char *buf, size_t size)
     strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* The lock file's text: who holds it, and for what when holder is set. */
+static int sl_lock_write(sl_lock *lk, const char *holder, sl_err *err)
+{
+    char text[2048];
+    int len = snprintf(text, sizeof text, "pid %ld\nhost %s\nstarted %s\n%s%s%s", (long)getpid(), lk->host,
+                       lk->started, holder ? "holder " : "", holder ? holder : "", holder ? "\n" : "");
+    if (len >= (int)sizeof text) len = (int)sizeof text - 1;
+    if (ftruncate(lk->fd, 0) < 0 || pwrite(lk->fd, text, (size_t)len, 0) != len || fsync(lk->fd) < 0)
+        return sl_fs_errno(err, errno, "cannot write lock file", lk->path);
+    return 0;
+}
+
 sl_lock *sl_lock_acquire(const char *state_dir, const char *job, sl_err *err)
 {
-    if (sl_fs_mkdirs(state_dir, err) < 0) return NULL;
+    if (sl_fs_mkdirs_private(state_dir, err) < 0) return NULL;
     char *path = sl_lock_path(state_dir, job);
+    sl_lock *lk = sl_lock_acquire_file(path, job, err);
+    sl_free(path);
+    return lk;
+}
+
+sl_lock *sl_lock_acquire_file(const char *lock_path, const char *job, sl_err *err)
+{
+    char *path = sl_strdup(lock_path);
     char host[256];
     sl_fs_hostname(host, sizeof host);
     for (int tries = 0; tries < 20; tries++) {
-        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
         if (fd < 0) {
             sl_fs_errno(err, errno, "cannot open lock file", path);
             break;
@@ -132,23 +156,26 @@ sl_lock *sl_lock_acquire(const char *state_dir, const char *job, sl_err *err)
                    "that run is gone", job, path, (long)old.pid, old.host[0] ? old.host : "?",
                    old.started[0] ? old.started : "?");
         }
-        char started[64], text[512];
-        sl_lock_now_iso(started, sizeof started);
-        int len = snprintf(text, sizeof text, "pid %ld\nhost %s\nstarted %s\n", (long)getpid(), host, started);
-        if (ftruncate(fd, 0) < 0 || pwrite(fd, text, (size_t)len, 0) != len || fsync(fd) < 0) {
-            sl_fs_errno(err, errno, "cannot write lock file", path);
-            close(fd);
-            break;
-        }
-        sl_lock *lk = sl_malloc(sizeof *lk);
+        sl_lock *lk = sl_calloc(1, sizeof *lk);
         lk->fd = fd;
         lk->path = path;
+        snprintf(lk->host, sizeof lk->host, "%s", host);
+        sl_lock_now_iso(lk->started, sizeof lk->started);
+        /* A lock file of an older sluice (or another user's umask) may be wider. */
+        if (fchmod(fd, 0600) < 0) sl_log(SL_LOG_DEBUG, "cannot make %s private: %s", path, strerror(errno));
+        if (sl_lock_write(lk, NULL, err) < 0) {
+            close(fd);
+            sl_free(lk);
+            break;
+        }
         return lk;
     }
     if (!sl_err_is_set(err)) sl_err_set(err, SL_EIO, "cannot take lock %s: it keeps changing", path);
     sl_free(path);
     return NULL;
 }
+
+int sl_lock_set_holder(sl_lock *lk, const char *holder, sl_err *err) { return sl_lock_write(lk, holder, err); }
 
 void sl_lock_release(sl_lock *lk)
 {

@@ -145,6 +145,14 @@ void sl_staging_file_discard(const sl_staging *sg, const char *name)
     sl_free(tmp);
 }
 
+int sl_staging_file_remove(const sl_staging *sg, const char *name, sl_err *err)
+{
+    char *path = sl_staging_file_path(sg, name);
+    int rc = unlink(path) < 0 && errno != ENOENT ? sl_fs_errno(err, errno, "cannot remove", path) : 0;
+    sl_free(path);
+    return rc;
+}
+
 static int sl_staged_cmp(const void *a, const void *b)
 {
     return strcmp(((const sl_staged_file *)a)->name, ((const sl_staged_file *)b)->name);
@@ -331,9 +339,10 @@ int sl_publish_live_run(const char *target_dir, const char *table, char *job, si
     sl_free(path);
     if (!text) return -1;
     int found = 0;
+    const char *f = sl_manifest_field(text, "format");
     const char *j = sl_manifest_field(text, "job");
     const char *r = sl_manifest_field(text, "run_id");
-    if (j && r && *j == '"') {
+    if (f && !strncmp(f, "\"sluice-manifest\"", 17) && j && r && *j == '"') {
         j++;
         size_t len = strcspn(j, "\"");
         if (job_size) snprintf(job, job_size, "%.*s", (int)len, j);
@@ -371,6 +380,87 @@ int sl_publish_already(const sl_staging *sg, sl_err *err)
         if (live > 0 && (live - sg->run_started > 1e-5 || sg->run_started - live > 1e-5)) return 0;
     }
     return 1;
+}
+
+/* "part-00012.parquet": a file name sluice gives a task's file, as a sluice
+ * from before manifests left them in a table directory. */
+static bool sl_part_file_name(const char *name)
+{
+    if (strncmp(name, "part-", 5)) return false;
+    const char *p = name + 5;
+    if (*p < '0' || *p > '9') return false;
+    while (*p >= '0' && *p <= '9') p++;
+    if (*p++ != '.' || !*p) return false;
+    for (; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.')) return false;
+    return true;
+}
+
+/* What the directory `live` holds, when it has no manifest: 0 nothing,
+ * 1 only part files of an older sluice, 2 something else (*example: one of
+ * its names), -1 error. */
+static int sl_live_contents(const char *live, char *example, size_t size, sl_err *err)
+{
+    DIR *d = opendir(live);
+    if (!d) return sl_fs_errno(err, errno, "cannot read directory", live);
+    int what = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) && what < 2) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+        struct stat sb;
+        bool part = sl_part_file_name(de->d_name) && fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+                    S_ISREG(sb.st_mode);
+        what = part ? 1 : 2;
+        if (!part) snprintf(example, size, "%s", de->d_name);
+    }
+    closedir(d);
+    return what;
+}
+
+/* sl_publish_check_live; `note`: say so when an older sluice's table is replaced. */
+static int sl_check_live(const char *target_dir, const char *job, const char *table, bool note, sl_err *err)
+{
+    char *live = sl_fs_join(target_dir, table);
+    char *safe = sl_safe_name(job);
+    char other[256], example[256] = "";
+    int64_t run = 0;
+    int rc = 0;
+    struct stat sb;
+    if (lstat(live, &sb) < 0) {
+        if (errno != ENOENT) rc = sl_fs_errno(err, errno, "cannot stat", live);
+    } else if (S_ISLNK(sb.st_mode)) {
+        rc = sl_err_set(err, SL_EIO, "%s is a symbolic link; sluice publishes table %s as a directory of its own "
+                        "and does not replace links: remove the link (or move it away), or point the target's "
+                        "path elsewhere", live, table);
+    } else if (!S_ISDIR(sb.st_mode)) {
+        rc = sl_err_set(err, SL_EIO, "%s exists and is not a directory; move it away, or point the target's path "
+                        "elsewhere, so table %s can be published there", live, table);
+    } else if ((rc = sl_publish_live_run(target_dir, table, other, sizeof other, &run, err)) == 1) {
+        rc = 0;
+        if (strcmp(other, safe))
+            rc = sl_err_set(err, SL_EIO, "%s is table %s of job %s (run %lld, says its %s), not of job %s: two "
+                            "jobs must not replace each other's tables; give one of them another target path, or "
+                            "this table another name", live, table, other, (long long)run, SL_MANIFEST_NAME, safe);
+    } else if (rc == 0) {
+        int what = sl_live_contents(live, example, sizeof example, err);
+        if (what < 0) rc = -1;
+        else if (what == 1 && note)
+            sl_log(SL_LOG_INFO, "table %s: %s has no %s but only part files, as a sluice from before manifests "
+                   "published it: it is replaced", table, live, SL_MANIFEST_NAME);
+        else if (what == 2)
+            rc = sl_err_set(err, SL_EIO, "%s holds files that sluice did not publish for job %s (no %s of sluice "
+                            "in it; one of them: %s): sluice replaces only its own tables: move that directory away, "
+                            "or point the target's path elsewhere", live, safe, SL_MANIFEST_NAME, example);
+        /* An empty directory is taken over: nothing in it can be lost. */
+    }
+    sl_free(safe);
+    sl_free(live);
+    return rc;
+}
+
+int sl_publish_check_live(const char *target_dir, const char *job, const char *table, sl_err *err)
+{
+    return sl_check_live(target_dir, job, table, true, err);
 }
 
 /* ---- publish ---- */
@@ -425,12 +515,10 @@ static int sl_publish_prepare(const sl_staging *sg, const sl_manifest *m, sl_err
 
 static int sl_publish_swap(const sl_staging *sg, bool *atomic, bool *replaced, sl_err *err)
 {
+    if (sl_check_live(sg->target_dir, sg->job, sg->table, false, err) < 0) return -1;
     struct stat sb;
     bool live = lstat(sg->live, &sb) == 0;
     if (!live && errno != ENOENT) return sl_fs_errno(err, errno, "cannot stat", sg->live);
-    if (live && !S_ISDIR(sb.st_mode))
-        return sl_err_set(err, SL_EIO, "%s exists and is not a directory; move it away so table %s can be "
-                          "published there", sg->live, sg->table);
     *replaced = live;
     *atomic = true;
     bool fallback = sl_pub_fallback();
@@ -554,6 +642,33 @@ static void sl_stage_paths_free(sl_stage_paths *sp)
     sl_free(sp->rundir);
 }
 
+#define SL_STAGING_LOCK ".lock"
+
+sl_lock *sl_publish_lock_target(const char *target_dir, const char *job, sl_err *err)
+{
+    sl_stage_paths sp;
+    sl_stage_paths_init(&sp, target_dir, job, false, 0);
+    sl_lock *lk = NULL;
+    if (sl_fs_mkdirs(sp.jobdir, err) == 0) {
+        char *path = sl_fs_join(sp.jobdir, SL_STAGING_LOCK);
+        lk = sl_lock_acquire_file(path, job, err);
+        sl_free(path);
+    }
+    if (!lk) sl_err_prefix(err, "staging area %s", sp.jobdir);
+    sl_stage_paths_free(&sp);
+    return lk;
+}
+
+void sl_publish_unlock_target(sl_lock *lk, const char *target_dir, const char *job)
+{
+    if (!lk) return;
+    sl_lock_release(lk);
+    sl_stage_paths sp;
+    sl_stage_paths_init(&sp, target_dir, job, false, 0);
+    sl_stage_paths_prune(&sp, false);
+    sl_stage_paths_free(&sp);
+}
+
 int sl_publish_clean_stale(const char *target_dir, const char *job, int64_t keep_run_id, int *removed,
                            sl_err *err)
 {
@@ -571,7 +686,7 @@ int sl_publish_clean_stale(const char *target_dir, const char *job, int64_t keep
     }
     struct dirent *de;
     while ((de = readdir(d))) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+        if (de->d_name[0] == '.') continue;   /* ., .. and the lock */
         if (keep_run_id > 0 && !strcmp(de->d_name, keep)) continue;
         char *p = sl_fs_join(jobdir, de->d_name);
         sl_log(SL_LOG_INFO, "removing stale staging directory %s (a run that will not be resumed)", p);

@@ -6,6 +6,7 @@
  *
  *   T/<table>/                                  the live table readers see
  *   T/<table>/_sluice_manifest.json             files, rows, CRC-32s, run id, ...
+ *   T/.sluice-staging/<job>/.lock               the job's lock on the target (one run at a time)
  *   T/.sluice-staging/<job>/run-<id>/<table>/   staged files of one run
  *   T/.sluice-staging/<job>/run-<id>/<table>/.<file>.tmp   a file being written
  *
@@ -22,6 +23,10 @@
  *            fsync T and the staging dir          -> publish:before-cleanup
  *            remove the old version (now at the staged path)
  *   run      sl_publish_clean_run when all tables are published
+ *
+ * Only what sluice published for this job is ever replaced at T/<table>
+ * (sl_publish_check_live): not a user's directory, a file, a link, nor
+ * another job's table.
  *
  * Readers of T/<table> see the old complete version or the new complete one,
  * never a mix, never a half-written file (temporaries are hidden names in
@@ -44,6 +49,7 @@
 #define SL_PUBLISH_H
 
 #include "../core/sl_error.h"
+#include "sl_lock.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -82,6 +88,9 @@ char *sl_staging_file_path(const sl_staging *sg, const char *name);
 int sl_staging_file_finish(const sl_staging *sg, const char *name, sl_err *err);
 /* Removes a failed attempt's temporary (and nothing else); missing is fine. */
 void sl_staging_file_discard(const sl_staging *sg, const char *name);
+/* Removes a finished file that will not be published (its task found no
+ * rows), before sl_publish_table would take it for a stray; missing is fine. */
+int sl_staging_file_remove(const sl_staging *sg, const char *name, sl_err *err);
 
 typedef struct sl_staged_file {
     char *name;
@@ -121,6 +130,15 @@ typedef struct sl_publish_result {
     int64_t rows, bytes;       /* totals of the manifest */
 } sl_publish_result;
 
+/* May job `job` publish its table at T/<table>? 0 yes: nothing is there, an
+ * empty directory (taken over: nothing in it can be lost), a table of this
+ * job (its manifest names the job, whatever the run or state store), or a
+ * directory of part files only (a table of a sluice from before manifests).
+ * -1 no, err naming the path, what is there and the remedy: a file, a
+ * symbolic link, a directory with other files, or another job's table.
+ * sl_publish_table checks it again right before the swap. */
+int sl_publish_check_live(const char *target_dir, const char *job, const char *table, sl_err *err);
+
 /* Publishes the staged table (see the protocol above). The listed files must
  * all be in the staging directory; other entries there are removed first. */
 int sl_publish_table(const sl_staging *sg, const sl_manifest *m, sl_publish_result *res, sl_err *err);
@@ -135,6 +153,17 @@ int sl_publish_live_run(const char *target_dir, const char *table, char *job, si
  * the state store heard of it: mark it published and skip it), 0 when not,
  * -1 on error. */
 int sl_publish_already(const sl_staging *sg, sl_err *err);
+
+/* ---- one run of a job per target ---- */
+
+/* Takes the job's lock on the target's staging area (creating it),
+ * T/.sluice-staging/<job>/.lock (sl_lock.h): the run lock in the state
+ * directory does not see a run of the same job name that uses another state
+ * store, and both would stage into run-1. Fails (SL_EIO) naming the other
+ * run; the caller then leaves that target's staging alone. */
+sl_lock *sl_publish_lock_target(const char *target_dir, const char *job, sl_err *err);
+/* Releases it and removes the staging directories left empty; NULL is fine. */
+void sl_publish_unlock_target(sl_lock *lk, const char *target_dir, const char *job);
 
 /* ---- recovery ---- */
 

@@ -11,15 +11,18 @@
 #include "sl_state.h"
 
 #include "../core/sl_alloc.h"
+#include "../core/sl_buf.h"
 #include "../core/sl_log.h"
 #include "sl_fs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -97,6 +100,8 @@ static const char *const sl_migrations[SL_STATE_SCHEMA_VERSION] = {
     "ALTER TABLE runs ADD COLUMN resumes INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX runs_by_job ON runs(job, id);"
     "CREATE INDEX files_by_task ON files(task_id);",
+    /* 2 -> 3: the columns a table's tasks write, so a resume never mixes schemas */
+    "ALTER TABLE tables ADD COLUMN columns TEXT;",
 };
 
 /* ---- helpers ---- */
@@ -347,6 +352,28 @@ static int sl_state_migrate(sl_state *st, int target, sl_err *err)
     return 0;
 }
 
+/* The store holds histogram bounds (real key values) and error texts: the
+ * database and its -wal and -shm files are for the owner only. SQLite gives
+ * the -wal and -shm files the database's mode, so a new database is created
+ * 0600 here first (SQLite takes an empty file for a new database); the
+ * files of an older store are narrowed. */
+static int sl_state_private_files(const char *path, sl_err *err)
+{
+    int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return sl_fs_errno(err, errno, "cannot open", path);
+    close(fd);
+    static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
+    for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+        char *p = sl_sprintf("%s%s", path, suffixes[i]);
+        struct stat sb;
+        if (stat(p, &sb) == 0 && S_ISREG(sb.st_mode) && (sb.st_mode & 077) && chmod(p, sb.st_mode & 0700) < 0)
+            sl_log(SL_LOG_WARN, "state database %s: cannot make it readable by its owner only (mode %03o): %s",
+                   p, (unsigned)(sb.st_mode & 0777), strerror(errno));
+        sl_free(p);
+    }
+    return 0;
+}
+
 sl_state *sl_state_open_version(const char *path, int version, sl_err *err)
 {
     if (version < 1 || version > SL_STATE_SCHEMA_VERSION) {
@@ -354,8 +381,9 @@ sl_state *sl_state_open_version(const char *path, int version, sl_err *err)
         return NULL;
     }
     char *dir = sl_fs_dirname(path);
-    int rc = sl_fs_mkdirs(dir, err);
+    int rc = sl_fs_mkdirs_private(dir, err);
     sl_free(dir);
+    if (rc == 0) rc = sl_state_private_files(path, err);
     if (rc < 0) {
         sl_err_prefix(err, "state database %s", path);
         return NULL;
@@ -625,16 +653,139 @@ int sl_state_table_failed(sl_state *st, int64_t run_id, const char *table, const
     return rc;
 }
 
-/* ---- tasks ---- */
-
 static bool sl_str_eq_null(const char *a, const char *b)
 {
     if (!a || !b) return a == b;
     return !strcmp(a, b);
 }
 
-static int sl_tasks_register_locked(sl_state *st, int64_t run_id, const char *table, const sl_task_spec *tasks,
-                                    int n, int64_t *task_ids, bool *replanned, sl_err *err)
+/* ---- columns ---- */
+
+static void sl_columns_escape(sl_buf *b, const char *name)
+{
+    for (const char *p = name; *p; p++) {
+        if (*p == '\\') sl_buf_append(b, "\\\\", 2);
+        else if (*p == '\t') sl_buf_append(b, "\\t", 2);
+        else if (*p == '\n') sl_buf_append(b, "\\n", 2);
+        else sl_buf_push(b, (uint8_t)*p);
+    }
+}
+
+char *sl_state_columns_text(const sl_schema *schema)
+{
+    sl_buf b = { 0 };
+    for (int c = 0; c < schema->ncols; c++) {
+        char type[64];
+        sl_columns_escape(&b, schema->fields[c].name);
+        sl_buf_push(&b, '\t');
+        sl_type_format(schema->fields[c].type, type, sizeof type);
+        sl_buf_append(&b, type, strlen(type));
+        const char *null = schema->fields[c].nullable ? "\tnull\n" : "\tnot null\n";
+        sl_buf_append(&b, null, strlen(null));
+    }
+    sl_buf_push(&b, 0);
+    return (char *)b.data;
+}
+
+typedef struct sl_column_desc {
+    const char *name, *type, *null;
+} sl_column_desc;
+
+/* Splits a columns text (in place) into its columns; sl_free *out. */
+static int sl_columns_parse(char *text, sl_column_desc **out)
+{
+    int n = 0, cap = 0;
+    *out = NULL;
+    for (char *line = text; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl) *nl = '\0';
+        char *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+        if (t1 && t2) {
+            *t1 = *t2 = '\0';
+            if (n == cap) *out = sl_realloc(*out, (size_t)(cap = cap ? cap * 2 : 16) * sizeof **out);
+            (*out)[n++] = (sl_column_desc){ line, t1 + 1, t2 + 1 };
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    return n;
+}
+
+static const sl_column_desc *sl_column_find(const sl_column_desc *cols, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(cols[i].name, name)) return &cols[i];
+    return NULL;
+}
+
+void sl_state_columns_diff(const char *before, const char *after, char *out, size_t size)
+{
+    char *a = sl_strdup(before ? before : ""), *b = sl_strdup(after ? after : "");
+    sl_column_desc *x, *y;
+    int nx = sl_columns_parse(a, &x), ny = sl_columns_parse(b, &y);
+    size_t used = 0;
+    out[0] = '\0';
+#define SL_DIFF_ADD(...)                                                                              \
+    do {                                                                                              \
+        if (used < size) used += (size_t)snprintf(out + used, size - used, "%s", used ? "; " : "");    \
+        if (used < size) used += (size_t)snprintf(out + used, size - used, __VA_ARGS__);               \
+    } while (0)
+    for (int i = 0; i < nx; i++) {
+        const sl_column_desc *c = sl_column_find(y, ny, x[i].name);
+        if (!c) {
+            SL_DIFF_ADD("%s: dropped", x[i].name);
+            continue;
+        }
+        if (strcmp(c->type, x[i].type)) SL_DIFF_ADD("%s: %s -> %s", x[i].name, x[i].type, c->type);
+        if (strcmp(c->null, x[i].null))
+            SL_DIFF_ADD("%s: %s -> %s", x[i].name, !strcmp(x[i].null, "null") ? "nullable" : x[i].null,
+                        !strcmp(c->null, "null") ? "nullable" : c->null);
+    }
+    for (int i = 0; i < ny; i++)
+        if (!sl_column_find(x, nx, y[i].name)) SL_DIFF_ADD("%s: added (%s)", y[i].name, y[i].type);
+    if (!used) SL_DIFF_ADD("the column order");
+#undef SL_DIFF_ADD
+    if (used >= size && size > 4) memcpy(out + size - 4, "...", 4);
+    sl_free(x);
+    sl_free(y);
+    sl_free(a);
+    sl_free(b);
+}
+
+/* ---- tasks ---- */
+
+/* Do the recorded columns of the table differ from `columns`? Says why in the log. */
+static int sl_columns_changed(sl_state *st, int64_t run_id, const char *table, const char *columns, bool *changed,
+                              sl_err *err)
+{
+    *changed = false;
+    if (!columns) return 0;
+    sqlite3_stmt *q = sl_query(st, err, "SELECT columns FROM tables WHERE run_id = ? AND name = ?", "is", run_id,
+                               table);
+    if (!q) return -1;
+    int rc = sl_step_done(st, q, err);
+    if (rc < 0) {
+        sqlite3_finalize(q);
+        return -1;
+    }
+    const char *had = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(q, 0) : NULL;
+    if (!had) {
+        *changed = true;
+        sl_log(SL_LOG_INFO, "table %s: the columns its finished tasks wrote were not recorded (run %lld began "
+               "with an older sluice): they are redone, so the table has one schema", table, (long long)run_id);
+    } else if (strcmp(had, columns)) {
+        char diff[1024];
+        sl_state_columns_diff(had, columns, diff, sizeof diff);
+        *changed = true;
+        sl_log(SL_LOG_INFO, "table %s: the source's schema changed since run %lld began (%s): its finished tasks "
+               "are redone with the new schema, so the table has one schema", table, (long long)run_id, diff);
+    }
+    sqlite3_finalize(q);
+    return 0;
+}
+
+static int sl_tasks_register_locked(sl_state *st, int64_t run_id, const char *table, const char *columns,
+                                    const sl_task_spec *tasks, int n, int64_t *task_ids, bool *replanned,
+                                    sl_err *err)
 {
     sqlite3_stmt *q = sl_query(st, err, "SELECT idx, predicate FROM tasks WHERE run_id = ? AND table_name = ? "
                                         "ORDER BY idx", "is", run_id, table);
@@ -653,15 +804,22 @@ static int sl_tasks_register_locked(sl_state *st, int64_t run_id, const char *ta
     }
     sqlite3_finalize(q);
     if (rc < 0) return -1;
-    if (have && (!same || have != n)) {
+    bool columns_changed = false;
+    if (have && same && have == n && sl_columns_changed(st, run_id, table, columns, &columns_changed, err) < 0)
+        return -1;
+    if (have && (!same || have != n || columns_changed)) {
         if (sl_exec(st, err, "DELETE FROM files WHERE run_id = ? AND table_name = ?", "is", run_id, table) < 0 ||
             sl_exec(st, err, "DELETE FROM tasks WHERE run_id = ? AND table_name = ?", "is", run_id, table) < 0)
             return -1;
         if (replanned) *replanned = true;
-        sl_log(SL_LOG_INFO, "table %s: the partitions differ from those recorded for run %lld; its finished "
-               "tasks are redone", table, (long long)run_id);
+        if (!columns_changed)
+            sl_log(SL_LOG_INFO, "table %s: the partitions differ from those recorded for run %lld; its finished "
+                   "tasks are redone", table, (long long)run_id);
         have = 0;
     }
+    if (columns && sl_exec(st, err, "UPDATE tables SET columns = ? WHERE run_id = ? AND name = ?", "sis", columns,
+                           run_id, table) < 0)
+        return -1;
     for (int i = 0; i < n; i++) {
         if (have) {
             if (sl_exec(st, err, "UPDATE tasks SET est_rows = ? WHERE run_id = ? AND table_name = ? AND idx = ?",
@@ -687,14 +845,14 @@ static int sl_tasks_register_locked(sl_state *st, int64_t run_id, const char *ta
     return 0;
 }
 
-int sl_state_tasks_register(sl_state *st, int64_t run_id, const char *table, const sl_task_spec *tasks, int n,
-                            int64_t *task_ids, bool *replanned, sl_err *err)
+int sl_state_tasks_register(sl_state *st, int64_t run_id, const char *table, const char *columns,
+                            const sl_task_spec *tasks, int n, int64_t *task_ids, bool *replanned, sl_err *err)
 {
     if (replanned) *replanned = false;
     pthread_mutex_lock(&st->mu);
     int rc = sl_begin(st, err);
     if (rc == 0) {
-        rc = sl_tasks_register_locked(st, run_id, table, tasks, n, task_ids, replanned, err);
+        rc = sl_tasks_register_locked(st, run_id, table, columns, tasks, n, task_ids, replanned, err);
         if (rc < 0 && sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
             sl_err_set(err, SL_EINTERNAL, "state: run %lld has no table %s (register it before its tasks)",
                        (long long)run_id, table);

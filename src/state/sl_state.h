@@ -9,7 +9,8 @@
  *
  * Tables (schema version SL_STATE_SCHEMA_VERSION; `meta(schema_version)`):
  *   runs      id, job, job_hash, started, ended, status, pid, host, error, resumes
- *   tables    run_id, name, target, status, published_at, rows, bytes, snapshot_time, error
+ *   tables    run_id, name, target, status, published_at, rows, bytes, snapshot_time, error,
+ *             columns (sl_state_columns_text of the schema its tasks write)
  *   tasks     id, run_id, table_name, idx, predicate, est_rows, status, rows, bytes,
  *             seconds, worker, file_name, file_size, crc32, attempts, error
  *   attempts  task_id, number, started, ended, outcome, error_code, error_message, worker
@@ -45,12 +46,13 @@
 #define SL_STATE_H
 
 #include "../core/sl_error.h"
+#include "../core/sl_types.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define SL_STATE_SCHEMA_VERSION 2
+#define SL_STATE_SCHEMA_VERSION 3
 #define SL_STATE_HASH_LEN 40           /* room for a job hash, with its NUL */
 
 typedef struct sl_state sl_state;
@@ -128,13 +130,27 @@ typedef struct sl_task_spec {
     int64_t est_rows;          /* -1: unknown */
 } sl_task_spec;
 
-/* Records the tasks of a table (after sl_state_table_register). On resume
- * the stored tasks are kept when the plan is the same (same count and
- * predicates); when it differs they are all replaced (with their files and
- * attempts) and *replanned is set: the caller must then empty the table's
- * staging directory. task_ids[i] receives the id of tasks[i]. */
-int sl_state_tasks_register(sl_state *st, int64_t run_id, const char *table, const sl_task_spec *tasks, int n,
-                            int64_t *task_ids, bool *replanned, sl_err *err);
+/* Records the tasks of a table (after sl_state_table_register) and the
+ * columns they write (sl_state_columns_text; NULL: not compared, not
+ * recorded). On resume the stored tasks are kept when the plan is the same
+ * (same count and predicates) and so are the columns (names, types,
+ * nullability, order); otherwise they are all replaced (with their files and
+ * attempts), the log says why (for columns: what changed, column by column)
+ * and *replanned is set: the caller must then empty the table's staging
+ * directory, so that a published table never mixes two schemas. Columns not
+ * recorded (a run begun by an older sluice) count as changed.
+ * task_ids[i] receives the id of tasks[i]. */
+int sl_state_tasks_register(sl_state *st, int64_t run_id, const char *table, const char *columns,
+                            const sl_task_spec *tasks, int n, int64_t *task_ids, bool *replanned, sl_err *err);
+
+/* The columns of a schema as one text, a line per column: "name\ttype\tnull"
+ * or "...\tnot null" (tabs, newlines and backslashes in names escaped).
+ * Equal texts: the same Parquet schema. sl_free it. */
+char *sl_state_columns_text(const sl_schema *schema);
+/* What differs from `before` to `after` (texts of sl_state_columns_text), for
+ * the log: "amount: decimal(12,2) -> float64; note: dropped; email: added
+ * (string); id: not null -> nullable" ("the column order" when only that). */
+void sl_state_columns_diff(const char *before, const char *after, char *out, size_t size);
 
 typedef struct sl_task_rec {
     int64_t id;

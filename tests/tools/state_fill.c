@@ -42,8 +42,8 @@ int main(int argc, char **argv)
         if (sl_state_run_begin(st, "shop", r == 3 ? "h2" : "h1", r == 3, &rs, &err) < 0 ||
             sl_state_table_register(st, rs.run_id, "orders", "lake", 1700000000, &err) < 0 ||
             sl_state_table_register(st, rs.run_id, "customers", "lake", 1700000000, &err) < 0 ||
-            sl_state_tasks_register(st, rs.run_id, "orders", orders, 2, oid, NULL, &err) < 0 ||
-            sl_state_tasks_register(st, rs.run_id, "customers", customers, 1, cid, NULL, &err) < 0 ||
+            sl_state_tasks_register(st, rs.run_id, "orders", NULL, orders, 2, oid, NULL, &err) < 0 ||
+            sl_state_tasks_register(st, rs.run_id, "customers", NULL, customers, 1, cid, NULL, &err) < 0 ||
             task_ok(st, cid[0], "part-0000.parquet", 500, &err) < 0 ||
             task_ok(st, oid[0], "part-0000.parquet", 1000, &err) < 0)
             return fail(&err);

@@ -3,7 +3,8 @@
  * refused with a message naming the holder, a holder killed with SIGKILL
  * leaves a stale lock that is taken over (and reported), a lock file with a
  * dead pid is taken over, mutual exclusion under a storm of acquire/release
- * from threads, and sl_lock_inspect.
+ * from threads, and sl_lock_inspect; the lock is private (item 9) and a
+ * refusal names the holder's run and state store (item 17).
  */
 #include <criterion/criterion.h>
 
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -84,6 +86,52 @@ Test(lock, second_run_refused)
     sl_lock_release(other);
     sl_lock_release(lk);
     sl_free(dir);
+}
+
+Test(lock, item9_lock_and_its_directory_are_private)
+{
+    mode_t old = umask(022);
+    char *dir = state_dir();
+    sl_err err = SL_ERR_INIT;
+    sl_lock *lk = sl_lock_acquire(dir, "shop", &err);
+    cr_assert_not_null(lk, "%s", err.msg);
+    char *path = sl_lock_path(dir, "shop");
+    struct stat sb;
+    cr_assert_eq(stat(dir, &sb), 0);
+    cr_assert_eq(sb.st_mode & 0777, 0700, "state directory mode %o", (unsigned)(sb.st_mode & 0777));
+    cr_assert_eq(stat(path, &sb), 0);
+    cr_assert_eq(sb.st_mode & 0777, 0600, "lock mode %o", (unsigned)(sb.st_mode & 0777));
+    sl_lock_release(lk);
+    /* A lock file left readable by an older sluice is narrowed when taken over. */
+    FILE *f = fopen(path, "w");
+    fputs("pid 999999\nhost nowhere\n", f);
+    fclose(f);
+    chmod(path, 0644);
+    lk = sl_lock_acquire(dir, "shop", &err);
+    cr_assert_not_null(lk, "%s", err.msg);
+    cr_assert_eq(stat(path, &sb), 0);
+    cr_assert_eq(sb.st_mode & 0777, 0600, "lock mode %o", (unsigned)(sb.st_mode & 0777));
+    sl_lock_release(lk);
+    sl_free(path);
+    sl_free(dir);
+    umask(old);
+}
+
+Test(lock, item17_holder_is_named_in_the_refusal)
+{
+    char *path = sl_sprintf("%s/staging.lock", tmpdir);
+    sl_err err = SL_ERR_INIT;
+    sl_lock *lk = sl_lock_acquire_file(path, "shop", &err);
+    cr_assert_not_null(lk, "%s", err.msg);
+    cr_assert_eq(sl_lock_set_holder(lk, "run 4 of state store /jobs/.sluice/state.db", &err), 0, "%s", err.msg);
+    cr_assert_null(sl_lock_acquire_file(path, "shop", &err));
+    cr_assert(strstr(err.msg, "job shop is already running (pid "), "%s", err.msg);
+    cr_assert(strstr(err.msg, "; run 4 of state store /jobs/.sluice/state.db); wait for it or stop it"), "%s", err.msg);
+    sl_lock_info info;
+    cr_assert_eq(sl_lock_inspect(tmpdir, "staging", &info, &err), 0);
+    cr_assert_str_eq(info.holder, "run 4 of state store /jobs/.sluice/state.db");
+    sl_lock_release(lk);
+    sl_free(path);
 }
 
 Test(lock, holder_killed_leaves_stale_lock_taken_over)

@@ -313,6 +313,112 @@ Test(publish, live_not_a_directory)
     sl_staging_close(&s.sg);
 }
 
+/* Item 2: what is at <target>/orders decides whether it may be replaced. */
+static void put_file(const char *dir, const char *name, const char *content)
+{
+    char *p = sl_fs_join(dir, name);
+    FILE *f = fopen(p, "w");
+    cr_assert_not_null(f, "%s", p);
+    fputs(content, f);
+    fclose(f);
+    sl_free(p);
+}
+
+/* Publishing onto what is at live must fail with a message matching each of
+ * `want` (NULL-terminated), and leave live's listing as it was. */
+static void expect_refused(staged *s, const char *const *want)
+{
+    sl_err err = SL_ERR_INIT;
+    char *before = listing(s->sg.live);
+    cr_assert_eq(sl_publish_table(&s->sg, &s->m, NULL, &err), -1, "published over %s", s->sg.live);
+    cr_assert(strstr(err.msg, s->sg.live), "the error does not name the path: %s", err.msg);
+    for (int i = 0; want[i]; i++) cr_assert(strstr(err.msg, want[i]), "no '%s' in: %s", want[i], err.msg);
+    if (before) expect_listing(s->sg.live, before, "live after a refused publish");
+    sl_free(before);
+    /* The early check (run, plan, validate) says the same. */
+    sl_err early = SL_ERR_INIT;
+    cr_assert_eq(sl_publish_check_live(target, "shop", "orders", &early), -1);
+    cr_assert_str_eq(early.msg, err.msg + strlen("table orders: publish: "));
+}
+
+Test(publish, item2_a_directory_sluice_did_not_publish_is_never_replaced)
+{
+    staged s;
+    stage_version(&s, 1, (version){ "a", 1 });
+    mkdir(s.sg.live, 0755);
+    put_file(s.sg.live, "notes.txt", "mine\n");
+    expect_refused(&s, (const char *const[]){ "did not publish", "notes.txt", "move that directory away",
+                                              "point the target's path elsewhere", NULL });
+    /* A manifest that is not sluice's does not make it sluice's. */
+    put_file(s.sg.live, SL_MANIFEST_NAME, "{\"job\": \"shop\", \"run_id\": 1}\n");
+    expect_refused(&s, (const char *const[]){ "did not publish", NULL });
+    sl_staging_close(&s.sg);
+}
+
+Test(publish, item2_another_jobs_table_is_never_replaced)
+{
+    staged s;
+    publish_version(&s, 3, (version){ "a", 2 });
+    /* The same table name published by job "shop"; now job "crm" stages one. */
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_staging_open(&s.sg, target, "crm", 1, "orders", &err), 0, "%s", err.msg);
+    write_task_file(&s.sg, "b-0000.csv", "id\n9\n");
+    sl_manifest_file f = { "b-0000.csv", 1, -1, 0 };
+    s.m = (sl_manifest){ &f, 1, 0 };
+    char *before = listing(s.sg.live);
+    cr_assert_eq(sl_publish_table(&s.sg, &s.m, NULL, &err), -1);
+    cr_assert(strstr(err.msg, "of job shop (run 3"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "not of job crm"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "must not replace each other's tables"), "%s", err.msg);
+    expect_listing(s.sg.live, before, "the other job's table");
+    sl_free(before);
+    sl_staging_close(&s.sg);
+}
+
+Test(publish, item2_files_and_links_are_never_replaced)
+{
+    staged s;
+    stage_version(&s, 1, (version){ "a", 1 });
+    /* A symbolic link to a directory: neither the link nor what it points to changes. */
+    char *elsewhere = sl_fs_join(target, "elsewhere");
+    mkdir(elsewhere, 0755);
+    put_file(elsewhere, "keep.txt", "x\n");
+    cr_assert_eq(symlink(elsewhere, s.sg.live), 0);
+    expect_refused(&s, (const char *const[]){ "symbolic link", "remove the link", NULL });
+    expect_listing(elsewhere, "keep.txt", "the link's target");
+    struct stat sb;
+    cr_assert(lstat(s.sg.live, &sb) == 0 && S_ISLNK(sb.st_mode));
+    unlink(s.sg.live);
+    /* A regular file. */
+    put_file(target, "orders", "a file\n");
+    expect_refused(&s, (const char *const[]){ "is not a directory", "move it away", NULL });
+    sl_free(elsewhere);
+    sl_staging_close(&s.sg);
+}
+
+Test(publish, item2_empty_directory_and_older_sluice_tables_are_taken_over)
+{
+    staged s;
+    sl_err err = SL_ERR_INIT;
+    stage_version(&s, 1, (version){ "a", 2 });
+    mkdir(s.sg.live, 0755);   /* empty: nothing to lose */
+    cr_assert_eq(sl_publish_check_live(target, "shop", "orders", &err), 0, "%s", err.msg);
+    cr_assert_eq(sl_publish_table(&s.sg, &s.m, NULL, &err), 0, "%s", err.msg);
+    expect_listing(s.sg.live, "_sluice_manifest.json a-0000.csv a-0001.csv", "live");
+    sl_staging_close(&s.sg);
+    /* A table of a sluice from before manifests: part files only. */
+    char *live = sl_fs_join(target, "orders");
+    sl_fs_rmtree(live, &err);
+    mkdir(live, 0755);
+    put_file(live, "part-00000.parquet", "PAR1");
+    put_file(live, "part-00001.csv", "id\n");
+    stage_version(&s, 2, (version){ "b", 1 });
+    cr_assert_eq(sl_publish_table(&s.sg, &s.m, NULL, &err), 0, "%s", err.msg);
+    expect_listing(live, "_sluice_manifest.json b-0000.csv", "live");
+    sl_staging_close(&s.sg);
+    sl_free(live);
+}
+
 Test(publish, already_published_is_only_cleaned)
 {
     staged s;

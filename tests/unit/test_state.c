@@ -3,7 +3,8 @@
  * empty, from version 1, idempotent reopen, a newer schema refused, a file
  * that is not a database), runs (new, resume of a killed or failed run, a
  * changed job file or --fresh starting over), tables, tasks (resume keeps
- * them; a changed plan replaces them), attempts with retries, files,
+ * them; a changed plan or changed columns replace them), attempts with
+ * retries, files, the store's private file modes,
  * concurrent task updates from threads, the status report, and the backoff
  * helpers (sl_backoff.h).
  */
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -139,7 +141,8 @@ Test(state, migrates_from_version_1)
     cr_assert_eq(scalar("SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'resumes'"), 0);
 
     st = open_ok();
-    cr_assert_eq(sl_state_schema_version(st), 2);
+    cr_assert_eq(sl_state_schema_version(st), SL_STATE_SCHEMA_VERSION);
+    cr_assert_eq(scalar("SELECT count(*) FROM pragma_table_info('tables') WHERE name = 'columns'"), 1);
     cr_assert_eq(scalar("SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'resumes'"), 1);
     cr_assert_eq(scalar("SELECT count(*) FROM sqlite_master WHERE name = 'runs_by_job'"), 1);
     sl_run_report *runs;
@@ -230,7 +233,7 @@ static void add_table(sl_state *st, int64_t run, const char *table, int ntasks, 
         specs[i] = (sl_task_spec){ i, preds[i], 100 };
     }
     bool replanned = true;
-    cr_assert_eq(sl_state_tasks_register(st, run, table, specs, ntasks, ids, &replanned, &err), 0, "%s", err.msg);
+    cr_assert_eq(sl_state_tasks_register(st, run, table, NULL, specs, ntasks, ids, &replanned, &err), 0, "%s", err.msg);
     cr_assert_not(replanned);
 }
 
@@ -392,7 +395,7 @@ Test(state, changed_plan_replaces_tasks)
     sl_task_spec specs[2] = { { 0, "id < 500", 500 }, { 1, "id >= 500", 500 } };
     int64_t new_ids[2];
     bool replanned = false;
-    cr_assert_eq(sl_state_tasks_register(st, rs.run_id, "orders", specs, 2, new_ids, &replanned, &err), 0);
+    cr_assert_eq(sl_state_tasks_register(st, rs.run_id, "orders", NULL, specs, 2, new_ids, &replanned, &err), 0);
     cr_assert(replanned);
     sl_task_rec *tasks;
     int n;
@@ -408,6 +411,124 @@ Test(state, changed_plan_replaces_tasks)
     sl_state_close(st);
 }
 
+/* Item 5: the columns of a table's finished tasks decide whether a resume keeps them. */
+static char *columns_of(const char *second_name, sl_type_id amount, bool id_nullable, bool with_note)
+{
+    sl_schema *s = sl_schema_new(with_note ? 4 : 3);
+    sl_schema_set(s, 0, "id", (sl_type){ .id = SL_T_INT64 }, id_nullable);
+    sl_schema_set(s, 1, second_name, (sl_type){ .id = SL_T_STRING }, true);
+    sl_schema_set(s, 2, "amount", (sl_type){ .id = amount, .precision = 12, .scale = 2 }, true);
+    if (with_note) sl_schema_set(s, 3, "note\tx", (sl_type){ .id = SL_T_STRING }, true);
+    char *text = sl_state_columns_text(s);
+    sl_schema_free(s);
+    return text;
+}
+
+/* Registers the 3 tasks of add_table again with `columns`; returns whether they were replanned. */
+static bool register_again(sl_state *st, int64_t run, const char *columns)
+{
+    sl_err err = SL_ERR_INIT;
+    sl_task_spec specs[3];
+    char preds[3][64];
+    for (int i = 0; i < 3; i++) {
+        snprintf(preds[i], sizeof preds[i], "id >= %d AND id < %d", i * 100, (i + 1) * 100);
+        specs[i] = (sl_task_spec){ i, preds[i], 100 };
+    }
+    int64_t ids[3];
+    bool replanned = false;
+    cr_assert_eq(sl_state_tasks_register(st, run, "orders", columns, specs, 3, ids, &replanned, &err), 0, "%s",
+                 err.msg);
+    return replanned;
+}
+
+Test(state, item5_changed_columns_replace_the_finished_tasks)
+{
+    sl_run_start rs;
+    sl_state *st = open_run(&rs);
+    int64_t ids[3];
+    add_table(st, rs.run_id, "orders", 3, ids);
+    char *base = columns_of("name", SL_T_DECIMAL, false, false);
+    /* Recorded without columns (as by an older sluice): they count as changed. */
+    finish_task(st, ids[0], "part-00000.csv");
+    cr_assert(register_again(st, rs.run_id, base), "columns never recorded: the finished tasks were kept");
+    cr_assert(!register_again(st, rs.run_id, base), "the same columns replanned");
+
+    struct { const char *what; char *cols; const char *diff; } cases[] = {
+        { "a changed type", columns_of("name", SL_T_FLOAT64, false, false), "amount: decimal(12,2) -> float64" },
+        { "a renamed column", columns_of("title", SL_T_DECIMAL, false, false), "name: dropped; title: added (string)" },
+        { "a changed nullability", columns_of("name", SL_T_DECIMAL, true, false), "id: not null -> nullable" },
+        { "an added column", columns_of("name", SL_T_DECIMAL, false, true), "note\\tx: added (string)" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char diff[256];
+        sl_state_columns_diff(base, cases[i].cols, diff, sizeof diff);
+        cr_assert_str_eq(diff, cases[i].diff, "%s", cases[i].what);
+        /* A finished task, then a resume that finds these columns: the task is redone. */
+        sl_task_rec *tasks;
+        int n;
+        sl_err err = SL_ERR_INIT;
+        cr_assert_eq(sl_state_tasks_list(st, rs.run_id, "orders", &tasks, &n, &err), 0);
+        finish_task(st, tasks[1].id, "part-00001.csv");
+        sl_state_tasks_free(tasks, n);
+        cr_assert(register_again(st, rs.run_id, cases[i].cols), "%s: finished tasks kept", cases[i].what);
+        cr_assert_eq(scalar("SELECT count(*) FROM tasks WHERE status = 'done'"), 0, "%s", cases[i].what);
+        cr_assert_eq(scalar("SELECT count(*) FROM files"), 0, "%s", cases[i].what);
+        cr_assert(register_again(st, rs.run_id, base), "%s: back to the first columns", cases[i].what);
+        sl_free(cases[i].cols);
+    }
+    /* A dropped column (the reverse of an added one), and only the order. */
+    char diff[256];
+    char *with_note = columns_of("name", SL_T_DECIMAL, false, true);
+    sl_state_columns_diff(with_note, base, diff, sizeof diff);
+    cr_assert_str_eq(diff, "note\\tx: dropped");
+    sl_schema *s = sl_schema_new(3);
+    sl_schema_set(s, 0, "name", (sl_type){ .id = SL_T_STRING }, true);
+    sl_schema_set(s, 1, "id", (sl_type){ .id = SL_T_INT64 }, false);
+    sl_schema_set(s, 2, "amount", (sl_type){ .id = SL_T_DECIMAL, .precision = 12, .scale = 2 }, true);
+    char *reordered = sl_state_columns_text(s);
+    sl_schema_free(s);
+    sl_state_columns_diff(base, reordered, diff, sizeof diff);
+    cr_assert_str_eq(diff, "the column order");
+    cr_assert(register_again(st, rs.run_id, reordered));
+    sl_free(reordered);
+    sl_free(with_note);
+    sl_free(base);
+    sl_state_close(st);
+}
+
+/* Item 9: the store holds real key values and errors: its files are the owner's only. */
+static unsigned mode_of(const char *path)
+{
+    struct stat sb;
+    cr_assert_eq(stat(path, &sb), 0, "%s", path);
+    return (unsigned)(sb.st_mode & 0777);
+}
+
+Test(state, item9_store_directory_and_files_are_private)
+{
+    mode_t old = umask(022);
+    sl_run_start rs;
+    sl_state *st = open_run(&rs);   /* writes: the -wal and -shm files exist */
+    char dir[300], wal[320], shm[320];
+    snprintf(dir, sizeof dir, "%s/.sluice", tmpdir);
+    snprintf(wal, sizeof wal, "%s-wal", dbpath);
+    snprintf(shm, sizeof shm, "%s-shm", dbpath);
+    cr_assert_eq(mode_of(dir), 0700);
+    cr_assert_eq(mode_of(dbpath), 0600);
+    cr_assert_eq(mode_of(wal), 0600);
+    cr_assert_eq(mode_of(shm), 0600);
+    sl_state_close(st);
+    /* A store an older sluice left readable by all is narrowed when opened; its directory is left as it is. */
+    chmod(dir, 0755);
+    chmod(dbpath, 0644);
+    st = open_run(&rs);
+    cr_assert_eq(mode_of(dbpath), 0600);
+    cr_assert_eq(mode_of(wal), 0600);
+    cr_assert_eq(mode_of(dir), 0755);
+    sl_state_close(st);
+    umask(old);
+}
+
 Test(state, tasks_need_their_table)
 {
     sl_err err = SL_ERR_INIT;
@@ -415,7 +536,7 @@ Test(state, tasks_need_their_table)
     sl_state *st = open_run(&rs);
     sl_task_spec spec = { 0, NULL, -1 };
     int64_t id;
-    cr_assert_eq(sl_state_tasks_register(st, rs.run_id, "nope", &spec, 1, &id, NULL, &err), -1);
+    cr_assert_eq(sl_state_tasks_register(st, rs.run_id, "nope", NULL, &spec, 1, &id, NULL, &err), -1);
     cr_assert(strstr(err.msg, "no table nope"), "%s", err.msg);
     sl_err_clear(&err);
     cr_assert_eq(sl_state_table_published(st, rs.run_id, "nope", 0, 0, &err), -1);
@@ -550,7 +671,7 @@ Test(state, concurrent_task_updates)
     sl_task_spec specs[N];
     for (int i = 0; i < N; i++) specs[i] = (sl_task_spec){ i, NULL, -1 };
     int64_t ids[N];
-    cr_assert_eq(sl_state_tasks_register(st, rs.run_id, "orders", specs, N, ids, NULL, &err), 0);
+    cr_assert_eq(sl_state_tasks_register(st, rs.run_id, "orders", NULL, specs, N, ids, NULL, &err), 0);
     pthread_t th[THREADS];
     worker_arg args[THREADS];
     for (int t = 0; t < THREADS; t++) {
