@@ -4,13 +4,14 @@
  * their tasks to the pool, publish each table when its last task ends, and
  * sum up.
  *
- * Order of a run (the commit protocol itself is in state/sl_publish.h):
+ * Order of a run (each target's store stages and publishes, store/sl_store.h;
+ * the local directory's protocol is in state/sl_publish.h):
  *   1. sl_lock_acquire, sl_state_open, sl_state_run_begin (resume the job's
  *      unfinished run, or begin one); stale staging of runs that will not be
- *      resumed is removed (sl_publish_clean_stale).
+ *      resumed is removed (the stores' clean_stale).
  *   2. Per table: already published by this run -> kept. Otherwise its
  *      staging directory is opened; on resume a live table that this run
- *      published before a crash is recognised (sl_publish_already), left
+ *      published before a crash is recognised (the store's already), left
  *      temporaries are removed, and each task recorded done keeps its file
  *      when the file is there with its size and CRC-32 (else it is redone).
  *      The source prepares it (transient failures retried), its tasks are
@@ -20,10 +21,10 @@
  *      run at the same time; at most a source's max_connections at once.
  *   4. The worker that ends a table's last task publishes it at once (not at
  *      the end of the run): the state's file list becomes the manifest,
- *      sl_publish_table swaps it in, the state records it. A table that
+ *      the store publishes it, the state records it. A table that
  *      fails keeps its finished files staged for a resume.
  *   5. Run end: failpoint run-finish, sl_state_run_finish, the run's staging
- *      removed (sl_publish_clean_run; after a failure only what holds no
+ *      removed (the stores' clean_run; after a failure only what holds no
  *      finished file), the lock released.
  */
 #include "sl_exec_int.h"
@@ -189,7 +190,7 @@ static void sl_exec_table_log(sl_exec_table *t)
     int nf = t->files_published;
     sl_log(SL_LOG_INFO, "table %s: published %lld rows in %d file%s (%s) to %s in %.2fs; task skew: rows %.2fx, "
            "time %.2fx%s", t->prep.cfg->name, (long long)t->rows, nf, nf == 1 ? "" : "s",
-           sl_human_bytes((double)t->bytes, b, sizeof b), t->sg.live, t->ended - t->started, skew_rows,
+           sl_human_bytes((double)t->bytes, b, sizeof b), t->sg.where, t->ended - t->started, skew_rows,
            skew_seconds, kept);
 }
 
@@ -208,17 +209,17 @@ static int sl_exec_table_publish(sl_exec_table *t, sl_err *err)
         /* The files of tasks that found no rows are left out (publish removes
          * what the manifest does not list), except one when all are empty, so
          * readers still see the table's columns. */
-        sl_manifest_file *mf = sl_calloc((size_t)(nfiles ? nfiles : 1), sizeof *mf);
+        sl_store_file *mf = sl_calloc((size_t)(nfiles ? nfiles : 1), sizeof *mf);
         int nlisted = 0;
         for (int i = 0; i < nfiles; i++)
             if (files[i].rows > 0)
-                mf[nlisted++] = (sl_manifest_file){ files[i].path, files[i].rows, files[i].bytes, files[i].crc32 };
+                mf[nlisted++] = (sl_store_file){ files[i].path, files[i].rows, files[i].bytes, files[i].crc32 };
         if (nlisted == 0 && nfiles > 0)
-            mf[nlisted++] = (sl_manifest_file){ files[0].path, files[0].rows, files[0].bytes, files[0].crc32 };
+            mf[nlisted++] = (sl_store_file){ files[0].path, files[0].rows, files[0].bytes, files[0].crc32 };
         t->files_published = nlisted;
-        sl_manifest m = { mf, nlisted, t->snapshot_time };
-        sl_publish_result res;
-        rc = sl_publish_table(&t->sg, &m, &res, err);
+        sl_store_manifest m = { mf, nlisted, t->snapshot_time };
+        sl_store_result res;
+        rc = t->sg.ops->publish(&t->sg, &m, &res, err);
         if (rc == 0) {
             t->rows = res.rows;
             t->bytes = res.bytes;
@@ -254,7 +255,7 @@ static void sl_exec_table_end(sl_exec_table *t)
             return;
         }
     }
-    if (t->staged) sl_staging_remove_temporaries(&t->sg, NULL, NULL);
+    if (t->staged) t->sg.ops->tidy(&t->sg, NULL, NULL);
     sl_err se = SL_ERR_INIT;
     pthread_mutex_lock(&t->mu);
     if (sl_state_table_failed(run->state, run->run_id, t->prep.cfg->name, t->err.msg, &se) < 0)
@@ -298,9 +299,9 @@ static void sl_exec_table_setup_failed(sl_exec_table *t, const sl_err *e, bool p
 static int sl_exec_table_adopt(sl_exec_table *t, sl_err *err)
 {
     sl_exec *run = t->run;
-    sl_manifest none = { NULL, 0, 0 };
-    sl_publish_result res;
-    if (sl_publish_table(&t->sg, &none, &res, err) < 0) return -1;   /* only cleans up */
+    sl_store_manifest none = { NULL, 0, 0 };
+    sl_store_result res;
+    if (t->sg.ops->publish(&t->sg, &none, &res, err) < 0) return -1;   /* only cleans up */
     sl_file_rec *files = NULL;
     int n = 0;
     if (sl_state_files_list(run->state, run->run_id, t->prep.cfg->name, &files, &n, err) < 0) return -1;
@@ -321,7 +322,7 @@ static int sl_exec_table_keep_done(sl_exec_table *t, sl_err *err)
 {
     sl_exec *run = t->run;
     int removed = 0;
-    if (sl_staging_remove_temporaries(&t->sg, &removed, err) < 0) return -1;
+    if (t->sg.ops->tidy(&t->sg, &removed, err) < 0) return -1;
     if (removed)
         sl_log(SL_LOG_INFO, "table %s: removed %d unfinished file%s of the interrupted run", t->prep.cfg->name,
                removed, removed == 1 ? "" : "s");
@@ -332,7 +333,8 @@ static int sl_exec_table_keep_done(sl_exec_table *t, sl_err *err)
     for (int i = 0; i < n && rc == 0; i++) {
         sl_task_rec *r = &recs[i];
         if (r->status != SL_TASK_DONE || r->index < 0 || r->index >= t->prep.st.ntasks) continue;
-        int ok = r->file_name ? sl_staging_check_file(&t->sg, r->file_name, r->file_size, r->crc32, true, err) : 0;
+        sl_store_file f = { r->file_name, r->rows, r->file_size, r->crc32 };
+        int ok = r->file_name ? t->sg.ops->check(&t->sg, &f, err) : 0;
         if (ok < 0) {
             rc = -1;
         } else if (ok == 0) {
@@ -377,11 +379,16 @@ static int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
                (long long)rec.rows);
         return 1;
     }
-    if (sl_staging_open(&t->sg, cfg->target->path, job->name, run->run_id, cfg->name, &e) < 0) goto failed;
-    t->sg.run_started = run->start.started;
+    t->sg = (sl_stage){ .ops = sl_store_for(cfg->target), .target = cfg->target, .job = job->name,
+                        .run_id = run->run_id, .run_started = run->start.started, .table = cfg->name };
+    if (!t->sg.ops) {
+        sl_err_set(&e, SL_EJOB, "target %s: no store for its path", cfg->target->name);
+        goto failed;
+    }
+    if (t->sg.ops->stage_open(&t->sg, &e) < 0) goto failed;
     t->staged = true;
     if (run->start.resumed) {
-        int already = sl_publish_already(&t->sg, &e);
+        int already = t->sg.ops->already(&t->sg, &e);
         if (already < 0) goto failed;
         if (already) {
             if (sl_exec_table_adopt(t, &e) < 0) goto failed;
@@ -395,6 +402,7 @@ static int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
         return -1;
     }
     t->prepared = true;
+    t->sg.schema = t->prep.st.schema;
     t->snapshot_time = have && rec.snapshot_time > 0 ? rec.snapshot_time : sl_wall_now();
     int n = t->prep.st.ntasks;
     t->metrics = sl_calloc((size_t)(n ? n : 1), sizeof *t->metrics);
@@ -409,7 +417,7 @@ static int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
     if (rc == 0) rc = sl_state_tasks_register(run->state, run->run_id, cfg->name, specs, n, t->task_ids, &replanned, &e);
     sl_free(specs);
     if (rc < 0) goto failed;
-    if (replanned && (sl_fs_rmtree(t->sg.dir, &e) < 0 || sl_fs_mkdirs(t->sg.dir, &e) < 0)) goto failed;
+    if (replanned && t->sg.ops->reset(&t->sg, &e) < 0) goto failed;
     if (run->start.resumed && !replanned && sl_exec_table_keep_done(t, &e) < 0) goto failed;
 
     t->meta[t->nmeta++] = (sl_sink_kv){ "sluice.version", SL_VERSION };
@@ -527,7 +535,8 @@ static int sl_exec_begin(sl_exec *run, sl_err *err)
     for (int i = 0; i < job->ntargets; i++) {
         sl_err ce = SL_ERR_INIT;
         int removed = 0;
-        if (sl_publish_clean_stale(job->targets[i].path, job->name, run->run_id, &removed, &ce) < 0)
+        const sl_store_ops *store = sl_store_for(&job->targets[i]);
+        if (store && store->clean_stale(&job->targets[i], job->name, run->run_id, &removed, &ce) < 0)
             sl_log(SL_LOG_WARN, "target %s: cannot remove stale staging files: %s", job->targets[i].name, ce.msg);
     }
     rc = 0;
@@ -549,10 +558,8 @@ static void sl_exec_finish(sl_exec *run, int rc, const sl_err *err)
                e.msg);
     for (int i = 0; i < job->ntargets; i++) {
         sl_err_clear(&e);
-        int kept = 0;
-        int r = rc == 0 ? sl_publish_clean_run(job->targets[i].path, job->name, run->run_id, &e)
-                        : sl_publish_clean_unfinished(job->targets[i].path, job->name, run->run_id, &kept, &e);
-        if (r < 0) sl_log(SL_LOG_DEBUG, "target %s: cleaning the staging area: %s", job->targets[i].name, e.msg);
+        const sl_store_ops *store = sl_store_for(&job->targets[i]);
+        if (store && store->clean_run(&job->targets[i], job->name, run->run_id, rc == 0, &e) < 0) sl_log(SL_LOG_DEBUG, "target %s: cleaning the staging area: %s", job->targets[i].name, e.msg);
     }
 }
 
@@ -686,7 +693,7 @@ release:
         }
         sl_free(t->retired);
         sl_prep_table_release(&t->prep);
-        if (t->staged) sl_staging_close(&t->sg);
+        if (t->staged) t->sg.ops->stage_close(&t->sg);
         sl_free(t->metrics);
         sl_free(t->task_ids);
         pthread_mutex_destroy(&t->mu);
