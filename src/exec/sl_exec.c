@@ -4,16 +4,16 @@
  * their tasks to the pool, publish each table when its last task ends, and
  * sum up.
  *
- * Order of a run (the commit protocol itself is in state/sl_publish.h):
+ * Order of a run (each target's store stages and publishes, store/sl_store.h;
+ * the local directory's protocol is in state/sl_publish.h):
  *   1. sl_lock_acquire, sl_state_open, sl_state_run_begin (resume the job's
  *      unfinished run, or begin one); each target's staging area locked for
- *      the job (sl_publish_lock_target: a run of the same job name with
- *      another state store may be using it; its tables then fail); stale
- *      staging of runs that will not be resumed is removed
- *      (sl_publish_clean_stale).
+ *      the job (the store's lock: a run of the same job name with another
+ *      state store may be using it; its tables then fail); stale staging
+ *      of runs that will not be resumed is removed (the stores' clean_stale).
  *   2. Per table: already published by this run -> kept. Otherwise its
  *      staging directory is opened; on resume a live table that this run
- *      published before a crash is recognised (sl_publish_already), left
+ *      published before a crash is recognised (the store's already), left
  *      temporaries are removed, and each task recorded done keeps its file
  *      when the file is there with its size and CRC-32 (else it is redone).
  *      The source prepares it (transient failures retried), its tasks are
@@ -24,10 +24,10 @@
  *      run at the same time; at most a source's max_connections at once.
  *   4. The worker that ends a table's last task publishes it at once (not at
  *      the end of the run): the state's file list becomes the manifest,
- *      sl_publish_table swaps it in, the state records it. A table that
+ *      the store publishes it, the state records it. A table that
  *      fails keeps its finished files staged for a resume.
  *   5. Run end: failpoint run-finish, sl_state_run_finish, the run's staging
- *      removed (sl_publish_clean_run; after a failure only what holds no
+ *      removed (the stores' clean_run; after a failure only what holds no
  *      finished file), the lock released.
  */
 #include "sl_exec_int.h"
@@ -191,7 +191,7 @@ static void sl_exec_table_log(sl_exec_table *t)
     int nf = t->files_published;
     sl_log(SL_LOG_INFO, "table %s: published %lld rows in %d file%s (%s) to %s in %.2fs; task skew: rows %.2fx, "
            "time %.2fx%s", t->prep.cfg->name, (long long)t->rows, nf, nf == 1 ? "" : "s",
-           sl_human_bytes((double)t->bytes, b, sizeof b), t->sg.live, t->ended - t->started, skew_rows,
+           sl_human_bytes((double)t->bytes, b, sizeof b), t->sg.where, t->ended - t->started, skew_rows,
            skew_seconds, kept);
 }
 
@@ -210,21 +210,21 @@ static int sl_exec_table_publish(sl_exec_table *t, sl_err *err)
         /* The files of tasks that found no rows are left out (publish removes
          * what the manifest does not list), except one when all are empty, so
          * readers still see the table's columns. */
-        sl_manifest_file *mf = sl_calloc((size_t)(nfiles ? nfiles : 1), sizeof *mf);
+        sl_store_file *mf = sl_calloc((size_t)(nfiles ? nfiles : 1), sizeof *mf);
         int nlisted = 0;
         for (int i = 0; i < nfiles; i++)
             if (files[i].rows > 0)
-                mf[nlisted++] = (sl_manifest_file){ files[i].path, files[i].rows, files[i].bytes, files[i].crc32 };
+                mf[nlisted++] = (sl_store_file){ files[i].path, files[i].rows, files[i].bytes, files[i].crc32 };
         bool all_empty = nlisted == 0 && nfiles > 0;
         if (all_empty)
-            mf[nlisted++] = (sl_manifest_file){ files[0].path, files[0].rows, files[0].bytes, files[0].crc32 };
+            mf[nlisted++] = (sl_store_file){ files[0].path, files[0].rows, files[0].bytes, files[0].crc32 };
         /* Removed here, as expected, rather than by the publish step as strays. */
         for (int i = all_empty ? 1 : 0; i < nfiles && rc == 0; i++)
-            if (files[i].rows == 0) rc = sl_staging_file_remove(&t->sg, files[i].path, err);
+            if (files[i].rows == 0) rc = t->sg.ops->drop(&t->sg, files[i].path, err);
         t->files_published = nlisted;
-        sl_manifest m = { mf, nlisted, t->snapshot_time };
-        sl_publish_result res;
-        if (rc == 0) rc = sl_publish_table(&t->sg, &m, &res, err);
+        sl_store_manifest m = { mf, nlisted, t->snapshot_time };
+        sl_store_result res;
+        if (rc == 0) rc = t->sg.ops->publish(&t->sg, &m, &res, err);
         if (rc == 0) {
             t->rows = res.rows;
             t->bytes = res.bytes;
@@ -260,7 +260,7 @@ static void sl_exec_table_end(sl_exec_table *t)
             return;
         }
     }
-    if (t->staged) sl_staging_remove_temporaries(&t->sg, NULL, NULL);
+    if (t->staged) t->sg.ops->tidy(&t->sg, NULL, NULL);
     sl_err se = SL_ERR_INIT;
     pthread_mutex_lock(&t->mu);
     if (sl_state_table_failed(run->state, run->run_id, t->prep.cfg->name, t->err.msg, &se) < 0)
@@ -284,7 +284,7 @@ void sl_exec_task_ended(sl_exec_table *t)
 
 /* ---- setting a table up ---- */
 
-/* The staging area of each target, locked for this run (sl_publish_lock_target).
+/* The staging area of each target, locked for this run (the store's lock).
  * A target whose lock cannot be had fails its tables, not the run: the other
  * targets' tables carry on. */
 static void sl_exec_lock_targets(sl_exec *run, const char *holder)
@@ -292,27 +292,24 @@ static void sl_exec_lock_targets(sl_exec *run, const char *holder)
     const sl_job *job = run->job;
     for (int i = 0; i < job->ntargets; i++) {
         sl_exec_target *xt = &run->targets[i];
-        const char *path = job->targets[i].path;
-        char *real = realpath(path, NULL);
-        xt->real = real ? sl_strdup(real) : sl_strdup(path);
-        free(real);
+        xt->store = sl_store_for(&job->targets[i]);
         xt->owner = i;
+        if (!xt->store) {
+            sl_err_set(&xt->err, SL_EJOB, "target %s: no store for kind %s", job->targets[i].name,
+                       job->targets[i].kind);
+            continue;
+        }
+        xt->real = xt->store->place(&job->targets[i]);
         for (int j = 0; j < i && xt->owner == i; j++)
-            if (!strcmp(run->targets[j].real, xt->real)) xt->owner = j;
+            if (run->targets[j].real && !strcmp(run->targets[j].real, xt->real)) xt->owner = j;
         if (xt->owner != i) continue;
-        xt->lock = sl_publish_lock_target(path, job->name, &xt->err);
+        xt->lock = xt->store->lock(&job->targets[i], job->name, holder, &xt->err);
         if (!xt->lock) {
             sl_err_prefix(&xt->err, "target %s", job->targets[i].name);
             continue;
         }
-        sl_err he = SL_ERR_INIT;
-        if (sl_lock_set_holder(xt->lock, holder, &he) < 0) sl_log(SL_LOG_DEBUG, "%s", he.msg);
-        real = realpath(path, NULL);   /* it exists now */
-        if (real) {
-            sl_free(xt->real);
-            xt->real = sl_strdup(real);
-            free(real);
-        }
+        sl_free(xt->real);
+        xt->real = xt->store->place(&job->targets[i]);   /* it exists now */
     }
 }
 
@@ -328,7 +325,7 @@ static void sl_exec_unlock_targets(sl_exec *run)
     if (!run->targets) return;
     for (int i = 0; i < run->job->ntargets; i++) {
         sl_exec_target *xt = &run->targets[i];
-        if (xt->owner == i) sl_publish_unlock_target(xt->lock, run->job->targets[i].path, run->job->name);
+        if (xt->owner == i && xt->lock) xt->store->unlock(xt->lock, &run->job->targets[i], run->job->name);
         sl_free(xt->real);
     }
     sl_free(run->targets);
@@ -355,9 +352,9 @@ static void sl_exec_table_setup_failed(sl_exec_table *t, const sl_err *e, bool p
 static int sl_exec_table_adopt(sl_exec_table *t, sl_err *err)
 {
     sl_exec *run = t->run;
-    sl_manifest none = { NULL, 0, 0 };
-    sl_publish_result res;
-    if (sl_publish_table(&t->sg, &none, &res, err) < 0) return -1;   /* only cleans up */
+    sl_store_manifest none = { NULL, 0, 0 };
+    sl_store_result res;
+    if (t->sg.ops->publish(&t->sg, &none, &res, err) < 0) return -1;   /* only cleans up */
     sl_file_rec *files = NULL;
     int n = 0;
     if (sl_state_files_list(run->state, run->run_id, t->prep.cfg->name, &files, &n, err) < 0) return -1;
@@ -378,7 +375,7 @@ static int sl_exec_table_keep_done(sl_exec_table *t, sl_err *err)
 {
     sl_exec *run = t->run;
     int removed = 0;
-    if (sl_staging_remove_temporaries(&t->sg, &removed, err) < 0) return -1;
+    if (t->sg.ops->tidy(&t->sg, &removed, err) < 0) return -1;
     if (removed)
         sl_log(SL_LOG_INFO, "table %s: removed %d unfinished file%s of the interrupted run", t->prep.cfg->name,
                removed, removed == 1 ? "" : "s");
@@ -389,7 +386,8 @@ static int sl_exec_table_keep_done(sl_exec_table *t, sl_err *err)
     for (int i = 0; i < n && rc == 0; i++) {
         sl_task_rec *r = &recs[i];
         if (r->status != SL_TASK_DONE || r->index < 0 || r->index >= t->prep.st.ntasks) continue;
-        int ok = r->file_name ? sl_staging_check_file(&t->sg, r->file_name, r->file_size, r->crc32, true, err) : 0;
+        sl_store_file f = { r->file_name, r->rows, r->file_size, r->crc32 };
+        int ok = r->file_name ? t->sg.ops->check(&t->sg, &f, err) : 0;
         if (ok < 0) {
             rc = -1;
         } else if (ok == 0) {
@@ -439,11 +437,16 @@ static int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
         e = xt->err;
         goto failed;
     }
-    if (sl_staging_open(&t->sg, cfg->target->path, job->name, run->run_id, cfg->name, &e) < 0) goto failed;
-    t->sg.run_started = run->start.started;
+    t->sg = (sl_stage){ .ops = sl_store_for(cfg->target), .target = cfg->target, .job = job->name,
+                        .run_id = run->run_id, .run_started = run->start.started, .table = cfg->name };
+    if (!t->sg.ops) {
+        sl_err_set(&e, SL_EJOB, "target %s: no store for its path", cfg->target->name);
+        goto failed;
+    }
+    if (t->sg.ops->stage_open(&t->sg, &e) < 0) goto failed;
     t->staged = true;
     if (run->start.resumed) {
-        int already = sl_publish_already(&t->sg, &e);
+        int already = t->sg.ops->already(&t->sg, &e);
         if (already < 0) goto failed;
         if (already) {
             if (sl_exec_table_adopt(t, &e) < 0) goto failed;
@@ -462,6 +465,7 @@ static int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
         return -1;
     }
     t->prepared = true;
+    t->sg.schema = t->prep.st.schema;
     t->snapshot_time = have && rec.snapshot_time > 0 ? rec.snapshot_time : sl_wall_now();
     int n = t->prep.st.ntasks;
     t->metrics = sl_calloc((size_t)(n ? n : 1), sizeof *t->metrics);
@@ -479,7 +483,7 @@ static int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
     sl_free(columns);
     sl_free(specs);
     if (rc < 0) goto failed;
-    if (replanned && (sl_fs_rmtree(t->sg.dir, &e) < 0 || sl_fs_mkdirs(t->sg.dir, &e) < 0)) goto failed;
+    if (replanned && t->sg.ops->reset(&t->sg, &e) < 0) goto failed;
     if (run->start.resumed && !replanned && sl_exec_table_keep_done(t, &e) < 0) goto failed;
 
     t->meta[t->nmeta++] = (sl_sink_kv){ "sluice.version", SL_VERSION };
@@ -604,7 +608,8 @@ static int sl_exec_begin(sl_exec *run, sl_err *err)
         if (!sl_exec_target_of(run, &job->targets[i])->lock) continue;   /* maybe another run's */
         sl_err ce = SL_ERR_INIT;
         int removed = 0;
-        if (sl_publish_clean_stale(job->targets[i].path, job->name, run->run_id, &removed, &ce) < 0)
+        const sl_store_ops *store = sl_store_for(&job->targets[i]);
+        if (store && store->clean_stale(&job->targets[i], job->name, run->run_id, &removed, &ce) < 0)
             sl_log(SL_LOG_WARN, "target %s: cannot remove stale staging files: %s", job->targets[i].name, ce.msg);
     }
     rc = 0;
@@ -627,10 +632,8 @@ static void sl_exec_finish(sl_exec *run, int rc, const sl_err *err)
     for (int i = 0; i < job->ntargets; i++) {
         if (!sl_exec_target_of(run, &job->targets[i])->lock) continue;
         sl_err_clear(&e);
-        int kept = 0;
-        int r = rc == 0 ? sl_publish_clean_run(job->targets[i].path, job->name, run->run_id, &e)
-                        : sl_publish_clean_unfinished(job->targets[i].path, job->name, run->run_id, &kept, &e);
-        if (r < 0) sl_log(SL_LOG_DEBUG, "target %s: cleaning the staging area: %s", job->targets[i].name, e.msg);
+        const sl_store_ops *store = sl_store_for(&job->targets[i]);
+        if (store && store->clean_run(&job->targets[i], job->name, run->run_id, rc == 0, &e) < 0) sl_log(SL_LOG_DEBUG, "target %s: cleaning the staging area: %s", job->targets[i].name, e.msg);
     }
 }
 
@@ -764,7 +767,7 @@ release:
         }
         sl_free(t->retired);
         sl_prep_table_release(&t->prep);
-        if (t->staged) sl_staging_close(&t->sg);
+        if (t->staged) t->sg.ops->stage_close(&t->sg);
         sl_free(t->metrics);
         sl_free(t->task_ids);
         pthread_mutex_destroy(&t->mu);

@@ -11,9 +11,9 @@
  * Life of a task (sl_task.c):
  *   sl_task_run()            the pool's work item: skip if its table failed;
  *                            per attempt: sl_state_attempt_begin,
- *     sl_task_attempt()      ONE attempt: source -> batches -> sink into the
- *                            task's temporary file in the staging directory,
- *                            finished by sl_staging_file_finish (fsync, rename);
+ *     sl_task_attempt()      ONE attempt: source -> batches -> sink into an
+ *                            output of the target's store, committed by the
+ *                            store (a directory: fsync, rename);
  *                            then sl_state_attempt_end (file, rows, CRC), and a
  *                            retry with backoff when the error is transient.
  *     sl_exec_task_ended()   counts the task; the last one of a table
@@ -24,7 +24,7 @@
 
 #include "../observe/sl_progress.h"
 #include "../state/sl_lock.h"
-#include "../state/sl_publish.h"
+#include "../store/sl_store.h"
 #include "../state/sl_state.h"
 #include "sl_exec.h"
 #include "sl_prepare.h"
@@ -47,7 +47,7 @@ typedef struct sl_exec_table {
     int nretired;
     int prep_gen;                /* bumped by each re-preparation */
     _Atomic bool saw_transient;  /* some attempt of this table failed transiently */
-    sl_staging sg;               /* the commit protocol's staging area */
+    sl_stage sg;                 /* the table's staging area in its target's store */
     bool staged;                 /* sg is open */
     int64_t *task_ids;           /* state store ids, prep.st.ntasks entries */
     double snapshot_time;        /* when the source was prepared (first time, kept on resume) */
@@ -71,9 +71,10 @@ typedef struct sl_exec_table {
 /* A target of the job during the run: its staging area's lock. Targets
  * naming the same directory share the first one's lock (owner). */
 typedef struct sl_exec_target {
-    sl_lock *lock;               /* NULL: not held; its tables fail with err */
+    const sl_store_ops *store;
+    void *lock;                  /* the store's lock on the job's staging; NULL: not held, its tables fail with err */
     int owner;                   /* index of the target whose lock serves this one */
-    char *real;                  /* its directory, resolved, to find such twins */
+    char *real;                  /* the store's place (a resolved directory), to find such twins */
     sl_err err;
 } sl_exec_target;
 

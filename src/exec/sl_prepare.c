@@ -6,7 +6,7 @@
 
 #include "../core/sl_alloc.h"
 #include "../core/sl_log.h"
-#include "../state/sl_publish.h"
+#include "../store/sl_store.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +29,10 @@ void sl_err_prefix_table(sl_err *err, const sl_job *job, const sl_job_table *cfg
 
 int sl_prep_check_target(const sl_job *job, const sl_job_table *cfg, sl_err *err)
 {
-    if (sl_publish_check_live(cfg->target->path, job->name, cfg->name, err) == 0) return 0;
+    const sl_store_ops *store = sl_store_for(cfg->target);
+    if (!store) return sl_err_set(err, SL_EJOB, "job %s: table %s: target %s: no store for kind %s", job->name,
+                                  cfg->name, cfg->target->name, cfg->target->kind);
+    if (store->check_live(cfg->target, job->name, cfg->name, err) == 0) return 0;
     sl_err_prefix_table(err, job, cfg);
     return -1;
 }

@@ -3,15 +3,16 @@
  * attempts, and its retries.
  *
  * sl_task_attempt() is the single place where an attempt does its work: it
- * opens a reader on the task's partition and a writer on the task's
- * temporary file in the table's staging directory (state/sl_publish.h:
- * "<stage>/.part-00003.parquet.tmp"), moves batches (one sl_batch per
- * attempt, reset between batches, so memory stays bounded by one batch plus
- * the sink's buffers), closes the writer (flush + fsync) and finishes the
- * file with sl_staging_file_finish (fsync, rename to part-00003.parquet,
- * fsync of the directory). Files are named per task, not per attempt, so a
- * redone task replaces its file and never adds a second copy. On failure it
- * removes its temporary and takes back the progress it reported.
+ * opens a reader on the task's partition, an output in the table's staging
+ * area (the target's store, store/sl_store.h; for a directory
+ * "<stage>/.part-00003.parquet.tmp") and the sink encoding into it, moves
+ * batches (one sl_batch per attempt, reset between batches, so memory stays
+ * bounded by one batch plus the sink's buffers), finishes the sink and has
+ * the store commit the output (for a directory: fsync, rename to
+ * part-00003.parquet, fsync of the directory). Outputs are named per task,
+ * not per attempt, so a redone task replaces its output and never adds a
+ * second copy. On failure the store discards the output and the task takes
+ * back the progress it reported.
  *
  * sl_task_run() is the pool's work item: it skips the task when its table
  * has already failed, records every attempt in the state store
@@ -25,7 +26,7 @@
  * table is prepared again (a new snapshot) and the task retried, within the
  * same `retries`. Sources say the snapshot is gone with SL_ESNAPSHOT.
  * Failpoints task-start and task-write (core/sl_failpoint.h) are hit here;
- * task-file-synced and task-commit in sl_staging_file_finish.
+ * task-file-synced and task-commit in the store's commit.
  */
 #include "sl_exec_int.h"
 
@@ -74,11 +75,11 @@ int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metric
     const sl_task *task = &p->st.tasks[task_index];
     const sl_source_ops *src = p->source;
     const sl_sink_ops *sink = p->sink;
+    const sl_store_ops *store = t->sg.ops;
     const sl_schema *schema = p->st.schema;
     sl_progress *progress = t->run->progress;
     char name[64];
     sl_task_file_name(t, task_index, name, sizeof name);
-    char *tmp = sl_staging_tmp_path(&t->sg, name);
 
     double started = sl_exec_now();
     m->worker = worker;
@@ -86,11 +87,14 @@ int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metric
     m->crc32 = 0;
 
     void *writer = NULL, *reader = NULL;
+    sl_out *out = NULL;
     sl_batch *batch = NULL;
     if (sl_failpoint(SL_FP_TASK_START, err) < 0) goto fail;
     reader = src->open(&p->st, task, err);
     if (!reader) goto fail;
-    writer = sink->open(t->prep.cfg->target, schema, tmp, t->meta, t->nmeta, err);
+    out = store->create(&t->sg, name, err);
+    if (!out) goto fail;
+    writer = sink->open(t->prep.cfg->target, schema, out, t->meta, t->nmeta, err);
     if (!writer) goto fail;
     batch = sl_batch_new(schema, SL_BATCH_ROWS);
     for (;;) {
@@ -122,15 +126,16 @@ int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metric
     reader = NULL;
     sl_batch_free(batch);
     batch = NULL;
-    sl_sink_stats stats = { 0 };
-    void *closing = writer;
+    void *finishing = writer;
     writer = NULL;
-    if (sink->close(closing, &stats, err) < 0) goto fail;
-    if (sl_staging_file_finish(&t->sg, name, err) < 0) goto fail;
-    m->bytes = stats.bytes;
-    m->crc32 = stats.crc32;
+    if (sink->finish(finishing, NULL, err) < 0) goto fail;
+    sl_store_file f = { .name = name, .rows = (int64_t)m->rows };
+    sl_out *committing = out;
+    out = NULL;
+    if (store->commit(&t->sg, committing, &f, err) < 0) goto fail;
+    m->bytes = (uint64_t)f.bytes;
+    m->crc32 = f.crc32;
     m->seconds = sl_exec_now() - started;
-    sl_free(tmp);
     return 0;
 
 fail:
@@ -138,8 +143,7 @@ fail:
     if (reader) src->close(reader);
     if (writer) sink->abort(writer);
     sl_batch_free(batch);
-    sl_staging_file_discard(&t->sg, name);
-    sl_free(tmp);
+    store->discard(&t->sg, name, out);
     sl_progress_sub(progress, t->progress_id, m->rows, m->data_bytes);
     m->seconds = sl_exec_now() - started;
     if (err->code == SL_ETRANSIENT) atomic_store(&t->saw_transient, true);

@@ -11,8 +11,9 @@
  *   - bytes are written as \x followed by lowercase hex, as PostgreSQL does;
  *   - lines end with \n.
  * Rows are assembled in a reused buffer and handed to sl_out in large
- * pieces: no allocation per row once the buffer has grown. close() flushes
- * and fsyncs; abort() closes and unlinks the partial file. The key/value
+ * pieces: no allocation per row once the buffer has grown. finish() hands
+ * the last rows to the sl_out (the caller makes it durable); abort() drops
+ * the writer. The key/value
  * metadata has no place in a CSV file and is ignored.
  */
 #include "sl_sink.h"
@@ -22,13 +23,11 @@
 #include "../core/sl_out.h"
 
 #include <string.h>
-#include <unistd.h>
 
 #define SL_CSV_CHUNK (128 * 1024)
 
 typedef struct sl_csv_writer {
     sl_out *out;
-    char *path;
     sl_buf line;             /* rows waiting to be handed to out */
     uint64_t rows;
 } sl_csv_writer;
@@ -73,15 +72,12 @@ static void sl_csv_drain(sl_csv_writer *w)
     sl_buf_clear(&w->line);
 }
 
-static void *sl_csv_open(const sl_job_target *target, const sl_schema *schema, const char *path,
+static void *sl_csv_open(const sl_job_target *target, const sl_schema *schema, sl_out *out,
                          const sl_sink_kv *meta, int nmeta, sl_err *err)
 {
-    (void)target; (void)meta; (void)nmeta;
-    sl_out *out = sl_out_open_file(path, err);
-    if (!out) return NULL;
+    (void)target; (void)meta; (void)nmeta; (void)err;
     sl_csv_writer *w = sl_calloc(1, sizeof *w);
     w->out = out;
-    w->path = sl_strdup(path);
     for (int c = 0; c < schema->ncols; c++) {
         if (c) sl_buf_push(&w->line, ',');
         const char *name = schema->fields[c].name;
@@ -124,31 +120,26 @@ static int sl_csv_write(void *writer, const sl_batch *batch, sl_err *err)
 static void sl_csv_free(sl_csv_writer *w)
 {
     sl_buf_free(&w->line);
-    sl_free(w->path);
     sl_free(w);
 }
 
-static int sl_csv_close(void *writer, sl_sink_stats *stats, sl_err *err)
+static int sl_csv_finish(void *writer, uint64_t *rows, sl_err *err)
 {
     sl_csv_writer *w = writer;
     sl_csv_drain(w);
-    if (stats) {
-        stats->rows = w->rows;
-        stats->bytes = sl_out_tell(w->out);
-        stats->crc32 = w->out->crc;
+    int rc = 0;
+    if (w->out->failed) {
+        *err = w->out->err;
+        rc = -1;
     }
-    int rc = sl_out_close(w->out, true, err);
-    if (rc < 0) unlink(w->path);
+    if (rows) *rows = w->rows;
     sl_csv_free(w);
     return rc;
 }
 
 static void sl_csv_abort(void *writer)
 {
-    sl_csv_writer *w = writer;
-    sl_out_abort(w->out);
-    unlink(w->path);
-    sl_csv_free(w);
+    sl_csv_free(writer);
 }
 
 const sl_sink_ops sl_sink_csv = {
@@ -156,6 +147,6 @@ const sl_sink_ops sl_sink_csv = {
     .extension = "csv",
     .open = sl_csv_open,
     .write = sl_csv_write,
-    .close = sl_csv_close,
+    .finish = sl_csv_finish,
     .abort = sl_csv_abort,
 };

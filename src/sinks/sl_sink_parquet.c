@@ -5,9 +5,9 @@
  * From the target it takes compression (none|snappy|gzip|zstd|lz4_raw,
  * default zstd), compression_level, row_group_bytes and page_bytes; the
  * engine's key/value metadata (source, run) goes into the footer, and
- * created_by is "sluice version X (build Y)". close() writes the footer,
- * fsyncs and closes (and frees the sink whatever happens; on failure the
- * partial file is unlinked); abort() closes and unlinks the partial file.
+ * created_by is "sluice version X (build Y)". finish() writes the footer
+ * into the sl_out (which the caller then makes durable); abort() drops the
+ * writer. Errors name the output (the sl_out's name).
  */
 #include "sl_sink.h"
 
@@ -18,13 +18,11 @@
 #include "../parquet/sl_pq_writer.h"
 
 #include <string.h>
-#include <unistd.h>
 
 typedef struct sl_pq_sink {
     sl_out *out;
     sl_pq_writer *w;
     sl_schema *schema;       /* own copy: the writer borrows it */
-    char *path;
     uint64_t rows;
 } sl_pq_sink;
 
@@ -32,11 +30,10 @@ static void sl_pq_sink_free(sl_pq_sink *s)
 {
     sl_pq_writer_free(s->w);
     sl_schema_free(s->schema);
-    sl_free(s->path);
     sl_free(s);
 }
 
-static void *sl_pq_sink_open(const sl_job_target *target, const sl_schema *schema, const char *path,
+static void *sl_pq_sink_open(const sl_job_target *target, const sl_schema *schema, sl_out *out,
                              const sl_sink_kv *meta, int nmeta, sl_err *err)
 {
     sl_pq_writer_opts o;
@@ -65,21 +62,13 @@ static void *sl_pq_sink_open(const sl_job_target *target, const sl_schema *schem
         o.kv = kv;
         o.nkv = nmeta;
     }
-    sl_out *out = sl_out_open_file(path, err);
-    if (!out) {
-        sl_free(kv);
-        return NULL;
-    }
     sl_pq_sink *s = sl_calloc(1, sizeof *s);
     s->out = out;
-    s->path = sl_strdup(path);
     s->schema = sl_schema_copy(schema);
     s->w = sl_pq_writer_open(out, s->schema, &o, err);   /* copies kv strings */
     sl_free(kv);
     if (!s->w) {
-        sl_err_prefix(err, "%s", path);
-        sl_out_abort(out);
-        unlink(path);
+        sl_err_prefix(err, "%s", out->name);
         sl_pq_sink_free(s);
         return NULL;
     }
@@ -90,40 +79,27 @@ static int sl_pq_sink_write(void *writer, const sl_batch *batch, sl_err *err)
 {
     sl_pq_sink *s = writer;
     if (sl_pq_writer_write(s->w, batch, err) < 0) {
-        sl_err_prefix(err, "%s", s->path);
+        sl_err_prefix(err, "%s", s->out->name);
         return -1;
     }
     s->rows += batch->nrows;
     return 0;
 }
 
-static int sl_pq_sink_close(void *writer, sl_sink_stats *stats, sl_err *err)
+static int sl_pq_sink_finish(void *writer, uint64_t *rows, sl_err *err)
 {
     sl_pq_sink *s = writer;
-    if (sl_pq_writer_close(s->w, err) < 0) {
-        sl_err_prefix(err, "%s", s->path);
-        sl_out_abort(s->out);
-        unlink(s->path);
-        sl_pq_sink_free(s);
-        return -1;
-    }
-    if (stats) {
-        stats->rows = s->rows;
-        stats->bytes = sl_out_tell(s->out);
-        stats->crc32 = s->out->crc;
-    }
-    int rc = sl_out_close(s->out, true, err);
-    if (rc < 0) unlink(s->path);
+    int rc = sl_pq_writer_close(s->w, err);
+    s->w = NULL;
+    if (rc < 0) sl_err_prefix(err, "%s", s->out->name);
+    if (rows) *rows = s->rows;
     sl_pq_sink_free(s);
     return rc;
 }
 
 static void sl_pq_sink_abort(void *writer)
 {
-    sl_pq_sink *s = writer;
-    sl_out_abort(s->out);
-    unlink(s->path);
-    sl_pq_sink_free(s);
+    sl_pq_sink_free(writer);
 }
 
 const sl_sink_ops sl_sink_parquet = {
@@ -131,6 +107,6 @@ const sl_sink_ops sl_sink_parquet = {
     .extension = "parquet",
     .open = sl_pq_sink_open,
     .write = sl_pq_sink_write,
-    .close = sl_pq_sink_close,
+    .finish = sl_pq_sink_finish,
     .abort = sl_pq_sink_abort,
 };

@@ -481,12 +481,16 @@ Test(sink_csv, quotes_only_when_needed_and_formats_values)
     }
     b->nrows = 5;
     sl_err err = SL_ERR_INIT;
-    void *w = sl_sink_csv.open(NULL, s, path, NULL, 0, &err);
+    sl_out *out = sl_out_open_file(path, &err);
+    cr_assert_not_null(out, "%s", err.msg);
+    void *w = sl_sink_csv.open(NULL, s, out, NULL, 0, &err);
     cr_assert_not_null(w, "%s", err.msg);
     cr_assert_eq(sl_sink_csv.write(w, b, &err), 0);
-    sl_sink_stats st;
-    cr_assert_eq(sl_sink_csv.close(w, &st, &err), 0, "%s", err.msg);
-    cr_assert_eq(st.rows, 5);
+    uint64_t rows = 0;
+    cr_assert_eq(sl_sink_csv.finish(w, &rows, &err), 0, "%s", err.msg);
+    cr_assert_eq(rows, 5);
+    struct { uint64_t bytes; } st = { sl_out_tell(out) };
+    cr_assert_eq(sl_out_close(out, true, &err), 0, "%s", err.msg);
     FILE *f = fopen(path, "r");
     char buf[1024];
     size_t n = fread(buf, 1, sizeof buf - 1, f);
