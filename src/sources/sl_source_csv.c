@@ -24,7 +24,7 @@
  * column1, column2, ...
  *
  * Bad rows (wrong field count, unterminated quote, a value that does not
- * parse as its column's type) are SL_EFORMAT/SL_EDATA errors naming the
+ * parse as its column's type, a string or json field that is not UTF-8) are SL_EFORMAT/SL_EDATA errors naming the
  * file, line and column (the engine adds the job, table and task); when the table sets `rejects: path`, they go to
  * that file instead (a CSV: file,line,reason,raw) and reading goes on; the
  * count is logged when the table finishes.
@@ -39,6 +39,7 @@
 #include "../core/sl_log.h"
 #include "sl_csv_parse.h"
 #include "../core/sl_text_value.h"
+#include "../core/sl_utf8.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -279,6 +280,9 @@ static bool sl_csv_is_null(const sl_csv_shared *sh, const sl_csv_field *f, const
            !memcmp(text, sh->null_string, f->len);
 }
 
+/* The *why of a string field that is not UTF-8 (the message says where). */
+static const char sl_csv_not_utf8[] = "not UTF-8";
+
 /* Stores one field into v at row; -1 with a reason in *why. */
 static int sl_csv_store(sl_vector *v, size_t row, const char *p, size_t n, const char **why)
 {
@@ -286,6 +290,12 @@ static int sl_csv_store(sl_vector *v, size_t row, const char *p, size_t n, const
     switch (v->type.id) {
     case SL_T_STRING:
     case SL_T_JSON:
+        if (sl_utf8_check((const uint8_t *)p, n) != n) {
+            *why = sl_csv_not_utf8;
+            return -1;
+        }
+        sl_vec_set_bytes(v, row, p, n);
+        return 0;
     case SL_T_BYTES:
         sl_vec_set_bytes(v, row, p, n);
         return 0;
@@ -798,7 +808,13 @@ static long sl_csv_next(void *reader, sl_batch *batch, sl_err *err)
             char tb[48];
             int show = f->len > 60 ? 60 : (int)f->len;
             sl_type_format(r->schema->fields[c].type, tb, sizeof tb);
-            if (why && !strncmp(why, "NULL", 4))
+            const uint8_t *ft = rec->text.data + f->off;
+            char bad[160];
+            if (why == sl_csv_not_utf8)
+                sl_err_set(err, SL_EDATA, "column %s: %s; the file is not UTF-8: convert it (e.g. iconv -f latin1 "
+                           "-t utf-8) or declare the column as bytes in columns:", r->schema->fields[c].name,
+                           sl_utf8_describe(ft, f->len, sl_utf8_check(ft, f->len), bad, sizeof bad));
+            else if (why && !strncmp(why, "NULL", 4))
                 sl_err_set(err, SL_EDATA, "column %s: %s", r->schema->fields[c].name, why);
             else
                 sl_err_set(err, SL_EDATA, "column %s: value '%.*s%s' is not a valid %s%s%s", r->schema->fields[c].name,
