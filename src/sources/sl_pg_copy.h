@@ -26,6 +26,12 @@
  *            column and row, with the remedy (filter or cast them in a query:).
  *   jsonb    version byte 1 skipped; json, text, bpchar (padding kept), bytea
  *            and uuid bytes as they are.
+ *   text     into a string or json column only when it is well-formed UTF-8
+ *            (sl_utf8_check): the server checks its encoding only in a UTF8
+ *            database (a SQL_ASCII one stores any bytes); else an SL_EDATA
+ *            error naming the column, row and byte, with the remedy.
+ *   "char"   one raw byte, printed as PostgreSQL's text output does (since
+ *            PostgreSQL 15): 0 -> '', ASCII -> itself, >= 0x80 -> "\351".
  */
 #ifndef SL_PG_COPY_H
 #define SL_PG_COPY_H
@@ -51,6 +57,7 @@ typedef enum {
     SL_PGW_TIME,
     SL_PGW_TIMESTAMP,  /* timestamp and timestamptz */
     SL_PGW_UUID,
+    SL_PGW_CHAR,       /* "char": one byte -> its text form (>= 0x80 as \ooo) */
     SL_PGW_COUNT
 } sl_pg_wire;
 
