@@ -9,9 +9,9 @@
  * code point above U+10FFFF (F4 90.., F5..FF), no stray continuation byte,
  * no sequence cut short. NUL (U+0000) is well-formed.
  *
- * Speed: ASCII is checked 16 bytes at a time (two 64-bit words tested
- * against 0x80 in every byte); only a word holding a byte >= 0x80 goes
- * through the per-sequence check. No allocation.
+ * Speed: ASCII is checked 16 bytes at a time (SSE2's byte sign mask, else
+ * two 64-bit words tested against 0x80 in every byte); only bytes >= 0x80
+ * go through the per-sequence check. No allocation.
  *
  *   size_t bad = sl_utf8_check(p, n);      // n when all of p is well-formed
  *   if (bad != n) sl_utf8_describe(p, n, bad, msg, sizeof msg);
