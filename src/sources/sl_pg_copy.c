@@ -53,6 +53,7 @@ void sl_pg_copy_init(sl_pg_copy *st, const sl_pg_copy_col *cols, int ncols, cons
     st->cols = cols;
     st->ncols = ncols;
     st->what = what ? what : "copy";
+    st->check_utf8 = true;
 }
 
 int sl_pg_numeric_decode(const uint8_t *p, size_t len, int precision, int scale,
@@ -313,7 +314,7 @@ long sl_pg_copy_decode(sl_pg_copy *st, const uint8_t *p, size_t len, sl_batch *b
                     f++;
                     n--;
                 }
-                if (v->type.id != SL_T_BYTES && sl_utf8_check(f, n) != n) {
+                if (st->check_utf8 && v->type.id != SL_T_BYTES && sl_utf8_check(f, n) != n) {
                     char why[160];
                     sl_err_set(err, SL_EDATA, "%s: column %s: row %" PRIu64 ": %s; the database does not check "
                                "its text (encoding SQL_ASCII?): fix the data, or read the column as bytes "

@@ -27,9 +27,11 @@
  *   jsonb    version byte 1 skipped; json, text, bpchar (padding kept), bytea
  *            and uuid bytes as they are.
  *   text     into a string or json column only when it is well-formed UTF-8
- *            (sl_utf8_check): the server checks its encoding only in a UTF8
- *            database (a SQL_ASCII one stores any bytes); else an SL_EDATA
- *            error naming the column, row and byte, with the remedy.
+ *            (sl_utf8_check, unless check_utf8 is cleared: the source does
+ *            so when the server converts text to UTF-8, i.e. for every
+ *            database encoding but SQL_ASCII, which stores any bytes); else
+ *            an SL_EDATA error naming the column, row and byte, with the
+ *            remedy.
  *   "char"   one raw byte, printed as PostgreSQL's text output does (since
  *            PostgreSQL 15): 0 -> '', ASCII -> itself, >= 0x80 -> "\351".
  */
@@ -71,6 +73,8 @@ typedef struct sl_pg_copy {
     const sl_pg_copy_col *cols;
     int ncols;
     const char *what;  /* "table public.t", for error messages */
+    bool check_utf8;   /* text into string/json checked (default); off when
+                        * the server already converted it to UTF-8 */
     bool header_done;
     bool trailer_seen;
     uint64_t rows;     /* tuples decoded so far */

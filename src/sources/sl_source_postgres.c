@@ -516,6 +516,10 @@ static void *sl_pg_open(sl_source_table *tab, const sl_task *task, sl_err *err)
     r->in_copy = true;
     r->row_cap = sl_pg_pool_throttle(sh->pool, 0);
     sl_pg_copy_init(&r->dec, sh->cols, sh->ncols, r->what);
+    /* The server sends UTF-8 it converted (so checked) itself, except from
+     * a SQL_ASCII database (see sl_pg_connect). */
+    const char *server_enc = PQparameterStatus(r->conn, "server_encoding");
+    r->dec.check_utf8 = !server_enc || !strcmp(server_enc, "SQL_ASCII");
     return r;
 fail:
     sl_pg_close(r);

@@ -381,6 +381,13 @@ Test(pg_copy, item12_text_that_is_not_utf8_is_an_error_naming_column_and_row)
     sl_buf_free(&rows);
 }
 
+Test(pg_copy, item12_check_utf8_is_on_by_default)
+{
+    sl_pg_copy st;
+    sl_pg_copy_init(&st, cols, NCOLS, "t");
+    cr_assert(st.check_utf8, "only a source that knows the server converted text may turn it off");
+}
+
 /* Item 12: "char" is one raw byte; it arrives as PostgreSQL's text form. */
 Test(pg_copy, item12_char_maps_to_its_text_form)
 {
