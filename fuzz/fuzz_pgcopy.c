@@ -35,6 +35,7 @@ static const sl_pg_copy_col cols[] = {
     { "t", SL_PGW_TIME, { .id = SL_T_TIME } },
     { "u", SL_PGW_UUID, { .id = SL_T_UUID } },
     { "by", SL_PGW_TEXT, { .id = SL_T_BYTES } },
+    { "ch", SL_PGW_CHAR, { .id = SL_T_STRING } },
 };
 #define MAXCOLS ((int)(sizeof cols / sizeof cols[0]))
 

@@ -2,6 +2,7 @@
  * sl_text_value.c - strict text -> value parsers (see sl_text_value.h).
  */
 #include "sl_text_value.h"
+#include "sl_utf8.h"
 
 #include <errno.h>
 #include <math.h>
@@ -328,12 +329,20 @@ int sl_text_uuid(const char *p, size_t n, uint8_t out[16])
     return 0;
 }
 
+const char sl_text_not_utf8[] = "not UTF-8";
+
 int sl_text_store(sl_vector *v, size_t row, const char *p, size_t n, const char **why)
 {
     *why = NULL;   /* NULL: simply not a value of the type */
     switch (v->type.id) {
     case SL_T_STRING:
     case SL_T_JSON:
+        if (sl_utf8_check((const uint8_t *)p, n) != n) {
+            *why = sl_text_not_utf8;
+            return -1;
+        }
+        sl_vec_set_bytes(v, row, p, n);
+        return 0;
     case SL_T_BYTES:
         sl_vec_set_bytes(v, row, p, n);
         return 0;

@@ -49,9 +49,11 @@ int sl_text_timestamp(const char *p, size_t n, int64_t *micros, bool *has_zone);
 int sl_text_bool(const char *p, size_t n, bool *out);
 int sl_text_uuid(const char *p, size_t n, uint8_t out[16]);
 
-/* Parses text as the type of v and stores it as v's value at row (var width
- * types take the bytes as they are). -1 when it is not a value of the type;
- * *why is then a reason ("out of range for int16") or NULL. */
+/* Parses text as the type of v and stores it as v's value at row (string and
+ * json must be UTF-8, bytes take any bytes). -1 when it is not a value of
+ * the type; *why is then a reason ("out of range for int16",
+ * sl_text_not_utf8) or NULL. */
+extern const char sl_text_not_utf8[];
 int sl_text_store(sl_vector *v, size_t row, const char *p, size_t n, const char **why);
 
 #endif

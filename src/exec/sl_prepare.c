@@ -7,6 +7,7 @@
 #include "../core/sl_alloc.h"
 #include "../core/sl_log.h"
 #include "../store/sl_store.h"
+#include "../core/sl_utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +87,19 @@ int sl_prep_table_init(sl_prep_table *pt, const sl_job *job, const sl_job_table 
         sl_prep_table_release(pt);
         return sl_err_set(err, SL_EINTERNAL, "job %s: table %s: source %s returned %s", job->name, cfg->name,
                           cfg->source->kind, bad);
+    }
+    /* Column names land in the Parquet footer, which must be UTF-8 too. */
+    for (int c = 0; c < pt->st.schema->ncols; c++) {
+        const uint8_t *name = (const uint8_t *)pt->st.schema->fields[c].name;
+        size_t n = strlen((const char *)name), at = sl_utf8_check(name, n);
+        if (at != n) {
+            char why[160];
+            sl_utf8_describe(name, n, at, why, sizeof why);
+            sl_prep_table_release(pt);
+            return sl_err_set(err, SL_EDATA, "job %s: table %s: the name of column %d is not UTF-8: %s; rename it "
+                              "(csv: the header line; postgres, sqlite: AS in a query:)", job->name, cfg->name, c + 1,
+                              why);
+        }
     }
     return 0;
 }

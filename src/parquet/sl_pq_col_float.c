@@ -1,9 +1,17 @@
 /*
  * sl_pq_col_float.c - FLOAT and DOUBLE column writers. The dictionary keys
  * on the exact bits (so -0.0, +0.0 and NaN payloads stay what they were).
- * Statistics follow the Parquet sort-order rules: NaN never enters min/max
- * (all-NaN chunks have none); a zero min is written as -0.0 and a zero max
- * as +0.0, so readers pruning on them stay correct.
+ *
+ * Statistics: a chunk that holds a NaN gets no min/max at all (null_count
+ * only), as DuckDB's writer does. The spec's rule (NaN excluded from min and
+ * max) leaves a max that readers which sort NaN above every number (DuckDB,
+ * PostgreSQL, Spark) use to prune: `where f > 5000` then skips a row group
+ * whose only match is a NaN. The newer NaN-aware statistics (nan_count with
+ * the IEEE 754 total order) are not read by the readers we test with, and
+ * older readers would still prune on TYPE_ORDER min/max; no min/max is
+ * correct for every reader, at the cost of no pruning on that one chunk.
+ * Otherwise a zero min is written as -0.0 and a zero max as +0.0, so readers
+ * pruning on them stay correct.
  */
 #include "sl_pq_col.h"
 
@@ -75,7 +83,7 @@ static void sl_float_bounds(sl_pq_col *c, double *mn, double *mx)
 
 static bool sl_float_stats(sl_pq_col *c)
 {
-    if (!c->has_minmax) return false;
+    if (!c->has_minmax || c->saw_nan) return false;
     double mn, mx;
     sl_float_bounds(c, &mn, &mx);
     float fmn = (float)mn, fmx = (float)mx;
@@ -86,7 +94,7 @@ static bool sl_float_stats(sl_pq_col *c)
 
 static bool sl_double_stats(sl_pq_col *c)
 {
-    if (!c->has_minmax) return false;
+    if (!c->has_minmax || c->saw_nan) return false;
     double mn, mx;
     sl_float_bounds(c, &mn, &mx);
     sl_buf_append(&c->stat_min, &mn, 8);

@@ -925,7 +925,6 @@ bool sl_pq_filter_match(const sl_pq_reader *r, const sl_batch *b, size_t row)
     sl_pq_value x;
     sl_pq_value_from_vec(v, row, &x);
     int c = sl_pq_value_cmp(&x, &r->filter_value);
-    if (c == 2) return r->filter_op == SL_PQ_OP_NE;
     switch (r->filter_op) {
     case SL_PQ_OP_EQ: return c == 0;
     case SL_PQ_OP_NE: return c != 0;
@@ -964,6 +963,16 @@ static bool sl_rg_excluded(sl_pq_reader *r, const sl_pq_row_group *rg)
     bool have_max = s->has_max && sl_stat_to_vec(c, s->max, s->max_len, &b2->cols[0], &err) == 0;
     if (have_max) sl_pq_value_from_vec(&b2->cols[0], 0, &mx);
     const sl_pq_value *k = &r->filter_value;
+    if (c->type.id == SL_T_FLOAT32 || c->type.id == SL_T_FLOAT64) {
+        /* A NaN bound says nothing (old writers); and writers following the
+         * spec leave NaN out of max, while NaN sorts above every number: a
+         * row group may hold a NaN matching `> k` (or `= NaN`) whatever its
+         * max says. NaN never matches `< k`, so min still prunes. */
+        if (have_min && isnan(mn.f)) have_min = false;
+        if (have_max && (isnan(mx.f) || r->filter_op == SL_PQ_OP_GT || r->filter_op == SL_PQ_OP_GE ||
+                         (r->filter_op == SL_PQ_OP_EQ && isnan(k->f))))
+            have_max = false;
+    }
     bool excluded = false;
     int cmin = have_min ? sl_pq_value_cmp(&mn, k) : 2;   /* min vs constant */
     int cmax = have_max ? sl_pq_value_cmp(&mx, k) : 2;

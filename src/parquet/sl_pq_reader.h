@@ -98,7 +98,8 @@ int sl_pq_reader_skipped_row_groups(const sl_pq_reader *r);
 
 int sl_pq_value_parse(sl_type t, const char *text, sl_pq_value *out, sl_err *err);
 void sl_pq_value_from_vec(const sl_vector *v, size_t row, sl_pq_value *out);
-/* -1, 0, 1; 2 when unordered (NaN). */
+/* -1, 0, 1 in the type's order; floats in PostgreSQL's and DuckDB's order:
+ * NaN equals NaN and sorts above every number (+Infinity too). */
 int sl_pq_value_cmp(const sl_pq_value *a, const sl_pq_value *b);
 
 /* Formats a statistics value (raw bytes of leaf's physical type) as text in

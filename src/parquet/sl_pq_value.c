@@ -38,9 +38,12 @@ void sl_pq_value_from_vec(const sl_vector *v, size_t row, sl_pq_value *out)
 int sl_pq_value_cmp(const sl_pq_value *a, const sl_pq_value *b)
 {
     switch (a->type.id) {
-    case SL_T_FLOAT32: case SL_T_FLOAT64:
-        if (isnan(a->f) || isnan(b->f)) return 2;
+    case SL_T_FLOAT32: case SL_T_FLOAT64: {
+        /* PostgreSQL's (and DuckDB's) order: NaN equals NaN, above every number. */
+        int an = isnan(a->f) != 0, bn = isnan(b->f) != 0;
+        if (an || bn) return an - bn;
         return a->f < b->f ? -1 : a->f > b->f;
+    }
     case SL_T_DECIMAL: return a->d < b->d ? -1 : a->d > b->d;
     case SL_T_STRING: case SL_T_BYTES: case SL_T_JSON: case SL_T_UUID: {
         size_t n = a->len < b->len ? a->len : b->len;

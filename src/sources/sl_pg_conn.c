@@ -76,6 +76,22 @@ PGconn *sl_pg_connect(const sl_job_source *src, const char *what, sl_err *err)
         return NULL;
     }
     PQsetNoticeReceiver(conn, sl_pg_notice, (void *)"postgres");
+    /* Parquet strings are UTF-8: whatever client_encoding the URL asks for,
+     * the server converts text to UTF-8. A SQL_ASCII database cannot convert
+     * (its text is any bytes) and would only refuse a whole COPY for one
+     * value without saying where: take its bytes as they are and let the COPY
+     * decoder check them, naming the column and row. */
+    const char *server = PQparameterStatus(conn, "server_encoding");
+    const char *want = server && !strcmp(server, "SQL_ASCII") ? "SQL_ASCII" : "UTF8";
+    const char *enc = PQparameterStatus(conn, "client_encoding");
+    if ((!enc || strcmp(enc, want)) && PQsetClientEncoding(conn, want) != 0) {
+        char msg[1024];
+        sl_pg_one_line(PQerrorMessage(conn), msg, sizeof msg);
+        sl_err_set(err, SL_ESOURCE, "%s: source %s: cannot set client_encoding to %s: %s", what,
+                   src ? src->name : "?", want, msg);
+        PQfinish(conn);
+        return NULL;
+    }
     if (src && src->statement_timeout_s > 0) {
         char sql[64];
         snprintf(sql, sizeof sql, "SET statement_timeout = %d", src->statement_timeout_s * 1000);

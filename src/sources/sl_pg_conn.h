@@ -8,8 +8,10 @@
  *   PQfinish(c);
  *
  * Sessions get application_name=sluice (the URL may override it),
- * client_encoding=UTF8, connect_timeout=10 (overridable), and the source's
- * statement_timeout. The source's `url` may be a postgres:// URL or a
+ * client_encoding=UTF8 (always: a URL asking for another is overruled, so
+ * the server converts text to UTF-8; SQL_ASCII for a SQL_ASCII database,
+ * whose bytes the COPY decoder checks), connect_timeout=10 (overridable),
+ * and the source's statement_timeout. The source's `url` may be a postgres:// URL or a
  * key=value conninfo; it never appears in error messages.
  *
  * Error classes (sl_pg_classify): no SQLSTATE (connection lost), class 08,

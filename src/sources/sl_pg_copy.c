@@ -11,6 +11,7 @@
 #include "sl_pg_copy.h"
 
 #include "../core/sl_alloc.h"
+#include "../core/sl_utf8.h"
 
 #include <inttypes.h>
 #include <limits.h>
@@ -52,6 +53,7 @@ void sl_pg_copy_init(sl_pg_copy *st, const sl_pg_copy_col *cols, int ncols, cons
     st->cols = cols;
     st->ncols = ncols;
     st->what = what ? what : "copy";
+    st->check_utf8 = true;
 }
 
 int sl_pg_numeric_decode(const uint8_t *p, size_t len, int precision, int scale,
@@ -130,6 +132,7 @@ static bool sl_pgcopy_type_ok(sl_pg_wire w, sl_type t)
     case SL_PGW_TIME: return t.id == SL_T_TIME;
     case SL_PGW_TIMESTAMP: return t.id == SL_T_TIMESTAMP;
     case SL_PGW_UUID: return t.id == SL_T_UUID;
+    case SL_PGW_CHAR: return t.id == SL_T_STRING;
     default: return false;
     }
 }
@@ -304,12 +307,38 @@ long sl_pg_copy_decode(sl_pg_copy *st, const uint8_t *p, size_t len, sl_batch *b
                 break;
             }
             case SL_PGW_TEXT:
-                sl_pgcopy_put(v, row, f, (size_t)flen);
+            case SL_PGW_JSONB: {
+                size_t n = (size_t)flen;
+                if (cols[c].wire == SL_PGW_JSONB) {
+                    if (flen < 1 || f[0] != 1) { fail = "jsonb value without version byte 1"; fail_col = c; goto bad_format; }
+                    f++;
+                    n--;
+                }
+                if (st->check_utf8 && v->type.id != SL_T_BYTES && sl_utf8_check(f, n) != n) {
+                    char why[160];
+                    sl_err_set(err, SL_EDATA, "%s: column %s: row %" PRIu64 ": %s; the database does not check "
+                               "its text (encoding SQL_ASCII?): fix the data, or read the column as bytes "
+                               "(columns: {%s: bytes}, a cast to bytea)", st->what, cols[c].name, st->rows + 1,
+                               sl_utf8_describe(f, n, sl_utf8_check(f, n), why, sizeof why), cols[c].name);
+                    goto out_err;
+                }
+                sl_pgcopy_put(v, row, f, n);
                 break;
-            case SL_PGW_JSONB:
-                if (flen < 1 || f[0] != 1) { fail = "jsonb value without version byte 1"; fail_col = c; goto bad_format; }
-                sl_pgcopy_put(v, row, f + 1, (size_t)flen - 1);
+            }
+            case SL_PGW_CHAR: {
+                if (flen != 1) goto bad_len;
+                uint8_t text[4] = { f[0] };
+                size_t n = f[0] != 0;
+                if (f[0] >= 0x80) {
+                    text[0] = '\\';
+                    text[1] = (uint8_t)('0' + (f[0] >> 6));
+                    text[2] = (uint8_t)('0' + ((f[0] >> 3) & 7));
+                    text[3] = (uint8_t)('0' + (f[0] & 7));
+                    n = 4;
+                }
+                sl_pgcopy_put(v, row, text, n);
                 break;
+            }
             default:
                 fail = "unknown wire kind";
                 fail_col = c;

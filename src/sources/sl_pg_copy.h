@@ -26,6 +26,14 @@
  *            column and row, with the remedy (filter or cast them in a query:).
  *   jsonb    version byte 1 skipped; json, text, bpchar (padding kept), bytea
  *            and uuid bytes as they are.
+ *   text     into a string or json column only when it is well-formed UTF-8
+ *            (sl_utf8_check, unless check_utf8 is cleared: the source does
+ *            so when the server converts text to UTF-8, i.e. for every
+ *            database encoding but SQL_ASCII, which stores any bytes); else
+ *            an SL_EDATA error naming the column, row and byte, with the
+ *            remedy.
+ *   "char"   one raw byte, printed as PostgreSQL's text output does (since
+ *            PostgreSQL 15): 0 -> '', ASCII -> itself, >= 0x80 -> "\351".
  */
 #ifndef SL_PG_COPY_H
 #define SL_PG_COPY_H
@@ -51,6 +59,7 @@ typedef enum {
     SL_PGW_TIME,
     SL_PGW_TIMESTAMP,  /* timestamp and timestamptz */
     SL_PGW_UUID,
+    SL_PGW_CHAR,       /* "char": one byte -> its text form (>= 0x80 as \ooo) */
     SL_PGW_COUNT
 } sl_pg_wire;
 
@@ -64,6 +73,8 @@ typedef struct sl_pg_copy {
     const sl_pg_copy_col *cols;
     int ncols;
     const char *what;  /* "table public.t", for error messages */
+    bool check_utf8;   /* text into string/json checked (default); off when
+                        * the server already converted it to UTF-8 */
     bool header_done;
     bool trailer_seen;
     uint64_t rows;     /* tuples decoded so far */

@@ -31,7 +31,8 @@
  * column1, column2, ...
  *
  * Bad rows (wrong field count, unterminated quote, a value that does not
- * parse as its column's type) are SL_EFORMAT/SL_EDATA errors naming the
+ * parse as its column's type, a string or json field that is not
+ * UTF-8) are SL_EFORMAT/SL_EDATA errors naming the
  * file, line and column (the engine adds the job, table and task); when
  * the table sets `rejects: path`, they go to that file instead (a CSV:
  * file,line,reason,raw; one piece per task, see sl_csv_rejects.h) and
@@ -50,6 +51,7 @@
 #include "sl_csv_rejects.h"
 #include "sl_source_files.h"
 #include "../core/sl_text_value.h"
+#include "../core/sl_utf8.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -635,7 +637,13 @@ static long sl_csv_next(void *reader, sl_batch *batch, sl_err *err)
             char tb[48];
             int show = f->len > 60 ? 60 : (int)f->len;
             sl_type_format(r->schema->fields[c].type, tb, sizeof tb);
-            if (why && !strncmp(why, "NULL", 4))
+            const uint8_t *ft = rec->text.data + f->off;
+            char bad[160];
+            if (why == sl_text_not_utf8)
+                sl_err_set(err, SL_EDATA, "column %s: %s; the file is not UTF-8: convert it (e.g. iconv -f latin1 "
+                           "-t utf-8) or declare the column as bytes in columns:", r->schema->fields[c].name,
+                           sl_utf8_describe(ft, f->len, sl_utf8_check(ft, f->len), bad, sizeof bad));
+            else if (why && !strncmp(why, "NULL", 4))
                 sl_err_set(err, SL_EDATA, "column %s: %s", r->schema->fields[c].name, why);
             else
                 sl_err_set(err, SL_EDATA, "column %s: value '%.*s%s' is not a valid %s%s%s", r->schema->fields[c].name,

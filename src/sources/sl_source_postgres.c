@@ -27,8 +27,10 @@
  * Type mapping (DESIGN.md): boolean; int2/int4/int8; float4/float8;
  * numeric(p,s) with p <= 38 -> decimal(p,s); numeric without typmod ->
  * decimal(38,18) (a value with more digits is an error naming row and
- * column); text, varchar, bpchar (padding kept), name, "char", enum, citext,
- * xml -> string; bytea -> bytes; date; time; timestamp; timestamptz (utc);
+ * column); text, varchar, bpchar (padding kept), name, enum, citext, xml ->
+ * string (well-formed UTF-8 only: sessions use client_encoding UTF8, but a
+ * SQL_ASCII database hands over any bytes); "char" -> string in its text
+ * form (a byte >= 0x80 as "\351"); bytea -> bytes; date; time; timestamp; timestamptz (utc);
  * uuid; json, jsonb -> json; domains as their base type. Anything else
  * (arrays, interval, money, ranges, composites, geometric, timetz, oid...) is
  * an SL_ETYPE error naming the table and column with the remedy: cast it in a
@@ -127,9 +129,10 @@ static int sl_pg_map_type(PGconn *conn, Oid oid, int typmod, const char *what, c
     case OID_INT8: *wire = SL_PGW_INT8; t.id = SL_T_INT64; break;
     case OID_FLOAT4: *wire = SL_PGW_FLOAT4; t.id = SL_T_FLOAT32; break;
     case OID_FLOAT8: *wire = SL_PGW_FLOAT8; t.id = SL_T_FLOAT64; break;
-    case OID_TEXT: case OID_VARCHAR: case OID_BPCHAR: case OID_NAME: case OID_CHAR:
+    case OID_TEXT: case OID_VARCHAR: case OID_BPCHAR: case OID_NAME:
     case OID_XML: case OID_UNKNOWN:
         *wire = SL_PGW_TEXT; t.id = SL_T_STRING; break;
+    case OID_CHAR: *wire = SL_PGW_CHAR; t.id = SL_T_STRING; break;
     case OID_BYTEA: *wire = SL_PGW_TEXT; t.id = SL_T_BYTES; break;
     case OID_JSON: *wire = SL_PGW_TEXT; t.id = SL_T_JSON; break;
     case OID_JSONB: *wire = SL_PGW_JSONB; t.id = SL_T_JSON; break;
@@ -513,6 +516,10 @@ static void *sl_pg_open(sl_source_table *tab, const sl_task *task, sl_err *err)
     r->in_copy = true;
     r->row_cap = sl_pg_pool_throttle(sh->pool, 0);
     sl_pg_copy_init(&r->dec, sh->cols, sh->ncols, r->what);
+    /* The server sends UTF-8 it converted (so checked) itself, except from
+     * a SQL_ASCII database (see sl_pg_connect). */
+    const char *server_enc = PQparameterStatus(r->conn, "server_encoding");
+    r->dec.check_utf8 = !server_enc || !strcmp(server_enc, "SQL_ASCII");
     return r;
 fail:
     sl_pg_close(r);

@@ -21,9 +21,11 @@
  *   integer   only INTEGER storage (a REAL 3.5 or a TEXT 'abc' in an INTEGER
  *             column is an error naming table, column and rowid);
  *   float     INTEGER or REAL; bool: INTEGER 0/1 or text true/false/...;
- *   decimal   INTEGER, REAL (its shortest text form) or TEXT, converted
- *             exactly; more digits than the type holds is an error;
- *   string    TEXT, or INTEGER/REAL in their SQLite text form; BLOB is an error;
+ *   decimal   INTEGER, REAL (its shortest round-trip text, sl_format_float,
+ *             not SQLite's 15 digits) or TEXT, converted exactly; more digits
+ *             than the type holds is an error;
+ *   string    TEXT (well-formed UTF-8: SQLite stores any bytes as TEXT), or
+ *             INTEGER/REAL in their SQLite text form; BLOB is an error;
  *   bytes     BLOB or TEXT (its bytes);
  *   date      TEXT YYYY-MM-DD, INTEGER unix seconds at midnight, REAL julian
  *             day at midnight;
@@ -49,6 +51,7 @@
 #include "../core/sl_buf.h"
 #include "../core/sl_log.h"
 #include "../core/sl_text_value.h"
+#include "../core/sl_utf8.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -503,6 +506,9 @@ static const char *sl_sq_storage(int t)
     }
 }
 
+/* The *why of a TEXT value that is not UTF-8 (the message says where). */
+static const char sl_sq_not_utf8[] = "not UTF-8";
+
 /* One value; -1 when the storage class does not fit the column's type. */
 static int sl_sq_value(sqlite3_stmt *st, int c, int stype, sl_vector *v, size_t row, const char **why)
 {
@@ -554,8 +560,18 @@ static int sl_sq_value(sqlite3_stmt *st, int c, int stype, sl_vector *v, size_t 
     case SL_T_DECIMAL: {
         if (stype == SQLITE_BLOB) return -1;
         sl_i128 x;
-        if (sl_text_decimal((const char *)sqlite3_column_text(st, c), (size_t)sqlite3_column_bytes(st, c),
-                            v->type.precision, v->type.scale, &x, why) < 0) return -1;
+        char real[64];
+        const char *text = real;
+        size_t n;
+        if (stype == SQLITE_FLOAT) {
+            /* SQLite's own text of a REAL has 15 significant digits; the
+             * shortest round-trip form is the double's exact meaning. */
+            n = sl_format_float(sqlite3_column_double(st, c), false, real);
+        } else {
+            text = (const char *)sqlite3_column_text(st, c);
+            n = (size_t)sqlite3_column_bytes(st, c);
+        }
+        if (sl_text_decimal(text, n, v->type.precision, v->type.scale, &x, why) < 0) return -1;
         if (v->width == 8) {
             int64_t y = (int64_t)x;
             memcpy(sl_vec_slot(v, row), &y, 8);
@@ -565,10 +581,18 @@ static int sl_sq_value(sqlite3_stmt *st, int c, int stype, sl_vector *v, size_t 
         return 0;
     }
     case SL_T_STRING:
-    case SL_T_JSON:
+    case SL_T_JSON: {
         if (stype == SQLITE_BLOB) return -1;
-        sl_vec_set_bytes(v, row, sqlite3_column_text(st, c), (size_t)sqlite3_column_bytes(st, c));
+        const uint8_t *text = sqlite3_column_text(st, c);
+        size_t n = (size_t)sqlite3_column_bytes(st, c);
+        /* SQLite stores whatever bytes it was given as TEXT. */
+        if (stype == SQLITE_TEXT && sl_utf8_check(text, n) != n) {
+            *why = sl_sq_not_utf8;
+            return -1;
+        }
+        sl_vec_set_bytes(v, row, text, n);
         return 0;
+    }
     case SL_T_BYTES:
         if (stype == SQLITE_BLOB) {
             sl_vec_set_bytes(v, row, sqlite3_column_blob(st, c), (size_t)sqlite3_column_bytes(st, c));
@@ -662,7 +686,22 @@ static long sl_sq_next(void *reader, sl_batch *batch, sl_err *err)
                     snprintf(where, sizeof where, "rowid %lld", (long long)sqlite3_column_int64(r->st, ncols));
                 else
                     snprintf(where, sizeof where, "row %lld of the task", (long long)r->row);
+                if (why == sl_sq_not_utf8) {
+                    const uint8_t *text = sqlite3_column_text(r->st, c);
+                    size_t n = (size_t)sqlite3_column_bytes(r->st, c);
+                    char bad[160];
+                    return sl_err_set(err, SL_EDATA, "%s: column %s: %s: %s; fix the data, or read it as bytes "
+                                      "(set its type to bytes in columns:, or CAST(%s AS BLOB) in a query:)",
+                                      r->what, r->schema->fields[c].name, where,
+                                      sl_utf8_describe(text, n, sl_utf8_check(text, n), bad, sizeof bad),
+                                      r->schema->fields[c].name);
+                }
+                char real[64];
                 const char *text = stype == SQLITE_BLOB ? "" : (const char *)sqlite3_column_text(r->st, c);
+                if (stype == SQLITE_FLOAT) {
+                    sl_format_float(sqlite3_column_double(r->st, c), false, real);
+                    text = real;
+                }
                 return sl_err_set(err, SL_EDATA, "%s: column %s: %s: %s '%.60s' in a %s column%s%s; fix the data, "
                                   "or cast it in a query: or set its type in columns:",
                                   r->what, r->schema->fields[c].name, where, sl_sq_storage(stype), text ? text : "",

@@ -20,7 +20,7 @@
  * Cases: every type x REQUIRED/OPTIONAL x codec x dictionary on/off (three row
  * groups each), and the edge cases: empty file, one row, all-null columns,
  * strings of 0 bytes and several MB, extremes (integer limits, decimal(38)
- * +-(10^38-1), NaN, +-0.0, infinities, timestamps and dates at years 1 and
+ * +-(10^38-1), NaN (a chunk holding one has no min/max), +-0.0, infinities, timestamps and dates at years 1 and
  * 9999), dictionary fallback at its size limit, distinct values (dictionary
  * dropped), all-NaN floats, page CRCs.
  */
@@ -59,6 +59,7 @@ typedef struct colspec {
 typedef struct stat {
     int64_t nulls;
     bool has;
+    bool nan;                 /* a NaN: the chunk has no min/max at all */
     val mn, mx;
     sl_buf bmn, bmx;          /* byte arrays */
     int64_t nonnull;
@@ -357,7 +358,7 @@ static void stat_add(stat *s, const colspec *c, const val *v)
             s->distinct_small++;
         }
     }
-    if (is_float(c->type) && isnan(v->d)) return;
+    if (is_float(c->type) && isnan(v->d)) { s->nan = true; return; }
     if (!s->has) {
         s->mn = s->mx = *v;
         if (is_bytes(c->type)) {
@@ -386,7 +387,7 @@ static void stat_write(FILE *f, int rg, const colspec *c, stat *s, const gcase *
     fprintf(f, "%d,", rg);
     csv_field(f, c->name, strlen(c->name));
     fprintf(f, ",%" PRId64 ",", s->nulls);
-    if (s->has) {
+    if (s->has && !s->nan) {
         val mn = s->mn, mx = s->mx;
         if (is_bytes(c->type)) {
             mn.p = s->bmn.data; mn.len = s->bmn.len; mx.p = s->bmx.data; mx.len = s->bmx.len;
@@ -431,7 +432,7 @@ static void stat_write(FILE *f, int rg, const colspec *c, stat *s, const gcase *
     if (!dict_possible) enc = c->nullable ? "\"PLAIN, RLE\"" : "PLAIN";
     else if (s->distinct_small <= 16) enc = "\"PLAIN, RLE, RLE_DICTIONARY\"";
     fprintf(f, "%s\n", enc);
-    s->nulls = 0; s->has = false; s->nonnull = 0; s->distinct_small = 0;
+    s->nulls = 0; s->has = false; s->nan = false; s->nonnull = 0; s->distinct_small = 0;
 }
 
 static int write_case(const char *dir, gcase *k)

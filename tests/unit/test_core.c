@@ -1,6 +1,6 @@
 /*
  * test_core.c - unit tests of core/: arenas, errors, types, batches, text
- * forms, redaction and the output object.
+ * forms, redaction, the output object and the UTF-8 validator.
  */
 #include <criterion/criterion.h>
 
@@ -9,6 +9,7 @@
 #include "core/sl_log.h"
 #include "core/sl_out.h"
 #include "core/sl_types.h"
+#include "core/sl_utf8.h"
 
 #include <string.h>
 
@@ -170,4 +171,152 @@ Test(out, file_error_is_sticky_and_reported)
     sl_err_clear(&e);
     cr_assert_eq(sl_out_close(o, false, &e), -1);
     cr_assert_eq(e.code, SL_ENOSPACE);
+}
+
+/* ---- UTF-8 (hardening item 12) ---- */
+
+/* A reference that decodes by code point arithmetic rather than by the
+ * byte table: the bytes at p (len 1..4) are one well-formed character? */
+static bool ref_utf8_char(const uint8_t *p, size_t len)
+{
+    unsigned c = p[0], need;
+    uint32_t cp;
+    if (c < 0x80) return len == 1;
+    if ((c & 0xe0) == 0xc0) need = 2, cp = c & 0x1f;
+    else if ((c & 0xf0) == 0xe0) need = 3, cp = c & 0x0f;
+    else if ((c & 0xf8) == 0xf0) need = 4, cp = c & 0x07;
+    else return false;
+    if (len != need) return false;
+    for (size_t k = 1; k < len; k++) {
+        if ((p[k] & 0xc0) != 0x80) return false;
+        cp = (cp << 6) | (p[k] & 0x3f);
+    }
+    static const uint32_t min_cp[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+    return cp >= min_cp[len] && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff);
+}
+
+/* Checks seq alone and between ASCII runs long enough for the fast path. */
+static void utf8_expect(const uint8_t *seq, size_t len, bool valid)
+{
+    cr_assert_eq(sl_utf8_check(seq, len) == len, valid, "sequence %02x %02x %02x %02x (len %zu)",
+                 seq[0], len > 1 ? seq[1] : 0, len > 2 ? seq[2] : 0, len > 3 ? seq[3] : 0, len);
+    uint8_t buf[64];
+    memset(buf, 'a', sizeof buf);
+    memcpy(buf + 17, seq, len);
+    size_t n = 17 + len + 17;
+    cr_assert_eq(sl_utf8_check(buf, n), valid ? n : 17);
+}
+
+Test(utf8, item12_table_boundaries_and_malformed_classes)
+{
+    static const struct { const char *b; bool ok; } cases[] = {
+        { "\x00", true }, { "\x7f", true },
+        { "\xc2\x80", true }, { "\xdf\xbf", true },                    /* U+0080, U+07FF */
+        { "\xe0\xa0\x80", true }, { "\xed\x9f\xbf", true },            /* U+0800, U+D7FF */
+        { "\xee\x80\x80", true }, { "\xef\xbf\xbf", true },            /* U+E000, U+FFFF */
+        { "\xf0\x90\x80\x80", true }, { "\xf4\x8f\xbf\xbf", true },    /* U+10000, U+10FFFF */
+        { "\x80", false }, { "\xbf", false },                          /* stray continuation */
+        { "\xc0\x80", false }, { "\xc1\xbf", false },                  /* overlong 2-byte */
+        { "\xe0\x80\x80", false }, { "\xe0\x9f\xbf", false },          /* overlong 3-byte */
+        { "\xf0\x80\x80\x80", false }, { "\xf0\x8f\xbf\xbf", false },  /* overlong 4-byte */
+        { "\xed\xa0\x80", false }, { "\xed\xbf\xbf", false },          /* surrogates */
+        { "\xf4\x90\x80\x80", false }, { "\xf5\x80\x80\x80", false },  /* > U+10FFFF */
+        { "\xf8\x88\x80\x80", false }, { "\xfe", false }, { "\xff", false },
+        { "\xc3", false }, { "\xe2\x82", false }, { "\xf0\x9f\x98", false },   /* truncated */
+        { "\xc3\x41", false }, { "\xe2\x41\xac", false }, { "\xe2\x82\x41", false },
+        { "\xf0\x9f\x41\x80", false }, { "\xf0\x9f\x98\x41", false },  /* bad continuation */
+        { "\xe9", false },                                             /* Latin-1 é */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t len = cases[i].b[0] ? strlen(cases[i].b) : 1;
+        utf8_expect((const uint8_t *)cases[i].b, len, cases[i].ok);
+    }
+    const char *text = "caf\xc3\xa9 \xe4\xb8\xad\xe6\x96\x87 \xf0\x9f\x98\x80 plain";
+    cr_assert_eq(sl_utf8_check((const uint8_t *)text, strlen(text)), strlen(text));
+    cr_assert_eq(sl_utf8_check((const uint8_t *)"", 0), 0);
+}
+
+Test(utf8, item12_agrees_with_a_reference_on_every_short_sequence)
+{
+    uint8_t s[4];
+    for (unsigned a = 0; a < 256; a++) {
+        s[0] = (uint8_t)a;
+        utf8_expect(s, 1, ref_utf8_char(s, 1));
+        for (unsigned b = 0; b < 256; b++) {
+            s[1] = (uint8_t)b;
+            bool ok2 = ref_utf8_char(s, 2) || (a < 0x80 && b < 0x80);
+            cr_assert_eq(sl_utf8_check(s, 2) == 2, ok2);
+            if (a < 0xe0) continue;
+            for (unsigned c = 0; c < 256; c++) {
+                s[2] = (uint8_t)c;
+                bool ok3 = ref_utf8_char(s, 3);
+                if (!ok3 && sl_utf8_check(s, 3) == 3) cr_assert_fail("%02x %02x %02x accepted", a, b, c);
+                if (ok3 && sl_utf8_check(s, 3) != 3) cr_assert_fail("%02x %02x %02x refused", a, b, c);
+                if (a < 0xf0) continue;
+                static const uint8_t last[] = { 0x00, 0x41, 0x7f, 0x80, 0x9f, 0xa0, 0xbf, 0xc0, 0xff };
+                for (size_t d = 0; d < sizeof last; d++) {
+                    s[3] = last[d];
+                    if ((sl_utf8_check(s, 4) == 4) != ref_utf8_char(s, 4))
+                        cr_assert_fail("%02x %02x %02x %02x", a, b, c, s[3]);
+                }
+            }
+        }
+    }
+    /* Every code point, encoded the standard way. */
+    for (uint32_t cp = 0; cp <= 0x10ffff; cp++) {
+        size_t len = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+        static const uint8_t lead[5] = { 0, 0, 0xc0, 0xe0, 0xf0 };
+        s[0] = len == 1 ? (uint8_t)cp : (uint8_t)(lead[len] | (cp >> (6 * (len - 1))));
+        for (size_t k = 1; k < len; k++) s[k] = (uint8_t)(0x80 | ((cp >> (6 * (len - 1 - k))) & 0x3f));
+        bool surrogate = cp >= 0xd800 && cp <= 0xdfff;
+        if ((sl_utf8_check(s, len) == len) == surrogate) cr_assert_fail("code point U+%04X", cp);
+    }
+}
+
+Test(utf8, item12_bad_byte_at_every_offset_of_long_ascii_runs)
+{
+    uint8_t buf[200];
+    for (size_t n = 1; n <= 130; n++) {
+        memset(buf, 'x', sizeof buf);
+        cr_assert_eq(sl_utf8_check(buf, n), n);
+        for (size_t at = 0; at <= 64 && at < n; at++) {
+            memset(buf, 'x', sizeof buf);
+            buf[at] = 0xe9;                        /* Latin-1 é: never valid alone */
+            cr_assert_eq(sl_utf8_check(buf, n), at, "run of %zu, bad byte at %zu", n, at);
+            buf[at] = 0x80;
+            cr_assert_eq(sl_utf8_check(buf, n), at);
+            if (at + 2 <= n) {                     /* a good 2-byte character there, bad byte after it */
+                buf[at] = 0xc3;
+                buf[at + 1] = 0xa9;
+                cr_assert_eq(sl_utf8_check(buf, n), n);
+                if (at + 2 < n) {
+                    buf[n - 1] = 0xff;
+                    cr_assert_eq(sl_utf8_check(buf, n), n - 1);
+                }
+            }
+        }
+    }
+    /* A character cut by the end of the value, after a long run. */
+    memset(buf, 'y', sizeof buf);
+    buf[99] = 0xe2;
+    buf[100] = 0x82;
+    cr_assert_eq(sl_utf8_check(buf, 101), 99);
+    cr_assert_eq(sl_utf8_check(buf, 102), 99);
+    buf[101] = 0xac;
+    cr_assert_eq(sl_utf8_check(buf, 102), 102);
+}
+
+Test(utf8, item12_describe_names_the_byte_in_hex)
+{
+    const uint8_t v[] = "caf\xe9 noir";
+    char msg[160];
+    size_t n = sizeof v - 1;
+    sl_utf8_describe(v, n, sl_utf8_check(v, n), msg, sizeof msg);
+    cr_assert_str_eq(msg, "invalid UTF-8 at byte 4 of the value (0xe9 0x20 0x6e 0x6f), after 'caf'");
+    cr_assert_eq(sl_utf8_check((const uint8_t *)msg, strlen(msg)), strlen(msg));
+    const uint8_t w[] = "\xff";
+    cr_assert_str_eq(sl_utf8_describe(w, 1, 0, msg, sizeof msg), "invalid UTF-8 at byte 1 of the value (0xff)");
+    char small[20];
+    sl_utf8_describe(v, n, 3, small, sizeof small);
+    cr_assert_eq(strlen(small), sizeof small - 1);
 }

@@ -331,3 +331,95 @@ Test(pg_copy, infinity_dates_and_timestamps)
     cr_assert(strstr(err.msg, "column d: row 1: value -infinity"), "%s", err.msg);
     sl_buf_free(&b);
 }
+
+/* Decodes header + rows + trailer of a small column set; returns the rows
+ * (or -1 with err) and leaves them in *out (caller frees). */
+static long decode_cols(const sl_pg_copy_col *cs, int n, const sl_buf *rows, sl_batch **out, sl_schema **sc, sl_err *err)
+{
+    sl_buf b = {0};
+    header(&b);
+    sl_buf_append(&b, rows->data, rows->len);
+    put16(&b, -1);
+    *sc = sl_schema_new(n);
+    for (int c = 0; c < n; c++) sl_schema_set(*sc, c, cs[c].name, cs[c].type, true);
+    *out = sl_batch_new(*sc, 16);
+    sl_pg_copy st;
+    sl_pg_copy_init(&st, cs, n, "table t");
+    size_t used;
+    long got = sl_pg_copy_decode(&st, b.data, b.len, *out, &used, err);
+    sl_buf_free(&b);
+    return got;
+}
+
+/* Item 12: text from a database that does not check its encoding (SQL_ASCII)
+ * reaches a string or json column only when it is UTF-8; bytes take any. */
+Test(pg_copy, item12_text_that_is_not_utf8_is_an_error_naming_column_and_row)
+{
+    static const sl_pg_copy_col cs[] = {
+        { "s", SL_PGW_TEXT, { .id = SL_T_STRING } },
+        { "jb", SL_PGW_JSONB, { .id = SL_T_JSON } },
+        { "by", SL_PGW_TEXT, { .id = SL_T_BYTES } },
+    };
+    sl_buf rows = {0};
+    put16(&rows, 3); field(&rows, "caf\xc3\xa9", 5); field(&rows, "\001\"\xc3\xa9\"", 5); field(&rows, "\xe9", 1);
+    put16(&rows, 3); field(&rows, "caf\xe9", 4); put32(&rows, -1); put32(&rows, -1);
+    sl_err err = SL_ERR_INIT;
+    sl_batch *bt;
+    sl_schema *sc;
+    cr_assert_eq(decode_cols(cs, 3, &rows, &bt, &sc, &err), -1);
+    cr_assert_eq(err.code, SL_EDATA);
+    cr_assert(strstr(err.msg, "table t: column s: row 2: invalid UTF-8 at byte 4 of the value (0xe9), after 'caf'"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "SQL_ASCII") && strstr(err.msg, "columns: {s: bytes}"), "%s", err.msg);
+    sl_batch_free(bt);
+    sl_schema_free(sc);
+    sl_buf_clear(&rows);
+    put16(&rows, 3); put32(&rows, -1); field(&rows, "\001\"\xed\xa0\x80\"", 6); field(&rows, "\xff", 1);
+    cr_assert_eq(decode_cols(cs, 3, &rows, &bt, &sc, &err), -1);
+    cr_assert(strstr(err.msg, "column jb: row 1: invalid UTF-8 at byte 2 of the value (0xed 0xa0 0x80 0x22)"), "%s", err.msg);
+    sl_batch_free(bt);
+    sl_schema_free(sc);
+    sl_buf_free(&rows);
+}
+
+Test(pg_copy, item12_check_utf8_is_on_by_default)
+{
+    sl_pg_copy st;
+    sl_pg_copy_init(&st, cols, NCOLS, "t");
+    cr_assert(st.check_utf8, "only a source that knows the server converted text may turn it off");
+}
+
+/* Item 12: "char" is one raw byte; it arrives as PostgreSQL's text form. */
+Test(pg_copy, item12_char_maps_to_its_text_form)
+{
+    static const sl_pg_copy_col cs[] = { { "c", SL_PGW_CHAR, { .id = SL_T_STRING } } };
+    const uint8_t bytes[] = { 'a', 0xe9, 0x00, 0x80, 0xff, '\\' };
+    const char *want[] = { "a", "\\351", "", "\\200", "\\377", "\\" };
+    sl_buf rows = {0};
+    for (size_t i = 0; i < sizeof bytes; i++) {
+        put16(&rows, 1);
+        field(&rows, &bytes[i], 1);
+    }
+    put16(&rows, 1);
+    put32(&rows, -1);
+    sl_err err = SL_ERR_INIT;
+    sl_batch *bt;
+    sl_schema *sc;
+    cr_assert_eq(decode_cols(cs, 1, &rows, &bt, &sc, &err), (long)sizeof bytes + 1, "%s", err.msg);
+    for (size_t i = 0; i < sizeof bytes; i++) {
+        size_t n;
+        const uint8_t *s = sl_vec_bytes(&bt->cols[0], i, &n);
+        cr_assert(n == strlen(want[i]) && !memcmp(s, want[i], n), "row %zu: '%.*s'", i, (int)n, (const char *)s);
+        cr_assert(bt->cols[0].valid[i]);
+    }
+    cr_assert_not(bt->cols[0].valid[sizeof bytes]);
+    sl_batch_free(bt);
+    sl_schema_free(sc);
+    sl_buf_clear(&rows);
+    put16(&rows, 1);
+    field(&rows, "ab", 2);
+    cr_assert_eq(decode_cols(cs, 1, &rows, &bt, &sc, &err), -1);
+    cr_assert(strstr(err.msg, "column c: row 1: field of 2 bytes"), "%s", err.msg);
+    sl_batch_free(bt);
+    sl_schema_free(sc);
+    sl_buf_free(&rows);
+}

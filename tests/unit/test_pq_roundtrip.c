@@ -365,3 +365,56 @@ Test(pq_roundtrip, projection_and_filter_skip_row_groups)
     sl_schema_free(s);
     sl_buf_free(&file);
 }
+
+/* Item 13: NaN sorts above every number (PostgreSQL, DuckDB): `f > k` keeps
+ * NaN rows, and a row group holding one is never skipped for it, whichever
+ * writer left NaN out of its max; `f < k` still prunes on min. */
+Test(pq_roundtrip, item13_nan_rows_match_greater_than_and_survive_pruning)
+{
+    sl_schema *s = sl_schema_new(1);
+    sl_schema_set(s, 0, "f", (sl_type){ .id = SL_T_FLOAT64 }, true);
+    sl_err err = SL_ERR_INIT;
+    sl_buf file = { 0 };
+    sl_out *out = sl_out_open_buf(&file);
+    sl_pq_writer_opts o;
+    sl_pq_writer_opts_default(&o);
+    o.row_group_rows = 1000;
+    sl_pq_writer *w = sl_pq_writer_open(out, s, &o, &err);
+    cr_assert_not_null(w, "%s", err.msg);
+    sl_batch *b = sl_batch_new(s, 4000);
+    for (size_t r = 0; r < 4000; r++) {
+        double x = r == 500 || r == 3500 ? NAN : (double)r;
+        memcpy(sl_vec_slot(&b->cols[0], r), &x, 8);
+    }
+    b->nrows = 4000;
+    cr_assert_eq(sl_pq_writer_write(w, b, &err), 0, "%s", err.msg);
+    cr_assert_eq(sl_pq_writer_close(w, &err), 0, "%s", err.msg);
+    sl_pq_writer_free(w);
+    cr_assert_eq(sl_out_close(out, false, &err), 0, "%s", err.msg);
+
+    struct { sl_pq_op op; const char *val; int64_t rows; int min_skipped; } cases[] = {
+        { SL_PQ_OP_GT, "5000", 2, 0 },          /* the two NaN rows, in row groups 0 and 3 */
+        { SL_PQ_OP_GE, "3999", 3, 0 },
+        { SL_PQ_OP_EQ, "NaN", 2, 0 },
+        { SL_PQ_OP_NE, "NaN", 3998, 0 },
+        { SL_PQ_OP_LT, "500", 500, 2 },         /* NaN never matches <: min prunes (groups 1, 2; 0 and 3 have none) */
+        { SL_PQ_OP_EQ, "1500", 1, 1 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sl_pq_reader *r = sl_pq_reader_open_mem(file.data, file.len, "nan", &err);
+        cr_assert_not_null(r, "%s", err.msg);
+        cr_assert_eq(sl_pq_reader_filter(r, "f", cases[i].op, cases[i].val, &err), 0, "%s", err.msg);
+        sl_batch *g = sl_batch_new(sl_pq_reader_schema(r, &err), 333);
+        int64_t n, matched = 0;
+        while ((n = sl_pq_reader_next(r, g, &err)) > 0)
+            for (size_t row = 0; row < g->nrows; row++) matched += sl_pq_filter_match(r, g, row);
+        cr_assert_eq(n, 0, "%s", err.msg);
+        cr_assert_eq(matched, cases[i].rows, "case %zu: %lld rows matched", i, (long long)matched);
+        cr_assert_geq(sl_pq_reader_skipped_row_groups(r), cases[i].min_skipped, "case %zu", i);
+        sl_batch_free(g);
+        sl_pq_reader_close(r);
+    }
+    sl_batch_free(b);
+    sl_schema_free(s);
+    sl_buf_free(&file);
+}

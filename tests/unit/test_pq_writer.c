@@ -725,14 +725,62 @@ static void set_dec38_extremes(sl_vector *v, size_t r)
 
 static void set_floats(sl_vector *v, size_t r)
 {
-    const double ex[] = { NAN, 0.0, 7.5, -0.0, NAN };
+    const double ex[] = { 3.0, 0.0, 7.5, -0.0, 1.0 };
     *(double *)sl_vec_slot(v, r) = ex[r % 5];
 }
 
 static void set_neg_floats(sl_vector *v, size_t r)
 {
-    const float ex[] = { -0.0f, -3.0f, 0.0f, NAN, -INFINITY };
+    const float ex[] = { -0.0f, -3.0f, 0.0f, -1.0f, -INFINITY };
     *(float *)sl_vec_slot(v, r) = ex[r % 5];
+}
+
+/* Rows 0..99: numbers 0..99 and a NaN at row 50; 100..199: numbers only;
+ * 200..299: all NaN; 300..399: NULL and NaN. */
+static void set_nan_groups(sl_vector *v, size_t r)
+{
+    double x = r < 200 ? (double)r : NAN;
+    if (r == 50) x = NAN;
+    if (r >= 300 && r % 2) { sl_vec_set_null(v, r); return; }
+    if (v->type.id == SL_T_FLOAT32) *(float *)sl_vec_slot(v, r) = (float)x;
+    else *(double *)sl_vec_slot(v, r) = x;
+}
+
+/* Item 13: a chunk that holds NaN has no min/max (DuckDB's writer does the
+ * same), so no reader prunes it away for `f > k`; other chunks keep theirs. */
+Test(stats, item13_nan_chunk_has_no_min_max)
+{
+    sl_pq_writer_opts o;
+    sl_pq_writer_opts_default(&o);
+    o.row_group_rows = 100;
+    for (int single = 0; single < 2; single++) {
+        sl_buf file = {0};
+        pqfile f;
+        one_column((sl_type){ .id = single ? SL_T_FLOAT32 : SL_T_FLOAT64 }, true, 400, set_nan_groups, &o, &file, &f);
+        cr_assert_eq(tf(&f.meta, 4)->nkids, 4);
+        for (int rg = 0; rg < 4; rg++) {
+            tnode *st = tf(chunk_meta(&f, rg, 0), 12);
+            cr_assert_not_null(st, "row group %d: statistics", rg);
+            cr_assert_eq(tfi(st, 3), rg == 3 ? 50 : 0, "row group %d: null_count", rg);
+            bool want = rg == 1;
+            for (int id = 1; id <= 6; id++) {
+                if (id == 3 || id == 4) continue;
+                cr_assert_eq(tf(st, id) != NULL, want, "row group %d: field %d %s", rg, id, want ? "missing" : "written");
+            }
+        }
+        tnode *st = tf(chunk_meta(&f, 1, 0), 12);
+        if (single) {
+            float mn = 100, mx = 199;
+            cr_assert_eq(memcmp(tf(st, 6)->bin, &mn, 4), 0);
+            cr_assert_eq(memcmp(tf(st, 5)->bin, &mx, 4), 0);
+        } else {
+            double mn = 100, mx = 199;
+            cr_assert_eq(memcmp(tf(st, 6)->bin, &mn, 8), 0);
+            cr_assert_eq(memcmp(tf(st, 5)->bin, &mx, 8), 0);
+        }
+        tfree(&f.meta);
+        sl_buf_free(&file);
+    }
 }
 
 static void set_strings(sl_vector *v, size_t r)
@@ -775,7 +823,7 @@ Test(stats, sort_orders_and_extremes)
 
     one_column((sl_type){ .id = SL_T_FLOAT64 }, false, 10, set_floats, NULL, &file, &f);
     double dz = -0.0, d75 = 7.5;
-    stat_bytes(&f, 6, &dz, 8);       /* NaN excluded; zero min is -0.0 */
+    stat_bytes(&f, 6, &dz, 8);       /* zero min is -0.0 */
     stat_bytes(&f, 5, &d75, 8);
     tfree(&f.meta); sl_buf_free(&file);
 

@@ -13,6 +13,7 @@
 #include "sources/sl_csv_parse.h"
 #include "sources/sl_source.h"
 #include "core/sl_text_value.h"
+#include "core/sl_utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -774,6 +775,60 @@ Test(src_csv, rejects_prepare_touches_nothing_a_resume_keeps_rows_item21_directo
     cr_assert(strstr(txt, "r-2.csv\",3,\"has 2 fields, expected 1 (too many)\",\"z,z\"\n"), "%s", txt);
     cr_assert(!strstr(txt, "y,y"), "%s", txt);
     sl_free(txt);
+    sl_free(rej);
+    rm_tmp();
+}
+
+/* Item 12: a string field that is not UTF-8 never reaches a batch: an error
+ * naming file, line and column, or a reject with the reason. */
+Test(src_csv, item12_invalid_utf8_names_file_line_column)
+{
+    mkdir_tmp();
+    write_str("latin1.csv", "id,name\n1,caf\xc3\xa9\n2,caf\xe9\n");
+    fixture f;
+    fx_init(&f, "latin1.csv");
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_source_csv.prepare(&f.tab, &err), 0, "%s", err.msg);
+    cr_assert_eq(f.tab.schema->fields[1].type.id, SL_T_STRING);
+    sl_buf out = {0};
+    long rows;
+    cr_assert_eq(sl_test_read_all(&f, &out, &rows, &err), -1);
+    cr_assert_eq(err.code, SL_EDATA);
+    cr_assert(strstr(err.msg, "latin1.csv: line 3: column name: invalid UTF-8 at byte 4 of the value (0xe9)"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "iconv"), "%s", err.msg);
+    cr_assert_eq(sl_utf8_check((const uint8_t *)err.msg, strlen(err.msg)), strlen(err.msg), "the message itself is UTF-8");
+    sl_buf_free(&out);
+    sl_test_fx_done(&f);
+    rm_tmp();
+}
+
+Test(src_csv, item12_invalid_utf8_goes_to_rejects_and_bytes_columns_take_any_byte)
+{
+    mkdir_tmp();
+    write_str("mixed.csv", "id,name,raw\n1,ok,\xff\n2,\xed\xa0\x80surrogate,x\n3,\xc3\xa9t\xc3\xa9,\xe9\n");
+    sl_job_column cols[] = { { .name = "id", .type = { .id = SL_T_INT32 }, .nullable = false },
+                             { .name = "name", .type = { .id = SL_T_STRING }, .nullable = true },
+                             { .name = "raw", .type = { .id = SL_T_BYTES }, .nullable = true } };
+    fixture f;
+    fx_init(&f, "mixed.csv");
+    f.cfg.columns = cols;
+    f.cfg.ncolumns = 3;
+    f.hex_bytes = true;
+    char *rej = path_of("rejects.csv");
+    f.cfg.rejects = rej;
+    long rows;
+    char *got = sl_test_read_ok(&f, &rows);
+    cr_assert_eq(rows, 2);
+    cr_assert_str_eq(got, "1|ok|ff\n3|\xc3\xa9t\xc3\xa9|e9\n");
+    sl_test_fx_done(&f);
+    FILE *fp = fopen(rej, "r");
+    cr_assert_not_null(fp);
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, fp);
+    buf[n] = 0;
+    fclose(fp);
+    cr_assert(strstr(buf, ",3,\"column name: invalid UTF-8 at byte 1 of the value (0xed 0xa0 0x80 0x73)"), "%s", buf);
+    sl_free(got);
     sl_free(rej);
     rm_tmp();
 }

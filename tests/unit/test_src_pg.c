@@ -461,3 +461,67 @@ Test(src_pg, permission_denied_is_a_source_error)
     expect_prepare_error(u, "public.secret", SL_ESOURCE, "n0perm",
                          (const char *[]){ "permission denied", "42501", "table public.secret", NULL });
 }
+
+/* A database of another encoding than UTF8, made once (parallel tests may race:
+ * the loser's CREATE fails, the database is there either way). */
+static bool pg_db_encoded(const char *db, const char *encoding, char *out, size_t n)
+{
+    char dummy[512];
+    if (!sl_test_pg_db("test_src_pg", DB, dummy, sizeof dummy)) return false;
+    const char *base = getenv("SLUICE_PG_URL");
+    char admin[512], q[256];
+    snprintf(admin, sizeof admin, "%s/postgres", base);
+    PGconn *c = sl_test_pg_connect(admin);
+    snprintf(q, sizeof q, "CREATE DATABASE %s ENCODING '%s' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0", db, encoding);
+    PQclear(PQexec(c, q));
+    PQfinish(c);
+    snprintf(out, n, "%s/%s", base, db);
+    return true;
+}
+
+/* Item 12: a SQL_ASCII database stores any bytes as text: they never reach
+ * a string column; "char" arrives as its text form; bytea keeps the bytes. */
+Test(src_pg, item12_sql_ascii_database_text_must_be_utf8_and_char_is_text)
+{
+    char db[512];
+    if (!pg_db_encoded("sl_test_src_pg_ascii", "SQL_ASCII", db, sizeof db)) return;
+    sl_test_pg_exec(db, "DROP TABLE IF EXISTS latin; CREATE TABLE latin (id int PRIMARY KEY, name text, c \"char\");"
+                        "INSERT INTO latin VALUES (1, 'plain', 'a'), (2, convert_from('\\x436166e9', 'SQL_ASCII'), '\\351'),"
+                        " (3, 'x', '')");
+    fixture f;
+    fx_init(&f, "latin", NULL);
+    f.src.url = db;
+    sl_test_expect_error(&f, SL_EDATA, "column name: row 2: invalid UTF-8 at byte 4 of the value (0xe9), after 'Caf'",
+                         "columns: {name: bytes}");
+    sl_test_fx_done(&f);
+
+    fx_init(&f, NULL, "select id, c, name::bytea as raw from latin order by id");
+    f.src.url = db;
+    long rows;
+    char *got = sl_test_read_ok(&f, &rows);
+    char tb[64];
+    cr_assert_str_eq(type_of(&f, "c", tb), "string");
+    cr_assert_str_eq(got, "1|a|706c61696e\n2|\\351|436166e9\n3||78\n", "%s", got);
+    sl_free(got);
+    sl_test_fx_done(&f);
+}
+
+/* Item 12: a LATIN1 database's text is converted by the server, even when
+ * the URL asks for client_encoding=LATIN1. */
+Test(src_pg, item12_latin1_database_is_converted_to_utf8)
+{
+    char db[512];
+    if (!pg_db_encoded("sl_test_src_pg_latin1", "LATIN1", db, sizeof db)) return;
+    sl_test_pg_exec(db, "DROP TABLE IF EXISTS l; CREATE TABLE l (id int, name text);"
+                        "INSERT INTO l VALUES (1, convert_from('\\x436166e9', 'LATIN1'))");
+    char with_enc[600];
+    snprintf(with_enc, sizeof with_enc, "%s?client_encoding=LATIN1", db);
+    fixture f;
+    fx_init(&f, "l", NULL);
+    f.src.url = with_enc;
+    long rows;
+    char *got = sl_test_read_ok(&f, &rows);
+    cr_assert_str_eq(got, "1|Caf\xc3\xa9\n", "%s", got);
+    sl_free(got);
+    sl_test_fx_done(&f);
+}

@@ -213,3 +213,71 @@ Test(src_sqlite, missing_table_and_file)
     sl_test_expect_error(&f, SL_ESOURCE, "cannot open SQLite database /nonexistent/dir/x.db", NULL);
     sl_test_fx_done(&f);
 }
+
+/* Item 12: SQLite keeps any bytes as TEXT; a string or json column gets only
+ * well-formed UTF-8, else an error naming table, column and rowid (the bad
+ * byte in hex, never raw). A bytes column takes the same bytes. */
+Test(src_sqlite, item12_text_that_is_not_utf8_names_table_column_rowid)
+{
+    db_make("CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT, doc JSON);"
+            "INSERT INTO people VALUES (1, 'Zoë', '{}'), (7, CAST(x'436166e9' AS TEXT), '{}');"
+            "CREATE TABLE docs (id INTEGER PRIMARY KEY, doc JSON);"
+            "INSERT INTO docs VALUES (3, CAST(x'7b2261223a22eda080227d' AS TEXT));");
+    fixture f;
+    fx_init(&f, "people", NULL);
+    sl_test_expect_error(&f, SL_EDATA, "table people: column name: rowid 7: invalid UTF-8 at byte 4 of the value (0xe9), after 'Caf'",
+                         "set its type to bytes in columns:");
+    sl_test_fx_done(&f);
+    fx_init(&f, "docs", NULL);
+    sl_test_expect_error(&f, SL_EDATA, "column doc: rowid 3: invalid UTF-8 at byte 7 of the value (0xed 0xa0 0x80 0x22)", NULL);
+    sl_test_fx_done(&f);
+    sl_job_column cols[] = { { .name = "name", .type = { .id = SL_T_BYTES }, .nullable = true } };
+    fx_init(&f, NULL, "select name from people order by id");
+    f.cfg.columns = cols;
+    f.cfg.ncolumns = 1;
+    f.hex_bytes = true;
+    long rows;
+    char *got = sl_test_read_ok(&f, &rows);
+    cr_assert_str_eq(got, "5a6fc3ab\n436166e9\n");
+    sl_free(got);
+    sl_test_fx_done(&f);
+    unlink(dbpath);
+}
+
+/* Item 14: a REAL read into a decimal goes through its shortest round-trip
+ * text (17 significant digits when needed), not SQLite's 15. */
+Test(src_sqlite, item14_real_into_decimal_uses_the_shortest_round_trip_form)
+{
+    db_make("CREATE TABLE m (id INTEGER PRIMARY KEY, v DECIMAL(20,9), w DECIMAL(38,18), x DECIMAL(10,2));"
+            "INSERT INTO m VALUES (1, 1234567.891234567, 0.1, 12.5), (2, -0.000000001, 1e19, 1e5),"
+            " (3, 9007199254740993, 5e-324, 0), (4, 123456789.12345679, 0.30000000000000004, -0.0),"
+            " (5, 0.30000000000000004, 0, 0);"
+            "CREATE TABLE m2 (id INTEGER PRIMARY KEY, v DECIMAL(20,9)); INSERT INTO m2 VALUES (5, 0.30000000000000004);");
+    fixture f;
+    fx_init(&f, NULL, "select v, w, x from m where id < 3 order by id");
+    long rows;
+    char *got = sl_test_read_ok(&f, &rows);
+    cr_assert_str_eq(got, "1234567.891234567|0.100000000000000000|12.50\n"
+                          "-0.000000001|10000000000000000000.000000000000000000|100000.00\n", "%s", got);
+    sl_free(got);
+    sl_test_fx_done(&f);
+    /* 9007199254740993 is stored as INTEGER (exact); 5e-324 has more
+     * fractional digits than decimal(38,18) holds: an error, never rounded. */
+    fx_init(&f, NULL, "select w from m where id = 3");
+    sl_job_column cols[] = { { .name = "w", .type = { .id = SL_T_DECIMAL, .precision = 38, .scale = 18 }, .nullable = true } };
+    f.cfg.columns = cols;
+    f.cfg.ncolumns = 1;
+    sl_test_expect_error(&f, SL_EDATA, "a real number '5e-324'", "more fractional digits than the column's scale");
+    sl_test_fx_done(&f);
+    fx_init(&f, NULL, "select v, w, x from m where id = 4");
+    got = sl_test_read_ok(&f, &rows);
+    cr_assert_str_eq(got, "123456789.123456790|0.300000000000000040|0.00\n", "%s", got);
+    sl_free(got);
+    sl_test_fx_done(&f);
+    /* 15 digits would have read 0.3 here: silently rounded. */
+    fx_init(&f, "m2", NULL);
+    sl_test_expect_error(&f, SL_EDATA, "column v: rowid 5: a real number '0.30000000000000004' in a decimal(20,9) column",
+                         "more fractional digits than the column's scale");
+    sl_test_fx_done(&f);
+    unlink(dbpath);
+}
