@@ -4,6 +4,8 @@
  */
 #include "sl_log.h"
 
+#include "sl_alloc.h"
+
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -100,6 +102,14 @@ void sl_escape_controls(const char *in, char *out, size_t size)
         }
     }
     out[n] = '\0';
+}
+
+char *sl_escape_controls_dup(const char *text)
+{
+    size_t size = 4 * strlen(text ? text : "") + 1;   /* an escape is at most 4 bytes per byte */
+    char *out = sl_malloc(size);
+    sl_escape_controls(text, out, size);
+    return out;
 }
 
 static size_t sl_json_escape(const char *s, char *out, size_t size)

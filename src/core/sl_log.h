@@ -38,5 +38,7 @@ void sl_log_set_hook(void (*fn)(void *ctx, bool before), void *ctx);
  * bytes and DEL as \x1b, C1 controls (U+0080..U+009F) as \u009b, and bytes
  * that are not UTF-8 as \xff. For any outside text printed to a terminal. */
 void sl_escape_controls(const char *text, char *out, size_t size);
+/* The same into a fresh sl_malloc'd string, never cut (sl_free it). */
+char *sl_escape_controls_dup(const char *text);
 
 #endif

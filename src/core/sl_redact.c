@@ -5,8 +5,10 @@
  * the output then replaces each run of marked bytes by one marker. Marking
  * first, on the original text, is what makes "a secret never survives"
  * hold: an unmarked stretch of the output is an unmarked stretch of the
- * input, so a secret found in it would have been marked, unless it spans a
- * marker, which a secret without the marker's character cannot.
+ * input, so a secret found in it would have been marked, unless it overlaps
+ * a marker, which a secret without the marker's character cannot. The
+ * marker is "***" unless a secret holds a "*"; withholding the whole text is
+ * for a secret holding every candidate character.
  */
 #include "sl_redact.h"
 
@@ -18,6 +20,8 @@
 #include <string.h>
 #include <strings.h>
 
+/* Marker characters by preference: the first that no secret holds. */
+#define SL_REDACT_MARKERS "*#~^_=+-.!?%&$" "xXzZqQ"
 #define SL_REDACT_WITHHELD "(withheld: the text may hold a password)"
 
 void sl_secrets_add(sl_secrets *s, const char *text, size_t len)
@@ -258,7 +262,7 @@ void sl_redact_secrets(const char *text, const sl_secrets *secrets, char *out, s
     if (size == 0) return;
     if (!text) text = "";
     char marker = 0;
-    for (const char *c = "*#~"; *c && !marker; c++) {
+    for (const char *c = SL_REDACT_MARKERS; *c && !marker; c++) {
         bool used = false;
         for (int k = 0; secrets && k < secrets->n && !used; k++) used = strchr(secrets->items[k], *c) != NULL;
         if (!used) marker = *c;

@@ -15,7 +15,8 @@
  *
  * Redacted bytes (overlapping or adjacent runs merge) become one "***". A
  * secret never survives: when a secret holds a "*" the marker is "###" (or
- * "~~~"), and when it holds all three the whole text is withheld.
+ * the next character no secret holds: "~~~", "^^^", ...), and when the
+ * secrets hold every candidate the whole text is withheld.
  *
  *   sl_secrets s = { 0 };
  *   sl_secrets_add_dsn(&s, src->url);

@@ -146,19 +146,21 @@ PGconn *sl_pg_connect(const sl_job_source *src, const char *what, sl_err *err)
         return NULL;
     }
     if (PQstatus(conn) != CONNECTION_OK) {
-        char msg[1024];
-        sl_secrets secrets = { 0 };
-        sl_pg_secrets(conn, url, &secrets);
-        sl_pg_one_line(PQerrorMessage(conn), &secrets, msg, sizeof msg);
-        sl_secrets_free(&secrets);
+        /* Classified by libpq's own text: redaction may hide the words. */
+        const char *raw = PQerrorMessage(conn);
         sl_code code = SL_ETRANSIENT;
         const char *hint = sl_pg_hint_down;
         for (size_t i = 0; i < sizeof sl_pg_connect_failures / sizeof sl_pg_connect_failures[0]; i++)
-            if (strstr(msg, sl_pg_connect_failures[i].text)) {
+            if (strstr(raw, sl_pg_connect_failures[i].text)) {
                 code = sl_pg_connect_failures[i].code;
                 hint = sl_pg_connect_failures[i].hint;
                 break;
             }
+        char msg[1024];
+        sl_secrets secrets = { 0 };
+        sl_pg_secrets(conn, url, &secrets);
+        sl_pg_one_line(raw, &secrets, msg, sizeof msg);
+        sl_secrets_free(&secrets);
         sl_err_set(err, code, "%s: cannot connect to source %s: %s; %s", what, src ? src->name : "?", msg, hint);
         PQfinish(conn);
         return NULL;
