@@ -215,3 +215,70 @@ sec_ctl_check "a column name in sluice plan" "$HW/ctl-plan.out" 'col\n2030-01-01
 sl_try ctl-pg "$SLUICE_BIN" run --no-progress "$HW/ctl-pg/job.yaml"
 sec_ctl_check "a server error quoting a value, in the text log" "$HW/ctl-pg.err" \
   'x 2030-01-01T00:00:00.000Z error forged line\x1b[2J\x1b]0;owned\x07\u009b31m'
+
+# --- item 21: on a private server: certificates, and a snapshot lost with its server
+(
+  W=$HW/private; mkdir -p "$W"           # the suite's exit handler removes W: keep it ours
+  sl_suite_private_pg || { echo "skip: item 21 checks on a private server (it did not start)"; exit 0; }
+  PORT=$SL_PG_PORT
+  # A self-signed server certificate for another name, and an unrelated CA.
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=wrong.example" -keyout "$SL_PG_DIR/server.key" \
+    -out "$SL_PG_DIR/server.crt" >/dev/null 2>&1
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=other-ca" -keyout "$HW/other.key" \
+    -out "$HW/other.crt" >/dev/null 2>&1
+  cp "$SL_PG_DIR/server.crt" "$HW/server.crt"
+  chmod 600 "$SL_PG_DIR/server.key"
+  [ "$(id -u)" = 0 ] && chown postgres: "$SL_PG_DIR/server.key" "$SL_PG_DIR/server.crt"
+  psql -X -q -d postgres -c "ALTER SYSTEM SET ssl = on" -c "ALTER SYSTEM SET ssl_cert_file = '$SL_PG_DIR/server.crt'" \
+    -c "ALTER SYSTEM SET ssl_key_file = '$SL_PG_DIR/server.key'" -c "SELECT pg_reload_conf()" >/dev/null
+  sl_pg_createdb sec
+  psql -X -q -d sec -v ON_ERROR_STOP=1 -c "CREATE TABLE big (id int PRIMARY KEY, v text)" \
+    -c "INSERT INTO big SELECT g, repeat('v', 50) FROM generate_series(1, 40000) g" -c "ANALYZE big"
+  if psql -X -q "host=127.0.0.1 port=$PORT dbname=sec sslmode=require" -c "select 1" >/dev/null 2>&1; then
+    for c in "other-ca:$HW/other.crt:certificate verify failed" "wrong-name:$HW/server.crt:does not match host name"; do
+      name=${c%%:*}; rest=${c#*:}; root=${rest%%:*}; libpq=${rest#*:}
+      sec_job "$HW/tls-$name"
+      SEC_URL="host=127.0.0.1 port=$PORT dbname=sec sslmode=verify-full sslrootcert=$root" sec_all "$HW/tls-$name"
+      e="$HW/tls-$name/run.err"
+      if [ "$RC" = 1 ] && [ "$SECS" -lt 1900 ] && ! grep -qi "retrying" "$e" && grep -qi "$libpq" "$e" &&
+         grep -qi "TLS settings.*certificate" "$e" && ! grep -qi "check that the server is up" "$e"; then
+        ok "item 21: TLS $name ($libpq): permanent (${SECS} ms, no retry), the remedy names the certificate"
+      else
+        bad "item 21: TLS $name: exit $RC in ${SECS} ms (want 1, no retry, /$libpq/, a certificate remedy):"
+        tail -n 2 "$e" | sed 's/^/    /'
+      fi
+    done
+  else
+    bad "item 21: the private server did not turn TLS on (cannot check certificates)"
+  fi
+
+  # The server goes away for good in the middle of a run: the error names why.
+  mkdir -p "$HW/gone"
+  cat > "$HW/gone/job.yaml" <<EOF
+name: gone
+retries: 2
+retry_backoff: 200ms
+sources:
+  pg: { kind: postgres, url: "$SLUICE_PG_URL/sec", rows_per_second: 4000, max_connections: 2 }
+targets:
+  lake: { kind: parquet, path: ./lake }
+tables:
+  big: { from: pg, table: public.big, to: lake, partition: { column: id, strategy: range, count: 8 } }
+EOF
+  ("$SLUICE_BIN" run --workers 2 --no-progress --log-level debug "$HW/gone/job.yaml" >"$HW/gone/run.out" \
+     2>"$HW/gone/run.err"; echo $? >"$HW/gone/rc") &
+  # Stopped while the first tasks stream: the later ones meet sessions (and a snapshot) gone with it.
+  for i in $(seq 1 100); do grep -q "task 1/8 started" "$HW/gone/run.err" 2>/dev/null && break; sleep 0.1; done
+  sleep 0.5
+  sl_pg_as "$SL_PG_BIN/pg_ctl" -D "$SL_PG_DIR/data" -m immediate -w stop >/dev/null 2>&1
+  wait
+  last=$(grep " error " "$HW/gone/run.err" | tail -n 1)
+  "$SLUICE_BIN" status "$HW/gone/job.yaml" >"$HW/gone/status.out" 2>&1
+  if [ "$(cat "$HW/gone/rc")" = 1 ] && grep -qi "refused" <<<"$last" && grep -qi "refused" "$HW/gone/status.out"; then
+    ok "item 21: a snapshot lost with its server: the run's error and status name the cause (connection refused)"
+  else
+    bad "item 21: a snapshot lost with its server: exit $(cat "$HW/gone/rc"), the error hides the cause:"
+    echo "    $last" | cut -c1-400; grep -i "error" "$HW/gone/status.out" | head -n 3 | cut -c1-300 | sed 's/^/    /'
+  fi
+  exit $fail
+) || fail=1
