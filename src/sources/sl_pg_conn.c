@@ -6,10 +6,10 @@
 
 #include "../core/sl_alloc.h"
 #include "../core/sl_log.h"
+#include "../core/sl_redact.h"
 
 #include <ctype.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 sl_code sl_pg_classify(const char *sqlstate)
@@ -112,13 +112,12 @@ static const struct {
 };
 
 /* The source's passwords, as libpq may quote them back: from the url as
- * written (even malformed), from what libpq parsed (password, sslpassword)
- * and the PGPASSWORD it may have used. */
+ * written (even malformed), and what libpq took for the connection
+ * (password, sslpassword: the options it marks secret), which includes a
+ * PGPASSWORD or ~/.pgpass password it used. */
 static void sl_pg_secrets(PGconn *conn, const char *url, sl_secrets *s)
 {
     sl_secrets_add_dsn(s, url);
-    const char *env = getenv("PGPASSWORD");
-    if (env) sl_secrets_add(s, env, strlen(env));
     if (!conn) return;
     if (PQpass(conn)) sl_secrets_add(s, PQpass(conn), strlen(PQpass(conn)));
     PQconninfoOption *opts = PQconninfo(conn);
