@@ -14,6 +14,7 @@
 #include "sl_cli.h"
 #include "sl_cli_opts.h"
 
+#include "../core/sl_alloc.h"
 #include "../core/sl_log.h"
 #include "../exec/sl_prepare.h"
 
@@ -88,8 +89,10 @@ static void sl_plan_text(const sl_job *job, const sl_prep_table *pt, int workers
     for (int c = 0; c < pt->st.schema->ncols; c++) {
         char tb[64];
         const sl_field *f = &pt->st.schema->fields[c];
-        printf("%s %s %s%s", c ? "," : "", f->name, sl_type_format(f->type, tb, sizeof tb),
+        char *name = sl_escape_controls_dup(f->name);   /* source names and values may hold control characters */
+        printf("%s %s %s%s", c ? "," : "", name, sl_type_format(f->type, tb, sizeof tb),
                f->nullable ? "" : " not null");
+        sl_free(name);
     }
     char used[32], used_col[256];
     sl_plan_used(pt->st.strategy_note, used, sizeof used, used_col, sizeof used_col);
@@ -100,7 +103,11 @@ static void sl_plan_text(const sl_job *job, const sl_prep_table *pt, int workers
     printf(", %d task%s", pt->st.ntasks, pt->st.ntasks == 1 ? "" : "s");
     if (cfg->partition.count == 0) printf(" (count auto, %d workers)", workers);
     printf("\n");
-    if (pt->st.strategy_note) printf("  note   %s\n", pt->st.strategy_note);
+    if (pt->st.strategy_note) {
+        char *note = sl_escape_controls_dup(pt->st.strategy_note);
+        printf("  note   %s\n", note);
+        sl_free(note);
+    }
     int64_t est = sl_prep_table_est_rows(pt);
     double skew = sl_prep_table_est_skew(pt);
     if (est >= 0) printf("  estimated rows %" PRId64, est);
@@ -112,7 +119,9 @@ static void sl_plan_text(const sl_job *job, const sl_prep_table *pt, int workers
         char e[32];
         if (t->est_rows >= 0) snprintf(e, sizeof e, "%" PRId64, t->est_rows);
         else snprintf(e, sizeof e, "?");
-        printf("  task %-4d est %12s  %s\n", k + 1, e, t->predicate ? t->predicate : "(all rows)");
+        char *pred = sl_escape_controls_dup(t->predicate ? t->predicate : "(all rows)");
+        printf("  task %-4d est %12s  %s\n", k + 1, e, pred);
+        sl_free(pred);
     }
     if (skew > SL_PLAN_SKEW_WARN)
         printf("  WARNING: skewed partitions: the largest task holds %.1fx the median; the run waits on it "

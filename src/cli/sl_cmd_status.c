@@ -158,10 +158,19 @@ static void sl_status_print_text(const char *state_path, const char *state_dir, 
                        tb->pending, tb->running, (long long)tb->rows);
             }
         }
-        if (r->error) printf("  error: %s\n", r->error);
+        /* Errors may quote source values: their control characters are shown as escapes. */
+        if (r->error) {
+            char *safe = sl_escape_controls_dup(r->error);
+            printf("  error: %s\n", safe);
+            sl_free(safe);
+        }
         if (r->nerrors) {
             printf("  latest task errors:\n");
-            for (int e = 0; e < r->nerrors; e++) printf("    %s\n", r->errors[e]);
+            for (int e = 0; e < r->nerrors; e++) {
+                char *safe = sl_escape_controls_dup(r->errors[e]);
+                printf("    %s\n", safe);
+                sl_free(safe);
+            }
         }
     }
 }

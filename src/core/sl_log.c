@@ -1,9 +1,11 @@
 /*
- * sl_log.c - leveled logging (text or JSON lines) with password redaction.
+ * sl_log.c - leveled logging (text or JSON lines) with password redaction
+ * (sl_redact.c) and, in text lines, control characters made visible.
  */
 #include "sl_log.h"
 
-#include <ctype.h>
+#include "sl_alloc.h"
+
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,48 +53,63 @@ int sl_log_level_parse(const char *text, sl_log_level *out)
     return -1;
 }
 
-void sl_redact(const char *in, char *out, size_t size)
+/* Length of the valid UTF-8 sequence at p (1..4), 0 when it is not one. */
+static size_t sl_utf8_len(const unsigned char *p)
+{
+    unsigned char c = p[0];
+    if (c < 0x80) return 1;
+    size_t n;
+    unsigned char lo = 0x80, hi = 0xBF;   /* the second byte's range */
+    if (c >= 0xC2 && c <= 0xDF) n = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        if (c == 0xE0) lo = 0xA0;
+        if (c == 0xED) hi = 0x9F;         /* no UTF-16 surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        if (c == 0xF0) lo = 0x90;
+        if (c == 0xF4) hi = 0x8F;
+    } else return 0;
+    if (p[1] < lo || p[1] > hi) return 0;
+    for (size_t i = 2; i < n; i++)
+        if (p[i] < 0x80 || p[i] > 0xBF) return 0;
+    return n;
+}
+
+void sl_escape_controls(const char *in, char *out, size_t size)
 {
     size_t n = 0;
     if (size == 0) return;
-    while (*in && n + 1 < size) {
-        /* scheme://user:password@host -> scheme://user:***@host */
-        if (in[0] == ':' && in[1] == '/' && in[2] == '/') {
-            const char *auth = in + 3, *at = auth, *colon = NULL;
-            while (*at && *at != '@' && *at != '/' && !isspace((unsigned char)*at)) {
-                if (*at == ':' && !colon) colon = at;
-                at++;
-            }
-            if (*at == '@' && colon) {
-                for (const char *p = in; p <= colon && n + 1 < size; p++) out[n++] = *p;
-                for (const char *p = "***"; *p && n + 1 < size; p++) out[n++] = *p;
-                in = at;
-                continue;
-            }
+    for (const unsigned char *p = (const unsigned char *)(in ? in : ""); *p;) {
+        char esc[8] = "";
+        size_t len = sl_utf8_len(p);
+        if (*p == '\n') snprintf(esc, sizeof esc, "\\n");
+        else if (*p == '\r') snprintf(esc, sizeof esc, "\\r");
+        else if (*p == '\t') snprintf(esc, sizeof esc, "\\t");
+        else if (*p < 0x20 || *p == 0x7F || len == 0) snprintf(esc, sizeof esc, "\\x%02x", *p);
+        else if (len == 2 && p[0] == 0xC2 && p[1] < 0xA0) snprintf(esc, sizeof esc, "\\u%04x", p[1]);   /* C1 */
+        if (*esc) {
+            size_t el = strlen(esc);
+            if (n + el + 1 > size) break;
+            memcpy(out + n, esc, el);
+            n += el;
+            p += len ? len : 1;
+        } else {
+            if (n + len + 1 > size) break;
+            memcpy(out + n, p, len);
+            n += len;
+            p += len;
         }
-        /* password=secret or password='se cret' in a conninfo string */
-        if (!strncasecmp(in, "password", 8)) {
-            const char *p = in + 8;
-            while (*p == ' ') p++;
-            if (*p == '=') {
-                p++;
-                while (*p == ' ') p++;
-                for (const char *q = in; q < p && n + 1 < size; q++) out[n++] = *q;
-                if (*p == '\'') {
-                    p++;
-                    while (*p && *p != '\'') p += (*p == '\\' && p[1]) ? 2 : 1;
-                    if (*p) p++;
-                } else {
-                    while (*p && !isspace((unsigned char)*p) && *p != '&' && *p != '"') p++;
-                }
-                for (const char *q = "***"; *q && n + 1 < size; q++) out[n++] = *q;
-                in = p;
-                continue;
-            }
-        }
-        out[n++] = *in++;
     }
     out[n] = '\0';
+}
+
+char *sl_escape_controls_dup(const char *text)
+{
+    size_t size = 4 * strlen(text ? text : "") + 1;   /* an escape is at most 4 bytes per byte */
+    char *out = sl_malloc(size);
+    sl_escape_controls(text, out, size);
+    return out;
 }
 
 static size_t sl_json_escape(const char *s, char *out, size_t size)
@@ -137,7 +154,9 @@ void sl_log(sl_log_level level, const char *fmt, ...)
         n = snprintf(line, sizeof line, "{\"time\":\"%s\",\"level\":\"%s\",\"msg\":\"%s\"}\n", when,
                      sl_level_names[level], esc);
     } else {
-        n = snprintf(line, sizeof line, "%s %-5s %s\n", when, sl_level_names[level], clean);
+        char esc[8200];
+        sl_escape_controls(clean, esc, sizeof esc);
+        n = snprintf(line, sizeof line, "%s %-5s %s\n", when, sl_level_names[level], esc);
     }
     if (n < 0) return;
     if ((size_t)n >= sizeof line) n = (int)sizeof line - 1;

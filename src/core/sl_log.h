@@ -1,15 +1,20 @@
 /*
  * sl_log.h - logging to stderr with levels, as text or JSON lines.
  *
- * Every line passes through sl_redact(), so a password inside a URL
- * ("postgres://u:secret@h/db") or a conninfo ("password=secret") is printed
- * as "***" whatever the caller passed. Thread-safe: one write per line.
+ * Every line passes through sl_redact() (sl_redact.h), so a password inside
+ * a URL ("postgres://u:secret@h/db") or a conninfo ("password=secret") is
+ * printed as "***" whatever the caller passed. Text lines show control
+ * characters as escapes (sl_escape_controls), so a value holding a newline
+ * cannot forge a line, nor an escape sequence reach the terminal; JSON lines
+ * escape them the JSON way. Thread-safe: one write per line.
  *
  *   sl_log_setup(SL_LOG_INFO, false);
  *   sl_log(SL_LOG_INFO, "table %s: %zu rows", name, rows);
  */
 #ifndef SL_LOG_H
 #define SL_LOG_H
+
+#include "sl_redact.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -28,7 +33,12 @@ void sl_log(sl_log_level level, const char *fmt, ...) __attribute__((format(prin
  * fn(ctx, false) after it (draw it again below the line). NULL removes it. */
 void sl_log_set_hook(void (*fn)(void *ctx, bool before), void *ctx);
 
-/* Copies text into out (size bytes) with passwords replaced by "***". */
-void sl_redact(const char *text, char *out, size_t size);
+/* Copies text into out (size bytes, NUL-terminated, cut at a whole
+ * character) with control characters made visible: \n \r \t, other C0
+ * bytes and DEL as \x1b, C1 controls (U+0080..U+009F) as \u009b, and bytes
+ * that are not UTF-8 as \xff. For any outside text printed to a terminal. */
+void sl_escape_controls(const char *text, char *out, size_t size);
+/* The same into a fresh sl_malloc'd string, never cut (sl_free it). */
+char *sl_escape_controls_dup(const char *text);
 
 #endif

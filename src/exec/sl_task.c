@@ -24,7 +24,9 @@
  * connection, or one about the table's shared snapshot: the source's
  * sessions holding the snapshot may have died with the connection, so the
  * table is prepared again (a new snapshot) and the task retried, within the
- * same `retries`. Sources say the snapshot is gone with SL_ESNAPSHOT.
+ * same `retries`. Sources say the snapshot is gone with SL_ESNAPSHOT; such
+ * an error carries the task's last other failure (preparing again, or an
+ * earlier attempt: the server is down, ...) as its cause and takes its class.
  * Failpoints task-start and task-write (core/sl_failpoint.h) are hit here;
  * task-file-synced and task-commit in the store's commit.
  */
@@ -174,6 +176,21 @@ static int sl_task_record(sl_exec_table *t, int task_index, int number, const sl
     return 0;
 }
 
+/* A lost snapshot says what went, not why: the task's last other failure -
+ * preparing the table again, or an earlier attempt (a refused connection, a
+ * bad password, ...) - is the cause the user has to act on, and its class
+ * is the error's. */
+static void sl_task_add_cause(const sl_exec_table *t, sl_err *err, const char *cause_what, const sl_err *cause)
+{
+    char ctx[512];
+    snprintf(ctx, sizeof ctx, "job %s: table %s: ", t->run->job->name, t->prep.cfg->name);
+    const char *why = cause->msg;
+    if (!strncmp(why, ctx, strlen(ctx))) why += strlen(ctx);   /* the task's own prefix says it */
+    char old[SL_ERR_MSG_MAX];
+    memcpy(old, err->msg, sizeof old);
+    sl_err_set(err, cause->code, "%s; %s: %s", old, cause_what, why);
+}
+
 void sl_task_run(void *arg, int worker)
 {
     sl_exec_task *task = arg;
@@ -191,7 +208,8 @@ void sl_task_run(void *arg, int worker)
     m->status = SL_TM_RUNNING;
     sl_log(SL_LOG_DEBUG, "table %s: task %d/%d started on worker %d%s%s", t->prep.cfg->name, task->index + 1, ntasks,
            worker, pred ? ": " : "", pred ? pred : "");
-    sl_err err = SL_ERR_INIT;
+    sl_err err = SL_ERR_INIT, cause = SL_ERR_INIT;   /* the last failure that was not a lost snapshot */
+    char cause_what[64] = "";
     int rc;
     for (int attempt = 1;; attempt++) {
         m->attempts = attempt;
@@ -221,7 +239,15 @@ void sl_task_run(void *arg, int worker)
                 } else {
                     sl_log(SL_LOG_WARN, "table %s: preparing it again failed: %s", t->prep.cfg->name, pe.msg);
                     if (pe.code == SL_ETRANSIENT) retry = true;
+                    cause = pe;
+                    snprintf(cause_what, sizeof cause_what, "preparing the table again failed");
                 }
+            }
+            if (err.code == SL_ESNAPSHOT && sl_err_is_set(&cause)) {
+                sl_task_add_cause(t, &err, cause_what, &cause);
+            } else if (err.code != SL_ESNAPSHOT) {
+                cause = err;
+                snprintf(cause_what, sizeof cause_what, "attempt %d failed", attempt);
             }
             /* Stopped (another task failed, or interrupted): back to pending for the resume. */
             sl_task_record(t, task->index, number, &err, retry || stopped, m, &err);

@@ -11,16 +11,22 @@
  * client_encoding=UTF8 (always: a URL asking for another is overruled, so
  * the server converts text to UTF-8; SQL_ASCII for a SQL_ASCII database,
  * whose bytes the COPY decoder checks), connect_timeout=10 (overridable),
- * and the source's statement_timeout. The source's `url` may be a postgres:// URL or a
- * key=value conninfo; it never appears in error messages.
+ * and the source's statement_timeout. The source's `url` may be a
+ * postgres:// URL or a key=value conninfo; neither it nor its passwords
+ * appear in error messages, even when libpq quotes a malformed url back
+ * (core/sl_redact.h). A URL libpq would misread (a "%" that starts no %XX
+ * escape, an unescaped "@" or "/" in the password) is refused before libpq
+ * sees it.
  *
  * Error classes (sl_pg_classify): no SQLSTATE (connection lost), class 08,
  * 57P01/57P02/57P03, 40001, 40P01, 53300 -> SL_ETRANSIENT; anything else
  * (42P01 missing table, 42501 permission, 42601 syntax, 28P01/28000 auth,
  * 3D000 missing database, ...) -> SL_ESOURCE. A connection that cannot be
- * opened is SL_ESOURCE when the server refused the login (bad password,
- * unknown user or database, pg_hba) and SL_ETRANSIENT otherwise (refused,
- * unreachable, timed out, server starting up): worth a retry.
+ * opened is SL_ESOURCE when the url is malformed, TLS fails (certificate,
+ * server without TLS under sslmode=require) or the server refused the login
+ * (bad password, unknown user or database, pg_hba), each with its remedy,
+ * and SL_ETRANSIENT otherwise (refused, unreachable, timed out, server
+ * starting up, too many connections): worth a retry.
  */
 #ifndef SL_PG_CONN_H
 #define SL_PG_CONN_H

@@ -11,7 +11,10 @@
 #include "core/sl_types.h"
 #include "core/sl_utf8.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 Test(arena, reset_keeps_memory_and_aligns)
 {
@@ -136,13 +139,146 @@ Test(log, redacts_passwords)
 {
     char out[256];
     sl_redact("connect postgres://bob:s3cr3t@db:5432/shop failed", out, sizeof out);
-    cr_assert_str_eq(out, "connect postgres://bob:***@db:5432/shop failed");
+    cr_assert_str_eq(out, "connect postgres://***@db:5432/shop failed");
     sl_redact("host=db password=s3cr3t user=bob", out, sizeof out);
     cr_assert_str_eq(out, "host=db password=*** user=bob");
     sl_redact("host=db password='a b' user=bob", out, sizeof out);
     cr_assert_str_eq(out, "host=db password=*** user=bob");
     sl_redact("postgres://bob@db/shop", out, sizeof out);
-    cr_assert_str_eq(out, "postgres://bob@db/shop");
+    cr_assert_str_eq(out, "postgres://***@db/shop");
+    sl_redact("postgres://db/shop", out, sizeof out);
+    cr_assert_str_eq(out, "postgres://db/shop");
+}
+
+/* Item 7: the shapes libpq quotes a malformed URL or conninfo back in. */
+Test(redact, item7_libpq_echoes_and_malformed_urls)
+{
+    char out[512];
+    /* an unescaped @ and / stay inside the user info: it ends at the last @ */
+    sl_redact("url postgres://u:p@ss/w@rd@db:5432/shop?x=1 failed", out, sizeof out);
+    cr_assert_str_eq(out, "url postgres://***@db:5432/shop?x=1 failed");
+    sl_redact("invalid percent-encoded token: \"50%off\"", out, sizeof out);
+    cr_assert_str_eq(out, "invalid percent-encoded token: \"***\"");
+    sl_redact("forbidden value %00 in percent-encoded value: \"a\"b%00\"; fix it", out, sizeof out);
+    cr_assert_str_eq(out, "forbidden value %00 in percent-encoded value: \"***\"; fix it");
+    sl_redact("missing \"=\" after \"password:secret\" in connection info string", out, sizeof out);
+    cr_assert_str_eq(out, "missing \"=\" after \"***\" in connection info string");
+    sl_redact("missing key/value separator \"=\" in URI query parameter: \"password:x\"", out, sizeof out);
+    cr_assert_str_eq(out, "missing key/value separator \"=\" in URI query parameter: \"***\"");
+    sl_redact("host=h sslpassword=k3y password='it\\'s me' PGPASSWORD=pg", out, sizeof out);
+    cr_assert_str_eq(out, "host=h sslpassword=*** password=*** PGPASSWORD=***");
+    sl_redact("postgres://h/db?sslpassword=k3y&password=pw&user=u", out, sizeof out);
+    cr_assert_str_eq(out, "postgres://h/db?sslpassword=***&password=***&user=u");
+    sl_redact(NULL, out, sizeof out);
+    cr_assert_str_eq(out, "");
+    char tiny[5];
+    sl_redact("password=secret", tiny, sizeof tiny);
+    cr_assert_str_eq(tiny, "pass");
+}
+
+/* The passwords of a URL or conninfo, found even when it is malformed. */
+static bool has_secret(const sl_secrets *s, const char *want)
+{
+    for (int i = 0; i < s->n; i++)
+        if (!strcmp(s->items[i], want)) return true;
+    return false;
+}
+
+Test(redact, item7_secrets_from_dsn)
+{
+    static const struct { const char *dsn, *secret; } cases[] = {
+        { "postgres://u:50%off@h/db", "50%off" },
+        { "postgres://u:p@ss@h/db", "p@ss" },
+        { "postgres://u:pa@ssword@h/db", "ssword" },            /* the piece libpq calls a host */
+        { "postgresql://u:a/bcdef@h/db", "bcdef" },
+        { "postgres://u:%3A%40%2F%3F%23%5B%5D%25%26%3D%2B%20%27%22%5C@h/db", ":@/?#[]%&=+ '\"\\" },
+        { "postgres://u@h/db?sslpassword=k%2By&password=p%40w", "k+y" },
+        { "postgres://u@h/db?sslpassword=k%2By&password=p%40w", "p@w" },
+        { "postgres://u@h/db?password:secret1", "secret1" },
+        { "host=h password:secret2 user=u", "secret2" },
+        { "host=h password secret3 user=u", "secret3" },
+        { "host=h password='with spaces\\' q' user=u", "with spaces' q" },
+        { "host=h password='with spaces\\' q' user=u", "'with spaces\\' q'" },
+        { "host=h sslpassword=k\\ ey", "k ey" },
+        { "dbname=postgres://u:inner@h/db", "inner" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sl_secrets s = { 0 };
+        sl_secrets_add_dsn(&s, cases[i].dsn);
+        cr_assert(has_secret(&s, cases[i].secret), "%s: no secret [%s] among %d", cases[i].dsn, cases[i].secret,
+                  s.n);
+        sl_secrets_free(&s);
+    }
+    sl_secrets s = { 0 };
+    sl_secrets_add_dsn(&s, "host=h user=u dbname=shop");
+    sl_secrets_add_dsn(&s, "postgres://u@h/db");
+    cr_assert_eq(s.n, 0);
+    sl_secrets_free(&s);
+}
+
+Test(redact, item7_secrets_never_survive)
+{
+    char out[512];
+    sl_secrets s = { 0 };
+    sl_secrets_add_dsn(&s, "postgres://u:p@ssword@h/db");
+    sl_redact_secrets("could not translate host name \"ssword@h\" to address", &s, out, sizeof out);
+    cr_assert_str_eq(out, "could not translate host name \"***@h\" to address");
+    sl_secrets_free(&s);
+
+    /* A secret holding "*" makes the marker "#": "***" next to "a" would spell "a*" again. */
+    sl_secrets_add(&s, "a*", 2);
+    sl_redact_secrets("ba* and a** and b", &s, out, sizeof out);
+    cr_assert_str_eq(out, "b### and ###* and b");
+    sl_secrets_add(&s, "#~", 2);
+    sl_redact_secrets("ba*", &s, out, sizeof out);
+    cr_assert_null(strstr(out, "a*"));
+    cr_assert_null(strstr(out, "#~"));
+    sl_secrets_free(&s);
+}
+
+/* Item 10: text log lines and terminal output show control characters as escapes. */
+Test(log, item10_escapes_control_characters)
+{
+    char out[256];
+    sl_escape_controls("a\nb\rc\td\x1b[31mred\x1b]0;title\x07\x7f", out, sizeof out);
+    cr_assert_str_eq(out, "a\\nb\\rc\\td\\x1b[31mred\\x1b]0;title\\x07\\x7f");
+    sl_escape_controls("\xc2\x9b" "2J \xc2\x85 caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", out, sizeof out);
+    cr_assert_str_eq(out, "\\u009b2J \\u0085 caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+    sl_escape_controls("bad \xff\xc3 \xed\xa0\x80 \xc0\xaf", out, sizeof out);
+    cr_assert_str_eq(out, "bad \\xff\\xc3 \\xed\\xa0\\x80 \\xc0\\xaf");
+    char tiny[5];
+    sl_escape_controls("abc\nd", tiny, sizeof tiny);   /* cut before an escape, never inside it */
+    cr_assert_str_eq(tiny, "abc");
+    sl_escape_controls("ab\xc3\xa9\xc3\xa9", tiny, sizeof tiny);
+    cr_assert_str_eq(tiny, "ab\xc3\xa9");
+}
+
+/* Item 10: a value holding a newline cannot forge a second text log line. */
+Test(log, item10_text_line_cannot_be_forged)
+{
+    char path[] = "/tmp/sluice-test-log-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    int saved = dup(STDERR_FILENO);
+    dup2(fd, STDERR_FILENO);
+    sl_log_setup(SL_LOG_INFO, false);
+    sl_log(SL_LOG_INFO, "value %s", "x\n2030-01-01T00:00:00.000Z error forged\x1b[2J");
+    sl_log_setup(SL_LOG_INFO, true);
+    sl_log(SL_LOG_INFO, "value %s", "x\ny\x1b");
+    sl_log_setup(SL_LOG_INFO, false);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    char buf[1024] = "";
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    close(fd);
+    unlink(path);
+    cr_assert(n > 0);
+    buf[n] = '\0';
+    int lines = 0;
+    for (char *p = buf; *p; p++) lines += *p == '\n';
+    cr_assert_eq(lines, 2, "%s", buf);
+    cr_assert_not_null(strstr(buf, "value x\\n2030-01-01T00:00:00.000Z error forged\\x1b[2J\n"), "%s", buf);
+    cr_assert_not_null(strstr(buf, "\"msg\":\"value x\\u000ay\\u001b\"}"), "%s", buf);
 }
 
 Test(out, memory_backend_counts_and_crc)

@@ -14,7 +14,10 @@
  * number of tasks; task k yields rows_per_task(k) rows with ids k*100000+i.
  * Behaviour by table name: "boom" fails in its second task (permanently),
  * "flaky" fails once with SL_ETRANSIENT in each task, "skewed" gives task 0
- * ten times the rows of the others.
+ * ten times the rows of the others, "gone" loses its snapshot in every task
+ * and cannot be prepared again (its server refuses connections), "refused"
+ * cannot connect in its first three attempts and loses its snapshot in the
+ * fourth.
  */
 #include "sl_test.h"
 #include <criterion/redirect.h>
@@ -42,6 +45,8 @@
 #include <unistd.h>
 
 static _Atomic int gen_flaky_failures;
+static _Atomic int gone_prepares;
+static _Atomic int refused_opens;
 static _Atomic int boom_others_read;        /* tasks of table boom other than 1 that read all their rows */
 static _Atomic int cancel_after_batches;   /* > 0: sl_exec_cancel() when it counts down to 0 */
 static const char *gen_second_column = "name";   /* a test renames it, as an ALTER TABLE would */
@@ -62,7 +67,8 @@ static int64_t gen_rows(const sl_source_table *tab, int task)
 
 static int gen_prepare(sl_source_table *tab, sl_err *err)
 {
-    (void)err;
+    if (!strcmp(tab->cfg->name, "gone") && atomic_fetch_add(&gone_prepares, 1) > 0)
+        return sl_err_set(err, SL_ETRANSIENT, "cannot connect: Connection refused (synthetic)");
     tab->schema = sl_schema_new(4);
     sl_schema_set(tab->schema, 0, "id", (sl_type){ .id = SL_T_INT64 }, false);
     sl_schema_set(tab->schema, 1, gen_second_column, (sl_type){ .id = SL_T_STRING }, true);
@@ -82,6 +88,14 @@ static int gen_prepare(sl_source_table *tab, sl_err *err)
 
 static void *gen_open(sl_source_table *tab, const sl_task *task, sl_err *err)
 {
+    if (!strcmp(tab->cfg->name, "refused") && atomic_fetch_add(&refused_opens, 1) < 3) {
+        sl_err_set(err, SL_ETRANSIENT, "cannot connect: Connection refused (synthetic)");
+        return NULL;
+    }
+    if (!strcmp(tab->cfg->name, "gone") || !strcmp(tab->cfg->name, "refused")) {
+        sl_err_set(err, SL_ESNAPSHOT, "the snapshot its tasks share is gone (synthetic); run the job again");
+        return NULL;
+    }
     if (!strcmp(tab->cfg->name, "flaky") && atomic_fetch_add(&gen_flaky_failures, 1) < tab->ntasks) {
         sl_err_set(err, SL_ETRANSIENT, "connection lost (synthetic)");
         return NULL;
@@ -145,6 +159,8 @@ static void setup(void)
     sl_log_setup(SL_LOG_ERROR, false);
     atomic_store(&gen_flaky_failures, 0);
     gen_second_column = "name";
+    atomic_store(&gone_prepares, 0);
+    atomic_store(&refused_opens, 0);
 }
 
 static void teardown(void) { sl_test_rmtree(tmpdir); }
@@ -381,6 +397,35 @@ Test(exec, transient_failures_are_retried)
     int attempts = sum.table_metrics[0].tasks[0].attempts + sum.table_metrics[0].tasks[1].attempts;
     cr_assert_eq(attempts, 4);
     cr_assert_eq(sum.rows, 10001);
+    sl_run_summary_free(&sum);
+    sl_job_free(job);
+}
+
+/* Item 21: "snapshot gone; run the job again" must not hide why the table
+ * could not be prepared again. */
+Test(exec, lost_snapshot_names_the_cause)
+{
+    sl_job *job = job_for("  gone: { from: db, table: x, to: out, partition: { count: 1 } }\n");
+    sl_run_opts opts = { .workers = 1, .progress = -1, .source_lookup = gen_lookup };
+    sl_run_summary sum;
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), -1);
+    cr_assert_eq(sum.table_metrics[0].tasks[0].attempts, 4, "retries: 3 (the default)");
+    cr_assert(strstr(err.msg, "snapshot its tasks share is gone"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "preparing the table again failed: cannot connect: Connection refused"), "%s",
+              err.msg);
+    cr_assert_null(strstr(err.msg, "job t: table gone: job t"), "%s", err.msg);
+    sl_run_summary_free(&sum);
+    sl_job_free(job);
+
+    /* The last attempt finds the snapshot gone without preparing again: the attempt before says why. */
+    job = job_for("  refused: { from: db, table: x, to: out, partition: { count: 1 } }\n");
+    sl_err_clear(&err);
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), -1);
+    cr_assert_eq(sum.table_metrics[0].tasks[0].attempts, 4);
+    cr_assert(strstr(err.msg, "snapshot its tasks share is gone"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "attempt 3 failed: cannot connect: Connection refused"), "%s", err.msg);
+    cr_assert_eq(err.code, SL_ETRANSIENT, "the cause's class: %s", sl_code_name(err.code));
     sl_run_summary_free(&sum);
     sl_job_free(job);
 }
