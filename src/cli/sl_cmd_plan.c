@@ -84,7 +84,11 @@ static void sl_plan_text(const sl_job *job, const sl_prep_table *pt, int workers
     printf("\ntable %s\n", cfg->name);
     printf("  from   %s (%s) %s %s\n", cfg->source->name, cfg->source->kind,
            cfg->table ? "table" : cfg->query ? "query" : "file", sl_plan_relation(cfg));
-    printf("  to     %s (%s) %s/%s/\n", cfg->target->name, cfg->target->kind, cfg->target->path, cfg->name);
+    for (int k = 0; k < (cfg->ntargets ? cfg->ntargets : 1); k++) {
+        const sl_job_target *tg = cfg->ntargets ? cfg->targets[k] : cfg->target;
+        if (tg->path) printf("  %s %s (%s) %s/%s/\n", k ? "  " : "to", tg->name, tg->kind, tg->path, cfg->name);
+        else printf("  %s %s (%s)\n", k ? "  " : "to", tg->name, tg->kind);
+    }
     printf("  schema");
     for (int c = 0; c < pt->st.schema->ncols; c++) {
         char tb[64];
@@ -148,10 +152,20 @@ static void sl_plan_json(const sl_prep_table *pt, int workers, bool first)
     sl_json_str(stdout, cfg->target->name);
     printf(", \"target_kind\": ");
     sl_json_str(stdout, cfg->target->kind);
-    char *dir = sl_sprintf("%s/%s", cfg->target->path, cfg->name);
+    char *dir = cfg->target->path ? sl_sprintf("%s/%s", cfg->target->path, cfg->name) : NULL;
     printf(", \"output\": ");
     sl_json_str(stdout, dir);
     sl_free(dir);
+    printf(", \"targets\": [");
+    for (int k = 0; k < (cfg->ntargets ? cfg->ntargets : 1); k++) {
+        const sl_job_target *tg = cfg->ntargets ? cfg->targets[k] : cfg->target;
+        printf("%s{\"name\": ", k ? ", " : "");
+        sl_json_str(stdout, tg->name);
+        printf(", \"kind\": ");
+        sl_json_str(stdout, tg->kind);
+        printf("}");
+    }
+    printf("]");
     printf(",\n     \"columns\": [");
     for (int c = 0; c < pt->st.schema->ncols; c++) {
         char tb[64];

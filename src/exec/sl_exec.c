@@ -188,24 +188,33 @@ static void sl_exec_table_log(sl_exec_table *t)
     char b[32], kept[64] = "";
     if (t->tasks_kept) snprintf(kept, sizeof kept, " (%d task%s kept from before the resume)", t->tasks_kept,
                                 t->tasks_kept == 1 ? "" : "s");
-    int nf = t->files_published;
+    char where[1024] = "";
+    size_t used = 0;
+    int nf = 0;
+    for (int k = 0; k < t->nouts && used < sizeof where; k++) {
+        used += (size_t)snprintf(where + used, sizeof where - used, "%s%s", k ? ", " : "", t->outs[k].sg.where);
+        nf += t->outs[k].files_published;
+    }
     sl_log(SL_LOG_INFO, "table %s: published %lld rows in %d file%s (%s) to %s in %.2fs; task skew: rows %.2fx, "
            "time %.2fx%s", t->prep.cfg->name, (long long)t->rows, nf, nf == 1 ? "" : "s",
-           sl_human_bytes((double)t->bytes, b, sizeof b), t->sg.where, t->ended - t->started, skew_rows,
+           sl_human_bytes((double)t->bytes, b, sizeof b), where, t->ended - t->started, skew_rows,
            skew_seconds, kept);
 }
 
-/* Manifest from the state store's files of the table, then the swap. */
-static int sl_exec_table_publish(sl_exec_table *t, sl_err *err)
+/* One target's manifest from the state store's files of the table in it,
+ * then the store's publish. */
+static int sl_exec_out_publish(sl_exec_table *t, sl_exec_out *x, bool first, sl_store_result *res, sl_err *err)
 {
     sl_exec *run = t->run;
     sl_file_rec *files = NULL;
     int nfiles = 0;
-    if (sl_state_files_list(run->state, run->run_id, t->prep.cfg->name, &files, &nfiles, err) < 0) return -1;
+    if (sl_state_files_list(run->state, run->run_id, t->prep.cfg->name, x->target->name, first, &files, &nfiles,
+                            err) < 0)
+        return -1;
     int rc = 0;
     if (nfiles != t->prep.st.ntasks) {
-        rc = sl_err_set(err, SL_EINTERNAL, "the state store lists %d files for %d tasks", nfiles,
-                        t->prep.st.ntasks);
+        rc = sl_err_set(err, SL_EINTERNAL, "the state store lists %d files for %d tasks in target %s", nfiles,
+                        t->prep.st.ntasks, x->target->name);
     } else {
         /* The files of tasks that found no rows are left out (publish removes
          * what the manifest does not list), except one when all are empty, so
@@ -220,21 +229,41 @@ static int sl_exec_table_publish(sl_exec_table *t, sl_err *err)
             mf[nlisted++] = (sl_store_file){ files[0].path, files[0].rows, files[0].bytes, files[0].crc32 };
         /* Removed here, as expected, rather than by the publish step as strays. */
         for (int i = all_empty ? 1 : 0; i < nfiles && rc == 0; i++)
-            if (files[i].rows == 0) rc = t->sg.ops->drop(&t->sg, files[i].path, err);
-        t->files_published = nlisted;
+            if (files[i].rows == 0) rc = x->sg.ops->drop(&x->sg, files[i].path, err);
+        x->files_published = nlisted;
         sl_store_manifest m = { mf, nlisted, t->snapshot_time };
-        sl_store_result res;
-        if (rc == 0) rc = t->sg.ops->publish(&t->sg, &m, &res, err);
-        if (rc == 0) {
-            t->rows = res.rows;
-            t->bytes = res.bytes;
-            rc = sl_state_table_published(run->state, run->run_id, t->prep.cfg->name, res.rows, res.bytes, err);
-            if (rc < 0) sl_err_prefix(err, "published, but the state store cannot record it (the next run "
-                                           "will recognise it)");
-        }
+        if (rc == 0) rc = x->sg.ops->publish(&x->sg, &m, res, err);
         sl_free(mf);
     }
     sl_state_files_free(files, nfiles);
+    if (rc < 0 && t->nouts > 1) sl_err_prefix(err, "target %s", x->target->name);
+    return rc;
+}
+
+/* Every target of the table publishes it, one after the other (each one at
+ * once; a table in several targets is not one transaction across them: a
+ * failure in the second leaves the first published, and says so). */
+static int sl_exec_table_publish(sl_exec_table *t, sl_err *err)
+{
+    sl_exec *run = t->run;
+    t->rows = t->bytes = 0;
+    for (int k = 0; k < t->nouts; k++) {
+        sl_exec_out *x = &t->outs[k];
+        if (x->published) continue;
+        sl_store_result res;
+        if (sl_exec_out_publish(t, x, k == 0, &res, err) < 0) {
+            int done = 0;
+            for (int j = 0; j < t->nouts; j++) done += t->outs[j].published;
+            if (done) sl_err_prefix(err, "published to %d of its %d targets, then", done, t->nouts);
+            return -1;
+        }
+        x->published = true;
+        t->rows = res.rows;
+        t->bytes += res.bytes;
+    }
+    int rc = sl_state_table_published(run->state, run->run_id, t->prep.cfg->name, t->rows, t->bytes, err);
+    if (rc < 0) sl_err_prefix(err, "published, but the state store cannot record it (the next run will "
+                                   "recognise it)");
     return rc;
 }
 
@@ -249,7 +278,7 @@ static void sl_exec_table_end(sl_exec_table *t)
         sl_err_set(&e, SL_EIO, "interrupted before it was published; its previous version is unchanged");
         sl_exec_table_fail(t, &e);
     }
-    if (!atomic_load(&t->failed) && t->staged) {
+    if (!atomic_load(&t->failed) && t->nouts && t->outs[0].staged) {
         sl_err err = SL_ERR_INIT;
         if (sl_exec_table_publish(t, &err) < 0) {
             sl_exec_table_fail(t, &err);
@@ -260,7 +289,8 @@ static void sl_exec_table_end(sl_exec_table *t)
             return;
         }
     }
-    if (t->staged) t->sg.ops->tidy(&t->sg, NULL, NULL);
+    for (int k = 0; k < t->nouts; k++)
+        if (t->outs[k].staged) t->outs[k].sg.ops->tidy(&t->outs[k].sg, NULL, NULL);
     sl_err se = SL_ERR_INIT;
     pthread_mutex_lock(&t->mu);
     if (sl_state_table_failed(run->state, run->run_id, t->prep.cfg->name, t->err.msg, &se) < 0)
@@ -348,18 +378,21 @@ static void sl_exec_table_setup_failed(sl_exec_table *t, const sl_err *e, bool p
         sl_log(SL_LOG_DEBUG, "table %s: cannot record its failure: %s", t->prep.cfg->name, se.msg);
 }
 
-/* The live table is this run's already (a crash after the swap): record it. */
+/* Every target has this run's table already (a crash after the last
+ * publish, before the state store heard of it): clean up and record it. */
 static int sl_exec_table_adopt(sl_exec_table *t, sl_err *err)
 {
     sl_exec *run = t->run;
     sl_store_manifest none = { NULL, 0, 0 };
     sl_store_result res;
-    if (t->sg.ops->publish(&t->sg, &none, &res, err) < 0) return -1;   /* only cleans up */
+    for (int k = 0; k < t->nouts; k++)
+        if (t->outs[k].sg.ops->publish(&t->outs[k].sg, &none, &res, err) < 0) return -1;   /* only cleans up */
     sl_file_rec *files = NULL;
     int n = 0;
-    if (sl_state_files_list(run->state, run->run_id, t->prep.cfg->name, &files, &n, err) < 0) return -1;
+    if (sl_state_files_list(run->state, run->run_id, t->prep.cfg->name, NULL, true, &files, &n, err) < 0) return -1;
     for (int i = 0; i < n; i++) {
-        t->rows += files[i].rows;
+        bool first = !files[i].target[0] || !strcmp(files[i].target, t->outs[0].target->name);
+        if (first) t->rows += files[i].rows;
         t->bytes += files[i].bytes;
     }
     sl_state_files_free(files, n);
@@ -370,28 +403,50 @@ static int sl_exec_table_adopt(sl_exec_table *t, sl_err *err)
     return 0;
 }
 
-/* On resume: keep the tasks recorded done whose files are intact. */
+/* The recorded output of task `task_id` in output k, or NULL. */
+static const sl_file_rec *sl_exec_file_of(const sl_exec_table *t, const sl_file_rec *files, int n, int64_t task_id,
+                                          int k)
+{
+    for (int i = 0; i < n; i++)
+        if (files[i].task_id == task_id &&
+            (!strcmp(files[i].target, t->outs[k].target->name) || (k == 0 && !files[i].target[0])))
+            return &files[i];
+    return NULL;
+}
+
+/* On resume: keep the tasks recorded done whose outputs are intact in every
+ * target that does not have the table yet. */
 static int sl_exec_table_keep_done(sl_exec_table *t, sl_err *err)
 {
     sl_exec *run = t->run;
-    int removed = 0;
-    if (t->sg.ops->tidy(&t->sg, &removed, err) < 0) return -1;
-    if (removed)
-        sl_log(SL_LOG_INFO, "table %s: removed %d unfinished file%s of the interrupted run", t->prep.cfg->name,
-               removed, removed == 1 ? "" : "s");
+    for (int k = 0; k < t->nouts; k++) {
+        int removed = 0;
+        if (t->outs[k].sg.ops->tidy(&t->outs[k].sg, &removed, err) < 0) return -1;
+        if (removed)
+            sl_log(SL_LOG_INFO, "table %s: removed %d unfinished file%s of the interrupted run in %s",
+                   t->prep.cfg->name, removed, removed == 1 ? "" : "s", t->outs[k].sg.where);
+    }
     sl_task_rec *recs = NULL;
-    int n = 0;
+    sl_file_rec *files = NULL;
+    int n = 0, nfiles = 0;
     if (sl_state_tasks_list(run->state, run->run_id, t->prep.cfg->name, &recs, &n, err) < 0) return -1;
-    int rc = 0;
+    int rc = sl_state_files_list(run->state, run->run_id, t->prep.cfg->name, NULL, true, &files, &nfiles, err);
     for (int i = 0; i < n && rc == 0; i++) {
         sl_task_rec *r = &recs[i];
         if (r->status != SL_TASK_DONE || r->index < 0 || r->index >= t->prep.st.ntasks) continue;
-        sl_store_file f = { r->file_name, r->rows, r->file_size, r->crc32 };
-        int ok = r->file_name ? t->sg.ops->check(&t->sg, &f, err) : 0;
+        int ok = 1;
+        int64_t size = 0;
+        for (int k = 0; k < t->nouts && ok == 1; k++) {
+            const sl_file_rec *fr = sl_exec_file_of(t, files, nfiles, r->id, k);
+            if (fr) size += fr->bytes;
+            if (t->outs[k].published) continue;
+            sl_store_file f = { fr ? fr->path : NULL, r->rows, fr ? fr->bytes : 0, fr ? fr->crc32 : 0 };
+            ok = fr ? t->outs[k].sg.ops->check(&t->outs[k].sg, &f, err) : 0;
+        }
         if (ok < 0) {
             rc = -1;
         } else if (ok == 0) {
-            sl_log(SL_LOG_INFO, "table %s: task %d: its staged file is missing or damaged; redoing it",
+            sl_log(SL_LOG_INFO, "table %s: task %d: its staged output is missing or damaged; redoing it",
                    t->prep.cfg->name, r->index + 1);
             rc = sl_state_task_reset(run->state, r->id, err);
         } else {
@@ -400,15 +455,48 @@ static int sl_exec_table_keep_done(sl_exec_table *t, sl_err *err)
             m->kept = true;
             m->rows = (uint64_t)r->rows;
             m->data_bytes = (uint64_t)r->bytes;
-            m->bytes = (uint64_t)r->file_size;
+            m->bytes = (uint64_t)size;
             m->crc32 = r->crc32;
             m->seconds = r->seconds;
             m->worker = r->worker;
             t->tasks_kept++;
         }
     }
+    sl_state_files_free(files, nfiles);
     sl_state_tasks_free(recs, n);
     return rc;
+}
+
+/* Opens the table's staging area in each of its targets; on resume, marks
+ * the targets that have this run's table already. 1: every target has it
+ * (adopted: nothing to run), 0: go on, -1: failed (e set). */
+static int sl_exec_table_stage(sl_exec_table *t, const sl_job_table *cfg, sl_err *e)
+{
+    sl_exec *run = t->run;
+    int already_all = 1;
+    for (int k = 0; k < t->nouts; k++) {
+        sl_exec_out *x = &t->outs[k];
+        const sl_exec_target *xt = sl_exec_target_of(run, x->target);
+        if (!xt->lock) {
+            *e = xt->err;
+            return -1;
+        }
+        x->sink = sl_sink_lookup(x->target->kind);
+        x->sg = (sl_stage){ .ops = xt->store, .target = x->target, .job = run->job->name, .run_id = run->run_id,
+                            .run_started = run->start.started, .table = cfg->name };
+        if (!x->sink || !x->sg.ops)
+            return sl_err_set(e, SL_EJOB, "target %s: kind %s is not built into this binary", x->target->name,
+                              x->target->kind);
+        if (x->sg.ops->stage_open(&x->sg, e) < 0) return -1;
+        x->staged = true;
+        int already = run->start.resumed ? x->sg.ops->already(&x->sg, e) : 0;
+        if (already < 0) return -1;
+        x->published = already;
+        if (!already) already_all = 0;
+    }
+    if (!already_all || !run->start.resumed) return 0;
+    if (sl_exec_table_adopt(t, e) < 0) return -1;
+    return 1;
 }
 
 /* Everything before a table's tasks can run. Returns 0 when its tasks are
@@ -432,27 +520,11 @@ static int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
                (long long)rec.rows);
         return 1;
     }
-    const sl_exec_target *xt = sl_exec_target_of(run, cfg->target);
-    if (!xt->lock) {
-        e = xt->err;
-        goto failed;
-    }
-    t->sg = (sl_stage){ .ops = sl_store_for(cfg->target), .target = cfg->target, .job = job->name,
-                        .run_id = run->run_id, .run_started = run->start.started, .table = cfg->name };
-    if (!t->sg.ops) {
-        sl_err_set(&e, SL_EJOB, "target %s: no store for its path", cfg->target->name);
-        goto failed;
-    }
-    if (t->sg.ops->stage_open(&t->sg, &e) < 0) goto failed;
-    t->staged = true;
-    if (run->start.resumed) {
-        int already = t->sg.ops->already(&t->sg, &e);
-        if (already < 0) goto failed;
-        if (already) {
-            if (sl_exec_table_adopt(t, &e) < 0) goto failed;
-            t->published = t->kept = true;
-            return 1;
-        }
+    int staged = sl_exec_table_stage(t, cfg, &e);
+    if (staged < 0) goto failed;
+    if (staged == 1) {
+        t->published = t->kept = true;
+        return 1;
     }
     /* Something that is not this job's table in the way: fail before reading the source. */
     if (sl_prep_check_target(job, cfg, &e) < 0) {
@@ -465,7 +537,7 @@ static int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
         return -1;
     }
     t->prepared = true;
-    t->sg.schema = t->prep.st.schema;
+    for (int k = 0; k < t->nouts; k++) t->outs[k].sg.schema = t->prep.st.schema;
     t->snapshot_time = have && rec.snapshot_time > 0 ? rec.snapshot_time : sl_wall_now();
     int n = t->prep.st.ntasks;
     t->metrics = sl_calloc((size_t)(n ? n : 1), sizeof *t->metrics);
@@ -483,7 +555,8 @@ static int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
     sl_free(columns);
     sl_free(specs);
     if (rc < 0) goto failed;
-    if (replanned && t->sg.ops->reset(&t->sg, &e) < 0) goto failed;
+    for (int k = 0; k < t->nouts && replanned; k++)
+        if (t->outs[k].sg.ops->reset(&t->outs[k].sg, &e) < 0) goto failed;
     if (run->start.resumed && !replanned && sl_exec_table_keep_done(t, &e) < 0) goto failed;
 
     t->meta[t->nmeta++] = (sl_sink_kv){ "sluice.version", SL_VERSION };
@@ -655,6 +728,10 @@ int sl_exec_run(const sl_job *job, const sl_run_opts *opts, sl_run_summary *summ
         t->progress_id = -1;
         t->prep.cfg = &job->tables[i];
         t->cur = &t->prep;
+        const sl_job_table *cfg = &job->tables[i];
+        t->nouts = cfg->ntargets ? cfg->ntargets : 1;
+        t->outs = sl_calloc((size_t)t->nouts, sizeof *t->outs);
+        for (int k = 0; k < t->nouts; k++) t->outs[k].target = cfg->ntargets ? cfg->targets[k] : cfg->target;
         pthread_mutex_init(&t->mu, NULL);
     }
     sl_progress_mode mode = opts->progress < 0 ? SL_PROGRESS_OFF : opts->progress > 0 ? sl_progress_auto() : SL_PROGRESS_LOG;
@@ -767,7 +844,9 @@ release:
         }
         sl_free(t->retired);
         sl_prep_table_release(&t->prep);
-        if (t->staged) t->sg.ops->stage_close(&t->sg);
+        for (int k = 0; k < t->nouts; k++)
+            if (t->outs[k].staged) t->outs[k].sg.ops->stage_close(&t->outs[k].sg);
+        sl_free(t->outs);
         sl_free(t->metrics);
         sl_free(t->task_ids);
         pthread_mutex_destroy(&t->mu);

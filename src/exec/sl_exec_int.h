@@ -34,6 +34,17 @@
 
 typedef struct sl_exec sl_exec;
 
+/* One target of a table: the sink that encodes for it and the table's
+ * staging area in its store. */
+typedef struct sl_exec_out {
+    const sl_job_target *target;
+    const sl_sink_ops *sink;
+    sl_stage sg;
+    bool staged;                 /* sg is open */
+    bool published;              /* the target has this run's table (now, or before a crash) */
+    int files_published;         /* outputs in its published table (empty tasks leave none) */
+} sl_exec_out;
+
 typedef struct sl_exec_table {
     sl_exec *run;
     int index;                   /* in job->tables */
@@ -47,8 +58,8 @@ typedef struct sl_exec_table {
     int nretired;
     int prep_gen;                /* bumped by each re-preparation */
     _Atomic bool saw_transient;  /* some attempt of this table failed transiently */
-    sl_stage sg;                 /* the table's staging area in its target's store */
-    bool staged;                 /* sg is open */
+    sl_exec_out *outs;           /* one per target of the table (`to:`), nouts <= SL_JOB_MAX_TARGETS */
+    int nouts;
     int64_t *task_ids;           /* state store ids, prep.st.ntasks entries */
     double snapshot_time;        /* when the source was prepared (first time, kept on resume) */
     int progress_id;
@@ -56,7 +67,6 @@ typedef struct sl_exec_table {
     sl_sink_kv meta[6];
     int nmeta;
     int tasks_kept;              /* done in an earlier session of this run */
-    int files_published;       /* part files in the published table (empty tasks leave none) */
     bool kept;                   /* published by an earlier session of this run */
     _Atomic int tasks_ended;
     _Atomic bool failed;
@@ -101,9 +111,11 @@ struct sl_exec {
 
 /* sl_task.c */
 void sl_task_run(void *arg, int worker);
-int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metrics *m, sl_err *err);
-/* "part-00003.parquet": a task's file name, the same for every attempt. */
-void sl_task_file_name(const sl_exec_table *t, int task_index, char *out, size_t size);
+/* One attempt; on success done[k] gets output k's target, size and CRC-32. */
+int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metrics *m, sl_task_output *done,
+                    sl_err *err);
+/* "part-00003.parquet": a task's output name in one target, the same for every attempt. */
+void sl_task_file_name(const sl_exec_out *o, int task_index, char *out, size_t size);
 
 /* sl_exec.c */
 void sl_exec_table_fail(sl_exec_table *t, const sl_err *err);

@@ -30,12 +30,17 @@ void sl_err_prefix_table(sl_err *err, const sl_job *job, const sl_job_table *cfg
 
 int sl_prep_check_target(const sl_job *job, const sl_job_table *cfg, sl_err *err)
 {
-    const sl_store_ops *store = sl_store_for(cfg->target);
-    if (!store) return sl_err_set(err, SL_EJOB, "job %s: table %s: target %s: no store for kind %s", job->name,
-                                  cfg->name, cfg->target->name, cfg->target->kind);
-    if (store->check_live(cfg->target, job->name, cfg->name, err) == 0) return 0;
-    sl_err_prefix_table(err, job, cfg);
-    return -1;
+    for (int k = 0; k < (cfg->ntargets ? cfg->ntargets : 1); k++) {
+        const sl_job_target *tg = cfg->ntargets ? cfg->targets[k] : cfg->target;
+        const sl_store_ops *store = sl_store_for(tg);
+        if (!store) return sl_err_set(err, SL_EJOB, "job %s: table %s: target %s: no store for kind %s", job->name,
+                                      cfg->name, tg->name, tg->kind);
+        if (store->check_live(tg, job->name, cfg->name, err) < 0) {
+            sl_err_prefix_table(err, job, cfg);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 void sl_prep_warn_targets(const sl_job *job)
@@ -59,10 +64,13 @@ int sl_prep_table_resolve(sl_prep_table *pt, const sl_job *job, const sl_job_tab
     if (!pt->source)
         return sl_err_set(err, SL_EJOB, "job %s: table %s: source %s: kind '%s' is not built into this binary",
                           job->name, cfg->name, cfg->source->name, cfg->source->kind);
-    pt->sink = sl_sink_lookup(cfg->target->kind);
-    if (!pt->sink)
-        return sl_err_set(err, SL_EJOB, "job %s: table %s: target %s: kind '%s' is not built into this binary",
-                          job->name, cfg->name, cfg->target->name, cfg->target->kind);
+    for (int k = cfg->ntargets ? cfg->ntargets - 1 : 0; k >= 0; k--) {
+        const sl_job_target *tg = cfg->ntargets ? cfg->targets[k] : cfg->target;
+        pt->sink = sl_sink_lookup(tg->kind);   /* ends with the first target's */
+        if (!pt->sink || !sl_store_for(tg))
+            return sl_err_set(err, SL_EJOB, "job %s: table %s: target %s: kind '%s' is not built into this binary",
+                              job->name, cfg->name, tg->name, tg->kind);
+    }
     return 0;
 }
 

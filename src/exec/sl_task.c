@@ -55,9 +55,9 @@ static uint64_t sl_batch_data_bytes(const sl_batch *b)
     return n;
 }
 
-void sl_task_file_name(const sl_exec_table *t, int task_index, char *out, size_t size)
+void sl_task_file_name(const sl_exec_out *o, int task_index, char *out, size_t size)
 {
-    snprintf(out, size, "part-%05d.%s", task_index, t->prep.sink->extension);
+    snprintf(out, size, "part-%05d.%s", task_index, o->sink->extension);
 }
 
 /* The preparation tasks read through now, and its generation. */
@@ -70,34 +70,38 @@ static sl_prep_table *sl_task_prep(sl_exec_table *t, int *gen)
     return p;
 }
 
-int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metrics *m, sl_err *err)
+int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metrics *m, sl_task_output *done,
+                    sl_err *err)
 {
     int gen;
     sl_prep_table *p = sl_task_prep(t, &gen);
     const sl_task *task = &p->st.tasks[task_index];
     const sl_source_ops *src = p->source;
-    const sl_sink_ops *sink = p->sink;
-    const sl_store_ops *store = t->sg.ops;
     const sl_schema *schema = p->st.schema;
     sl_progress *progress = t->run->progress;
-    char name[64];
-    sl_task_file_name(t, task_index, name, sizeof name);
+    const int nouts = t->nouts;
+    /* One output per target: the store's sl_out and the sink encoding into it. */
+    struct { char name[64]; sl_out *out; void *writer; } *o = sl_calloc((size_t)nouts, sizeof *o);
+    for (int k = 0; k < nouts; k++) sl_task_file_name(&t->outs[k], task_index, o[k].name, sizeof o[k].name);
 
     double started = sl_exec_now();
     m->worker = worker;
     m->rows = m->bytes = m->data_bytes = 0;
     m->crc32 = 0;
 
-    void *writer = NULL, *reader = NULL;
-    sl_out *out = NULL;
+    void *reader = NULL;
     sl_batch *batch = NULL;
+    int committed = 0;
     if (sl_failpoint(SL_FP_TASK_START, err) < 0) goto fail;
     reader = src->open(&p->st, task, err);
     if (!reader) goto fail;
-    out = store->create(&t->sg, name, err);
-    if (!out) goto fail;
-    writer = sink->open(t->prep.cfg->target, schema, out, t->meta, t->nmeta, err);
-    if (!writer) goto fail;
+    for (int k = 0; k < nouts; k++) {
+        sl_exec_out *x = &t->outs[k];
+        o[k].out = x->sg.ops->create(&x->sg, o[k].name, err);
+        if (!o[k].out) goto fail;
+        o[k].writer = x->sink->open(x->target, schema, o[k].out, t->meta, t->nmeta, err);
+        if (!o[k].writer) goto fail;
+    }
     batch = sl_batch_new(schema, SL_BATCH_ROWS);
     for (;;) {
         sl_batch_reset(batch);
@@ -109,7 +113,12 @@ int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metric
             goto fail;
         }
         batch->nrows = (size_t)n;
-        if (sl_failpoint(SL_FP_TASK_WRITE, err) < 0 || sink->write(writer, batch, err) < 0) goto fail;
+        if (sl_failpoint(SL_FP_TASK_WRITE, err) < 0) goto fail;
+        for (int k = 0; k < nouts; k++)
+            if (t->outs[k].sink->write(o[k].writer, batch, err) < 0) {
+                if (nouts > 1) sl_err_prefix(err, "target %s", t->outs[k].target->name);
+                goto fail;
+            }
         uint64_t data = sl_batch_data_bytes(batch);
         m->rows += (uint64_t)n;
         m->data_bytes += data;
@@ -128,24 +137,37 @@ int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metric
     reader = NULL;
     sl_batch_free(batch);
     batch = NULL;
-    void *finishing = writer;
-    writer = NULL;
-    if (sink->finish(finishing, NULL, err) < 0) goto fail;
-    sl_store_file f = { .name = name, .rows = (int64_t)m->rows };
-    sl_out *committing = out;
-    out = NULL;
-    if (store->commit(&t->sg, committing, &f, err) < 0) goto fail;
-    m->bytes = (uint64_t)f.bytes;
-    m->crc32 = f.crc32;
+    for (int k = 0; k < nouts; k++) {
+        sl_exec_out *x = &t->outs[k];
+        void *finishing = o[k].writer;
+        o[k].writer = NULL;
+        if (x->sink->finish(finishing, NULL, err) < 0) goto fail;
+        sl_store_file f = { .name = o[k].name, .rows = (int64_t)m->rows };
+        sl_out *committing = o[k].out;
+        o[k].out = NULL;
+        if (x->sg.ops->commit(&x->sg, committing, &f, err) < 0) {
+            if (nouts > 1) sl_err_prefix(err, "target %s", x->target->name);
+            goto fail;
+        }
+        committed = k + 1;
+        done[k] = (sl_task_output){ x->target->name, NULL, f.bytes, f.crc32 };
+        m->bytes += (uint64_t)f.bytes;
+        if (k == 0) m->crc32 = f.crc32;
+    }
     m->seconds = sl_exec_now() - started;
+    sl_free(o);
     return 0;
 
 fail:
     if (!sl_err_is_set(err)) sl_err_set(err, SL_EINTERNAL, "failed without saying why");
     if (reader) src->close(reader);
-    if (writer) sink->abort(writer);
     sl_batch_free(batch);
-    store->discard(&t->sg, name, out);
+    /* Outputs already committed stay: the retry replaces them (same names). */
+    for (int k = committed; k < nouts; k++) {
+        if (o[k].writer) t->outs[k].sink->abort(o[k].writer);
+        t->outs[k].sg.ops->discard(&t->outs[k].sg, o[k].name, o[k].out);
+    }
+    sl_free(o);
     sl_progress_sub(progress, t->progress_id, m->rows, m->data_bytes);
     m->seconds = sl_exec_now() - started;
     if (err->code == SL_ETRANSIENT) atomic_store(&t->saw_transient, true);
@@ -155,13 +177,18 @@ fail:
 /* Ends attempt `number` in the state store; a store that cannot record a
  * success fails the task (its file would not be known to the publish). */
 static int sl_task_record(sl_exec_table *t, int task_index, int number, const sl_err *failure, bool will_retry,
-                          const sl_task_metrics *m, sl_err *err)
+                          const sl_task_metrics *m, sl_task_output *outs, sl_err *err)
 {
     if (number <= 0) return 0;
-    char name[64];
-    sl_task_file_name(t, task_index, name, sizeof name);
+    char names[SL_JOB_MAX_TARGETS][64];
+    for (int k = 0; k < t->nouts; k++) {
+        sl_task_file_name(&t->outs[k], task_index, names[k], sizeof names[k]);
+        outs[k].name = names[k];
+        outs[k].target = t->outs[k].target->name;
+    }
     sl_task_result res = { .rows = (int64_t)m->rows, .bytes = (int64_t)m->data_bytes, .seconds = m->seconds,
-                           .file_name = name, .file_size = (int64_t)m->bytes, .crc32 = m->crc32 };
+                           .file_name = names[0], .file_size = outs[0].size, .crc32 = outs[0].crc32,
+                           .outputs = outs, .noutputs = t->nouts };
     sl_err e = SL_ERR_INIT;
     if (sl_state_attempt_end(t->run->state, t->task_ids[task_index], number, failure, will_retry, &res, &e) < 0) {
         if (failure && sl_err_is_set(failure)) {
@@ -210,6 +237,7 @@ void sl_task_run(void *arg, int worker)
            worker, pred ? ": " : "", pred ? pred : "");
     sl_err err = SL_ERR_INIT, cause = SL_ERR_INIT;   /* the last failure that was not a lost snapshot */
     char cause_what[64] = "";
+    sl_task_output outs[SL_JOB_MAX_TARGETS] = { { 0 } };
     int rc;
     for (int attempt = 1;; attempt++) {
         m->attempts = attempt;
@@ -219,9 +247,9 @@ void sl_task_run(void *arg, int worker)
         if (rc == 0) {
             int gen;
             sl_task_prep(t, &gen);
-            rc = sl_task_attempt(t, task->index, worker, m, &err);
+            rc = sl_task_attempt(t, task->index, worker, m, outs, &err);
             if (rc == 0) {
-                rc = sl_task_record(t, task->index, number, NULL, false, m, &err);
+                rc = sl_task_record(t, task->index, number, NULL, false, m, outs, &err);
                 if (rc == 0) break;
                 number = 0;   /* the failure below cannot be recorded either */
             }
@@ -250,7 +278,7 @@ void sl_task_run(void *arg, int worker)
                 snprintf(cause_what, sizeof cause_what, "attempt %d failed", attempt);
             }
             /* Stopped (another task failed, or interrupted): back to pending for the resume. */
-            sl_task_record(t, task->index, number, &err, retry || stopped, m, &err);
+            sl_task_record(t, task->index, number, &err, retry || stopped, m, outs, &err);
             if (!retry) break;
         } else if (!sl_backoff_should_retry(&err, attempt, job->retries) || sl_exec_cancelled()) {
             break;

@@ -501,11 +501,27 @@ static int sl_jp_table(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_t
     int si, ti;
     snprintf(sub, sizeof sub, "%s.from", path);
     if (sl_jp_ref(p, from, sub, "source", &p->sources, source_names, p->job->nsources, &si) < 0) return -1;
-    snprintf(sub, sizeof sub, "%s.to", path);
-    if (sl_jp_ref(p, to, sub, "target", &p->targets, target_names, p->job->ntargets, &ti) < 0) return -1;
+    /* to: one target, or a list of them (each task writes every one). */
+    bool list = to->type == YAML_SEQUENCE_NODE;
+    int nto = list ? sl_jy_seq_len(to) : 1;
+    if (nto == 0) return sl_jy_fail(&p->y, to, path, "'to' lists no target; name at least one");
+    if (nto > SL_JOB_MAX_TARGETS)
+        return sl_jy_fail(&p->y, to, path, "'to' lists %d targets; at most %d", nto, SL_JOB_MAX_TARGETS);
+    t->targets = sl_arena_alloc(&p->job->arena, sizeof *t->targets * (size_t)nto);
+    for (int k = 0; k < nto; k++) {
+        yaml_node_t *item = list ? sl_jy_seq_item(&p->y, to, k) : to;
+        if (list) snprintf(sub, sizeof sub, "%s.to[%d]", path, k);
+        else snprintf(sub, sizeof sub, "%s.to", path);
+        if (sl_jp_ref(p, item, sub, "target", &p->targets, target_names, p->job->ntargets, &ti) < 0) return -1;
+        for (int j = 0; j < k; j++)
+            if (t->targets[j] == &p->job->targets[ti])
+                return sl_jy_fail(&p->y, item, sub, "target '%s' is listed twice", t->targets[j]->name);
+        t->targets[k] = &p->job->targets[ti];
+    }
+    t->ntargets = nto;
     t->source = &p->job->sources[si];
     t->from = t->source->name;
-    t->target = &p->job->targets[ti];
+    t->target = t->targets[0];
     t->to = t->target->name;
 
     if (sl_jp_text_key(p, map, "table", path, "the relation to read (e.g. public.orders)", &t->table) < 0 ||
@@ -673,14 +689,18 @@ static int sl_jp_job(sl_jp *p)
     int rc = 0;
     for (int i = 0; i < ntab && rc == 0; i++) {
         const sl_job_table *t = &job->tables[i];
-        size_t lp = strlen(t->target->path), ln = strlen(t->name);
-        char *dir = sl_arena_alloc(&job->arena, lp + ln + 2);
-        memcpy(dir, t->target->path, lp + 1);
-        for (size_t c = 0; c <= ln; c++) dir[lp + 1 + c] = (char)tolower((unsigned char)t->name[c]);
-        int j = sl_strmap_put(&dirs, dir, lp + ln + 1, i);
-        if (j >= 0)
-            rc = sl_jy_fail(&p->y, sl_jy_map_key(&p->y, tables, i), "tables",
-                            "tables '%s' and '%s' would be written to the same directory", job->tables[j].name, t->name);
+        for (int k = 0; k < t->ntargets && rc == 0; k++) {
+            const char *place = t->targets[k]->path ? t->targets[k]->path : t->targets[k]->name;
+            size_t lp = strlen(place), ln = strlen(t->name);
+            char *dir = sl_arena_alloc(&job->arena, lp + ln + 2);
+            memcpy(dir, place, lp + 1);
+            for (size_t c = 0; c <= ln; c++) dir[lp + 1 + c] = (char)tolower((unsigned char)t->name[c]);
+            int j = sl_strmap_put(&dirs, dir, lp + ln + 1, i);
+            if (j >= 0 && j != i)
+                rc = sl_jy_fail(&p->y, sl_jy_map_key(&p->y, tables, i), "tables",
+                                "tables '%s' and '%s' would be written to the same place (%s)", job->tables[j].name,
+                                t->name, place);
+        }
     }
     sl_strmap_free(&dirs);
     return rc;

@@ -47,6 +47,9 @@ typedef struct sl_job_target {
     int line, column;
 } sl_job_target;
 
+/* At most this many targets in one table's `to:`. */
+#define SL_JOB_MAX_TARGETS 16
+
 typedef struct sl_job_column {
     char *name;
     sl_type type;
@@ -67,8 +70,10 @@ typedef struct sl_job_table {
     char *query;             /* or a query */
     char *file;              /* csv, parquet: file name or glob, relative to the source path */
     sl_job_partition partition;
-    char *to;                /* target name */
-    sl_job_target *target;
+    char *to;                /* the (first) target's name */
+    sl_job_target *target;   /* the first target: targets[0] */
+    sl_job_target **targets; /* `to:` one target or a list: each task writes to all of them */
+    int ntargets;
     sl_job_column *columns;  /* csv: explicit schema; others: type overrides */
     int ncolumns;
     char *rejects;           /* csv: file for malformed rows; NULL: they fail the job */

@@ -102,6 +102,23 @@ static const char *const sl_migrations[SL_STATE_SCHEMA_VERSION] = {
     "CREATE INDEX files_by_task ON files(task_id);",
     /* 2 -> 3: the columns a table's tasks write, so a resume never mixes schemas */
     "ALTER TABLE tables ADD COLUMN columns TEXT;",
+    /* 3 -> 4: a table may land in several targets: files are per target ('' for
+     * the first target of a run begun before) */
+    "CREATE TABLE files4("
+    "  run_id INTEGER NOT NULL,"
+    "  table_name TEXT NOT NULL,"
+    "  target TEXT NOT NULL DEFAULT '',"
+    "  path TEXT NOT NULL,"
+    "  task_id INTEGER,"
+    "  rows INTEGER,"
+    "  bytes INTEGER,"
+    "  crc32 INTEGER,"
+    "  PRIMARY KEY (run_id, table_name, target, path));"
+    "INSERT INTO files4(run_id, table_name, path, task_id, rows, bytes, crc32) "
+    "  SELECT run_id, table_name, path, task_id, rows, bytes, crc32 FROM files;"
+    "DROP TABLE files;"
+    "ALTER TABLE files4 RENAME TO files;"
+    "CREATE INDEX files_by_task ON files(task_id);",
 };
 
 /* ---- helpers ---- */
@@ -972,11 +989,17 @@ static int sl_attempt_end_locked(sl_state *st, int64_t task_id, int attempt, con
                     res->bytes, res->seconds, res->file_name, res->file_size, (int64_t)res->crc32, task_id) < 0 ||
             sl_exec(st, err, "DELETE FROM files WHERE task_id = ?", "i", task_id) < 0)
             return -1;
-        if (res->file_name &&
-            sl_exec(st, err, "INSERT OR REPLACE INTO files(run_id, table_name, path, task_id, rows, bytes, crc32) "
-                             "SELECT run_id, table_name, ?, id, ?, ?, ? FROM tasks WHERE id = ?", "siiii",
-                    res->file_name, res->rows, res->file_size, (int64_t)res->crc32, task_id) < 0)
-            return -1;
+        /* Without outputs, the one file of file_name (in the table's first target). */
+        sl_task_output one = { "", res->file_name, res->file_size, res->crc32 };
+        const sl_task_output *outs = res->noutputs ? res->outputs : res->file_name ? &one : NULL;
+        int nouts = res->noutputs ? res->noutputs : res->file_name ? 1 : 0;
+        for (int k = 0; k < nouts; k++) {
+            const sl_task_output *o = &outs[k];
+            if (sl_exec(st, err, "INSERT OR REPLACE INTO files(run_id, table_name, target, path, task_id, rows, "
+                                 "bytes, crc32) SELECT run_id, table_name, ?, ?, id, ?, ?, ? FROM tasks WHERE id = ?",
+                        "ssiiii", o->target, o->name, res->rows, o->size, (int64_t)o->crc32, task_id) < 0)
+                return -1;
+        }
     } else {
         const char *outcome = will_retry ? "retry" : "failed";
         if (sl_exec(st, err, "UPDATE attempts SET ended = ?, outcome = ?, error_code = ?, error_message = ? "
@@ -1006,13 +1029,13 @@ int sl_state_attempt_end(sl_state *st, int64_t task_id, int attempt, const sl_er
 
 /* ---- files ---- */
 
-int sl_state_file_add(sl_state *st, int64_t run_id, const char *table, int64_t task_id, const char *path,
-                      int64_t rows, int64_t bytes, uint32_t crc32, sl_err *err)
+int sl_state_file_add(sl_state *st, int64_t run_id, const char *table, const char *target, int64_t task_id,
+                      const char *path, int64_t rows, int64_t bytes, uint32_t crc32, sl_err *err)
 {
     pthread_mutex_lock(&st->mu);
-    int rc = sl_exec(st, err, "INSERT OR REPLACE INTO files(run_id, table_name, path, task_id, rows, bytes, crc32) "
-                              "VALUES (?, ?, ?, ?, ?, ?, ?)", "issiiii", run_id, table, path, task_id, rows, bytes,
-                     (int64_t)crc32);
+    int rc = sl_exec(st, err, "INSERT OR REPLACE INTO files(run_id, table_name, target, path, task_id, rows, bytes, "
+                              "crc32) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "isssiiii", run_id, table, target, path,
+                     task_id, rows, bytes, (int64_t)crc32);
     pthread_mutex_unlock(&st->mu);
     return rc;
 }
@@ -1027,14 +1050,17 @@ static void sl_file_fill(void *rec, sqlite3_stmt *q)
     f->rows = sqlite3_column_int64(q, 2);
     f->bytes = sqlite3_column_int64(q, 3);
     f->crc32 = (uint32_t)sqlite3_column_int64(q, 4);
+    f->target = sl_col_str(q, 5);
 }
 
-int sl_state_files_list(sl_state *st, int64_t run_id, const char *table, sl_file_rec **out, int *n, sl_err *err)
+int sl_state_files_list(sl_state *st, int64_t run_id, const char *table, const char *target, bool first,
+                        sl_file_rec **out, int *n, sl_err *err)
 {
     pthread_mutex_lock(&st->mu);
     sqlite3_stmt *q = sl_query(st, err, "SELECT path, coalesce(task_id, 0), coalesce(rows, 0), coalesce(bytes, 0), "
-                                        "coalesce(crc32, 0) FROM files WHERE run_id = ? AND table_name = ? "
-                                        "ORDER BY path", "is", run_id, table);
+                                        "coalesce(crc32, 0), target FROM files WHERE run_id = ? AND table_name = ? "
+                                        "AND (?3 IS NULL OR target = ?3 OR (?4 AND target = '')) ORDER BY path",
+                               "isss", run_id, table, target, first ? "1" : NULL);
     void *recs;
     int rc = sl_collect_rows(st, q, sizeof **out, sl_file_fill, sl_file_drop, &recs, n, err);
     *out = recs;
@@ -1043,7 +1069,10 @@ int sl_state_files_list(sl_state *st, int64_t run_id, const char *table, sl_file
 
 void sl_state_files_free(sl_file_rec *files, int n)
 {
-    for (int i = 0; i < n; i++) sl_free(files[i].path);
+    for (int i = 0; i < n; i++) {
+        sl_free(files[i].path);
+        sl_free(files[i].target);
+    }
     sl_free(files);
 }
 

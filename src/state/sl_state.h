@@ -14,7 +14,7 @@
  *   tasks     id, run_id, table_name, idx, predicate, est_rows, status, rows, bytes,
  *             seconds, worker, file_name, file_size, crc32, attempts, error
  *   attempts  task_id, number, started, ended, outcome, error_code, error_message, worker
- *   files     run_id, table_name, path, task_id, rows, bytes, crc32
+ *   files     run_id, table_name, target, path, task_id, rows, bytes, crc32
  * Times are seconds since the epoch (REAL). Status words:
  *   run   running | succeeded | failed | killed   (killed: found dead by the next run)
  *   table pending | published | failed
@@ -52,7 +52,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SL_STATE_SCHEMA_VERSION 3
+#define SL_STATE_SCHEMA_VERSION 4
 #define SL_STATE_HASH_LEN 40           /* room for a job hash, with its NUL */
 
 typedef struct sl_state sl_state;
@@ -181,13 +181,24 @@ int sl_state_task_reset(sl_state *st, int64_t task_id, sl_err *err);
  * attempt number (1, 2, ...; counting attempts of earlier resumed sessions). */
 int sl_state_attempt_begin(sl_state *st, int64_t task_id, int worker, int *attempt, sl_err *err);
 
+/* One finished output of a task in one target. */
+typedef struct sl_task_output {
+    const char *target;        /* the target's name */
+    const char *name;          /* relative to the table's staging area */
+    int64_t size;
+    uint32_t crc32;
+} sl_task_output;
+
 typedef struct sl_task_result {
     int64_t rows;              /* rows written */
     int64_t bytes;             /* bytes read from the source (0: unknown) */
     double seconds;
-    const char *file_name;     /* the finished file, relative to the staging directory; NULL: none */
+    const char *file_name;     /* the first target's output (for status); NULL: none */
     int64_t file_size;
     uint32_t crc32;
+    const sl_task_output *outputs;   /* one per target of the table, recorded as its files; none:
+                                      * file_name is the one file, in the first target */
+    int noutputs;
 } sl_task_result;
 
 /* Ends an attempt. failure NULL (or code SL_EOK): success, task -> done, its
@@ -200,6 +211,7 @@ int sl_state_attempt_end(sl_state *st, int64_t task_id, int attempt, const sl_er
 
 typedef struct sl_file_rec {
     char *path;                /* relative to the table's staging directory */
+    char *target;              /* the target's name ("" : the first, in a run begun before schema 4) */
     int64_t task_id;
     int64_t rows, bytes;
     uint32_t crc32;
@@ -207,11 +219,13 @@ typedef struct sl_file_rec {
 
 /* Records a file written for a table outside sl_state_attempt_end (a task
  * that writes several files); replaces a record of the same path. */
-int sl_state_file_add(sl_state *st, int64_t run_id, const char *table, int64_t task_id, const char *path,
-                      int64_t rows, int64_t bytes, uint32_t crc32, sl_err *err);
-/* The files of a table, ordered by path; free with sl_state_files_free. */
-int sl_state_files_list(sl_state *st, int64_t run_id, const char *table, sl_file_rec **out, int *n,
-                        sl_err *err);
+int sl_state_file_add(sl_state *st, int64_t run_id, const char *table, const char *target, int64_t task_id,
+                      const char *path, int64_t rows, int64_t bytes, uint32_t crc32, sl_err *err);
+/* The files of a table in `target` (NULL: in every target), ordered by
+ * path; `first`: the target is the table's first, which also owns the
+ * files recorded without a target. Free with sl_state_files_free. */
+int sl_state_files_list(sl_state *st, int64_t run_id, const char *table, const char *target, bool first,
+                        sl_file_rec **out, int *n, sl_err *err);
 void sl_state_files_free(sl_file_rec *files, int n);
 
 /* ---- status ---- */

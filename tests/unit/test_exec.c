@@ -29,6 +29,7 @@
 #include "exec/sl_exec.h"
 #include "exec/sl_pool.h"
 #include "job/sl_job.h"
+#include "parquet/sl_pq_reader.h"
 #include "state/sl_lock.h"
 #include "state/sl_publish.h"
 #include "observe/sl_progress.h"
@@ -934,6 +935,72 @@ Test(exec, item17_two_targets_on_one_directory_share_its_lock)
     cr_assert_eq(rows_in_table("b"), 10001);
     expect_no_staging("the staging lock was left behind");
     sl_run_summary_free(&sum);
+    sl_job_free(job);
+    sl_free(file);
+    sl_free(text);
+}
+
+/* Rows of the Parquet table `table` published under dir (its part files' footers). */
+static long parquet_rows(const char *dir, const char *table)
+{
+    char path[512];
+    long total = 0;
+    for (int k = 0; k < 16; k++) {
+        snprintf(path, sizeof path, "%s/%s/part-%05d.parquet", dir, table, k);
+        if (!exists(path)) continue;
+        sl_err err = SL_ERR_INIT;
+        sl_pq_reader *r = sl_pq_reader_open(path, &err);
+        cr_assert_not_null(r, "%s", err.msg);
+        total += (long)sl_pq_reader_meta(r)->num_rows;
+        sl_pq_reader_close(r);
+    }
+    return total;
+}
+
+/* to: [a, b]: every task writes both targets from one read of the source;
+ * each target publishes the table; a crash between the two publishes
+ * resumes into both, the published one kept. */
+Test(exec, a_table_lands_in_every_target_of_its_to_list)
+{
+    char *text = sl_sprintf("name: t\nretry_backoff: 10ms\nsources:\n  db: { kind: sqlite, path: x.db }\n"
+                            "targets:\n  out: { kind: csv, path: %s/lake }\n  pq: { kind: parquet, path: %s/pq }\n"
+                            "tables:\n  a: { from: db, table: a, to: [out, pq], partition: { count: 3 } }\n",
+                            tmpdir, tmpdir);
+    sl_err err = SL_ERR_INIT;
+    char *file = sl_sprintf("%s/job.yaml", tmpdir);
+    sl_job *job = sl_job_parse(text, strlen(text), file, &err);
+    cr_assert_not_null(job, "%s", err.msg);
+    cr_assert_eq(job->tables[0].ntargets, 2);
+    char pq[512];
+    snprintf(pq, sizeof pq, "%s/pq", tmpdir);
+    sl_run_opts opts = { .workers = 2, .progress = -1, .source_lookup = gen_lookup };
+    sl_run_summary sum;
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), 0, "%s", err.msg);
+    cr_assert_eq(sum.rows, 15003, "rows counted once, not per target: %llu", (unsigned long long)sum.rows);
+    cr_assert_eq(rows_in_table("a"), 15003);
+    cr_assert_eq(parquet_rows(pq, "a"), 15003);
+    sl_run_summary_free(&sum);
+
+    /* The first target published, the second not (a crash before its swap): the resume publishes the
+     * second from its staged files, without reading the source again, and keeps the first. */
+    run_fails_at(job, &opts, "publish:before-exchange:error@2");
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), 0, "%s", err.msg);
+    cr_assert(sum.resumed);
+    cr_assert_eq(sum.tasks_kept, 3, "kept %lld tasks", (long long)sum.tasks_kept);
+    cr_assert_eq(rows_in_table("a"), 15003);
+    cr_assert_eq(parquet_rows(pq, "a"), 15003);
+    expect_no_staging("staging left in the csv target");
+    char staging[600];
+    snprintf(staging, sizeof staging, "%s/.sluice-staging/t", pq);
+    cr_assert_leq(count_entries(staging, false, "run-"), 0, "staging left in the parquet target");
+    sl_run_summary_free(&sum);
+
+    /* A list naming a target twice, or none, is a job-file error. */
+    char *twice = sl_sprintf("sources: { db: { kind: sqlite, path: x.db } }\ntargets: { o: { kind: csv, path: %s/l } }\n"
+                             "tables: { a: { from: db, table: a, to: [o, o] } }\n", tmpdir);
+    cr_assert_null(sl_job_parse(twice, strlen(twice), file, &err));
+    cr_assert(strstr(err.msg, "listed twice"), "%s", err.msg);
+    sl_free(twice);
     sl_job_free(job);
     sl_free(file);
     sl_free(text);

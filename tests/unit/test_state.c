@@ -242,7 +242,7 @@ static void finish_task(sl_state *st, int64_t task_id, const char *file)
     sl_err err = SL_ERR_INIT;
     int attempt = 0;
     cr_assert_eq(sl_state_attempt_begin(st, task_id, 1, &attempt, &err), 0, "%s", err.msg);
-    sl_task_result res = { 100, 5000, 0.25, file, 1234, 0xdeadbeef };
+    sl_task_result res = { 100, 5000, 0.25, file, 1234, 0xdeadbeef, NULL, 0 };
     cr_assert_eq(sl_state_attempt_end(st, task_id, attempt, NULL, false, &res, &err), 0, "%s", err.msg);
 }
 
@@ -406,7 +406,7 @@ Test(state, changed_plan_replaces_tasks)
     cr_assert_null(tasks[0].file_name);
     sl_state_tasks_free(tasks, n);
     sl_file_rec *files;
-    cr_assert_eq(sl_state_files_list(st, rs.run_id, "orders", &files, &n, &err), 0);
+    cr_assert_eq(sl_state_files_list(st, rs.run_id, "orders", NULL, true, &files, &n, &err), 0);
     cr_assert_eq(n, 0, "the files of the old plan are forgotten");
     sl_state_close(st);
 }
@@ -570,14 +570,14 @@ Test(state, attempts_retry_then_succeed)
 
     cr_assert_eq(sl_state_attempt_begin(st, ids[0], 4, &attempt, &err), 0);
     cr_assert_eq(attempt, 2);
-    sl_task_result res = { 100, 0, 1.5, "part-0000.parquet", 2048, 42 };
+    sl_task_result res = { 100, 0, 1.5, "part-0000.parquet", 2048, 42, NULL, 0 };
     cr_assert_eq(sl_state_attempt_end(st, ids[0], attempt, NULL, false, &res, &err), 0);
     cr_assert_eq(scalar("SELECT count(*) FROM attempts"), 2);
     cr_assert_eq(scalar("SELECT count(*) FROM attempts WHERE outcome = 'retry' AND error_code = 'TRANSIENT'"), 1);
     cr_assert_eq(scalar("SELECT count(*) FROM attempts WHERE outcome = 'ok' AND ended >= started"), 1);
 
     sl_file_rec *files;
-    cr_assert_eq(sl_state_files_list(st, rs.run_id, "orders", &files, &n, &err), 0);
+    cr_assert_eq(sl_state_files_list(st, rs.run_id, "orders", NULL, true, &files, &n, &err), 0);
     cr_assert_eq(n, 1);
     cr_assert_str_eq(files[0].path, "part-0000.parquet");
     cr_assert_eq(files[0].rows, 100);
@@ -592,15 +592,15 @@ Test(state, attempts_retry_then_succeed)
     /* A reset forgets the file. */
     sl_err_clear(&err);
     cr_assert_eq(sl_state_task_reset(st, ids[0], &err), 0);
-    cr_assert_eq(sl_state_files_list(st, rs.run_id, "orders", &files, &n, &err), 0);
+    cr_assert_eq(sl_state_files_list(st, rs.run_id, "orders", NULL, true, &files, &n, &err), 0);
     cr_assert_eq(n, 0);
     cr_assert_eq(sl_state_tasks_list(st, rs.run_id, "orders", &tasks, &n, &err), 0);
     cr_assert_eq(tasks[0].status, SL_TASK_PENDING);
     sl_state_tasks_free(tasks, n);
 
     /* Extra files of a task. */
-    cr_assert_eq(sl_state_file_add(st, rs.run_id, "orders", ids[0], "part-0000-b.parquet", 5, 10, 7, &err), 0);
-    cr_assert_eq(sl_state_files_list(st, rs.run_id, "orders", &files, &n, &err), 0);
+    cr_assert_eq(sl_state_file_add(st, rs.run_id, "orders", "lake", ids[0], "part-0000-b.parquet", 5, 10, 7, &err), 0);
+    cr_assert_eq(sl_state_files_list(st, rs.run_id, "orders", NULL, true, &files, &n, &err), 0);
     cr_assert_eq(n, 1);
     sl_state_files_free(files, n);
     sl_state_close(st);
@@ -655,7 +655,7 @@ static void *worker(void *p)
         }
         char name[32];
         snprintf(name, sizeof name, "part-%04d.parquet", i);
-        sl_task_result res = { i, i * 10, 0.01, name, 100 + i, (uint32_t)i };
+        sl_task_result res = { i, i * 10, 0.01, name, 100 + i, (uint32_t)i, NULL, 0 };
         if (sl_state_attempt_end(a->st, a->ids[i], attempt, NULL, false, &res, &err) < 0) a->failures++;
     }
     return NULL;
