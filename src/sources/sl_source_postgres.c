@@ -44,6 +44,7 @@
 
 #include "../core/sl_alloc.h"
 #include "../core/sl_buf.h"
+#include "../core/sl_failpoint.h"
 #include "../core/sl_log.h"
 #include "sl_pg_conn.h"
 #include "sl_pg_copy.h"
@@ -332,7 +333,15 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
     char *sql = sl_sprintf("SELECT * FROM %s LIMIT 0", sh->from);
     res = sl_pg_exec_tuples(sh->coord, sql, sh->what, err);
     sl_free(sql);
-    if (!res) goto fail;
+    if (!res) {
+        if (cfg->query && strstr(err->msg, "(SQLSTATE 42601)")) {
+            size_t len = strlen(err->msg);
+            snprintf(err->msg + len, sizeof err->msg - len, "; a query: must be one SELECT statement (no ';' "
+                     "between statements): sluice reads it as a subquery, FROM (<query>) AS sl_q, inside a "
+                     "read-only transaction");
+        }
+        goto fail;
+    }
     int ncols = PQnfields(res);
     if (ncols == 0) {
         sl_err_set(err, SL_ESOURCE, "%s has no columns", sh->what);
@@ -453,19 +462,21 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
     };
     if (sl_pg_partition_plan(&pin, tab, err) < 0) goto fail;
     sl_schema_free(raw);
-    if (sl_pg_exec_cmd(sh->coord, "RELEASE SAVEPOINT sl_prepare", sh->what, err) < 0) goto fail;
+    raw = NULL;
+    if (sl_failpoint(SL_FP_PG_PREPARE_END, err) < 0 ||
+        sl_pg_exec_cmd(sh->coord, "RELEASE SAVEPOINT sl_prepare", sh->what, err) < 0)
+        goto fail;
     sh->coord = NULL;
     sl_pg_session_release(sh->pool, sess, true);
     tab->shared = sh;
     return 0;
 
 fail:
+    /* Every path above ends here with what it owns; what is already freed is NULL. */
     PQclear(res);
     PQclear(attr);
     sl_schema_free(raw);
-    raw = NULL;
-    sl_schema_free(tab->schema);
-    tab->schema = NULL;
+    sl_source_table_clear(tab);   /* schema, and tasks when only the release failed */
     if (sess) {
         bool healthy = !in_savepoint ||
             (sl_pg_exec_ok(sh->coord, "ROLLBACK TO SAVEPOINT sl_prepare") && sl_pg_exec_ok(sh->coord, "RELEASE SAVEPOINT sl_prepare"));
@@ -502,7 +513,7 @@ static void *sl_pg_open(sl_source_table *tab, const sl_task *task, sl_err *err)
     char *sql = task->predicate
         ? sl_sprintf("COPY (SELECT %s FROM %s WHERE %s) TO STDOUT (FORMAT binary)", sh->select_list, sh->from, task->predicate)
         : sl_sprintf("COPY (SELECT %s FROM %s) TO STDOUT (FORMAT binary)", sh->select_list, sh->from);
-    PGresult *res = PQexec(r->conn, sql);
+    PGresult *res = sl_pg_exec_one(r->conn, sql, 0, NULL);
     sl_free(sql);
     if (!res || PQresultStatus(res) != PGRES_COPY_OUT) {
         sl_pg_result_error(r->conn, res, r->what, err);
@@ -646,4 +657,5 @@ const sl_source_ops sl_source_postgres = {
     .next = sl_pg_next,
     .close = sl_pg_close,
     .finish = sl_pg_finish,
+    .cancel = sl_pg_pools_cancel,
 };
