@@ -9,11 +9,16 @@
  *            exported and shared; with `consistent: true` one snapshot for
  *            every table of the source), describes the relation (`table:`
  *            resolved with to_regclass, so quoting follows PostgreSQL's rules;
- *            `query:` wrapped as a subquery), maps its types, applies
+ *            `query:` wrapped as a subquery; every statement is sent alone,
+ *            extended protocol, so a query cannot end the read-only
+ *            transaction and run others), maps its types, applies
  *            `columns:` overrides as casts in the select list, and cuts it
  *            into tasks (sl_pg_partition.c), all inside a savepoint so a
  *            failure leaves the shared snapshot intact. The session goes
- *            back to the pool, still holding the snapshot.
+ *            back to the pool, still holding the snapshot. Every failure,
+ *            the savepoint's release included (the session may die at any
+ *            step), is one plain error; failpoint pg:prepare-end precedes
+ *            the release.
  *   open     a pooled session in the same snapshot (never more than
  *            max_connections sessions per source, planning included):
  *            SAVEPOINT; COPY (SELECT <cols> FROM <rel> WHERE <predicate>).
@@ -23,6 +28,8 @@
  *   close    returns the session to the pool: after the end of the COPY,
  *            RELEASE SAVEPOINT; in the middle, cancel the COPY, drain it
  *            and ROLLBACK TO SAVEPOINT (the snapshot survives for a retry).
+ *   cancel   sl_pg_pools_cancel (sl_pg_session.c): an interrupted run's
+ *            queries in flight are cancelled, no session handed out after.
  *
  * Type mapping (DESIGN.md): boolean; int2/int4/int8; float4/float8;
  * numeric(p,s) with p <= 38 -> decimal(p,s); numeric without typmod ->

@@ -39,13 +39,13 @@ lake_rows() {
   done | sort
 }
 
-# job NAME TABLE-YAML [TOP-LEVEL-YAML]: a job file $HW/NAME.yaml with one table x.
+# job NAME TABLE-YAML [RETRIES BACKOFF]: a job file $HW/NAME.yaml with one
+# table x (1 retry after 10ms by default).
 job() {
   cat >"$HW/$1.yaml" <<EOF
 name: $1
-retries: 1
-retry_backoff: 10ms
-${3:-}
+retries: ${3:-1}
+retry_backoff: ${4:-10ms}
 sources:
   s: { kind: postgres, url: "$DB_URL" }
 targets:
@@ -56,17 +56,21 @@ EOF
 }
 
 # ---- item 8: a query: is one statement in a read-only transaction ----
+# Each shape with a partition column (the bounds queries carry it too) and
+# without (item 6: a COMMIT inside the describe step used to end the
+# transaction, then RELEASE SAVEPOINT failed and prepare freed twice).
 n=0
 while IFS= read -r q; do
+  for part in "{ column: id }" none; do
   n=$((n + 1))
-  job q8-$n "{ from: s, query: \"$q\", to: l, partition: { column: id } }"
+  job q8-$n "{ from: s, query: \"$q\", to: l, partition: $part }"
   for cmd in plan "validate --connect" run; do
     name="item8-$n-${cmd%% *}"
     sl_try "$name" "$SLUICE_BIN" $cmd "$HW/q8-$n.yaml"
-    if [ "$RC" -gt 2 ]; then bad "item 6/8: $cmd of query <$q> crashed (exit $RC)"; fi
+    if [ "$RC" -gt 2 ]; then bad "item 6/8: $cmd of query <$q>, partition $part crashed (exit $RC)"; fi
     after=$(pg_state)
-    if [ "$after" = "$BEFORE" ]; then ok "item 8: $cmd of query <$q> changed nothing in the source"
-    else bad "item 8: $cmd of query <$q> changed the source:"; echo "$after" | sed 's/^/    /'
+    if [ "$after" = "$BEFORE" ]; then ok "item 8: $cmd of query <$q>, partition $part changed nothing in the source"
+    else bad "item 8: $cmd of query <$q>, partition $part changed the source:"; echo "$after" | sed 's/^/    /'
       PGQ <<'SQL'
 DROP TABLE IF EXISTS t; CREATE TABLE t (id int PRIMARY KEY, v text);
 INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 3000) g;
@@ -76,7 +80,8 @@ SQL
     sl_expect "$name" 1 "job q8-$n: table x: .*one SELECT statement"
   done
   if [ -n "$(sl_tree "$HW/lake-q8-$n" | grep -v '^./.sluice-staging')" ]; then
-    bad "item 8: run of query <$q> published something"; fi
+    bad "item 8: run of query <$q>, partition $part published something"; fi
+  done
 done <<'EOF'
 select 1 as id; drop table t
 select 1 as id) x; commit; drop table t; select (1
@@ -170,18 +175,21 @@ sl_try item19-first "$SLUICE_BIN" run --no-progress "$HW/l19.yaml"
 sl_expect item19-first 0 "done"
 TREE19=$(sl_tree "$HW/lake-l19/x"; md5sum "$HW/lake-l19/x/_sluice_manifest.json" 2>/dev/null)
 
-# wait_for SQL: until the query returns t (at most 15 s).
+# pg_true SQL: the query returns t.
+pg_true() { [ "$(PGQ -c "$1")" = t ]; }
+# wait_for CMD...: until CMD succeeds (at most 15 s).
 wait_for() {
   local i
-  for i in $(seq 150); do [ "$(PGQ -c "$1")" = t ] && return 0; sleep 0.1; done
+  for i in $(seq 150); do "$@" && return 0; sleep 0.1; done
   return 1
 }
-# interrupt NAME JOB WAIT-SQL: run JOB in the background, SIGINT it once WAIT-SQL
-# holds, and check it says "cancelling" and exits 130 within 3 s.
+# interrupt NAME JOB CMD...: run JOB in the background, SIGINT it once CMD
+# succeeds, and check it says "cancelling" and exits 130 within 3 s.
 interrupt() {
   local name=$1 jobf=$2 pid t0 t1 ms
+  shift 2
   "$SLUICE_BIN" run --no-progress "$jobf" >"$HW/$name.out" 2>"$HW/$name.err" & pid=$!
-  if ! wait_for "$3"; then bad "item 19: $name: sluice never reached the blocking query"; kill -9 $pid; wait $pid; return; fi
+  if ! wait_for "$@"; then bad "item 19: $name: sluice never reached the blocking query"; kill -9 $pid; wait $pid; return; fi
   t0=$(date +%s%N)
   kill -INT $pid
   RC=0; wait $pid || RC=$?
@@ -192,8 +200,8 @@ interrupt() {
     head -c 2000 "$HW/$name.err" | sed 's/^/    /'; fi
 }
 PGQ -c "BEGIN; LOCK TABLE lk IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(20); COMMIT" >/dev/null 2>&1 & holder=$!
-if wait_for "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE relation = 'lk'::regclass AND mode = 'AccessExclusiveLock' AND granted)"; then
-  interrupt item19-lock "$HW/l19.yaml" "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = 'sluice'
+if wait_for pg_true "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE relation = 'lk'::regclass AND mode = 'AccessExclusiveLock' AND granted)"; then
+  interrupt item19-lock "$HW/l19.yaml" pg_true "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = 'sluice'
     AND datname = 'hostile' AND wait_event_type = 'Lock')"
   [ "$(sl_tree "$HW/lake-l19/x"; md5sum "$HW/lake-l19/x/_sluice_manifest.json" 2>/dev/null)" = "$TREE19" ] \
     && ok "item 19: the interrupted run published nothing" || bad "item 19: the interrupted run changed the published table"
@@ -205,7 +213,12 @@ wait $holder
 sl_try item19-after "$SLUICE_BIN" run --no-progress "$HW/l19.yaml"
 sl_expect item19-after 0 "done: 1 table, 1 task, 1000 rows"
 # A COPY in a worker (the query sleeps; prepare does not run it).
-interrupt item19-copy "$HW/s19.yaml" "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = 'sluice'
+interrupt item19-copy "$HW/s19.yaml" pg_true "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = 'sluice'
   AND datname = 'hostile' AND query LIKE 'COPY%' AND state = 'active')"
 [ -z "$(sl_tree "$HW/lake-s19" | grep -v '^./.sluice-staging')" ] && ok "item 19: the interrupted COPY published nothing" \
   || bad "item 19: the interrupted COPY published something"
+# A retry wait (a transient failure of every attempt, 60 s backoff) is cut short too.
+job b19 "{ from: s, table: public.lk, to: l, partition: none }" 5 60s
+export SLUICE_FAILPOINT=task-start:transient
+interrupt item19-backoff "$HW/b19.yaml" grep -q "retrying in" "$HW/item19-backoff.err"
+unset SLUICE_FAILPOINT
