@@ -408,7 +408,13 @@ static PGresult *sl_pp_stats_query(const sl_pg_part_in *in, const sl_pp_rel *rel
 {
     const char *params[] = { rel->nsp, rel->rel, k->name };
     sl_err ignore = SL_ERR_INIT;
-    PGresult *res = sl_pg_exec_params(in->conn, sql, 3, params, in->what, &ignore);
+    /* A savepoint of its own: its failure must leave the transaction usable for the sample. */
+    PGresult *res = NULL;
+    if (sl_pg_exec_ok(in->conn, "SAVEPOINT sl_stats")) {
+        res = sl_pg_exec_params(in->conn, sql, 3, params, in->what, &ignore);
+        if (!res) sl_pg_exec_ok(in->conn, "ROLLBACK TO SAVEPOINT sl_stats");
+        sl_pg_exec_ok(in->conn, "RELEASE SAVEPOINT sl_stats");
+    }
     sl_free(sql);
     if (!res) sl_log(SL_LOG_DEBUG, "%s: pg_stats unusable (%s); sampling", in->what, ignore.msg);
     return res;
