@@ -79,8 +79,8 @@ sl_pg_pool *sl_pg_pool_get(const sl_job_source *src)
     return p;
 }
 
-/* Closes a session's connection (the pool's lock held: the cancel handle
- * goes with it). */
+/* Closes a session's connection and its cancel handle, under the pool's
+ * lock or once the pool is out of sl_pg_pools_cancel's reach. */
 static void sl_pg_sess_disconnect(sl_pg_sess *s)
 {
     if (s->cancel) PQfreeCancel(s->cancel);
