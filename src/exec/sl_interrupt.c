@@ -14,9 +14,7 @@
 
 #include "../core/sl_alloc.h"
 #include "../core/sl_log.h"
-
-#include <errno.h>
-#include <time.h>
+#include "../state/sl_backoff.h"
 
 #define SL_INTERRUPT_POLL_MS 50
 #define SL_INTERRUPT_REPEAT_MS 250
@@ -28,12 +26,6 @@ struct sl_interrupt {
     atomic_bool stop;
     pthread_t thread;
 };
-
-static void sl_interrupt_nap(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
-}
 
 static void *sl_interrupt_main(void *arg)
 {
@@ -53,7 +45,7 @@ static void *sl_interrupt_main(void *arg)
             }
             since += SL_INTERRUPT_POLL_MS;
         }
-        sl_interrupt_nap(SL_INTERRUPT_POLL_MS);
+        sl_backoff_sleep(SL_INTERRUPT_POLL_MS / 1000.0);
     }
     return NULL;
 }
@@ -93,8 +85,7 @@ void sl_exec_sleep(double seconds)
 {
     while (seconds > 0 && !sl_exec_cancelled()) {
         double step = seconds < SL_INTERRUPT_POLL_MS / 1000.0 ? seconds : SL_INTERRUPT_POLL_MS / 1000.0;
-        struct timespec ts = { 0, (long)(step * 1e9) };
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
+        sl_backoff_sleep(step);
         seconds -= step;
     }
 }
