@@ -2,9 +2,10 @@
  * sl_cmd_run.c - `sluice run job.yaml`: load the job, run it (sl_exec_run),
  * print what was published and what a resume kept. Exit 0 when every table
  * was published, 1 when the job failed (run again to resume it), 2 for a
- * usage or job-file error. SIGINT/SIGTERM stop the run cleanly (nothing more
- * is published, finished task files stay staged for the resume, exit 1); a
- * second one kills it.
+ * usage or job-file error. SIGINT/SIGTERM stop the run cleanly and promptly
+ * (queries in flight are cancelled, nothing more is published, finished
+ * task files stay staged for the resume; exit 128 + the signal: 130 for
+ * Ctrl-C); a second one kills it.
  */
 #include "sl_cli.h"
 #include "sl_cli_opts.h"
@@ -34,13 +35,15 @@ static const char sl_run_usage[] =
     "  --log-level L    debug, info (default), warn or error\n"
     "  --log-format F   text (default) or json\n"
     "\n"
-    "exit status: 0 done, 1 job failed, 2 usage or job-file error\n";
+    "exit status: 0 done, 1 job failed, 2 usage or job-file error, 130 interrupted (Ctrl-C; 143: SIGTERM)\n";
+
+static volatile sig_atomic_t sl_run_signal;   /* the signal that interrupted the run, or 0 */
 
 /* First Ctrl-C (or SIGTERM): stop cleanly, publishing nothing more; the
  * second one kills at once (SA_RESETHAND restores the default action). */
 static void sl_run_on_signal(int sig)
 {
-    (void)sig;
+    sl_run_signal = sig;
     sl_exec_cancel();
 }
 
@@ -76,6 +79,7 @@ int sl_cmd_run(int argc, char **argv)
     sl_run_catch_signals();
     if (sl_exec_run(job, &ro, &sum, &err) < 0) {
         status = sl_cli_fail(&err);
+        if (sl_run_signal) status = 128 + sl_run_signal;   /* as a shell reports a command the signal ended */
         int64_t done = 0;
         for (int i = 0; i < sum.tables; i++)
             for (int k = 0; k < sum.table_metrics[i].ntasks; k++)

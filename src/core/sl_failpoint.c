@@ -30,6 +30,7 @@ static const char *const sl_fp_known[] = {
     SL_FP_PUBLISH_AFTER_EXCHANGE,
     SL_FP_PUBLISH_BEFORE_CLEANUP,
     SL_FP_RUN_FINISH,
+    SL_FP_PG_PREPARE_END,
     NULL,
 };
 

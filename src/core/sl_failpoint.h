@@ -52,6 +52,10 @@
 #define SL_FP_PUBLISH_BEFORE_CLEANUP  "publish:before-cleanup"  /* durable; old version not yet removed */
 #define SL_FP_RUN_FINISH              "run-finish"              /* all tables published; run not yet marked */
 
+/* Outside the commit protocol: error paths of a source.
+ *   sources/sl_source_postgres.c  pg:prepare-end                              */
+#define SL_FP_PG_PREPARE_END          "pg:prepare-end"          /* tasks planned; savepoint not yet released */
+
 /* Returns 0, or -1 with err set when an error action fires. */
 int sl_failpoint(const char *name, sl_err *err);
 

@@ -115,7 +115,7 @@ int sl_exec_prepare(sl_exec *run, sl_prep_table *pt, const sl_job_table *cfg, sl
         double wait = sl_backoff_delay(attempt, job->retry_backoff_s, SL_BACKOFF_CAP_S, NULL);
         sl_log(SL_LOG_WARN, "%s; retrying in %.1fs (%d of %d retries left)", err->msg, wait,
                job->retries - attempt + 1, job->retries);
-        sl_backoff_sleep(wait);
+        sl_exec_sleep(wait);
     }
 }
 
@@ -718,6 +718,7 @@ int sl_exec_run(const sl_job *job, const sl_run_opts *opts, sl_run_summary *summ
     if (!err) err = &local_err;
     sl_exec run = { .job = job, .opts = opts, .started = sl_exec_now() };
     atomic_store(&sl_exec_cancel_flag, false);
+    sl_interrupt *watcher = sl_interrupt_start(job, opts->source_lookup);
     run.workers = opts->workers > 0 ? opts->workers : sl_cores();
     run.ntables = job->ntables;
     run.tables = sl_calloc((size_t)(job->ntables ? job->ntables : 1), sizeof *run.tables);
@@ -857,5 +858,6 @@ release:
     sl_progress_free(run.progress);
     sl_free(run.tables);
     if (!summary) sl_run_summary_free(&local);
+    sl_interrupt_stop(watcher);
     return rc;
 }

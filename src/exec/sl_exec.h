@@ -90,10 +90,12 @@ typedef struct sl_run_summary {
 int sl_exec_run(const sl_job *job, const sl_run_opts *opts, sl_run_summary *summary, sl_err *err);
 void sl_run_summary_free(sl_run_summary *summary);
 
-/* Asks a running sl_exec_run to stop: running tasks end at their next
- * batch, queued ones are skipped, no table is published after this, and the
- * run fails with "interrupted". Async-signal-safe (one atomic store), for
- * SIGINT/SIGTERM handlers. sl_exec_run clears it when it starts. */
+/* Asks a running sl_exec_run to stop: it logs "cancelling…", the sources
+ * cancel their queries in flight (sl_interrupt.c), running tasks end at
+ * their next batch, queued ones are skipped, retry waits are cut short, no
+ * table is published after this, and the run fails with "interrupted".
+ * Async-signal-safe (one atomic store), for SIGINT/SIGTERM handlers.
+ * sl_exec_run clears it when it starts. */
 void sl_exec_cancel(void);
 bool sl_exec_cancelled(void);
 

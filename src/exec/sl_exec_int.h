@@ -129,4 +129,12 @@ int sl_exec_table_reprepare(sl_exec_table *t, int gen, sl_err *err);
  * backoff per the job's retries. */
 int sl_exec_prepare(sl_exec *run, sl_prep_table *pt, const sl_job_table *cfg, sl_err *err);
 
+/* sl_interrupt.c: the watcher that cancels the sources' work in flight once
+ * the run is interrupted (start returns NULL when no thread could be made;
+ * stop accepts NULL), and the backoff wait an interrupt cuts short. */
+typedef struct sl_interrupt sl_interrupt;
+sl_interrupt *sl_interrupt_start(const sl_job *job, sl_source_lookup_fn lookup);
+void sl_interrupt_stop(sl_interrupt *w);
+void sl_exec_sleep(double seconds);
+
 #endif

@@ -287,7 +287,7 @@ void sl_task_run(void *arg, int worker)
         sl_log(SL_LOG_WARN, "table %s: task %d/%d: attempt %d failed: %s; retrying in %.1fs (%d of %d retries left)",
                t->prep.cfg->name, task->index + 1, ntasks, attempt, err.msg, wait, job->retries - attempt + 1,
                job->retries);
-        sl_backoff_sleep(wait);
+        sl_exec_sleep(wait);
         if (atomic_load(&t->failed) || sl_exec_cancelled()) break;
     }
     if (rc == 0) {

@@ -212,9 +212,14 @@ int sl_pg_result_error(PGconn *conn, const PGresult *res, const char *what, sl_e
                       state ? state : "", state ? ")" : "", hint ? "; hint: " : "", hintbuf);
 }
 
+PGresult *sl_pg_exec_one(PGconn *conn, const char *sql, int nparams, const char *const *params)
+{
+    return PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+}
+
 int sl_pg_exec_cmd(PGconn *conn, const char *sql, const char *what, sl_err *err)
 {
-    PGresult *res = PQexec(conn, sql);
+    PGresult *res = sl_pg_exec_one(conn, sql, 0, NULL);
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
         sl_pg_result_error(conn, res, what, err);
@@ -228,7 +233,7 @@ int sl_pg_exec_cmd(PGconn *conn, const char *sql, const char *what, sl_err *err)
 bool sl_pg_exec_ok(PGconn *conn, const char *sql)
 {
     if (!conn) return false;
-    PGresult *res = PQexec(conn, sql);
+    PGresult *res = sl_pg_exec_one(conn, sql, 0, NULL);
     bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
     PQclear(res);
     return ok;
@@ -237,8 +242,7 @@ bool sl_pg_exec_ok(PGconn *conn, const char *sql)
 PGresult *sl_pg_exec_params(PGconn *conn, const char *sql, int nparams, const char *const *params,
                             const char *what, sl_err *err)
 {
-    PGresult *res = nparams ? PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0)
-                            : PQexec(conn, sql);
+    PGresult *res = sl_pg_exec_one(conn, sql, nparams, params);
     if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
         sl_pg_result_error(conn, res, what, err);
         PQclear(res);

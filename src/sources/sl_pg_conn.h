@@ -27,6 +27,10 @@
  * (bad password, unknown user or database, pg_hba), each with its remedy,
  * and SL_ETRANSIENT otherwise (refused, unreachable, timed out, server
  * starting up, too many connections): worth a retry.
+ *
+ * Every statement goes through the extended query protocol (PQexecParams),
+ * which takes exactly one statement: text that reaches a query (a user's
+ * `query:`) cannot end the read-only transaction and run others after it.
  */
 #ifndef SL_PG_CONN_H
 #define SL_PG_CONN_H
@@ -42,6 +46,9 @@ sl_code sl_pg_classify(const char *sqlstate);
 /* Fills err from a failed result (or from the connection when res is NULL):
  * "<what>: <server message> (SQLSTATE xxxxx)". Returns -1. */
 int sl_pg_result_error(PGconn *conn, const PGresult *res, const char *what, sl_err *err);
+/* Sends one statement (extended protocol; $1..$n text parameters) and
+ * returns libpq's result as it is (NULL only when out of memory). */
+PGresult *sl_pg_exec_one(PGconn *conn, const char *sql, int nparams, const char *const *params);
 /* Runs a command that returns no rows. */
 int sl_pg_exec_cmd(PGconn *conn, const char *sql, const char *what, sl_err *err);
 /* Runs a query; returns its result (PGRES_TUPLES_OK) or NULL with err set. */

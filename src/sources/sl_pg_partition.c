@@ -41,6 +41,8 @@ typedef struct sl_pp_rel {
     char relkind;
     double rows;              /* estimate; -1 unknown */
     int64_t pages;            /* current blocks; -1 unknown (not a plain table) */
+    bool sampleable;          /* TABLESAMPLE works: a table, materialized view or partitioned table */
+    int64_t sample_blocks;    /* blocks a TABLESAMPLE draws from (a partitioned table: its leaves'); -1 unknown */
     bool stale;               /* statistics missing or stale */
     double n_mod;             /* rows changed since the last analyze */
     int server_version;
@@ -186,6 +188,7 @@ static int sl_pp_rel_load(const sl_pg_part_in *in, sl_pp_rel *rel, sl_err *err)
     memset(rel, 0, sizeof *rel);
     rel->rows = in->est_rows;
     rel->pages = -1;
+    rel->sample_blocks = -1;
     rel->stale = true;
     if (!in->relid) return 0;
     PGresult *res = sl_pp_rel_query(in,
@@ -193,7 +196,9 @@ static int sl_pp_rel_load(const sl_pg_part_in *in, sl_pp_rel *rel, sl_err *err)
         "CASE WHEN c.relkind IN ('r', 'm', 't') THEN pg_relation_size(c.oid) / current_setting('block_size')::int8 "
         "ELSE -1 END, coalesce(s.n_mod_since_analyze, 0)::float8, "
         "(s.last_analyze IS NOT NULL OR s.last_autoanalyze IS NOT NULL), "
-        "current_setting('server_version_num')::int "
+        "current_setting('server_version_num')::int, "
+        "CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(sum(pg_relation_size(p.relid)), 0) FROM "
+        "pg_partition_tree(c.oid) p WHERE p.isleaf) / current_setting('block_size')::int8 END "
         "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid WHERE c.oid = $1::oid",
         NULL, err);
@@ -211,6 +216,9 @@ static int sl_pp_rel_load(const sl_pg_part_in *in, sl_pp_rel *rel, sl_err *err)
     rel->n_mod = atof(PQgetvalue(res, 0, 6));
     bool analyzed = PQgetvalue(res, 0, 7)[0] == 't';
     rel->server_version = atoi(PQgetvalue(res, 0, 8));
+    /* Views and foreign tables cannot be sampled: they are planned like a query. */
+    rel->sampleable = rel->relkind && strchr("rmp", rel->relkind);
+    rel->sample_blocks = rel->relkind == 'p' ? strtoll(PQgetvalue(res, 0, 9), NULL, 10) : rel->pages;
     PQclear(res);
     /* The planner's own estimate: tuples per page at the last VACUUM/ANALYZE
      * times the pages there are now. */
@@ -400,7 +408,13 @@ static PGresult *sl_pp_stats_query(const sl_pg_part_in *in, const sl_pp_rel *rel
 {
     const char *params[] = { rel->nsp, rel->rel, k->name };
     sl_err ignore = SL_ERR_INIT;
-    PGresult *res = sl_pg_exec_params(in->conn, sql, 3, params, in->what, &ignore);
+    /* A savepoint of its own: its failure must leave the transaction usable for the sample. */
+    PGresult *res = NULL;
+    if (sl_pg_exec_ok(in->conn, "SAVEPOINT sl_stats")) {
+        res = sl_pg_exec_params(in->conn, sql, 3, params, in->what, &ignore);
+        if (!res) sl_pg_exec_ok(in->conn, "ROLLBACK TO SAVEPOINT sl_stats");
+        sl_pg_exec_ok(in->conn, "RELEASE SAVEPOINT sl_stats");
+    }
     sl_free(sql);
     if (!res) sl_log(SL_LOG_DEBUG, "%s: pg_stats unusable (%s); sampling", in->what, ignore.msg);
     return res;
@@ -481,17 +495,18 @@ static int sl_pp_stats(const sl_pg_part_in *in, const sl_pp_rel *rel, const sl_p
     return 0;
 }
 
-/* A sample: TABLESAMPLE SYSTEM on a table (about SL_PP_SAMPLE_PAGES
- * blocks), the whole query otherwise; percentile_disc picks equal-depth
- * points in the key's own ordering. */
+/* A sample: TABLESAMPLE SYSTEM on a table, materialized view or
+ * partitioned table (about SL_PP_SAMPLE_PAGES blocks), every row of a
+ * query, view or foreign table otherwise (TABLESAMPLE refuses those);
+ * percentile_disc picks equal-depth points in the key's own ordering. */
 static int sl_pp_sample(const sl_pg_part_in *in, const sl_pp_rel *rel, const sl_pp_key *k, sl_pp_dist *d,
                         sl_err *err)
 {
     double pct = 100;
     char tsample[96] = "";
-    if (in->relid) {
-        if (rel->pages > SL_PP_SAMPLE_PAGES) pct = 100.0 * SL_PP_SAMPLE_PAGES / (double)rel->pages;
-        else if (rel->pages < 0) pct = 1;
+    if (rel->sampleable) {
+        if (rel->sample_blocks > SL_PP_SAMPLE_PAGES) pct = 100.0 * SL_PP_SAMPLE_PAGES / (double)rel->sample_blocks;
+        else if (rel->sample_blocks < 0) pct = 1;
         if (pct < 100) snprintf(tsample, sizeof tsample, " TABLESAMPLE SYSTEM (%.6f) REPEATABLE (7)", pct);
     }
     char *num = sl_pp_num(k->kind, "u.v");
@@ -532,7 +547,7 @@ static int sl_pp_sample(const sl_pg_part_in *in, const sl_pp_rel *rel, const sl_
     }
     PQclear(res);
     d->have = d->n > 0;
-    if (in->relid && pct < 100)
+    if (pct < 100)
         snprintf(d->src, sizeof d->src, "a sample of %.0f rows (%.3g%% of blocks)", n, pct);
     else
         snprintf(d->src, sizeof d->src, "quantiles of all %.0f rows (read once)", n);
@@ -556,10 +571,11 @@ static int sl_pp_dist_load(const sl_pg_part_in *in, const sl_pp_rel *rel, const 
         else snprintf(why, why_size, "pg_stats has no row for %s", k->name);
         sl_pp_dist_free(d);
         d->sample_rows = -1;
-    } else if (in->relid) {
+    } else if (rel->sampleable) {
         snprintf(why, why_size, "the statistics are missing or stale (%.0f rows changed since the last analyze)", rel->n_mod);
     } else {
-        snprintf(why, why_size, "a query has no statistics");
+        snprintf(why, why_size, "%s has no statistics", !in->relid ? "a query" : rel->relkind == 'v' ? "a view"
+                 : rel->relkind == 'f' ? "a foreign table" : "this relation");
     }
     return sl_pp_sample(in, rel, k, d, err);
 }
@@ -938,7 +954,7 @@ int sl_pg_partition_plan(const sl_pg_part_in *in, sl_source_table *tab, sl_err *
     char whybuf[256];
     if (cfg && cfg->column) {
         if (sl_pp_key_describe(in, cfg->column, &key, err) < 0) goto out;
-        snprintf(whybuf, sizeof whybuf, "column given%s", key.indexed || !in->relid ? ""
+        snprintf(whybuf, sizeof whybuf, "column given%s", key.indexed || !in->relid || rel.relkind == 'v' ? ""
                  : " (WARNING: no b-tree index leads with it: every task reads the whole table)");
         why = whybuf;
     } else {
@@ -975,7 +991,7 @@ int sl_pg_partition_plan(const sl_pg_part_in *in, sl_source_table *tab, sl_err *
     /* The row estimate decides the count; a table never analyzed gets it from a sample. */
     char sample_why[200] = "";
     bool loaded = false;
-    if (rows < 0 && in->relid && rel.pages > 0) {
+    if (rows < 0 && rel.sampleable && rel.sample_blocks > 0) {
         if (sl_pp_dist_load(in, &rel, &key, want > 0 ? want : 8, &dist, sample_why, sizeof sample_why, err) < 0) goto out;
         loaded = true;
         if (dist.sample_rows >= 0) rows = dist.sample_rows;
@@ -994,12 +1010,12 @@ int sl_pg_partition_plan(const sl_pg_part_in *in, sl_source_table *tab, sl_err *
         rc = sl_pp_plan_mod(in, &key, rows, count, tab, err);
         goto out;
     }
-    /* A query has no statistics and cannot be sampled: its distribution costs
-     * a full read, paid only when the strategy needs it (histogram, or a key
-     * that cannot be cut by width). */
-    if (!loaded && (in->relid || is_hist || key.kind == SL_PK_ORD)) {
+    /* A query, view or foreign table cannot be sampled: its distribution
+     * costs a full read, paid only when the strategy needs it (histogram, or
+     * a key that cannot be cut by width). */
+    if (!loaded && (rel.sampleable || is_hist || key.kind == SL_PK_ORD)) {
         if (sl_pp_dist_load(in, &rel, &key, count, &dist, sample_why, sizeof sample_why, err) < 0) goto out;
-        if (rows < 0 && dist.sample_rows >= 0 && !in->relid) rows = dist.sample_rows;
+        if (rows < 0 && dist.sample_rows >= 0 && !rel.sampleable) rows = dist.sample_rows;
     }
     if (is_range) {
         rc = sl_pp_plan_range(in, &key, &dist, rows, count, why, tab, err);

@@ -19,6 +19,10 @@
  *              when the statistics are missing or stale (never analyzed,
  *              n_mod_since_analyze above 20% of the rows); integer keys are
  *              interpolated inside buckets. Read-only: never ANALYZE.
+ *              TABLESAMPLE takes tables, materialized views and partitioned
+ *              tables (sampled over their leaves' blocks); a view or foreign
+ *              table is planned like a query: the quantiles of every row,
+ *              read once, and only when the strategy needs them.
  *   mod        integer key: abs(key % N) = i. A b-tree index cannot answer
  *              it: every task reads the whole table (the note says so).
  *   pages      ctid block ranges over pg_relation_size / block_size:

@@ -42,6 +42,7 @@ struct sl_pg_pool {
     sl_pg_group *shared;      /* consistent: true */
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    bool cancelled;           /* sl_pg_pools_cancel: acquire fails from now on */
     /* rows_per_second */
     double rate;
     double sched;             /* monotonic time the rows read so far are due */
@@ -78,9 +79,19 @@ sl_pg_pool *sl_pg_pool_get(const sl_job_source *src)
     return p;
 }
 
+/* Closes a session's connection and its cancel handle, under the pool's
+ * lock or once the pool is out of sl_pg_pools_cancel's reach. */
+static void sl_pg_sess_disconnect(sl_pg_sess *s)
+{
+    if (s->cancel) PQfreeCancel(s->cancel);
+    s->cancel = NULL;
+    if (s->conn) PQfinish(s->conn);
+    s->conn = NULL;
+}
+
 static void sl_pg_sess_close(sl_pg_sess *s)
 {
-    if (s->conn) PQfinish(s->conn);
+    sl_pg_sess_disconnect(s);
     sl_free(s->snap_id);
     sl_free(s);
 }
@@ -208,7 +219,9 @@ static PGconn *sl_pg_sess_connect(const sl_job_source *src, const char *what, sl
     PGconn *c = sl_pg_connect(src, what, err);
     if (!c) return NULL;
     /* The snapshot must outlive pauses between tasks, as in pg_dump. */
-    PQclear(PQexec(c, "SET idle_in_transaction_session_timeout = 0"));
+    sl_pg_exec_ok(c, "SET idle_in_transaction_session_timeout = 0");
+    /* Transactions are begun READ ONLY; this covers any statement outside one. */
+    sl_pg_exec_ok(c, "SET default_transaction_read_only = on");
     return c;
 }
 
@@ -267,6 +280,12 @@ sl_pg_sess *sl_pg_session_acquire(sl_pg_pool *pool, sl_pg_group *g0, const char 
     pthread_mutex_lock(&pool->mu);
     for (;;) {
         sl_pg_group *g = sl_pg_root(g0);
+        if (pool->cancelled) {
+            pthread_mutex_unlock(&pool->mu);
+            sl_free(avoid);
+            sl_err_set(err, SL_ESOURCE, "%s: cancelled: the run is being interrupted", what);
+            return NULL;
+        }
         if (g->lost) {
             pthread_mutex_unlock(&pool->mu);
             sl_free(avoid);
@@ -332,6 +351,7 @@ sl_pg_sess *sl_pg_session_acquire(sl_pg_pool *pool, sl_pg_group *g0, const char 
                 s->busy = true;
                 s->conn = sl_pg_sess_connect(pool->src, what, err);
                 if (!s->conn) rc = -1;
+                else s->cancel = PQgetCancel(s->conn);
             }
             if (rc == 0) rc = sl_pg_sess_begin(s, import_id, true, what, &import_failed, err);
 
@@ -416,8 +436,7 @@ void sl_pg_session_release(sl_pg_pool *pool, sl_pg_sess *s, bool healthy)
          * has its own copy of the id but still points at the session, so the
          * memory goes only with the last pin. */
         if (s->pins > 0) {
-            PQfinish(s->conn);
-            s->conn = NULL;
+            sl_pg_sess_disconnect(s);
             s->closed = true;
         } else {
             sl_pg_sess_close(s);
@@ -425,6 +444,25 @@ void sl_pg_session_release(sl_pg_pool *pool, sl_pg_sess *s, bool healthy)
     }
     pthread_cond_broadcast(&pool->cv);
     pthread_mutex_unlock(&pool->mu);
+}
+
+void sl_pg_pools_cancel(void)
+{
+    pthread_mutex_lock(&sl_pg_pools_mu);
+    for (sl_pg_pool *p = sl_pg_pools; p; p = p->next) {
+        pthread_mutex_lock(&p->mu);
+        p->cancelled = true;
+        /* Under the lock, so no session closes meanwhile; a cancel request is
+         * one short connection to the server, and nothing else waits long on
+         * this lock once the pool is cancelled. */
+        for (sl_pg_sess *s = p->sessions; s; s = s->next) {
+            char buf[256];
+            if (s->busy && s->cancel) PQcancel(s->cancel, buf, sizeof buf);
+        }
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+    }
+    pthread_mutex_unlock(&sl_pg_pools_mu);
 }
 
 long sl_pg_pool_throttle(sl_pg_pool *pool, long rows)

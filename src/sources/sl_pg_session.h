@@ -34,6 +34,8 @@
  * Sessions run with idle_in_transaction_session_timeout = 0 (as pg_dump
  * does), the source's statement_timeout and application_name=sluice.
  *
+ * Interrupting a run: sl_pg_pools_cancel() (the source's cancel op).
+ *
  * rows_per_second: sl_pg_pool_throttle() sleeps so that all tasks of the
  * source together read at most that many rows a second.
  */
@@ -51,6 +53,7 @@ typedef struct sl_pg_group sl_pg_group;
 
 typedef struct sl_pg_sess {
     PGconn *conn;
+    PGcancel *cancel;         /* for sl_pg_pools_cancel, from another thread */
     /* the pool's bookkeeping */
     sl_pg_group *group;
     char *snap_id;            /* the id this session exported; NULL if it could not */
@@ -74,6 +77,11 @@ void sl_pg_group_put(sl_pg_pool *pool, sl_pg_group *g);
 sl_pg_sess *sl_pg_session_acquire(sl_pg_pool *pool, sl_pg_group *g, const char *what, sl_err *err);
 /* Back to the pool when healthy (its transaction intact), else closed. */
 void sl_pg_session_release(sl_pg_pool *pool, sl_pg_sess *s, bool healthy);
+
+/* Interrupts every pool of the process: sends a cancel request for the
+ * statement running on each session in use, and makes every acquire fail
+ * ("cancelled") until the pool is freed. Any thread; may be repeated. */
+void sl_pg_pools_cancel(void);
 
 /* Sessions open now (for tests). */
 int sl_pg_pool_open_sessions(sl_pg_pool *pool);

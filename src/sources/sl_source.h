@@ -13,6 +13,13 @@
  * open/next/close run on worker threads, several at once for one table;
  * prepare and finish run on the coordinating thread.
  *
+ * cancel() (optional) is how a run is interrupted (Ctrl-C): it stops what
+ * every prepared table of the kind is waiting for now - a query blocked on
+ * a lock, a COPY - so the call waiting on it returns an error soon, and
+ * makes later waits for a session fail at once, until those tables are
+ * finished. Any thread may call it, more than once (each call cancels what
+ * runs at that moment); never from a signal handler.
+ *
  * Errors: permanent failures (syntax, permission, missing table, bad type)
  * use SL_ESOURCE/SL_ETYPE/SL_EDATA; SL_ETRANSIENT marks what is worth a
  * retry (connection lost, server restarting, serialization failure).
@@ -48,6 +55,7 @@ typedef struct sl_source_ops {
     long (*next)(void *reader, sl_batch *batch, sl_err *err);
     void (*close)(void *reader);
     void (*finish)(sl_source_table *tab);
+    void (*cancel)(void);
 } sl_source_ops;
 
 /* The source implementation for a kind ("postgres"), or NULL. */

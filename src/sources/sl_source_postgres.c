@@ -9,11 +9,16 @@
  *            exported and shared; with `consistent: true` one snapshot for
  *            every table of the source), describes the relation (`table:`
  *            resolved with to_regclass, so quoting follows PostgreSQL's rules;
- *            `query:` wrapped as a subquery), maps its types, applies
+ *            `query:` wrapped as a subquery; every statement is sent alone,
+ *            extended protocol, so a query cannot end the read-only
+ *            transaction and run others), maps its types, applies
  *            `columns:` overrides as casts in the select list, and cuts it
  *            into tasks (sl_pg_partition.c), all inside a savepoint so a
  *            failure leaves the shared snapshot intact. The session goes
- *            back to the pool, still holding the snapshot.
+ *            back to the pool, still holding the snapshot. Every failure,
+ *            the savepoint's release included (the session may die at any
+ *            step), is one plain error; failpoint pg:prepare-end precedes
+ *            the release.
  *   open     a pooled session in the same snapshot (never more than
  *            max_connections sessions per source, planning included):
  *            SAVEPOINT; COPY (SELECT <cols> FROM <rel> WHERE <predicate>).
@@ -23,6 +28,8 @@
  *   close    returns the session to the pool: after the end of the COPY,
  *            RELEASE SAVEPOINT; in the middle, cancel the COPY, drain it
  *            and ROLLBACK TO SAVEPOINT (the snapshot survives for a retry).
+ *   cancel   sl_pg_pools_cancel (sl_pg_session.c): an interrupted run's
+ *            queries in flight are cancelled, no session handed out after.
  *
  * Type mapping (DESIGN.md): boolean; int2/int4/int8; float4/float8;
  * numeric(p,s) with p <= 38 -> decimal(p,s); numeric without typmod ->
@@ -46,6 +53,7 @@
 
 #include "../core/sl_alloc.h"
 #include "../core/sl_buf.h"
+#include "../core/sl_failpoint.h"
 #include "../core/sl_log.h"
 #include "sl_pg_conn.h"
 #include "sl_pg_copy.h"
@@ -335,7 +343,15 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
     char *sql = sl_sprintf("SELECT * FROM %s LIMIT 0", sh->from);
     res = sl_pg_exec_tuples(sh->coord, sql, sh->what, err);
     sl_free(sql);
-    if (!res) goto fail;
+    if (!res) {
+        if (cfg->query && strstr(err->msg, "(SQLSTATE 42601)")) {
+            size_t len = strlen(err->msg);
+            snprintf(err->msg + len, sizeof err->msg - len, "; a query: must be one SELECT statement (no ';' "
+                     "between statements): sluice reads it as a subquery, FROM (<query>) AS sl_q, inside a "
+                     "read-only transaction");
+        }
+        goto fail;
+    }
     int ncols = PQnfields(res);
     if (ncols == 0) {
         sl_err_set(err, SL_ESOURCE, "%s has no columns", sh->what);
@@ -456,19 +472,21 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
     };
     if (sl_pg_partition_plan(&pin, tab, err) < 0) goto fail;
     sl_schema_free(raw);
-    if (sl_pg_exec_cmd(sh->coord, "RELEASE SAVEPOINT sl_prepare", sh->what, err) < 0) goto fail;
+    raw = NULL;
+    if (sl_failpoint(SL_FP_PG_PREPARE_END, err) < 0 ||
+        sl_pg_exec_cmd(sh->coord, "RELEASE SAVEPOINT sl_prepare", sh->what, err) < 0)
+        goto fail;
     sh->coord = NULL;
     sl_pg_session_release(sh->pool, sess, true);
     tab->shared = sh;
     return 0;
 
 fail:
+    /* Every path above ends here with what it owns; what is already freed is NULL. */
     PQclear(res);
     PQclear(attr);
     sl_schema_free(raw);
-    raw = NULL;
-    sl_schema_free(tab->schema);
-    tab->schema = NULL;
+    sl_source_table_clear(tab);   /* schema, and tasks when only the release failed */
     if (sess) {
         bool healthy = !in_savepoint ||
             (sl_pg_exec_ok(sh->coord, "ROLLBACK TO SAVEPOINT sl_prepare") && sl_pg_exec_ok(sh->coord, "RELEASE SAVEPOINT sl_prepare"));
@@ -505,7 +523,7 @@ static void *sl_pg_open(sl_source_table *tab, const sl_task *task, sl_err *err)
     char *sql = task->predicate
         ? sl_sprintf("COPY (SELECT %s FROM %s WHERE %s) TO STDOUT (FORMAT binary)", sh->select_list, sh->from, task->predicate)
         : sl_sprintf("COPY (SELECT %s FROM %s) TO STDOUT (FORMAT binary)", sh->select_list, sh->from);
-    PGresult *res = PQexec(r->conn, sql);
+    PGresult *res = sl_pg_exec_one(r->conn, sql, 0, NULL);
     sl_free(sql);
     if (!res || PQresultStatus(res) != PGRES_COPY_OUT) {
         sl_pg_result_error(r->conn, res, r->what, err);
@@ -653,4 +671,5 @@ const sl_source_ops sl_source_postgres = {
     .next = sl_pg_next,
     .close = sl_pg_close,
     .finish = sl_pg_finish,
+    .cancel = sl_pg_pools_cancel,
 };

@@ -149,7 +149,7 @@ static void gen_close(void *reader)
 }
 static void gen_finish(sl_source_table *tab) { (void)tab; }
 
-static const sl_source_ops gen_ops = { "sqlite", gen_prepare, gen_open, gen_next, gen_close, gen_finish };
+static const sl_source_ops gen_ops = { "sqlite", gen_prepare, gen_open, gen_next, gen_close, gen_finish, NULL };
 static const sl_source_ops *gen_lookup(const char *kind) { (void)kind; return &gen_ops; }
 
 static char tmpdir[256];

@@ -27,13 +27,14 @@ Test(failpoint, disarmed_by_default, .init = quiet)
     cr_assert_not(sl_err_is_set(&err));
 }
 
-Test(failpoint, nine_commit_protocol_names)
+Test(failpoint, nine_commit_protocol_names_then_source_ones)
 {
     int n = 0;
     while (sl_failpoint_names()[n]) n++;
-    cr_assert_eq(n, 9);
+    cr_assert_eq(n, 10);
     cr_assert_str_eq(sl_failpoint_names()[0], "task-start");
     cr_assert_str_eq(sl_failpoint_names()[8], "run-finish");
+    cr_assert_str_eq(sl_failpoint_names()[9], "pg:prepare-end");
 }
 
 Test(failpoint, error_actions, .init = quiet)

@@ -14,7 +14,10 @@
  *     tables on two sessions), `consistent: true` gives every table one
  *     snapshot and `consistent: false` one each, a failed task and a task
  *     stopped mid-COPY leave the snapshot usable for the retry;
- *   - rows_per_second slows the reading down.
+ *   - rows_per_second slows the reading down;
+ *   - views and foreign tables (planned like a query), materialized views and
+ *     partitioned tables (sampled over their leaves) cut by a column; pg_stats
+ *     that cannot be read falls back to a sample.
  * Without SLUICE_PG_URL every test prints a loud SKIP and passes.
  */
 #include "sl_test.h"
@@ -30,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define DB "sl_test_pg_partition"
@@ -513,5 +517,79 @@ Test(pg_partition, rows_per_second_slows_reading)
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     cr_assert_geq(secs, 0.6, "6000 rows at 8000 rows/s took %.2fs", secs);
     cr_assert_leq(secs, 5.0, "6000 rows at 8000 rows/s took %.2fs", secs);
+    sl_test_fx_done(&f);
+}
+
+/* Item 16: a view or foreign table cannot be sampled (TABLESAMPLE refuses
+ * them): it is planned like a query, its key's quantiles read once; a
+ * partitioned table is sampled over its leaves. Every task once, all rows. */
+Test(pg_partition, views_foreign_and_partitioned_tables_by_a_column)
+{
+    NEED_PG();
+    char dir[64];
+    sl_test_mkdtemp(dir, sizeof dir, "/tmp/sl-pgpart-XXXXXX");
+    chmod(dir, 0755);
+    char csv[128];
+    snprintf(csv, sizeof csv, "%s/f.csv", dir);
+    FILE *fp = fopen(csv, "w");
+    cr_assert_not_null(fp);
+    for (int i = 1; i <= 500; i++) fprintf(fp, "%d,%s\n", i, i % 50 ? "x" : "");
+    fclose(fp);
+    chmod(csv, 0644);
+    char *ft = sl_sprintf("DROP FOREIGN TABLE IF EXISTS p_ft; CREATE EXTENSION IF NOT EXISTS file_fdw;"
+                          "CREATE SERVER IF NOT EXISTS p_files FOREIGN DATA WRAPPER file_fdw;"
+                          "CREATE FOREIGN TABLE p_ft (id int, v text) SERVER p_files OPTIONS (filename '%s', format 'csv')",
+                          csv);
+    sql(ft);
+    sl_free(ft);
+    sql("DROP TABLE IF EXISTS p_base CASCADE; DROP TABLE IF EXISTS p_parted;"
+        "CREATE TABLE p_base (id int PRIMARY KEY, v text); INSERT INTO p_base SELECT g, 'v' FROM generate_series(1, 20000) g;"
+        "CREATE VIEW p_view AS SELECT id, v FROM p_base WHERE id % 7 <> 0;"
+        "CREATE MATERIALIZED VIEW p_mat AS SELECT id, v FROM p_base;"
+        "CREATE TABLE p_parted (id int, v text) PARTITION BY RANGE (id);"
+        "CREATE TABLE p_parted_1 PARTITION OF p_parted FOR VALUES FROM (MINVALUE) TO (5000) WITH (autovacuum_enabled = false);"
+        "CREATE TABLE p_parted_2 PARTITION OF p_parted FOR VALUES FROM (5000) TO (MAXVALUE) WITH (autovacuum_enabled = false);"
+        "INSERT INTO p_parted SELECT g, repeat('v', 200) FROM generate_series(1, 60000) g");
+    static const struct { const char *rel, *note; } cases[] = {
+        { "p_view", "read once" }, { "p_ft", "read once" }, { "p_mat", "" }, { "p_parted", "a sample of" },
+    };
+    static const char *const strategies[] = { "histogram", "auto" };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        for (size_t s = 0; s < sizeof strategies / sizeof strategies[0]; s++) {
+            fixture f;
+            fx_init(&f, cases[i].rel, NULL, strategies[s], "id", 4);
+            fx_prepare(&f);
+            cr_assert_geq(f.tab.ntasks, 4, "%s %s: %s", cases[i].rel, strategies[s], f.tab.strategy_note);
+            if (s == 0) cr_assert(note_has(&f, cases[i].note), "%s: %s", cases[i].rel, f.tab.strategy_note);
+            int col = sl_schema_find(f.tab.schema, "id");
+            long total = 0;
+            __int128 sum = 0;
+            for (int t = 0; t < f.tab.ntasks; t++) total += read_task(&f, t, col, &sum);
+            char q[128];
+            snprintf(q, sizeof q, "SELECT count(*) FROM %s", cases[i].rel);
+            cr_assert_eq(total, (long)value(q), "%s %s: rows of all tasks", cases[i].rel, strategies[s]);
+            snprintf(q, sizeof q, "SELECT sum(id)::text FROM %s", cases[i].rel);
+            cr_assert_eq((double)sum, value(q), "%s %s: sum of id", cases[i].rel, strategies[s]);
+            sl_test_fx_done(&f);
+        }
+    sl_test_rmtree(dir);
+}
+
+/* Item 6: pg_stats that cannot be read (here: a domain constraint added NOT
+ * VALID after ANALYZE, which the histogram's values break) falls back to a
+ * sample in a transaction still usable, not "current transaction is aborted". */
+Test(pg_partition, unreadable_pg_stats_falls_back_to_a_sample)
+{
+    NEED_PG();
+    sql("DROP TABLE IF EXISTS p_dom; DROP DOMAIN IF EXISTS p_small;"
+        "CREATE DOMAIN p_small AS int4; CREATE TABLE p_dom (id p_small);"
+        "INSERT INTO p_dom SELECT g FROM generate_series(1, 60000) g");
+    analyze("p_dom");
+    sql("ALTER DOMAIN p_small ADD CONSTRAINT p_small_lt CHECK (VALUE < 10) NOT VALID");
+    fixture f;
+    fx_init(&f, "p_dom", NULL, "histogram", "id", 4);
+    fx_prepare(&f);
+    cr_assert(note_has(&f, "sample") || note_has(&f, "read once"), "%s", f.tab.strategy_note);
+    check_cover(&f, "p_dom", "id", 1.5);
     sl_test_fx_done(&f);
 }

@@ -4,8 +4,10 @@
  * extremes, numeric exactness and its errors, ±infinity errors, empty tables,
  * range partitions covering all rows exactly once, one snapshot for all
  * tasks, quoted identifiers, type overrides, unsupported types, a missing
- * table, a bad password and an unreachable port. Without SLUICE_PG_URL every
- * test prints a loud SKIP and passes.
+ * table, a bad password and an unreachable port; hardening items: a query:
+ * is one statement in a read-only transaction (8), a prepare failing at its
+ * end is a plain error (6), cancel() stops a running query (19). Without
+ * SLUICE_PG_URL every test prints a loud SKIP and passes.
  *
  * All tests share one database (sl_test_src_pg), each with its own tables, so
  * they can run in parallel.
@@ -14,13 +16,16 @@
 
 #include "core/sl_alloc.h"
 #include "core/sl_buf.h"
+#include "core/sl_failpoint.h"
 #include "core/sl_types.h"
 #include "sources/sl_source.h"
 
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define DB "sl_test_src_pg"
 
@@ -506,6 +511,79 @@ Test(src_pg, item12_sql_ascii_database_text_must_be_utf8_and_char_is_text)
     sl_test_fx_done(&f);
 }
 
+/* Rows in table `name` of the test database, or -1 when it does not exist. */
+static long count_rows(const char *name)
+{
+    PGconn *c = sl_test_pg_connect(url);
+    char q[256];
+    snprintf(q, sizeof q, "SELECT to_regclass('%s') IS NOT NULL", name);
+    PGresult *r = PQexec(c, q);
+    long n = -1;
+    if (PQgetvalue(r, 0, 0)[0] == 't') {
+        PQclear(r);
+        snprintf(q, sizeof q, "SELECT count(*) FROM %s", name);
+        r = PQexec(c, q);
+        n = atol(PQgetvalue(r, 0, 0));
+    }
+    PQclear(r);
+    PQfinish(c);
+    return n;
+}
+
+/* Item 8: a query: is sent as one statement inside a read-only transaction. */
+Test(src_pg, query_is_one_statement_in_a_read_only_transaction)
+{
+    NEED_PG();
+    sql("DROP TABLE IF EXISTS victim; CREATE TABLE victim (id int); INSERT INTO victim VALUES (1), (2)");
+    const char *attacks[] = {
+        "select 1 as id; drop table victim",
+        "select 1 as id) x; commit; drop table victim; select (1",
+        "select 1 as id) x; commit; delete from victim; --",
+        "commit",
+    };
+    for (size_t i = 0; i < sizeof attacks / sizeof attacks[0]; i++) {
+        fixture f;
+        fx_init(&f, NULL, attacks[i]);
+        sl_test_expect_error(&f, SL_ESOURCE, "query of table t", "must be one SELECT statement");
+        sl_test_fx_done(&f);
+        cr_assert_eq(count_rows("victim"), 2, "after <%s>", attacks[i]);
+    }
+    /* One statement that writes is refused by the transaction, at the COPY. */
+    fixture f;
+    sql("DROP SEQUENCE IF EXISTS victim_seq; CREATE SEQUENCE victim_seq");
+    fx_init(&f, NULL, "select nextval('victim_seq') as id");
+    sl_test_expect_error(&f, SL_ESOURCE, "read-only transaction", NULL);
+    sl_test_fx_done(&f);
+}
+
+/* Item 6: prepare failing at its last step (RELEASE SAVEPOINT; here the
+ * failpoint in front of it) is a plain error, and the pool still works. */
+Test(src_pg, prepare_failing_at_its_end_is_a_plain_error)
+{
+    NEED_PG();
+    sql("DROP TABLE IF EXISTS p6; CREATE TABLE p6 (id int PRIMARY KEY); INSERT INTO p6 SELECT generate_series(1, 100)");
+    fixture f;
+    fx_init(&f, "public.p6", NULL);
+    f.cfg.partition.strategy = "range";
+    f.cfg.partition.column = "id";
+    f.cfg.partition.count = 4;
+    cr_assert_eq(sl_failpoint_arm("pg:prepare-end:transient"), 1);
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_source_postgres.prepare(&f.tab, &err), -1);
+    cr_assert_eq(err.code, SL_ETRANSIENT, "%s", err.msg);
+    cr_assert_null(f.tab.schema);
+    cr_assert_null(f.tab.tasks);
+    cr_assert_eq(f.tab.ntasks, 0);
+    sl_test_fx_done(&f);
+    sl_failpoint_arm(NULL);
+    fx_init(&f, "public.p6", NULL);
+    long rows;
+    char *got = sl_test_read_ok(&f, &rows);
+    cr_assert_eq(rows, 100);
+    sl_free(got);
+    sl_test_fx_done(&f);
+}
+
 /* Item 12: a LATIN1 database's text is converted by the server, even when
  * the URL asks for client_encoding=LATIN1. */
 Test(src_pg, item12_latin1_database_is_converted_to_utf8)
@@ -523,5 +601,42 @@ Test(src_pg, item12_latin1_database_is_converted_to_utf8)
     char *got = sl_test_read_ok(&f, &rows);
     cr_assert_str_eq(got, "1|Caf\xc3\xa9\n", "%s", got);
     sl_free(got);
+    sl_test_fx_done(&f);
+}
+
+static void *cancel_later(void *arg)
+{
+    (void)arg;
+    struct timespec ts = { 0, 300 * 1000000L };
+    nanosleep(&ts, NULL);
+    sl_source_postgres.cancel();
+    return NULL;
+}
+
+/* Item 19: cancel() stops a query in flight at once, and later sessions are refused. */
+Test(src_pg, cancel_stops_a_running_query)
+{
+    NEED_PG();
+    fixture f;
+    fx_init(&f, NULL, "select 1 as id from pg_sleep(30)");
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_source_postgres.prepare(&f.tab, &err), 0, "%s", err.msg);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pthread_t th;
+    pthread_create(&th, NULL, cancel_later, NULL);
+    sl_buf out = {0};
+    long rows;
+    cr_assert_eq(sl_test_read_all(&f, &out, &rows, &err), -1);
+    pthread_join(th, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    cr_assert_lt(s, 5.0, "took %.1f s: %s", s, err.msg);
+    cr_assert(strstr(err.msg, "cancel"), "%s", err.msg);
+    sl_buf_free(&out);
+    /* Another task of the cancelled table: refused at once. */
+    sl_err_clear(&err);
+    cr_assert_null(sl_source_postgres.open(&f.tab, &f.tab.tasks[0], &err));
+    cr_assert(strstr(err.msg, "cancelled"), "%s", err.msg);
     sl_test_fx_done(&f);
 }
