@@ -194,7 +194,6 @@ long sl_pg_copy_decode(sl_pg_copy *st, const uint8_t *p, size_t len, sl_batch *b
     const size_t start_row = row;
     const char *fail = NULL;    /* data error text, set before goto bad */
     int fail_col = 0;
-    sl_err verr = SL_ERR_INIT;
 
     while (row < batch->capacity && !st->trailer_seen) {
         if (len - pos < 2) break;
@@ -290,6 +289,7 @@ long sl_pg_copy_decode(sl_pg_copy *st, const uint8_t *p, size_t len, sl_batch *b
                 break;
             case SL_PGW_NUMERIC: {
                 sl_i128 val;
+                sl_err verr;   /* set on failure; not cleared per call (2 KB) */
                 if (sl_pg_numeric_decode(f, (size_t)flen, v->type.precision, v->type.scale, &val, &verr) < 0) {
                     sl_err_set(err, verr.code, "%s: column %s: row %" PRIu64 ": %s",
                                st->what, cols[c].name, st->rows + 1, verr.msg);
