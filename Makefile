@@ -30,7 +30,7 @@ FUZZERS := $(patsubst fuzz/%.c,build-fuzz/%,$(sort $(wildcard fuzz/fuzz_*.c)))
 TOOLS   := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(sort $(wildcard tests/tools/*.c))) \
            $(patsubst bench/%.c,$(BUILD)/tools/%,$(sort $(wildcard bench/*.c)))
 
-.PHONY: FORCE all deps test unit asan fuzz fuzz-smoke demo bench clean help
+.PHONY: FORCE all deps test unit asan fuzz fuzz-smoke demo bench bench-quick clean help
 all: $(BUILD)/sluice
 
 help:
@@ -40,6 +40,7 @@ help:
 	@echo "make asan       the same suite under AddressSanitizer + UndefinedBehaviorSanitizer"
 	@echo "make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS (default 60)"
 	@echo "make bench      benchmarks with baselines measured in the same run (bench/)"
+	@echo "make bench-quick  bench/pg_extract.sh on 1M rows, one run, no alternative: for iterating"
 	@echo "make deps       install missing build and test dependencies (apt-get, npm)"
 	@echo "make clean      remove build outputs"
 
@@ -126,6 +127,10 @@ demo: deps all
 
 bench: deps all $(TOOLS)
 	bash bench/run.sh
+
+# One quick look at the extraction benchmark while changing hot paths.
+bench-quick: all $(TOOLS)
+	BENCH_ROWS=$${BENCH_ROWS:-1000000} BENCH_RUNS=$${BENCH_RUNS:-1} BENCH_ALT=$${BENCH_ALT:-0} BENCH_ONLY=pg_extract bash bench/run.sh
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -1,7 +1,7 @@
 /*
  * sl_compress.h - page compression for the Parquet writer: UNCOMPRESSED,
  * SNAPPY (raw block, no framing), GZIP (RFC 1952, one member), ZSTD (level
- * configurable) and LZ4_RAW (raw block). Never codec 5 (Hadoop-framed LZ4).
+ * configurable, default 2) and LZ4_RAW (raw block). Never codec 5 (Hadoop-framed LZ4).
  * Decompression lives in sl_decompress.* (the reader's side).
  *
  * A compressor keeps its library contexts between pages (no per-page setup):
@@ -19,6 +19,9 @@
 #include <stdint.h>
 
 typedef struct sl_compressor sl_compressor;
+
+/* The zstd level used when none is given (see sl_compress.c for why 2). */
+#define SL_COMPRESS_ZSTD_DEFAULT_LEVEL 2
 
 /* codec: an enum sl_pq_codec value; level 0 = the codec's default. NULL with
  * err set for a codec that cannot be written (LZO, BROTLI, LZ4, unknown). */

@@ -185,8 +185,10 @@ static int sl_flush_page(sl_pq_col *c, sl_pq_ctx *x, sl_err *err)
     if (c->dict_on && !c->first_page_done && c->nidx >= 64 && (size_t)c->dict.count * 10 > c->nidx * 7)
         sl_dict_to_plain(c);
     bool dict_page = c->dict_on && c->nidx > 0;
-    sl_buf *pl = &x->payload;
-    sl_buf_clear(pl);
+    /* A required column's PLAIN page is its values alone: compressed where
+     * they are, not copied into the payload first. */
+    sl_buf *pl = !c->optional && !dict_page ? &c->plain : &x->payload;
+    if (pl == &x->payload) sl_buf_clear(pl);
     if (c->optional) {
         sl_buf_reserve(pl, 4);
         pl->len = 4;
@@ -202,7 +204,7 @@ static int sl_flush_page(sl_pq_col *c, sl_pq_ctx *x, sl_err *err)
         if (bw == 0) bw = 1;
         sl_buf_push(pl, (uint8_t)bw);
         sl_pq_rle_encode_u32(pl, c->idx, c->nidx, bw);
-    } else {
+    } else if (pl != &c->plain) {
         sl_buf_append(pl, c->plain.data, c->plain.len);
     }
     if (sl_check_page_size(c, pl->len, err) < 0) return -1;

@@ -76,6 +76,10 @@ int sl_pg_numeric_decode(const uint8_t *p, size_t len, int precision, int scale,
         return sl_err_set(err, SL_EINTERNAL, "bad decimal(%d,%d)", precision, scale);
 
     const sl_u128 limit = sl_pow10[precision];
+    /* acc < limit holds between steps; with limit <= 10^34, acc * 10^4 + d
+     * stays below 2^128, so only wider decimals need the (128-bit division)
+     * overflow check before multiplying. */
+    const bool wide = precision > 34;
     sl_u128 acc = 0;
     int64_t k = 0;
     for (int i = 0; i < ndigits; i++) {
@@ -96,14 +100,15 @@ int sl_pg_numeric_decode(const uint8_t *p, size_t len, int precision, int scale,
             mult = (unsigned)sl_pow10[4 + k];
             k = 0;
         }
-        if (acc > (limit - 1) / mult) goto big;
+        if (wide && acc > (limit - 1) / mult) goto big;
         acc = acc * mult + d;
         if (acc >= limit) goto big;
     }
     /* Trailing zero groups PostgreSQL does not send. */
     for (; k > 0 && acc; k--) {
-        if (acc > (limit - 1) / 10) goto big;
+        if (wide && acc > (limit - 1) / 10) goto big;
         acc *= 10;
+        if (acc >= limit) goto big;
     }
     *out = sign == 0x4000 ? -(sl_i128)acc : (sl_i128)acc;
     return 0;
@@ -197,7 +202,6 @@ long sl_pg_copy_decode(sl_pg_copy *st, const uint8_t *p, size_t len, sl_batch *b
     const size_t start_row = row;
     const char *fail = NULL;    /* data error text, set before goto bad */
     int fail_col = 0;
-    sl_err verr = SL_ERR_INIT;
 
     while (row < batch->capacity && !st->trailer_seen) {
         if (len - pos < 2) break;
@@ -293,6 +297,7 @@ long sl_pg_copy_decode(sl_pg_copy *st, const uint8_t *p, size_t len, sl_batch *b
                 break;
             case SL_PGW_NUMERIC: {
                 sl_i128 val;
+                sl_err verr;   /* set on failure; not cleared per call (2 KB) */
                 if (sl_pg_numeric_decode(f, (size_t)flen, v->type.precision, v->type.scale, &val, &verr) < 0) {
                     sl_err_set(err, verr.code, "%s: column %s: row %" PRIu64 ": %s",
                                st->what, cols[c].name, st->rows + 1, verr.msg);

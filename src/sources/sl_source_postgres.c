@@ -22,8 +22,9 @@
  *   open     a pooled session in the same snapshot (never more than
  *            max_connections sessions per source, planning included):
  *            SAVEPOINT; COPY (SELECT <cols> FROM <rel> WHERE <predicate>).
- *   next     fills a batch from the COPY stream (one CopyData message per row;
- *            decoded in place, only an incomplete tuple is ever copied);
+ *   next     fills a batch from the COPY stream: rows are copied from
+ *            libpq's buffer into one reused buffer (sl_pg_copy_read.c, no
+ *            malloc per row) and decoded a few hundred KB at a time;
  *            sleeps when the source's rows_per_second is exceeded.
  *   close    returns the session to the pool: after the end of the COPY,
  *            RELEASE SAVEPOINT; in the middle, cancel the COPY, drain it
@@ -57,6 +58,7 @@
 #include "../core/sl_log.h"
 #include "sl_pg_conn.h"
 #include "sl_pg_copy.h"
+#include "sl_pg_copy_read.h"
 #include "sl_pg_partition.h"
 #include "sl_pg_session.h"
 
@@ -78,6 +80,9 @@ typedef struct sl_pg_shared {
     const sl_job_source *src;
 } sl_pg_shared;
 
+/* COPY bytes read ahead into one buffer and decoded together. */
+#define SL_PG_READ_BYTES (256 * 1024)
+
 typedef struct sl_pg_reader {
     sl_pg_shared *sh;
     sl_pg_sess *sess;
@@ -86,7 +91,7 @@ typedef struct sl_pg_reader {
     bool failed;                /* an error left the savepoint to roll back */
     long row_cap;               /* rows_per_second: rows per next() call */
     sl_pg_copy dec;
-    sl_buf pending;             /* bytes of an incomplete tuple (or rows that did not fit) */
+    sl_buf pending;             /* COPY bytes read, not yet decoded */
     size_t pending_off;
     bool done;
     char what[512];
@@ -568,57 +573,34 @@ static long sl_pg_next(void *reader, sl_batch *batch, sl_err *err)
     sl_batch_reset(batch);
     size_t cap = batch->capacity;
     if (r->row_cap > 0 && (size_t)r->row_cap < cap) cap = (size_t)r->row_cap;
-    while (batch->nrows < cap && !r->done) {
-        size_t used;
+    while (batch->nrows < cap) {
         if (r->pending.len > r->pending_off) {
+            /* The decoder fills up to capacity: lower it to the throttle's cap. */
+            size_t full = batch->capacity;
+            size_t used;
+            batch->capacity = cap;
             long n = sl_pg_copy_decode(&r->dec, r->pending.data + r->pending_off,
                                        r->pending.len - r->pending_off, batch, &used, err);
+            batch->capacity = full;
             if (n < 0) return -1;
             r->pending_off += used;
-            if (r->pending_off == r->pending.len) {
-                sl_buf_clear(&r->pending);
-                r->pending_off = 0;
-            }
             if (batch->nrows >= cap) break;
-        }
-        char *msg = NULL;
-        int len = PQgetCopyData(r->conn, &msg, 0);
-        if (len == -1) {
-            if (sl_pg_end_copy(r, err) < 0) return -1;
-            break;
-        }
-        if (len < 0) {
-            sl_pg_result_error(r->conn, NULL, r->what, err);
-            sl_err_prefix(err, "reading COPY data");
-            return -1;
-        }
-        if (r->dec.trailer_seen) {
-            PQfreemem(msg);
-            sl_err_set(err, SL_EFORMAT, "%s: COPY data after the end marker", r->what);
-            return -1;
-        }
-        if (r->pending.len > r->pending_off) {
-            /* Complete the pending tuple: compact, append, decode next turn. */
-            if (r->pending_off) {
-                memmove(r->pending.data, r->pending.data + r->pending_off, r->pending.len - r->pending_off);
-                r->pending.len -= r->pending_off;
-                r->pending_off = 0;
+            if (r->dec.trailer_seen && r->pending_off < r->pending.len) {
+                sl_err_set(err, SL_EFORMAT, "%s: COPY data after the end marker", r->what);
+                return -1;
             }
-            sl_buf_append(&r->pending, msg, (size_t)len);
-            PQfreemem(msg);
-            continue;
         }
-        long n = sl_pg_copy_decode(&r->dec, (const uint8_t *)msg, (size_t)len, batch, &used, err);
-        if (n < 0) {
-            PQfreemem(msg);
-            return -1;
-        }
-        if (used < (size_t)len) {
-            sl_buf_clear(&r->pending);
+        if (r->done) break;
+        /* Keep an incomplete tuple at the front; read more rows behind it. */
+        if (r->pending_off) {
+            size_t left = r->pending.len - r->pending_off;
+            memmove(r->pending.data, r->pending.data + r->pending_off, left);
+            r->pending.len = left;
             r->pending_off = 0;
-            sl_buf_append(&r->pending, msg + used, (size_t)len - used);
         }
-        PQfreemem(msg);
+        int rc = sl_pg_copy_read(r->conn, &r->pending, SL_PG_READ_BYTES, r->what, err);
+        if (rc < 0) return -1;
+        if (rc == 0 && sl_pg_end_copy(r, err) < 0) return -1;
     }
     if (r->row_cap > 0 && batch->nrows > 0) r->row_cap = sl_pg_pool_throttle(r->sh->pool, (long)batch->nrows);
     return (long)batch->nrows;

@@ -261,6 +261,19 @@ Test(pg_copy, numeric_exact_and_errors)
     char buf[64];
     sl_format_decimal(v, 18, buf);
     cr_assert_str_eq(buf, "99999999999999999999.999999999999999999");
+    /* Around precision 34, where the overflow check changes: 10^34 (weight 8,
+     * digit 100, trailing groups implied) needs 35 digits; 10^34 - 1 fits 34. */
+    int e34[] = { 100 };
+    cr_assert_eq(numeric_at(8, 0, 1, e34, 34, 0, &v, &err), -1);
+    cr_assert(strstr(err.msg, "digits"));
+    cr_assert_eq(numeric_at(8, 0, 1, e34, 35, 0, &v, &err), 0, "%s", err.msg);
+    cr_assert(v == (sl_i128)10000000000000000LL * (sl_i128)1000000000000000000LL);
+    int n34[] = { 99, 9999, 9999, 9999, 9999, 9999, 9999, 9999, 9999 };
+    cr_assert_eq(numeric_at(8, 0, 9, n34, 34, 0, &v, &err), 0, "%s", err.msg);
+    cr_assert_eq(numeric_at(8, 0, 9, n34, 33, 0, &v, &err), -1);
+    int n35[] = { 999, 9999, 9999, 9999, 9999, 9999, 9999, 9999, 9999 };
+    cr_assert_eq(numeric_at(8, 0, 9, n35, 34, 0, &v, &err), -1);
+    cr_assert_eq(numeric_at(8, 0, 9, n35, 35, 0, &v, &err), 0, "%s", err.msg);
 }
 
 static long decode_all(sl_buf *b, sl_err *err, int ncols_used)
