@@ -385,12 +385,7 @@ int sl_text_store(sl_vector *v, size_t row, const char *p, size_t n, const char 
     case SL_T_DECIMAL: {
         sl_i128 x;
         if (sl_text_decimal(p, n, v->type.precision, v->type.scale, &x, why) < 0) return -1;
-        if (v->width == 8) {
-            int64_t y = (int64_t)x;
-            memcpy(sl_vec_slot(v, row), &y, 8);
-        } else {
-            memcpy(sl_vec_slot(v, row), &x, 16);
-        }
+        sl_vec_set_decimal(v, row, x);
         return 0;
     }
     case SL_T_DATE: {

@@ -406,8 +406,7 @@ size_t sl_format_fixed(const sl_vector *v, size_t row, char *buf)
     case SL_T_FLOAT32: { float x; memcpy(&x, p, 4); return sl_format_float(x, true, buf); }
     case SL_T_FLOAT64: { double x; memcpy(&x, p, 8); return sl_format_float(x, false, buf); }
     case SL_T_DECIMAL:
-        if (v->width == 8) { int64_t x; memcpy(&x, p, 8); return sl_format_decimal(x, v->type.scale, buf); }
-        else { sl_i128 x; memcpy(&x, p, 16); return sl_format_decimal(x, v->type.scale, buf); }
+        return sl_format_decimal(sl_vec_get_decimal(v, row), v->type.scale, buf);
     case SL_T_DATE: { int32_t x; memcpy(&x, p, 4); return sl_format_date(x, buf); }
     case SL_T_TIME: { int64_t x; memcpy(&x, p, 8); return sl_format_time(x, buf); }
     case SL_T_TIMESTAMP: { int64_t x; memcpy(&x, p, 8); return sl_format_timestamp(x, v->type.utc, buf); }

@@ -126,6 +126,30 @@ static inline void *sl_vec_slot(sl_vector *v, size_t row)
     v->valid[row] = 1;
     return v->data + row * v->width;
 }
+/* A DECIMAL value at row, whatever its width (int64 up to precision 18,
+ * else 128 bits). set: the caller knows it fits the precision. */
+static inline void sl_vec_set_decimal(sl_vector *v, size_t row, sl_i128 x)
+{
+    uint8_t *slot = sl_vec_slot(v, row);
+    if (v->width == 8) {
+        int64_t y = (int64_t)x;
+        __builtin_memcpy(slot, &y, 8);
+    } else {
+        __builtin_memcpy(slot, &x, 16);
+    }
+}
+static inline sl_i128 sl_vec_get_decimal(const sl_vector *v, size_t row)
+{
+    const uint8_t *slot = v->data + row * v->width;
+    if (v->width == 8) {
+        int64_t y;
+        __builtin_memcpy(&y, slot, 8);
+        return y;
+    }
+    sl_i128 x;
+    __builtin_memcpy(&x, slot, 16);
+    return x;
+}
 static inline const uint8_t *sl_vec_bytes(const sl_vector *v, size_t row, size_t *len)
 {
     *len = (size_t)(v->offsets[row + 1] - v->offsets[row]);

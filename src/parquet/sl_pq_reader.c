@@ -483,14 +483,9 @@ static int sl_be_to_i128(const uint8_t *p, size_t len, sl_i128 *out)
 
 static int sl_store_dec(sl_vector *v, size_t row, sl_i128 x, sl_err *err)
 {
-    if (v->width == 8) {
-        if (x < INT64_MIN || x > INT64_MAX)
-            return sl_err_set(err, SL_EDATA, "decimal value does not fit its precision %d", v->type.precision);
-        int64_t y = (int64_t)x;
-        memcpy(sl_vec_slot(v, row), &y, 8);
-    } else {
-        memcpy(sl_vec_slot(v, row), &x, 16);
-    }
+    if (v->width == 8 && (x < INT64_MIN || x > INT64_MAX))
+        return sl_err_set(err, SL_EDATA, "decimal value does not fit its precision %d", v->type.precision);
+    sl_vec_set_decimal(v, row, x);
     return 0;
 }
 

@@ -27,8 +27,7 @@ void sl_pq_value_from_vec(const sl_vector *v, size_t row, sl_pq_value *out)
     case SL_T_FLOAT32: { float f; memcpy(&f, p, 4); out->f = f; break; }
     case SL_T_FLOAT64: memcpy(&out->f, p, 8); break;
     case SL_T_DECIMAL:
-        if (v->width == 8) { int64_t x; memcpy(&x, p, 8); out->d = x; }
-        else memcpy(&out->d, p, 16);
+        out->d = sl_vec_get_decimal(v, row);
         break;
     case SL_T_UUID: out->p = p; out->len = 16; break;
     default: out->p = sl_vec_bytes(v, row, &out->len); break;

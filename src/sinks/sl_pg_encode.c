@@ -178,14 +178,7 @@ int sl_pg_encode_rows(const sl_batch *b, size_t from, size_t to, sl_buf *out, sl
                 p += 16;
                 break;
             case SL_T_DECIMAL: {
-                sl_i128 val;
-                if (v->width == 8) {
-                    int64_t x;
-                    memcpy(&x, src, 8);
-                    val = x;
-                } else {
-                    memcpy(&val, src, 16);
-                }
+                sl_i128 val = sl_vec_get_decimal(v, row);
                 size_t len_at = out->len;
                 out->len += 4;
                 sl_pg_encode_numeric(val, v->type.scale, out);

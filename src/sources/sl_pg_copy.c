@@ -303,12 +303,7 @@ long sl_pg_copy_decode(sl_pg_copy *st, const uint8_t *p, size_t len, sl_batch *b
                                st->what, cols[c].name, st->rows + 1, verr.msg);
                     goto out_err;
                 }
-                if (v->width == 8) {
-                    int64_t x = (int64_t)val;
-                    memcpy(slot, &x, 8);
-                } else {
-                    memcpy(slot, &val, 16);
-                }
+                sl_vec_set_decimal(v, row, val);
                 break;
             }
             case SL_PGW_TEXT:

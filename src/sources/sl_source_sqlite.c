@@ -572,12 +572,7 @@ static int sl_sq_value(sqlite3_stmt *st, int c, int stype, sl_vector *v, size_t 
             n = (size_t)sqlite3_column_bytes(st, c);
         }
         if (sl_text_decimal(text, n, v->type.precision, v->type.scale, &x, why) < 0) return -1;
-        if (v->width == 8) {
-            int64_t y = (int64_t)x;
-            memcpy(sl_vec_slot(v, row), &y, 8);
-        } else {
-            memcpy(sl_vec_slot(v, row), &x, 16);
-        }
+        sl_vec_set_decimal(v, row, x);
         return 0;
     }
     case SL_T_STRING:

@@ -46,31 +46,18 @@
 #include "../core/sl_out.h"
 #include "../core/sl_types.h"
 #include "../job/sl_job.h"
+#include "../state/sl_publish.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
-/* A finished task output, as recorded in the state store. */
-typedef struct sl_store_file {
-    const char *name;          /* "part-00003.parquet" */
-    int64_t rows;
-    int64_t bytes;             /* size of the output; -1: not checked */
-    uint32_t crc32;
-} sl_store_file;
-
-/* What a published table holds. */
-typedef struct sl_store_manifest {
-    const sl_store_file *files;
-    int nfiles;
-    double snapshot_time;      /* source snapshot, seconds since the epoch; 0: unknown */
-} sl_store_manifest;
-
-typedef struct sl_store_result {
-    bool already;              /* the live table was already this run's */
-    bool atomic;               /* readers could not see a missing or mixed table */
-    bool replaced;             /* there was a live table before */
-    int64_t rows, bytes;       /* totals of the manifest */
-} sl_store_result;
+/* A finished task output as recorded in the state store (name, rows,
+ * bytes, crc32), what a published table holds (files, snapshot time) and
+ * what a publish did (already, atomic, replaced, totals): the manifest's
+ * types of state/sl_publish.h, the same for every store. */
+typedef sl_manifest_file sl_store_file;
+typedef sl_manifest sl_store_manifest;
+typedef sl_publish_result sl_store_result;
 
 typedef struct sl_store_ops sl_store_ops;
 

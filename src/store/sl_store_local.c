@@ -96,16 +96,7 @@ static void sl_local_discard(sl_stage *sg, const char *name, sl_out *out)
 
 static int sl_local_publish(sl_stage *sg, const sl_store_manifest *m, sl_store_result *res, sl_err *err)
 {
-    sl_manifest_file *mf = sl_calloc((size_t)(m->nfiles ? m->nfiles : 1), sizeof *mf);
-    for (int i = 0; i < m->nfiles; i++)
-        mf[i] = (sl_manifest_file){ m->files[i].name, m->files[i].rows, m->files[i].bytes, m->files[i].crc32 };
-    sl_manifest pm = { mf, m->nfiles, m->snapshot_time };
-    sl_publish_result pr;
-    int rc = sl_publish_table(sl_local(sg), &pm, &pr, err);
-    sl_free(mf);
-    if (rc == 0 && res)
-        *res = (sl_store_result){ pr.already, pr.atomic, pr.replaced, pr.rows, pr.bytes };
-    return rc;
+    return sl_publish_table(sl_local(sg), m, res, err);
 }
 
 static int sl_local_drop(sl_stage *sg, const char *name, sl_err *err)
