@@ -380,7 +380,8 @@ static int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
         return 1;
     }
     t->sg = (sl_stage){ .ops = sl_store_for(cfg->target), .target = cfg->target, .job = job->name,
-                        .run_id = run->run_id, .run_started = run->start.started, .table = cfg->name };
+                        .run_id = run->run_id, .run_started = run->start.started, .table = cfg->name,
+                        .cfg = cfg };
     if (!t->sg.ops) {
         sl_err_set(&e, SL_EJOB, "target %s: no store for its path", cfg->target->name);
         goto failed;

@@ -5,6 +5,7 @@
 #include "sl_prepare.h"
 
 #include "../core/sl_alloc.h"
+#include "../store/sl_store.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,7 @@ int sl_prep_table_resolve(sl_prep_table *pt, const sl_job *job, const sl_job_tab
     if (!pt->source)
         return sl_err_set(err, SL_EJOB, "job %s: table %s: source %s: kind '%s' is not built into this binary",
                           job->name, cfg->name, cfg->source->name, cfg->source->kind);
-    pt->sink = sl_sink_lookup(cfg->target->kind);
+    pt->sink = sl_sink_lookup(sl_store_sink_kind(cfg->target));
     if (!pt->sink)
         return sl_err_set(err, SL_EJOB, "job %s: table %s: target %s: kind '%s' is not built into this binary",
                           job->name, cfg->name, cfg->target->name, cfg->target->kind);

@@ -38,9 +38,11 @@ typedef struct sl_job_source {
 
 typedef struct sl_job_target {
     char *name;
-    char *kind;              /* parquet | csv */
-    char *path;              /* lake directory; tables land in <path>/<table>/ */
-    char *compression;       /* parquet: none|snappy|gzip|zstd|lz4_raw (default zstd) */
+    char *kind;              /* parquet | csv | duckdb */
+    char *path;              /* lake directory; tables land in <path>/<table>/; duckdb: the database file */
+    char *schema;            /* duckdb: the schema tables land in; NULL: main */
+    char *compression;       /* parquet: none|snappy|gzip|zstd|lz4_raw (default zstd); duckdb: of its staged
+                              * Parquet files (not a job key) */
     int compression_level;   /* 0: codec default */
     int64_t row_group_bytes; /* 0: default (128 MiB) */
     int64_t page_bytes;      /* 0: default (1 MiB) */
@@ -72,6 +74,12 @@ typedef struct sl_job_table {
     sl_job_column *columns;  /* csv: explicit schema; others: type overrides */
     int ncolumns;
     char *rejects;           /* csv: file for malformed rows; NULL: they fail the job */
+    /* warehouse targets (duckdb) */
+    char *write;             /* replace (default) | append | merge */
+    char **key;              /* merge: the columns that identify a row */
+    int nkey;
+    bool delete_missing;     /* merge: delete live rows whose key is not in the new data */
+    char *on_schema_change;  /* fail (default) | add_columns | recreate */
     int line, column;
 } sl_job_table;
 

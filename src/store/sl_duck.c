@@ -1,0 +1,211 @@
+/*
+ * sl_duck.c - DuckDB's C API loaded on first use (see sl_duck.h): dlopen of
+ * libduckdb.so, the few functions sluice calls resolved by name into a
+ * table of pointers typed from duckdb.h, and opening a database file with
+ * DuckDB's lock error turned into one that says what to do.
+ *
+ * The table is filled once (pthread_once) and never unloaded: DuckDB's
+ * threads and destructors would outlive an unload.
+ */
+#include "sl_duck.h"
+
+#include "../core/sl_alloc.h"
+
+#include <duckdb.h>
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef SL_DUCKDB_LIB
+#define SL_DUCKDB_LIB "libduckdb.so"
+#endif
+
+#define SL_DUCK_FUNCS(X) \
+    X(duckdb_library_version) X(duckdb_create_config) X(duckdb_set_config) X(duckdb_destroy_config) \
+    X(duckdb_open_ext) X(duckdb_close) X(duckdb_connect) X(duckdb_disconnect) X(duckdb_query) \
+    X(duckdb_destroy_result) X(duckdb_result_error) X(duckdb_row_count) X(duckdb_column_count) \
+    X(duckdb_value_is_null) X(duckdb_value_varchar) X(duckdb_free)
+
+static struct {
+#define SL_DUCK_FIELD(f) __typeof__(f) *f;
+    SL_DUCK_FUNCS(SL_DUCK_FIELD)
+#undef SL_DUCK_FIELD
+} sl_dk;
+
+static pthread_once_t sl_duck_once = PTHREAD_ONCE_INIT;
+static int sl_duck_loaded;             /* 1 loaded, -1 failed */
+static char sl_duck_why[1024];         /* why it failed */
+static const char *sl_duck_from;       /* the path it was loaded from */
+
+static void sl_duck_load_once(void)
+{
+    const char *env = getenv("SLUICE_DUCKDB_LIB");
+    const char *tries[] = { env && *env ? env : NULL, SL_DUCKDB_LIB, "libduckdb.so" };
+    void *lib = NULL;
+    size_t used = 0;
+    for (size_t i = 0; i < sizeof tries / sizeof tries[0] && !lib; i++) {
+        if (!tries[i] || (i > 0 && tries[i - 1] && !strcmp(tries[i], tries[i - 1]))) continue;
+        lib = dlopen(tries[i], RTLD_NOW | RTLD_LOCAL);
+        if (lib) {
+            sl_duck_from = tries[i];
+        } else if (used < sizeof sl_duck_why) {
+            const char *e = dlerror();
+            used += (size_t)snprintf(sl_duck_why + used, sizeof sl_duck_why - used, "%s%s", used ? "; " : "",
+                                     e ? e : tries[i]);
+        }
+    }
+    if (!lib) {
+        sl_duck_loaded = -1;
+        return;
+    }
+#define SL_DUCK_RESOLVE(f)                                                                         \
+    if (!(sl_dk.f = (__typeof__(f) *)dlsym(lib, #f))) {                                            \
+        snprintf(sl_duck_why, sizeof sl_duck_why, "%s has no function %s (DuckDB 1.4 is needed)",  \
+                 sl_duck_from, #f);                                                                \
+        sl_duck_loaded = -1;                                                                       \
+        return;                                                                                    \
+    }
+    SL_DUCK_FUNCS(SL_DUCK_RESOLVE)
+#undef SL_DUCK_RESOLVE
+    sl_duck_loaded = 1;
+}
+
+int sl_duck_load(sl_err *err)
+{
+    pthread_once(&sl_duck_once, sl_duck_load_once);
+    if (sl_duck_loaded > 0) return 0;
+    return sl_err_set(err, SL_EIO, "cannot load the DuckDB library (%s); run scripts/install-deps.sh, which puts "
+                      "it in deps/duckdb/, or set SLUICE_DUCKDB_LIB to a libduckdb.so of DuckDB 1.4", sl_duck_why);
+}
+
+const char *sl_duck_version(void)
+{
+    return sl_duck_loaded > 0 ? sl_dk.duckdb_library_version() : NULL;
+}
+
+struct sl_duck {
+    duckdb_database db;
+    duckdb_connection con;
+    char *path;
+};
+
+/* DuckDB's "Could not set lock on file ...: Conflicting lock is held in
+ * /usr/bin/duckdb (PID 4711). See also ..." -> "held by /usr/bin/duckdb (PID 4711)". */
+static void sl_duck_lock_error(const char *path, const char *msg, sl_err *err)
+{
+    char holder[512] = "another process";
+    const char *h = strstr(msg, "is held in ");
+    if (h) {
+        h += strlen("is held in ");
+        const char *end = strstr(h, ". See also");
+        size_t n = end ? (size_t)(end - h) : strlen(h);
+        if (n >= sizeof holder - 16) n = sizeof holder - 17;
+        snprintf(holder, sizeof holder, "process %.*s", (int)n, h);
+    }
+    sl_err_set(err, SL_EIO, "the DuckDB file %s is in use by %s, and DuckDB lets only one process open a "
+               "database file for writing: close that process (a DuckDB shell, notebook or BI tool holding the "
+               "file) and run the job again - what it extracted is staged and the run resumes from there",
+               path, holder);
+}
+
+sl_duck *sl_duck_open(const char *path, sl_err *err)
+{
+    if (sl_duck_load(err) < 0) return NULL;
+    duckdb_config cfg = NULL;
+    if (sl_dk.duckdb_create_config(&cfg) != DuckDBSuccess) {
+        sl_err_set(err, SL_EINTERNAL, "DuckDB: cannot create a configuration");
+        return NULL;
+    }
+    /* Everything sluice needs (parquet, json, icu) is built into libduckdb: never reach the network. */
+    sl_dk.duckdb_set_config(cfg, "autoinstall_known_extensions", "false");
+    sl_dk.duckdb_set_config(cfg, "autoload_known_extensions", "false");
+    sl_duck *d = sl_calloc(1, sizeof *d);
+    d->path = sl_strdup(path);
+    char *msg = NULL;
+    duckdb_state st = sl_dk.duckdb_open_ext(path, &d->db, cfg, &msg);
+    sl_dk.duckdb_destroy_config(&cfg);
+    if (st != DuckDBSuccess) {
+        const char *m = msg ? msg : "unknown error";
+        if (strstr(m, "Could not set lock on file"))
+            sl_duck_lock_error(path, m, err);
+        else
+            sl_err_set(err, SL_EIO, "cannot open the DuckDB file %s (DuckDB %s): %s", path,
+                       sl_dk.duckdb_library_version(), m);
+        if (msg) sl_dk.duckdb_free(msg);
+        sl_free(d->path);
+        sl_free(d);
+        return NULL;
+    }
+    if (sl_dk.duckdb_connect(d->db, &d->con) != DuckDBSuccess) {
+        sl_err_set(err, SL_EIO, "cannot connect to the DuckDB file %s", path);
+        sl_duck_close(d);
+        return NULL;
+    }
+    return d;
+}
+
+void sl_duck_close(sl_duck *d)
+{
+    if (!d) return;
+    if (d->con) sl_dk.duckdb_disconnect(&d->con);
+    if (d->db) sl_dk.duckdb_close(&d->db);
+    sl_free(d->path);
+    sl_free(d);
+}
+
+/* Runs sql into *res; on failure sets err with DuckDB's message and destroys res. */
+static int sl_duck_run(sl_duck *d, const char *sql, duckdb_result *res, sl_err *err)
+{
+    if (sl_dk.duckdb_query(d->con, sql, res) == DuckDBSuccess) return 0;
+    const char *m = sl_dk.duckdb_result_error(res);
+    sl_err_set(err, SL_EIO, "DuckDB (%s): %s", d->path, m ? m : "unknown error");
+    sl_dk.duckdb_destroy_result(res);
+    return -1;
+}
+
+int sl_duck_exec(sl_duck *d, const char *sql, int64_t *first, sl_err *err)
+{
+    duckdb_result res;
+    if (sl_duck_run(d, sql, &res, err) < 0) return -1;
+    if (first) {
+        *first = 0;
+        if (sl_dk.duckdb_column_count(&res) > 0 && sl_dk.duckdb_row_count(&res) > 0 &&
+            !sl_dk.duckdb_value_is_null(&res, 0, 0)) {
+            char *v = sl_dk.duckdb_value_varchar(&res, 0, 0);
+            if (v) *first = strtoll(v, NULL, 10);
+            sl_dk.duckdb_free(v);
+        }
+    }
+    sl_dk.duckdb_destroy_result(&res);
+    return 0;
+}
+
+int sl_duck_query(sl_duck *d, const char *sql, sl_duck_rows *rows, sl_err *err)
+{
+    memset(rows, 0, sizeof *rows);
+    duckdb_result res;
+    if (sl_duck_run(d, sql, &res, err) < 0) return -1;
+    rows->nrows = (int)sl_dk.duckdb_row_count(&res);
+    rows->ncols = (int)sl_dk.duckdb_column_count(&res);
+    size_t n = (size_t)rows->nrows * (size_t)rows->ncols;
+    rows->cells = sl_calloc(n ? n : 1, sizeof *rows->cells);
+    for (int r = 0; r < rows->nrows; r++)
+        for (int c = 0; c < rows->ncols; c++) {
+            if (sl_dk.duckdb_value_is_null(&res, (idx_t)c, (idx_t)r)) continue;
+            char *v = sl_dk.duckdb_value_varchar(&res, (idx_t)c, (idx_t)r);
+            rows->cells[(size_t)r * (size_t)rows->ncols + (size_t)c] = sl_strdup(v ? v : "");
+            sl_dk.duckdb_free(v);
+        }
+    sl_dk.duckdb_destroy_result(&res);
+    return 0;
+}
+
+void sl_duck_rows_free(sl_duck_rows *rows)
+{
+    if (!rows->cells) return;
+    for (size_t i = 0; i < (size_t)rows->nrows * (size_t)rows->ncols; i++) sl_free(rows->cells[i]);
+    sl_free(rows->cells);
+    memset(rows, 0, sizeof *rows);
+}
