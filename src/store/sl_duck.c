@@ -25,8 +25,10 @@
 #define SL_DUCK_FUNCS(X) \
     X(duckdb_library_version) X(duckdb_create_config) X(duckdb_set_config) X(duckdb_destroy_config) \
     X(duckdb_open_ext) X(duckdb_close) X(duckdb_connect) X(duckdb_disconnect) X(duckdb_query) \
-    X(duckdb_destroy_result) X(duckdb_result_error) X(duckdb_row_count) X(duckdb_column_count) \
-    X(duckdb_value_is_null) X(duckdb_value_varchar) X(duckdb_free)
+    X(duckdb_destroy_result) X(duckdb_result_error) X(duckdb_column_count) X(duckdb_column_type) \
+    X(duckdb_fetch_chunk) X(duckdb_data_chunk_get_size) X(duckdb_data_chunk_get_vector) \
+    X(duckdb_destroy_data_chunk) X(duckdb_vector_get_data) X(duckdb_vector_get_validity) \
+    X(duckdb_validity_row_is_valid) X(duckdb_string_t_length) X(duckdb_string_t_data) X(duckdb_free)
 
 static struct {
 #define SL_DUCK_FIELD(f) __typeof__(f) *f;
@@ -171,40 +173,67 @@ int sl_duck_exec(sl_duck *d, const char *sql, int64_t *first, sl_err *err)
     if (sl_duck_run(d, sql, &res, err) < 0) return -1;
     if (first) {
         *first = 0;
-        if (sl_dk.duckdb_column_count(&res) > 0 && sl_dk.duckdb_row_count(&res) > 0 &&
-            !sl_dk.duckdb_value_is_null(&res, 0, 0)) {
-            char *v = sl_dk.duckdb_value_varchar(&res, 0, 0);
-            if (v) *first = strtoll(v, NULL, 10);
-            sl_dk.duckdb_free(v);
+        duckdb_data_chunk chunk = NULL;
+        if (sl_dk.duckdb_column_count(&res) > 0 && sl_dk.duckdb_column_type(&res, 0) == DUCKDB_TYPE_BIGINT &&
+            (chunk = sl_dk.duckdb_fetch_chunk(res)) && sl_dk.duckdb_data_chunk_get_size(chunk) > 0) {
+            duckdb_vector v = sl_dk.duckdb_data_chunk_get_vector(chunk, 0);
+            uint64_t *valid = sl_dk.duckdb_vector_get_validity(v);
+            if (!valid || sl_dk.duckdb_validity_row_is_valid(valid, 0)) *first = ((int64_t *)sl_dk.duckdb_vector_get_data(v))[0];
         }
+        if (chunk) sl_dk.duckdb_destroy_data_chunk(&chunk);
     }
     sl_dk.duckdb_destroy_result(&res);
     return 0;
 }
 
+/* Every column of the query is cast to text in SQL, then read from DuckDB's
+ * string vectors (the row-at-a-time value functions are deprecated and do not
+ * convert every type). */
 int sl_duck_query(sl_duck *d, const char *sql, sl_duck_rows *rows, sl_err *err)
 {
     memset(rows, 0, sizeof *rows);
+    char *text = sl_sprintf("select columns(*)::varchar from (%s)", sql);
     duckdb_result res;
-    if (sl_duck_run(d, sql, &res, err) < 0) return -1;
-    rows->nrows = (int)sl_dk.duckdb_row_count(&res);
+    int rc = sl_duck_run(d, text, &res, err);
+    sl_free(text);
+    if (rc < 0) return -1;
     rows->ncols = (int)sl_dk.duckdb_column_count(&res);
-    size_t n = (size_t)rows->nrows * (size_t)rows->ncols;
-    rows->cells = sl_calloc(n ? n : 1, sizeof *rows->cells);
-    for (int r = 0; r < rows->nrows; r++)
-        for (int c = 0; c < rows->ncols; c++) {
-            if (sl_dk.duckdb_value_is_null(&res, (idx_t)c, (idx_t)r)) continue;
-            char *v = sl_dk.duckdb_value_varchar(&res, (idx_t)c, (idx_t)r);
-            rows->cells[(size_t)r * (size_t)rows->ncols + (size_t)c] = sl_strdup(v ? v : "");
-            sl_dk.duckdb_free(v);
+    size_t cap = 0;
+    duckdb_data_chunk chunk;
+    while ((chunk = sl_dk.duckdb_fetch_chunk(res))) {
+        int n = (int)sl_dk.duckdb_data_chunk_get_size(chunk);
+        size_t need = (size_t)(rows->nrows + n) * (size_t)rows->ncols;
+        if (need > cap) {
+            cap = need * 2;
+            rows->cells = sl_realloc(rows->cells, cap * sizeof *rows->cells);
         }
+        for (int c = 0; c < rows->ncols; c++) {
+            duckdb_vector v = sl_dk.duckdb_data_chunk_get_vector(chunk, (idx_t)c);
+            duckdb_string_t *vals = sl_dk.duckdb_vector_get_data(v);
+            uint64_t *valid = sl_dk.duckdb_vector_get_validity(v);
+            for (int r = 0; r < n; r++) {
+                char **cell = &rows->cells[(size_t)(rows->nrows + r) * (size_t)rows->ncols + (size_t)c];
+                *cell = NULL;
+                if (valid && !sl_dk.duckdb_validity_row_is_valid(valid, (idx_t)r)) continue;
+                uint32_t len = sl_dk.duckdb_string_t_length(vals[r]);
+                *cell = sl_malloc(len + 1);
+                memcpy(*cell, sl_dk.duckdb_string_t_data(&vals[r]), len);
+                (*cell)[len] = '\0';
+            }
+        }
+        rows->nrows += n;
+        sl_dk.duckdb_destroy_data_chunk(&chunk);
+    }
     sl_dk.duckdb_destroy_result(&res);
     return 0;
 }
 
 void sl_duck_rows_free(sl_duck_rows *rows)
 {
-    if (!rows->cells) return;
+    if (!rows->cells) {
+        memset(rows, 0, sizeof *rows);
+        return;
+    }
     for (size_t i = 0; i < (size_t)rows->nrows * (size_t)rows->ncols; i++) sl_free(rows->cells[i]);
     sl_free(rows->cells);
     memset(rows, 0, sizeof *rows);
