@@ -83,7 +83,14 @@ static void sl_plan_text(const sl_job *job, const sl_prep_table *pt, int workers
     printf("\ntable %s\n", cfg->name);
     printf("  from   %s (%s) %s %s\n", cfg->source->name, cfg->source->kind,
            cfg->table ? "table" : cfg->query ? "query" : "file", sl_plan_relation(cfg));
-    printf("  to     %s (%s) %s/%s/\n", cfg->target->name, cfg->target->kind, cfg->target->path, cfg->name);
+    if (!strcmp(cfg->target->kind, "duckdb")) {
+        printf("  to     %s (duckdb) %s table %s.%s, write %s", cfg->target->name, cfg->target->path,
+               cfg->target->schema ? cfg->target->schema : "main", cfg->name, cfg->write);
+        for (int k = 0; k < cfg->nkey; k++) printf("%s%s", k ? ", " : " on key ", cfg->key[k]);
+        printf("%s\n", cfg->delete_missing ? ", delete missing" : "");
+    } else {
+        printf("  to     %s (%s) %s/%s/\n", cfg->target->name, cfg->target->kind, cfg->target->path, cfg->name);
+    }
     printf("  schema");
     for (int c = 0; c < pt->st.schema->ncols; c++) {
         char tb[64];
@@ -139,7 +146,8 @@ static void sl_plan_json(const sl_prep_table *pt, int workers, bool first)
     sl_json_str(stdout, cfg->target->name);
     printf(", \"target_kind\": ");
     sl_json_str(stdout, cfg->target->kind);
-    char *dir = sl_sprintf("%s/%s", cfg->target->path, cfg->name);
+    char *dir = strcmp(cfg->target->kind, "duckdb") ? sl_sprintf("%s/%s", cfg->target->path, cfg->name)
+                                                    : sl_strdup(cfg->target->path);
     printf(", \"output\": ");
     sl_json_str(stdout, dir);
     sl_free(dir);
