@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #ifndef SL_DUCKDB_LIB
 #define SL_DUCKDB_LIB "libduckdb.so"
@@ -90,26 +92,48 @@ const char *sl_duck_version(void)
 struct sl_duck {
     duckdb_database db;
     duckdb_connection con;
-    char *path;
+    char *path;      /* absolute, for messages */
 };
+
+/* The file's absolute path (its directory resolved), for messages; sl_free it. */
+static char *sl_duck_abs_path(const char *path)
+{
+    if (path[0] == '/') return sl_strdup(path);
+    char cwd[4096];
+    if (!getcwd(cwd, sizeof cwd)) return sl_strdup(path);
+    while (path[0] == '.' && path[1] == '/') path += 2;
+    return sl_sprintf("%s/%s", cwd, path);
+}
 
 /* DuckDB's "Could not set lock on file ...: Conflicting lock is held in
  * /usr/bin/duckdb (PID 4711). See also ..." -> "held by /usr/bin/duckdb (PID 4711)". */
-static void sl_duck_lock_error(const char *path, const char *msg, sl_err *err)
+static void sl_duck_lock_error(const char *path, const char *msg, double waited, sl_err *err)
 {
     char holder[512] = "another process";
     const char *h = strstr(msg, "is held in ");
     if (h) {
         h += strlen("is held in ");
-        const char *end = strstr(h, ". See also");
-        size_t n = end ? (size_t)(end - h) : strlen(h);
+        const char *pid = strstr(h, "(PID ");
+        const char *end = pid ? strchr(pid, ')') : NULL;
+        size_t n = end ? (size_t)(end + 1 - h) : strcspn(h, ".");
         if (n >= sizeof holder - 16) n = sizeof holder - 17;
         snprintf(holder, sizeof holder, "process %.*s", (int)n, h);
     }
-    sl_err_set(err, SL_EIO, "the DuckDB file %s is in use by %s, and DuckDB lets only one process open a "
-               "database file for writing: close that process (a DuckDB shell, notebook or BI tool holding the "
-               "file) and run the job again - what it extracted is staged and the run resumes from there",
-               path, holder);
+    sl_err_set(err, SL_EIO, "the DuckDB file %s is in use by %s (waited %.0f s), and DuckDB lets only one process "
+               "open a database file for writing: close that process (a DuckDB shell, notebook or BI tool holding "
+               "the file) and run the job again - what it extracted is staged and the run resumes from there",
+               path, holder, waited);
+}
+
+static _Atomic double sl_duck_lock_wait_s = SL_DUCK_LOCK_WAIT_S;
+
+void sl_duck_set_lock_wait(double seconds) { sl_duck_lock_wait_s = seconds; }
+
+static double sl_duck_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 sl_duck *sl_duck_open(const char *path, sl_err *err)
@@ -124,16 +148,24 @@ sl_duck *sl_duck_open(const char *path, sl_err *err)
     sl_dk.duckdb_set_config(cfg, "autoinstall_known_extensions", "false");
     sl_dk.duckdb_set_config(cfg, "autoload_known_extensions", "false");
     sl_duck *d = sl_calloc(1, sizeof *d);
-    d->path = sl_strdup(path);
+    d->path = sl_duck_abs_path(path);
     char *msg = NULL;
-    duckdb_state st = sl_dk.duckdb_open_ext(path, &d->db, cfg, &msg);
+    double started = sl_duck_now(), waited = 0;
+    duckdb_state st;
+    while ((st = sl_dk.duckdb_open_ext(path, &d->db, cfg, &msg)) != DuckDBSuccess && msg &&
+           strstr(msg, "Could not set lock on file") && (waited = sl_duck_now() - started) < sl_duck_lock_wait_s) {
+        sl_dk.duckdb_free(msg);
+        msg = NULL;
+        struct timespec pause = { 0, 100 * 1000 * 1000 };
+        nanosleep(&pause, NULL);
+    }
     sl_dk.duckdb_destroy_config(&cfg);
     if (st != DuckDBSuccess) {
         const char *m = msg ? msg : "unknown error";
         if (strstr(m, "Could not set lock on file"))
-            sl_duck_lock_error(path, m, err);
+            sl_duck_lock_error(d->path, m, waited, err);
         else
-            sl_err_set(err, SL_EIO, "cannot open the DuckDB file %s (DuckDB %s): %s", path,
+            sl_err_set(err, SL_EIO, "cannot open the DuckDB file %s (DuckDB %s): %s", d->path,
                        sl_dk.duckdb_library_version(), m);
         if (msg) sl_dk.duckdb_free(msg);
         sl_free(d->path);
@@ -141,7 +173,7 @@ sl_duck *sl_duck_open(const char *path, sl_err *err)
         return NULL;
     }
     if (sl_dk.duckdb_connect(d->db, &d->con) != DuckDBSuccess) {
-        sl_err_set(err, SL_EIO, "cannot connect to the DuckDB file %s", path);
+        sl_err_set(err, SL_EIO, "cannot connect to the DuckDB file %s", d->path);
         sl_duck_close(d);
         return NULL;
     }

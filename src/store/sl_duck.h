@@ -13,9 +13,10 @@
  *   sl_duck_query(d, "select ...", &rows, err); ... sl_duck_rows_free(&rows);
  *   sl_duck_close(d);
  *
- * Only one process may open a DuckDB file for writing; another process
- * holding it makes sl_duck_open fail with an error naming the file, the
- * process that holds it, and what to do. Within one process DuckDB does not
+ * Only one process may open a DuckDB file for writing; while another
+ * process holds it, sl_duck_open tries again for a few seconds (a reader's
+ * query is short), then fails with an error naming the file, the process
+ * that holds it, and what to do. Within one process DuckDB does not
  * stop two handles on one file (they would corrupt it): callers serialise
  * their opens of a file (sl_store_duckdb.c holds one lock around each).
  */
@@ -36,6 +37,10 @@ const char *sl_duck_version(void);
 /* Opens (creating when missing) the database file for reading and writing,
  * with one connection. NULL with err set (SL_EIO). */
 sl_duck *sl_duck_open(const char *path, sl_err *err);
+/* How long sl_duck_open waits for another process to close the file
+ * (default SL_DUCK_LOCK_WAIT_S; tests shorten it). */
+#define SL_DUCK_LOCK_WAIT_S 5.0
+void sl_duck_set_lock_wait(double seconds);
 void sl_duck_close(sl_duck *d);
 
 /* Runs one or more statements; *first (may be NULL) gets the first value of

@@ -30,6 +30,7 @@ static char dir[256], db[300];
 static void setup(void)
 {
     sl_log_setup(SL_LOG_ERROR, false);
+    sl_duck_set_lock_wait(0.3);
     sl_test_mkdtemp(dir, sizeof dir, "/tmp/sl-duck-XXXXXX");
     snprintf(db, sizeof db, "%s/w.duckdb", dir);
 }
@@ -469,6 +470,7 @@ Test(store_duckdb, another_process_holding_the_file)
     cr_assert_eq(rc, -1);
     cr_assert_eq(err.code, SL_EIO, "%s", err.msg);
     cr_assert(strstr(err.msg, db) && strstr(err.msg, "is in use by process") && strstr(err.msg, "(PID ") &&
+              strstr(err.msg, "(waited 0 s)") &&
               strstr(err.msg, "run the job again"), "%s", err.msg);
     expect_rows(KV, "1|old\n");
     sl_schema_free(t.schema);
