@@ -55,6 +55,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SL_DUCK_BOOKKEEPING "_sluice_published"
@@ -564,18 +565,22 @@ static int sl_duckdb_load(sl_stage *sg, sl_duck *d, const sl_store_manifest *m, 
     res->replaced = live;
     if (rc == 0 && live) rc = sl_schema_change(sg, d, qt, &cols, &live, err);
     int64_t changed = 0;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if (rc == 0) rc = sl_duck_write(sg, d, m, qt, live, &changed, err);
     if (rc == 0) rc = sl_duck_record(sg, d, m, res->rows, changed, err);
     if (rc == 0) rc = sl_failpoint(SL_FP_PUBLISH_BEFORE_EXCHANGE, err);
     if (rc == 0) rc = sl_duck_exec(d, "commit", NULL, err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
     if (rc < 0) {
         sl_err e = SL_ERR_INIT;
         if (sl_duck_exec(d, "rollback", NULL, &e) < 0 && !strstr(e.msg, "no transaction is active"))
             sl_log(SL_LOG_WARN, "table %s: rolling back in %s: %s", sg->table, sg->target->path, e.msg);
         sl_err_prefix(err, "loading %s into %s (its previous version is unchanged)", sg->table, sg->target->path);
     } else {
-        sl_log(SL_LOG_DEBUG, "table %s: %s %s in %s: %lld rows changed", sg->table, sg->cfg->write, qt,
-               sg->target->path, (long long)changed);
+        sl_log(SL_LOG_DEBUG, "table %s: %s %s in %s: %lld rows changed; load and commit %.3f s", sg->table,
+               sg->cfg->write, qt, sg->target->path, (long long)changed,
+               (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     }
     sl_duck_rows_free(&cols);
     sl_buf_free(&q);
