@@ -68,7 +68,7 @@ CREATE TABLE orders (id bigint NOT NULL, customer_id int NOT NULL, status text N
 INSERT INTO orders
 SELECT g, (g * 2654435761 % 1000003)::int,
        (ARRAY['delivered','delivered','delivered','shipped','paid','new','cancelled','returned'])[1 + g % 8],
-       ((g * 7919 % 500000) / 100.0)::numeric(12,2),
+       ((g::bigint * 7919 % 500000) / 100.0)::numeric(12,2),
        timestamptz '2020-01-01 00:00:00+00' + g * interval '9 seconds',
        CASE WHEN g % 5 = 0 THEN NULL ELSE 'customer note ' || substr(md5(g::text), 1, 8 + g % 17) END,
        md5(g::text || 'u')::uuid
