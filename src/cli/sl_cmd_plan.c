@@ -85,7 +85,7 @@ static void sl_plan_text(const sl_job *job, const sl_prep_table *pt, int workers
            cfg->table ? "table" : cfg->query ? "query" : "file", sl_plan_relation(cfg));
     if (!strcmp(cfg->target->kind, "duckdb")) {
         printf("  to     %s (duckdb) %s table %s.%s, write %s", cfg->target->name, cfg->target->path,
-               cfg->target->schema ? cfg->target->schema : "main", cfg->name, cfg->write);
+               cfg->target->schema ? cfg->target->schema : "main", cfg->name, sl_write_mode_name(cfg->write));
         for (int k = 0; k < cfg->nkey; k++) printf("%s%s", k ? ", " : " on key ", cfg->key[k]);
         printf("%s\n", cfg->delete_missing ? ", delete missing" : "");
     } else {

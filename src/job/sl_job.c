@@ -46,8 +46,20 @@ static const char *const sl_csv_codecs[] = { "auto", "none", "gzip", "zstd", NUL
 static const char *const sl_table_keys[] = { "from", "table", "query", "file", "partition", "to", "columns",
                                              "rejects", "write", "key", "delete_missing", "on_schema_change", NULL };
 static const char *const sl_warehouse_keys[] = { "write", "key", "delete_missing", "on_schema_change", NULL };
+/* In the order of sl_write_mode and sl_schema_change. */
 static const char *const sl_write_modes[] = { "replace", "append", "merge", NULL };
 static const char *const sl_schema_changes[] = { "fail", "add_columns", "recreate", NULL };
+
+const char *sl_write_mode_name(sl_write_mode m) { return sl_write_modes[m]; }
+const char *sl_schema_change_name(sl_schema_change c) { return sl_schema_changes[c]; }
+
+/* The index of `word` in a NULL-terminated list of choices (it is one of them). */
+static int sl_choice_index(const char *const *choices, const char *word)
+{
+    int i = 0;
+    while (choices[i] && strcmp(choices[i], word)) i++;
+    return i;
+}
 static const char *const sl_partition_keys[] = { "strategy", "column", "count", NULL };
 static const char *const sl_strategies[] = { "auto", "range", "histogram", "mod", "pages", "none", NULL };
 static const char *const sl_column_keys[] = { "name", "type", "nullable", NULL };
@@ -464,34 +476,37 @@ static int sl_jp_key(sl_jp *p, yaml_node_t *v, const char *path, sl_job_table *t
 static int sl_jp_write(sl_jp *p, yaml_node_t *map, const char *path, sl_job_table *t)
 {
     char sub[700];
-    t->write = "replace";
-    t->on_schema_change = "fail";
+    t->write = SL_WRITE_REPLACE;
+    t->on_schema_change = SL_SCHEMA_FAIL;
     if (strcmp(t->target->kind, "duckdb")) {
         char who[128];
         snprintf(who, sizeof who, "%s targets (a lake table is always replaced as a whole)", t->target->kind);
         return sl_jp_reject_keys(p, map, path, sl_warehouse_keys, "tables written to", who);
     }
     yaml_node_t *v;
+    char *word;
     if ((v = sl_jy_get(&p->y, map, "write"))) {
         snprintf(sub, sizeof sub, "%s.write", path);
-        if (sl_jy_choice(&p->y, v, sub, sl_write_modes, &t->write) < 0) return -1;
+        if (sl_jy_choice(&p->y, v, sub, sl_write_modes, &word) < 0) return -1;
+        t->write = (sl_write_mode)sl_choice_index(sl_write_modes, word);
     }
     if ((v = sl_jy_get(&p->y, map, "on_schema_change"))) {
         snprintf(sub, sizeof sub, "%s.on_schema_change", path);
-        if (sl_jy_choice(&p->y, v, sub, sl_schema_changes, &t->on_schema_change) < 0) return -1;
+        if (sl_jy_choice(&p->y, v, sub, sl_schema_changes, &word) < 0) return -1;
+        t->on_schema_change = (sl_schema_change)sl_choice_index(sl_schema_changes, word);
     }
-    bool merge = !strcmp(t->write, "merge");
+    bool merge = t->write == SL_WRITE_MERGE;
     if ((v = sl_jy_get(&p->y, map, "key"))) {
         snprintf(sub, sizeof sub, "%s.key", path);
         if (!merge) return sl_jy_fail(&p->y, v, sub, "'key' applies to write: merge (this table is written with %s)",
-                                      t->write);
+                                      sl_write_mode_name(t->write));
         if (sl_jp_key(p, v, sub, t) < 0) return -1;
     }
     if ((v = sl_jy_get(&p->y, map, "delete_missing"))) {
         snprintf(sub, sizeof sub, "%s.delete_missing", path);
         if (!merge)
             return sl_jy_fail(&p->y, v, sub, "'delete_missing' applies to write: merge (this table is written with %s)",
-                              t->write);
+                              sl_write_mode_name(t->write));
         if (sl_jy_bool(&p->y, v, sub, &t->delete_missing) < 0) return -1;
     }
     if (merge && !t->nkey)

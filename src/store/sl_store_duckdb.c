@@ -211,8 +211,8 @@ static void sl_schema_compare(const sl_duck_rows *live, const sl_schema *schema,
 /* Applies on_schema_change to a live table whose columns differ from the new
  * ones: an error saying what changed and how to allow it, new columns added,
  * or the table dropped (*live set to false). */
-static int sl_schema_change(sl_stage *sg, sl_duck *d, const char *qualified, const sl_duck_rows *cols, bool *live,
-                            sl_err *err)
+static int sl_schema_apply(sl_stage *sg, sl_duck *d, const char *qualified, const sl_duck_rows *cols, bool *live,
+                           sl_err *err)
 {
     const sl_job_table *cfg = sg->cfg;
     sl_schema_diff df = { { 0 }, 0, 0, 0 };
@@ -220,11 +220,11 @@ static int sl_schema_change(sl_stage *sg, sl_duck *d, const char *qualified, con
     int rc = 0;
     if (!df.added && !df.removed && !df.changed) goto out;
     sl_buf_cstr(&df.text);
-    const char *mode = cfg->on_schema_change;
-    if (!strcmp(mode, "recreate")) {
+    bool replace = cfg->write == SL_WRITE_REPLACE;
+    if (cfg->on_schema_change == SL_SCHEMA_RECREATE) {
         sl_log(SL_LOG_WARN, "table %s: %s in %s: %s; on_schema_change: recreate drops and recreates it", sg->table,
                qualified, sg->target->path, (const char *)df.text.data);
-        if (strcmp(cfg->write, "replace")) {
+        if (!replace) {
             sl_buf q = { 0 };
             sl_buf_printf(&q, "drop table %s", qualified);
             rc = sl_duck_exec(d, sl_buf_cstr(&q), NULL, err);
@@ -233,10 +233,10 @@ static int sl_schema_change(sl_stage *sg, sl_duck *d, const char *qualified, con
         }
         goto out;
     }
-    if (!strcmp(mode, "add_columns") && !df.removed && !df.changed) {
+    if (cfg->on_schema_change == SL_SCHEMA_ADD_COLUMNS && !df.removed && !df.changed) {
         sl_log(SL_LOG_INFO, "table %s: %s; on_schema_change: add_columns adds %s", sg->table,
                (const char *)df.text.data, df.added == 1 ? "it" : "them");
-        if (strcmp(cfg->write, "replace")) {
+        if (!replace) {
             char tb[64];
             for (int c = 0; c < sg->schema->ncols && rc == 0; c++) {
                 const sl_field *f = &sg->schema->fields[c];
@@ -251,17 +251,17 @@ static int sl_schema_change(sl_stage *sg, sl_duck *d, const char *qualified, con
         }
         goto out;
     }
-    if (!strcmp(mode, "add_columns"))
+    if (cfg->on_schema_change == SL_SCHEMA_ADD_COLUMNS)
         rc = sl_err_set(err, SL_ETYPE, "the columns of %s in %s changed: %s; on_schema_change: add_columns only adds "
                         "new columns - set on_schema_change: recreate to drop and recreate the table%s",
                         qualified, sg->target->path, (const char *)df.text.data,
-                        strcmp(cfg->write, "replace") ? " (its rows are lost)" : "");
+                        replace ? "" : " (its rows are lost)");
     else
         rc = sl_err_set(err, SL_ETYPE, "the columns of %s in %s changed: %s; the table keeps its previous version. "
                         "To allow it, set on_schema_change: %s on the table (recreate drops and recreates the "
                         "table%s)", qualified, sg->target->path, (const char *)df.text.data,
                         df.removed || df.changed ? "recreate" : "add_columns (or recreate)",
-                        strcmp(cfg->write, "replace") ? ", losing its rows" : "");
+                        replace ? "" : ", losing its rows");
 out:
     sl_buf_free(&df.text);
     return rc;
@@ -349,11 +349,11 @@ static void sl_sql_merge(sl_buf *q, sl_stage *sg, const char *qualified)
 static int sl_duck_write(sl_stage *sg, sl_duck *d, const sl_store_manifest *m, const char *qualified, bool live,
                          int64_t *changed, sl_err *err)
 {
-    const char *write = sg->cfg->write;
+    sl_write_mode write = sg->cfg->write;
     const sl_staging *st = sl_ds(sg)->local.impl;
     sl_buf q = { 0 };
     int rc;
-    if (!strcmp(write, "merge")) {
+    if (write == SL_WRITE_MERGE) {
         sl_buf_printf(&q, "create or replace temp table _sluice_new as ");
         sl_sql_staged_rows(&q, sg->schema, st, m);
         rc = sl_duck_exec(d, sl_buf_cstr(&q), NULL, err);
@@ -364,7 +364,7 @@ static int sl_duck_write(sl_stage *sg, sl_duck *d, const sl_store_manifest *m, c
         if (rc == 0) rc = sl_duck_exec(d, sl_buf_cstr(&q), changed, err);
         if (rc == 0) rc = sl_duck_exec(d, "drop table _sluice_new", NULL, err);
     } else {
-        if (!strcmp(write, "append") && live) {
+        if (write == SL_WRITE_APPEND && live) {
             sl_buf_printf(&q, "insert into %s (", qualified);
             sl_sql_columns(&q, sg->schema, NULL);
             sl_buf_printf(&q, ") ");
@@ -433,7 +433,7 @@ static int sl_duck_record(sl_stage *sg, sl_duck *d, const sl_store_manifest *m, 
     sl_buf_printf(&q, ", ");
     sl_sql_text(&q, sg->table);
     sl_buf_printf(&q, ", %lld, %lld, ", (long long)sg->run_id, (long long)sl_run_started_us(sg));
-    sl_sql_text(&q, sg->cfg->write);
+    sl_sql_text(&q, sl_write_mode_name(sg->cfg->write));
     sl_buf_printf(&q, ", %lld, %lld, %d, ", (long long)rows, (long long)changed, m->nfiles);
     if (m->snapshot_time > 0) sl_buf_printf(&q, "to_timestamp(%.6f)", m->snapshot_time);
     else sl_buf_printf(&q, "null");
@@ -563,7 +563,7 @@ static int sl_duckdb_load(sl_stage *sg, sl_duck *d, const sl_store_manifest *m, 
     if (rc == 0) rc = sl_duck_live_columns(d, schema, sg->table, &cols, err);
     bool live = cols.nrows > 0;
     res->replaced = live;
-    if (rc == 0 && live) rc = sl_schema_change(sg, d, qt, &cols, &live, err);
+    if (rc == 0 && live) rc = sl_schema_apply(sg, d, qt, &cols, &live, err);
     int64_t changed = 0;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -579,7 +579,7 @@ static int sl_duckdb_load(sl_stage *sg, sl_duck *d, const sl_store_manifest *m, 
         sl_err_prefix(err, "loading %s into %s (its previous version is unchanged)", sg->table, sg->target->path);
     } else {
         sl_log(SL_LOG_DEBUG, "table %s: %s %s in %s: %lld rows changed; load and commit %.3f s", sg->table,
-               sg->cfg->write, qt, sg->target->path, (long long)changed,
+               sl_write_mode_name(sg->cfg->write), qt, sg->target->path, (long long)changed,
                (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     }
     sl_duck_rows_free(&cols);

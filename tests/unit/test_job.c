@@ -377,8 +377,8 @@ Test(job, duckdb_target_and_write_modes)
     cr_assert_str_eq(job->targets[0].path, "jobs/w.duckdb");
     cr_assert_str_eq(job->targets[0].schema, "raw");
     cr_assert_null(job->targets[1].schema);
-    cr_assert_str_eq(job->tables[0].write, "replace");
-    cr_assert_str_eq(job->tables[0].on_schema_change, "fail");
+    cr_assert_eq(job->tables[0].write, SL_WRITE_REPLACE);
+    cr_assert_eq(job->tables[0].on_schema_change, SL_SCHEMA_FAIL);
     cr_assert_eq(job->tables[0].nkey, 0);
     sl_job_free(job);
 
@@ -386,12 +386,12 @@ Test(job, duckdb_target_and_write_modes)
                 &err);
     cr_assert_not_null(job, "%s", err.msg);
     const sl_job_table *t = &job->tables[0];
-    cr_assert_str_eq(t->write, "merge");
+    cr_assert_eq(t->write, SL_WRITE_MERGE);
     cr_assert_eq(t->nkey, 2);
     cr_assert_str_eq(t->key[0], "id");
     cr_assert_str_eq(t->key[1], "region");
     cr_assert(t->delete_missing);
-    cr_assert_str_eq(t->on_schema_change, "add_columns");
+    cr_assert_str_eq(sl_schema_change_name(t->on_schema_change), "add_columns");
     sl_job_free(job);
 
     job = parse(DUCK_JOB("", ", write: merge, key: id"), &err);

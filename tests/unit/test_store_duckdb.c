@@ -52,12 +52,12 @@ typedef struct tb {
     int64_t run_id;
 } tb;
 
-static void tb_init(tb *t, const char *write, const char *on_change)
+static void tb_init(tb *t, sl_write_mode write, sl_schema_change on_change)
 {
     memset(t, 0, sizeof *t);
     t->target = (sl_job_target){ .name = "w", .kind = "duckdb", .path = db, .compression = "snappy" };
-    t->cfg = (sl_job_table){ .name = "t", .target = &t->target, .write = (char *)write,
-                             .on_schema_change = (char *)(on_change ? on_change : "fail") };
+    t->cfg = (sl_job_table){ .name = "t", .target = &t->target, .write = write,
+                             .on_schema_change = on_change };
     t->run_id = 1;
 }
 
@@ -185,7 +185,7 @@ static void kv_load_ok(tb *t, int64_t run, const int64_t *ids, const char *const
 Test(store_duckdb, every_type_exact)
 {
     tb t;
-    tb_init(&t, "replace", NULL);
+    tb_init(&t, SL_WRITE_REPLACE, SL_SCHEMA_FAIL);
     struct { const char *name; sl_type type; const char *duck; } cols[] = {
         { "c_bool", { .id = SL_T_BOOL }, "BOOLEAN" },
         { "c_i16", { .id = SL_T_INT16 }, "SMALLINT" },
@@ -284,7 +284,7 @@ Test(store_duckdb, every_type_exact)
 Test(store_duckdb, replace_twice_and_many_files)
 {
     tb t;
-    tb_init(&t, "replace", NULL);
+    tb_init(&t, SL_WRITE_REPLACE, SL_SCHEMA_FAIL);
     kv_schema(&t, false, SL_T_STRING);
     kv_load_ok(&t, 1, (int64_t[]){ 1, 2, 3 }, (const char *[]){ "a", "b", NULL }, 3);
     expect_rows(KV, "1|a\n2|b\n3|<null>\n");
@@ -303,7 +303,7 @@ Test(store_duckdb, replace_twice_and_many_files)
 Test(store_duckdb, append_and_a_repeated_publish_is_not_applied_twice)
 {
     tb t;
-    tb_init(&t, "append", NULL);
+    tb_init(&t, SL_WRITE_APPEND, SL_SCHEMA_FAIL);
     kv_schema(&t, false, SL_T_STRING);
     kv_load_ok(&t, 1, (int64_t[]){ 1, 2 }, (const char *[]){ "a", "b" }, 2);
     kv_load_ok(&t, 2, (int64_t[]){ 3 }, (const char *[]){ "c" }, 1);
@@ -332,7 +332,7 @@ Test(store_duckdb, append_and_a_repeated_publish_is_not_applied_twice)
 Test(store_duckdb, merge_updates_inserts_and_deletes_missing)
 {
     tb t;
-    tb_init(&t, "merge", NULL);
+    tb_init(&t, SL_WRITE_MERGE, SL_SCHEMA_FAIL);
     t.cfg.key = (char *[]){ "id" };
     t.cfg.nkey = 1;
     kv_schema(&t, false, SL_T_STRING);
@@ -349,7 +349,7 @@ Test(store_duckdb, merge_updates_inserts_and_deletes_missing)
 Test(store_duckdb, merge_key_null_repeated_or_unknown)
 {
     tb t;
-    tb_init(&t, "merge", NULL);
+    tb_init(&t, SL_WRITE_MERGE, SL_SCHEMA_FAIL);
     t.cfg.key = (char *[]){ "id", "v" };
     t.cfg.nkey = 2;
     kv_schema(&t, false, SL_T_STRING);
@@ -380,7 +380,7 @@ Test(store_duckdb, merge_key_null_repeated_or_unknown)
 Test(store_duckdb, schema_change_fail_add_columns_recreate)
 {
     tb t;
-    tb_init(&t, "append", NULL);
+    tb_init(&t, SL_WRITE_APPEND, SL_SCHEMA_FAIL);
     kv_schema(&t, false, SL_T_STRING);
     kv_load_ok(&t, 1, (int64_t[]){ 1 }, (const char *[]){ "a" }, 1);
 
@@ -393,7 +393,7 @@ Test(store_duckdb, schema_change_fail_add_columns_recreate)
               "%s", err.msg);
     expect_rows("select * from t", "1|a\n");
 
-    t.cfg.on_schema_change = "add_columns";
+    t.cfg.on_schema_change = SL_SCHEMA_ADD_COLUMNS;
     kv_load_ok(&t, 3, (int64_t[]){ 2 }, (const char *[]){ "b" }, 1);
     expect_rows("select id, v, extra from t order by id", "1|a|<null>\n2|b|20\n");
 
@@ -403,19 +403,19 @@ Test(store_duckdb, schema_change_fail_add_columns_recreate)
     cr_assert_eq(kv_load(&t, 4, (int64_t[]){ 3 }, (const char *[]){ "3" }, 1, &err), -1);
     cr_assert(strstr(err.msg, "column v changed type from VARCHAR to JSON") &&
               strstr(err.msg, "on_schema_change: recreate"), "%s", err.msg);
-    t.cfg.on_schema_change = "recreate";
+    t.cfg.on_schema_change = SL_SCHEMA_RECREATE;
     kv_load_ok(&t, 5, (int64_t[]){ 3 }, (const char *[]){ "3" }, 1);
     expect_rows("select id, v, extra, typeof(v) from t", "3|3|30|JSON\n");
 
     /* A column gone, under replace: the default fails, recreate replaces. */
-    t.cfg.write = "replace";
-    t.cfg.on_schema_change = "fail";
+    t.cfg.write = SL_WRITE_REPLACE;
+    t.cfg.on_schema_change = SL_SCHEMA_FAIL;
     kv_schema(&t, false, SL_T_JSON);
     sl_err_clear(&err);
     cr_assert_eq(kv_load(&t, 6, (int64_t[]){ 4 }, (const char *[]){ "4" }, 1, &err), -1);
     cr_assert(strstr(err.msg, "column extra (INTEGER) is gone") && strstr(err.msg, "on_schema_change: recreate"),
               "%s", err.msg);
-    t.cfg.on_schema_change = "recreate";
+    t.cfg.on_schema_change = SL_SCHEMA_RECREATE;
     kv_load_ok(&t, 7, (int64_t[]){ 4 }, (const char *[]){ "4" }, 1);
     expect_rows("select * from t", "4|4\n");
     sl_schema_free(t.schema);
@@ -426,7 +426,7 @@ Test(store_duckdb, schema_change_fail_add_columns_recreate)
 Test(store_duckdb, failure_before_commit_keeps_previous_version)
 {
     tb t;
-    tb_init(&t, "replace", NULL);
+    tb_init(&t, SL_WRITE_REPLACE, SL_SCHEMA_FAIL);
     kv_schema(&t, false, SL_T_STRING);
     kv_load_ok(&t, 1, (int64_t[]){ 1 }, (const char *[]){ "old" }, 1);
     sl_failpoint_arm("publish:before-exchange:error");
@@ -444,7 +444,7 @@ Test(store_duckdb, failure_before_commit_keeps_previous_version)
 Test(store_duckdb, another_process_holding_the_file)
 {
     tb t;
-    tb_init(&t, "replace", NULL);
+    tb_init(&t, SL_WRITE_REPLACE, SL_SCHEMA_FAIL);
     kv_schema(&t, false, SL_T_STRING);
     kv_load_ok(&t, 1, (int64_t[]){ 1 }, (const char *[]){ "old" }, 1);
     int ready[2];
@@ -479,7 +479,7 @@ Test(store_duckdb, another_process_holding_the_file)
 Test(store_duckdb, a_schema_of_its_own_and_the_sink_kind)
 {
     tb t;
-    tb_init(&t, "replace", NULL);
+    tb_init(&t, SL_WRITE_REPLACE, SL_SCHEMA_FAIL);
     t.target.schema = "raw";
     kv_schema(&t, false, SL_T_STRING);
     kv_load_ok(&t, 1, (int64_t[]){ 1 }, (const char *[]){ "a" }, 1);
