@@ -89,8 +89,7 @@ static int sl_pq_sink_write(void *writer, const sl_batch *batch, sl_err *err)
 static int sl_pq_sink_finish(void *writer, uint64_t *rows, sl_err *err)
 {
     sl_pq_sink *s = writer;
-    int rc = sl_pq_writer_close(s->w, err);
-    s->w = NULL;
+    int rc = sl_pq_writer_close(s->w, err);   /* sl_pq_sink_free frees the writer, closed or not */
     if (rc < 0) sl_err_prefix(err, "%s", s->out->name);
     if (rows) *rows = s->rows;
     sl_pq_sink_free(s);
