@@ -14,12 +14,20 @@ PKGS    := libpq yaml-0.1 sqlite3 zlib libzstd liblz4 libbrotlienc libbrotlidec 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
+# DuckDB 1.4 (deps/duckdb/, fetched by scripts/install-deps.sh): its header for
+# compiling. The library is not linked: src/store/sl_duck.c loads it with
+# dlopen the first time a duckdb target is used, from DUCKDB_LIB (or
+# $$SLUICE_DUCKDB_LIB), so the other commands do not pay its ~30 ms of start-up.
+DUCKDB_DIR ?= $(CURDIR)/deps/duckdb
+DUCKDB_LIB ?= $(DUCKDB_DIR)/libduckdb.so
+DUCKDB_CFLAGS := -I$(DUCKDB_DIR) -DSL_DUCKDB_LIB='"$(DUCKDB_LIB)"'
+
 OPT     ?= -O2
 # SAN: sanitizer flags for `make asan` (compile and link).
 SAN     ?=
 CFLAGS  += -std=gnu11 $(OPT) $(SAN) -g -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation -pthread \
-           -Isrc $(PKG_CFLAGS) -DSL_VERSION='"$(VERSION)"' -DSL_GITREV='"$(GITREV)"'
-LDLIBS  += $(PKG_LIBS) -lm -pthread
+           -Isrc $(PKG_CFLAGS) $(DUCKDB_CFLAGS) -DSL_VERSION='"$(VERSION)"' -DSL_GITREV='"$(GITREV)"'
+LDLIBS  += $(PKG_LIBS) -lm -pthread -ldl
 
 SRCS    := $(sort $(wildcard src/*/*.c))
 LIBSRCS := $(filter-out src/cli/sl_main.c,$(SRCS))
@@ -94,7 +102,7 @@ asan:
 
 # Fuzzers: the library is compiled once with clang's sanitizer coverage,
 # each fuzz/fuzz_*.c links against it.
-FUZZ_CFLAGS := -std=gnu11 -g -O1 -Isrc $(PKG_CFLAGS) -DSL_VERSION='"$(VERSION)"' -DSL_GITREV='"fuzz"' \
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -Isrc $(PKG_CFLAGS) $(DUCKDB_CFLAGS) -DSL_VERSION='"$(VERSION)"' -DSL_GITREV='"fuzz"' \
                -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_OBJS   := $(LIBSRCS:%.c=build-fuzz/obj/%.o)
 

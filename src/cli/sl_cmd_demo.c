@@ -1,14 +1,16 @@
 /*
  * sl_cmd_demo.c - `sluice demo`: the embedded demo, end to end.
  *
- *   sluice demo [--dir DIR] [--lake DIR] [--orders N] [--workers N] [--seed N]
+ *   sluice demo [--dir DIR] [--lake DIR] [--warehouse FILE] [--orders N] [--workers N] [--seed N]
  *
  * 1. generates DIR/shop.db (default ./demo/shop.db), a SQLite database shaped
  *    like a shop's OLTP database (sl_demo_data.c), replacing a previous one;
  * 2. writes its job file DIR/shop.yaml: source `shop` (sqlite, shop.db beside
  *    the job file), target `lake` (parquet, zstd) at --lake (default ./lake,
  *    relative to the current directory, written into the job file as an
- *    absolute path so `sluice run demo/shop.yaml` works from anywhere);
+ *    absolute path so `sluice run demo/shop.yaml` works from anywhere), and
+ *    target `warehouse` (duckdb) at --warehouse (default ./warehouse.duckdb,
+ *    likewise) receiving the same tables (to: [lake, warehouse]);
  * 3. loads it with sl_job_load() and runs it with sl_exec_run();
  * 4. prints what it wrote (tables, rows, files, bytes) and how to look at it.
  * Exit status: 0 done, 1 generation or run failed, 2 usage.
@@ -38,15 +40,17 @@ static const char *const sl_demo_tables[] = { "customers", "products", "orders",
 static void sl_demo_usage(FILE *f)
 {
     fprintf(f,
-            "usage: sluice demo [--dir DIR] [--lake DIR] [--orders N] [--workers N] [--seed N]\n"
+            "usage: sluice demo [--dir DIR] [--lake DIR] [--warehouse FILE] [--orders N] [--workers N] [--seed N]\n"
             "\n"
             "Builds the embedded demo: a SQLite database shaped like a shop's OLTP database\n"
             "(customers, products, orders, order_items; %d orders by default, skewed towards\n"
             "a few customers, with NULLs, unicode names, decimals and timestamps) and its job\n"
-            "file, runs the job into a Parquet lake, and prints what it wrote.\n"
+            "file, runs the job into a Parquet lake and a DuckDB warehouse (each table read\n"
+            "once, written to both), and prints what it wrote.\n"
             "\n"
             "  --dir DIR       where shop.db and shop.yaml go (default ./demo); a rerun replaces them\n"
             "  --lake DIR      the Parquet target (default ./lake, relative to the current directory)\n"
+            "  --warehouse FILE  the DuckDB target (default ./warehouse.duckdb)\n"
             "  --orders N      number of orders (default %d); customers are N/10, products N/200\n"
             "  --workers N     worker threads for the run (default: number of cores)\n"
             "  --seed N        seed of the generator (default 42; the same seed gives the same data)\n"
@@ -141,7 +145,7 @@ static void sl_demo_scan(const char *dir, int *files, uint64_t *bytes, char *fir
     closedir(d);
 }
 
-static int sl_demo_write_job(const char *job_path, const char *lake, sl_err *err)
+static int sl_demo_write_job(const char *job_path, const char *lake, const char *warehouse, sl_err *err)
 {
     char *tmp = sl_sprintf("%s.tmp", job_path);
     FILE *f = fopen(tmp, "w");
@@ -152,26 +156,28 @@ static int sl_demo_write_job(const char *job_path, const char *lake, sl_err *err
     }
     fprintf(f,
             "# The job `sluice demo` wrote and ran: the shop database (SQLite, beside this\n"
-            "# file) into a Parquet lake. Run it again with: sluice run %s\n"
+            "# file) into a Parquet lake and a DuckDB warehouse, from one read of each table.\n"
+            "# Run it again with: sluice run %s\n"
             "name: shop_demo\n"
             "sources:\n"
             "  shop: { kind: sqlite, path: shop.db }\n"
             "targets:\n"
             "  lake: { kind: parquet, path: \"%s\", compression: zstd }\n"
+            "  warehouse: { kind: duckdb, path: \"%s\" }\n"
             "tables:\n"
-            "  customers: { from: shop, table: customers, to: lake }\n"
-            "  products: { from: shop, table: products, to: lake }\n"
+            "  customers: { from: shop, table: customers, to: [lake, warehouse] }\n"
+            "  products: { from: shop, table: products, to: [lake, warehouse] }\n"
             "  orders:\n"
             "    from: shop\n"
             "    table: orders\n"
             "    partition: { column: id }\n"
-            "    to: lake\n"
+            "    to: [lake, warehouse]\n"
             "  order_items:\n"
             "    from: shop\n"
             "    table: order_items\n"
             "    partition: { column: id }\n"
-            "    to: lake\n",
-            job_path, lake);
+            "    to: [lake, warehouse]\n",
+            job_path, lake, warehouse);
     int bad = ferror(f);
     if (fclose(f) != 0 || bad || rename(tmp, job_path) != 0) {
         sl_err_set(err, SL_EIO, "cannot write %s: %s", job_path, strerror(errno));
@@ -199,7 +205,7 @@ static int sl_demo_int_arg(const char *opt, const char *val, int64_t min, int64_
 
 int sl_cmd_demo(int argc, char **argv)
 {
-    const char *dir = "demo", *lake_arg = "lake";
+    const char *dir = "demo", *lake_arg = "lake", *warehouse_arg = "warehouse.duckdb";
     int64_t orders = SL_DEMO_ORDERS, workers = 0, seed = 42;
     sl_log_level level = SL_LOG_INFO;
     bool json = false;
@@ -214,6 +220,8 @@ int sl_cmd_demo(int argc, char **argv)
             dir = val, i++;
         } else if (!strcmp(a, "--lake") && val) {
             lake_arg = val, i++;
+        } else if (!strcmp(a, "--warehouse") && val) {
+            warehouse_arg = val, i++;
         } else if (!strcmp(a, "--orders")) {
             if (sl_demo_int_arg(a, val, 1, &orders) < 0) return SL_EXIT_USAGE;
             i++;
@@ -253,6 +261,7 @@ int sl_cmd_demo(int argc, char **argv)
     char *db_path = sl_sprintf("%s/shop.db", dir);
     char *job_path = sl_sprintf("%s/shop.yaml", dir);
     char *lake = sl_demo_absolute(lake_arg);
+    char *warehouse = sl_demo_absolute(warehouse_arg);
     int status = SL_EXIT_FAILED;
     sl_job *job = NULL;
     sl_run_summary summary;
@@ -273,8 +282,8 @@ int sl_cmd_demo(int argc, char **argv)
            " order items: %s in %.1fs\n",
            counts.customers, counts.products, counts.orders, counts.order_items, hb, t_gen);
 
-    if (sl_demo_write_job(job_path, lake, &err) < 0) goto fail;
-    printf("sluice demo: running %s into %s ...\n", job_path, sl_demo_shown(lake));
+    if (sl_demo_write_job(job_path, lake, warehouse, &err) < 0) goto fail;
+    printf("sluice demo: running %s into %s and %s ...\n", job_path, sl_demo_shown(lake), sl_demo_shown(warehouse));
     fflush(stdout);
     job = sl_job_load(job_path, &err);
     if (!job) {
@@ -284,8 +293,8 @@ int sl_cmd_demo(int argc, char **argv)
     sl_run_opts ropts = { .workers = (int)workers, .progress = isatty(2) ? 1 : 0 };
     if (sl_exec_run(job, &ropts, &summary, &err) < 0) goto fail;
 
-    printf("\nsluice demo: wrote %" PRIu64 " rows in %.1fs to %s\n", summary.rows, summary.seconds,
-           sl_demo_shown(lake));
+    printf("\nsluice demo: wrote %" PRIu64 " rows in %.1fs to %s and %s\n", summary.rows, summary.seconds,
+           sl_demo_shown(lake), sl_demo_shown(warehouse));
     printf("  %-12s %10s %6s %6s %10s %11s\n", "table", "rows", "tasks", "files", "size", "task skew");
     char first_orders[PATH_MAX] = "", first_customers[PATH_MAX] = "";
     uint64_t lake_bytes = 0;
@@ -312,6 +321,11 @@ int sl_cmd_demo(int argc, char **argv)
     sl_demo_human(lake_bytes, hl, sizeof hl);
     sl_demo_human(db_bytes, hb, sizeof hb);
     printf("  Parquet (zstd): %s; the SQLite database: %s\n", hl, hb);
+    if (stat(warehouse, &st) == 0) {
+        sl_demo_human((uint64_t)st.st_size, hb, sizeof hb);
+        printf("  DuckDB %s: customers, products, orders, order_items (%s)\n",
+               sl_demo_shown(warehouse), hb);
+    }
 
     printf("\nLook at it:\n");
     const char *self = sl_demo_self();
@@ -320,9 +334,14 @@ int sl_cmd_demo(int argc, char **argv)
     const char *q = "select status, count(*) as orders, sum(total) as revenue from '%s/orders/*.parquet' "
                     "group by status order by orders desc";
     char *sql = sl_sprintf(q, sl_demo_shown(lake));
-    if (access("tools/duck.js", R_OK) == 0) printf("  node tools/duck.js \"%s\"\n", sql);
+    bool peer = access("tools/duck.js", R_OK) == 0;
+    if (peer) printf("  node tools/duck.js \"%s\"\n", sql);
     else printf("  duckdb -c \"%s\"\n", sql);
     sl_free(sql);
+    const char *wq = "select c.country, count(*) as orders, sum(o.total) as revenue from orders o join "
+                     "customers c on c.id = o.customer_id group by 1 order by revenue desc limit 5";
+    if (peer) printf("  node tools/duck.js --db %s \"%s\"\n", sl_demo_shown(warehouse), wq);
+    else printf("  duckdb -readonly %s \"%s\"\n", sl_demo_shown(warehouse), wq);
     printf("  %s run %s      (runs the same job again)\n", self, job_path);
     status = SL_EXIT_OK;
     goto out;
@@ -336,5 +355,6 @@ out:
     sl_free(db_path);
     sl_free(job_path);
     sl_free(lake);
+    sl_free(warehouse);
     return status;
 }

@@ -86,8 +86,17 @@ static void sl_plan_text(const sl_job *job, const sl_prep_table *pt, int workers
            cfg->table ? "table" : cfg->query ? "query" : "file", sl_plan_relation(cfg));
     for (int k = 0; k < (cfg->ntargets ? cfg->ntargets : 1); k++) {
         const sl_job_target *tg = cfg->ntargets ? cfg->targets[k] : cfg->target;
-        if (tg->path) printf("  %s %s (%s) %s/%s/\n", k ? "  " : "to", tg->name, tg->kind, tg->path, cfg->name);
-        else printf("  %s %s (%s)\n", k ? "  " : "to", tg->name, tg->kind);
+        const char *lead = k ? "      " : "to    ";
+        if (!strcmp(tg->kind, "duckdb")) {
+            printf("  %s %s (duckdb) %s table %s.%s, write %s", lead, tg->name, tg->path,
+                   tg->schema ? tg->schema : "main", cfg->name, sl_write_mode_name(cfg->write));
+            for (int j = 0; j < cfg->nkey; j++) printf("%s%s", j ? ", " : " on key ", cfg->key[j]);
+            printf("%s\n", cfg->delete_missing ? ", delete missing" : "");
+        } else if (tg->path) {
+            printf("  %s %s (%s) %s/%s/\n", lead, tg->name, tg->kind, tg->path, cfg->name);
+        } else {
+            printf("  %s %s (%s)\n", lead, tg->name, tg->kind);
+        }
     }
     printf("  schema");
     for (int c = 0; c < pt->st.schema->ncols; c++) {
@@ -152,7 +161,9 @@ static void sl_plan_json(const sl_prep_table *pt, int workers, bool first)
     sl_json_str(stdout, cfg->target->name);
     printf(", \"target_kind\": ");
     sl_json_str(stdout, cfg->target->kind);
-    char *dir = cfg->target->path ? sl_sprintf("%s/%s", cfg->target->path, cfg->name) : NULL;
+    char *dir = !cfg->target->path ? NULL
+              : strcmp(cfg->target->kind, "duckdb") ? sl_sprintf("%s/%s", cfg->target->path, cfg->name)
+                                                    : sl_strdup(cfg->target->path);
     printf(", \"output\": ");
     sl_json_str(stdout, dir);
     sl_free(dir);

@@ -23,7 +23,6 @@
 #include "../state/sl_state.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,17 +196,6 @@ static void sl_json_str(sl_buf *b, const char *s)
     sl_buf_push(b, '"');
 }
 
-static void sl_jprintf(sl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sl_jprintf(sl_buf *b, const char *fmt, ...)
-{
-    char tmp[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n > 0) sl_buf_append(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
-
 static void sl_json_time(sl_buf *b, double t)
 {
     if (t <= 0) {
@@ -216,58 +204,58 @@ static void sl_json_time(sl_buf *b, double t)
     }
     char iso[40];
     sl_status_iso(t, iso, sizeof iso);
-    sl_jprintf(b, "\"%s\"", iso);
+    sl_buf_printf(b, "\"%s\"", iso);
 }
 
 static void sl_status_print_json(const char *state_path, const char *state_dir, const char *job,
                                  sl_run_report *runs, int n)
 {
     sl_buf b = { 0 };
-    sl_jprintf(&b, "{\"state\": ");
+    sl_buf_printf(&b, "{\"state\": ");
     sl_json_str(&b, state_path);
-    sl_jprintf(&b, ", \"job\": ");
+    sl_buf_printf(&b, ", \"job\": ");
     sl_json_str(&b, job);
-    sl_jprintf(&b, ", \"runs\": [");
+    sl_buf_printf(&b, ", \"runs\": [");
     for (int i = 0; i < n; i++) {
         sl_run_report *r = &runs[i];
         sl_lock_info info;
         sl_liveness live = sl_status_liveness(state_dir, r, &info);
-        sl_jprintf(&b, "%s\n  {\"id\": %lld, \"job\": ", i ? "," : "", (long long)r->id);
+        sl_buf_printf(&b, "%s\n  {\"id\": %lld, \"job\": ", i ? "," : "", (long long)r->id);
         sl_json_str(&b, r->job);
-        sl_jprintf(&b, ", \"status\": ");
+        sl_buf_printf(&b, ", \"status\": ");
         sl_json_str(&b, r->status);
-        sl_jprintf(&b, ", \"process_alive\": %s", live == SL_LIVE_YES ? "true" : live == SL_LIVE_GONE ? "false" : "null");
-        sl_jprintf(&b, ", \"started\": ");
+        sl_buf_printf(&b, ", \"process_alive\": %s", live == SL_LIVE_YES ? "true" : live == SL_LIVE_GONE ? "false" : "null");
+        sl_buf_printf(&b, ", \"started\": ");
         sl_json_time(&b, r->started);
-        sl_jprintf(&b, ", \"ended\": ");
+        sl_buf_printf(&b, ", \"ended\": ");
         sl_json_time(&b, r->ended);
-        sl_jprintf(&b, ", \"pid\": %ld, \"host\": ", r->pid);
+        sl_buf_printf(&b, ", \"pid\": %ld, \"host\": ", r->pid);
         sl_json_str(&b, r->host);
-        sl_jprintf(&b, ", \"resumes\": %d, \"error\": ", r->resumes);
+        sl_buf_printf(&b, ", \"resumes\": %d, \"error\": ", r->resumes);
         sl_json_str(&b, r->error);
-        sl_jprintf(&b, ", \"tasks\": {\"done\": %d, \"failed\": %d, \"pending\": %d, \"running\": %d}",
+        sl_buf_printf(&b, ", \"tasks\": {\"done\": %d, \"failed\": %d, \"pending\": %d, \"running\": %d}",
                    r->tasks_done, r->tasks_failed, r->tasks_pending, r->tasks_running);
-        sl_jprintf(&b, ", \"rows\": %lld, \"bytes\": %lld, \"tables\": [", (long long)r->rows, (long long)r->bytes);
+        sl_buf_printf(&b, ", \"rows\": %lld, \"bytes\": %lld, \"tables\": [", (long long)r->rows, (long long)r->bytes);
         for (int t = 0; t < r->ntables; t++) {
             sl_table_report *tb = &r->tables[t];
-            sl_jprintf(&b, "%s{\"name\": ", t ? ", " : "");
+            sl_buf_printf(&b, "%s{\"name\": ", t ? ", " : "");
             sl_json_str(&b, tb->name);
-            sl_jprintf(&b, ", \"status\": ");
+            sl_buf_printf(&b, ", \"status\": ");
             sl_json_str(&b, tb->status);
-            sl_jprintf(&b, ", \"done\": %d, \"failed\": %d, \"pending\": %d, \"running\": %d, \"attempts\": %d, "
+            sl_buf_printf(&b, ", \"done\": %d, \"failed\": %d, \"pending\": %d, \"running\": %d, \"attempts\": %d, "
                            "\"rows\": %lld, \"bytes\": %lld, \"published_at\": ", tb->done, tb->failed, tb->pending,
                        tb->running, tb->attempts, (long long)tb->rows, (long long)tb->bytes);
             sl_json_time(&b, tb->published_at);
-            sl_jprintf(&b, "}");
+            sl_buf_printf(&b, "}");
         }
-        sl_jprintf(&b, "], \"errors\": [");
+        sl_buf_printf(&b, "], \"errors\": [");
         for (int e = 0; e < r->nerrors; e++) {
-            if (e) sl_jprintf(&b, ", ");
+            if (e) sl_buf_printf(&b, ", ");
             sl_json_str(&b, r->errors[e]);
         }
-        sl_jprintf(&b, "]}");
+        sl_buf_printf(&b, "]}");
     }
-    sl_jprintf(&b, "%s]}\n", n ? "\n" : "");
+    sl_buf_printf(&b, "%s]}\n", n ? "\n" : "");
     fwrite(b.data, 1, b.len, stdout);
     sl_buf_free(&b);
 }

@@ -2,7 +2,10 @@
  * sl_buf.h - a growable byte buffer (page bodies, encoded metadata, lines).
  *
  *   sl_buf b = {0}; sl_buf_append(&b, p, n); ... sl_buf_free(&b);
- * sl_buf_clear() keeps the memory for reuse.
+ * sl_buf_clear() keeps the memory for reuse. Text: sl_buf_printf appends
+ * formatted text (any length), sl_buf_quoted a text between quote characters
+ * with the quote character doubled inside (SQL: "ident", 'literal'), and
+ * sl_buf_cstr NUL-terminates the contents (the NUL is not counted in len).
  */
 #ifndef SL_BUF_H
 #define SL_BUF_H
@@ -30,5 +33,9 @@ static inline void sl_buf_push(sl_buf *b, uint8_t byte)
     if (b->cap == b->len) sl_buf_reserve(b, 1);
     b->data[b->len++] = byte;
 }
+
+void sl_buf_printf(sl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sl_buf_quoted(sl_buf *b, const char *text, char quote);
+const char *sl_buf_cstr(sl_buf *b);
 
 #endif

@@ -481,9 +481,9 @@ static int sl_exec_table_stage(sl_exec_table *t, const sl_job_table *cfg, sl_err
             *e = xt->err;
             return -1;
         }
-        x->sink = sl_sink_lookup(x->target->kind);
+        x->sink = sl_sink_lookup(sl_store_sink_kind(x->target));
         x->sg = (sl_stage){ .ops = xt->store, .target = x->target, .job = run->job->name, .run_id = run->run_id,
-                            .run_started = run->start.started, .table = cfg->name };
+                            .run_started = run->start.started, .table = cfg->name, .cfg = cfg };
         if (!x->sink || !x->sg.ops)
             return sl_err_set(e, SL_EJOB, "target %s: kind %s is not built into this binary", x->target->name,
                               x->target->kind);

@@ -6,8 +6,8 @@
 
 #include "../core/sl_alloc.h"
 #include "../core/sl_log.h"
-#include "../store/sl_store.h"
 #include "../core/sl_utf8.h"
+#include "../store/sl_store.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -66,7 +66,7 @@ int sl_prep_table_resolve(sl_prep_table *pt, const sl_job *job, const sl_job_tab
                           job->name, cfg->name, cfg->source->name, cfg->source->kind);
     for (int k = cfg->ntargets ? cfg->ntargets - 1 : 0; k >= 0; k--) {
         const sl_job_target *tg = cfg->ntargets ? cfg->targets[k] : cfg->target;
-        pt->sink = sl_sink_lookup(tg->kind);   /* ends with the first target's */
+        pt->sink = sl_sink_lookup(sl_store_sink_kind(tg));   /* ends with the first target's */
         if (!pt->sink || !sl_store_for(tg))
             return sl_err_set(err, SL_EJOB, "job %s: table %s: target %s: kind '%s' is not built into this binary",
                               job->name, cfg->name, tg->name, tg->kind);

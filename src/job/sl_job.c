@@ -10,8 +10,10 @@
  *   retries: 3                                (per task; default 3)
  *   retry_backoff: 1s                         (first wait; doubles; default 1s)
  *   sources:  <name>: { kind: postgres|sqlite|csv|parquet, ... }
- *   targets:  <name>: { kind: parquet|csv, path: ..., ... }
+ *   targets:  <name>: { kind: parquet|csv|duckdb, path: ..., ... }
  *   tables:   <name>: { from: <source>, table|query|file: ..., partition: {...}, to: <target>, ... }
+ *             (a duckdb target adds write: replace|append|merge, key: [...],
+ *             delete_missing, on_schema_change: fail|add_columns|recreate)
  * Keys that do not apply to a kind (a csv `delimiter` on a postgres source)
  * are errors, as are unknown keys. Relative paths (csv/parquet source path, sqlite
  * file, target path, rejects) resolve against the job file's directory.
@@ -39,12 +41,27 @@ static const char *const sl_source_keys[] = { "kind", "url", "path", "max_connec
                                               "null_string", "compression", NULL };
 static const char *const sl_source_kinds[] = { "postgres", "sqlite", "csv", "parquet", NULL };
 static const char *const sl_target_keys[] = { "kind", "path", "compression", "compression_level",
-                                              "row_group_bytes", "page_bytes", NULL };
-static const char *const sl_target_kinds[] = { "parquet", "csv", NULL };
+                                              "row_group_bytes", "page_bytes", "schema", NULL };
+static const char *const sl_target_kinds[] = { "parquet", "csv", "duckdb", NULL };
 static const char *const sl_parquet_codecs[] = { "none", "snappy", "gzip", "zstd", "lz4_raw", NULL };
 static const char *const sl_csv_codecs[] = { "auto", "none", "gzip", "zstd", NULL };
 static const char *const sl_table_keys[] = { "from", "table", "query", "file", "partition", "to", "columns",
-                                             "rejects", NULL };
+                                             "rejects", "write", "key", "delete_missing", "on_schema_change", NULL };
+static const char *const sl_warehouse_keys[] = { "write", "key", "delete_missing", "on_schema_change", NULL };
+/* In the order of sl_write_mode and sl_schema_change. */
+static const char *const sl_write_modes[] = { "replace", "append", "merge", NULL };
+static const char *const sl_schema_changes[] = { "fail", "add_columns", "recreate", NULL };
+
+const char *sl_write_mode_name(sl_write_mode m) { return sl_write_modes[m]; }
+const char *sl_schema_change_name(sl_schema_change c) { return sl_schema_changes[c]; }
+
+/* The index of `word` in a NULL-terminated list of choices (it is one of them). */
+static int sl_choice_index(const char *const *choices, const char *word)
+{
+    int i = 0;
+    while (choices[i] && strcmp(choices[i], word)) i++;
+    return i;
+}
 static const char *const sl_partition_keys[] = { "strategy", "column", "count", NULL };
 static const char *const sl_strategies[] = { "auto", "range", "histogram", "mod", "pages", "none", NULL };
 static const char *const sl_column_keys[] = { "name", "type", "nullable", NULL };
@@ -276,11 +293,17 @@ static int sl_jp_target(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_
     t->line = (int)key->start_mark.line + 1;
     t->column = (int)key->start_mark.column + 1;
     yaml_node_t *kind = sl_jy_get(&p->y, map, "kind");
-    if (!kind) return sl_jy_fail(&p->y, map, path, "missing key 'kind' (parquet or csv)");
+    if (!kind) return sl_jy_fail(&p->y, map, path, "missing key 'kind' (parquet, csv or duckdb)");
     snprintf(sub, sizeof sub, "%s.kind", path);
     if (sl_jy_choice(&p->y, kind, sub, sl_target_kinds, &t->kind) < 0) return -1;
-    if (sl_jp_text_key(p, map, "path", path, "the directory tables are written to", &t->path) < 0) return -1;
-    if (!t->path) return sl_jy_fail(&p->y, map, path, "missing key 'path' (the directory tables are written to)");
+    bool duckdb = !strcmp(t->kind, "duckdb");
+    if (sl_jp_text_key(p, map, "path", path, duckdb ? "the DuckDB database file" : "the directory tables are written to",
+                       &t->path) < 0)
+        return -1;
+    if (!t->path)
+        return sl_jy_fail(&p->y, map, path, duckdb ? "missing key 'path' (the DuckDB database file, e.g. "
+                                                     "./warehouse.duckdb)"
+                                                   : "missing key 'path' (the directory tables are written to)");
     t->path = sl_jp_resolve(p, t->path);
     if (sl_jp_is_root(t->path)) {
         snprintf(sub, sizeof sub, "%s.path", path);
@@ -291,6 +314,21 @@ static int sl_jp_target(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_
     bool parquet = !strcmp(t->kind, "parquet");
     t->compression = parquet ? "zstd" : "none";
     yaml_node_t *v;
+    if (duckdb) {
+        static const char *const pq_only[] = { "compression", "compression_level", "row_group_bytes", "page_bytes",
+                                               NULL };
+        if (sl_jp_reject_keys(p, map, path, pq_only, "duckdb", "targets") < 0) return -1;
+        if (!*t->path || t->path[strlen(t->path) - 1] == '/')
+            return sl_jy_fail(&p->y, sl_jy_get(&p->y, map, "path"), path, "'path' must name the database file "
+                              "(e.g. ./warehouse.duckdb), not a directory");
+        /* Staged task outputs are read once, by DuckDB, at publish: a fast codec. */
+        t->compression = "snappy";
+        if (sl_jp_text_key(p, map, "schema", path, "a schema name (leave it out for main)", &t->schema) < 0) return -1;
+        return 0;
+    }
+    static const char *const duck_only[] = { "schema", NULL };
+    if (sl_jp_reject_keys(p, map, path, duck_only, t->kind, "targets (only duckdb targets have schemas)") < 0)
+        return -1;
     if (!parquet) {
         static const char *const pq_only[] = { "compression", "compression_level", "row_group_bytes", "page_bytes",
                                                NULL };
@@ -477,6 +515,70 @@ static int sl_jp_partition(sl_jp *p, yaml_node_t *v, const char *path, sl_job_pa
     return 0;
 }
 
+/* `key: id` or `key: [a, b]`: non-empty column names, each once. */
+static int sl_jp_key(sl_jp *p, yaml_node_t *v, const char *path, sl_job_table *t)
+{
+    char sub[700];
+    bool list = v->type == YAML_SEQUENCE_NODE;
+    int n = list ? sl_jy_seq_len(v) : 1;
+    if (n == 0) return sl_jy_fail(&p->y, v, path, "is empty (the columns that identify a row)");
+    t->key = sl_arena_alloc(&p->job->arena, sizeof *t->key * (size_t)n);
+    for (int i = 0; i < n; i++) {
+        yaml_node_t *item = list ? sl_jy_seq_item(&p->y, v, i) : v;
+        if (list) snprintf(sub, sizeof sub, "%s[%d]", path, i);
+        else snprintf(sub, sizeof sub, "%s", path);
+        if (sl_jy_string(&p->y, item, sub, &t->key[i]) < 0) return -1;
+        if (!*t->key[i]) return sl_jy_fail(&p->y, item, sub, "the column name is empty");
+        for (int j = 0; j < i; j++)
+            if (!strcmp(t->key[j], t->key[i])) return sl_jy_fail(&p->y, item, sub, "column '%s' appears twice", t->key[i]);
+        t->nkey = i + 1;
+    }
+    return 0;
+}
+
+/* How a table is written into a warehouse target: write, key, delete_missing, on_schema_change. */
+static int sl_jp_write(sl_jp *p, yaml_node_t *map, const char *path, sl_job_table *t)
+{
+    char sub[700];
+    t->write = SL_WRITE_REPLACE;
+    t->on_schema_change = SL_SCHEMA_FAIL;
+    if (strcmp(t->target->kind, "duckdb")) {
+        char who[128];
+        snprintf(who, sizeof who, "%s targets (a lake table is always replaced as a whole)", t->target->kind);
+        return sl_jp_reject_keys(p, map, path, sl_warehouse_keys, "tables written to", who);
+    }
+    yaml_node_t *v;
+    char *word;
+    if ((v = sl_jy_get(&p->y, map, "write"))) {
+        snprintf(sub, sizeof sub, "%s.write", path);
+        if (sl_jy_choice(&p->y, v, sub, sl_write_modes, &word) < 0) return -1;
+        t->write = (sl_write_mode)sl_choice_index(sl_write_modes, word);
+    }
+    if ((v = sl_jy_get(&p->y, map, "on_schema_change"))) {
+        snprintf(sub, sizeof sub, "%s.on_schema_change", path);
+        if (sl_jy_choice(&p->y, v, sub, sl_schema_changes, &word) < 0) return -1;
+        t->on_schema_change = (sl_schema_change)sl_choice_index(sl_schema_changes, word);
+    }
+    bool merge = t->write == SL_WRITE_MERGE;
+    if ((v = sl_jy_get(&p->y, map, "key"))) {
+        snprintf(sub, sizeof sub, "%s.key", path);
+        if (!merge) return sl_jy_fail(&p->y, v, sub, "'key' applies to write: merge (this table is written with %s)",
+                                      sl_write_mode_name(t->write));
+        if (sl_jp_key(p, v, sub, t) < 0) return -1;
+    }
+    if ((v = sl_jy_get(&p->y, map, "delete_missing"))) {
+        snprintf(sub, sizeof sub, "%s.delete_missing", path);
+        if (!merge)
+            return sl_jy_fail(&p->y, v, sub, "'delete_missing' applies to write: merge (this table is written with %s)",
+                              sl_write_mode_name(t->write));
+        if (sl_jy_bool(&p->y, v, sub, &t->delete_missing) < 0) return -1;
+    }
+    if (merge && !t->nkey)
+        return sl_jy_fail(&p->y, map, path, "write: merge needs 'key' (the columns that identify a row, e.g. "
+                                            "key: [id])");
+    return 0;
+}
+
 static int sl_jp_table(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_t *map, sl_job_table *t,
                        const char *const *source_names, const char *const *target_names)
 {
@@ -576,7 +678,7 @@ static int sl_jp_table(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_t
         snprintf(sub, sizeof sub, "%s.columns", path);
         if (sl_jp_columns(p, v, sub, t) < 0) return -1;
     }
-    return 0;
+    return sl_jp_write(p, map, path, t);
 }
 
 /* A section: a mapping of name -> definition; returns its node or fails. */

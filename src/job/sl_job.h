@@ -38,9 +38,11 @@ typedef struct sl_job_source {
 
 typedef struct sl_job_target {
     char *name;
-    char *kind;              /* parquet | csv */
-    char *path;              /* lake directory; tables land in <path>/<table>/ */
-    char *compression;       /* parquet: none|snappy|gzip|zstd|lz4_raw (default zstd) */
+    char *kind;              /* parquet | csv | duckdb */
+    char *path;              /* lake directory; tables land in <path>/<table>/; duckdb: the database file */
+    char *schema;            /* duckdb: the schema tables land in; NULL: main */
+    char *compression;       /* parquet: none|snappy|gzip|zstd|lz4_raw (default zstd); duckdb: of its staged
+                              * Parquet files (not a job key) */
     int compression_level;   /* 0: codec default */
     int64_t row_group_bytes; /* 0: default (128 MiB) */
     int64_t page_bytes;      /* 0: default (1 MiB) */
@@ -55,6 +57,11 @@ typedef struct sl_job_column {
     sl_type type;
     bool nullable;           /* default true */
 } sl_job_column;
+
+/* How a table is written into a warehouse target (`write:`). */
+typedef enum { SL_WRITE_REPLACE, SL_WRITE_APPEND, SL_WRITE_MERGE } sl_write_mode;
+/* What a warehouse target does when the live table's columns differ (`on_schema_change:`). */
+typedef enum { SL_SCHEMA_FAIL, SL_SCHEMA_ADD_COLUMNS, SL_SCHEMA_RECREATE } sl_schema_change;
 
 typedef struct sl_job_partition {
     char *strategy;          /* auto | range | histogram | mod | pages | none; default auto */
@@ -77,6 +84,12 @@ typedef struct sl_job_table {
     sl_job_column *columns;  /* csv: explicit schema; others: type overrides */
     int ncolumns;
     char *rejects;           /* csv: file for malformed rows; NULL: they fail the job */
+    /* warehouse targets (duckdb) */
+    sl_write_mode write;     /* default replace */
+    char **key;              /* merge: the columns that identify a row */
+    int nkey;
+    bool delete_missing;     /* merge: delete live rows whose key is not in the new data */
+    sl_schema_change on_schema_change;   /* default fail */
     int line, column;
 } sl_job_table;
 
@@ -96,6 +109,9 @@ typedef struct sl_job {
 } sl_job;
 
 sl_job *sl_job_load(const char *path, sl_err *err);
+/* "replace", "append", "merge"; "fail", "add_columns", "recreate". */
+const char *sl_write_mode_name(sl_write_mode m);
+const char *sl_schema_change_name(sl_schema_change c);
 /* Parses text; `file` names it in errors and anchors relative paths. */
 sl_job *sl_job_parse(const char *text, size_t len, const char *file, sl_err *err);
 void sl_job_free(sl_job *job);

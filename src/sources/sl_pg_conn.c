@@ -5,6 +5,7 @@
 #include "sl_pg_conn.h"
 
 #include "../core/sl_alloc.h"
+#include "../core/sl_buf.h"
 #include "../core/sl_log.h"
 #include "../core/sl_redact.h"
 
@@ -258,14 +259,8 @@ PGresult *sl_pg_exec_tuples(PGconn *conn, const char *sql, const char *what, sl_
 
 char *sl_pg_quote_ident(const char *name)
 {
-    size_t n = strlen(name);
-    char *out = sl_malloc(2 * n + 3), *o = out;
-    *o++ = '"';
-    for (const char *p = name; *p; p++) {
-        if (*p == '"') *o++ = '"';
-        *o++ = *p;
-    }
-    *o++ = '"';
-    *o = '\0';
-    return out;
+    sl_buf b = { 0 };
+    sl_buf_quoted(&b, name, '"');
+    sl_buf_cstr(&b);
+    return (char *)b.data;
 }

@@ -8,8 +8,10 @@
  *                      fsync + rename per task, a manifest and one
  *                      renameat2(RENAME_EXCHANGE) per table (the protocol
  *                      is in state/sl_publish.h).
- * An object store (no rename) or a warehouse (staging tables, one
- * publishing transaction) is one more file behind the same operations.
+ *   sl_store_duckdb.c  a DuckDB database file: task outputs staged as
+ *                      Parquet files by the local store, a table published
+ *                      by one DuckDB transaction that loads them.
+ * An object store (no rename) is one more file behind the same operations.
  *
  * The engine drives a store per (table, target) of a run:
  *   stage_open          the table's staging area for this run (kept on
@@ -71,6 +73,7 @@ typedef struct sl_stage {
     int64_t run_id;
     double run_started;        /* when the run first started (epoch s), recorded at publish */
     const char *table;
+    const sl_job_table *cfg;   /* the table's settings (write mode, key, ...) */
     const sl_schema *schema;   /* the table's columns */
     char *where;
     void *impl;
@@ -112,7 +115,11 @@ struct sl_store_ops {
 
 /* The store a target uses: by its kind and path. NULL when none fits. */
 const sl_store_ops *sl_store_for(const sl_job_target *target);
+/* The kind of sink that encodes a target's task outputs: "parquet" for a
+ * duckdb target (staged Parquet files), else the target's kind. */
+const char *sl_store_sink_kind(const sl_job_target *target);
 
 extern const sl_store_ops sl_store_local;
+extern const sl_store_ops sl_store_duckdb;
 
 #endif

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # 22-demo: `sluice demo` end to end on a small shop (20,000 orders): exit 0,
 # the database and job file written, every table published with as many rows
-# as the database holds, the customers table equal to the database value by
+# as the database holds (in the lake and in warehouse.duckdb,
+# whose printed query runs), the customers table equal to the database value by
 # value (read back by DuckDB), order totals summing to the same cents, the
 # generator deterministic (same seed, same database), and a rerun replacing
 # the database.
@@ -28,7 +29,13 @@ for t in customers products orders order_items; do
   want=$(sqlite3 "$W/demo/shop.db" "select count(*) from $t")
   got=$(node tools/duck.js "select count(*) as n from read_parquet('$W/lake/$t/*.parquet')" | tail -n 1)
   [ "$want" = "$got" ] && [ "$want" -gt 0 ] && ok "$t: $got rows" || bad "$t: $got rows in the lake, $want in the database"
+  got=$(node tools/duck.js --db "$W/warehouse.duckdb" "select count(*) as n from $t" | tail -n 1)
+  [ "$want" = "$got" ] && ok "warehouse.duckdb: $t: $got rows" || bad "$t: $got rows in warehouse.duckdb, $want in the database"
 done
+hint=$(sed -n 's/.* warehouse.duckdb "\(.*\)"$/\1/p' "$W/out") && [ -n "$hint" ] \
+  && (cd "$W" && node "$ROOT/tools/duck.js" --db warehouse.duckdb "$hint") > "$W/hint.out" \
+  && [ "$(wc -l < "$W/hint.out")" = 6 ] && ok "the printed warehouse query runs: $(sed -n 2p "$W/hint.out")" \
+  || bad "the warehouse query hint: ${hint:-not printed}"
 
 sqlite3 -csv -header "$W/demo/shop.db" \
   "select id, name, email, country, city, signed_up_at, birth_date,

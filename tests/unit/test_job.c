@@ -671,3 +671,64 @@ Test(job, item20_partitions_the_sources_would_refuse)
     cr_assert_not_null(job, "%s", err.msg);
     sl_job_free(job);
 }
+
+#define DUCK_JOB(target, table)                                                                              \
+    "sources:\n  pg: { kind: postgres, url: \"postgres://h/db\" }\n"                                         \
+    "targets:\n  wh: { kind: duckdb, path: ./w.duckdb" target " }\n  lake: { kind: parquet, path: ./lake }\n" \
+    "tables:\n  t: { from: pg, table: public.t, to: wh" table " }\n"
+
+Test(job, duckdb_target_and_write_modes)
+{
+    sl_err err = SL_ERR_INIT;
+    sl_job *job = parse(DUCK_JOB(", schema: raw", ""), &err);
+    cr_assert_not_null(job, "%s", err.msg);
+    cr_assert_str_eq(job->targets[0].kind, "duckdb");
+    cr_assert_str_eq(job->targets[0].path, "jobs/w.duckdb");
+    cr_assert_str_eq(job->targets[0].schema, "raw");
+    cr_assert_null(job->targets[1].schema);
+    cr_assert_eq(job->tables[0].write, SL_WRITE_REPLACE);
+    cr_assert_eq(job->tables[0].on_schema_change, SL_SCHEMA_FAIL);
+    cr_assert_eq(job->tables[0].nkey, 0);
+    sl_job_free(job);
+
+    job = parse(DUCK_JOB("", ", write: merge, key: [id, region], delete_missing: true, on_schema_change: add_columns"),
+                &err);
+    cr_assert_not_null(job, "%s", err.msg);
+    const sl_job_table *t = &job->tables[0];
+    cr_assert_eq(t->write, SL_WRITE_MERGE);
+    cr_assert_eq(t->nkey, 2);
+    cr_assert_str_eq(t->key[0], "id");
+    cr_assert_str_eq(t->key[1], "region");
+    cr_assert(t->delete_missing);
+    cr_assert_str_eq(sl_schema_change_name(t->on_schema_change), "add_columns");
+    sl_job_free(job);
+
+    job = parse(DUCK_JOB("", ", write: merge, key: id"), &err);
+    cr_assert_not_null(job, "%s", err.msg);
+    cr_assert_eq(job->tables[0].nkey, 1);
+    sl_job_free(job);
+}
+
+Test(job, duckdb_target_errors)
+{
+    expect_error(DUCK_JOB("", ", write: merge"), "write: merge needs 'key'", "key: [id]");
+    expect_error(DUCK_JOB("", ", write: append, key: [id]"), "'key' applies to write: merge", "append");
+    expect_error(DUCK_JOB("", ", delete_missing: true"), "'delete_missing' applies to write: merge", NULL);
+    expect_error(DUCK_JOB("", ", write: upsert"), "tables.t.write", "upsert");
+    expect_error(DUCK_JOB("", ", on_schema_change: evolve"), "on_schema_change", "evolve");
+    expect_error(DUCK_JOB("", ", write: merge, key: [id, id]"), "column 'id' appears twice", NULL);
+    expect_error(DUCK_JOB("", ", write: merge, key: []"), "is empty", NULL);
+    expect_error(DUCK_JOB(", compression: zstd", ""), "key 'compression' does not apply to duckdb targets", NULL);
+    expect_error("sources:\n  pg: { kind: postgres, url: \"postgres://h/db\" }\n"
+                 "targets:\n  wh: { kind: duckdb }\n"
+                 "tables:\n  t: { from: pg, table: public.t, to: wh }\n",
+                 "missing key 'path' (the DuckDB database file", NULL);
+    expect_error("sources:\n  pg: { kind: postgres, url: \"postgres://h/db\" }\n"
+                 "targets:\n  lake: { kind: parquet, path: ./lake, schema: raw }\n"
+                 "tables:\n  t: { from: pg, table: public.t, to: lake }\n",
+                 "key 'schema' does not apply to parquet targets", NULL);
+    expect_error("sources:\n  pg: { kind: postgres, url: \"postgres://h/db\" }\n"
+                 "targets:\n  lake: { kind: parquet, path: ./lake }\n"
+                 "tables:\n  t: { from: pg, table: public.t, to: lake, write: append }\n",
+                 "key 'write' does not apply to tables written to parquet targets", "always replaced");
+}

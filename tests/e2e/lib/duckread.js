@@ -9,6 +9,8 @@
 //   timestamptz  in UTC with "+00"; others DuckDB's VARCHAR cast
 //
 //   node duckread.js 'out/orders/*.parquet'
+//   node duckread.js --db warehouse.duckdb orders     (a table of a DuckDB file, read-only;
+//                                                      schema.table for another schema)
 //
 // Exits 1 with DuckDB's message when the files cannot be read.
 'use strict';
@@ -68,12 +70,13 @@ function pgFloat(text, single) {
 
 (async () => {
   const args = process.argv.slice(2);
-  if (args.length !== 1) {
-    process.stderr.write('usage: duckread.js PARQUET_GLOB\n');
+  const db = args[0] === '--db' ? args.splice(0, 2)[1] : null;
+  if (args.length !== 1 || (db === undefined)) {
+    process.stderr.write('usage: duckread.js PARQUET_GLOB | duckread.js --db FILE TABLE\n');
     process.exit(2);
   }
-  const src = `read_parquet('${args[0].replace(/'/g, "''")}')`;
-  const instance = await DuckDBInstance.create(':memory:');
+  const src = db ? args[0].split('.').map(qid).join('.') : `read_parquet('${args[0].replace(/'/g, "''")}')`;
+  const instance = await DuckDBInstance.create(db || ':memory:', db ? { access_mode: 'READ_ONLY' } : {});
   const conn = await instance.connect();
   await conn.run("SET TimeZone = 'UTC'");
   const desc = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${src}`);
