@@ -679,6 +679,7 @@ static void sl_duckdb_unlock(void *lock, const sl_job_target *target, const char
     sl_job_target local = *target;
     local.path = sl_duck_staging_root(target->path);
     sl_store_local.unlock(lock, &local, job);
+    rmdir(local.path);   /* when nothing is staged any more */
     sl_free(local.path);
 }
 
