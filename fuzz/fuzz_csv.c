@@ -1,20 +1,31 @@
 /*
- * fuzz_csv.c - libFuzzer target for the CSV record parser and the text value
- * parsers. The first byte picks the delimiter and how the input is cut into
- * pieces; the rest is streamed through sl_csv_parse() the way the csv
- * source does (incomplete records are retried with more bytes). Checks:
- * no crash, every record consumes bytes, fields lie inside the record text,
- * and the values parsers accept or reject every field without crashing.
+ * fuzz_csv.c - libFuzzer target for the csv source's input layer (plain,
+ * gzip, zstd: sl_csv_input.c), the CSV record parser and the text value
+ * parsers. The first byte picks the delimiter and the piece size; the rest
+ * is a file, decoded as the csv source does with compression "auto" (gzip
+ * or zstd by its magic bytes, so seeds may be whole, cut, concatenated or
+ * padded .gz / .zst files), read in pieces of that size, then streamed
+ * through sl_csv_parse() the way the csv source does (incomplete records
+ * are retried with more bytes). Checks: no crash; a decoding error names
+ * the file; every record consumes bytes; fields lie inside the record
+ * text; the values parsers accept or reject every field without crashing.
  * Seeds: fuzz/seeds/fuzz_csv/.
  */
+#define _GNU_SOURCE
 #include "core/sl_alloc.h"
+#include "core/sl_buf.h"
 #include "core/sl_log.h"
+#include "sources/sl_csv_input.h"
 #include "sources/sl_csv_parse.h"
 #include "core/sl_text_value.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define FUZZ_DECODED_MAX (1u << 16)   /* as much as -max_len gives plain input */
 
 static void values(const char *p, size_t n)
 {
@@ -36,14 +47,43 @@ static void values(const char *p, size_t n)
     sl_text_uuid(p, n, u);
 }
 
+/* The file's decoded bytes (at most FUZZ_DECODED_MAX), read `chunk` at a
+ * time through a memfd, as the csv source reads a file. */
+static void decode(const uint8_t *data, size_t size, size_t chunk, sl_buf *out)
+{
+    int fd = memfd_create("fuzz_csv", MFD_CLOEXEC);
+    if (fd < 0) abort();
+    for (size_t done = 0; done < size;) {
+        ssize_t w = write(fd, data + done, size - done);
+        if (w <= 0) abort();
+        done += (size_t)w;
+    }
+    if (lseek(fd, 0, SEEK_SET) != 0) abort();
+    sl_csv_in in;
+    sl_err err = SL_ERR_INIT;
+    if (sl_csv_in_open_fd(&in, fd, "input-file", "auto", &err) < 0) abort();
+    for (;;) {
+        sl_buf_reserve(out, chunk);
+        long got = sl_csv_in_read(&in, out->data + out->len, chunk, &err);
+        if (got < 0 && !strstr(err.msg, "input-file")) abort();   /* errors name the file */
+        if (got <= 0) break;
+        if ((size_t)got > chunk) abort();
+        out->len += (size_t)got;
+        if (out->len > FUZZ_DECODED_MAX) break;
+    }
+    sl_csv_in_close(&in);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1) return 0;
     static const char delims[] = { ',', ';', '\t', '|' };
     char delim = delims[data[0] & 3];
     size_t chunk = (size_t)(data[0] >> 2) + 1;   /* bytes added per refill */
-    data++;
-    size--;
+    sl_buf text = {0};
+    decode(data + 1, size - 1, chunk, &text);
+    data = text.data;
+    size = text.len;
     sl_csv_rec rec = {0};
     sl_err err = SL_ERR_INIT;
     size_t pos = 0, avail = size < chunk ? size : chunk;
@@ -67,5 +107,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         pos += used;
     }
     sl_csv_rec_free(&rec);
+    sl_buf_free(&text);
     return 0;
 }

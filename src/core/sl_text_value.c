@@ -3,6 +3,8 @@
  */
 #include "sl_text_value.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -81,8 +83,52 @@ int sl_text_float64(const char *p, size_t n, double *out)
     if (!sl_tv_number_shape(p, n)) return -1;
     memcpy(buf, p, n);
     buf[n] = '\0';
+    errno = 0;
     *out = strtod(buf, NULL);
+    /* 1e400 is not Infinity, nor 1e-400 zero (subnormals are kept). */
+    if (errno == ERANGE && (isinf(*out) || *out == 0)) return -1;
     return 0;
+}
+
+/* The significant digits of a number of shape sl_tv_number_shape into dig
+ * (no leading or trailing zeros) and the power of ten that makes it the
+ * value: p = 0.dig x 10^*exp. Returns the number of digits (at most n). */
+static size_t sl_tv_sig_digits(const char *p, size_t n, char *dig, long *exp)
+{
+    size_t i = 0, nd = 0;
+    long point = 0, e10 = 0;
+    bool seen_point = false;
+    if (i < n && (p[i] == '+' || p[i] == '-')) i++;
+    for (; i < n && p[i] != 'e' && p[i] != 'E'; i++) {
+        if (p[i] == '.') {
+            seen_point = true;
+        } else if (nd == 0 && p[i] == '0') {
+            if (seen_point) point--;
+        } else {
+            dig[nd++] = p[i];
+            if (!seen_point) point++;
+        }
+    }
+    if (i < n) {
+        bool eneg = p[++i] == '-';
+        if (p[i] == '+' || p[i] == '-') i++;
+        for (; i < n; i++)
+            if (e10 < 100000) e10 = e10 * 10 + (p[i] - '0');
+        if (eneg) e10 = -e10;
+    }
+    while (nd && dig[nd - 1] == '0') nd--;
+    *exp = point + e10;
+    return nd;
+}
+
+bool sl_text_float64_exact(const char *p, size_t n, double d)
+{
+    if (!isfinite(d) || !sl_tv_number_shape(p, n) || n >= 512) return true;
+    char shortest[40], a[512], b[40];
+    size_t m = sl_format_float(d, false, shortest);
+    long ea, eb;
+    size_t na = sl_tv_sig_digits(p, n, a, &ea), nb = sl_tv_sig_digits(shortest, m, b, &eb);
+    return na == nb && (na == 0 || (ea == eb && !memcmp(a, b, na)));
 }
 
 int sl_text_decimal(const char *p, size_t n, int precision, int scale, sl_i128 *out, const char **why)
@@ -280,4 +326,87 @@ int sl_text_uuid(const char *p, size_t n, uint8_t out[16])
         j += 2;
     }
     return 0;
+}
+
+int sl_text_store(sl_vector *v, size_t row, const char *p, size_t n, const char **why)
+{
+    *why = NULL;   /* NULL: simply not a value of the type */
+    switch (v->type.id) {
+    case SL_T_STRING:
+    case SL_T_JSON:
+    case SL_T_BYTES:
+        sl_vec_set_bytes(v, row, p, n);
+        return 0;
+    case SL_T_BOOL: {
+        bool b;
+        if (sl_text_bool(p, n, &b) < 0) return -1;
+        *(uint8_t *)sl_vec_slot(v, row) = b;
+        return 0;
+    }
+    case SL_T_INT16:
+    case SL_T_INT32:
+    case SL_T_INT64: {
+        int64_t x;
+        if (sl_text_int64(p, n, &x) < 0) return -1;
+        if (v->type.id == SL_T_INT16) {
+            if (x < INT16_MIN || x > INT16_MAX) { *why = "out of range for int16"; return -1; }
+            int16_t y = (int16_t)x;
+            memcpy(sl_vec_slot(v, row), &y, 2);
+        } else if (v->type.id == SL_T_INT32) {
+            if (x < INT32_MIN || x > INT32_MAX) { *why = "out of range for int32"; return -1; }
+            int32_t y = (int32_t)x;
+            memcpy(sl_vec_slot(v, row), &y, 4);
+        } else {
+            memcpy(sl_vec_slot(v, row), &x, 8);
+        }
+        return 0;
+    }
+    case SL_T_FLOAT32:
+    case SL_T_FLOAT64: {
+        double d;
+        if (sl_text_float64(p, n, &d) < 0) return -1;
+        if (v->type.id == SL_T_FLOAT32) {
+            float f = (float)d;
+            memcpy(sl_vec_slot(v, row), &f, 4);
+        } else {
+            memcpy(sl_vec_slot(v, row), &d, 8);
+        }
+        return 0;
+    }
+    case SL_T_DECIMAL: {
+        sl_i128 x;
+        if (sl_text_decimal(p, n, v->type.precision, v->type.scale, &x, why) < 0) return -1;
+        if (v->width == 8) {
+            int64_t y = (int64_t)x;
+            memcpy(sl_vec_slot(v, row), &y, 8);
+        } else {
+            memcpy(sl_vec_slot(v, row), &x, 16);
+        }
+        return 0;
+    }
+    case SL_T_DATE: {
+        int32_t d;
+        if (sl_text_date(p, n, &d) < 0) return -1;
+        memcpy(sl_vec_slot(v, row), &d, 4);
+        return 0;
+    }
+    case SL_T_TIME: {
+        int64_t t;
+        if (sl_text_time(p, n, &t) < 0) return -1;
+        memcpy(sl_vec_slot(v, row), &t, 8);
+        return 0;
+    }
+    case SL_T_TIMESTAMP: {
+        int64_t t;
+        bool zone;
+        if (sl_text_timestamp(p, n, &t, &zone) < 0) return -1;
+        memcpy(sl_vec_slot(v, row), &t, 8);
+        return 0;
+    }
+    case SL_T_UUID:
+        if (sl_text_uuid(p, n, sl_vec_slot(v, row)) < 0) return -1;
+        return 0;
+    default:
+        return -1;
+    }
 }

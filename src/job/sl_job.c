@@ -9,11 +9,11 @@
  *   name: shop_to_lake                        (default: the file name without extension)
  *   retries: 3                                (per task; default 3)
  *   retry_backoff: 1s                         (first wait; doubles; default 1s)
- *   sources:  <name>: { kind: postgres|sqlite|csv, ... }
+ *   sources:  <name>: { kind: postgres|sqlite|csv|parquet, ... }
  *   targets:  <name>: { kind: parquet|csv, path: ..., ... }
  *   tables:   <name>: { from: <source>, table|query|file: ..., partition: {...}, to: <target>, ... }
  * Keys that do not apply to a kind (a csv `delimiter` on a postgres source)
- * are errors, as are unknown keys. Relative paths (csv source path, sqlite
+ * are errors, as are unknown keys. Relative paths (csv/parquet source path, sqlite
  * file, target path, rejects) resolve against the job file's directory.
  */
 #include "sl_job.h"
@@ -35,7 +35,7 @@ static const char *const sl_job_keys[] = { "name", "sources", "targets", "tables
 static const char *const sl_source_keys[] = { "kind", "url", "path", "max_connections", "consistent",
                                               "rows_per_second", "statement_timeout", "delimiter", "header",
                                               "null_string", "compression", NULL };
-static const char *const sl_source_kinds[] = { "postgres", "sqlite", "csv", NULL };
+static const char *const sl_source_kinds[] = { "postgres", "sqlite", "csv", "parquet", NULL };
 static const char *const sl_target_keys[] = { "kind", "path", "compression", "compression_level",
                                               "row_group_bytes", "page_bytes", NULL };
 static const char *const sl_target_kinds[] = { "parquet", "csv", NULL };
@@ -136,7 +136,7 @@ static int sl_jp_source(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_
     s->compression = "auto";
 
     yaml_node_t *kind = sl_jy_get(&p->y, map, "kind");
-    if (!kind) return sl_jy_fail(&p->y, map, path, "missing key 'kind' (postgres, sqlite or csv)");
+    if (!kind) return sl_jy_fail(&p->y, map, path, "missing key 'kind' (postgres, sqlite, csv or parquet)");
     char sub[600];
     snprintf(sub, sizeof sub, "%s.kind", path);
     if (sl_jy_choice(&p->y, kind, sub, sl_source_kinds, &s->kind) < 0) return -1;
@@ -206,6 +206,14 @@ static int sl_jp_source(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_
         char *file = s->url ? s->url : s->path;
         if (strncmp(file, "file:", 5) && strcmp(file, ":memory:")) file = sl_jp_resolve(p, file);
         s->url = s->path = file;
+    } else if (!strcmp(s->kind, "parquet")) {
+        static const char *const no[] = { "url", NULL };
+        if (sl_jp_reject_keys(p, map, path, pg_only, "parquet", "sources") < 0 ||
+            sl_jp_reject_keys(p, map, path, csv_only, "parquet", "sources") < 0 ||
+            sl_jp_reject_keys(p, map, path, no, "parquet", "sources (use path)") < 0)
+            return -1;
+        if (!s->path) return sl_jy_fail(&p->y, map, path, "missing key 'path' (a lake directory, or one of Parquet files)");
+        s->path = sl_jp_resolve(p, s->path);
     } else {
         static const char *const no[] = { "url", NULL };
         if (sl_jp_reject_keys(p, map, path, pg_only, "csv", "sources") < 0 ||
@@ -445,7 +453,17 @@ static int sl_jp_table(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_t
         sl_jp_string_key(p, map, "file", path, &t->file) < 0 || sl_jp_string_key(p, map, "rejects", path, &t->rejects) < 0)
         return -1;
     const char *kind = t->source->kind;
-    if (!strcmp(kind, "csv")) {
+    if (!strcmp(kind, "parquet")) {
+        static const char *const no[] = { "query", "rejects", NULL };
+        if (sl_jp_reject_keys(p, map, path, no, "tables read from", "parquet sources (use table or file)") < 0)
+            return -1;
+        if (!!t->table == !!t->file)
+            return sl_jy_fail(&p->y, map, path, t->table ? "give either 'table' or 'file', not both"
+                                                         : "missing key 'table' (a lake table directory) or 'file' "
+                                                           "(a Parquet file, directory or glob)");
+        if ((t->table && !*t->table) || (t->file && !*t->file))
+            return sl_jy_fail(&p->y, map, path, "'%s' is empty", t->table ? "table" : "file");
+    } else if (!strcmp(kind, "csv")) {
         static const char *const no[] = { "table", "query", NULL };
         if (sl_jp_reject_keys(p, map, path, no, "tables read from", "csv sources (use file)") < 0) return -1;
         if (t->rejects) t->rejects = sl_jp_resolve(p, t->rejects);

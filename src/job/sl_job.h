@@ -21,9 +21,9 @@
 
 typedef struct sl_job_source {
     char *name;
-    char *kind;              /* postgres | sqlite | csv */
+    char *kind;              /* postgres | sqlite | csv | parquet */
     char *url;               /* postgres: URL or conninfo; sqlite: file path */
-    char *path;              /* csv: directory (or file) of the input files */
+    char *path;              /* csv: directory (or file) of the input files; parquet: lake directory */
     int max_connections;     /* at most this many sessions at once; default 4 */
     bool consistent;         /* postgres: one snapshot for the whole job */
     double rows_per_second;  /* 0: no limit */
@@ -65,7 +65,7 @@ typedef struct sl_job_table {
     sl_job_source *source;
     char *table;             /* source relation, e.g. public.orders */
     char *query;             /* or a query */
-    char *file;              /* csv: file name, relative to the source path */
+    char *file;              /* csv, parquet: file name or glob, relative to the source path */
     sl_job_partition partition;
     char *to;                /* target name */
     sl_job_target *target;

@@ -107,7 +107,8 @@ struct sl_pq_reader {
     sl_pq_col *cols;
     int ncols;
     /* position */
-    int rg;                    /* current row group, -1 before the first */
+    int rg;                    /* current row group, rg_first - 1 before the first */
+    int rg_first, rg_end;      /* the range read: [rg_first, rg_end) (sl_pq_reader_row_groups) */
     int64_t rg_rows_left;
     bool done;
     int skipped;
@@ -148,6 +149,7 @@ static sl_pq_reader *sl_reader_init(sl_pq_reader *r, sl_err *err)
         goto fail;
     }
     r->rg = -1;
+    r->rg_end = r->meta.nrow_groups;
     return r;
 encrypted:
     sl_err_set(err, SL_ETYPE, "encrypted Parquet files are not supported; decrypt the file first");
@@ -438,7 +440,7 @@ int sl_pq_reader_select(sl_pq_reader *r, const char *const *names, int n, sl_err
     r->cols = cols;
     r->ncols = nsel;
     r->schema = schema;
-    r->rg = -1;
+    r->rg = r->rg_first - 1;
     r->rg_rows_left = 0;
     r->done = false;
     return 0;
@@ -981,6 +983,19 @@ static bool sl_rg_excluded(sl_pq_reader *r, const sl_pq_row_group *rg)
 
 /* ---- row groups ---- */
 
+int sl_pq_reader_row_groups(sl_pq_reader *r, int first, int count, sl_err *err)
+{
+    if (first < 0 || count < 0 || first > r->meta.nrow_groups || count > r->meta.nrow_groups - first)
+        return sl_err_set(err, SL_EUSAGE, "%s: row groups %d..%d requested, the file has %d", r->name, first,
+                          first + count - 1, r->meta.nrow_groups);
+    r->rg_first = first;
+    r->rg_end = first + count;
+    r->rg = first - 1;
+    r->rg_rows_left = 0;
+    r->done = false;
+    return 0;
+}
+
 static void sl_col_reset(sl_pq_col *c)
 {
     if (c->vdec_live) sl_pq_vdec_free(&c->vdec);
@@ -1031,7 +1046,7 @@ int64_t sl_pq_reader_next(sl_pq_reader *r, sl_batch *b, sl_err *err)
     if (b->ncols != r->ncols) return sl_err_set(err, SL_EINTERNAL, "%s: batch has %d columns, the selection %d", r->name, b->ncols, r->ncols);
     while (r->rg_rows_left == 0) {
         if (r->done) return 0;
-        if (r->rg + 1 >= r->meta.nrow_groups) {
+        if (r->rg + 1 >= r->rg_end) {
             r->done = true;
             return 0;
         }

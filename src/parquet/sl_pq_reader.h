@@ -61,6 +61,11 @@ const sl_schema *sl_pq_reader_schema(sl_pq_reader *r, sl_err *err);
  * returns the number of rows, 0 at the end, -1 on error. */
 int64_t sl_pq_reader_next(sl_pq_reader *r, sl_batch *b, sl_err *err);
 
+/* Restricts reading to row groups [first, first + count) and starts over
+ * at `first` (for a task that reads part of a large file); the selection
+ * and filter stay. Fails when the range is not inside the file. */
+int sl_pq_reader_row_groups(sl_pq_reader *r, int first, int count, sl_err *err);
+
 /* The sl_type a leaf column maps to; -1 (err says why) when unsupported or
  * nested. */
 int sl_pq_reader_leaf_type(const sl_pq_reader *r, int leaf, sl_type *out, sl_err *err);

@@ -23,22 +23,32 @@ static void sl_csv_add(sl_csv_rec *rec, size_t off, bool quoted)
     f->quoted = quoted;
 }
 
-static int64_t sl_csv_count_lf(const uint8_t *p, size_t n)
+/* Line ends (LF, CRLF, lone CR) in p[0..n); the byte after p[n-1] is not a
+ * LF (callers stop at a quote or the end of the input). */
+static int64_t sl_csv_count_line_ends(const uint8_t *p, size_t n)
 {
     int64_t c = 0;
-    const uint8_t *end = p + n;
-    while (p < end && (p = memchr(p, '\n', (size_t)(end - p)))) c++, p++;
+    const uint8_t *end = p + n, *q = p;
+    while (q < end && (q = memchr(q, '\n', (size_t)(end - q)))) c++, q++;
+    for (q = p; q < end && (q = memchr(q, '\r', (size_t)(end - q))); q++)
+        if (q + 1 == end || q[1] != '\n') c++;
     return c;
 }
 
 /* For error recovery: the end of the line containing position i (after its
- * LF), or 0 when it is beyond the buffer and more input may come. */
+ * line end), or 0 when it is beyond the buffer and more input may come. */
 static size_t sl_csv_line_end(const uint8_t *p, size_t len, size_t i, bool eof, sl_csv_rec *rec)
 {
-    const uint8_t *lf = i < len ? memchr(p + i, '\n', len - i) : NULL;
-    if (lf) {
-        rec->lines++;
-        return (size_t)(lf - p) + 1;
+    for (size_t j = i; j < len; j++) {
+        if (p[j] == '\n') {
+            rec->lines++;
+            return j + 1;
+        }
+        if (p[j] == '\r') {
+            if (j + 1 == len && !eof) return 0;   /* a LF may follow */
+            rec->lines++;
+            return j + 1 < len && p[j + 1] == '\n' ? j + 2 : j + 1;
+        }
     }
     return eof ? len : 0;
 }
@@ -59,18 +69,11 @@ int sl_csv_parse(char delim, const uint8_t *p, size_t len, bool eof, sl_csv_rec 
         rec->lines = 1;
         return 1;
     }
-    if (p[0] == '\r' && (len > 1 || eof)) {
-        if (len == 1) {
-            *used = 1;
-            return 1;
-        }
-        if (p[1] == '\n') {
-            *used = 2;
-            rec->lines = 1;
-            return 1;
-        }
-    } else if (p[0] == '\r') {
-        return 0;
+    if (p[0] == '\r') {
+        if (len == 1 && !eof) return 0;   /* a LF may follow */
+        *used = len > 1 && p[1] == '\n' ? 2 : 1;
+        rec->lines = 1;
+        return 1;
     }
     size_t i = 0;
     for (;;) {
@@ -81,12 +84,12 @@ int sl_csv_parse(char delim, const uint8_t *p, size_t len, bool eof, sl_csv_rec 
                 const uint8_t *q = i < len ? memchr(p + i, '"', len - i) : NULL;
                 if (!q) {
                     if (!eof) return 0;
-                    rec->lines += sl_csv_count_lf(p + i, len - i);
+                    rec->lines += sl_csv_count_line_ends(p + i, len - i);
                     *used = len;
                     return sl_err_set(err, SL_EFORMAT, "unterminated quoted field (a quote opened and never closed)");
                 }
                 size_t qi = (size_t)(q - p);
-                rec->lines += sl_csv_count_lf(p + i, qi - i);
+                rec->lines += sl_csv_count_line_ends(p + i, qi - i);
                 sl_buf_append(&rec->text, p + i, qi - i);
                 i = qi + 1;
                 if (i == len && !eof) return 0;   /* "" split across buffers? */
@@ -109,16 +112,10 @@ int sl_csv_parse(char delim, const uint8_t *p, size_t len, bool eof, sl_csv_rec 
                 break;
             }
             if (p[i] == '\r') {
-                if (i + 1 == len) {
-                    if (!eof) return 0;
-                    i++;
-                    break;
-                }
-                if (p[i + 1] == '\n') {
-                    i += 2;
-                    rec->lines++;
-                    break;
-                }
+                if (i + 1 == len && !eof) return 0;   /* a LF may follow */
+                i += i + 1 < len && p[i + 1] == '\n' ? 2 : 1;
+                rec->lines++;
+                break;
             }
             size_t end = sl_csv_line_end(p, len, i, eof, rec);
             if (!end) return 0;
@@ -128,21 +125,9 @@ int sl_csv_parse(char delim, const uint8_t *p, size_t len, bool eof, sl_csv_rec 
         }
         /* Unquoted: up to the delimiter or the line end. */
         size_t j = i;
-        for (;;) {
-            while (j < len && p[j] != d && p[j] != '\n' && p[j] != '\r') j++;
-            if (j < len && p[j] == '\r') {
-                if (j + 1 == len) {
-                    if (!eof) return 0;
-                    break;
-                }
-                if (p[j + 1] != '\n') {
-                    j++;   /* a lone CR is data */
-                    continue;
-                }
-            }
-            break;
-        }
+        while (j < len && p[j] != d && p[j] != '\n' && p[j] != '\r') j++;
         if (j == len && !eof) return 0;
+        if (j + 1 == len && p[j] == '\r' && !eof) return 0;   /* a LF may follow */
         sl_buf_append(&rec->text, p + i, j - i);
         sl_csv_add(rec, off, false);
         if (j == len) {
@@ -160,12 +145,8 @@ int sl_csv_parse(char delim, const uint8_t *p, size_t len, bool eof, sl_csv_rec 
             continue;
         }
         if (p[j] == '\r') {
-            if (j + 1 < len && p[j + 1] == '\n') {
-                i = j + 2;
-                rec->lines++;
-            } else {
-                i = j + 1;   /* lone CR at eof */
-            }
+            i = j + 1 < len && p[j + 1] == '\n' ? j + 2 : j + 1;
+            rec->lines++;
             break;
         }
         i = j + 1;   /* LF */

@@ -3,10 +3,10 @@
  * buffer, so it can be fuzzed and streamed.
  *
  * sl_csv_parse() reads one record at the start of p[0..len):
- *   - fields are separated by `delim`; a record ends at LF or CRLF (a CR not
- *     followed by LF is data);
+ *   - fields are separated by `delim`; a record ends at LF, CRLF or a CR
+ *     not followed by LF (old Mac files; files may mix the three);
  *   - a field that starts with a double quote is quoted: it may contain the
- *     delimiter, CR and LF, and "" stands for one quote; after the closing
+ *     delimiter, CR and LF (kept as they are), and "" stands for one quote; after the closing
  *     quote only a delimiter or the end of the record may follow;
  *   - a quote inside an unquoted field is kept as data (lenient, as most
  *     writers' output needs);
@@ -15,7 +15,8 @@
  *   - the last record of the input may lack its line end (eof = true).
  * Field bytes (unescaped) are copied into rec->text; rec->fields[i] gives
  * offset, length and whether the field was quoted (an empty unquoted field
- * is how CSV writes NULL). rec->lines is the number of line ends consumed,
+ * is how CSV writes NULL). rec->lines is the number of line ends (LF, CRLF
+ * or lone CR, inside quotes too) consumed,
  * so the caller can count lines.
  *
  * Returns 1 (a record; *used = its bytes including the line end), 0 (the

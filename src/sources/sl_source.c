@@ -10,7 +10,7 @@
 
 const sl_source_ops *sl_source_lookup(const char *kind)
 {
-    const sl_source_ops *all[] = { &sl_source_postgres, &sl_source_sqlite, &sl_source_csv };
+    const sl_source_ops *all[] = { &sl_source_postgres, &sl_source_sqlite, &sl_source_csv, &sl_source_parquet };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (!strcmp(all[i]->kind, kind)) return all[i];
     return NULL;

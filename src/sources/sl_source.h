@@ -1,6 +1,7 @@
 /*
  * sl_source.h - the interface every source implements (one file each:
- * sl_source_postgres.c, sl_source_sqlite.c, sl_source_csv.c).
+ * sl_source_postgres.c, sl_source_sqlite.c, sl_source_csv.c,
+ * sl_source_parquet.c).
  *
  * The engine drives a source per table in three steps:
  *   prepare(tab)       discover the schema, cut the table into tasks, and
@@ -57,5 +58,6 @@ void sl_source_table_clear(sl_source_table *tab);
 extern const sl_source_ops sl_source_postgres;
 extern const sl_source_ops sl_source_sqlite;
 extern const sl_source_ops sl_source_csv;
+extern const sl_source_ops sl_source_parquet;
 
 #endif

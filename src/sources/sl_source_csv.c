@@ -6,28 +6,36 @@
  * Files: the source's `path` is a directory and the table's `file:` a name
  * in it, or `path` is the file itself (no `file:`). `file:` may be a glob
  * ("orders-*.csv"): one task per matching file, in name order, all with the
- * schema of the first. Each task's predicate is its file name (for `plan`).
+ * schema of the first. Each file's header is matched to the schema by name,
+ * so files may order their columns differently; a column missing from a
+ * file, or (inferred schema) a column the first file lacks, is an error
+ * naming both files. Each task's predicate is its file name (for `plan`).
  *
  * Options (source): delimiter (default ','), header (default true),
  * null_string (default "": an empty unquoted field is NULL; a quoted empty
  * field "" is an empty string), compression auto|none|gzip|zstd (auto: by
- * extension .gz/.zst, else by magic bytes). A UTF-8 BOM is skipped; LF or
- * CRLF line ends; RFC 4180 quoting (sl_csv_parse.c); blank lines skipped.
+ * extension .gz/.zst, else by magic bytes; sl_csv_input.c). A UTF-8 BOM
+ * is skipped; LF, CRLF or CR-only line ends, mixed too; RFC 4180 quoting
+ * (sl_csv_parse.c); blank lines skipped.
  *
  * Schema: the table's `columns:` (name + type) when given — matched to the
  * header by name when there is a header, by position otherwise — else
  * inferred from the first 1000 records of the first file: per column the
- * first of int64, float64, date, timestamp (timestamptz when every value
- * has a zone), bool (true/false only) that every non-empty value parses as,
- * else string; decimal is never inferred (declare it). A column with no
- * value in the sample is string. Without a header, columns are named
+ * first of int64, float64, decimal(38,s), date, timestamp (timestamptz when
+ * every value has a zone), bool (true/false only) that every non-empty
+ * value parses as, else string. float64 only when every value reads back
+ * as written (so 12345678901234567 or 20-digit integers make a decimal,
+ * with s the most digits after the point, or a string beyond 38 digits)
+ * and one is a number (a column of only NaN/Inf words is string); 1e400 is
+ * no float64. A column with no value in the sample is string. Without a header, columns are named
  * column1, column2, ...
  *
  * Bad rows (wrong field count, unterminated quote, a value that does not
  * parse as its column's type) are SL_EFORMAT/SL_EDATA errors naming the
- * file, line and column (the engine adds the job, table and task); when the table sets `rejects: path`, they go to
- * that file instead (a CSV: file,line,reason,raw) and reading goes on; the
- * count is logged when the table finishes.
+ * file, line and column (the engine adds the job, table and task); when
+ * the table sets `rejects: path`, they go to that file instead (a CSV:
+ * file,line,reason,raw; one piece per task, see sl_csv_rejects.h) and
+ * reading goes on; the count is logged when the table finishes.
  *
  * Memory: one read buffer per task (1 MiB, grown only for a longer record,
  * at most 64 MiB), the reused record buffer, the batch. No per-row malloc.
@@ -37,28 +45,26 @@
 #include "../core/sl_alloc.h"
 #include "../core/sl_buf.h"
 #include "../core/sl_log.h"
+#include "sl_csv_input.h"
 #include "sl_csv_parse.h"
+#include "sl_csv_rejects.h"
+#include "sl_source_files.h"
 #include "../core/sl_text_value.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
-#include <zstd.h>
 
 #define CSV_BUF_INIT (1u << 20)
 #define CSV_RECORD_MAX ((size_t)64 << 20)
 #define CSV_SAMPLE_ROWS 1000
-
-enum { CSV_PLAIN, CSV_GZIP, CSV_ZSTD };
 
 typedef struct sl_csv_shared {
     char **files;
@@ -68,127 +74,11 @@ typedef struct sl_csv_shared {
     const char *null_string;     /* NULL or "": empty unquoted field */
     const char *compression;
     int nfields;                 /* fields a record must have (0: from the first record) */
-    int *colmap;                 /* schema column -> field index */
+    int *colmap;                 /* schema column -> field index (in the first file) */
+    bool inferred;               /* the schema is the first file's header (no columns:) */
     char *table;                 /* for messages */
-    /* rejects */
-    pthread_mutex_t lock;
-    FILE *rejects;
-    char *rejects_path;
-    uint64_t nrejected;
+    sl_csv_rejects rejects;      /* rejects.path NULL: bad rows fail the table */
 } sl_csv_shared;
-
-/* ---- input: plain, gzip, zstd ---- */
-
-typedef struct sl_csv_in {
-    int kind;
-    int fd;
-    gzFile gz;
-    ZSTD_DStream *zs;
-    uint8_t *zbuf;
-    size_t zcap;
-    ZSTD_inBuffer zin;
-    bool zeof;
-    const char *path;
-} sl_csv_in;
-
-static int sl_csv_in_open(sl_csv_in *in, const char *path, const char *compression, sl_err *err)
-{
-    memset(in, 0, sizeof *in);
-    in->fd = -1;
-    in->path = path;
-    in->fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (in->fd < 0)
-        return sl_err_set(err, errno == ENOENT ? SL_ESOURCE : SL_EIO, "cannot open %s: %s", path, strerror(errno));
-    int kind = CSV_PLAIN;
-    if (!compression || !strcasecmp(compression, "auto")) {
-        size_t n = strlen(path);
-        uint8_t magic[4] = {0};
-        ssize_t got = pread(in->fd, magic, 4, 0);
-        if ((n > 3 && !strcasecmp(path + n - 3, ".gz")) || (got >= 2 && magic[0] == 0x1f && magic[1] == 0x8b))
-            kind = CSV_GZIP;
-        else if ((n > 4 && !strcasecmp(path + n - 4, ".zst")) ||
-                 (got == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd))
-            kind = CSV_ZSTD;
-    } else if (!strcasecmp(compression, "gzip") || !strcasecmp(compression, "gz")) {
-        kind = CSV_GZIP;
-    } else if (!strcasecmp(compression, "zstd") || !strcasecmp(compression, "zst")) {
-        kind = CSV_ZSTD;
-    } else if (strcasecmp(compression, "none")) {
-        close(in->fd);
-        in->fd = -1;
-        return sl_err_set(err, SL_EJOB, "unknown compression '%s' for csv; use auto, none, gzip or zstd", compression);
-    }
-    in->kind = kind;
-    if (kind == CSV_GZIP) {
-        int fd2 = dup(in->fd);
-        in->gz = fd2 >= 0 ? gzdopen(fd2, "rb") : NULL;
-        if (!in->gz) {
-            if (fd2 >= 0) close(fd2);
-            return sl_err_set(err, SL_EIO, "cannot read %s as gzip", path);
-        }
-        gzbuffer(in->gz, 256 * 1024);
-    } else if (kind == CSV_ZSTD) {
-        in->zs = ZSTD_createDStream();
-        ZSTD_initDStream(in->zs);
-        in->zcap = ZSTD_DStreamInSize();
-        in->zbuf = sl_malloc(in->zcap);
-        in->zin.src = in->zbuf;
-    }
-    return 0;
-}
-
-/* Reads up to n bytes; 0 at the end. */
-static long sl_csv_in_read(sl_csv_in *in, uint8_t *buf, size_t n, sl_err *err)
-{
-    if (in->kind == CSV_PLAIN) {
-        for (;;) {
-            ssize_t got = read(in->fd, buf, n);
-            if (got >= 0) return (long)got;
-            if (errno != EINTR) return sl_err_set(err, SL_EIO, "reading %s: %s", in->path, strerror(errno));
-        }
-    }
-    if (in->kind == CSV_GZIP) {
-        if (n > (1u << 30)) n = 1u << 30;
-        int got = gzread(in->gz, buf, (unsigned)n);
-        if (got < 0) {
-            int zerr;
-            const char *m = gzerror(in->gz, &zerr);
-            return sl_err_set(err, SL_EFORMAT, "%s: corrupt gzip data: %s", in->path, m ? m : "?");
-        }
-        if (got == 0 && !gzeof(in->gz))
-            return sl_err_set(err, SL_EFORMAT, "%s: gzip stream truncated", in->path);
-        return got;
-    }
-    ZSTD_outBuffer out = { buf, n, 0 };
-    while (out.pos == 0) {
-        if (in->zin.pos == in->zin.size) {
-            if (in->zeof) return 0;
-            ssize_t got;
-            do got = read(in->fd, in->zbuf, in->zcap); while (got < 0 && errno == EINTR);
-            if (got < 0) return sl_err_set(err, SL_EIO, "reading %s: %s", in->path, strerror(errno));
-            in->zin.size = (size_t)got;
-            in->zin.pos = 0;
-            if (got == 0) {
-                in->zeof = true;
-                return 0;
-            }
-        }
-        size_t rc = ZSTD_decompressStream(in->zs, &out, &in->zin);
-        if (ZSTD_isError(rc))
-            return sl_err_set(err, SL_EFORMAT, "%s: corrupt zstd data: %s", in->path, ZSTD_getErrorName(rc));
-    }
-    return (long)out.pos;
-}
-
-static void sl_csv_in_close(sl_csv_in *in)
-{
-    if (in->gz) gzclose(in->gz);
-    if (in->zs) ZSTD_freeDStream(in->zs);
-    sl_free(in->zbuf);
-    if (in->fd >= 0) close(in->fd);
-    memset(in, 0, sizeof *in);
-    in->fd = -1;
-}
 
 /* ---- a record stream over one file ---- */
 
@@ -279,90 +169,6 @@ static bool sl_csv_is_null(const sl_csv_shared *sh, const sl_csv_field *f, const
            !memcmp(text, sh->null_string, f->len);
 }
 
-/* Stores one field into v at row; -1 with a reason in *why. */
-static int sl_csv_store(sl_vector *v, size_t row, const char *p, size_t n, const char **why)
-{
-    *why = NULL;   /* NULL: simply not a value of the type */
-    switch (v->type.id) {
-    case SL_T_STRING:
-    case SL_T_JSON:
-    case SL_T_BYTES:
-        sl_vec_set_bytes(v, row, p, n);
-        return 0;
-    case SL_T_BOOL: {
-        bool b;
-        if (sl_text_bool(p, n, &b) < 0) return -1;
-        *(uint8_t *)sl_vec_slot(v, row) = b;
-        return 0;
-    }
-    case SL_T_INT16:
-    case SL_T_INT32:
-    case SL_T_INT64: {
-        int64_t x;
-        if (sl_text_int64(p, n, &x) < 0) return -1;
-        if (v->type.id == SL_T_INT16) {
-            if (x < INT16_MIN || x > INT16_MAX) { *why = "out of range for int16"; return -1; }
-            int16_t y = (int16_t)x;
-            memcpy(sl_vec_slot(v, row), &y, 2);
-        } else if (v->type.id == SL_T_INT32) {
-            if (x < INT32_MIN || x > INT32_MAX) { *why = "out of range for int32"; return -1; }
-            int32_t y = (int32_t)x;
-            memcpy(sl_vec_slot(v, row), &y, 4);
-        } else {
-            memcpy(sl_vec_slot(v, row), &x, 8);
-        }
-        return 0;
-    }
-    case SL_T_FLOAT32:
-    case SL_T_FLOAT64: {
-        double d;
-        if (sl_text_float64(p, n, &d) < 0) return -1;
-        if (v->type.id == SL_T_FLOAT32) {
-            float f = (float)d;
-            memcpy(sl_vec_slot(v, row), &f, 4);
-        } else {
-            memcpy(sl_vec_slot(v, row), &d, 8);
-        }
-        return 0;
-    }
-    case SL_T_DECIMAL: {
-        sl_i128 x;
-        if (sl_text_decimal(p, n, v->type.precision, v->type.scale, &x, why) < 0) return -1;
-        if (v->width == 8) {
-            int64_t y = (int64_t)x;
-            memcpy(sl_vec_slot(v, row), &y, 8);
-        } else {
-            memcpy(sl_vec_slot(v, row), &x, 16);
-        }
-        return 0;
-    }
-    case SL_T_DATE: {
-        int32_t d;
-        if (sl_text_date(p, n, &d) < 0) return -1;
-        memcpy(sl_vec_slot(v, row), &d, 4);
-        return 0;
-    }
-    case SL_T_TIME: {
-        int64_t t;
-        if (sl_text_time(p, n, &t) < 0) return -1;
-        memcpy(sl_vec_slot(v, row), &t, 8);
-        return 0;
-    }
-    case SL_T_TIMESTAMP: {
-        int64_t t;
-        bool zone;
-        if (sl_text_timestamp(p, n, &t, &zone) < 0) return -1;
-        memcpy(sl_vec_slot(v, row), &t, 8);
-        return 0;
-    }
-    case SL_T_UUID:
-        if (sl_text_uuid(p, n, sl_vec_slot(v, row)) < 0) return -1;
-        return 0;
-    default:
-        return -1;
-    }
-}
-
 /* ---- prepare ---- */
 
 static const sl_job_source *sl_csv_find_source(const sl_source_table *tab)
@@ -374,88 +180,43 @@ static const sl_job_source *sl_csv_find_source(const sl_source_table *tab)
     return NULL;
 }
 
-static int sl_csv_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int sl_csv_list_files(sl_csv_shared *sh, const char *base, const char *file, sl_err *err)
-{
-    if (!file) {
-        struct stat st;
-        if (!base || stat(base, &st) < 0)
-            return sl_err_set(err, SL_ESOURCE, "%s: input %s does not exist", sh->table, base ? base : "(no path)");
-        if (S_ISDIR(st.st_mode))
-            return sl_err_set(err, SL_EJOB, "%s: source path %s is a directory; set the table's file: (a name or glob in it)",
-                              sh->table, base);
-        sh->files = sl_calloc(1, sizeof *sh->files);
-        sh->files[0] = sl_strdup(base);
-        sh->nfiles = 1;
-        return 0;
-    }
-    char *full = (file[0] == '/' || !base) ? sl_strdup(file) : sl_sprintf("%s/%s", base, file);
-    if (!strpbrk(file, "*?[")) {
-        sh->files = sl_calloc(1, sizeof *sh->files);
-        sh->files[0] = full;
-        sh->nfiles = 1;
-        struct stat st;
-        if (stat(full, &st) < 0)
-            return sl_err_set(err, SL_ESOURCE, "%s: input file %s does not exist", sh->table, full);
-        return 0;
-    }
-    char *slash = strrchr(full, '/');
-    char *dir = slash ? sl_strndup(full, (size_t)(slash - full)) : sl_strdup(".");
-    const char *pattern = slash ? slash + 1 : full;
-    if (strpbrk(dir, "*?[")) {
-        sl_free(dir);
-        sl_free(full);
-        return sl_err_set(err, SL_EJOB, "%s: a glob may only match file names, not directories (%s)", sh->table, file);
-    }
-    DIR *dh = opendir(*dir ? dir : "/");
-    if (!dh) {
-        sl_err_set(err, SL_ESOURCE, "%s: cannot list %s: %s", sh->table, dir, strerror(errno));
-        sl_free(dir);
-        sl_free(full);
-        return -1;
-    }
-    struct dirent *de;
-    int cap = 0;
-    while ((de = readdir(dh))) {
-        if (de->d_name[0] == '.' || fnmatch(pattern, de->d_name, 0)) continue;
-        if (sh->nfiles == cap) {
-            cap = cap ? cap * 2 : 8;
-            sh->files = sl_realloc(sh->files, (size_t)cap * sizeof *sh->files);
-        }
-        sh->files[sh->nfiles++] = sl_sprintf("%s/%s", dir, de->d_name);
-    }
-    closedir(dh);
-    sl_free(dir);
-    sl_free(full);
-    if (!sh->nfiles) return sl_err_set(err, SL_ESOURCE, "%s: no file matches %s", sh->table, file);
-    qsort(sh->files, (size_t)sh->nfiles, sizeof *sh->files, sl_csv_cmp);
-    return 0;
-}
-
 static void sl_csv_shared_free(sl_csv_shared *sh)
 {
     if (!sh) return;
-    for (int i = 0; i < sh->nfiles; i++) sl_free(sh->files[i]);
-    sl_free(sh->files);
+    sl_csv_rejects_finish(&sh->rejects, sh->nfiles);
+    sl_source_files_free(sh->files, sh->nfiles);
     sl_free(sh->colmap);
     sl_free(sh->table);
-    if (sh->rejects) fclose(sh->rejects);
-    sl_free(sh->rejects_path);
-    pthread_mutex_destroy(&sh->lock);
     sl_free(sh);
 }
 
-enum { INF_INT = 1, INF_FLOAT = 2, INF_DATE = 4, INF_TS = 8, INF_BOOL = 16 };
+enum { INF_INT = 1, INF_FLOAT = 2, INF_DATE = 4, INF_TS = 8, INF_BOOL = 16, INF_DEC = 32 };
 
 typedef struct sl_csv_infer {
     unsigned can;        /* INF_* still possible */
     bool seen;           /* a non-null value */
     bool zone_all, zone_any;
+    bool finite;         /* a float64 that is a number (not only NaN/Inf words) */
+    bool inexact;        /* a value float64 would change (12345678901234567) */
+    int int_digits, scale;   /* INF_DEC: the most digits before and after the point */
 } sl_csv_infer;
+
+/* [+-]digits[.digits] (or .digits): the digits before the point (leading
+ * zeros left out) and after it; false for any other text. */
+static bool sl_csv_plain_decimal(const char *p, size_t n, int *int_digits, int *scale)
+{
+    size_t i = 0;
+    int before = 0, after = 0;
+    bool digits = false;
+    if (i < n && (p[i] == '+' || p[i] == '-')) i++;
+    for (; i < n && p[i] >= '0' && p[i] <= '9'; i++, digits = true)
+        if (before || p[i] != '0') before++;
+    if (i < n && p[i] == '.')
+        for (i++; i < n && p[i] >= '0' && p[i] <= '9'; i++, digits = true) after++;
+    *int_digits = before;
+    *scale = after;
+    return digits && i == n;
+}
 
 static void sl_csv_infer_value(sl_csv_infer *c, const char *p, size_t n)
 {
@@ -465,7 +226,23 @@ static void sl_csv_infer_value(sl_csv_infer *c, const char *p, size_t n)
     int32_t day;
     bool b, zone;
     if ((c->can & INF_INT) && sl_text_int64(p, n, &i) < 0) c->can &= ~INF_INT;
-    if ((c->can & INF_FLOAT) && sl_text_float64(p, n, &d) < 0) c->can &= ~INF_FLOAT;
+    if (c->can & INF_FLOAT) {
+        if (sl_text_float64(p, n, &d) < 0) {
+            c->can &= ~INF_FLOAT;
+        } else {
+            c->finite = c->finite || isfinite(d);
+            c->inexact = c->inexact || !sl_text_float64_exact(p, n, d);
+        }
+    }
+    if (c->can & INF_DEC) {
+        int before, after;
+        if (!sl_csv_plain_decimal(p, n, &before, &after) || before + after > 38) {
+            c->can &= ~INF_DEC;
+        } else {
+            if (before > c->int_digits) c->int_digits = before;
+            if (after > c->scale) c->scale = after;
+        }
+    }
     if ((c->can & INF_DATE) && sl_text_date(p, n, &day) < 0) c->can &= ~INF_DATE;
     if (c->can & INF_TS) {
         if (sl_text_timestamp(p, n, &i, &zone) < 0) {
@@ -486,13 +263,89 @@ static sl_type sl_csv_infer_type(const sl_csv_infer *c)
     t.id = SL_T_STRING;
     if (!c->seen) return t;
     if (c->can & INF_INT) t.id = SL_T_INT64;
-    else if (c->can & INF_FLOAT) t.id = SL_T_FLOAT64;
-    else if (c->can & INF_DATE) t.id = SL_T_DATE;
+    else if ((c->can & INF_FLOAT) && c->finite && !c->inexact) t.id = SL_T_FLOAT64;
+    else if ((c->can & INF_DEC) && c->int_digits + c->scale <= 38) {
+        t.id = SL_T_DECIMAL;   /* numbers float64 would change, or too big for int64: kept exactly */
+        t.precision = 38;
+        t.scale = c->scale;
+    } else if (c->can & INF_DATE) t.id = SL_T_DATE;
     else if ((c->can & INF_TS) && (c->zone_all || !c->zone_any)) {
         t.id = SL_T_TIMESTAMP;
         t.utc = c->zone_all;
     } else if (c->can & INF_BOOL) t.id = SL_T_BOOL;
     return t;
+}
+
+/* Whether header field i is called name (an empty one is column<i+1>). */
+static bool sl_csv_header_is(const sl_csv_rec *hdr, int i, const char *name)
+{
+    const sl_csv_field *f = &hdr->fields[i];
+    if (!f->len) {
+        char gen[24];
+        snprintf(gen, sizeof gen, "column%d", i + 1);
+        return !strcmp(gen, name);
+    }
+    return strlen(name) == f->len && !memcmp(hdr->text.data + f->off, name, f->len);
+}
+
+/* "a, b, c" for messages, cut after about 400 bytes. */
+static void sl_csv_header_names(const sl_csv_rec *hdr, char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (int i = 0; i < hdr->nfields && n < 400 && n < cap; i++) {
+        const sl_csv_field *f = &hdr->fields[i];
+        n += (size_t)snprintf(out + n, cap - n, "%s%.*s", i ? ", " : "", (int)(f->len > 200 ? 200 : f->len),
+                              (const char *)hdr->text.data + f->off);
+    }
+}
+
+/* Maps the schema's columns to the fields of file's header record, by name:
+ * colmap[c] = field index. Each column must be named exactly once; with an
+ * inferred schema the header may name no other column either. The files of
+ * a glob may order their columns differently; the messages name the file
+ * and the first file, where an inferred schema comes from. */
+static int sl_csv_map_header(const sl_csv_shared *sh, const sl_schema *schema, const sl_csv_rec *hdr,
+                             const char *file, int *colmap, sl_err *err)
+{
+    const char *first = sh->files[0];
+    const bool later = strcmp(file, first) != 0;
+    char names[512];
+    for (int c = 0; c < schema->ncols; c++) {
+        const char *name = schema->fields[c].name;
+        int at = -1;
+        for (int i = 0; i < hdr->nfields; i++) {
+            if (!sl_csv_header_is(hdr, i, name)) continue;
+            if (at >= 0)
+                return sl_err_set(err, SL_EFORMAT, "%s: the header names column %s twice; rename one", file, name);
+            at = i;
+        }
+        if (at < 0) {
+            sl_csv_header_names(hdr, names, sizeof names);
+            if (!later)
+                return sl_err_set(err, SL_EJOB, "column %s is not in the header of %s (it has: %s)", name, file,
+                                  names);
+            if (sh->inferred)
+                return sl_err_set(err, SL_EFORMAT, "column %s is not in the header of %s (it has: %s), but is in "
+                                  "the header of %s, where the columns come from; give the files the same columns",
+                                  name, file, names, first);
+            return sl_err_set(err, SL_EFORMAT, "column %s, declared in columns:, is not in the header of %s "
+                              "(it has: %s), though it is in the header of %s", name, file, names, first);
+        }
+        colmap[c] = at;
+    }
+    if (!sh->inferred || hdr->nfields == schema->ncols) return 0;
+    for (int i = 0; i < hdr->nfields; i++) {
+        bool known = false;
+        for (int c = 0; c < schema->ncols && !known; c++) known = sl_csv_header_is(hdr, i, schema->fields[c].name);
+        if (known) continue;
+        const sl_csv_field *f = &hdr->fields[i];
+        return sl_err_set(err, SL_EFORMAT, "the header of %s has column %.*s, which the header of %s, where the "
+                          "columns come from, does not have; give the files the same columns, or declare the "
+                          "columns to read in columns:", file, (int)(f->len > 200 ? 200 : f->len),
+                          (const char *)hdr->text.data + f->off, first);
+    }
+    return 0;
 }
 
 static int sl_csv_prepare(sl_source_table *tab, sl_err *err)
@@ -501,12 +354,13 @@ static int sl_csv_prepare(sl_source_table *tab, sl_err *err)
     const sl_job_source *src = sl_csv_find_source(tab);
     if (!src) return sl_err_set(err, SL_EJOB, "table %s: no source named %s", cfg->name, cfg->from ? cfg->from : "?");
     sl_csv_shared *sh = sl_calloc(1, sizeof *sh);
-    pthread_mutex_init(&sh->lock, NULL);
     sh->table = sl_sprintf("table %s", cfg->name);
+    sl_csv_rejects_init(&sh->rejects, cfg->rejects, sh->table);
     sh->delim = src->delimiter ? src->delimiter : ',';
     sh->header = src->header;
     sh->null_string = src->null_string;
     sh->compression = src->compression;
+    sh->inferred = cfg->ncolumns == 0;
     sl_csv_stream s;
     bool stream_open = false;
     sl_csv_infer *inf = NULL;
@@ -516,7 +370,8 @@ static int sl_csv_prepare(sl_source_table *tab, sl_err *err)
         sl_err_set(err, SL_EJOB, "%s: the csv delimiter cannot be a quote or a line end", sh->table);
         goto fail;
     }
-    if (sl_csv_list_files(sh, src->path ? src->path : src->url, cfg->file, err) < 0) goto fail;
+    if (sl_source_list_files(sh->table, src->path ? src->path : src->url, cfg->file, &sh->files, &sh->nfiles, err) < 0)
+        goto fail;
 
     /* Header and sample of the first file. */
     if (sl_csv_stream_open(&s, sh->files[0], sh, err) < 0) goto fail;
@@ -547,11 +402,17 @@ static int sl_csv_prepare(sl_source_table *tab, sl_err *err)
             goto fail;
         }
     }
-    for (int i = 0; i < nhdr; i++)
+    /* Names Parquet readers would take for one (DuckDB and Spark ignore case). */
+    for (int i = 0; i < nhdr && cfg->ncolumns == 0; i++)
         for (int j = 0; j < i; j++)
-            if (!strcmp(hdr[i], hdr[j]) && cfg->ncolumns == 0) {
-                sl_err_set(err, SL_EFORMAT, "%s: %s: the header names column %s twice; declare the columns in columns:",
-                           sh->table, sh->files[0], hdr[i]);
+            if (!strcasecmp(hdr[i], hdr[j])) {
+                if (!strcmp(hdr[i], hdr[j]))
+                    sl_err_set(err, SL_EFORMAT, "%s: %s: the header names column %s twice; rename one, or declare "
+                               "the columns to read in columns:", sh->table, sh->files[0], hdr[i]);
+                else
+                    sl_err_set(err, SL_EFORMAT, "%s: %s: the header names columns %s and %s, which differ only in "
+                               "case (readers such as DuckDB and Spark take them for one); rename one, or declare "
+                               "the columns to read in columns:", sh->table, sh->files[0], hdr[j], hdr[i]);
                 goto fail;
             }
 
@@ -560,26 +421,11 @@ static int sl_csv_prepare(sl_source_table *tab, sl_err *err)
         sh->colmap = sl_calloc((size_t)cfg->ncolumns, sizeof *sh->colmap);
         for (int c = 0; c < cfg->ncolumns; c++) {
             sl_schema_set(tab->schema, c, cfg->columns[c].name, cfg->columns[c].type, cfg->columns[c].nullable);
-            if (sh->header && nhdr) {
-                int at = -1;
-                for (int i = 0; i < nhdr; i++)
-                    if (!strcmp(hdr[i], cfg->columns[c].name)) at = i;
-                if (at < 0) {
-                    sl_buf names = {0};
-                    for (int i = 0; i < nhdr && names.len < 400; i++) {
-                        if (i) sl_buf_append(&names, ", ", 2);
-                        sl_buf_append(&names, hdr[i], strlen(hdr[i]));
-                    }
-                    sl_buf_push(&names, 0);
-                    sl_err_set(err, SL_EJOB, "%s: column %s is not in the header of %s (it has: %s)",
-                               sh->table, cfg->columns[c].name, sh->files[0], (char *)names.data);
-                    sl_buf_free(&names);
-                    goto fail;
-                }
-                sh->colmap[c] = at;
-            } else {
-                sh->colmap[c] = c;
-            }
+            sh->colmap[c] = c;
+        }
+        if (sh->header && nhdr && sl_csv_map_header(sh, tab->schema, &s.rec, sh->files[0], sh->colmap, err) < 0) {
+            sl_err_prefix(err, "%s", sh->table);
+            goto fail;
         }
         sh->nfields = nhdr ? nhdr : cfg->ncolumns;
         if (!sh->header && nhdr && nhdr != cfg->ncolumns) {
@@ -595,7 +441,7 @@ static int sl_csv_prepare(sl_source_table *tab, sl_err *err)
         }
         inf = sl_calloc((size_t)nhdr, sizeof *inf);
         for (int i = 0; i < nhdr; i++) {
-            inf[i].can = INF_INT | INF_FLOAT | INF_DATE | INF_TS | INF_BOOL;
+            inf[i].can = INF_INT | INF_FLOAT | INF_DEC | INF_DATE | INF_TS | INF_BOOL;
             inf[i].zone_all = true;
         }
         int sampled = 0;
@@ -633,15 +479,6 @@ static int sl_csv_prepare(sl_source_table *tab, sl_err *err)
     sl_csv_stream_close(&s);
     stream_open = false;
 
-    if (cfg->rejects) {
-        sh->rejects_path = sl_strdup(cfg->rejects);
-        sh->rejects = fopen(cfg->rejects, "w");
-        if (!sh->rejects) {
-            sl_err_set(err, SL_EIO, "%s: cannot create the rejects file %s: %s", sh->table, cfg->rejects, strerror(errno));
-            goto fail;
-        }
-        fputs("file,line,reason,raw\n", sh->rejects);
-    }
     tab->tasks = sl_calloc((size_t)sh->nfiles, sizeof *tab->tasks);
     tab->ntasks = sh->nfiles;
     for (int i = 0; i < sh->nfiles; i++) {
@@ -671,9 +508,6 @@ static void sl_csv_finish(sl_source_table *tab)
 {
     sl_csv_shared *sh = tab->shared;
     if (!sh) return;
-    if (sh->rejects && sh->nrejected)
-        sl_log(SL_LOG_WARN, "%s: %llu malformed rows written to %s", sh->table,
-               (unsigned long long)sh->nrejected, sh->rejects_path);
     sl_csv_shared_free(sh);
     tab->shared = NULL;
 }
@@ -686,7 +520,9 @@ typedef struct sl_csv_reader {
     const char *file;
     sl_csv_stream s;
     bool header_done;
-    uint64_t rejected;
+    int *colmap;         /* schema column -> field index in this file (by its header) */
+    int nfields;         /* fields each record of this file has */
+    sl_csv_rejects_piece rejects;
 } sl_csv_reader;
 
 static void sl_csv_close(void *reader)
@@ -694,6 +530,8 @@ static void sl_csv_close(void *reader)
     sl_csv_reader *r = reader;
     if (!r) return;
     sl_csv_stream_close(&r->s);
+    sl_csv_rejects_piece_abort(&r->rejects);
+    sl_free(r->colmap);
     sl_free(r);
 }
 
@@ -704,29 +542,26 @@ static void *sl_csv_open(sl_source_table *tab, const sl_task *task, sl_err *err)
     r->sh = sh;
     r->schema = tab->schema;
     r->file = sh->files[task->index];
+    if (sl_csv_rejects_piece_open(&sh->rejects, task->index, &r->rejects, err) < 0) {
+        sl_free(r);
+        return NULL;
+    }
     if (sl_csv_stream_open(&r->s, r->file, sh, err) < 0) {
+        sl_csv_rejects_piece_abort(&r->rejects);
         sl_free(r);
         return NULL;
     }
     r->header_done = !sh->header;
+    r->colmap = sl_malloc((size_t)tab->schema->ncols * sizeof *r->colmap);
+    memcpy(r->colmap, sh->colmap, (size_t)tab->schema->ncols * sizeof *r->colmap);
+    r->nfields = sh->nfields;
     return r;
-}
-
-static void sl_csv_put_quoted(FILE *f, const char *p, size_t n)
-{
-    fputc('"', f);
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] == '"') fputc('"', f);
-        fputc(p[i], f);
-    }
-    fputc('"', f);
 }
 
 /* A bad record: into the rejects file (0) or an error (-1). */
 static int sl_csv_reject(sl_csv_reader *r, const uint8_t *raw, size_t rawlen, sl_err *err)
 {
-    sl_csv_shared *sh = r->sh;
-    if (!sh->rejects) {
+    if (!r->rejects.path) {
         sl_err_prefix(err, "%s: line %lld", r->file, (long long)r->s.rec_line);
         if (err->code == SL_EFORMAT || err->code == SL_EDATA) {
             size_t n = strlen(err->msg);
@@ -734,17 +569,9 @@ static int sl_csv_reject(sl_csv_reader *r, const uint8_t *raw, size_t rawlen, sl
         }
         return -1;
     }
-    while (rawlen && (raw[rawlen - 1] == '\n' || raw[rawlen - 1] == '\r')) rawlen--;
-    pthread_mutex_lock(&sh->lock);
-    sl_csv_put_quoted(sh->rejects, r->file, strlen(r->file));
-    fprintf(sh->rejects, ",%lld,", (long long)r->s.rec_line);
-    sl_csv_put_quoted(sh->rejects, err->msg, strlen(err->msg));
-    fputc(',', sh->rejects);
-    sl_csv_put_quoted(sh->rejects, (const char *)raw, rawlen);
-    fputc('\n', sh->rejects);
-    sh->nrejected++;
-    pthread_mutex_unlock(&sh->lock);
-    r->rejected++;
+    if (sl_csv_rejects_piece_add(&r->sh->rejects, &r->rejects, r->file, r->s.rec_line, err->msg, raw, rawlen,
+                                 err) < 0)
+        return -1;
     sl_err_clear(err);
     return 0;
 }
@@ -759,20 +586,30 @@ static long sl_csv_next(void *reader, sl_batch *batch, sl_err *err)
         const uint8_t *raw;
         size_t rawlen;
         int rc = sl_csv_stream_next(&r->s, &raw, &rawlen, err);
-        if (rc == 0) break;
+        if (rc == 0) {
+            /* The whole file is read: its bad rows are safe on disk before the task commits. */
+            if (sl_csv_rejects_piece_close(&r->rejects, err) < 0) return -1;
+            break;
+        }
         if (rc == -1) return -1;
+        if (rc == -2 && !r->header_done) {
+            sl_err_prefix(err, "%s: line %lld (the header)", r->file, (long long)r->s.rec_line);
+            return -1;
+        }
         if (rc == -2) {
             if (sl_csv_reject(r, raw, rawlen, err) < 0) return -1;
             continue;
         }
+        const sl_csv_rec *rec = &r->s.rec;
         if (!r->header_done) {
+            if (sl_csv_map_header(sh, r->schema, rec, r->file, r->colmap, err) < 0) return -1;
+            r->nfields = rec->nfields;
             r->header_done = true;
             continue;
         }
-        const sl_csv_rec *rec = &r->s.rec;
-        if (rec->nfields != sh->nfields) {
-            sl_err_set(err, SL_EFORMAT, "has %d fields, expected %d (%s)", rec->nfields, sh->nfields,
-                       rec->nfields > sh->nfields ? "too many" : "too few");
+        if (rec->nfields != r->nfields) {
+            sl_err_set(err, SL_EFORMAT, "has %d fields, expected %d (%s)", rec->nfields, r->nfields,
+                       rec->nfields > r->nfields ? "too many" : "too few");
             if (sl_csv_reject(r, raw, rawlen, err) < 0) return -1;
             continue;
         }
@@ -781,7 +618,7 @@ static long sl_csv_next(void *reader, sl_batch *batch, sl_err *err)
         const char *why = NULL;
         for (c = 0; c < ncols; c++) {
             sl_vector *v = &batch->cols[c];
-            const sl_csv_field *f = &rec->fields[sh->colmap[c]];
+            const sl_csv_field *f = &rec->fields[r->colmap[c]];
             const uint8_t *text = rec->text.data + f->off;
             if (sl_csv_is_null(sh, f, text, v->type)) {
                 if (!r->schema->fields[c].nullable) {
@@ -791,10 +628,10 @@ static long sl_csv_next(void *reader, sl_batch *batch, sl_err *err)
                 sl_vec_set_null(v, row);
                 continue;
             }
-            if (sl_csv_store(v, row, (const char *)text, f->len, &why) < 0) break;
+            if (sl_text_store(v, row, (const char *)text, f->len, &why) < 0) break;
         }
         if (c < ncols) {
-            const sl_csv_field *f = &rec->fields[sh->colmap[c]];
+            const sl_csv_field *f = &rec->fields[r->colmap[c]];
             char tb[48];
             int show = f->len > 60 ? 60 : (int)f->len;
             sl_type_format(r->schema->fields[c].type, tb, sizeof tb);

@@ -225,7 +225,7 @@ Test(job, unknown_source_and_target_names)
 Test(job, unknown_kinds_and_values)
 {
     expect_error("sources:\n  s: { kind: postgress, url: x }\n", "2:14: sources.s.kind: unknown value 'postgress' (did you mean 'postgres'?)", NULL);
-    expect_error("sources:\n  s: { kind: oracle, url: x }\n", "unknown value 'oracle' (expected one of: postgres, sqlite, csv)", NULL);
+    expect_error("sources:\n  s: { kind: oracle, url: x }\n", "unknown value 'oracle' (expected one of: postgres, sqlite, csv, parquet)", NULL);
     expect_error("sources:\n  s: { kind: sqlite, path: x }\ntargets:\n  t: { kind: parquet, path: o, compression: zsdt }\n",
                  "4:45: targets.t.compression: unknown value 'zsdt' (did you mean 'zstd'?)", NULL);
     expect_error("sources:\n  s: { kind: sqlite, path: x }\ntargets:\n  t: { kind: csv, path: o }\n"

@@ -407,3 +407,373 @@ Test(src_csv, records_across_buffer_boundaries)
     sl_test_fx_done(&f);
     rm_tmp();
 }
+
+/* ---- the hardening items (issue 8): 3, 4, 11, 15, 21 and the rejects review note ---- */
+
+static void gz_append(sl_buf *out, const char *text)
+{
+    z_stream z = {0};
+    cr_assert_eq(deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    size_t cap = deflateBound(&z, strlen(text));
+    sl_buf_reserve(out, cap);
+    z.next_in = (Bytef *)text;
+    z.avail_in = (uInt)strlen(text);
+    z.next_out = out->data + out->len;
+    z.avail_out = (uInt)cap;
+    cr_assert_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
+    out->len += cap - z.avail_out;
+    deflateEnd(&z);
+}
+
+static void zst_append(sl_buf *out, const char *text)
+{
+    size_t cap = ZSTD_compressBound(strlen(text));
+    sl_buf_reserve(out, cap);
+    size_t n = ZSTD_compress(out->data + out->len, cap, text, strlen(text), 3);
+    cr_assert(!ZSTD_isError(n));
+    out->len += n;
+}
+
+/* Many rows, so a cut lands in the middle of the data. */
+static char *many_rows(int n)
+{
+    sl_buf b = {0};
+    sl_buf_append(&b, "id,name\n", 8);
+    for (int i = 0; i < n; i++) {
+        char line[64];
+        sl_buf_append(&b, line, (size_t)snprintf(line, sizeof line, "%d,name number %d\n", i, i * 7919));
+    }
+    sl_buf_push(&b, 0);
+    return (char *)b.data;
+}
+
+static void expect_file_error(const char *file, sl_code code, const char *n1, const char *n2)
+{
+    fixture f;
+    fx_init(&f, file);
+    sl_test_expect_error(&f, code, n1, n2);
+    sl_test_fx_done(&f);
+}
+
+Test(src_csv, item3_truncated_or_padded_compressed_input_is_an_error_naming_file_and_offset)
+{
+    mkdir_tmp();
+    char *text = many_rows(20000);
+    sl_buf gz = {0}, zs = {0};
+    gz_append(&gz, text);
+    zst_append(&zs, text);
+    write_file("cut.csv.gz", gz.data, gz.len / 2);
+    write_file("cut.csv.zst", zs.data, zs.len - 10);
+    write_file("empty.csv.gz", "", 0);
+    write_file("empty.csv.zst", "", 0);
+    char off[64];
+    snprintf(off, sizeof off, "ends unexpectedly at byte offset %zu", gz.len / 2);
+    expect_file_error("cut.csv.gz", SL_EFORMAT, "cut.csv.gz: the gzip data", off);
+    snprintf(off, sizeof off, "ends unexpectedly at byte offset %zu", zs.len - 10);
+    expect_file_error("cut.csv.zst", SL_EFORMAT, "cut.csv.zst: the zstd data", off);
+    /* item 21: the file's name, never a descriptor */
+    expect_file_error("empty.csv.gz", SL_EFORMAT, "empty.csv.gz: the gzip data ends unexpectedly at byte offset 0", NULL);
+    expect_file_error("empty.csv.zst", SL_EFORMAT, "empty.csv.zst: the zstd data ends unexpectedly at byte offset 0", NULL);
+    /* trailing garbage after a complete gzip stream */
+    sl_buf junk = {0};
+    sl_buf_append(&junk, gz.data, gz.len);
+    sl_buf_append(&junk, "garbage\n", 8);
+    write_file("junk.csv.gz", junk.data, junk.len);
+    snprintf(off, sizeof off, "from byte offset %zu, are not another gzip member", gz.len);
+    expect_file_error("junk.csv.gz", SL_EFORMAT, "junk.csv.gz", off);
+    /* corrupt data names the file too (was "<fd:11>") */
+    sl_buf bad = {0};
+    sl_buf_append(&bad, gz.data, gz.len);
+    memset(bad.data + 100, 0x55, 64);
+    write_file("bad.csv.gz", bad.data, bad.len);
+    expect_file_error("bad.csv.gz", SL_EFORMAT, "bad.csv.gz: corrupt gzip data near byte offset", NULL);
+    /* a plain file declared gzip */
+    write_str("plain.csv", "a\n1\n");
+    fixture f;
+    fx_init(&f, "plain.csv");
+    f.src.compression = "gzip";
+    sl_test_expect_error(&f, SL_EFORMAT, "plain.csv: not gzip data", NULL);
+    sl_test_fx_done(&f);
+    sl_buf_free(&gz);
+    sl_buf_free(&zs);
+    sl_buf_free(&junk);
+    sl_buf_free(&bad);
+    sl_free(text);
+    rm_tmp();
+}
+
+Test(src_csv, item3_concatenated_gzip_members_and_zstd_frames_are_all_read)
+{
+    mkdir_tmp();
+    sl_buf gz = {0}, zs = {0};
+    gz_append(&gz, "id,s\n1,a\n");
+    gz_append(&gz, "");   /* an empty member in between */
+    gz_append(&gz, "2,b\n3,");
+    gz_append(&gz, "c\n");
+    zst_append(&zs, "id,s\n1,a\n");
+    zst_append(&zs, "2,b\n3,");
+    zst_append(&zs, "c\n");
+    write_file("m.csv.gz", gz.data, gz.len);
+    write_file("m.csv.zst", zs.data, zs.len);
+    const char *names[] = { "m.csv.gz", "m.csv.zst" };
+    for (int i = 0; i < 2; i++) {
+        fixture f;
+        fx_init(&f, names[i]);
+        long rows;
+        char *got = sl_test_read_ok(&f, &rows);
+        cr_assert_str_eq(got, "1|a\n2|b\n3|c\n", "%s", names[i]);
+        sl_free(got);
+        sl_test_fx_done(&f);
+    }
+    /* A gzip of nothing is an empty file, not a cut one. */
+    sl_buf none = {0};
+    gz_append(&none, "");
+    write_file("none.csv.gz", none.data, none.len);
+    expect_file_error("none.csv.gz", SL_EFORMAT, "none.csv.gz is empty", NULL);
+    sl_buf_free(&gz);
+    sl_buf_free(&zs);
+    sl_buf_free(&none);
+    rm_tmp();
+}
+
+Test(csv_parse, item4_cr_ends_a_record_outside_quotes)
+{
+    sl_csv_rec rec = {0};
+    sl_err err = SL_ERR_INIT;
+    size_t used;
+    /* "a,b" CR: a record; inside quotes CR is kept. */
+    cr_assert_eq(sl_csv_parse(',', (const uint8_t *)"a,b\rc", 5, false, &rec, &used, &err), 1);
+    cr_assert_eq(used, 4);
+    cr_assert_eq(rec.nfields, 2);
+    cr_assert_eq(rec.lines, 1);
+    const char *q = "\"x\ry\",2\rnext";
+    cr_assert_eq(sl_csv_parse(',', (const uint8_t *)q, strlen(q), false, &rec, &used, &err), 1);
+    cr_assert_eq(used, 8);
+    cr_assert_eq(rec.lines, 2);
+    cr_assert_eq(memcmp(rec.text.data + rec.fields[0].off, "x\ry", 3), 0);
+    /* a CR at the end of the buffer may be the start of CRLF: wait */
+    cr_assert_eq(sl_csv_parse(',', (const uint8_t *)"a\r", 2, false, &rec, &used, &err), 0);
+    cr_assert_eq(sl_csv_parse(',', (const uint8_t *)"\"a\"\r", 4, false, &rec, &used, &err), 0);
+    cr_assert_eq(sl_csv_parse(',', (const uint8_t *)"\r", 1, false, &rec, &used, &err), 0);
+    cr_assert_eq(sl_csv_parse(',', (const uint8_t *)"a\r", 2, true, &rec, &used, &err), 1);
+    cr_assert_eq(used, 2);
+    /* a blank line ended by CR */
+    cr_assert_eq(sl_csv_parse(',', (const uint8_t *)"\rx", 2, false, &rec, &used, &err), 1);
+    cr_assert_eq(rec.nfields, 0);
+    cr_assert_eq(used, 1);
+    sl_csv_rec_free(&rec);
+}
+
+Test(src_csv, item4_cr_only_and_mixed_line_ends)
+{
+    mkdir_tmp();
+    write_str("mac.csv", "id,s\r1,a\r2,\"x\ry\"\r3,c");
+    write_str("mixed.csv", "id,s\r\n1,a\r2,b\n3,c\r\n\r4,d\r");
+    fixture f;
+    fx_init(&f, "mac.csv");
+    long rows;
+    char *got = sl_test_read_ok(&f, &rows);
+    cr_assert_eq(rows, 3);
+    cr_assert_str_eq(got, "1|a\n2|x\ry\n3|c\n");
+    sl_free(got);
+    sl_test_fx_done(&f);
+    fx_init(&f, "mixed.csv");
+    got = sl_test_read_ok(&f, &rows);
+    cr_assert_str_eq(got, "1|a\n2|b\n3|c\n4|d\n");
+    sl_free(got);
+    sl_test_fx_done(&f);
+    /* line numbers count CR line ends (the bad row is on line 5) */
+    write_str("macbad.csv", "id,s\r1,a\r2,\"b\rb\"\rx,c,d\r");
+    expect_file_error("macbad.csv", SL_EFORMAT, "macbad.csv: line 5", "too many");
+    rm_tmp();
+}
+
+Test(src_csv, item11_glob_maps_columns_by_header_name)
+{
+    mkdir_tmp();
+    write_str("p-1.csv", "first,last,age\nAda,Lovelace,36\n");
+    write_str("p-2.csv", "last,age,first\nTuring,41,Alan\n");
+    fixture f;
+    fx_init(&f, "p-*.csv");
+    long rows;
+    char *got = sl_test_read_ok(&f, &rows);
+    cr_assert_str_eq(got, "Ada|Lovelace|36\nAlan|Turing|41\n");
+    sl_free(got);
+    sl_test_fx_done(&f);
+    /* declared columns too: a file may have extra columns, in any order */
+    write_str("q-1.csv", "id,v\n1,a\n");
+    write_str("q-2.csv", "x,v,id\n9,b,2\n");
+    sl_job_column cols[] = { { .name = "id", .type = { .id = SL_T_INT64 }, .nullable = true },
+                             { .name = "v", .type = { .id = SL_T_STRING }, .nullable = true } };
+    fx_init(&f, "q-*.csv");
+    f.cfg.columns = cols;
+    f.cfg.ncolumns = 2;
+    got = sl_test_read_ok(&f, &rows);
+    cr_assert_str_eq(got, "1|a\n2|b\n");
+    sl_free(got);
+    sl_test_fx_done(&f);
+    rm_tmp();
+}
+
+Test(src_csv, item11_glob_file_with_a_missing_or_extra_column_names_both_files)
+{
+    mkdir_tmp();
+    write_str("m-1.csv", "first,last\nAda,Lovelace\n");
+    write_str("m-2.csv", "first\nAlan\n");
+    expect_file_error("m-*.csv", SL_EFORMAT, "column last is not in the header of", "m-2.csv (it has: first), but is in the header of");
+    expect_file_error("m-*.csv", SL_EFORMAT, "m-1.csv, where the columns come from", NULL);
+    write_str("e-1.csv", "first,last\nAda,Lovelace\n");
+    write_str("e-2.csv", "first,last,born\nAlan,Turing,1912\n");
+    expect_file_error("e-*.csv", SL_EFORMAT, "e-2.csv has column born, which the header of", "e-1.csv, where the columns come from");
+    write_str("d-1.csv", "a,b\n1,2\n");
+    write_str("d-2.csv", "a,b,a\n1,2,3\n");
+    expect_file_error("d-*.csv", SL_EFORMAT, "d-2.csv: the header names column a twice", NULL);
+    /* in the first file: repeated names, names that differ only in case */
+    write_str("twice.csv", "a,b,a\n1,2,3\n");
+    expect_file_error("twice.csv", SL_EFORMAT, "the header names column a twice", NULL);
+    write_str("case.csv", "id,ID\n1,2\n");
+    expect_file_error("case.csv", SL_EFORMAT, "columns id and ID, which differ only in case", NULL);
+    /* a quoted header is just names */
+    write_str("quoted.csv", "\"a b\",\"c,d\"\n1,2\n");
+    fixture f;
+    fx_init(&f, "quoted.csv");
+    long rows;
+    char *got = sl_test_read_ok(&f, &rows);
+    cr_assert_str_eq(f.tab.schema->fields[1].name, "c,d");
+    sl_free(got);
+    sl_test_fx_done(&f);
+    rm_tmp();
+}
+
+Test(src_csv, item15_inference_never_loses_digits)
+{
+    mkdir_tmp();
+    write_str("n.csv",
+              "big,mixed,huge,inf,words,zero,shortest,over38,plain\n"
+              "12345678901234567,1.5,1e400,1,nan,-0,0.30000000000000004,1,1.5\n"
+              "99999999999999999999,12345678901234567,2,inf,inf,0,0.1,123456789012345678901234567890123456789,2\n"
+              "-99999999999999999999,-2.25,3,NaN,-Infinity,-0,1e-5,2,1e300\n");
+    fixture f;
+    fx_init(&f, "n.csv");
+    long rows;
+    char *got = sl_test_read_ok(&f, &rows);
+    char tb[64];
+    cr_assert_str_eq(type_of(&f, 0, tb), "decimal(38,0)");
+    cr_assert_str_eq(type_of(&f, 1, tb), "decimal(38,2)");
+    cr_assert_str_eq(type_of(&f, 2, tb), "string");    /* 1e400 is not Infinity */
+    cr_assert_str_eq(type_of(&f, 3, tb), "float64");   /* numbers and NaN/Inf words */
+    cr_assert_str_eq(type_of(&f, 4, tb), "string");    /* only words */
+    cr_assert_str_eq(type_of(&f, 5, tb), "int64");
+    cr_assert_str_eq(type_of(&f, 6, tb), "float64");   /* every value reads back as written */
+    cr_assert_str_eq(type_of(&f, 7, tb), "string");    /* 39 digits */
+    cr_assert_str_eq(type_of(&f, 8, tb), "float64");
+    cr_assert_str_eq(got,
+                     "12345678901234567|1.50|1e400|1|nan|0|0.30000000000000004|1|1.5\n"
+                     "99999999999999999999|12345678901234567.00|2|Infinity|inf|0|0.1|"
+                     "123456789012345678901234567890123456789|2\n"
+                     "-99999999999999999999|-2.25|3|NaN|-Infinity|0|1e-05|2|1e+300\n");
+    sl_free(got);
+    sl_test_fx_done(&f);
+    /* a declared float64 refuses 1e400 instead of storing Infinity */
+    write_str("f.csv", "x\n1\n1e400\n");
+    sl_job_column cols[] = { { .name = "x", .type = { .id = SL_T_FLOAT64 }, .nullable = true } };
+    fx_init(&f, "f.csv");
+    f.cfg.columns = cols;
+    f.cfg.ncolumns = 1;
+    sl_test_expect_error(&f, SL_EDATA, "line 3", "value '1e400' is not a valid float64");
+    sl_test_fx_done(&f);
+    rm_tmp();
+}
+
+Test(text_value, item15_float64_range_and_exactness)
+{
+    double d;
+    cr_assert_eq(sl_text_float64("1e400", 5, &d), -1);
+    cr_assert_eq(sl_text_float64("-1e400", 6, &d), -1);
+    cr_assert_eq(sl_text_float64("1e-400", 6, &d), -1);
+    cr_assert_eq(sl_text_float64("4.9e-324", 8, &d), 0);   /* subnormal: kept */
+    cr_assert_eq(sl_text_float64("0e999", 5, &d), 0);
+    cr_assert_eq(sl_text_float64("12345678901234567", 17, &d), 0);
+    cr_assert(!sl_text_float64_exact("12345678901234567", 17, d));
+    cr_assert_eq(sl_text_float64("0.30000000000000004", 19, &d), 0);
+    cr_assert(sl_text_float64_exact("0.30000000000000004", 19, d));
+    cr_assert_eq(sl_text_float64("0.30000000000000001", 19, &d), 0);
+    cr_assert(!sl_text_float64_exact("0.30000000000000001", 19, d));
+    cr_assert_eq(sl_text_float64("000120.500e-2", 13, &d), 0);
+    cr_assert(sl_text_float64_exact("000120.500e-2", 13, d));
+    cr_assert_eq(sl_text_float64("-0.000", 6, &d), 0);
+    cr_assert(sl_text_float64_exact("-0.000", 6, d));
+}
+
+/* The rejects file's contents, or NULL when it does not exist. */
+static char *slurp(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp) return NULL;
+    sl_buf b = {0};
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) sl_buf_append(&b, chunk, n);
+    fclose(fp);
+    sl_buf_push(&b, 0);
+    return (char *)b.data;
+}
+
+Test(src_csv, rejects_prepare_touches_nothing_a_resume_keeps_rows_item21_directory_created)
+{
+    mkdir_tmp();
+    write_str("r-1.csv", "id\n1\nx,x\n");
+    write_str("r-2.csv", "id\n2\ny,y\n");
+    char *rej = path_of("new/dir/rejects.csv");
+    /* plan / validate: prepare + finish, no task opened: nothing is created */
+    fixture f;
+    fx_init(&f, "r-*.csv");
+    f.cfg.rejects = rej;
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_source_csv.prepare(&f.tab, &err), 0, "%s", err.msg);
+    sl_test_fx_done(&f);
+    char *d = path_of("new");
+    cr_assert_eq(access(d, F_OK), -1, "plan created %s", d);
+    sl_free(d);
+    /* a run: the directory is created, rows of both files in task order */
+    fx_init(&f, "r-*.csv");
+    f.cfg.rejects = rej;
+    long rows;
+    char *got = sl_test_read_ok(&f, &rows);
+    sl_free(got);
+    sl_test_fx_done(&f);
+    char *txt = slurp(rej);
+    cr_assert_not_null(txt);
+    cr_assert(strstr(txt, "file,line,reason,raw\n"), "%s", txt);
+    char *one = strstr(txt, "r-1.csv\",3,"), *two = strstr(txt, "r-2.csv\",3,");
+    cr_assert(one && two && one < two, "%s", txt);
+    sl_free(txt);
+    /* plan again with a file in place: it stays as it is */
+    fx_init(&f, "r-*.csv");
+    f.cfg.rejects = rej;
+    cr_assert_eq(sl_source_csv.prepare(&f.tab, &err), 0, "%s", err.msg);
+    sl_test_fx_done(&f);
+    txt = slurp(rej);
+    cr_assert(strstr(txt, "r-1.csv\",3,") && strstr(txt, "r-2.csv\",3,"), "plan changed it: %s", txt);
+    sl_free(txt);
+    /* a resume that keeps task 1 and runs task 2 again keeps task 1's rows */
+    write_str("r-2.csv", "id\n2\nz,z\n");
+    fx_init(&f, "r-*.csv");
+    f.cfg.rejects = rej;
+    cr_assert_eq(sl_source_csv.prepare(&f.tab, &err), 0, "%s", err.msg);
+    void *rd = sl_source_csv.open(&f.tab, &f.tab.tasks[1], &err);
+    cr_assert_not_null(rd, "%s", err.msg);
+    sl_batch *b = sl_batch_new(f.tab.schema, 100);
+    while (sl_source_csv.next(rd, b, &err) > 0) {}
+    cr_assert(!sl_err_is_set(&err), "%s", err.msg);
+    sl_batch_free(b);
+    sl_source_csv.close(rd);
+    sl_test_fx_done(&f);
+    txt = slurp(rej);
+    cr_assert(strstr(txt, "r-1.csv\",3,\"has 2 fields, expected 1 (too many)\",\"x,x\"\n"), "%s", txt);
+    cr_assert(strstr(txt, "r-2.csv\",3,\"has 2 fields, expected 1 (too many)\",\"z,z\"\n"), "%s", txt);
+    cr_assert(!strstr(txt, "y,y"), "%s", txt);
+    sl_free(txt);
+    sl_free(rej);
+    rm_tmp();
+}
