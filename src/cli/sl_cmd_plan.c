@@ -77,13 +77,29 @@ static const char *sl_plan_relation(const sl_job_table *cfg)
     return cfg->table ? cfg->table : cfg->query ? cfg->query : cfg->file ? cfg->file : "";
 }
 
+/* Where the table lands: "<path>/<table>", or a warehouse's "<schema>.<table>"
+ * and how it is written. sl_free the result. */
+static char *sl_plan_output(const sl_job_table *cfg)
+{
+    if (!sl_job_target_is_warehouse(cfg->target)) return sl_sprintf("%s/%s", cfg->target->path, cfg->name);
+    char key[512] = "";
+    size_t used = 0;
+    for (int i = 0; i < cfg->nkey && used < sizeof key; i++)
+        used += (size_t)snprintf(key + used, sizeof key - used, "%s%s", i ? ", " : ", key ", cfg->key[i]);
+    return sl_sprintf("%s.%s (write %s%s%s)", cfg->target->schema, cfg->name, sl_write_mode_name(cfg->write), key,
+                      cfg->delete_missing ? ", delete_missing" : "");
+}
+
 static void sl_plan_text(const sl_job *job, const sl_prep_table *pt, int workers)
 {
     const sl_job_table *cfg = pt->cfg;
     printf("\ntable %s\n", cfg->name);
     printf("  from   %s (%s) %s %s\n", cfg->source->name, cfg->source->kind,
            cfg->table ? "table" : cfg->query ? "query" : "file", sl_plan_relation(cfg));
-    printf("  to     %s (%s) %s/%s/\n", cfg->target->name, cfg->target->kind, cfg->target->path, cfg->name);
+    char *output = sl_plan_output(cfg);
+    printf("  to     %s (%s) %s%s\n", cfg->target->name, cfg->target->kind, output,
+           sl_job_target_is_warehouse(cfg->target) ? "" : "/");
+    sl_free(output);
     printf("  schema");
     for (int c = 0; c < pt->st.schema->ncols; c++) {
         char tb[64];
@@ -139,7 +155,7 @@ static void sl_plan_json(const sl_prep_table *pt, int workers, bool first)
     sl_json_str(stdout, cfg->target->name);
     printf(", \"target_kind\": ");
     sl_json_str(stdout, cfg->target->kind);
-    char *dir = sl_sprintf("%s/%s", cfg->target->path, cfg->name);
+    char *dir = sl_plan_output(cfg);
     printf(", \"output\": ");
     sl_json_str(stdout, dir);
     sl_free(dir);

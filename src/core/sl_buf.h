@@ -18,6 +18,8 @@ typedef struct sl_buf {
 
 void sl_buf_reserve(sl_buf *b, size_t extra);   /* room for `extra` more bytes */
 void sl_buf_free(sl_buf *b);
+/* printf onto the end of b (no terminating NUL counted; one is kept after len). */
+void sl_buf_appendf(sl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static inline void sl_buf_clear(sl_buf *b) { b->len = 0; }
 static inline void sl_buf_append(sl_buf *b, const void *p, size_t n)
 {

@@ -290,7 +290,9 @@ static void sl_exec_table_setup_failed(sl_exec_table *t, const sl_err *e, bool p
         sl_exec_table_fail(t, e);
     }
     sl_err se = SL_ERR_INIT;
-    if (sl_state_table_register(run->state, run->run_id, t->prep.cfg->name, t->prep.cfg->target->path, 0, &se) < 0 ||
+    char label[1200];
+    sl_store_target_label(t->prep.cfg->target, label, sizeof label);
+    if (sl_state_table_register(run->state, run->run_id, t->prep.cfg->name, label, 0, &se) < 0 ||
         sl_state_table_failed(run->state, run->run_id, t->prep.cfg->name, t->err.msg, &se) < 0)
         sl_log(SL_LOG_DEBUG, "table %s: cannot record its failure: %s", t->prep.cfg->name, se.msg);
 }
@@ -310,7 +312,9 @@ static int sl_exec_table_adopt(sl_exec_table *t, sl_err *err)
         t->bytes += files[i].bytes;
     }
     sl_state_files_free(files, n);
-    if (sl_state_table_register(run->state, run->run_id, t->prep.cfg->name, t->prep.cfg->target->path, 0, err) < 0 ||
+    char label[1200];
+    sl_store_target_label(t->prep.cfg->target, label, sizeof label);
+    if (sl_state_table_register(run->state, run->run_id, t->prep.cfg->name, label, 0, err) < 0 ||
         sl_state_table_published(run->state, run->run_id, t->prep.cfg->name, t->rows, t->bytes, err) < 0)
         return -1;
     sl_log(SL_LOG_INFO, "table %s: was published by this run before it stopped; kept", t->prep.cfg->name);
@@ -379,10 +383,10 @@ static int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
                (long long)rec.rows);
         return 1;
     }
-    t->sg = (sl_stage){ .ops = sl_store_for(cfg->target), .target = cfg->target, .job = job->name,
+    t->sg = (sl_stage){ .ops = sl_store_for(cfg->target), .target = cfg->target, .cfg = cfg, .job = job->name,
                         .run_id = run->run_id, .run_started = run->start.started, .table = cfg->name };
     if (!t->sg.ops) {
-        sl_err_set(&e, SL_EJOB, "target %s: no store for its path", cfg->target->name);
+        sl_err_set(&e, SL_EJOB, "target %s: no store for its kind and path", cfg->target->name);
         goto failed;
     }
     if (t->sg.ops->stage_open(&t->sg, &e) < 0) goto failed;
@@ -403,6 +407,7 @@ static int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
     }
     t->prepared = true;
     t->sg.schema = t->prep.st.schema;
+    if (t->sg.ops->ready && t->sg.ops->ready(&t->sg, &e) < 0) goto failed;
     t->snapshot_time = have && rec.snapshot_time > 0 ? rec.snapshot_time : sl_wall_now();
     int n = t->prep.st.ntasks;
     t->metrics = sl_calloc((size_t)(n ? n : 1), sizeof *t->metrics);
@@ -413,7 +418,9 @@ static int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
         specs[k] = (sl_task_spec){ k, t->prep.st.tasks[k].predicate, t->prep.st.tasks[k].est_rows };
     }
     bool replanned = false;
-    int rc = sl_state_table_register(run->state, run->run_id, cfg->name, cfg->target->path, t->snapshot_time, &e);
+    char label[1200];
+    sl_store_target_label(cfg->target, label, sizeof label);
+    int rc = sl_state_table_register(run->state, run->run_id, cfg->name, label, t->snapshot_time, &e);
     if (rc == 0) rc = sl_state_tasks_register(run->state, run->run_id, cfg->name, specs, n, t->task_ids, &replanned, &e);
     sl_free(specs);
     if (rc < 0) goto failed;

@@ -38,8 +38,13 @@ typedef struct sl_job_source {
 
 typedef struct sl_job_target {
     char *name;
-    char *kind;              /* parquet | csv */
-    char *path;              /* lake directory; tables land in <path>/<table>/ */
+    char *kind;              /* parquet | csv | postgres */
+    char *path;              /* parquet, csv: lake directory; tables land in <path>/<table>/; NULL otherwise */
+    /* postgres (a warehouse): tables land in <schema>.<table> of the database at url */
+    char *url;               /* URL or conninfo; never printed or recorded with its password */
+    char *schema;            /* default public */
+    int max_connections;     /* sessions at once; default 4 */
+    bool staging_logged;     /* `staging: logged`; default unlogged */
     char *compression;       /* parquet: none|snappy|gzip|zstd|lz4_raw (default zstd) */
     int compression_level;   /* 0: codec default */
     int64_t row_group_bytes; /* 0: default (128 MiB) */
@@ -59,6 +64,16 @@ typedef struct sl_job_partition {
     int count;               /* 0: auto */
 } sl_job_partition;
 
+/* How a table is written into a warehouse target (`write:`). */
+typedef enum { SL_WRITE_REPLACE, SL_WRITE_APPEND, SL_WRITE_MERGE } sl_write_mode;
+/* What a warehouse target does when the live table's columns differ (`on_schema_change:`). */
+typedef enum { SL_SCHEMA_FAIL, SL_SCHEMA_ADD_COLUMNS, SL_SCHEMA_RECREATE } sl_schema_change;
+
+typedef struct sl_job_index {
+    char **cols;
+    int ncols;
+} sl_job_index;
+
 typedef struct sl_job_table {
     char *name;              /* output table name */
     char *from;              /* source name */
@@ -72,8 +87,23 @@ typedef struct sl_job_table {
     sl_job_column *columns;  /* csv: explicit schema; others: type overrides */
     int ncolumns;
     char *rejects;           /* csv: file for malformed rows; NULL: they fail the job */
+    /* warehouse targets */
+    sl_write_mode write;     /* default replace */
+    char **key;              /* `key: [cols]`: primary key; what merge matches on */
+    int nkey;
+    bool delete_missing;     /* merge: delete live rows whose key the new data lacks */
+    sl_schema_change on_schema_change;   /* default fail */
+    sl_job_index *indexes;   /* `indexes: [[cols], ...]` */
+    int nindexes;
     int line, column;
 } sl_job_table;
+
+/* "replace", "append", "merge"; "fail", "add_columns", "recreate". */
+const char *sl_write_mode_name(sl_write_mode m);
+const char *sl_schema_change_name(sl_schema_change c);
+/* Whether tables of target t land in a warehouse (staging tables, one
+ * publishing transaction) rather than a lake directory. */
+bool sl_job_target_is_warehouse(const sl_job_target *t);
 
 typedef struct sl_job {
     char *name;

@@ -42,15 +42,14 @@ static void sl_pg_notice(void *arg, const PGresult *res)
     sl_log(warn ? SL_LOG_WARN : SL_LOG_DEBUG, "%s: server %s", (const char *)arg, msg);
 }
 
-PGconn *sl_pg_connect(const sl_job_source *src, const char *what, sl_err *err)
+PGconn *sl_pg_connect_url(const char *url, const char *who, int statement_timeout_s, const char *what, sl_err *err)
 {
     /* Keywords before dbname are defaults the URL/conninfo may override. */
     const char *keys[] = { "application_name", "connect_timeout", "client_encoding", "dbname", NULL };
-    const char *vals[] = { "sluice", "10", "UTF8", src && src->url ? src->url : "", NULL };
+    const char *vals[] = { "sluice", "10", "UTF8", url ? url : "", NULL };
     PGconn *conn = PQconnectdbParams(keys, vals, 1);
     if (!conn) {
-        sl_err_set(err, SL_ETRANSIENT, "%s: cannot connect to source %s: out of memory in libpq",
-                   what, src ? src->name : "?");
+        sl_err_set(err, SL_ETRANSIENT, "%s: cannot connect to %s: out of memory in libpq", what, who);
         return NULL;
     }
     if (PQstatus(conn) != CONNECTION_OK) {
@@ -67,24 +66,29 @@ PGconn *sl_pg_connect(const sl_job_source *src, const char *what, sl_err *err)
         for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
             if (strstr(msg, refused[i])) code = SL_ESOURCE;
         if (strstr(msg, "too many connections for role")) code = SL_ETRANSIENT;
-        const char *hint = code == SL_ESOURCE
-            ? "check the user, password and database in the source's url"
-            : "check that the server is up and reachable (host, port, firewall)";
-        sl_err_set(err, code, "%s: cannot connect to source %s: %s; %s", what,
-                   src ? src->name : "?", msg, hint);
+        const char *hint = code == SL_ESOURCE ? "check the user, password and database in the url of"
+                                              : "check that the server is up and reachable (host, port, firewall) for";
+        sl_err_set(err, code, "%s: cannot connect to %s: %s; %s %s", what, who, msg, hint, who);
         PQfinish(conn);
         return NULL;
     }
     PQsetNoticeReceiver(conn, sl_pg_notice, (void *)"postgres");
-    if (src && src->statement_timeout_s > 0) {
+    if (statement_timeout_s > 0) {
         char sql[64];
-        snprintf(sql, sizeof sql, "SET statement_timeout = %d", src->statement_timeout_s * 1000);
+        snprintf(sql, sizeof sql, "SET statement_timeout = %d", statement_timeout_s * 1000);
         if (sl_pg_exec_cmd(conn, sql, what, err) < 0) {
             PQfinish(conn);
             return NULL;
         }
     }
     return conn;
+}
+
+PGconn *sl_pg_connect(const sl_job_source *src, const char *what, sl_err *err)
+{
+    char who[256];
+    snprintf(who, sizeof who, "source %s", src ? src->name : "?");
+    return sl_pg_connect_url(src ? src->url : NULL, who, src ? src->statement_timeout_s : 0, what, err);
 }
 
 int sl_pg_result_error(PGconn *conn, const PGresult *res, const char *what, sl_err *err)
