@@ -174,6 +174,7 @@ typedef struct sl_pgt {
     char started[32];          /* run start as a parameter */
     char *live_name;           /* orders */
     char *live;                /* "analytics"."orders" */
+    char *display;             /* analytics.orders, for messages */
     char *stage_name;          /* _sl_12_1a2b3c4d_orders */
     char *stage;               /* "analytics"."_sl_12_1a2b3c4d_orders" */
     char *old_name;            /* _sl_old_12_1a2b3c4d_orders: the replaced table, for a moment */
@@ -393,7 +394,7 @@ static int sl_pgt_diff_allowed(const sl_stage *sg, const sl_pgt_diff *d, sl_err 
         : "to allow it, set on_schema_change: add_columns on the table (new columns are added to the warehouse "
           "table) or recreate (it is dropped and created again from this run's data)";
     return sl_err_set(err, SL_ETYPE, "%s: the columns of %s differ from the source's: %s; nothing was loaded or "
-                      "published (on_schema_change: %s); %s", pg->who, pg->live, (const char *)d->text.data,
+                      "published (on_schema_change: %s); %s", pg->who, pg->display, (const char *)d->text.data,
                       sl_schema_change_name(mode), remedy);
 }
 
@@ -586,6 +587,7 @@ static int sl_pgt_stage_open(sl_stage *sg, sl_err *err)
     snprintf(pg->started, sizeof pg->started, "%.6f", sg->run_started);
     pg->live_name = sl_strdup(sg->table);
     pg->live = sl_pgt_qualify(sg->target->schema, sg->table);
+    pg->display = sl_sprintf("%s.%s", sg->target->schema, sg->table);
     pg->stage_name = sl_pgt_name("_sl_", sg);
     pg->stage = sl_pgt_qualify(sg->target->schema, pg->stage_name);
     pg->old_name = sl_pgt_name("_sl_old_", sg);
@@ -602,6 +604,7 @@ static void sl_pgt_stage_close(sl_stage *sg)
         sl_pgt_pool_put(pg->pool);
         sl_free(pg->live_name);
         sl_free(pg->live);
+        sl_free(pg->display);
         sl_free(pg->stage_name);
         sl_free(pg->stage);
         sl_free(pg->old_name);
@@ -642,7 +645,7 @@ static int sl_pgt_ready(sl_stage *sg, sl_err *err)
                 char *key = sl_pgt_key_text(sg->cfg);
                 rc = sl_err_set(err, SL_ESOURCE, "%s: write: merge matches rows by key (%s), but %s has no unique "
                                 "index on exactly those columns; create one (CREATE UNIQUE INDEX ON %s (%s)) or "
-                                "fix key: in the job file", pg->who, key, pg->live, pg->live, key);
+                                "fix key: in the job file", pg->who, key, pg->display, pg->display, key);
                 sl_free(key);
             }
         }
@@ -653,7 +656,7 @@ static int sl_pgt_ready(sl_stage *sg, sl_err *err)
         sl_pgt_diff_of(&want, &staged, &d);
         if (d.nadded + d.nchanged + d.nremoved) {
             sl_log(SL_LOG_INFO, "%s: %s: the staged columns differ from the source's now; staging again",
-                   pg->who, pg->live);
+                   pg->who, pg->display);
             rc = sl_pgt_stage_drop(c, sg, err);
         }
         sl_pgt_diff_free(&d);
@@ -837,7 +840,7 @@ static sl_out *sl_pgt_create(sl_stage *sg, const char *name, sl_err *err)
         sl_free(sql);
         if (rc == 0)
             rc = sl_pgt_cmd_params(c, "DELETE FROM _sluice.loads WHERE " SL_PGT_KEY " AND task = $5", 5, p, what, err);
-        if (rc == 0) sl_log(SL_LOG_INFO, "%s: %s: rows of an earlier attempt of %s removed", pg->who, pg->live, name);
+        if (rc == 0) sl_log(SL_LOG_INFO, "%s: %s: rows of an earlier attempt of %s removed", pg->who, pg->display, name);
     }
     PQclear(r);
     if (rc == 0) {
@@ -990,14 +993,16 @@ static int sl_pgt_add_key(PGconn *c, const sl_stage *sg, sl_err *err)
     sl_buf_appendf(&sql, "ALTER TABLE %s ADD PRIMARY KEY (", pg->stage);
     sl_pgt_col_list(&sql, cfg->key, cfg->nkey, "");
     sl_buf_appendf(&sql, ")");
-    int rc = sl_pgt_cmd(c, (const char *)sql.data, pg->who, err);
-    sl_buf_free(&sql);
+    char *key = sl_pgt_key_text(cfg), *what = sl_sprintf("%s: %s: key (%s) of the new rows", pg->who, pg->display, key);
+    int rc = sl_pgt_cmd(c, (const char *)sql.data, what, err);
     if (rc < 0) {
-        char *key = sl_pgt_key_text(cfg);
-        sl_err_prefix(err, "the new data of %s is not unique by key (%s), or has NULL keys; nothing was published; "
-                      "make the key unique in the source or fix key: in the job file", pg->live, key);
-        sl_free(key);
+        size_t len = strlen(err->msg);
+        snprintf(err->msg + len, sizeof err->msg - len, "; nothing was published; make the key unique and not NULL in "
+                 "the source, or fix key: in the job file");
     }
+    sl_free(key);
+    sl_free(what);
+    sl_buf_free(&sql);
     return rc;
 }
 
@@ -1054,7 +1059,7 @@ static int sl_pgt_swap(PGconn *c, const sl_stage *sg, bool live_exists, sl_err *
         if (rc < 0)
             sl_err_prefix(err, "replacing %s (write: replace swaps in a new table; objects that depend on the "
                           "old one, such as views, must be dropped first, or use write: merge with delete_missing)",
-                          pg->live);
+                          pg->display);
     }
     if (rc == 0) rc = sl_pgt_rename_indexes(c, sg, err);
     sl_free(live_q);
@@ -1083,7 +1088,7 @@ static int sl_pgt_merge(PGconn *c, const sl_stage *sg, const sl_pgt_cols *want, 
         if (!has) {
             char *key = sl_pgt_key_text(cfg);
             rc = sl_err_set(err, SL_ESOURCE, "%s: %s has no unique index on the key (%s); create one (CREATE UNIQUE "
-                            "INDEX ON %s (%s))", pg->who, pg->live, key, pg->live, key);
+                            "INDEX ON %s (%s))", pg->who, pg->display, key, pg->display, key);
             sl_free(key);
             return rc;
         }
@@ -1187,7 +1192,7 @@ static int sl_pgt_publish_txn(PGconn *c, sl_stage *sg, int64_t want_rows, sl_sto
         return sl_err_set(err, SL_ETRANSIENT, "%s: %s: the tasks sent %lld rows, the warehouse recorded %lld loaded "
                           "and the staging table %s holds %lld (an UNLOGGED staging table is emptied when the "
                           "warehouse recovers from a crash); nothing was published; run the job again: tasks whose "
-                          "rows are gone are loaded again", pg->who, pg->live, (long long)want_rows,
+                          "rows are gone are loaded again", pg->who, pg->display, (long long)want_rows,
                           (long long)recorded, pg->stage, (long long)staged);
     if (sl_failpoint(SL_FP_PUBLISH_BEFORE_MANIFEST, err) < 0) return -1;
 
@@ -1205,7 +1210,7 @@ static int sl_pgt_publish_txn(PGconn *c, sl_stage *sg, int64_t want_rows, sl_sto
         rc = sl_pgt_diff_allowed(sg, &d, err);
         if (d.nadded + d.nchanged + d.nremoved && cfg->on_schema_change == SL_SCHEMA_RECREATE) {
             swap = true;
-            sl_log(SL_LOG_WARN, "%s: %s is recreated (on_schema_change: recreate): %s", pg->who, pg->live,
+            sl_log(SL_LOG_WARN, "%s: %s is recreated (on_schema_change: recreate): %s", pg->who, pg->display,
                    (const char *)d.text.data);
         }
     }
@@ -1223,7 +1228,7 @@ static int sl_pgt_publish_txn(PGconn *c, sl_stage *sg, int64_t want_rows, sl_sto
     if (rc == 0) rc = sl_failpoint(SL_FP_PUBLISH_BEFORE_EXCHANGE, err);
     if (rc == 0) rc = sl_pgt_cmd(c, "COMMIT", pg->who, err);
     if (rc == 0 && deleted >= 0)
-        sl_log(SL_LOG_INFO, "%s: %s: %lld rows deleted (delete_missing)", pg->who, pg->live, (long long)deleted);
+        sl_log(SL_LOG_INFO, "%s: %s: %lld rows deleted (delete_missing)", pg->who, pg->display, (long long)deleted);
     if (rc == 0 && !swap) {
         /* Statistics for the grown table; a failure here loses nothing. */
         sl_err ae = SL_ERR_INIT;
@@ -1260,7 +1265,7 @@ static int sl_pgt_publish(sl_stage *sg, const sl_store_manifest *m, sl_store_res
              sl_pgt_cmd(c, "COMMIT", pg->who, err) < 0 ? -1 : 0;
     } else if (rc == 0) {
         if (!sg->schema || !sg->cfg)
-            rc = sl_err_set(err, SL_EINTERNAL, "%s: publish of %s before its columns were known", pg->who, pg->live);
+            rc = sl_err_set(err, SL_EINTERNAL, "%s: publish of %s before its columns were known", pg->who, pg->display);
         else
             rc = sl_pgt_publish_txn(c, sg, res->rows, res, err);
     }
