@@ -233,6 +233,26 @@ static int sl_exec_table_publish(sl_exec_table *t, sl_err *err)
     return rc;
 }
 
+/* A table-level step of the store (ready, publish) that fails transiently -
+ * a warehouse restarting - is repeated per the job's retries and backoff, as
+ * a task is; every step of a store may be repeated. */
+static int sl_exec_store_step(sl_exec_table *t, const char *what, int (*step)(sl_exec_table *t, sl_err *err),
+                              sl_err *err)
+{
+    const sl_job *job = t->run->job;
+    for (int attempt = 1;; attempt++) {
+        sl_err_clear(err);
+        if (step(t, err) == 0) return 0;
+        if (!sl_backoff_should_retry(err, attempt, job->retries) || sl_exec_cancelled()) return -1;
+        double wait = sl_backoff_delay(attempt, job->retry_backoff_s, SL_BACKOFF_CAP_S, NULL);
+        sl_log(SL_LOG_WARN, "table %s: %s failed: %s; retrying in %.1fs (%d of %d retries left)", t->prep.cfg->name,
+               what, err->msg, wait, job->retries - attempt + 1, job->retries);
+        sl_backoff_sleep(wait);
+    }
+}
+
+static int sl_exec_table_ready(sl_exec_table *t, sl_err *err) { return t->sg.ops->ready(&t->sg, err); }
+
 /* The end of a table: all its tasks ended; publish it, or leave its finished
  * files staged for a resume. */
 static void sl_exec_table_end(sl_exec_table *t)
@@ -246,7 +266,7 @@ static void sl_exec_table_end(sl_exec_table *t)
     }
     if (!atomic_load(&t->failed) && t->staged) {
         sl_err err = SL_ERR_INIT;
-        if (sl_exec_table_publish(t, &err) < 0) {
+        if (sl_exec_store_step(t, "publishing", sl_exec_table_publish, &err) < 0) {
             sl_exec_table_fail(t, &err);
         } else {
             t->published = true;
@@ -407,7 +427,7 @@ static int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
     }
     t->prepared = true;
     t->sg.schema = t->prep.st.schema;
-    if (t->sg.ops->ready && t->sg.ops->ready(&t->sg, &e) < 0) goto failed;
+    if (t->sg.ops->ready && sl_exec_store_step(t, "staging", sl_exec_table_ready, &e) < 0) goto failed;
     t->snapshot_time = have && rec.snapshot_time > 0 ? rec.snapshot_time : sl_wall_now();
     int n = t->prep.st.ntasks;
     t->metrics = sl_calloc((size_t)(n ? n : 1), sizeof *t->metrics);

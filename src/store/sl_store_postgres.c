@@ -130,8 +130,10 @@ static PGconn *sl_pgt_acquire(sl_pgt_pool *p, const char *what, sl_err *err)
     if (p->nidle > 0) {
         PGconn *c = p->idle[--p->nidle];
         pthread_mutex_unlock(&sl_pgt_mu);
-        if (PQstatus(c) == CONNECTION_OK) return c;
-        PQfinish(c);   /* the server went away while it was idle: a new one */
+        /* A session the server ended while it was idle (a restart) only shows
+         * it once its input is read. */
+        if (PQconsumeInput(c) && PQstatus(c) == CONNECTION_OK) return c;
+        PQfinish(c);   /* a new one instead */
         pthread_mutex_lock(&sl_pgt_mu);
         p->open--;
     }
@@ -442,7 +444,7 @@ static int sl_pgt_setup(PGconn *c, const sl_stage *sg, sl_err *err)
     static const char *const ddl[] = {
         "CREATE SCHEMA IF NOT EXISTS _sluice",
         "CREATE TABLE IF NOT EXISTS _sluice.stages (job text NOT NULL, run_id bigint NOT NULL, "
-        "schema_name text NOT NULL, tbl text NOT NULL, stage_name text NOT NULL, "
+        "schema_name text NOT NULL, tbl text NOT NULL, stage_name text NOT NULL, run_started double precision NOT NULL, "
         "created timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (job, run_id, schema_name, tbl))",
         "CREATE TABLE IF NOT EXISTS _sluice.loads (job text NOT NULL, run_id bigint NOT NULL, "
         "schema_name text NOT NULL, tbl text NOT NULL, task text NOT NULL, rows bigint NOT NULL, "
@@ -484,16 +486,18 @@ static int sl_pgt_stage_create(PGconn *c, const sl_stage *sg, sl_err *err)
     sl_buf_appendf(&sql, ")");
     int rc = sl_pgt_cmd(c, (const char *)sql.data, pg->who, err);
     sl_buf_free(&sql);
-    const char *p[5];
+    const char *p[6];
     sl_pgt_key_params(sg, p);
     p[4] = pg->stage_name;
+    p[5] = pg->started;
     if (rc == 0)
-        rc = sl_pgt_cmd_params(c, "INSERT INTO _sluice.stages (job, run_id, schema_name, tbl, stage_name) "
-                               "VALUES ($1, $2::bigint, $3, $4, $5) ON CONFLICT DO NOTHING", 5, p, pg->who, err);
+        rc = sl_pgt_cmd_params(c, "INSERT INTO _sluice.stages (job, run_id, schema_name, tbl, stage_name, run_started) "
+                               "VALUES ($1, $2::bigint, $3, $4, $5, $6::float8) ON CONFLICT DO NOTHING", 6, p, pg->who,
+                               err);
     return rc;
 }
 
-/* Drops the staging table and its load records (inside a transaction). */
+/* Drops the staging table and its bookkeeping rows (inside a transaction). */
 static int sl_pgt_stage_drop(PGconn *c, const sl_stage *sg, sl_err *err)
 {
     const sl_pgt *pg = sl_pgt_of((sl_stage *)sg);
@@ -503,7 +507,26 @@ static int sl_pgt_stage_drop(PGconn *c, const sl_stage *sg, sl_err *err)
     const char *p[4];
     sl_pgt_key_params(sg, p);
     if (rc == 0) rc = sl_pgt_cmd_params(c, "DELETE FROM _sluice.loads WHERE " SL_PGT_KEY, 4, p, pg->who, err);
+    if (rc == 0) rc = sl_pgt_cmd_params(c, "DELETE FROM _sluice.stages WHERE " SL_PGT_KEY, 4, p, pg->who, err);
     return rc;
+}
+
+/* Staging of the same job, run id and table by another run (a state store
+ * that was deleted starts its run ids again): not this run's; dropped. */
+static int sl_pgt_stage_foreign(PGconn *c, const sl_stage *sg, sl_err *err)
+{
+    const sl_pgt *pg = sl_pgt_of((sl_stage *)sg);
+    const char *p[5];
+    sl_pgt_key_params(sg, p);
+    p[4] = pg->started;
+    PGresult *r = sl_pgt_query(c, "SELECT count(*) FROM _sluice.stages WHERE " SL_PGT_KEY
+                               " AND abs(run_started - $5::float8) >= 0.00001", 5, p, pg->who, err);
+    if (!r) return -1;
+    bool foreign = atoi(PQgetvalue(r, 0, 0)) > 0;
+    PQclear(r);
+    if (!foreign) return 0;
+    sl_log(SL_LOG_INFO, "%s: %s: dropping the staging table another run with the same id left", pg->who, pg->display);
+    return sl_pgt_stage_drop(c, sg, err);
 }
 
 /* Whether the live table has a unique index on exactly the key columns. */
@@ -650,6 +673,7 @@ static int sl_pgt_ready(sl_stage *sg, sl_err *err)
             }
         }
     }
+    if (rc == 0) rc = sl_pgt_stage_foreign(c, sg, err);
     if (rc == 0) rc = sl_pgt_cols_read(c, pg->stage, &staged, pg->who, err);
     if (rc == 0 && staged.exists) {
         sl_pgt_diff d;
@@ -1189,7 +1213,7 @@ static int sl_pgt_publish_txn(PGconn *c, sl_stage *sg, int64_t want_rows, sl_sto
     int64_t staged = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
     if (recorded != want_rows || staged != want_rows)
-        return sl_err_set(err, SL_ETRANSIENT, "%s: %s: the tasks sent %lld rows, the warehouse recorded %lld loaded "
+        return sl_err_set(err, SL_EIO, "%s: %s: the tasks sent %lld rows, the warehouse recorded %lld loaded "
                           "and the staging table %s holds %lld (an UNLOGGED staging table is emptied when the "
                           "warehouse recovers from a crash); nothing was published; run the job again: tasks whose "
                           "rows are gone are loaded again", pg->who, pg->display, (long long)want_rows,

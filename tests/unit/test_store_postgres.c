@@ -455,7 +455,7 @@ Test(store_postgres, schema_changes_and_lost_staging)
     sl_store_manifest m = { files, 1, 0 };
     sl_store_result res;
     cr_assert_eq(f.sg.ops->publish(&f.sg, &m, &res, &err), -1);
-    cr_assert_eq(err.code, SL_ETRANSIENT);
+    cr_assert_eq(err.code, SL_EIO);
     cr_assert(strstr(err.msg, "UNLOGGED"), "%s", err.msg);
     cr_assert_eq(fx_count(&f, "SELECT count(*) FROM s_append.t"), 1);
     /* The task loaded again (the resume's redo): published, with the new column. */
