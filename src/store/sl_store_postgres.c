@@ -1247,8 +1247,10 @@ static int sl_pgt_publish_txn(PGconn *c, sl_stage *sg, int64_t want_rows, sl_sto
     if (rc == 0) rc = sl_pgt_cmd_params(c, "DELETE FROM _sluice.stages WHERE " SL_PGT_KEY, 4, p, pg->who, err);
     if (rc == 0)
         rc = sl_pgt_cmd_params(c, "INSERT INTO _sluice.published (job, run_id, schema_name, tbl, run_started, "
-                               "write_mode, rows) VALUES ($1, $2::bigint, $3, $4, $5::float8, $6, $7::bigint)", 7, p,
-                               pg->who, err);
+                               "write_mode, rows) VALUES ($1, $2::bigint, $3, $4, $5::float8, $6, $7::bigint) "
+                               "ON CONFLICT (job, run_id, schema_name, tbl) DO UPDATE SET run_started = "
+                               "EXCLUDED.run_started, write_mode = EXCLUDED.write_mode, rows = EXCLUDED.rows, "
+                               "published = now()", 7, p, pg->who, err);   /* over another run with this id */
     if (rc == 0) rc = sl_failpoint(SL_FP_PUBLISH_BEFORE_EXCHANGE, err);
     if (rc == 0) rc = sl_pgt_cmd(c, "COMMIT", pg->who, err);
     if (rc == 0 && deleted >= 0)
