@@ -11,7 +11,7 @@
  *   retry_backoff: 1s                         (first wait; doubles; default 1s)
  *   sources:  <name>: { kind: postgres|sqlite|csv|parquet, ... }
  *   targets:  <name>: { kind: parquet|csv, path: ..., ... }
- *             <name>: { kind: postgres, url: ..., schema: ..., max_connections: N, staging: unlogged|logged }
+ *             <name>: { kind: postgres, url: ..., schema: ..., max_connections: N, staging: auto|unlogged|logged }
  *   tables:   <name>: { from: <source>, table|query|file: ..., partition: {...}, to: <target>, ... }
  *             (warehouse targets add write: replace|append|merge, key: [cols], delete_missing,
  *              on_schema_change: fail|add_columns|recreate, indexes: [[cols], ...])
@@ -43,7 +43,7 @@ static const char *const sl_target_keys[] = { "kind", "path", "compression", "co
                                               "row_group_bytes", "page_bytes", "url", "schema",
                                               "max_connections", "staging", NULL };
 static const char *const sl_target_kinds[] = { "parquet", "csv", "postgres", NULL };
-static const char *const sl_staging_kinds[] = { "unlogged", "logged", NULL };
+static const char *const sl_staging_kinds[] = { "auto", "unlogged", "logged", NULL };   /* sl_staging_mode */
 /* In the order of sl_write_mode and sl_schema_change. */
 static const char *const sl_write_modes[] = { "replace", "append", "merge", NULL };
 static const char *const sl_schema_changes[] = { "fail", "add_columns", "recreate", NULL };
@@ -257,7 +257,8 @@ static int sl_jp_warehouse_target(sl_jp *p, yaml_node_t *map, const char *path, 
         char sub[600], *staging;
         snprintf(sub, sizeof sub, "%s.staging", path);
         if (sl_jy_choice(&p->y, v, sub, sl_staging_kinds, &staging) < 0) return -1;
-        t->staging_logged = !strcmp(staging, "logged");
+        for (int i = 0; sl_staging_kinds[i]; i++)
+            if (!strcmp(staging, sl_staging_kinds[i])) t->staging = (sl_staging_mode)i;
     }
     return 0;
 }

@@ -36,6 +36,11 @@ typedef struct sl_job_source {
     int line, column;        /* where it is defined in the job file */
 } sl_job_source;
 
+/* Staging tables of a warehouse target (`staging:`): auto is LOGGED for
+ * write: replace (the staging table becomes the live one) and UNLOGGED for
+ * append and merge (read once, then dropped). */
+typedef enum { SL_STAGING_AUTO, SL_STAGING_UNLOGGED, SL_STAGING_LOGGED } sl_staging_mode;
+
 typedef struct sl_job_target {
     char *name;
     char *kind;              /* parquet | csv | postgres */
@@ -44,7 +49,7 @@ typedef struct sl_job_target {
     char *url;               /* URL or conninfo; never printed or recorded with its password */
     char *schema;            /* default public */
     int max_connections;     /* sessions at once; default 4 */
-    bool staging_logged;     /* `staging: logged`; default unlogged */
+    sl_staging_mode staging; /* default auto */
     char *compression;       /* parquet: none|snappy|gzip|zstd|lz4_raw (default zstd) */
     int compression_level;   /* 0: codec default */
     int64_t row_group_bytes; /* 0: default (128 MiB) */

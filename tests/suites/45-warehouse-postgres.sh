@@ -25,8 +25,9 @@
 #      table is absent or complete, the resume ends equal to a clean run, no
 #      staging table or bookkeeping row is left, no row is doubled;
 #   h) the warehouse server restarted mid-load (fast: the run retries and
-#      completes) and crashed mid-load (immediate stop: UNLOGGED staging is
-#      emptied; the run or its resume ends equal to a clean run);
+#      completes) and crashed mid-load (immediate stop, with `staging:
+#      unlogged`: crash recovery empties the staging table; the publish
+#      notices, and the resume reloads: equal to a clean run);
 #   i) the warehouse password is in no log line and not in the state store.
 set -uo pipefail
 . "$(dirname "$0")/../lib/suite.sh"
@@ -316,7 +317,8 @@ roles; source_db orders; dw_db
 SRC_URL="$SLUICE_PG_URL/sl45_src"; DW_URL="postgres://sl45_dw:$PW@127.0.0.1:$PGPORT/sl45_dw"
 REF=$(fp sl45_src public.orders)
 for mode in fast immediate; do
-  job "$W/h-$mode" "$CR" "" "rows_per_second: 20000"
+  # UNLOGGED staging for the crash: recovery empties it, and that must be noticed
+  job "$W/h-$mode" "$CR" "$([ $mode = immediate ] && echo 'staging: unlogged')" "rows_per_second: 20000"
   (cd "$W/h-$mode" && exec "$SLUICE_BIN" run --workers 2 --no-progress job.yaml) \
     > "$W/h-$mode/run.log" 2>&1 &
   pid=$!

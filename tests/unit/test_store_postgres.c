@@ -129,7 +129,7 @@ Test(pg_target_job, keys_and_defaults)
     cr_assert_null(dw->path);
     cr_assert_str_eq(dw->schema, "analytics");
     cr_assert_eq(dw->max_connections, 4);
-    cr_assert(!dw->staging_logged);
+    cr_assert_eq(dw->staging, SL_STAGING_AUTO);
     cr_assert(sl_job_target_is_warehouse(dw));
     cr_assert(!sl_job_target_is_warehouse(&job->targets[1]));
     const sl_job_table *t = &job->tables[0], *m = &job->tables[1], *a = &job->tables[2];
@@ -173,7 +173,7 @@ Test(pg_target_job, target_keys_are_checked)
     snprintf(full, sizeof full, "sources:\n  s: { kind: csv, path: in }\n%s", text);
     sl_job *job = sl_job_parse(full, strlen(full), "w.yaml", &err);
     cr_assert_not_null(job, "%s", err.msg);
-    cr_assert(job->targets[0].staging_logged);
+    cr_assert_eq(job->targets[0].staging, SL_STAGING_LOGGED);
     cr_assert_eq(job->targets[0].max_connections, 2);
     cr_assert_str_eq(job->targets[0].schema, "public");
     sl_job_free(job);
@@ -384,6 +384,9 @@ Test(store_postgres, merge_updates_inserts_and_deletes_missing_keys)
     fx_open(&f, 1, 1.0);
     cr_assert_eq(fx_load(&f, "part-00000.pgcopy", 1, 500, 500, &err), 0, "%s", err.msg);
     fx_publish(&f, 500, 1);
+    /* merge stages UNLOGGED; a first load becomes the live table, made LOGGED. */
+    cr_assert_eq(fx_count(&f, "SELECT count(*) FROM pg_class WHERE relname = 't' AND relpersistence = 'p' AND "
+                              "relnamespace = 's_merge'::regnamespace"), 1);
     sl_test_pg_exec(f.url, "UPDATE s_merge.t SET note = 'stale' WHERE id > 400");
     f.sg.ops->stage_close(&f.sg);
 
