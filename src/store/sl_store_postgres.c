@@ -414,16 +414,18 @@ static int sl_pgt_setup(PGconn *c, const sl_stage *sg, sl_err *err)
     PGresult *r = sl_pgt_query(c,
         "SELECT current_user, current_database(), n.oid IS NOT NULL, "
         "coalesce(has_schema_privilege(n.oid, 'CREATE'), false), "
-        "has_database_privilege(current_database(), 'CREATE'), to_regnamespace('_sluice') IS NOT NULL, "
-        "to_regclass('_sluice.published') IS NOT NULL "
-        "FROM (SELECT 1) one LEFT JOIN pg_namespace n ON n.nspname = $1", 1, p, pg->who, err);
+        "has_database_privilege(current_database(), 'CREATE'), s.oid IS NOT NULL, "
+        "EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = s.oid AND c.relname = 'published'), "
+        "coalesce(has_schema_privilege(s.oid, 'USAGE'), false) "
+        "FROM (SELECT 1) one LEFT JOIN pg_namespace n ON n.nspname = $1 "
+        "LEFT JOIN pg_namespace s ON s.nspname = '_sluice'", 1, p, pg->who, err);
     if (!r) return -1;
     char user[128], db[128];
     snprintf(user, sizeof user, "%s", PQgetvalue(r, 0, 0));
     snprintf(db, sizeof db, "%s", PQgetvalue(r, 0, 1));
     bool has_schema = PQgetvalue(r, 0, 2)[0] == 't', create_in_schema = PQgetvalue(r, 0, 3)[0] == 't';
     bool create_in_db = PQgetvalue(r, 0, 4)[0] == 't', has_sluice = PQgetvalue(r, 0, 5)[0] == 't';
-    bool has_tables = PQgetvalue(r, 0, 6)[0] == 't';
+    bool has_tables = PQgetvalue(r, 0, 6)[0] == 't', use_sluice = PQgetvalue(r, 0, 7)[0] == 't';
     PQclear(r);
     if (!has_schema && !create_in_db)
         return sl_err_set(err, SL_ESOURCE, "%s: schema %s does not exist in database %s and user %s may not create "
@@ -436,6 +438,10 @@ static int sl_pgt_setup(PGconn *c, const sl_stage *sg, sl_err *err)
         return sl_err_set(err, SL_ESOURCE, "%s: user %s may not create sluice's bookkeeping schema _sluice in "
                           "database %s; grant it (GRANT CREATE ON DATABASE %s TO %s) or have an administrator run "
                           "CREATE SCHEMA _sluice AUTHORIZATION %s", pg->who, user, db, db, user, user);
+    if (has_sluice && !use_sluice)
+        return sl_err_set(err, SL_ESOURCE, "%s: user %s may not use sluice's bookkeeping schema _sluice in database "
+                          "%s; grant it: GRANT USAGE ON SCHEMA _sluice TO %s; GRANT SELECT, INSERT, UPDATE, DELETE ON "
+                          "ALL TABLES IN SCHEMA _sluice TO %s", pg->who, user, db, user, user);
     /* Two runs creating the same objects at once would collide in the catalog. */
     if (sl_pgt_cmd(c, "SELECT pg_advisory_xact_lock(7311525990418270)", pg->who, err) < 0) return -1;
     if (!has_schema) {
@@ -790,6 +796,9 @@ static int sl_pgt_reset(sl_stage *sg, sl_err *err)
     if (rc == 0) rc = sl_pgt_stage_create(c, sg, err);
     if (rc == 0) rc = sl_pgt_cmd(c, "COMMIT", pg->who, err);
     sl_pgt_release(pg->pool, c);
+    sl_free(pg->xids);
+    sl_free(pg->xid_rows);
+    pg->xids = pg->xid_rows = NULL;
     pg->have_xids = false;
     return rc;
 }
