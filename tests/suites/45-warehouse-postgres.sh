@@ -280,7 +280,7 @@ done
 # stream opened: each kill lands before the run ends; the resume runs at full speed
 job "$W/k" "$CR"
 kills=0 ksame=0
-for extra in 0 0.3 0.6 0.9 1.2; do
+for extra in 0 0.15 0.3 0.6 0.9; do
   dwq "DROP TABLE IF EXISTS analytics.orders_c" >/dev/null
   : > "$W/k/run.log"
   (cd "$W/k" && exec env SLUICE_FAILPOINT=task-write:sleep:400 "$SLUICE_BIN" run --workers 2 --no-progress job.yaml) \
@@ -294,7 +294,7 @@ for extra in 0 0.3 0.6 0.9 1.2; do
   copying=$(dwq "SELECT count(*) FROM pg_stat_activity WHERE usename = 'sl45_dw' AND query LIKE 'COPY%' AND state = 'active'")
   loaded=$(dwq "SELECT count(*) FROM _sluice.loads WHERE job = 'wh'")
   kill -9 $pid 2>/dev/null; rc=0; wait $pid 2>/dev/null || rc=$?
-  [ $rc = 137 ] || { bad "kill after +${extra}s: the run had ended (exit $rc)"; continue; }
+  [ $rc = 137 ] || { echo "  (the run ended before the kill at +${extra}s, exit $rc)"; continue; }
   kills=$((kills + 1))
   live=$(fp sl45_dw analytics.orders_c)
   grep -q "does not exist" <<<"$live" || [ "$live" = "$REF" ] || { bad "kill after +${extra}s: live table $live"; continue; }
@@ -304,7 +304,7 @@ for extra in 0 0.3 0.6 0.9 1.2; do
   echo "  kill -9 with $copying COPY streams active, $loaded tasks loaded: $(grep -o 'resuming run [0-9]* ([a-z]*[^)]*): [0-9]* of [0-9]* tasks already done' "$W/k/run.log" | head -n 1)"
 done
 [ "$kills" -ge 4 ] && [ "$kills" = "$ksame" ] && ok "kill -9 during the load: $kills kills, each resumed equal to a clean run" \
-  || bad "kill -9: $ksame of $kills"
+  || bad "kill -9: $ksame of $kills equal (4 kills needed)"
 
 # --- i) the password ---------------------------------------------------------------------------------
 logs=$(cat "$W"/*/run.log)
