@@ -78,6 +78,21 @@ static const char *sl_plan_relation(const sl_job_table *cfg)
     return cfg->table ? cfg->table : cfg->query ? cfg->query : cfg->file ? cfg->file : "";
 }
 
+/* Where the table lands in target tg: "<path>/<table>/", or a warehouse's
+ * "<schema>.<table>" (a duckdb file's too) and how it is written. sl_free it. */
+static char *sl_plan_output(const sl_job_table *cfg, const sl_job_target *tg)
+{
+    if (!sl_job_target_is_warehouse(tg)) return sl_sprintf("%s/%s/", tg->path, cfg->name);
+    char key[512] = "";
+    size_t used = 0;
+    for (int i = 0; i < cfg->nkey && used < sizeof key; i++)
+        used += (size_t)snprintf(key + used, sizeof key - used, "%s%s", i ? ", " : ", key ", cfg->key[i]);
+    bool duck = !strcmp(tg->kind, "duckdb");
+    return sl_sprintf("%s%s%s.%s (write %s%s%s)", duck ? tg->path : "", duck ? " table " : "",
+                      tg->schema ? tg->schema : duck ? "main" : "public", cfg->name, sl_write_mode_name(cfg->write),
+                      key, cfg->delete_missing ? ", delete_missing" : "");
+}
+
 static void sl_plan_text(const sl_job *job, const sl_prep_table *pt, int workers)
 {
     const sl_job_table *cfg = pt->cfg;
@@ -86,17 +101,9 @@ static void sl_plan_text(const sl_job *job, const sl_prep_table *pt, int workers
            cfg->table ? "table" : cfg->query ? "query" : "file", sl_plan_relation(cfg));
     for (int k = 0; k < (cfg->ntargets ? cfg->ntargets : 1); k++) {
         const sl_job_target *tg = cfg->ntargets ? cfg->targets[k] : cfg->target;
-        const char *lead = k ? "      " : "to    ";
-        if (!strcmp(tg->kind, "duckdb")) {
-            printf("  %s %s (duckdb) %s table %s.%s, write %s", lead, tg->name, tg->path,
-                   tg->schema ? tg->schema : "main", cfg->name, sl_write_mode_name(cfg->write));
-            for (int j = 0; j < cfg->nkey; j++) printf("%s%s", j ? ", " : " on key ", cfg->key[j]);
-            printf("%s\n", cfg->delete_missing ? ", delete missing" : "");
-        } else if (tg->path) {
-            printf("  %s %s (%s) %s/%s/\n", lead, tg->name, tg->kind, tg->path, cfg->name);
-        } else {
-            printf("  %s %s (%s)\n", lead, tg->name, tg->kind);
-        }
+        char *output = sl_plan_output(cfg, tg);
+        printf("  %s %s (%s) %s\n", k ? "      " : "to    ", tg->name, tg->kind, output);
+        sl_free(output);
     }
     printf("  schema");
     for (int c = 0; c < pt->st.schema->ncols; c++) {
@@ -161,9 +168,7 @@ static void sl_plan_json(const sl_prep_table *pt, int workers, bool first)
     sl_json_str(stdout, cfg->target->name);
     printf(", \"target_kind\": ");
     sl_json_str(stdout, cfg->target->kind);
-    char *dir = !cfg->target->path ? NULL
-              : strcmp(cfg->target->kind, "duckdb") ? sl_sprintf("%s/%s", cfg->target->path, cfg->name)
-                                                    : sl_strdup(cfg->target->path);
+    char *dir = sl_plan_output(cfg, cfg->target);
     printf(", \"output\": ");
     sl_json_str(stdout, dir);
     sl_free(dir);
@@ -174,6 +179,10 @@ static void sl_plan_json(const sl_prep_table *pt, int workers, bool first)
         sl_json_str(stdout, tg->name);
         printf(", \"kind\": ");
         sl_json_str(stdout, tg->kind);
+        char *out = sl_plan_output(cfg, tg);
+        printf(", \"output\": ");
+        sl_json_str(stdout, out);
+        sl_free(out);
         printf("}");
     }
     printf("]");

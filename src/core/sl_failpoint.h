@@ -41,7 +41,13 @@
 
 /* The commit protocol, in order. Who calls each:
  *   exec (task loop)        task-start, task-write (per batch written), run-finish
- *   state/sl_publish.c      task-file-synced, task-commit, publish:*            */
+ *   state/sl_publish.c      task-file-synced, task-commit, publish:*
+ *   store/sl_store_postgres.c the same steps of a warehouse load: task-file-synced
+ *                           (all rows sent, COPY not ended), task-commit (the task's
+ *                           transaction committed), publish:before-manifest (checks
+ *                           done), publish:before-exchange (publishing transaction
+ *                           done, not committed), publish:after-exchange and
+ *                           publish:before-cleanup (committed)                  */
 #define SL_FP_TASK_START              "task-start"              /* task about to open source and sink */
 #define SL_FP_TASK_WRITE              "task-write"              /* a batch about to be written */
 #define SL_FP_TASK_FILE_SYNCED        "task-file-synced"        /* temp file fsynced, not yet renamed */

@@ -267,6 +267,38 @@ static int sl_exec_table_publish(sl_exec_table *t, sl_err *err)
     return rc;
 }
 
+/* A table-level step of the store (ready, publish) that fails transiently -
+ * a warehouse restarting - is repeated per the job's retries and backoff, as
+ * a task is; every step of a store may be repeated. */
+static int sl_exec_store_step(sl_exec_table *t, const char *what, int (*step)(sl_exec_table *t, sl_err *err),
+                              sl_err *err)
+{
+    const sl_job *job = t->run->job;
+    for (int attempt = 1;; attempt++) {
+        sl_err_clear(err);
+        if (step(t, err) == 0) return 0;
+        if (!sl_backoff_should_retry(err, attempt, job->retries) || sl_exec_cancelled()) return -1;
+        double wait = sl_backoff_delay(attempt, job->retry_backoff_s, SL_BACKOFF_CAP_S, NULL);
+        sl_log(SL_LOG_WARN, "table %s: %s failed: %s; retrying in %.1fs (%d of %d retries left)", t->prep.cfg->name,
+               what, err->msg, wait, job->retries - attempt + 1, job->retries);
+        sl_backoff_sleep(wait);
+    }
+}
+
+/* Each target whose store has a `ready` step (a warehouse: staging table,
+ * schema-change and privilege checks) gets it once the columns are known. */
+static int sl_exec_table_ready(sl_exec_table *t, sl_err *err)
+{
+    for (int k = 0; k < t->nouts; k++) {
+        sl_exec_out *x = &t->outs[k];
+        if (x->sg.ops->ready && x->sg.ops->ready(&x->sg, err) < 0) {
+            if (t->nouts > 1) sl_err_prefix(err, "target %s", x->target->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* The end of a table: all its tasks ended; publish it, or leave its finished
  * files staged for a resume. */
 static void sl_exec_table_end(sl_exec_table *t)
@@ -280,7 +312,7 @@ static void sl_exec_table_end(sl_exec_table *t)
     }
     if (!atomic_load(&t->failed) && t->nouts && t->outs[0].staged) {
         sl_err err = SL_ERR_INIT;
-        if (sl_exec_table_publish(t, &err) < 0) {
+        if (sl_exec_store_step(t, "publishing", sl_exec_table_publish, &err) < 0) {
             sl_exec_table_fail(t, &err);
         } else {
             t->published = true;
@@ -373,7 +405,9 @@ static void sl_exec_table_setup_failed(sl_exec_table *t, const sl_err *e, bool p
         sl_exec_table_fail(t, e);
     }
     sl_err se = SL_ERR_INIT;
-    if (sl_state_table_register(run->state, run->run_id, t->prep.cfg->name, t->prep.cfg->target->path, 0, &se) < 0 ||
+    char label[1200];
+    sl_store_target_label(t->prep.cfg->target, label, sizeof label);
+    if (sl_state_table_register(run->state, run->run_id, t->prep.cfg->name, label, 0, &se) < 0 ||
         sl_state_table_failed(run->state, run->run_id, t->prep.cfg->name, t->err.msg, &se) < 0)
         sl_log(SL_LOG_DEBUG, "table %s: cannot record its failure: %s", t->prep.cfg->name, se.msg);
 }
@@ -396,7 +430,9 @@ static int sl_exec_table_adopt(sl_exec_table *t, sl_err *err)
         t->bytes += files[i].bytes;
     }
     sl_state_files_free(files, n);
-    if (sl_state_table_register(run->state, run->run_id, t->prep.cfg->name, t->prep.cfg->target->path, 0, err) < 0 ||
+    char label[1200];
+    sl_store_target_label(t->prep.cfg->target, label, sizeof label);
+    if (sl_state_table_register(run->state, run->run_id, t->prep.cfg->name, label, 0, err) < 0 ||
         sl_state_table_published(run->state, run->run_id, t->prep.cfg->name, t->rows, t->bytes, err) < 0)
         return -1;
     sl_log(SL_LOG_INFO, "table %s: was published by this run before it stopped; kept", t->prep.cfg->name);
@@ -538,6 +574,7 @@ static int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
     }
     t->prepared = true;
     for (int k = 0; k < t->nouts; k++) t->outs[k].sg.schema = t->prep.st.schema;
+    if (sl_exec_store_step(t, "staging", sl_exec_table_ready, &e) < 0) goto failed;
     t->snapshot_time = have && rec.snapshot_time > 0 ? rec.snapshot_time : sl_wall_now();
     int n = t->prep.st.ntasks;
     t->metrics = sl_calloc((size_t)(n ? n : 1), sizeof *t->metrics);
@@ -548,7 +585,9 @@ static int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
         specs[k] = (sl_task_spec){ k, t->prep.st.tasks[k].predicate, t->prep.st.tasks[k].est_rows };
     }
     bool replanned = false;
-    int rc = sl_state_table_register(run->state, run->run_id, cfg->name, cfg->target->path, t->snapshot_time, &e);
+    char label[1200];
+    sl_store_target_label(cfg->target, label, sizeof label);
+    int rc = sl_state_table_register(run->state, run->run_id, cfg->name, label, t->snapshot_time, &e);
     char *columns = sl_state_columns_text(t->prep.st.schema);
     if (rc == 0)
         rc = sl_state_tasks_register(run->state, run->run_id, cfg->name, columns, specs, n, t->task_ids, &replanned, &e);

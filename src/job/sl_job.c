@@ -10,10 +10,12 @@
  *   retries: 3                                (per task; default 3)
  *   retry_backoff: 1s                         (first wait; doubles; default 1s)
  *   sources:  <name>: { kind: postgres|sqlite|csv|parquet, ... }
- *   targets:  <name>: { kind: parquet|csv|duckdb, path: ..., ... }
- *   tables:   <name>: { from: <source>, table|query|file: ..., partition: {...}, to: <target>, ... }
- *             (a duckdb target adds write: replace|append|merge, key: [...],
- *             delete_missing, on_schema_change: fail|add_columns|recreate)
+ *   targets:  <name>: { kind: parquet|csv, path: ..., ... }
+ *             <name>: { kind: duckdb, path: <database file>, schema: ... }
+ *             <name>: { kind: postgres, url: ..., schema: ..., max_connections: N, staging: auto|unlogged|logged }
+ *   tables:   <name>: { from: <source>, table|query|file: ..., partition: {...}, to: <target> or [targets], ... }
+ *             (warehouse targets add write: replace|append|merge, key: [cols], delete_missing,
+ *              on_schema_change: fail|add_columns|recreate, indexes: [[cols], ...])
  * Keys that do not apply to a kind (a csv `delimiter` on a postgres source)
  * are errors, as are unknown keys. Relative paths (csv/parquet source path, sqlite
  * file, target path, rejects) resolve against the job file's directory.
@@ -41,27 +43,21 @@ static const char *const sl_source_keys[] = { "kind", "url", "path", "max_connec
                                               "null_string", "compression", NULL };
 static const char *const sl_source_kinds[] = { "postgres", "sqlite", "csv", "parquet", NULL };
 static const char *const sl_target_keys[] = { "kind", "path", "compression", "compression_level",
-                                              "row_group_bytes", "page_bytes", "schema", NULL };
-static const char *const sl_target_kinds[] = { "parquet", "csv", "duckdb", NULL };
+                                              "row_group_bytes", "page_bytes", "url", "schema",
+                                              "max_connections", "staging", NULL };
+static const char *const sl_target_kinds[] = { "parquet", "csv", "duckdb", "postgres", NULL };
+static const char *const sl_staging_kinds[] = { "auto", "unlogged", "logged", NULL };   /* sl_staging_mode */
 static const char *const sl_parquet_codecs[] = { "none", "snappy", "gzip", "zstd", "lz4_raw", NULL };
 static const char *const sl_csv_codecs[] = { "auto", "none", "gzip", "zstd", NULL };
 static const char *const sl_table_keys[] = { "from", "table", "query", "file", "partition", "to", "columns",
-                                             "rejects", "write", "key", "delete_missing", "on_schema_change", NULL };
-static const char *const sl_warehouse_keys[] = { "write", "key", "delete_missing", "on_schema_change", NULL };
+                                             "rejects", "write", "key", "delete_missing", "on_schema_change",
+                                             "indexes", NULL };
 /* In the order of sl_write_mode and sl_schema_change. */
 static const char *const sl_write_modes[] = { "replace", "append", "merge", NULL };
 static const char *const sl_schema_changes[] = { "fail", "add_columns", "recreate", NULL };
 
 const char *sl_write_mode_name(sl_write_mode m) { return sl_write_modes[m]; }
 const char *sl_schema_change_name(sl_schema_change c) { return sl_schema_changes[c]; }
-
-/* The index of `word` in a NULL-terminated list of choices (it is one of them). */
-static int sl_choice_index(const char *const *choices, const char *word)
-{
-    int i = 0;
-    while (choices[i] && strcmp(choices[i], word)) i++;
-    return i;
-}
 static const char *const sl_partition_keys[] = { "strategy", "column", "count", NULL };
 static const char *const sl_strategies[] = { "auto", "range", "histogram", "mod", "pages", "none", NULL };
 static const char *const sl_column_keys[] = { "name", "type", "nullable", NULL };
@@ -283,6 +279,36 @@ static int sl_jp_source(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_
     return 0;
 }
 
+/* A postgres target: the warehouse database, its schema and session cap. */
+static int sl_jp_warehouse_target(sl_jp *p, yaml_node_t *map, const char *path, sl_job_target *t)
+{
+    static const char *const lake_only[] = { "compression", "compression_level", "row_group_bytes", "page_bytes",
+                                             NULL };
+    static const char *const no[] = { "path", NULL };
+    if (sl_jp_reject_keys(p, map, path, lake_only, "postgres", "targets") < 0 ||
+        sl_jp_reject_keys(p, map, path, no, "postgres", "targets (use url and schema)") < 0)
+        return -1;
+    t->schema = "public";
+    t->max_connections = 4;
+    if (sl_jp_text_key(p, map, "url", path, "the warehouse's URL or conninfo", &t->url) < 0 ||
+        sl_jp_text_key(p, map, "schema", path, "a schema name (leave it out for public)", &t->schema) < 0 ||
+        sl_jp_int_key(p, map, "max_connections", path, 1, 1024, &t->max_connections) < 0)
+        return -1;
+    if (!t->url)
+        return sl_jy_fail(&p->y, map, path, "missing key 'url' (postgres://user:password@host:port/db, or "
+                                            "${ENV_VAR} to keep the password out of the file)");
+    if (!*t->schema) return sl_jy_fail(&p->y, sl_jy_get(&p->y, map, "schema"), path, "'schema' is empty");
+    yaml_node_t *v = sl_jy_get(&p->y, map, "staging");
+    if (v) {
+        char sub[600], *staging;
+        snprintf(sub, sizeof sub, "%s.staging", path);
+        if (sl_jy_choice(&p->y, v, sub, sl_staging_kinds, &staging) < 0) return -1;
+        for (int i = 0; sl_staging_kinds[i]; i++)
+            if (!strcmp(staging, sl_staging_kinds[i])) t->staging = (sl_staging_mode)i;
+    }
+    return 0;
+}
+
 static int sl_jp_target(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_t *map, sl_job_target *t)
 {
     char path[512], sub[600];
@@ -293,10 +319,13 @@ static int sl_jp_target(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_
     t->line = (int)key->start_mark.line + 1;
     t->column = (int)key->start_mark.column + 1;
     yaml_node_t *kind = sl_jy_get(&p->y, map, "kind");
-    if (!kind) return sl_jy_fail(&p->y, map, path, "missing key 'kind' (parquet, csv or duckdb)");
+    if (!kind) return sl_jy_fail(&p->y, map, path, "missing key 'kind' (parquet, csv, duckdb or postgres)");
     snprintf(sub, sizeof sub, "%s.kind", path);
     if (sl_jy_choice(&p->y, kind, sub, sl_target_kinds, &t->kind) < 0) return -1;
+    if (!strcmp(t->kind, "postgres")) return sl_jp_warehouse_target(p, map, path, t);
     bool duckdb = !strcmp(t->kind, "duckdb");
+    static const char *const pg_only[] = { "url", "max_connections", "staging", NULL };
+    if (sl_jp_reject_keys(p, map, path, pg_only, t->kind, "targets") < 0) return -1;
     if (sl_jp_text_key(p, map, "path", path, duckdb ? "the DuckDB database file" : "the directory tables are written to",
                        &t->path) < 0)
         return -1;
@@ -515,67 +544,98 @@ static int sl_jp_partition(sl_jp *p, yaml_node_t *v, const char *path, sl_job_pa
     return 0;
 }
 
-/* `key: id` or `key: [a, b]`: non-empty column names, each once. */
-static int sl_jp_key(sl_jp *p, yaml_node_t *v, const char *path, sl_job_table *t)
+/* `key: id`, `key: [a, b]`: column names, none twice. */
+static int sl_jp_name_list(sl_jp *p, yaml_node_t *v, const char *path, char ***out, int *n)
 {
-    char sub[700];
-    bool list = v->type == YAML_SEQUENCE_NODE;
-    int n = list ? sl_jy_seq_len(v) : 1;
-    if (n == 0) return sl_jy_fail(&p->y, v, path, "is empty (the columns that identify a row)");
-    t->key = sl_arena_alloc(&p->job->arena, sizeof *t->key * (size_t)n);
-    for (int i = 0; i < n; i++) {
-        yaml_node_t *item = list ? sl_jy_seq_item(&p->y, v, i) : v;
-        if (list) snprintf(sub, sizeof sub, "%s[%d]", path, i);
-        else snprintf(sub, sizeof sub, "%s", path);
-        if (sl_jy_string(&p->y, item, sub, &t->key[i]) < 0) return -1;
-        if (!*t->key[i]) return sl_jy_fail(&p->y, item, sub, "the column name is empty");
+    int count = v->type == YAML_SEQUENCE_NODE ? sl_jy_seq_len(v) : 1;
+    if (v->type != YAML_SEQUENCE_NODE && v->type != YAML_SCALAR_NODE)
+        return sl_jy_fail(&p->y, v, path, "expected a column name or a list of them, found %s", sl_jy_what(v));
+    if (count == 0) return sl_jy_fail(&p->y, v, path, "the list of columns is empty");
+    char **names = sl_arena_alloc(&p->job->arena, sizeof *names * (size_t)count);
+    for (int i = 0; i < count; i++) {
+        yaml_node_t *item = v->type == YAML_SEQUENCE_NODE ? sl_jy_seq_item(&p->y, v, i) : v;
+        if (sl_jy_string(&p->y, item, path, &names[i]) < 0) return -1;
+        if (!*names[i]) return sl_jy_fail(&p->y, item, path, "a column name is empty");
         for (int j = 0; j < i; j++)
-            if (!strcmp(t->key[j], t->key[i])) return sl_jy_fail(&p->y, item, sub, "column '%s' appears twice", t->key[i]);
-        t->nkey = i + 1;
+            if (!strcmp(names[j], names[i])) return sl_jy_fail(&p->y, item, path, "column '%s' appears twice", names[i]);
+    }
+    *out = names;
+    *n = count;
+    return 0;
+}
+
+/* A key or index column must be one of the table's columns when the job
+ * gives the whole schema (a csv source with `columns:`); otherwise the
+ * target checks it against the source's columns when the run starts. */
+static int sl_jp_known_columns(sl_jp *p, yaml_node_t *v, const char *path, const sl_job_table *t, char **names,
+                               int n)
+{
+    if (strcmp(t->source->kind, "csv") || t->ncolumns == 0) return 0;
+    for (int i = 0; i < n; i++) {
+        bool found = false;
+        for (int c = 0; c < t->ncolumns && !found; c++) found = !strcmp(t->columns[c].name, names[i]);
+        if (!found) return sl_jy_fail(&p->y, v, path, "column '%s' is not among the table's columns", names[i]);
     }
     return 0;
 }
 
-/* How a table is written into a warehouse target: write, key, delete_missing, on_schema_change. */
-static int sl_jp_write(sl_jp *p, yaml_node_t *map, const char *path, sl_job_table *t)
+/* The keys of a table written to a warehouse: write mode, key, deletes,
+ * schema changes, indexes. They are errors for lake targets. */
+static int sl_jp_warehouse_table(sl_jp *p, yaml_node_t *map, const char *path, sl_job_table *t)
 {
-    char sub[700];
-    t->write = SL_WRITE_REPLACE;
-    t->on_schema_change = SL_SCHEMA_FAIL;
-    if (strcmp(t->target->kind, "duckdb")) {
-        char who[128];
-        snprintf(who, sizeof who, "%s targets (a lake table is always replaced as a whole)", t->target->kind);
-        return sl_jp_reject_keys(p, map, path, sl_warehouse_keys, "tables written to", who);
+    static const char *const keys[] = { "write", "key", "delete_missing", "on_schema_change", "indexes", NULL };
+    bool warehouse = false;
+    for (int k = 0; k < t->ntargets; k++) warehouse = warehouse || sl_job_target_is_warehouse(t->targets[k]);
+    if (!warehouse) {
+        char who[160];
+        snprintf(who, sizeof who, "%s targets (only to warehouse targets: duckdb, postgres; a lake table is always "
+                 "replaced as a whole)", t->target->kind);
+        return sl_jp_reject_keys(p, map, path, keys, "tables written to", who);
     }
-    yaml_node_t *v;
-    char *word;
-    if ((v = sl_jy_get(&p->y, map, "write"))) {
+    char sub[700], *word;
+    yaml_node_t *v, *write = sl_jy_get(&p->y, map, "write");
+    if (write) {
         snprintf(sub, sizeof sub, "%s.write", path);
-        if (sl_jy_choice(&p->y, v, sub, sl_write_modes, &word) < 0) return -1;
-        t->write = (sl_write_mode)sl_choice_index(sl_write_modes, word);
+        if (sl_jy_choice(&p->y, write, sub, sl_write_modes, &word) < 0) return -1;
+        for (int i = 0; sl_write_modes[i]; i++)
+            if (!strcmp(word, sl_write_modes[i])) t->write = (sl_write_mode)i;
     }
     if ((v = sl_jy_get(&p->y, map, "on_schema_change"))) {
         snprintf(sub, sizeof sub, "%s.on_schema_change", path);
         if (sl_jy_choice(&p->y, v, sub, sl_schema_changes, &word) < 0) return -1;
-        t->on_schema_change = (sl_schema_change)sl_choice_index(sl_schema_changes, word);
+        for (int i = 0; sl_schema_changes[i]; i++)
+            if (!strcmp(word, sl_schema_changes[i])) t->on_schema_change = (sl_schema_change)i;
     }
-    bool merge = t->write == SL_WRITE_MERGE;
     if ((v = sl_jy_get(&p->y, map, "key"))) {
         snprintf(sub, sizeof sub, "%s.key", path);
-        if (!merge) return sl_jy_fail(&p->y, v, sub, "'key' applies to write: merge (this table is written with %s)",
-                                      sl_write_mode_name(t->write));
-        if (sl_jp_key(p, v, sub, t) < 0) return -1;
+        if (sl_jp_name_list(p, v, sub, &t->key, &t->nkey) < 0 || sl_jp_known_columns(p, v, sub, t, t->key, t->nkey) < 0)
+            return -1;
     }
     if ((v = sl_jy_get(&p->y, map, "delete_missing"))) {
         snprintf(sub, sizeof sub, "%s.delete_missing", path);
-        if (!merge)
-            return sl_jy_fail(&p->y, v, sub, "'delete_missing' applies to write: merge (this table is written with %s)",
-                              sl_write_mode_name(t->write));
         if (sl_jy_bool(&p->y, v, sub, &t->delete_missing) < 0) return -1;
+        if (t->delete_missing && t->write != SL_WRITE_MERGE)
+            return sl_jy_fail(&p->y, v, sub, "delete_missing applies to write: merge (replace already drops rows "
+                                             "that are gone; append never deletes)");
     }
-    if (merge && !t->nkey)
-        return sl_jy_fail(&p->y, map, path, "write: merge needs 'key' (the columns that identify a row, e.g. "
-                                            "key: [id])");
+    if (t->write == SL_WRITE_MERGE && !t->key)
+        return sl_jy_fail(&p->y, write, path, "write: merge needs key: [columns] (the columns that identify a row)");
+    if ((v = sl_jy_get(&p->y, map, "indexes"))) {
+        snprintf(sub, sizeof sub, "%s.indexes", path);
+        if (v->type != YAML_SEQUENCE_NODE)
+            return sl_jy_fail(&p->y, v, sub, "expected a list of column lists ([[customer_id], [placed, status]]), "
+                                             "found %s", sl_jy_what(v));
+        t->nindexes = sl_jy_seq_len(v);
+        t->indexes = sl_arena_alloc(&p->job->arena, sizeof *t->indexes * (size_t)(t->nindexes ? t->nindexes : 1));
+        for (int i = 0; i < t->nindexes; i++) {
+            yaml_node_t *item = sl_jy_seq_item(&p->y, v, i);
+            char isub[760];
+            snprintf(isub, sizeof isub, "%s[%d]", sub, i);
+            if (sl_jp_name_list(p, item, isub, &t->indexes[i].cols, &t->indexes[i].ncols) < 0 ||
+                sl_jp_known_columns(p, item, isub, t, t->indexes[i].cols, t->indexes[i].ncols) < 0)
+                return -1;
+        }
+    }
     return 0;
 }
 
@@ -678,7 +738,7 @@ static int sl_jp_table(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_t
         snprintf(sub, sizeof sub, "%s.columns", path);
         if (sl_jp_columns(p, v, sub, t) < 0) return -1;
     }
-    return sl_jp_write(p, map, path, t);
+    return sl_jp_warehouse_table(p, map, path, t);
 }
 
 /* A section: a mapping of name -> definition; returns its node or fails. */
@@ -806,6 +866,11 @@ static int sl_jp_job(sl_jp *p)
     }
     sl_strmap_free(&dirs);
     return rc;
+}
+
+bool sl_job_target_is_warehouse(const sl_job_target *t)
+{
+    return t && (!strcmp(t->kind, "postgres") || !strcmp(t->kind, "duckdb"));
 }
 
 sl_job *sl_job_parse(const char *text, size_t len, const char *file, sl_err *err)

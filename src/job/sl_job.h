@@ -36,11 +36,21 @@ typedef struct sl_job_source {
     int line, column;        /* where it is defined in the job file */
 } sl_job_source;
 
+/* Staging tables of a warehouse target (`staging:`): auto is LOGGED for
+ * write: replace (the staging table becomes the live one) and UNLOGGED for
+ * append and merge (read once, then dropped). */
+typedef enum { SL_STAGING_AUTO, SL_STAGING_UNLOGGED, SL_STAGING_LOGGED } sl_staging_mode;
+
 typedef struct sl_job_target {
     char *name;
-    char *kind;              /* parquet | csv | duckdb */
-    char *path;              /* lake directory; tables land in <path>/<table>/; duckdb: the database file */
-    char *schema;            /* duckdb: the schema tables land in; NULL: main */
+    char *kind;              /* parquet | csv | duckdb | postgres */
+    char *path;              /* parquet, csv: lake directory; tables land in <path>/<table>/; duckdb: the
+                              * database file; NULL for postgres */
+    /* postgres (a warehouse): tables land in <schema>.<table> of the database at url */
+    char *url;               /* URL or conninfo; never printed or recorded with its password */
+    char *schema;            /* postgres: default public; duckdb: NULL means main */
+    int max_connections;     /* postgres: sessions at once; default 4 */
+    sl_staging_mode staging; /* postgres: default auto */
     char *compression;       /* parquet: none|snappy|gzip|zstd|lz4_raw (default zstd); duckdb: of its staged
                               * Parquet files (not a job key) */
     int compression_level;   /* 0: codec default */
@@ -69,6 +79,11 @@ typedef struct sl_job_partition {
     int count;               /* 0: auto */
 } sl_job_partition;
 
+typedef struct sl_job_index {
+    char **cols;
+    int ncols;
+} sl_job_index;
+
 typedef struct sl_job_table {
     char *name;              /* output table name */
     char *from;              /* source name */
@@ -84,14 +99,23 @@ typedef struct sl_job_table {
     sl_job_column *columns;  /* csv: explicit schema; others: type overrides */
     int ncolumns;
     char *rejects;           /* csv: file for malformed rows; NULL: they fail the job */
-    /* warehouse targets (duckdb) */
+    /* warehouse targets */
     sl_write_mode write;     /* default replace */
-    char **key;              /* merge: the columns that identify a row */
+    char **key;              /* `key: [cols]`: primary key; what merge matches on */
     int nkey;
-    bool delete_missing;     /* merge: delete live rows whose key is not in the new data */
+    bool delete_missing;     /* merge: delete live rows whose key the new data lacks */
     sl_schema_change on_schema_change;   /* default fail */
+    sl_job_index *indexes;   /* `indexes: [[cols], ...]` */
+    int nindexes;
     int line, column;
 } sl_job_table;
+
+/* "replace", "append", "merge"; "fail", "add_columns", "recreate". */
+const char *sl_write_mode_name(sl_write_mode m);
+const char *sl_schema_change_name(sl_schema_change c);
+/* Whether tables of target t land in a warehouse (staging tables, one
+ * publishing transaction) rather than a lake directory. */
+bool sl_job_target_is_warehouse(const sl_job_target *t);
 
 typedef struct sl_job {
     char *name;

@@ -1,6 +1,6 @@
 /*
  * sl_sink.h - the interface every sink implements (one file each:
- * sl_sink_parquet.c, sl_sink_csv.c).
+ * sl_sink_parquet.c, sl_sink_csv.c, sl_sink_pgcopy.c).
  *
  * A sink encodes one task's output into an sl_out it is given: open(out)
  * -> write(batch)... -> finish (the last bytes - a Parquet footer - are in
@@ -24,8 +24,8 @@ typedef struct sl_sink_kv {
 } sl_sink_kv;
 
 typedef struct sl_sink_ops {
-    const char *kind;
-    const char *extension;   /* "parquet", "csv" */
+    const char *kind;        /* the target kind it serves */
+    const char *extension;   /* "parquet", "csv", "pgcopy": names task outputs */
     void *(*open)(const sl_job_target *target, const sl_schema *schema, sl_out *out,
                   const sl_sink_kv *meta, int nmeta, sl_err *err);
     int (*write)(void *writer, const sl_batch *batch, sl_err *err);
@@ -38,5 +38,6 @@ const sl_sink_ops *sl_sink_lookup(const char *kind);
 
 extern const sl_sink_ops sl_sink_parquet;
 extern const sl_sink_ops sl_sink_csv;
+extern const sl_sink_ops sl_sink_pgcopy;
 
 #endif

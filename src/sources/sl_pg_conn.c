@@ -127,13 +127,12 @@ static void sl_pg_secrets(PGconn *conn, const char *url, sl_secrets *s)
     PQconninfoFree(opts);
 }
 
-PGconn *sl_pg_connect(const sl_job_source *src, const char *what, sl_err *err)
+PGconn *sl_pg_connect_url(const char *url, const char *who, int statement_timeout_s, const char *what, sl_err *err)
 {
-    const char *url = src && src->url ? src->url : "";
+    if (!url) url = "";
     const char *mistake = sl_pg_url_mistake(url);
     if (mistake) {
-        sl_err_set(err, SL_ESOURCE, "%s: cannot connect to source %s: its url is malformed: %s", what,
-                   src ? src->name : "?", mistake);
+        sl_err_set(err, SL_ESOURCE, "%s: cannot connect to %s: its url is malformed: %s", what, who, mistake);
         return NULL;
     }
     /* Keywords before dbname are defaults the URL/conninfo may override. */
@@ -141,8 +140,7 @@ PGconn *sl_pg_connect(const sl_job_source *src, const char *what, sl_err *err)
     const char *vals[] = { "sluice", "10", "UTF8", url, NULL };
     PGconn *conn = PQconnectdbParams(keys, vals, 1);
     if (!conn) {
-        sl_err_set(err, SL_ETRANSIENT, "%s: cannot connect to source %s: out of memory in libpq",
-                   what, src ? src->name : "?");
+        sl_err_set(err, SL_ETRANSIENT, "%s: cannot connect to %s: out of memory in libpq", what, who);
         return NULL;
     }
     if (PQstatus(conn) != CONNECTION_OK) {
@@ -161,7 +159,7 @@ PGconn *sl_pg_connect(const sl_job_source *src, const char *what, sl_err *err)
         sl_pg_secrets(conn, url, &secrets);
         sl_pg_one_line(raw, &secrets, msg, sizeof msg);
         sl_secrets_free(&secrets);
-        sl_err_set(err, code, "%s: cannot connect to source %s: %s; %s", what, src ? src->name : "?", msg, hint);
+        sl_err_set(err, code, "%s: cannot connect to %s: %s; %s", what, who, msg, hint);
         PQfinish(conn);
         return NULL;
     }
@@ -177,20 +175,26 @@ PGconn *sl_pg_connect(const sl_job_source *src, const char *what, sl_err *err)
     if ((!enc || strcmp(enc, want)) && PQsetClientEncoding(conn, want) != 0) {
         char msg[1024];
         sl_pg_one_line(PQerrorMessage(conn), NULL, msg, sizeof msg);
-        sl_err_set(err, SL_ESOURCE, "%s: source %s: cannot set client_encoding to %s: %s", what,
-                   src ? src->name : "?", want, msg);
+        sl_err_set(err, SL_ESOURCE, "%s: %s: cannot set client_encoding to %s: %s", what, who, want, msg);
         PQfinish(conn);
         return NULL;
     }
-    if (src && src->statement_timeout_s > 0) {
+    if (statement_timeout_s > 0) {
         char sql[64];
-        snprintf(sql, sizeof sql, "SET statement_timeout = %d", src->statement_timeout_s * 1000);
+        snprintf(sql, sizeof sql, "SET statement_timeout = %d", statement_timeout_s * 1000);
         if (sl_pg_exec_cmd(conn, sql, what, err) < 0) {
             PQfinish(conn);
             return NULL;
         }
     }
     return conn;
+}
+
+PGconn *sl_pg_connect(const sl_job_source *src, const char *what, sl_err *err)
+{
+    char who[256];
+    snprintf(who, sizeof who, "source %s", src ? src->name : "?");
+    return sl_pg_connect_url(src ? src->url : NULL, who, src ? src->statement_timeout_s : 0, what, err);
 }
 
 int sl_pg_result_error(PGconn *conn, const PGresult *res, const char *what, sl_err *err)

@@ -1,6 +1,7 @@
 /*
- * sl_pg_conn.h - PostgreSQL sessions for the postgres source and its
- * partition planner: connecting, error classification, small query helpers.
+ * sl_pg_conn.h - PostgreSQL sessions for the postgres source, its
+ * partition planner and the postgres target (store/sl_store_postgres.c):
+ * connecting, error classification, small query helpers.
  *
  *   PGconn *c = sl_pg_connect(src, "table public.orders", err);
  *   if (sl_pg_exec_cmd(c, "BEGIN", what, err) < 0) ...
@@ -42,6 +43,9 @@
 #include <stdbool.h>
 
 PGconn *sl_pg_connect(const sl_job_source *src, const char *what, sl_err *err);
+/* The same for any database (a warehouse target): `who` names it in errors
+ * ("target dw"); statement_timeout_s 0 keeps the server's. */
+PGconn *sl_pg_connect_url(const char *url, const char *who, int statement_timeout_s, const char *what, sl_err *err);
 sl_code sl_pg_classify(const char *sqlstate);
 /* Fills err from a failed result (or from the connection when res is NULL):
  * "<what>: <server message> (SQLSTATE xxxxx)". Returns -1. */

@@ -11,11 +11,17 @@
  *   sl_store_duckdb.c  a DuckDB database file: task outputs staged as
  *                      Parquet files by the local store, a table published
  *                      by one DuckDB transaction that loads them.
+ *   sl_store_postgres.c  a PostgreSQL warehouse: a staging table per table
+ *                      and run, one COPY transaction per task, one
+ *                      publishing transaction per table.
  * An object store (no rename) is one more file behind the same operations.
  *
  * The engine drives a store per (table, target) of a run:
  *   stage_open          the table's staging area for this run (kept on
  *                       resume: what earlier sessions finished stays)
+ *   ready               (optional) the table's columns are known (sg->schema):
+ *                       check them against what the target holds, make
+ *                       ready what tasks write into; before any task runs
  *   already             resume: the live table is already this run's (a crash
  *                       after the publish, before the state store heard)
  *   tidy                resume: drop what killed attempts left half-written
@@ -51,6 +57,7 @@
 #include "../state/sl_publish.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* A finished task output as recorded in the state store (name, rows,
@@ -69,12 +76,12 @@ typedef struct sl_store_ops sl_store_ops;
 typedef struct sl_stage {
     const sl_store_ops *ops;
     const sl_job_target *target;
+    const sl_job_table *cfg;   /* the table's job settings (write mode, key, ...) */
     const char *job;
     int64_t run_id;
     double run_started;        /* when the run first started (epoch s), recorded at publish */
     const char *table;
-    const sl_job_table *cfg;   /* the table's settings (write mode, key, ...) */
-    const sl_schema *schema;   /* the table's columns */
+    const sl_schema *schema;   /* the table's columns; NULL before ready */
     char *where;
     void *impl;
 } sl_stage;
@@ -83,6 +90,7 @@ struct sl_store_ops {
     const char *kind;
     int (*stage_open)(sl_stage *sg, sl_err *err);
     void (*stage_close)(sl_stage *sg);
+    int (*ready)(sl_stage *sg, sl_err *err);   /* may be NULL */
     int (*already)(sl_stage *sg, sl_err *err);
     int (*tidy)(sl_stage *sg, int *removed, sl_err *err);
     int (*check)(sl_stage *sg, const sl_store_file *f, sl_err *err);   /* 1 intact, 0 not, -1 error */
@@ -119,7 +127,12 @@ const sl_store_ops *sl_store_for(const sl_job_target *target);
  * duckdb target (staged Parquet files), else the target's kind. */
 const char *sl_store_sink_kind(const sl_job_target *target);
 
+/* How a target is named in logs and in the state store: its path, or a
+ * warehouse's URL (password masked) and schema. */
+void sl_store_target_label(const sl_job_target *target, char *out, size_t size);
+
 extern const sl_store_ops sl_store_local;
 extern const sl_store_ops sl_store_duckdb;
+extern const sl_store_ops sl_store_postgres;
 
 #endif
