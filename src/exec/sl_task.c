@@ -29,6 +29,13 @@
  * earlier attempt: the server is down, ...) as its cause and takes its class.
  * Failpoints task-start and task-write (core/sl_failpoint.h) are hit here;
  * task-file-synced and task-commit in the store's commit.
+ *
+ * The free checks: every attempt compares the rows the source reported for
+ * its read (PostgreSQL's `COPY n`; sources without a count skip this), the
+ * rows decoded into batches, and the rows each target wrote (the sink's
+ * count: a Parquet footer's num_rows; then the store's, after commit). Any
+ * difference fails the task with SL_ECHECK and all three numbers; it is
+ * never retried.
  */
 #include "sl_exec_int.h"
 
@@ -68,6 +75,26 @@ static sl_prep_table *sl_task_prep(sl_exec_table *t, int *gen)
     *gen = t->prep_gen;
     pthread_mutex_unlock(&t->mu);
     return p;
+}
+
+/* A task whose counts disagree: rows were lost or invented between the
+ * source and a target. Never retried (SL_ECHECK): a retry that happened to
+ * agree would hide it. */
+static void sl_task_rows_mismatch(const sl_exec_table *t, int64_t reported, uint64_t decoded, const char *target,
+                                  int64_t written, sl_err *err)
+{
+    char src[96] = "", dst[160] = "";
+    const char *kind = t->prep.cfg->source->kind;
+    if (reported >= 0)
+        snprintf(src, sizeof src, "the source reported %lld%s, ", (long long)reported,
+                 !strcmp(kind, "postgres") ? " (COPY n)" : "");
+    else
+        snprintf(src, sizeof src, "the %s source gives no count of its own, ", kind);
+    if (target) snprintf(dst, sizeof dst, ", target %s wrote %lld", target, (long long)written);
+    else snprintf(dst, sizeof dst, ", nothing written yet");
+    sl_err_set(err, SL_ECHECK, "row counts do not agree: %s%llu were decoded%s; the task fails and the table is "
+               "not published (this is a bug in sluice or a fault in the target: report it with the log)",
+               src, (unsigned long long)decoded, dst);
 }
 
 int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metrics *m, sl_task_output *done,
@@ -133,6 +160,13 @@ int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metric
             goto fail;
         }
     }
+    /* The free checks: the source's own count, the rows decoded, and below
+     * the rows each target wrote must agree. */
+    int64_t reported = src->reported_rows ? src->reported_rows(reader) : -1;
+    if (reported >= 0 && reported != (int64_t)m->rows) {
+        sl_task_rows_mismatch(t, reported, m->rows, NULL, -1, err);
+        goto fail;
+    }
     src->close(reader);
     reader = NULL;
     sl_batch_free(batch);
@@ -141,8 +175,14 @@ int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metric
         sl_exec_out *x = &t->outs[k];
         void *finishing = o[k].writer;
         o[k].writer = NULL;
-        if (x->sink->finish(finishing, NULL, err) < 0) goto fail;
-        sl_store_file f = { .name = o[k].name, .rows = (int64_t)m->rows };
+        uint64_t written = 0;
+        if (x->sink->finish(finishing, &written, err) < 0) goto fail;
+        if (written != m->rows) {
+            sl_task_rows_mismatch(t, reported, m->rows, x->target->name, (int64_t)written, err);
+            goto fail;
+        }
+        /* What the sink wrote; a store that counts what it holds (a warehouse's COPY n) replaces it. */
+        sl_store_file f = { .name = o[k].name, .rows = (int64_t)written };
         sl_out *committing = o[k].out;
         o[k].out = NULL;
         if (x->sg.ops->commit(&x->sg, committing, &f, err) < 0) {
@@ -150,6 +190,10 @@ int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metric
             goto fail;
         }
         committed = k + 1;
+        if (f.rows != (int64_t)m->rows) {
+            sl_task_rows_mismatch(t, reported, m->rows, x->target->name, f.rows, err);
+            goto fail;
+        }
         done[k] = (sl_task_output){ x->target->name, NULL, f.bytes, f.crc32 };
         m->bytes += (uint64_t)f.bytes;
         if (k == 0) m->crc32 = f.crc32;

@@ -10,6 +10,12 @@
  *                      filling columnar batches (next returns the number of
  *                      rows, 0 at the end, -1 on error);
  *   finish(tab)        release the shared state.
+ * and, optionally, after next returned 0 and before close:
+ *   reported_rows(r)   the rows the source itself says the task's read
+ *                      produced (PostgreSQL: the server's `COPY n`), which
+ *                      the engine checks against the rows decoded and the
+ *                      rows every target wrote; -1 (or no function): the
+ *                      source has no count of its own.
  * open/next/close run on worker threads, several at once for one table;
  * prepare and finish run on the coordinating thread.
  *
@@ -48,6 +54,7 @@ typedef struct sl_source_ops {
     long (*next)(void *reader, sl_batch *batch, sl_err *err);
     void (*close)(void *reader);
     void (*finish)(sl_source_table *tab);
+    int64_t (*reported_rows)(void *reader);   /* may be NULL */
 } sl_source_ops;
 
 /* The source implementation for a kind ("postgres"), or NULL. */

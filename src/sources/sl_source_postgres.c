@@ -20,6 +20,9 @@
  *   next     fills a batch from the COPY stream (one CopyData message per row;
  *            decoded in place, only an incomplete tuple is ever copied);
  *            sleeps when the source's rows_per_second is exceeded.
+ *   reported_rows  the server's own count of the rows the COPY sent (the
+ *            `COPY n` of its CommandComplete, PQcmdTuples), checked by the
+ *            engine against the rows decoded and written.
  *   close    returns the session to the pool: after the end of the COPY,
  *            RELEASE SAVEPOINT; in the middle, cancel the COPY, drain it
  *            and ROLLBACK TO SAVEPOINT (the snapshot survives for a retry).
@@ -81,6 +84,7 @@ typedef struct sl_pg_reader {
     sl_buf pending;             /* bytes of an incomplete tuple (or rows that did not fit) */
     size_t pending_off;
     bool done;
+    int64_t copy_rows;          /* the server's COPY n; -1 until the COPY ended */
     char what[512];
 } sl_pg_reader;
 
@@ -494,6 +498,7 @@ static void *sl_pg_open(sl_source_table *tab, const sl_task *task, sl_err *err)
     sl_pg_shared *sh = tab->shared;
     sl_pg_reader *r = sl_calloc(1, sizeof *r);
     r->sh = sh;
+    r->copy_rows = -1;
     /* The engine says which task (and its predicate) before this. */
     snprintf(r->what, sizeof r->what, "%s", sh->what);
     r->sess = sl_pg_session_acquire(sh->pool, sh->group, r->what, err);
@@ -534,6 +539,12 @@ static int sl_pg_end_copy(sl_pg_reader *r, sl_err *err)
     if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
         sl_pg_result_error(r->conn, res, r->what, err);
         rc = -1;
+    } else {
+        /* "COPY n": the server's own count, which the engine checks. */
+        const char *n = PQcmdTuples(res);
+        char *end = NULL;
+        long long v = n && *n ? strtoll(n, &end, 10) : -1;
+        r->copy_rows = end && *end == '\0' && v >= 0 ? (int64_t)v : -1;
     }
     PQclear(res);
     while ((res = PQgetResult(r->conn))) PQclear(res);
@@ -630,6 +641,11 @@ static bool sl_pg_abort_copy(sl_pg_reader *r)
     return PQstatus(r->conn) == CONNECTION_OK;
 }
 
+static int64_t sl_pg_reported_rows(void *reader)
+{
+    return ((const sl_pg_reader *)reader)->copy_rows;
+}
+
 static void sl_pg_close(void *reader)
 {
     sl_pg_reader *r = reader;
@@ -653,4 +669,5 @@ const sl_source_ops sl_source_postgres = {
     .next = sl_pg_next,
     .close = sl_pg_close,
     .finish = sl_pg_finish,
+    .reported_rows = sl_pg_reported_rows,
 };
