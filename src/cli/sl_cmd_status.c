@@ -17,6 +17,7 @@
 #include "../core/sl_alloc.h"
 #include "../core/sl_buf.h"
 #include "../core/sl_log.h"
+#include "../core/sl_receipt.h"
 #include "../job/sl_job.h"
 #include "../state/sl_fs.h"
 #include "../state/sl_lock.h"
@@ -118,6 +119,22 @@ static sl_liveness sl_status_liveness(const char *state_dir, const sl_run_report
     return info->held ? SL_LIVE_YES : SL_LIVE_GONE;
 }
 
+/* A published table's receipt, a line per column under its row (values
+ * may quote source data: control characters shown as escapes). */
+static void sl_status_receipt_text(const sl_table_report *tb)
+{
+    if (!tb->receipt) return;
+    const char *receipt = strstr(tb->receipt, "\"receipt\": ");
+    const char *cols = receipt ? sl_receipt_json_columns(receipt) : NULL;
+    char col[8192], line[8192];
+    for (const char *p = cols; p && (p = sl_receipt_json_column(p, col, sizeof col));) {
+        sl_receipt_column_text(col, line, sizeof line);
+        char *safe = sl_escape_controls_dup(line);
+        printf("      receipt: %s\n", safe);
+        sl_free(safe);
+    }
+}
+
 static void sl_status_print_text(const char *state_path, const char *state_dir, const char *job,
                                  sl_run_report *runs, int n)
 {
@@ -156,6 +173,7 @@ static void sl_status_print_text(const char *state_path, const char *state_dir, 
                 sl_table_report *tb = &r->tables[t];
                 printf("    %-24s %-10s %6d %6d %7d %7d %14lld\n", tb->name, tb->status, tb->done, tb->failed,
                        tb->pending, tb->running, (long long)tb->rows);
+                sl_status_receipt_text(tb);
             }
         }
         /* Errors may quote source values: their control characters are shown as escapes. */
@@ -177,35 +195,8 @@ static void sl_status_print_text(const char *state_path, const char *state_dir, 
 
 static void sl_json_str(sl_buf *b, const char *s)
 {
-    if (!s) {
-        sl_buf_append(b, "null", 4);
-        return;
-    }
-    sl_buf_push(b, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            sl_buf_push(b, '\\');
-            sl_buf_push(b, *p);
-        } else if (*p < 0x20) {
-            char esc[8];
-            snprintf(esc, sizeof esc, "\\u%04x", *p);
-            sl_buf_append(b, esc, 6);
-        } else {
-            sl_buf_push(b, *p);
-        }
-    }
-    sl_buf_push(b, '"');
-}
-
-static void sl_jprintf(sl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sl_jprintf(sl_buf *b, const char *fmt, ...)
-{
-    char tmp[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n > 0) sl_buf_append(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+    if (s) sl_buf_json_str(b, s, strlen(s));
+    else sl_buf_append(b, "null", 4);
 }
 
 static void sl_json_time(sl_buf *b, double t)
@@ -216,58 +207,60 @@ static void sl_json_time(sl_buf *b, double t)
     }
     char iso[40];
     sl_status_iso(t, iso, sizeof iso);
-    sl_jprintf(b, "\"%s\"", iso);
+    sl_buf_printf(b, "\"%s\"", iso);
 }
 
 static void sl_status_print_json(const char *state_path, const char *state_dir, const char *job,
                                  sl_run_report *runs, int n)
 {
     sl_buf b = { 0 };
-    sl_jprintf(&b, "{\"state\": ");
+    sl_buf_printf(&b, "{\"state\": ");
     sl_json_str(&b, state_path);
-    sl_jprintf(&b, ", \"job\": ");
+    sl_buf_printf(&b, ", \"job\": ");
     sl_json_str(&b, job);
-    sl_jprintf(&b, ", \"runs\": [");
+    sl_buf_printf(&b, ", \"runs\": [");
     for (int i = 0; i < n; i++) {
         sl_run_report *r = &runs[i];
         sl_lock_info info;
         sl_liveness live = sl_status_liveness(state_dir, r, &info);
-        sl_jprintf(&b, "%s\n  {\"id\": %lld, \"job\": ", i ? "," : "", (long long)r->id);
+        sl_buf_printf(&b, "%s\n  {\"id\": %lld, \"job\": ", i ? "," : "", (long long)r->id);
         sl_json_str(&b, r->job);
-        sl_jprintf(&b, ", \"status\": ");
+        sl_buf_printf(&b, ", \"status\": ");
         sl_json_str(&b, r->status);
-        sl_jprintf(&b, ", \"process_alive\": %s", live == SL_LIVE_YES ? "true" : live == SL_LIVE_GONE ? "false" : "null");
-        sl_jprintf(&b, ", \"started\": ");
+        sl_buf_printf(&b, ", \"process_alive\": %s", live == SL_LIVE_YES ? "true" : live == SL_LIVE_GONE ? "false" : "null");
+        sl_buf_printf(&b, ", \"started\": ");
         sl_json_time(&b, r->started);
-        sl_jprintf(&b, ", \"ended\": ");
+        sl_buf_printf(&b, ", \"ended\": ");
         sl_json_time(&b, r->ended);
-        sl_jprintf(&b, ", \"pid\": %ld, \"host\": ", r->pid);
+        sl_buf_printf(&b, ", \"pid\": %ld, \"host\": ", r->pid);
         sl_json_str(&b, r->host);
-        sl_jprintf(&b, ", \"resumes\": %d, \"error\": ", r->resumes);
+        sl_buf_printf(&b, ", \"resumes\": %d, \"error\": ", r->resumes);
         sl_json_str(&b, r->error);
-        sl_jprintf(&b, ", \"tasks\": {\"done\": %d, \"failed\": %d, \"pending\": %d, \"running\": %d}",
+        sl_buf_printf(&b, ", \"tasks\": {\"done\": %d, \"failed\": %d, \"pending\": %d, \"running\": %d}",
                    r->tasks_done, r->tasks_failed, r->tasks_pending, r->tasks_running);
-        sl_jprintf(&b, ", \"rows\": %lld, \"bytes\": %lld, \"tables\": [", (long long)r->rows, (long long)r->bytes);
+        sl_buf_printf(&b, ", \"rows\": %lld, \"bytes\": %lld, \"tables\": [", (long long)r->rows, (long long)r->bytes);
         for (int t = 0; t < r->ntables; t++) {
             sl_table_report *tb = &r->tables[t];
-            sl_jprintf(&b, "%s{\"name\": ", t ? ", " : "");
+            sl_buf_printf(&b, "%s{\"name\": ", t ? ", " : "");
             sl_json_str(&b, tb->name);
-            sl_jprintf(&b, ", \"status\": ");
+            sl_buf_printf(&b, ", \"status\": ");
             sl_json_str(&b, tb->status);
-            sl_jprintf(&b, ", \"done\": %d, \"failed\": %d, \"pending\": %d, \"running\": %d, \"attempts\": %d, "
+            sl_buf_printf(&b, ", \"done\": %d, \"failed\": %d, \"pending\": %d, \"running\": %d, \"attempts\": %d, "
                            "\"rows\": %lld, \"bytes\": %lld, \"published_at\": ", tb->done, tb->failed, tb->pending,
                        tb->running, tb->attempts, (long long)tb->rows, (long long)tb->bytes);
             sl_json_time(&b, tb->published_at);
-            sl_jprintf(&b, "}");
+            /* {"source": ..., "receipt": ...} as the run recorded it (JSON already) */
+            if (tb->receipt) sl_buf_printf(&b, ", \"receipt\": %s", tb->receipt);
+            sl_buf_printf(&b, "}");
         }
-        sl_jprintf(&b, "], \"errors\": [");
+        sl_buf_printf(&b, "], \"errors\": [");
         for (int e = 0; e < r->nerrors; e++) {
-            if (e) sl_jprintf(&b, ", ");
+            if (e) sl_buf_printf(&b, ", ");
             sl_json_str(&b, r->errors[e]);
         }
-        sl_jprintf(&b, "]}");
+        sl_buf_printf(&b, "]}");
     }
-    sl_jprintf(&b, "%s]}\n", n ? "\n" : "");
+    sl_buf_printf(&b, "%s]}\n", n ? "\n" : "");
     fwrite(b.data, 1, b.len, stdout);
     sl_buf_free(&b);
 }

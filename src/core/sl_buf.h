@@ -2,7 +2,8 @@
  * sl_buf.h - a growable byte buffer (page bodies, encoded metadata, lines).
  *
  *   sl_buf b = {0}; sl_buf_append(&b, p, n); ... sl_buf_free(&b);
- * sl_buf_clear() keeps the memory for reuse.
+ * sl_buf_clear() keeps the memory for reuse. sl_buf_printf and
+ * sl_buf_json_str write the text of manifests, receipts and --json output.
  */
 #ifndef SL_BUF_H
 #define SL_BUF_H
@@ -30,5 +31,12 @@ static inline void sl_buf_push(sl_buf *b, uint8_t byte)
     if (b->cap == b->len) sl_buf_reserve(b, 1);
     b->data[b->len++] = byte;
 }
+
+/* printf into the buffer (any length). */
+void sl_buf_printf(sl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* p[0..n) as a JSON string, quotes included: '"' and '\\' escaped, control
+ * characters as \n, \t, \r or \u00XX; other bytes as they are (the caller
+ * hands over UTF-8). */
+void sl_buf_json_str(sl_buf *b, const void *p, size_t n);
 
 #endif

@@ -98,7 +98,7 @@ static void sl_task_rows_mismatch(const sl_exec_table *t, int64_t reported, uint
 }
 
 int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metrics *m, sl_task_output *done,
-                    sl_err *err)
+                    sl_task_receipt *rc, sl_err *err)
 {
     int gen;
     sl_prep_table *p = sl_task_prep(t, &gen);
@@ -115,6 +115,8 @@ int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metric
     m->worker = worker;
     m->rows = m->bytes = m->data_bytes = 0;
     m->crc32 = 0;
+    sl_receipt_reset(rc->receipt);
+    rc->source = p->st.snapshot;
 
     void *reader = NULL;
     sl_batch *batch = NULL;
@@ -140,6 +142,7 @@ int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metric
             goto fail;
         }
         batch->nrows = (size_t)n;
+        sl_receipt_add(rc->receipt, batch);
         if (sl_failpoint(SL_FP_TASK_WRITE, err) < 0) goto fail;
         for (int k = 0; k < nouts; k++)
             if (t->outs[k].sink->write(o[k].writer, batch, err) < 0) {
@@ -221,9 +224,12 @@ fail:
 /* Ends attempt `number` in the state store; a store that cannot record a
  * success fails the task (its file would not be known to the publish). */
 static int sl_task_record(sl_exec_table *t, int task_index, int number, const sl_err *failure, bool will_retry,
-                          const sl_task_metrics *m, sl_task_output *outs, sl_err *err)
+                          const sl_task_metrics *m, sl_task_output *outs, const sl_task_receipt *rc, sl_err *err)
 {
     if (number <= 0) return 0;
+    sl_buf blob = { 0 };
+    bool ok = !failure || !sl_err_is_set(failure);
+    if (ok) sl_receipt_encode(rc->receipt, &blob);
     char names[SL_JOB_MAX_TARGETS][64];
     for (int k = 0; k < t->nouts; k++) {
         sl_task_file_name(&t->outs[k], task_index, names[k], sizeof names[k]);
@@ -232,9 +238,12 @@ static int sl_task_record(sl_exec_table *t, int task_index, int number, const sl
     }
     sl_task_result res = { .rows = (int64_t)m->rows, .bytes = (int64_t)m->data_bytes, .seconds = m->seconds,
                            .file_name = names[0], .file_size = outs[0].size, .crc32 = outs[0].crc32,
-                           .outputs = outs, .noutputs = t->nouts };
+                           .outputs = outs, .noutputs = t->nouts, .receipt = ok ? blob.data : NULL,
+                           .receipt_len = blob.len, .source = ok ? rc->source : NULL };
     sl_err e = SL_ERR_INIT;
-    if (sl_state_attempt_end(t->run->state, t->task_ids[task_index], number, failure, will_retry, &res, &e) < 0) {
+    int st = sl_state_attempt_end(t->run->state, t->task_ids[task_index], number, failure, will_retry, &res, &e);
+    sl_buf_free(&blob);
+    if (st < 0) {
         if (failure && sl_err_is_set(failure)) {
             sl_log(SL_LOG_WARN, "table %s: task %d: cannot record its failed attempt: %s", t->prep.cfg->name,
                    task_index + 1, e.msg);
@@ -282,6 +291,7 @@ void sl_task_run(void *arg, int worker)
     sl_err err = SL_ERR_INIT, cause = SL_ERR_INIT;   /* the last failure that was not a lost snapshot */
     char cause_what[64] = "";
     sl_task_output outs[SL_JOB_MAX_TARGETS] = { { 0 } };
+    sl_task_receipt receipt = { sl_receipt_new(t->prep.st.schema), NULL };
     int rc;
     for (int attempt = 1;; attempt++) {
         m->attempts = attempt;
@@ -291,9 +301,9 @@ void sl_task_run(void *arg, int worker)
         if (rc == 0) {
             int gen;
             sl_task_prep(t, &gen);
-            rc = sl_task_attempt(t, task->index, worker, m, outs, &err);
+            rc = sl_task_attempt(t, task->index, worker, m, outs, &receipt, &err);
             if (rc == 0) {
-                rc = sl_task_record(t, task->index, number, NULL, false, m, outs, &err);
+                rc = sl_task_record(t, task->index, number, NULL, false, m, outs, &receipt, &err);
                 if (rc == 0) break;
                 number = 0;   /* the failure below cannot be recorded either */
             }
@@ -322,7 +332,7 @@ void sl_task_run(void *arg, int worker)
                 snprintf(cause_what, sizeof cause_what, "attempt %d failed", attempt);
             }
             /* Stopped (another task failed, or interrupted): back to pending for the resume. */
-            sl_task_record(t, task->index, number, &err, retry || stopped, m, outs, &err);
+            sl_task_record(t, task->index, number, &err, retry || stopped, m, outs, &receipt, &err);
             if (!retry) break;
         } else if (!sl_backoff_should_retry(&err, attempt, job->retries) || sl_exec_cancelled()) {
             break;
@@ -334,6 +344,7 @@ void sl_task_run(void *arg, int worker)
         sl_backoff_sleep(wait);
         if (atomic_load(&t->failed) || sl_exec_cancelled()) break;
     }
+    sl_receipt_free(receipt.receipt);
     if (rc == 0) {
         m->status = SL_TM_DONE;
         sl_log(SL_LOG_DEBUG, "table %s: task %d/%d done: %llu rows, %llu bytes, %.2fs, worker %d",

@@ -26,4 +26,6 @@ void sl_source_table_clear(sl_source_table *tab)
     tab->ntasks = 0;
     sl_free(tab->strategy_note);
     tab->strategy_note = NULL;
+    sl_free(tab->snapshot);
+    tab->snapshot = NULL;
 }

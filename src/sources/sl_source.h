@@ -44,6 +44,10 @@ typedef struct sl_source_table {
     sl_task *tasks;          /* set by prepare (sl_malloc'd; predicates too) */
     int ntasks;
     char *strategy_note;     /* why this partitioning (for `plan`); may be NULL */
+    char *snapshot;          /* set by prepare when the source can say which state of its data
+                              * the tasks read: a JSON object ({"kind": "postgres",
+                              * "exported_snapshot": ..., "pg_current_snapshot": ...}),
+                              * recorded in the receipts; NULL: unknown */
     void *shared;            /* source's per-table state */
 } sl_source_table;
 

@@ -296,6 +296,31 @@ found:
     return 0;
 }
 
+/* Which state of the data the tasks read, for the receipts: the exported
+ * snapshot id the tasks import and the server's pg_current_snapshot()
+ * (xmin:xmax:xip list; txid_current_snapshot() before PostgreSQL 13). */
+static int sl_pg_snapshot_identity(PGconn *conn, const char *snap_id, sl_source_table *tab, const char *what,
+                                   sl_err *err)
+{
+    const char *sql = PQserverVersion(conn) >= 130000 ? "SELECT pg_current_snapshot()::text"
+                                                       : "SELECT txid_current_snapshot()::text";
+    PGresult *res = sl_pg_exec_tuples(conn, sql, what, err);
+    if (!res) return -1;
+    sl_buf b = { 0 };
+    sl_buf_printf(&b, "{\"kind\": \"postgres\", \"exported_snapshot\": ");
+    if (snap_id) sl_buf_json_str(&b, snap_id, strlen(snap_id));
+    else sl_buf_printf(&b, "null");
+    const char *cur = PQgetvalue(res, 0, 0);
+    sl_buf_printf(&b, ", \"pg_current_snapshot\": ");
+    sl_buf_json_str(&b, cur, strlen(cur));
+    sl_buf_printf(&b, "}");
+    sl_buf_push(&b, 0);
+    PQclear(res);
+    sl_free(tab->snapshot);
+    tab->snapshot = (char *)b.data;
+    return 0;
+}
+
 static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
 {
     const sl_job_table *cfg = tab->cfg;
@@ -460,6 +485,8 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
     };
     if (sl_pg_partition_plan(&pin, tab, err) < 0) goto fail;
     sl_schema_free(raw);
+    raw = NULL;
+    if (sl_pg_snapshot_identity(sh->coord, sess->snap_id, tab, sh->what, err) < 0) goto fail;
     if (sl_pg_exec_cmd(sh->coord, "RELEASE SAVEPOINT sl_prepare", sh->what, err) < 0) goto fail;
     sh->coord = NULL;
     sl_pg_session_release(sh->pool, sess, true);
@@ -473,6 +500,8 @@ fail:
     raw = NULL;
     sl_schema_free(tab->schema);
     tab->schema = NULL;
+    sl_free(tab->snapshot);
+    tab->snapshot = NULL;
     if (sess) {
         bool healthy = !in_savepoint ||
             (sl_pg_exec_ok(sh->coord, "ROLLBACK TO SAVEPOINT sl_prepare") && sl_pg_exec_ok(sh->coord, "RELEASE SAVEPOINT sl_prepare"));

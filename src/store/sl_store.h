@@ -56,6 +56,8 @@ typedef struct sl_store_file {
     int64_t rows;
     int64_t bytes;             /* size of the output; -1: not checked */
     uint32_t crc32;
+    const char *receipt;       /* the task's receipt and source snapshot, JSON members
+                                * ("receipt": {...}, "source": {...}); NULL: none */
 } sl_store_file;
 
 /* What a published table holds. */
@@ -63,6 +65,8 @@ typedef struct sl_store_manifest {
     const sl_store_file *files;
     int nfiles;
     double snapshot_time;      /* source snapshot, seconds since the epoch; 0: unknown */
+    const char *receipt;       /* the table's receipt (JSON object, core/sl_receipt.h); NULL: none */
+    const char *source;        /* the source snapshot its tasks read (JSON object); NULL: unknown */
 } sl_store_manifest;
 
 typedef struct sl_store_result {

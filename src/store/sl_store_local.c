@@ -98,8 +98,9 @@ static int sl_local_publish(sl_stage *sg, const sl_store_manifest *m, sl_store_r
 {
     sl_manifest_file *mf = sl_calloc((size_t)(m->nfiles ? m->nfiles : 1), sizeof *mf);
     for (int i = 0; i < m->nfiles; i++)
-        mf[i] = (sl_manifest_file){ m->files[i].name, m->files[i].rows, m->files[i].bytes, m->files[i].crc32 };
-    sl_manifest pm = { mf, m->nfiles, m->snapshot_time };
+        mf[i] = (sl_manifest_file){ m->files[i].name, m->files[i].rows, m->files[i].bytes, m->files[i].crc32,
+                                    m->files[i].receipt };
+    sl_manifest pm = { mf, m->nfiles, m->snapshot_time, m->receipt, m->source };
     sl_publish_result pr;
     int rc = sl_publish_table(sl_local(sg), &pm, &pr, err);
     sl_free(mf);
