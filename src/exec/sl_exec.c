@@ -199,6 +199,8 @@ static void sl_exec_table_log(sl_exec_table *t)
            "time %.2fx%s", t->prep.cfg->name, (long long)t->rows, nf, nf == 1 ? "" : "s",
            sl_human_bytes((double)t->bytes, b, sizeof b), where, t->ended - t->started, skew_rows,
            skew_seconds, kept);
+    sl_log(SL_LOG_DEBUG, "table %s: receipts took %.3fs of CPU in its tasks", t->prep.cfg->name,
+           (double)atomic_load(&t->receipt_ns) / 1e9);
 }
 
 /* The receipts of a table about to be published, from the state store's
