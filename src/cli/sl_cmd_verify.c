@@ -56,45 +56,20 @@ static void sl_verify_say(const char *what, const char *fmt, ...)
  * `where`. Returns the number of differences. */
 static int sl_verify_compare(const char *where, const char *want, const sl_receipt *got, const sl_schema *schema)
 {
-    int diffs = 0;
-    char wrows[32] = "", grows[32];
-    sl_receipt_json_field(want, "rows", wrows, sizeof wrows);
-    snprintf(grows, sizeof grows, "%lld", (long long)got->rows);
-    if (strcmp(wrows, grows)) {
-        sl_verify_say("DIFFERS", "%s: rows: the manifest's receipt says %s, the files hold %s", where, wrows, grows);
-        diffs++;
-    }
-    sl_buf text = { 0 };
+    sl_buf text = { 0 }, report = { 0 };
     sl_receipt_json(got, schema, NULL, &text);
     sl_buf_push(&text, 0);
-    static const char *const keys[] = { "name", "type", "non_null", "min", "min_cut", "max", "max_cut", "sum" };
-    const char *w = sl_receipt_json_columns(want), *g = sl_receipt_json_columns((const char *)text.data);
-    char wc[8192], gc[8192];
-    for (int c = 0; w || g; c++) {
-        w = w ? sl_receipt_json_column(w, wc, sizeof wc) : NULL;
-        g = g ? sl_receipt_json_column(g, gc, sizeof gc) : NULL;
-        if (!w && !g) break;
-        if (!w || !g) {
-            sl_verify_say("DIFFERS", "%s: the manifest's receipt has %s columns than the files", where,
-                          w ? "more" : "fewer");
-            diffs++;
-            break;
-        }
-        if (!strcmp(wc, gc)) continue;
-        char name[256] = "";
-        sl_receipt_json_field(wc, "name", name, sizeof name);
-        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
-            char a[SL_RECEIPT_BYTES * 4 + 64] = "(none)", b[SL_RECEIPT_BYTES * 4 + 64] = "(none)";
-            sl_receipt_json_field(wc, keys[k], a, sizeof a);
-            sl_receipt_json_field(gc, keys[k], b, sizeof b);
-            if (strcmp(a, b)) {
-                sl_verify_say("DIFFERS", "%s: column %s: %s: the manifest's receipt says %s, the files give %s", where,
-                              name, keys[k], a, b);
-                diffs++;
-            }
-        }
+    int diffs = sl_receipt_json_diff(want, (const char *)text.data, false, "the manifest's receipt says",
+                                     "the files give", &report);
+    sl_buf_push(&report, 0);
+    for (char *line = (char *)report.data, *nl; line && *line; line = nl + 1) {
+        nl = strchr(line, '\n');
+        if (nl) *nl = '\0';
+        sl_verify_say("DIFFERS", "%s: %s", where, line);
+        if (!nl) break;
     }
     sl_buf_free(&text);
+    sl_buf_free(&report);
     return diffs;
 }
 

@@ -55,8 +55,10 @@
 #define SL_FP_PUBLISH_BEFORE_CLEANUP  "publish:before-cleanup"  /* durable; old version not yet removed */
 #define SL_FP_RUN_FINISH              "run-finish"              /* all tables published; run not yet marked */
 /* Faults that are not crashes, for the checks that must catch them (with `on`):
- *   sinks (sl_sink_parquet.c, sl_sink_csv.c)   sink-drop-row (per batch written) */
+ *   sinks (sl_sink_parquet.c, sl_sink_csv.c)   sink-drop-row (per batch written)
+ *   exec (task loop)                           batch-change-value (per batch read) */
 #define SL_FP_SINK_DROP_ROW           "sink-drop-row"           /* the sink writes a batch without its last row */
+#define SL_FP_BATCH_CHANGE_VALUE      "batch-change-value"      /* a value read is changed (as a decoder bug would) */
 
 /* Returns 0, -1 with err set when an error action fires, 1 when an `on` action fires. */
 int sl_failpoint(const char *name, sl_err *err);

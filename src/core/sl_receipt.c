@@ -495,3 +495,55 @@ void sl_receipt_column_text(const char *column, char *out, size_t size)
                       mx, strstr(column, "\"max_cut\"") ? "..." : "");
     if (has_sum && n >= 0 && (size_t)n < size) snprintf(out + n, size - (size_t)n, "  sum %s", sum);
 }
+
+int sl_receipt_json_diff(const char *want, const char *got, bool partial, const char *want_label,
+                         const char *got_label, sl_buf *report)
+{
+    int diffs = 0;
+    char a[SL_RECEIPT_BYTES * 4 + 64], b[SL_RECEIPT_BYTES * 4 + 64];
+    /* The receipt's own "rows", before its columns. */
+    const char *wc0 = sl_receipt_json_columns(want), *gc0 = sl_receipt_json_columns(got);
+    char *wtop = sl_strndup(want, wc0 ? (size_t)(wc0 - want) : strlen(want));
+    char *gtop = sl_strndup(got, gc0 ? (size_t)(gc0 - got) : strlen(got));
+    if (sl_receipt_json_field(wtop, "rows", a, sizeof a) && sl_receipt_json_field(gtop, "rows", b, sizeof b) &&
+        strcmp(a, b)) {
+        sl_buf_printf(report, "rows: %s %s, %s %s\n", want_label, a, got_label, b);
+        diffs++;
+    }
+    sl_free(wtop);
+    sl_free(gtop);
+    static const char *const keys[] = { "name", "type", "non_null", "min", "min_cut", "max", "max_cut", "sum" };
+    char wc[8192], gc[8192];
+    const char *w = wc0, *g = gc0;
+    for (;;) {
+        w = w ? sl_receipt_json_column(w, wc, sizeof wc) : NULL;
+        g = g ? sl_receipt_json_column(g, gc, sizeof gc) : NULL;
+        if (!w && !g) break;
+        if (!w || !g) {
+            sl_buf_printf(report, "%s has %s columns than %s\n", want_label, w ? "more" : "fewer", got_label);
+            diffs++;
+            break;
+        }
+        if (!strcmp(wc, gc)) continue;
+        char name[256] = "";
+        sl_receipt_json_field(wc, "name", name, sizeof name);
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+            bool has_a = sl_receipt_json_field(wc, keys[k], a, sizeof a);
+            bool has_b = sl_receipt_json_field(gc, keys[k], b, sizeof b);
+            if (!has_a) snprintf(a, sizeof a, "(none)");
+            if (!has_b) snprintf(b, sizeof b, "(none)");
+            if (partial) {
+                if (!has_b || !strcmp(keys[k], "type") || strstr(keys[k], "_cut")) continue;
+                if (!strcmp(keys[k], "sum") && !strcmp(a, "overflow")) continue;
+                char cut[16];
+                snprintf(cut, sizeof cut, "\"%s_cut\"", keys[k]);
+                if (has_a && strstr(wc, cut) && !strncmp(a, b, strlen(a))) continue;
+            }
+            if (strcmp(a, b)) {
+                sl_buf_printf(report, "column %s: %s: %s %s, %s %s\n", name, keys[k], want_label, a, got_label, b);
+                diffs++;
+            }
+        }
+    }
+    return diffs;
+}

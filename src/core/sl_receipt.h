@@ -95,6 +95,15 @@ bool sl_receipt_json_field(const char *line, const char *key, char *out, size_t 
  * into out (cut to size) and returns where to go on, NULL after the last. */
 const char *sl_receipt_json_columns(const char *p);
 const char *sl_receipt_json_column(const char *p, char *out, size_t size);
+/* Compares the receipt JSON `got` with the reference `want`: the rows, then
+ * column by column every field; appends a line per difference to report
+ * ("column amount: sum: <want_label> 1.00, <got_label> 1.01\n"). With
+ * `partial` (got is a source's own aggregates): fields got lacks, the type,
+ * and a sum want marks "overflow" are not compared, and a min or max that
+ * want marks cut is compared as a prefix. Returns the number of
+ * differences. */
+int sl_receipt_json_diff(const char *want, const char *got, bool partial, const char *want_label,
+                         const char *got_label, sl_buf *report);
 /* One column object as a readable line: "amount  decimal(12,2)  non-null 3
  * min 1.50  max 9.00  sum 12.00", into out. */
 void sl_receipt_column_text(const char *column, char *out, size_t size);

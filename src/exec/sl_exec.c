@@ -201,6 +201,9 @@ static void sl_exec_table_log(sl_exec_table *t)
            skew_seconds, kept);
     sl_log(SL_LOG_DEBUG, "table %s: receipts took %.3fs of CPU in its tasks", t->prep.cfg->name,
            (double)atomic_load(&t->receipt_ns) / 1e9);
+    if (t->prep.cfg->verify_source)
+        sl_log(SL_LOG_INFO, "table %s: verify: source: the source's aggregates equal the receipt (%.2fs of "
+               "aggregate queries over its tasks)", t->prep.cfg->name, (double)atomic_load(&t->reconcile_ns) / 1e9);
 }
 
 /* The receipts of a table about to be published, from the state store's

@@ -60,6 +60,7 @@ typedef struct sl_exec_table {
     int prep_gen;                /* bumped by each re-preparation */
     _Atomic bool saw_transient;  /* some attempt of this table failed transiently */
     _Atomic uint64_t receipt_ns; /* thread CPU spent computing receipts (for the log and bench/receipts.sh) */
+    _Atomic uint64_t reconcile_ns; /* wall time of the source's aggregate queries (verify: source) */
     sl_exec_out *outs;           /* one per target of the table (`to:`), nouts <= SL_JOB_MAX_TARGETS */
     int nouts;
     int64_t *task_ids;           /* state store ids, prep.st.ntasks entries */

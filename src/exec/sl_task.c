@@ -105,6 +105,56 @@ static void sl_task_rows_mismatch(const sl_exec_table *t, int64_t reported, uint
                src, (unsigned long long)decoded, dst);
 }
 
+/* The failpoint batch-change-value: the first integer (or 64-bit decimal)
+ * value of the batch's first row grows by one, as a decoder bug would. */
+static void sl_task_change_value(sl_batch *b)
+{
+    for (int c = 0; c < b->ncols && b->nrows; c++) {
+        sl_vector *v = &b->cols[c];
+        sl_type_id id = v->type.id;
+        if (!v->valid[0]) continue;
+        if (id == SL_T_INT64 || (id == SL_T_DECIMAL && v->width == 8)) {
+            ((int64_t *)v->data)[0]++;
+            return;
+        }
+        if (id == SL_T_INT32) {
+            ((int32_t *)v->data)[0]++;
+            return;
+        }
+    }
+}
+
+/* `verify: source`: the source's own aggregates over the task's rows, in
+ * the same snapshot, must equal the receipt of what was read. */
+static int sl_task_reconcile(sl_exec_table *t, const sl_source_ops *src, void *reader, const sl_schema *schema,
+                             const sl_task_receipt *rc, sl_err *err)
+{
+    if (!src->aggregates)
+        return sl_err_set(err, SL_EJOB, "verify: source: the %s source cannot compute aggregates",
+                          t->prep.cfg->source->kind);
+    double started = sl_exec_now();
+    char *theirs = src->aggregates(reader, err);
+    atomic_fetch_add(&t->reconcile_ns, (uint64_t)((sl_exec_now() - started) * 1e9));
+    if (!theirs) return -1;
+    sl_buf ours = { 0 }, report = { 0 };
+    sl_receipt_json(rc->receipt, schema, NULL, &ours);
+    sl_buf_push(&ours, 0);
+    int diffs = sl_receipt_json_diff((const char *)ours.data, theirs, true, "the receipt says", "the source says",
+                                     &report);
+    sl_buf_push(&report, 0);
+    if (diffs) {
+        char *nl = strchr((char *)report.data, '\n');
+        if (nl) *nl = '\0';
+        sl_err_set(err, SL_ECHECK, "verify: source: %d difference%s between what was read and the source's own "
+                   "aggregates in the same snapshot, first: %s; the table is not published (the rows changed on "
+                   "the way: report it with the log)", diffs, diffs == 1 ? "" : "s", (const char *)report.data);
+    }
+    sl_buf_free(&ours);
+    sl_buf_free(&report);
+    sl_free(theirs);
+    return diffs ? -1 : 0;
+}
+
 int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metrics *m, sl_task_output *done,
                     sl_task_receipt *rc, sl_err *err)
 {
@@ -150,6 +200,7 @@ int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metric
             goto fail;
         }
         batch->nrows = (size_t)n;
+        if (sl_failpoint(SL_FP_BATCH_CHANGE_VALUE, err) > 0) sl_task_change_value(batch);
         uint64_t r0 = sl_task_cpu_ns();
         sl_receipt_add(rc->receipt, batch);
         atomic_fetch_add(&t->receipt_ns, sl_task_cpu_ns() - r0);
@@ -180,6 +231,7 @@ int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metric
         sl_task_rows_mismatch(t, reported, m->rows, NULL, -1, err);
         goto fail;
     }
+    if (t->prep.cfg->verify_source && sl_task_reconcile(t, src, reader, schema, rc, err) < 0) goto fail;
     src->close(reader);
     reader = NULL;
     sl_batch_free(batch);

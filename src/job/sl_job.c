@@ -44,7 +44,7 @@ static const char *const sl_target_kinds[] = { "parquet", "csv", NULL };
 static const char *const sl_parquet_codecs[] = { "none", "snappy", "gzip", "zstd", "lz4_raw", NULL };
 static const char *const sl_csv_codecs[] = { "auto", "none", "gzip", "zstd", NULL };
 static const char *const sl_table_keys[] = { "from", "table", "query", "file", "partition", "to", "columns",
-                                             "rejects", NULL };
+                                             "rejects", "verify", NULL };
 static const char *const sl_partition_keys[] = { "strategy", "column", "count", NULL };
 static const char *const sl_strategies[] = { "auto", "range", "histogram", "mod", "pages", "none", NULL };
 static const char *const sl_column_keys[] = { "name", "type", "nullable", NULL };
@@ -551,6 +551,17 @@ static int sl_jp_table(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_t
         if (t->table && t->query) return sl_jy_fail(&p->y, map, path, "give either 'table' or 'query', not both");
         if (!t->table && !t->query)
             return sl_jy_fail(&p->y, map, path, "missing key 'table' (e.g. public.orders) or 'query'");
+    }
+    char *verify = NULL;
+    if (sl_jp_text_key(p, map, "verify", path, "source or none", &verify) < 0) return -1;
+    if (verify) {
+        yaml_node_t *vn = sl_jy_get(&p->y, map, "verify");
+        if (strcmp(verify, "source") && strcmp(verify, "none"))
+            return sl_jy_fail(&p->y, vn, path, "verify: '%s' is not one of source, none", verify);
+        t->verify_source = !strcmp(verify, "source");
+        if (t->verify_source && strcmp(kind, "postgres"))
+            return sl_jy_fail(&p->y, vn, path, "verify: source reconciles with a postgres source only (the %s "
+                                               "source has no aggregates to compare); remove it", kind);
     }
     yaml_node_t *v;
     if ((v = sl_jy_get(&p->y, map, "partition"))) {

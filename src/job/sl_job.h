@@ -77,6 +77,8 @@ typedef struct sl_job_table {
     sl_job_column *columns;  /* csv: explicit schema; others: type overrides */
     int ncolumns;
     char *rejects;           /* csv: file for malformed rows; NULL: they fail the job */
+    bool verify_source;      /* `verify: source` (postgres): each task's receipt is reconciled with the
+                              * source's own aggregates over its predicate, in the same snapshot */
     int line, column;
 } sl_job_table;
 

@@ -59,6 +59,12 @@ typedef struct sl_source_ops {
     void (*close)(void *reader);
     void (*finish)(sl_source_table *tab);
     int64_t (*reported_rows)(void *reader);   /* may be NULL */
+    /* `verify: source`: the source's own aggregates over the task's rows, in
+     * the same snapshot, as receipt JSON (core/sl_receipt.h: rows, and per
+     * column non_null and, where the source can say them in sluice's text
+     * forms, min, max, sum); sl_free it. After next returned 0, before
+     * close. NULL with err on failure. May be NULL (no reconciliation). */
+    char *(*aggregates)(void *reader, sl_err *err);
 } sl_source_ops;
 
 /* The source implementation for a kind ("postgres"), or NULL. */

@@ -23,6 +23,13 @@
  *   reported_rows  the server's own count of the rows the COPY sent (the
  *            `COPY n` of its CommandComplete, PQcmdTuples), checked by the
  *            engine against the rows decoded and written.
+ *   aggregates  `verify: source`: one query over the task's predicate on
+ *            the reader's session (so in the same snapshot, answered by the
+ *            same index range): count(*) and per column count, min, max and
+ *            sum in sluice's text forms (strings and uuids in byte order,
+ *            COLLATE "C"; timestamptz at UTC; decimals at the column's
+ *            scale); bytes and json only counted (PostgreSQL has no byte
+ *            order for them).
  *   close    returns the session to the pool: after the end of the COPY,
  *            RELEASE SAVEPOINT; in the middle, cancel the COPY, drain it
  *            and ROLLBACK TO SAVEPOINT (the snapshot survives for a retry).
@@ -85,6 +92,7 @@ typedef struct sl_pg_reader {
     size_t pending_off;
     bool done;
     int64_t copy_rows;          /* the server's COPY n; -1 until the COPY ended */
+    const char *predicate;      /* the task's (borrowed from the prepared table); NULL: all rows */
     char what[512];
 } sl_pg_reader;
 
@@ -528,6 +536,7 @@ static void *sl_pg_open(sl_source_table *tab, const sl_task *task, sl_err *err)
     sl_pg_reader *r = sl_calloc(1, sizeof *r);
     r->sh = sh;
     r->copy_rows = -1;
+    r->predicate = task->predicate;
     /* The engine says which task (and its predicate) before this. */
     snprintf(r->what, sizeof r->what, "%s", sh->what);
     r->sess = sl_pg_session_acquire(sh->pool, sh->group, r->what, err);
@@ -675,6 +684,106 @@ static int64_t sl_pg_reported_rows(void *reader)
     return ((const sl_pg_reader *)reader)->copy_rows;
 }
 
+/* The four aggregates of one column, in sluice's text forms; NULL where
+ * PostgreSQL cannot give them the same way. */
+static void sl_pg_aggregate_exprs(const char *q, sl_type t, sl_buf *b)
+{
+    char mn[512], mx[512], sum[512];
+    snprintf(mn, sizeof mn, "NULL");
+    snprintf(mx, sizeof mx, "NULL");
+    snprintf(sum, sizeof sum, "NULL");
+    switch (t.id) {
+    case SL_T_BOOL:
+        snprintf(mn, sizeof mn, "bool_and(%s)::text", q);
+        snprintf(mx, sizeof mx, "bool_or(%s)::text", q);
+        snprintf(sum, sizeof sum, "(count(*) FILTER (WHERE %s))::text", q);
+        break;
+    case SL_T_INT16: case SL_T_INT32: case SL_T_INT64:
+        snprintf(mn, sizeof mn, "min(%s)::text", q);
+        snprintf(mx, sizeof mx, "max(%s)::text", q);
+        snprintf(sum, sizeof sum, "sum(%s::numeric)::text", q);
+        break;
+    case SL_T_DECIMAL:
+        snprintf(mn, sizeof mn, "min(%s::numeric(%d,%d))::text", q, t.precision, t.scale);
+        snprintf(mx, sizeof mx, "max(%s::numeric(%d,%d))::text", q, t.precision, t.scale);
+        snprintf(sum, sizeof sum, "sum(%s::numeric(%d,%d))::text", q, t.precision, t.scale);
+        break;
+    case SL_T_FLOAT32: case SL_T_FLOAT64: case SL_T_DATE: case SL_T_TIME:
+        snprintf(mn, sizeof mn, "min(%s)::text", q);
+        snprintf(mx, sizeof mx, "max(%s)::text", q);
+        break;
+    case SL_T_TIMESTAMP:
+        if (t.utc) {
+            snprintf(mn, sizeof mn, "(min(%s) AT TIME ZONE 'UTC')::text || '+00'", q);
+            snprintf(mx, sizeof mx, "(max(%s) AT TIME ZONE 'UTC')::text || '+00'", q);
+        } else {
+            snprintf(mn, sizeof mn, "min(%s)::text", q);
+            snprintf(mx, sizeof mx, "max(%s)::text", q);
+        }
+        break;
+    case SL_T_STRING: case SL_T_UUID:
+        snprintf(mn, sizeof mn, "min(%s::text COLLATE \"C\")", q);
+        snprintf(mx, sizeof mx, "max(%s::text COLLATE \"C\")", q);
+        break;
+    default:   /* bytes, json: no byte order in PostgreSQL */
+        break;
+    }
+    sl_buf_printf(b, ", count(%s), %s, %s, %s", q, mn, mx, sum);
+}
+
+static char *sl_pg_aggregates(void *reader, sl_err *err)
+{
+    sl_pg_reader *r = reader;
+    const sl_pg_shared *sh = r->sh;
+    if (!r->done) {
+        sl_err_set(err, SL_EINTERNAL, "%s: aggregates asked before the COPY ended", r->what);
+        return NULL;
+    }
+    /* Text forms that do not depend on the session's settings. */
+    r->failed = true;   /* until the queries below succeed: the savepoint is rolled back */
+    if (sl_pg_exec_cmd(r->conn, "SET LOCAL DateStyle = 'ISO, YMD'", r->what, err) < 0 ||
+        sl_pg_exec_cmd(r->conn, "SET LOCAL extra_float_digits = 1", r->what, err) < 0)
+        return NULL;
+    sl_buf sql = { 0 };
+    sl_buf_printf(&sql, "SELECT count(*)");
+    for (int c = 0; c < sh->ncols; c++) {
+        char *q = sl_pg_quote_ident(sh->cols[c].name);
+        sl_pg_aggregate_exprs(q, sh->cols[c].type, &sql);
+        sl_free(q);
+    }
+    sl_buf_printf(&sql, " FROM (SELECT %s FROM %s%s%s) AS sl_task", sh->select_list, sh->from,
+                  r->predicate ? " WHERE " : "", r->predicate ? r->predicate : "");
+    sl_buf_push(&sql, 0);
+    PGresult *res = sl_pg_exec_tuples(r->conn, (const char *)sql.data, r->what, err);
+    sl_buf_free(&sql);
+    if (!res) {
+        sl_err_prefix(err, "verify: source: the aggregate query");
+        return NULL;
+    }
+    sl_buf b = { 0 };
+    sl_buf_printf(&b, "{\"rows\": %s, \"columns\": [", PQgetvalue(res, 0, 0));
+    for (int c = 0; c < sh->ncols; c++) {
+        const char *name = sh->cols[c].name;
+        sl_buf_printf(&b, "%s{\"name\": ", c ? ", " : "");
+        sl_buf_json_str(&b, name, strlen(name));
+        sl_buf_printf(&b, ", \"non_null\": %s", PQgetvalue(res, 0, 1 + 4 * c));
+        static const char *const keys[] = { "min", "max", "sum" };
+        for (int k = 0; k < 3; k++) {
+            int f = 2 + 4 * c + k;
+            if (PQgetisnull(res, 0, f)) continue;
+            const char *v = PQgetvalue(res, 0, f);
+            sl_buf_printf(&b, ", \"%s\": ", keys[k]);
+            sl_buf_json_str(&b, v, strlen(v));
+        }
+        sl_buf_push(&b, '}');
+    }
+    sl_buf_printf(&b, "]}");
+    sl_buf_push(&b, 0);
+    PQclear(res);
+    r->failed = false;
+    return (char *)b.data;
+}
+
 static void sl_pg_close(void *reader)
 {
     sl_pg_reader *r = reader;
@@ -699,4 +808,5 @@ const sl_source_ops sl_source_postgres = {
     .close = sl_pg_close,
     .finish = sl_pg_finish,
     .reported_rows = sl_pg_reported_rows,
+    .aggregates = sl_pg_aggregates,
 };

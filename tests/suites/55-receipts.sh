@@ -13,6 +13,12 @@
 #   c) `sluice verify`: a clean lake verifies (exit 0); a published file
 #      replaced by one where a value differs is found (exit 1, naming the
 #      table, file, column and what differs).
+#   d) `verify: source`: the every-type table reconciles with PostgreSQL's
+#      aggregates over each task's predicate in the same snapshot (the run
+#      publishes and says so); a value changed after decoding (failpoint
+#      batch-change-value, as a decoder bug would) fails the task with the
+#      column and both values and publishes nothing, where without
+#      `verify: source` the same fault goes unnoticed by the run.
 set -uo pipefail
 . "$(dirname "$0")/../lib/suite.sh"
 sl_suite_pg
@@ -178,5 +184,28 @@ else
 fi
 "$SLUICE_BIN" verify "$W/types.yaml" nosuch >/dev/null 2>&1; [ $? = 2 ] && ok "verify: an unknown table is a usage error" \
   || bad "verify nosuch: not exit 2"
+
+# ---- d) verify: source ----
+psql -X -q -d receipts -c "UPDATE types SET n12 = n12 - 0.01 WHERE id = 5"
+sed 's|to: lake }|to: lake, verify: source }|; s|path: ./lake|path: ./lake3|' "$W/types.yaml" > "$W/types3.yaml"
+run types3.yaml
+if [ "$rc" = 0 ] && grep -q "table types: verify: source: the source's aggregates equal the receipt" "$W/run.log"; then
+  ok "verify: source: every type reconciles with PostgreSQL's aggregates per task"
+else
+  bad "verify: source on the every-type table (exit $rc): $(grep -m2 'error\|verify' "$W/run.log")"
+fi
+run types3.yaml SLUICE_FAILPOINT=batch-change-value:on@2
+before3=$(cat "$W/lake3/types/_sluice_manifest.json")
+if [ "$rc" = 1 ] && grep -q "verify: source: [0-9]* differences* between what was read and the source's own aggregates in the same snapshot, first: column id: [a-z]*: the receipt says [0-9]*, the source says [0-9]*" "$W/run.log"; then
+  ok "verify: source: a value changed on the way fails the task, naming the column and both values"
+else
+  bad "verify: source missed a changed value (exit $rc): $(grep -m1 'verify: source' "$W/run.log")"
+fi
+[ "$(cat "$W/lake3/types/_sluice_manifest.json")" = "$before3" ] && ok "verify: source: nothing published" \
+  || bad "published after a failed reconciliation"
+sed 's|, verify: source }| }|' "$W/types3.yaml" > "$W/types4.yaml"
+run types4.yaml SLUICE_FAILPOINT=batch-change-value:on@2
+[ "$rc" = 0 ] && ok "without verify: source the same fault is not caught by the run (the receipt records the changed value)" \
+  || bad "the unreconciled run failed (exit $rc)"
 
 exit $fail

@@ -31,10 +31,11 @@ Test(failpoint, nine_commit_protocol_names_then_the_faults)
 {
     int n = 0;
     while (sl_failpoint_names()[n]) n++;
-    cr_assert_eq(n, 10);
+    cr_assert_eq(n, 11);
     cr_assert_str_eq(sl_failpoint_names()[0], "task-start");
     cr_assert_str_eq(sl_failpoint_names()[8], "run-finish");
     cr_assert_str_eq(sl_failpoint_names()[9], "sink-drop-row");
+    cr_assert_str_eq(sl_failpoint_names()[10], "batch-change-value");
 }
 
 /* `on` returns 1 without an error: the caller does the fault (a sink drops a row). */
