@@ -157,7 +157,7 @@ static int64_t gen_reported_rows(void *reader)
 }
 
 static const sl_source_ops gen_ops = { "sqlite", gen_prepare, gen_open, gen_next, gen_close, gen_finish,
-                                       gen_reported_rows };
+                                       gen_reported_rows, NULL };
 static const sl_source_ops *gen_lookup(const char *kind) { (void)kind; return &gen_ops; }
 
 static char tmpdir[256];
