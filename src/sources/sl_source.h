@@ -69,6 +69,10 @@ typedef struct sl_source_ops {
 
 /* The source implementation for a kind ("postgres"), or NULL. */
 const sl_source_ops *sl_source_lookup(const char *kind);
+/* A snapshot identity for sources read from files (sl_source_table.snapshot):
+ * {"kind": kind, "files": [{"path", "size", "mtime"}...]} plus `extra`
+ * members (JSON text, or NULL). A file that cannot be stat'ed is left out. */
+char *sl_source_files_identity(const char *kind, char *const *paths, int n, const char *extra);
 /* Frees schema, tasks and note of a prepared table (after ops->finish). */
 void sl_source_table_clear(sl_source_table *tab);
 

@@ -85,6 +85,10 @@ if [ "$rc" = 1 ] && grep -q "the sqlite source gives no count of its own, 3000 w
 else
   bad "sqlite: dropped row not caught (exit $rc): $(grep -m1 'error' "$W/run.log")"
 fi
+run sqlite.yaml
+[ "$rc" = 0 ] && grep -q '"source": {"kind": "sqlite", "file_change_counter": [0-9]*, "files": \[{"path": "./shop.db", "size": [0-9]*' \
+  "$W/lake/items/_sluice_manifest.json" && ok "sqlite: the manifest names the database file's state" \
+  || bad "sqlite: no source identity (exit $rc)"
 
 # ---- b) receipts equal the source's aggregates, for every type ----
 psql -X -q -d receipts -v ON_ERROR_STOP=1 <<'SQL'
