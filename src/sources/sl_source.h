@@ -65,6 +65,9 @@ typedef struct sl_source_ops {
      * forms, min, max, sum); sl_free it. After next returned 0, before
      * close. NULL with err on failure. May be NULL (no reconciliation). */
     char *(*aggregates)(void *reader, sl_err *err);
+    /* `sluice verify --source`: the same over the whole table as the source
+     * holds it now (in the prepared table's snapshot). May be NULL. */
+    char *(*table_aggregates)(sl_source_table *tab, sl_err *err);
 } sl_source_ops;
 
 /* The source implementation for a kind ("postgres"), or NULL. */

@@ -731,18 +731,14 @@ static void sl_pg_aggregate_exprs(const char *q, sl_type t, sl_buf *b)
     sl_buf_printf(b, ", count(%s), %s, %s, %s", q, mn, mx, sum);
 }
 
-static char *sl_pg_aggregates(void *reader, sl_err *err)
+/* The receipt JSON of the rows of `predicate` (NULL: all), on conn, in
+ * its snapshot; inside a savepoint of the caller's. */
+static char *sl_pg_aggregate_query(PGconn *conn, const sl_pg_shared *sh, const char *predicate, const char *what,
+                                   sl_err *err)
 {
-    sl_pg_reader *r = reader;
-    const sl_pg_shared *sh = r->sh;
-    if (!r->done) {
-        sl_err_set(err, SL_EINTERNAL, "%s: aggregates asked before the COPY ended", r->what);
-        return NULL;
-    }
     /* Text forms that do not depend on the session's settings. */
-    r->failed = true;   /* until the queries below succeed: the savepoint is rolled back */
-    if (sl_pg_exec_cmd(r->conn, "SET LOCAL DateStyle = 'ISO, YMD'", r->what, err) < 0 ||
-        sl_pg_exec_cmd(r->conn, "SET LOCAL extra_float_digits = 1", r->what, err) < 0)
+    if (sl_pg_exec_cmd(conn, "SET LOCAL DateStyle = 'ISO, YMD'", what, err) < 0 ||
+        sl_pg_exec_cmd(conn, "SET LOCAL extra_float_digits = 1", what, err) < 0)
         return NULL;
     sl_buf sql = { 0 };
     sl_buf_printf(&sql, "SELECT count(*)");
@@ -752,9 +748,9 @@ static char *sl_pg_aggregates(void *reader, sl_err *err)
         sl_free(q);
     }
     sl_buf_printf(&sql, " FROM (SELECT %s FROM %s%s%s) AS sl_task", sh->select_list, sh->from,
-                  r->predicate ? " WHERE " : "", r->predicate ? r->predicate : "");
+                  predicate ? " WHERE " : "", predicate ? predicate : "");
     sl_buf_push(&sql, 0);
-    PGresult *res = sl_pg_exec_tuples(r->conn, (const char *)sql.data, r->what, err);
+    PGresult *res = sl_pg_exec_tuples(conn, (const char *)sql.data, what, err);
     sl_buf_free(&sql);
     if (!res) {
         sl_err_prefix(err, "verify: source: the aggregate query");
@@ -780,8 +776,36 @@ static char *sl_pg_aggregates(void *reader, sl_err *err)
     sl_buf_printf(&b, "]}");
     sl_buf_push(&b, 0);
     PQclear(res);
-    r->failed = false;
     return (char *)b.data;
+}
+
+static char *sl_pg_aggregates(void *reader, sl_err *err)
+{
+    sl_pg_reader *r = reader;
+    if (!r->done) {
+        sl_err_set(err, SL_EINTERNAL, "%s: aggregates asked before the COPY ended", r->what);
+        return NULL;
+    }
+    r->failed = true;   /* until the query succeeds: the savepoint is rolled back */
+    char *json = sl_pg_aggregate_query(r->conn, r->sh, r->predicate, r->what, err);
+    if (json) r->failed = false;
+    return json;
+}
+
+static char *sl_pg_table_aggregates(sl_source_table *tab, sl_err *err)
+{
+    sl_pg_shared *sh = tab->shared;
+    sl_pg_sess *sess = sl_pg_session_acquire(sh->pool, sh->group, sh->what, err);
+    if (!sess) return NULL;
+    char *json = NULL;
+    if (sl_pg_exec_cmd(sess->conn, "SAVEPOINT sl_verify", sh->what, err) == 0) {
+        json = sl_pg_aggregate_query(sess->conn, sh, NULL, sh->what, err);
+        const char *end = json ? "RELEASE SAVEPOINT sl_verify" : "ROLLBACK TO SAVEPOINT sl_verify";
+        sl_pg_session_release(sh->pool, sess, sl_pg_exec_ok(sess->conn, end));
+    } else {
+        sl_pg_session_release(sh->pool, sess, false);
+    }
+    return json;
 }
 
 static void sl_pg_close(void *reader)
@@ -809,4 +833,5 @@ const sl_source_ops sl_source_postgres = {
     .finish = sl_pg_finish,
     .reported_rows = sl_pg_reported_rows,
     .aggregates = sl_pg_aggregates,
+    .table_aggregates = sl_pg_table_aggregates,
 };

@@ -18,7 +18,8 @@
 #      publishes and says so); a value changed after decoding (failpoint
 #      batch-change-value, as a decoder bug would) fails the task with the
 #      column and both values and publishes nothing, where without
-#      `verify: source` the same fault goes unnoticed by the run.
+#      `verify: source` the same fault goes unnoticed by the run, and
+#      `sluice verify --source` reports it later as drift.
 set -uo pipefail
 . "$(dirname "$0")/../lib/suite.sh"
 sl_suite_pg
@@ -211,5 +212,16 @@ sed 's|, verify: source }| }|' "$W/types3.yaml" > "$W/types4.yaml"
 run types4.yaml SLUICE_FAILPOINT=batch-change-value:on@2
 [ "$rc" = 0 ] && ok "without verify: source the same fault is not caught by the run (the receipt records the changed value)" \
   || bad "the unreconciled run failed (exit $rc)"
+# ... but `sluice verify --source` finds afterwards that the published receipt is not the source's (drift:
+# reported, exit 0; the files themselves still match their receipt).
+set +e
+out=$("$SLUICE_BIN" verify "$W/types4.yaml" --source); vrc=$?
+set +e
+if [ "$vrc" = 0 ] && grep -q "ok: table types (target lake): 20001 rows in 3 files match the receipt" <<<"$out" &&
+   grep -q "DRIFT: table types (source pg): column id: [a-z]*: the receipt says [0-9]*, the source now says [0-9]*" <<<"$out"; then
+  ok "verify --source: the difference from the source is reported as drift (exit 0)"
+else
+  bad "verify --source (exit $vrc): $out"
+fi
 
 exit $fail
