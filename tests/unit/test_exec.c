@@ -156,8 +156,9 @@ static int64_t gen_reported_rows(void *reader)
     return r->next + (strcmp(r->tab->cfg->name, "miscount") ? 0 : 1);
 }
 
-static const sl_source_ops gen_ops = { "sqlite", gen_prepare, gen_open, gen_next, gen_close, gen_finish,
-                                       gen_reported_rows, NULL };
+static const sl_source_ops gen_ops = { .kind = "sqlite", .prepare = gen_prepare, .open = gen_open, .next = gen_next,
+                                       .close = gen_close, .finish = gen_finish,
+                                       .reported_rows = gen_reported_rows };
 static const sl_source_ops *gen_lookup(const char *kind) { (void)kind; return &gen_ops; }
 
 static char tmpdir[256];
