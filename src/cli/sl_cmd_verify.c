@@ -1,7 +1,8 @@
 /*
  * sl_cmd_verify.c - `sluice verify JOB.yaml [TABLE]`: recomputes each
  * published table's load receipt from its files, read back with sluice's
- * own Parquet reader, and compares it with the receipt its manifest holds:
+ * own Parquet reader (CSV targets: parsed back as the types the receipt
+ * names), and compares it with the receipt its manifest holds:
  * per file (the task's receipt) and per table (rows, and per column the
  * non-null count, min, max and sum; core/sl_receipt.h). Every difference is
  * a line naming the table, target, file, column and what differs; the exit
@@ -14,9 +15,6 @@
  * fresh snapshot, the source's table_aggregates): a difference is drift (the
  * source moved on since the run), printed as DRIFT lines, and does not
  * change the exit status.
- *
- * Not yet: CSV targets (their files would have to be parsed back with the
- * receipt's types).
  */
 #include "sl_cli.h"
 #include "sl_cli_opts.h"
@@ -26,7 +24,9 @@
 #include "../core/sl_log.h"
 #include "../core/sl_receipt.h"
 #include "../exec/sl_prepare.h"
+#include "../core/sl_text_value.h"
 #include "../parquet/sl_pq_reader.h"
+#include "../sources/sl_csv_parse.h"
 #include "../state/sl_fs.h"
 #include "../state/sl_publish.h"
 
@@ -119,6 +119,112 @@ static int sl_verify_file(const char *where, const char *path, sl_receipt **tabl
     return 0;
 }
 
+/* The schema a receipt names (its columns' "name" and "type"), for reading
+ * a CSV target back; NULL when a type is not one sluice knows. */
+static sl_schema *sl_verify_receipt_schema(const char *receipt)
+{
+    char col[8192], name[512], type[64];
+    int n = 0;
+    for (const char *p = sl_receipt_json_columns(receipt); p && (p = sl_receipt_json_column(p, col, sizeof col));) n++;
+    sl_schema *s = sl_schema_new(n);
+    int c = 0;
+    for (const char *p = sl_receipt_json_columns(receipt); p && (p = sl_receipt_json_column(p, col, sizeof col));) {
+        sl_type t;
+        if (!sl_receipt_json_field(col, "name", name, sizeof name) ||
+            !sl_receipt_json_field(col, "type", type, sizeof type) || sl_type_parse(type, &t) < 0) {
+            sl_schema_free(s);
+            return NULL;
+        }
+        sl_schema_set(s, c++, name, t, true);
+    }
+    return s;
+}
+
+/* One CSV field of sluice's CSV sink back into v at row: an empty unquoted
+ * field is NULL, bytes are \x hex, the rest sluice's text forms. */
+static int sl_verify_csv_value(sl_vector *v, size_t row, const char *p, size_t n, bool quoted)
+{
+    if (!n && !quoted) {
+        sl_vec_set_null(v, row);
+        return 0;
+    }
+    if (v->type.id == SL_T_BYTES) {
+        if (n < 2 || p[0] != '\\' || p[1] != 'x' || n % 2) return -1;
+        uint8_t *out = sl_vec_reserve_bytes(v, row, (n - 2) / 2);
+        for (size_t i = 2; i < n; i += 2) {
+            int hi = p[i] <= '9' ? p[i] - '0' : p[i] - 'a' + 10, lo = p[i + 1] <= '9' ? p[i + 1] - '0' : p[i + 1] - 'a' + 10;
+            if (hi < 0 || hi > 15 || lo < 0 || lo > 15) return -1;
+            out[(i - 2) / 2] = (uint8_t)(hi << 4 | lo);
+        }
+        return 0;
+    }
+    const char *why = NULL;
+    return sl_text_store(v, row, p, n, &why);
+}
+
+/* One file of a CSV target, parsed back with the receipt's types. */
+static int sl_verify_csv_file(const char *where, const char *path, const sl_schema *schema, sl_receipt *file)
+{
+    sl_err err = SL_ERR_INIT;
+    size_t len = 0;
+    char *text = sl_fs_read_all(path, &len, &err);
+    if (!text) {
+        sl_verify_say("FAILED", "%s: %s", where, err.msg);
+        return -1;
+    }
+    sl_csv_rec rec = { 0 };
+    sl_batch *b = sl_batch_new(schema, SL_BATCH_ROWS);
+    size_t at = 0, used = 0;
+    int64_t line = 0;
+    int rc = 0;
+    bool header = true;
+    while (rc == 0) {
+        int r = sl_csv_parse(',', (const uint8_t *)text + at, len - at, true, &rec, &used, &err);
+        if (r == 0) break;
+        line += rec.lines ? rec.lines : 1;
+        at += used;
+        if (r < 0 || (rec.nfields && rec.nfields != schema->ncols)) {
+            sl_verify_say("DIFFERS", "%s: line %lld: %s", where, (long long)line,
+                          r < 0 ? err.msg : "not as many fields as the receipt has columns");
+            rc = -1;
+            break;
+        }
+        if (!rec.nfields && (header || schema->ncols != 1)) continue;
+        if (!rec.nfields) {   /* an empty line: a NULL in a one-column table */
+            sl_vec_set_null(&b->cols[0], b->nrows);
+            if (++b->nrows == b->capacity) {
+                sl_receipt_add(file, b);
+                sl_batch_reset(b);
+            }
+            continue;
+        }
+        if (header) {
+            header = false;
+            continue;
+        }
+        for (int c = 0; c < schema->ncols && rc == 0; c++) {
+            const sl_csv_field *f = &rec.fields[c];
+            const char *v = (const char *)rec.text.data + f->off;
+            if (sl_verify_csv_value(&b->cols[c], b->nrows, v, f->len, f->quoted) < 0) {
+                char type[64];
+                sl_type_format(schema->fields[c].type, type, sizeof type);
+                sl_verify_say("DIFFERS", "%s: line %lld: column %s: '%.*s' does not read back as %s", where,
+                              (long long)line, schema->fields[c].name, (int)(f->len > 80 ? 80 : f->len), v, type);
+                rc = -1;
+            }
+        }
+        if (++b->nrows == b->capacity) {
+            sl_receipt_add(file, b);
+            sl_batch_reset(b);
+        }
+    }
+    if (rc == 0 && b->nrows) sl_receipt_add(file, b);
+    sl_batch_free(b);
+    sl_csv_rec_free(&rec);
+    sl_free(text);
+    return rc;
+}
+
 /* One table in one target. Returns the number of problems. */
 static int sl_verify_table(const sl_job_table *cfg, const sl_job_target *tg)
 {
@@ -138,14 +244,21 @@ static int sl_verify_table(const sl_job_table *cfg, const sl_job_target *tg)
         sl_verify_say("FAILED", "%s: its manifest holds no receipt (published by a sluice before receipts): run "
                       "the job again to get one", where);
         problems++;
-    } else if (strcmp(tg->kind, "parquet")) {
-        sl_verify_say("FAILED", "%s: verifying a %s target is not supported yet (only parquet)", where, tg->kind);
+    } else if (strcmp(tg->kind, "parquet") && strcmp(tg->kind, "csv")) {
+        sl_verify_say("FAILED", "%s: verifying a %s target is not supported yet", where, tg->kind);
         problems++;
     }
     if (problems) goto out;
 
+    bool csv = !strcmp(tg->kind, "csv");
     sl_receipt *table = NULL;
-    sl_schema *schema = NULL;
+    sl_schema *schema = csv ? sl_verify_receipt_schema(receipt) : NULL;
+    if (csv && !schema) {
+        sl_verify_say("FAILED", "%s: its receipt names a column type this sluice does not know", where);
+        problems++;
+        goto out;
+    }
+    if (csv) table = sl_receipt_new(schema);
     int nfiles = 0;
     const char *files = strstr(receipt, "\n  \"files\": [");
     for (const char *p = files ? strstr(files, "\n    {") : NULL; p; p = strstr(p + 1, "\n    {")) {
@@ -156,8 +269,10 @@ static int sl_verify_table(const sl_job_table *cfg, const sl_job_target *tg)
         char fwhere[1600];
         snprintf(fwhere, sizeof fwhere, "%s: file %s", where, name);
         char *fpath = sl_sprintf("%s/%s", dir, name);
-        sl_receipt *file = NULL;
-        if (sl_verify_file(fwhere, fpath, &table, &schema, &file) < 0) {
+        sl_receipt *file = csv ? sl_receipt_new(schema) : NULL;
+        int read = csv ? sl_verify_csv_file(fwhere, fpath, schema, file) : sl_verify_file(fwhere, fpath, &table, &schema, &file);
+        if (read == 0 && csv) sl_receipt_merge(table, file);
+        if (read < 0) {
             problems++;
         } else {
             const char *fr = strstr(entry, "\"receipt\": ");
@@ -168,8 +283,8 @@ static int sl_verify_table(const sl_job_table *cfg, const sl_job_target *tg)
         sl_free(fpath);
         sl_free(entry);
     }
-    if (table && !problems) problems += sl_verify_compare(where, receipt, table, schema);
-    else if (!table && !problems) {
+    if (table && nfiles && !problems) problems += sl_verify_compare(where, receipt, table, schema);
+    else if (!nfiles && !problems) {
         sl_verify_say("FAILED", "%s: its manifest lists no file", where);
         problems++;
     }

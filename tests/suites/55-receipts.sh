@@ -187,6 +187,15 @@ if [ "$vrc" = 1 ] && grep -q "DIFFERS: table types (target lake): file part-0000
 else
   bad "verify missed the changed file (exit $vrc): $out"
 fi
+# A CSV target is read back with the receipt's types.
+out=$("$SLUICE_BIN" verify "$W/job.yaml"); vrc=$?
+[ "$vrc" = 0 ] && grep -q "ok: table orders (target csv): 20000 rows in 2 files match the receipt (4 columns)" <<<"$out" &&
+  ok "verify: a csv target matches" || bad "verify csv (exit $vrc): $out"
+sed -i 's/^5,5,18.50,/5,5,18.51,/' "$W/csvlake/orders/part-00000.csv"
+out=$("$SLUICE_BIN" verify "$W/job.yaml" orders); vrc=$?
+[ "$vrc" = 1 ] && grep -q "DIFFERS: table orders (target csv): file part-00000.csv: column amount: sum: the manifest's receipt says" <<<"$out" &&
+  grep -q "ok: table orders (target lake)" <<<"$out" && ok "verify: a value changed in a csv file is found" \
+  || bad "verify missed the csv change (exit $vrc): $out"
 "$SLUICE_BIN" verify "$W/types.yaml" nosuch >/dev/null 2>&1; [ $? = 2 ] && ok "verify: an unknown table is a usage error" \
   || bad "verify nosuch: not exit 2"
 
