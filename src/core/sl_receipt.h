@@ -99,9 +99,9 @@ const char *sl_receipt_json_column(const char *p, char *out, size_t size);
  * column by column every field; appends a line per difference to report
  * ("column amount: sum: <want_label> 1.00, <got_label> 1.01\n"). With
  * `partial` (got is a source's own aggregates): fields got lacks, the type,
- * and a sum want marks "overflow" are not compared, and a min or max that
- * want marks cut is compared as a prefix. Returns the number of
- * differences. */
+ * and a sum want marks "overflow" are not compared, a min or max that
+ * want marks cut is compared as a prefix, and -0 equals 0 (a source orders
+ * them as equal). Returns the number of differences. */
 int sl_receipt_json_diff(const char *want, const char *got, bool partial, const char *want_label,
                          const char *got_label, sl_buf *report);
 /* One column object as a readable line: "amount  decimal(12,2)  non-null 3

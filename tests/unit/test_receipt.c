@@ -229,3 +229,25 @@ Test(receipt, overflow_nan_zero_and_cut_strings)
     sl_batch_free(b);
     sl_schema_free(s);
 }
+
+/* The comparison of receipt texts: every field, or (a source's aggregates)
+ * only what the source gives, with cut strings as prefixes and -0 = 0. */
+Test(receipt, json_diff_full_and_partial)
+{
+    const char *ours = "{\"rows\": 3, \"columns\": [{\"name\": \"a\", \"type\": \"int64\", \"non_null\": 3, \"min\": \"1\", "
+                       "\"max\": \"3\", \"sum\": \"6\"}, {\"name\": \"s\", \"type\": \"string\", \"non_null\": 2, "
+                       "\"min\": \"ab\", \"max\": \"zz\", \"max_cut\": true}, {\"name\": \"f\", \"type\": \"float64\", "
+                       "\"non_null\": 2, \"min\": \"-0\", \"max\": \"2.5\"}]}";
+    const char *src = "{\"rows\": 3, \"columns\": [{\"name\": \"a\", \"non_null\": 3, \"min\": \"1\", \"max\": \"3\", "
+                      "\"sum\": \"7\"}, {\"name\": \"s\", \"non_null\": 2, \"min\": \"ab\", \"max\": \"zzzz\"}, "
+                      "{\"name\": \"f\", \"non_null\": 2, \"min\": \"0\", \"max\": \"2.5\"}]}";
+    sl_buf report = { 0 };
+    cr_assert_eq(sl_receipt_json_diff(ours, src, true, "ours", "theirs", &report), 1);
+    sl_buf_push(&report, 0);
+    cr_assert_str_eq((char *)report.data, "column a: sum: ours 6, theirs 7\n");
+    sl_buf_free(&report);
+    cr_assert_eq(sl_receipt_json_diff(ours, ours, false, "a", "b", &report), 0);
+    /* Full: the type and the cut marker count too. */
+    cr_assert_geq(sl_receipt_json_diff(ours, src, false, "a", "b", &report), 4);
+    sl_buf_free(&report);
+}
