@@ -200,7 +200,9 @@ int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metric
             goto fail;
         }
         batch->nrows = (size_t)n;
-        if (sl_failpoint(SL_FP_BATCH_CHANGE_VALUE, err) > 0) sl_task_change_value(batch);
+        int fault = sl_failpoint(SL_FP_BATCH_CHANGE_VALUE, err);
+        if (fault < 0) goto fail;
+        if (fault > 0) sl_task_change_value(batch);
         uint64_t r0 = sl_task_cpu_ns();
         sl_receipt_add(rc->receipt, batch);
         atomic_fetch_add(&t->receipt_ns, sl_task_cpu_ns() - r0);

@@ -95,7 +95,9 @@ static int sl_csv_write(void *writer, const sl_batch *batch, sl_err *err)
     sl_csv_writer *w = writer;
     char text[128];
     size_t nrows = batch->nrows;
-    if (nrows > 0 && sl_failpoint(SL_FP_SINK_DROP_ROW, err) > 0) nrows--;
+    int fault = nrows > 0 ? sl_failpoint(SL_FP_SINK_DROP_ROW, err) : 0;
+    if (fault < 0) return -1;
+    if (fault > 0) nrows--;
     for (size_t row = 0; row < nrows; row++) {
         for (int c = 0; c < batch->ncols; c++) {
             if (c) sl_buf_push(&w->line, ',');

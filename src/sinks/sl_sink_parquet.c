@@ -82,7 +82,9 @@ static int sl_pq_sink_write(void *writer, const sl_batch *batch, sl_err *err)
 {
     sl_pq_sink *s = writer;
     sl_batch less;
-    if (batch->nrows > 0 && sl_failpoint(SL_FP_SINK_DROP_ROW, err) > 0) {
+    int fault = batch->nrows > 0 ? sl_failpoint(SL_FP_SINK_DROP_ROW, err) : 0;
+    if (fault < 0) return -1;
+    if (fault > 0) {
         less = *batch;   /* the same vectors, one row fewer */
         less.nrows--;
         batch = &less;
