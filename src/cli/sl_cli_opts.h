@@ -26,6 +26,7 @@ enum {
     SL_OPT_NO_PROGRESS = 1 << 3, /* --no-progress */
     SL_OPT_JSON = 1 << 4,        /* --json */
     SL_OPT_CONNECT = 1 << 5,     /* --connect */
+    SL_OPT_SOURCE = 1 << 6,      /* --source (verify) */
 };
 
 #define SL_CLI_MAX_ARGS 8
@@ -36,7 +37,7 @@ typedef struct sl_cli_opts {
     int nargs;
     int workers;                 /* 0: not given */
     const char *state_path;
-    bool fresh, no_progress, json, connect;
+    bool fresh, no_progress, json, connect, source;
 } sl_cli_opts;
 
 /* Returns -1 when the command should go on; otherwise the exit status

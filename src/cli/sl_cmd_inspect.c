@@ -5,11 +5,20 @@
  * column chunk its codec, encodings, sizes, offsets and statistics decoded
  * to readable values. A readable layout by default, one JSON object with
  * --json. Nested schemas are shown even though `cat` cannot read them.
+ *
+ * `sluice inspect DIR` (a published table's directory): its manifest - job,
+ * run, rows, files, the source snapshot and the load receipt, a line per
+ * column; --json prints the manifest itself.
  */
 #include "sl_cli.h"
 
+#include "core/sl_alloc.h"
 #include "core/sl_error.h"
+#include "core/sl_receipt.h"
+#include "core/sl_log.h"
 #include "core/sl_types.h"
+#include "state/sl_fs.h"
+#include "state/sl_publish.h"
 #include "parquet/sl_decompress.h"
 #include "parquet/sl_pq_reader.h"
 
@@ -17,10 +26,11 @@
 #include <string.h>
 
 static const char sl_inspect_usage[] =
-    "usage: sluice inspect FILE [--json]\n"
+    "usage: sluice inspect FILE|DIR [--json]\n"
     "\n"
     "Shows a Parquet file's schema, key/value metadata, row groups and column\n"
-    "chunks (codec, encodings, sizes, statistics).\n"
+    "chunks (codec, encodings, sizes, statistics); or, for a table directory\n"
+    "sluice published, its manifest: files, source snapshot and load receipt.\n"
     "  --json   one JSON object instead of the readable layout\n"
     "Exit status: 0 done, 1 bad file, 2 usage.\n";
 
@@ -232,6 +242,85 @@ static void sl_inspect_json(const sl_pq_reader *r, FILE *f)
     fprintf(f, "]}\n");
 }
 
+/* The text of "key": ... at the top of a manifest (its first occurrence). */
+static bool sl_manifest_value(const char *text, const char *key, char *out, size_t size)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\n  \"%s\": ", key);
+    const char *p = strstr(text, pat);
+    if (!p) return false;
+    p += strlen(pat);
+    size_t n = strcspn(p, "\n");
+    if (n && p[n - 1] == ',') n--;
+    snprintf(out, size, "%.*s", (int)n, p);
+    return true;
+}
+
+static void sl_print_safe(const char *prefix, const char *text)
+{
+    char *safe = sl_escape_controls_dup(text);
+    printf("%s%s\n", prefix, safe);
+    sl_free(safe);
+}
+
+/* A table directory: its manifest, readable (or as it is, with --json). */
+static int sl_inspect_table(const char *dir, bool json)
+{
+    sl_err err = SL_ERR_INIT;
+    char *path = sl_sprintf("%s/%s", dir, SL_MANIFEST_NAME);
+    char *text = sl_fs_exists(path) ? sl_fs_read_all(path, NULL, &err) : NULL;
+    if (!text) {
+        fprintf(stderr, "sluice inspect: %s: %s\n", path,
+                sl_err_is_set(&err) ? err.msg : "no manifest: not a table sluice published (give a .parquet file "
+                                                "to see one file)");
+        sl_free(path);
+        return SL_EXIT_FAILED;
+    }
+    sl_free(path);
+    if (json) {
+        fputs(text, stdout);
+        sl_free(text);
+        return fflush(stdout) == 0 ? SL_EXIT_OK : SL_EXIT_FAILED;
+    }
+    char v[4096];
+    static const char *const keys[] = { "table", "job", "run_id", "published_at", "source_snapshot_time", "rows",
+                                        "bytes", "source" };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (sl_manifest_value(text, keys[i], v, sizeof v)) {
+            char label[64];
+            snprintf(label, sizeof label, "%-22s", keys[i]);
+            sl_print_safe(label, v);
+        }
+    const char *receipt = strstr(text, "\n  \"receipt\": ");
+    if (!receipt) {
+        printf("receipt                (none: published by a sluice before receipts)\n");
+    } else {
+        char rows[32] = "";
+        sl_receipt_json_field(receipt, "rows", rows, sizeof rows);
+        printf("receipt                %s rows\n", rows);
+        char col[8192], line[8192];
+        for (const char *p = sl_receipt_json_columns(receipt); p && (p = sl_receipt_json_column(p, col, sizeof col));) {
+            sl_receipt_column_text(col, line, sizeof line);
+            sl_print_safe("  ", line);
+        }
+    }
+    const char *files = strstr(text, "\n  \"files\": [");
+    if (files) {
+        printf("files\n");
+        for (const char *p = strstr(files, "\n    {"); p; p = strstr(p + 1, "\n    {")) {
+            char name[512] = "", rows[32] = "", bytes[32] = "";
+            sl_receipt_json_field(p, "name", name, sizeof name);
+            sl_receipt_json_field(p, "rows", rows, sizeof rows);
+            sl_receipt_json_field(p, "bytes", bytes, sizeof bytes);
+            char line[700];
+            snprintf(line, sizeof line, "%-24s %12s rows %14s bytes", name, rows, bytes);
+            sl_print_safe("  ", line);
+        }
+    }
+    sl_free(text);
+    return fflush(stdout) == 0 ? SL_EXIT_OK : SL_EXIT_FAILED;
+}
+
 int sl_cmd_inspect(int argc, char **argv)
 {
     const char *file = NULL;
@@ -254,6 +343,7 @@ int sl_cmd_inspect(int argc, char **argv)
         return SL_EXIT_USAGE;
     }
     sl_err err = SL_ERR_INIT;
+    if (sl_fs_is_dir(file)) return sl_inspect_table(file, json);
     sl_pq_reader *r = sl_pq_reader_open(file, &err);
     if (!r) {
         fprintf(stderr, "sluice inspect: %s\n", err.msg);

@@ -17,6 +17,7 @@
 #include "../core/sl_alloc.h"
 #include "../core/sl_buf.h"
 #include "../core/sl_log.h"
+#include "../core/sl_receipt.h"
 #include "../job/sl_job.h"
 #include "../state/sl_fs.h"
 #include "../state/sl_lock.h"
@@ -117,6 +118,22 @@ static sl_liveness sl_status_liveness(const char *state_dir, const sl_run_report
     return info->held ? SL_LIVE_YES : SL_LIVE_GONE;
 }
 
+/* A published table's receipt, a line per column under its row (values
+ * may quote source data: control characters shown as escapes). */
+static void sl_status_receipt_text(const sl_table_report *tb)
+{
+    if (!tb->receipt) return;
+    const char *receipt = strstr(tb->receipt, "\"receipt\": ");
+    const char *cols = receipt ? sl_receipt_json_columns(receipt) : NULL;
+    char col[8192], line[8192];
+    for (const char *p = cols; p && (p = sl_receipt_json_column(p, col, sizeof col));) {
+        sl_receipt_column_text(col, line, sizeof line);
+        char *safe = sl_escape_controls_dup(line);
+        printf("      receipt: %s\n", safe);
+        sl_free(safe);
+    }
+}
+
 static void sl_status_print_text(const char *state_path, const char *state_dir, const char *job,
                                  sl_run_report *runs, int n)
 {
@@ -155,6 +172,7 @@ static void sl_status_print_text(const char *state_path, const char *state_dir, 
                 sl_table_report *tb = &r->tables[t];
                 printf("    %-24s %-10s %6d %6d %7d %7d %14lld\n", tb->name, tb->status, tb->done, tb->failed,
                        tb->pending, tb->running, (long long)tb->rows);
+                sl_status_receipt_text(tb);
             }
         }
         /* Errors may quote source values: their control characters are shown as escapes. */
@@ -176,24 +194,8 @@ static void sl_status_print_text(const char *state_path, const char *state_dir, 
 
 static void sl_json_str(sl_buf *b, const char *s)
 {
-    if (!s) {
-        sl_buf_append(b, "null", 4);
-        return;
-    }
-    sl_buf_push(b, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            sl_buf_push(b, '\\');
-            sl_buf_push(b, *p);
-        } else if (*p < 0x20) {
-            char esc[8];
-            snprintf(esc, sizeof esc, "\\u%04x", *p);
-            sl_buf_append(b, esc, 6);
-        } else {
-            sl_buf_push(b, *p);
-        }
-    }
-    sl_buf_push(b, '"');
+    if (s) sl_buf_json_str(b, s, strlen(s));
+    else sl_buf_append(b, "null", 4);
 }
 
 static void sl_json_time(sl_buf *b, double t)
@@ -246,6 +248,8 @@ static void sl_status_print_json(const char *state_path, const char *state_dir, 
                            "\"rows\": %lld, \"bytes\": %lld, \"published_at\": ", tb->done, tb->failed, tb->pending,
                        tb->running, tb->attempts, (long long)tb->rows, (long long)tb->bytes);
             sl_json_time(&b, tb->published_at);
+            /* {"source": ..., "receipt": ...} as the run recorded it (JSON already) */
+            if (tb->receipt) sl_buf_printf(&b, ", \"receipt\": %s", tb->receipt);
             sl_buf_printf(&b, "}");
         }
         sl_buf_printf(&b, "], \"errors\": [");

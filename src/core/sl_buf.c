@@ -1,6 +1,6 @@
 /*
  * sl_buf.c - growth of sl_buf (doubling, aborting on out-of-memory) and the
- * text appenders of sl_buf.h.
+ * text appenders of sl_buf.h (formatted, quoted, JSON strings).
  */
 #include "sl_buf.h"
 
@@ -54,4 +54,23 @@ const char *sl_buf_cstr(sl_buf *b)
     sl_buf_reserve(b, 1);
     b->data[b->len] = '\0';
     return (const char *)b->data;
+}
+
+void sl_buf_json_str(sl_buf *b, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    sl_buf_push(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        switch (p[i]) {
+        case '"': sl_buf_append(b, "\\\"", 2); break;
+        case '\\': sl_buf_append(b, "\\\\", 2); break;
+        case '\n': sl_buf_append(b, "\\n", 2); break;
+        case '\r': sl_buf_append(b, "\\r", 2); break;
+        case '\t': sl_buf_append(b, "\\t", 2); break;
+        default:
+            if (p[i] < 0x20 || p[i] == 0x7f) sl_buf_printf(b, "\\u%04x", p[i]);
+            else sl_buf_push(b, p[i]);
+        }
+    }
+    sl_buf_push(b, '"');
 }

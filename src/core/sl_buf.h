@@ -4,7 +4,8 @@
  *   sl_buf b = {0}; sl_buf_append(&b, p, n); ... sl_buf_free(&b);
  * sl_buf_clear() keeps the memory for reuse. Text: sl_buf_printf appends
  * formatted text (any length), sl_buf_quoted a text between quote characters
- * with the quote character doubled inside (SQL: "ident", 'literal'), and
+ * with the quote character doubled inside (SQL: "ident", 'literal'),
+ * sl_buf_json_str a JSON string (manifests, receipts, --json output), and
  * sl_buf_cstr NUL-terminates the contents (the NUL is not counted in len).
  */
 #ifndef SL_BUF_H
@@ -37,5 +38,9 @@ static inline void sl_buf_push(sl_buf *b, uint8_t byte)
 void sl_buf_printf(sl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sl_buf_quoted(sl_buf *b, const char *text, char quote);
 const char *sl_buf_cstr(sl_buf *b);
+/* p[0..n) as a JSON string, quotes included: '"' and '\\' escaped, control
+ * characters as \n, \t, \r or \u00XX; other bytes as they are (the caller
+ * hands over UTF-8). */
+void sl_buf_json_str(sl_buf *b, const void *p, size_t n);
 
 #endif

@@ -27,6 +27,7 @@
     X(TYPE,      1, "unsupported or mismatched type")                       \
     X(DATA,      1, "bad value in a row")                                   \
     X(NOSPACE,   1, "no space left on the target")                          \
+    X(CHECK,     1, "rows or values moved do not add up (never retried)")   \
     X(INTERNAL,  1, "internal error")
 
 typedef enum {

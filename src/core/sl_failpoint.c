@@ -31,10 +31,12 @@ static const char *const sl_fp_known[] = {
     SL_FP_PUBLISH_BEFORE_CLEANUP,
     SL_FP_RUN_FINISH,
     SL_FP_PG_PREPARE_END,
+    SL_FP_SINK_DROP_ROW,
+    SL_FP_BATCH_CHANGE_VALUE,
     NULL,
 };
 
-typedef enum { SL_FPA_CRASH, SL_FPA_ERROR, SL_FPA_TRANSIENT, SL_FPA_NOSPACE, SL_FPA_SLEEP } sl_fp_action;
+typedef enum { SL_FPA_CRASH, SL_FPA_ERROR, SL_FPA_TRANSIENT, SL_FPA_NOSPACE, SL_FPA_SLEEP, SL_FPA_ON } sl_fp_action;
 
 typedef struct sl_fp_entry {
     const char *name;       /* points into sl_fp_known */
@@ -93,6 +95,7 @@ static bool sl_fp_parse_entry(const char *s, size_t len, sl_fp_entry *e)
     else if (sl_fp_ends_with(s, len, "error", &name_len)) e->action = SL_FPA_ERROR;
     else if (sl_fp_ends_with(s, len, "transient", &name_len)) e->action = SL_FPA_TRANSIENT;
     else if (sl_fp_ends_with(s, len, "nospace", &name_len)) e->action = SL_FPA_NOSPACE;
+    else if (sl_fp_ends_with(s, len, "on", &name_len)) e->action = SL_FPA_ON;
     else {
         /* NAME:sleep:MS */
         size_t i = len;
@@ -105,13 +108,13 @@ static bool sl_fp_parse_entry(const char *s, size_t len, sl_fp_entry *e)
     if (!e->name) {
         sl_log(SL_LOG_WARN, "SLUICE_FAILPOINT: unknown failpoint in '%s', ignored (known: task-start, task-write, "
                "task-file-synced, task-commit, publish:before-manifest, publish:before-exchange, "
-               "publish:after-exchange, publish:before-cleanup, run-finish)", text);
+               "publish:after-exchange, publish:before-cleanup, run-finish, sink-drop-row, batch-change-value)", text);
         return false;
     }
     return true;
 bad:
     sl_log(SL_LOG_WARN, "SLUICE_FAILPOINT: cannot parse '%s', ignored (expected NAME:ACTION[@N], ACTION one of "
-           "crash, error, transient, nospace, sleep:MS)", text);
+           "crash, error, transient, nospace, sleep:MS, on)", text);
     return false;
 }
 
@@ -198,6 +201,8 @@ int sl_failpoint(const char *name, sl_err *err)
         case SL_FPA_TRANSIENT:
             return sl_err_set(err, SL_ETRANSIENT, "failpoint %s: injected transient error (hit %llu)", name,
                               (unsigned long long)hit);
+        case SL_FPA_ON:
+            return 1;
         case SL_FPA_NOSPACE:
             return sl_err_set(err, SL_ENOSPACE, "failpoint %s: injected 'no space left on device' (hit %llu)",
                               name, (unsigned long long)hit);

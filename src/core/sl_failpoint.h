@@ -12,6 +12,9 @@
  *           transient  return -1 with an SL_ETRANSIENT error (worth a retry)
  *           nospace    return -1 with an SL_ENOSPACE error
  *           sleep:MS   sleep MS milliseconds, then carry on
+ *           on         return 1 without an error: the caller then does the
+ *                      fault its failpoint names (sink-drop-row: the sink
+ *                      leaves a row of the batch out)
  *   @N      fire only at the Nth hit of that failpoint (counted from 1,
  *           over all threads); @N+ fires at the Nth hit and every later one;
  *           without it, every hit fires.
@@ -29,8 +32,8 @@
  * armed a hit costs one atomic load. Hits are per task, file or batch, never
  * per row.
  *
- * sl_failpoint() returns 0 normally and -1 with err set when an error action
- * fires; a crash action does not return.
+ * sl_failpoint() returns 0 normally, -1 with err set when an error action
+ * fires, 1 when an `on` action fires; a crash action does not return.
  */
 #ifndef SL_FAILPOINT_H
 #define SL_FAILPOINT_H
@@ -57,12 +60,17 @@
 #define SL_FP_PUBLISH_AFTER_EXCHANGE  "publish:after-exchange"  /* new version live, parent not yet fsynced */
 #define SL_FP_PUBLISH_BEFORE_CLEANUP  "publish:before-cleanup"  /* durable; old version not yet removed */
 #define SL_FP_RUN_FINISH              "run-finish"              /* all tables published; run not yet marked */
+/* Faults that are not crashes, for the checks that must catch them (with `on`):
+ *   sinks (sl_sink_parquet.c, sl_sink_csv.c)   sink-drop-row (per batch written)
+ *   exec (task loop)                           batch-change-value (per batch read) */
+#define SL_FP_SINK_DROP_ROW           "sink-drop-row"           /* the sink writes a batch without its last row */
+#define SL_FP_BATCH_CHANGE_VALUE      "batch-change-value"      /* a value read is changed (as a decoder bug would) */
 
 /* Outside the commit protocol: error paths of a source.
  *   sources/sl_source_postgres.c  pg:prepare-end                              */
 #define SL_FP_PG_PREPARE_END          "pg:prepare-end"          /* tasks planned; savepoint not yet released */
 
-/* Returns 0, or -1 with err set when an error action fires. */
+/* Returns 0, -1 with err set when an error action fires, 1 when an `on` action fires. */
 int sl_failpoint(const char *name, sl_err *err);
 
 /* Replaces the armed set with `spec` (same syntax as SLUICE_FAILPOINT; NULL

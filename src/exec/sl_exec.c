@@ -199,11 +199,102 @@ static void sl_exec_table_log(sl_exec_table *t)
            "time %.2fx%s", t->prep.cfg->name, (long long)t->rows, nf, nf == 1 ? "" : "s",
            sl_human_bytes((double)t->bytes, b, sizeof b), where, t->ended - t->started, skew_rows,
            skew_seconds, kept);
+    sl_log(SL_LOG_DEBUG, "table %s: receipts took %.3fs of CPU in its tasks", t->prep.cfg->name,
+           (double)atomic_load(&t->receipt_ns) / 1e9);
+    if (t->prep.cfg->verify_source)
+        sl_log(SL_LOG_INFO, "table %s: verify: source: the source's aggregates equal the receipt (%.2fs of "
+               "aggregate queries over its tasks)", t->prep.cfg->name, (double)atomic_load(&t->reconcile_ns) / 1e9);
+}
+
+/* The receipts of a table about to be published, from the state store's
+ * task receipts (so a resumed run's kept tasks count as they were read):
+ * per task a line of JSON members for its manifest entry, and the table's
+ * merged receipt and source snapshot. */
+typedef struct sl_exec_receipts {
+    int n;
+    int64_t *task_ids;
+    char **task_json;            /* NULL where the task has no receipt */
+    char *table;                 /* NULL when a task has none (done by a sluice before receipts) */
+    char *source;                /* the snapshot every task read; NULL: unknown */
+} sl_exec_receipts;
+
+static void sl_exec_receipts_free(sl_exec_receipts *rx)
+{
+    for (int i = 0; i < rx->n; i++) sl_free(rx->task_json[i]);
+    sl_free(rx->task_json);
+    sl_free(rx->task_ids);
+    sl_free(rx->table);
+    sl_free(rx->source);
+    memset(rx, 0, sizeof *rx);
+}
+
+static char *sl_buf_text(sl_buf *b)
+{
+    sl_buf_push(b, 0);
+    return (char *)b->data;
+}
+
+static int sl_exec_receipts_build(sl_exec_table *t, sl_exec_receipts *rx, sl_err *err)
+{
+    sl_exec *run = t->run;
+    const sl_schema *schema = t->prep.st.schema;
+    sl_task_rec *recs = NULL;
+    int n = 0;
+    memset(rx, 0, sizeof *rx);
+    if (sl_state_tasks_list(run->state, run->run_id, t->prep.cfg->name, &recs, &n, err) < 0) return -1;
+    rx->n = n;
+    rx->task_ids = sl_calloc((size_t)(n ? n : 1), sizeof *rx->task_ids);
+    rx->task_json = sl_calloc((size_t)(n ? n : 1), sizeof *rx->task_json);
+    sl_receipt *all = sl_receipt_new(schema), *one = sl_receipt_new(schema);
+    bool complete = true, same_source = true;
+    const char *source = NULL;
+    for (int i = 0; i < n; i++) {
+        sl_task_rec *r = &recs[i];
+        rx->task_ids[i] = r->id;
+        sl_err de = SL_ERR_INIT;
+        if (!r->receipt || sl_receipt_decode(one, r->receipt, r->receipt_len, &de) < 0) {
+            if (r->receipt) sl_log(SL_LOG_WARN, "table %s: task %d: %s", t->prep.cfg->name, r->index + 1, de.msg);
+            complete = false;
+            continue;
+        }
+        sl_buf b = { 0 };
+        sl_buf_printf(&b, "\"receipt\": ");
+        sl_receipt_json(one, schema, NULL, &b);
+        if (r->source) sl_buf_printf(&b, ", \"source\": %s", r->source);
+        rx->task_json[i] = sl_buf_text(&b);
+        sl_receipt_merge(all, one);
+        if (i == 0) source = r->source;
+        else if (!source || !r->source || strcmp(source, r->source)) same_source = false;
+    }
+    if (complete) {
+        sl_buf b = { 0 };
+        sl_receipt_json(all, schema, "    ", &b);
+        rx->table = sl_buf_text(&b);
+    } else {
+        sl_log(SL_LOG_WARN, "table %s: some tasks were done by a sluice without receipts: the table is published "
+               "without one (run it with --fresh for a receipt)", t->prep.cfg->name);
+    }
+    if (source && same_source) rx->source = sl_strdup(source);
+    else if (n > 1 && source)
+        rx->source = sl_strdup("{\"mixed\": true, \"note\": \"tasks read different snapshots (a resumed run "
+                               "redid some): see each file's source\"}");
+    sl_receipt_free(all);
+    sl_receipt_free(one);
+    sl_state_tasks_free(recs, n);
+    return 0;
+}
+
+static const char *sl_exec_receipt_of(const sl_exec_receipts *rx, int64_t task_id)
+{
+    for (int i = 0; i < rx->n; i++)
+        if (rx->task_ids[i] == task_id) return rx->task_json[i];
+    return NULL;
 }
 
 /* One target's manifest from the state store's files of the table in it,
  * then the store's publish. */
-static int sl_exec_out_publish(sl_exec_table *t, sl_exec_out *x, bool first, sl_store_result *res, sl_err *err)
+static int sl_exec_out_publish(sl_exec_table *t, sl_exec_out *x, bool first, const sl_exec_receipts *rx,
+                               sl_store_result *res, sl_err *err)
 {
     sl_exec *run = t->run;
     sl_file_rec *files = NULL;
@@ -223,15 +314,17 @@ static int sl_exec_out_publish(sl_exec_table *t, sl_exec_out *x, bool first, sl_
         int nlisted = 0;
         for (int i = 0; i < nfiles; i++)
             if (files[i].rows > 0)
-                mf[nlisted++] = (sl_store_file){ files[i].path, files[i].rows, files[i].bytes, files[i].crc32 };
+                mf[nlisted++] = (sl_store_file){ files[i].path, files[i].rows, files[i].bytes, files[i].crc32,
+                                                 sl_exec_receipt_of(rx, files[i].task_id) };
         bool all_empty = nlisted == 0 && nfiles > 0;
         if (all_empty)
-            mf[nlisted++] = (sl_store_file){ files[0].path, files[0].rows, files[0].bytes, files[0].crc32 };
+            mf[nlisted++] = (sl_store_file){ files[0].path, files[0].rows, files[0].bytes, files[0].crc32,
+                                             sl_exec_receipt_of(rx, files[0].task_id) };
         /* Removed here, as expected, rather than by the publish step as strays. */
         for (int i = all_empty ? 1 : 0; i < nfiles && rc == 0; i++)
             if (files[i].rows == 0) rc = x->sg.ops->drop(&x->sg, files[i].path, err);
         x->files_published = nlisted;
-        sl_store_manifest m = { mf, nlisted, t->snapshot_time };
+        sl_store_manifest m = { mf, nlisted, t->snapshot_time, rx->table, rx->source };
         if (rc == 0) rc = x->sg.ops->publish(&x->sg, &m, res, err);
         sl_free(mf);
     }
@@ -247,21 +340,33 @@ static int sl_exec_table_publish(sl_exec_table *t, sl_err *err)
 {
     sl_exec *run = t->run;
     t->rows = t->bytes = 0;
+    sl_exec_receipts rx;
+    if (sl_exec_receipts_build(t, &rx, err) < 0) return -1;
     for (int k = 0; k < t->nouts; k++) {
         sl_exec_out *x = &t->outs[k];
         if (x->published) continue;
         sl_store_result res;
-        if (sl_exec_out_publish(t, x, k == 0, &res, err) < 0) {
+        if (sl_exec_out_publish(t, x, k == 0, &rx, &res, err) < 0) {
             int done = 0;
             for (int j = 0; j < t->nouts; j++) done += t->outs[j].published;
             if (done) sl_err_prefix(err, "published to %d of its %d targets, then", done, t->nouts);
+            sl_exec_receipts_free(&rx);
             return -1;
         }
         x->published = true;
         t->rows = res.rows;
         t->bytes += res.bytes;
     }
-    int rc = sl_state_table_published(run->state, run->run_id, t->prep.cfg->name, t->rows, t->bytes, err);
+    int rc = 0;
+    if (rx.table) {
+        sl_buf b = { 0 };
+        sl_buf_printf(&b, "{\"source\": %s, \"receipt\": %s}", rx.source ? rx.source : "null", rx.table);
+        char *text = sl_buf_text(&b);
+        rc = sl_state_table_receipt(run->state, run->run_id, t->prep.cfg->name, text, err);
+        sl_free(text);
+    }
+    sl_exec_receipts_free(&rx);
+    if (rc == 0) rc = sl_state_table_published(run->state, run->run_id, t->prep.cfg->name, t->rows, t->bytes, err);
     if (rc < 0) sl_err_prefix(err, "published, but the state store cannot record it (the next run will "
                                    "recognise it)");
     return rc;
@@ -417,7 +522,7 @@ static void sl_exec_table_setup_failed(sl_exec_table *t, const sl_err *e, bool p
 static int sl_exec_table_adopt(sl_exec_table *t, sl_err *err)
 {
     sl_exec *run = t->run;
-    sl_store_manifest none = { NULL, 0, 0 };
+    sl_store_manifest none = { NULL, 0, 0, NULL, NULL };
     sl_store_result res;
     for (int k = 0; k < t->nouts; k++)
         if (t->outs[k].sg.ops->publish(&t->outs[k].sg, &none, &res, err) < 0) return -1;   /* only cleans up */
@@ -476,7 +581,7 @@ static int sl_exec_table_keep_done(sl_exec_table *t, sl_err *err)
             const sl_file_rec *fr = sl_exec_file_of(t, files, nfiles, r->id, k);
             if (fr) size += fr->bytes;
             if (t->outs[k].published) continue;
-            sl_store_file f = { fr ? fr->path : NULL, r->rows, fr ? fr->bytes : 0, fr ? fr->crc32 : 0 };
+            sl_store_file f = { fr ? fr->path : NULL, r->rows, fr ? fr->bytes : 0, fr ? fr->crc32 : 0, NULL };
             ok = fr ? t->outs[k].sg.ops->check(&t->outs[k].sg, &f, err) : 0;
         }
         if (ok < 0) {

@@ -22,6 +22,7 @@
 #ifndef SL_EXEC_INT_H
 #define SL_EXEC_INT_H
 
+#include "../core/sl_receipt.h"
 #include "../observe/sl_progress.h"
 #include "../state/sl_lock.h"
 #include "../store/sl_store.h"
@@ -58,6 +59,8 @@ typedef struct sl_exec_table {
     int nretired;
     int prep_gen;                /* bumped by each re-preparation */
     _Atomic bool saw_transient;  /* some attempt of this table failed transiently */
+    _Atomic uint64_t receipt_ns; /* thread CPU spent computing receipts (for the log and bench/receipts.sh) */
+    _Atomic uint64_t reconcile_ns; /* wall time of the source's aggregate queries (verify: source) */
     sl_exec_out *outs;           /* one per target of the table (`to:`), nouts <= SL_JOB_MAX_TARGETS */
     int nouts;
     int64_t *task_ids;           /* state store ids, prep.st.ntasks entries */
@@ -109,11 +112,20 @@ struct sl_exec {
     double started;
 };
 
+/* What an attempt read, for its receipt: the aggregates of its batches
+ * (reset by each attempt) and the source snapshot it read (borrowed from
+ * the preparation it used, which lives until the run ends). */
+typedef struct sl_task_receipt {
+    sl_receipt *receipt;
+    const char *source;
+} sl_task_receipt;
+
 /* sl_task.c */
 void sl_task_run(void *arg, int worker);
-/* One attempt; on success done[k] gets output k's target, size and CRC-32. */
+/* One attempt; on success done[k] gets output k's target, size and CRC-32,
+ * and rc the attempt's receipt. */
 int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metrics *m, sl_task_output *done,
-                    sl_err *err);
+                    sl_task_receipt *rc, sl_err *err);
 /* "part-00003.parquet": a task's output name in one target, the same for every attempt. */
 void sl_task_file_name(const sl_exec_out *o, int task_index, char *out, size_t size);
 

@@ -29,6 +29,13 @@
  * earlier attempt: the server is down, ...) as its cause and takes its class.
  * Failpoints task-start and task-write (core/sl_failpoint.h) are hit here;
  * task-file-synced and task-commit in the store's commit.
+ *
+ * The free checks: every attempt compares the rows the source reported for
+ * its read (PostgreSQL's `COPY n`; sources without a count skip this), the
+ * rows decoded into batches, and the rows each target wrote (the sink's
+ * count: a Parquet footer's num_rows; then the store's, after commit). Any
+ * difference fails the task with SL_ECHECK and all three numbers; it is
+ * never retried.
  */
 #include "sl_exec_int.h"
 
@@ -55,6 +62,14 @@ static uint64_t sl_batch_data_bytes(const sl_batch *b)
     return n;
 }
 
+/* This thread's CPU time, to measure what receipts cost (two calls per batch). */
+static uint64_t sl_task_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 void sl_task_file_name(const sl_exec_out *o, int task_index, char *out, size_t size)
 {
     snprintf(out, size, "part-%05d.%s", task_index, o->sink->extension);
@@ -70,8 +85,78 @@ static sl_prep_table *sl_task_prep(sl_exec_table *t, int *gen)
     return p;
 }
 
+/* A task whose counts disagree: rows were lost or invented between the
+ * source and a target. Never retried (SL_ECHECK): a retry that happened to
+ * agree would hide it. */
+static void sl_task_rows_mismatch(const sl_exec_table *t, int64_t reported, uint64_t decoded, const char *target,
+                                  int64_t written, sl_err *err)
+{
+    char src[96] = "", dst[160] = "";
+    const char *kind = t->prep.cfg->source->kind;
+    if (reported >= 0)
+        snprintf(src, sizeof src, "the source reported %lld%s, ", (long long)reported,
+                 !strcmp(kind, "postgres") ? " (COPY n)" : "");
+    else
+        snprintf(src, sizeof src, "the %s source gives no count of its own, ", kind);
+    if (target) snprintf(dst, sizeof dst, ", target %s wrote %lld", target, (long long)written);
+    else snprintf(dst, sizeof dst, ", nothing written yet");
+    sl_err_set(err, SL_ECHECK, "row counts do not agree: %s%llu were decoded%s; the task fails and the table is "
+               "not published (this is a bug in sluice or a fault in the target: report it with the log)",
+               src, (unsigned long long)decoded, dst);
+}
+
+/* The failpoint batch-change-value: the first integer (or 64-bit decimal)
+ * value of the batch's first row grows by one, as a decoder bug would. */
+static void sl_task_change_value(sl_batch *b)
+{
+    for (int c = 0; c < b->ncols && b->nrows; c++) {
+        sl_vector *v = &b->cols[c];
+        sl_type_id id = v->type.id;
+        if (!v->valid[0]) continue;
+        if (id == SL_T_INT64 || (id == SL_T_DECIMAL && v->width == 8)) {
+            ((int64_t *)v->data)[0]++;
+            return;
+        }
+        if (id == SL_T_INT32) {
+            ((int32_t *)v->data)[0]++;
+            return;
+        }
+    }
+}
+
+/* `verify: source`: the source's own aggregates over the task's rows, in
+ * the same snapshot, must equal the receipt of what was read. */
+static int sl_task_reconcile(sl_exec_table *t, const sl_source_ops *src, void *reader, const sl_schema *schema,
+                             const sl_task_receipt *rc, sl_err *err)
+{
+    if (!src->aggregates)
+        return sl_err_set(err, SL_EJOB, "verify: source: the %s source cannot compute aggregates",
+                          t->prep.cfg->source->kind);
+    double started = sl_exec_now();
+    char *theirs = src->aggregates(reader, err);
+    atomic_fetch_add(&t->reconcile_ns, (uint64_t)((sl_exec_now() - started) * 1e9));
+    if (!theirs) return -1;
+    sl_buf ours = { 0 }, report = { 0 };
+    sl_receipt_json(rc->receipt, schema, NULL, &ours);
+    sl_buf_push(&ours, 0);
+    int diffs = sl_receipt_json_diff((const char *)ours.data, theirs, true, "the receipt says", "the source says",
+                                     &report);
+    sl_buf_push(&report, 0);
+    if (diffs) {
+        char *nl = strchr((char *)report.data, '\n');
+        if (nl) *nl = '\0';
+        sl_err_set(err, SL_ECHECK, "verify: source: %d difference%s between what was read and the source's own "
+                   "aggregates in the same snapshot, first: %s; the table is not published (the rows changed on "
+                   "the way: report it with the log)", diffs, diffs == 1 ? "" : "s", (const char *)report.data);
+    }
+    sl_buf_free(&ours);
+    sl_buf_free(&report);
+    sl_free(theirs);
+    return diffs ? -1 : 0;
+}
+
 int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metrics *m, sl_task_output *done,
-                    sl_err *err)
+                    sl_task_receipt *rc, sl_err *err)
 {
     int gen;
     sl_prep_table *p = sl_task_prep(t, &gen);
@@ -88,6 +173,8 @@ int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metric
     m->worker = worker;
     m->rows = m->bytes = m->data_bytes = 0;
     m->crc32 = 0;
+    sl_receipt_reset(rc->receipt);
+    rc->source = p->st.snapshot;
 
     void *reader = NULL;
     sl_batch *batch = NULL;
@@ -113,6 +200,12 @@ int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metric
             goto fail;
         }
         batch->nrows = (size_t)n;
+        int fault = sl_failpoint(SL_FP_BATCH_CHANGE_VALUE, err);
+        if (fault < 0) goto fail;
+        if (fault > 0) sl_task_change_value(batch);
+        uint64_t r0 = sl_task_cpu_ns();
+        sl_receipt_add(rc->receipt, batch);
+        atomic_fetch_add(&t->receipt_ns, sl_task_cpu_ns() - r0);
         if (sl_failpoint(SL_FP_TASK_WRITE, err) < 0) goto fail;
         for (int k = 0; k < nouts; k++)
             if (t->outs[k].sink->write(o[k].writer, batch, err) < 0) {
@@ -133,6 +226,14 @@ int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metric
             goto fail;
         }
     }
+    /* The free checks: the source's own count, the rows decoded, and below
+     * the rows each target wrote must agree. */
+    int64_t reported = src->reported_rows ? src->reported_rows(reader) : -1;
+    if (reported >= 0 && reported != (int64_t)m->rows) {
+        sl_task_rows_mismatch(t, reported, m->rows, NULL, -1, err);
+        goto fail;
+    }
+    if (t->prep.cfg->verify_source && sl_task_reconcile(t, src, reader, schema, rc, err) < 0) goto fail;
     src->close(reader);
     reader = NULL;
     sl_batch_free(batch);
@@ -141,8 +242,14 @@ int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metric
         sl_exec_out *x = &t->outs[k];
         void *finishing = o[k].writer;
         o[k].writer = NULL;
-        if (x->sink->finish(finishing, NULL, err) < 0) goto fail;
-        sl_store_file f = { .name = o[k].name, .rows = (int64_t)m->rows };
+        uint64_t written = 0;
+        if (x->sink->finish(finishing, &written, err) < 0) goto fail;
+        if (written != m->rows) {
+            sl_task_rows_mismatch(t, reported, m->rows, x->target->name, (int64_t)written, err);
+            goto fail;
+        }
+        /* What the sink wrote; a store that counts what it holds (a warehouse's COPY n) replaces it. */
+        sl_store_file f = { .name = o[k].name, .rows = (int64_t)written };
         sl_out *committing = o[k].out;
         o[k].out = NULL;
         if (x->sg.ops->commit(&x->sg, committing, &f, err) < 0) {
@@ -150,6 +257,10 @@ int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metric
             goto fail;
         }
         committed = k + 1;
+        if (f.rows != (int64_t)m->rows) {
+            sl_task_rows_mismatch(t, reported, m->rows, x->target->name, f.rows, err);
+            goto fail;
+        }
         done[k] = (sl_task_output){ x->target->name, NULL, f.bytes, f.crc32 };
         m->bytes += (uint64_t)f.bytes;
         if (k == 0) m->crc32 = f.crc32;
@@ -177,9 +288,12 @@ fail:
 /* Ends attempt `number` in the state store; a store that cannot record a
  * success fails the task (its file would not be known to the publish). */
 static int sl_task_record(sl_exec_table *t, int task_index, int number, const sl_err *failure, bool will_retry,
-                          const sl_task_metrics *m, sl_task_output *outs, sl_err *err)
+                          const sl_task_metrics *m, sl_task_output *outs, const sl_task_receipt *rc, sl_err *err)
 {
     if (number <= 0) return 0;
+    sl_buf blob = { 0 };
+    bool ok = !failure || !sl_err_is_set(failure);
+    if (ok) sl_receipt_encode(rc->receipt, &blob);
     char names[SL_JOB_MAX_TARGETS][64];
     for (int k = 0; k < t->nouts; k++) {
         sl_task_file_name(&t->outs[k], task_index, names[k], sizeof names[k]);
@@ -188,9 +302,12 @@ static int sl_task_record(sl_exec_table *t, int task_index, int number, const sl
     }
     sl_task_result res = { .rows = (int64_t)m->rows, .bytes = (int64_t)m->data_bytes, .seconds = m->seconds,
                            .file_name = names[0], .file_size = outs[0].size, .crc32 = outs[0].crc32,
-                           .outputs = outs, .noutputs = t->nouts };
+                           .outputs = outs, .noutputs = t->nouts, .receipt = ok ? blob.data : NULL,
+                           .receipt_len = blob.len, .source = ok ? rc->source : NULL };
     sl_err e = SL_ERR_INIT;
-    if (sl_state_attempt_end(t->run->state, t->task_ids[task_index], number, failure, will_retry, &res, &e) < 0) {
+    int st = sl_state_attempt_end(t->run->state, t->task_ids[task_index], number, failure, will_retry, &res, &e);
+    sl_buf_free(&blob);
+    if (st < 0) {
         if (failure && sl_err_is_set(failure)) {
             sl_log(SL_LOG_WARN, "table %s: task %d: cannot record its failed attempt: %s", t->prep.cfg->name,
                    task_index + 1, e.msg);
@@ -238,6 +355,7 @@ void sl_task_run(void *arg, int worker)
     sl_err err = SL_ERR_INIT, cause = SL_ERR_INIT;   /* the last failure that was not a lost snapshot */
     char cause_what[64] = "";
     sl_task_output outs[SL_JOB_MAX_TARGETS] = { { 0 } };
+    sl_task_receipt receipt = { sl_receipt_new(t->prep.st.schema), NULL };
     int rc;
     for (int attempt = 1;; attempt++) {
         m->attempts = attempt;
@@ -247,9 +365,9 @@ void sl_task_run(void *arg, int worker)
         if (rc == 0) {
             int gen;
             sl_task_prep(t, &gen);
-            rc = sl_task_attempt(t, task->index, worker, m, outs, &err);
+            rc = sl_task_attempt(t, task->index, worker, m, outs, &receipt, &err);
             if (rc == 0) {
-                rc = sl_task_record(t, task->index, number, NULL, false, m, outs, &err);
+                rc = sl_task_record(t, task->index, number, NULL, false, m, outs, &receipt, &err);
                 if (rc == 0) break;
                 number = 0;   /* the failure below cannot be recorded either */
             }
@@ -278,7 +396,7 @@ void sl_task_run(void *arg, int worker)
                 snprintf(cause_what, sizeof cause_what, "attempt %d failed", attempt);
             }
             /* Stopped (another task failed, or interrupted): back to pending for the resume. */
-            sl_task_record(t, task->index, number, &err, retry || stopped, m, outs, &err);
+            sl_task_record(t, task->index, number, &err, retry || stopped, m, outs, &receipt, &err);
             if (!retry) break;
         } else if (!sl_backoff_should_retry(&err, attempt, job->retries) || sl_exec_cancelled()) {
             break;
@@ -290,6 +408,7 @@ void sl_task_run(void *arg, int worker)
         sl_exec_sleep(wait);
         if (atomic_load(&t->failed) || sl_exec_cancelled()) break;
     }
+    sl_receipt_free(receipt.receipt);
     if (rc == 0) {
         m->status = SL_TM_DONE;
         sl_log(SL_LOG_DEBUG, "table %s: task %d/%d done: %llu rows, %llu bytes, %.2fs, worker %d",

@@ -51,7 +51,7 @@ static const char *const sl_parquet_codecs[] = { "none", "snappy", "gzip", "zstd
 static const char *const sl_csv_codecs[] = { "auto", "none", "gzip", "zstd", NULL };
 static const char *const sl_table_keys[] = { "from", "table", "query", "file", "partition", "to", "columns",
                                              "rejects", "write", "key", "delete_missing", "on_schema_change",
-                                             "indexes", NULL };
+                                             "indexes", "verify", NULL };
 /* In the order of sl_write_mode and sl_schema_change. */
 static const char *const sl_write_modes[] = { "replace", "append", "merge", NULL };
 static const char *const sl_schema_changes[] = { "fail", "add_columns", "recreate", NULL };
@@ -713,6 +713,17 @@ static int sl_jp_table(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_t
         if (t->table && t->query) return sl_jy_fail(&p->y, map, path, "give either 'table' or 'query', not both");
         if (!t->table && !t->query)
             return sl_jy_fail(&p->y, map, path, "missing key 'table' (e.g. public.orders) or 'query'");
+    }
+    char *verify = NULL;
+    if (sl_jp_text_key(p, map, "verify", path, "source or none", &verify) < 0) return -1;
+    if (verify) {
+        yaml_node_t *vn = sl_jy_get(&p->y, map, "verify");
+        if (strcmp(verify, "source") && strcmp(verify, "none"))
+            return sl_jy_fail(&p->y, vn, path, "verify: '%s' is not one of source, none", verify);
+        t->verify_source = !strcmp(verify, "source");
+        if (t->verify_source && strcmp(kind, "postgres"))
+            return sl_jy_fail(&p->y, vn, path, "verify: source reconciles with a postgres source only (the %s "
+                                               "source has no aggregates to compare); remove it", kind);
     }
     yaml_node_t *v;
     if ((v = sl_jy_get(&p->y, map, "partition"))) {

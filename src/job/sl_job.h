@@ -107,6 +107,8 @@ typedef struct sl_job_table {
     sl_schema_change on_schema_change;   /* default fail */
     sl_job_index *indexes;   /* `indexes: [[cols], ...]` */
     int nindexes;
+    bool verify_source;      /* `verify: source` (postgres): each task's receipt is reconciled with the
+                              * source's own aggregates over its predicate, in the same snapshot */
     int line, column;
 } sl_job_table;
 

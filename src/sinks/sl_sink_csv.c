@@ -14,12 +14,15 @@
  * pieces: no allocation per row once the buffer has grown. finish() hands
  * the last rows to the sl_out (the caller makes it durable); abort() drops
  * the writer. The key/value
- * metadata has no place in a CSV file and is ignored.
+ * metadata has no place in a CSV file and is ignored. finish() reports the
+ * rows written as lines (the failpoint sink-drop-row, `on`, leaves a
+ * batch's last row out, for the tests of the engine's row checks).
  */
 #include "sl_sink.h"
 
 #include "../core/sl_alloc.h"
 #include "../core/sl_buf.h"
+#include "../core/sl_failpoint.h"
 #include "../core/sl_out.h"
 
 #include <string.h>
@@ -91,7 +94,11 @@ static int sl_csv_write(void *writer, const sl_batch *batch, sl_err *err)
 {
     sl_csv_writer *w = writer;
     char text[128];
-    for (size_t row = 0; row < batch->nrows; row++) {
+    size_t nrows = batch->nrows;
+    int fault = nrows > 0 ? sl_failpoint(SL_FP_SINK_DROP_ROW, err) : 0;
+    if (fault < 0) return -1;
+    if (fault > 0) nrows--;
+    for (size_t row = 0; row < nrows; row++) {
         for (int c = 0; c < batch->ncols; c++) {
             if (c) sl_buf_push(&w->line, ',');
             const sl_vector *v = &batch->cols[c];
@@ -109,7 +116,7 @@ static int sl_csv_write(void *writer, const sl_batch *batch, sl_err *err)
         sl_buf_push(&w->line, '\n');
         if (w->line.len >= SL_CSV_CHUNK) sl_csv_drain(w);
     }
-    w->rows += batch->nrows;
+    w->rows += nrows;
     if (w->out->failed) {
         *err = w->out->err;
         return -1;

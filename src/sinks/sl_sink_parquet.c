@@ -7,11 +7,15 @@
  * engine's key/value metadata (source, run) goes into the footer, and
  * created_by is "sluice version X (build Y)". finish() writes the footer
  * into the sl_out (which the caller then makes durable); abort() drops the
- * writer. Errors name the output (the sl_out's name).
+ * writer. Errors name the output (the sl_out's name). The rows finish()
+ * reports are the footer's num_rows (what a reader will find), not a count
+ * of batches handed in. The failpoint sink-drop-row (`on`) writes a batch
+ * without its last row, for the tests of the engine's row checks.
  */
 #include "sl_sink.h"
 
 #include "../core/sl_alloc.h"
+#include "../core/sl_failpoint.h"
 #include "../core/sl_out.h"
 #include "../parquet/sl_compress.h"
 #include "../parquet/sl_pq_format.h"
@@ -23,7 +27,6 @@ typedef struct sl_pq_sink {
     sl_out *out;
     sl_pq_writer *w;
     sl_schema *schema;       /* own copy: the writer borrows it */
-    uint64_t rows;
 } sl_pq_sink;
 
 static void sl_pq_sink_free(sl_pq_sink *s)
@@ -78,11 +81,18 @@ static void *sl_pq_sink_open(const sl_job_target *target, const sl_schema *schem
 static int sl_pq_sink_write(void *writer, const sl_batch *batch, sl_err *err)
 {
     sl_pq_sink *s = writer;
+    sl_batch less;
+    int fault = batch->nrows > 0 ? sl_failpoint(SL_FP_SINK_DROP_ROW, err) : 0;
+    if (fault < 0) return -1;
+    if (fault > 0) {
+        less = *batch;   /* the same vectors, one row fewer */
+        less.nrows--;
+        batch = &less;
+    }
     if (sl_pq_writer_write(s->w, batch, err) < 0) {
         sl_err_prefix(err, "%s", s->out->name);
         return -1;
     }
-    s->rows += batch->nrows;
     return 0;
 }
 
@@ -91,7 +101,7 @@ static int sl_pq_sink_finish(void *writer, uint64_t *rows, sl_err *err)
     sl_pq_sink *s = writer;
     int rc = sl_pq_writer_close(s->w, err);   /* sl_pq_sink_free frees the writer, closed or not */
     if (rc < 0) sl_err_prefix(err, "%s", s->out->name);
-    if (rows) *rows = s->rows;
+    if (rows) *rows = (uint64_t)sl_pq_writer_rows(s->w);   /* the footer's num_rows */
     sl_pq_sink_free(s);
     return rc;
 }

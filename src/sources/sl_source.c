@@ -1,12 +1,15 @@
 /*
- * sl_source.c - the registry of sources by kind, and cleanup of a prepared
- * table.
+ * sl_source.c - the registry of sources by kind, cleanup of a prepared
+ * table, and the snapshot identity of file sources (for the receipts).
  */
 #include "sl_source.h"
 
 #include "../core/sl_alloc.h"
+#include "../core/sl_buf.h"
 
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 const sl_source_ops *sl_source_lookup(const char *kind)
 {
@@ -26,4 +29,30 @@ void sl_source_table_clear(sl_source_table *tab)
     tab->ntasks = 0;
     sl_free(tab->strategy_note);
     tab->strategy_note = NULL;
+    sl_free(tab->snapshot);
+    tab->snapshot = NULL;
+}
+
+char *sl_source_files_identity(const char *kind, char *const *paths, int n, const char *extra)
+{
+    sl_buf b = { 0 };
+    sl_buf_printf(&b, "{\"kind\": \"%s\"", kind);
+    if (extra) sl_buf_printf(&b, ", %s", extra);
+    sl_buf_printf(&b, ", \"files\": [");
+    int listed = 0;
+    for (int i = 0; i < n; i++) {
+        struct stat st;
+        if (stat(paths[i], &st) < 0) continue;
+        struct tm tm;
+        gmtime_r(&st.st_mtim.tv_sec, &tm);
+        char when[40];
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+        sl_buf_printf(&b, "%s{\"path\": ", listed++ ? ", " : "");
+        sl_buf_json_str(&b, paths[i], strlen(paths[i]));
+        sl_buf_printf(&b, ", \"size\": %lld, \"mtime\": \"%s.%09ldZ\"}", (long long)st.st_size, when,
+                      (long)st.st_mtim.tv_nsec);
+    }
+    sl_buf_printf(&b, "]}");
+    sl_buf_push(&b, 0);
+    return (char *)b.data;
 }

@@ -10,6 +10,12 @@
  *                      filling columnar batches (next returns the number of
  *                      rows, 0 at the end, -1 on error);
  *   finish(tab)        release the shared state.
+ * and, optionally, after next returned 0 and before close:
+ *   reported_rows(r)   the rows the source itself says the task's read
+ *                      produced (PostgreSQL: the server's `COPY n`), which
+ *                      the engine checks against the rows decoded and the
+ *                      rows every target wrote; -1 (or no function): the
+ *                      source has no count of its own.
  * open/next/close run on worker threads, several at once for one table;
  * prepare and finish run on the coordinating thread.
  *
@@ -45,6 +51,10 @@ typedef struct sl_source_table {
     sl_task *tasks;          /* set by prepare (sl_malloc'd; predicates too) */
     int ntasks;
     char *strategy_note;     /* why this partitioning (for `plan`); may be NULL */
+    char *snapshot;          /* set by prepare when the source can say which state of its data
+                              * the tasks read: a JSON object ({"kind": "postgres",
+                              * "exported_snapshot": ..., "pg_current_snapshot": ...}),
+                              * recorded in the receipts; NULL: unknown */
     void *shared;            /* source's per-table state */
 } sl_source_table;
 
@@ -56,10 +66,24 @@ typedef struct sl_source_ops {
     void (*close)(void *reader);
     void (*finish)(sl_source_table *tab);
     void (*cancel)(void);
+    int64_t (*reported_rows)(void *reader);   /* may be NULL */
+    /* `verify: source`: the source's own aggregates over the task's rows, in
+     * the same snapshot, as receipt JSON (core/sl_receipt.h: rows, and per
+     * column non_null and, where the source can say them in sluice's text
+     * forms, min, max, sum); sl_free it. After next returned 0, before
+     * close. NULL with err on failure. May be NULL (no reconciliation). */
+    char *(*aggregates)(void *reader, sl_err *err);
+    /* `sluice verify --source`: the same over the whole table as the source
+     * holds it now (in the prepared table's snapshot). May be NULL. */
+    char *(*table_aggregates)(sl_source_table *tab, sl_err *err);
 } sl_source_ops;
 
 /* The source implementation for a kind ("postgres"), or NULL. */
 const sl_source_ops *sl_source_lookup(const char *kind);
+/* A snapshot identity for sources read from files (sl_source_table.snapshot):
+ * {"kind": kind, "files": [{"path", "size", "mtime"}...]} plus `extra`
+ * members (JSON text, or NULL). A file that cannot be stat'ed is left out. */
+char *sl_source_files_identity(const char *kind, char *const *paths, int n, const char *extra);
 /* Frees schema, tasks and note of a prepared table (after ops->finish). */
 void sl_source_table_clear(sl_source_table *tab);
 

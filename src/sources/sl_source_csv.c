@@ -493,6 +493,9 @@ static int sl_csv_prepare(sl_source_table *tab, sl_err *err)
     for (int i = 0; i < nhdr; i++) sl_free(hdr[i]);
     sl_free(hdr);
     sl_free(inf);
+    /* Which files, for the receipts (their content hash is not taken: it would need a second read). */
+    sl_free(tab->snapshot);
+    tab->snapshot = sl_source_files_identity("csv", sh->files, sh->nfiles, NULL);
     tab->shared = sh;
     return 0;
 fail:

@@ -26,6 +26,16 @@
  *            libpq's buffer into one reused buffer (sl_pg_copy_read.c, no
  *            malloc per row) and decoded a few hundred KB at a time;
  *            sleeps when the source's rows_per_second is exceeded.
+ *   reported_rows  the server's own count of the rows the COPY sent (the
+ *            `COPY n` of its CommandComplete, PQcmdTuples), checked by the
+ *            engine against the rows decoded and written.
+ *   aggregates  `verify: source`: one query over the task's predicate on
+ *            the reader's session (so in the same snapshot, answered by the
+ *            same index range): count(*) and per column count, min, max and
+ *            sum in sluice's text forms (strings and uuids in byte order,
+ *            COLLATE "C"; timestamptz at UTC; decimals at the column's
+ *            scale); bytes and json only counted (PostgreSQL has no byte
+ *            order for them).
  *   close    returns the session to the pool: after the end of the COPY,
  *            RELEASE SAVEPOINT; in the middle, cancel the COPY, drain it
  *            and ROLLBACK TO SAVEPOINT (the snapshot survives for a retry).
@@ -94,6 +104,8 @@ typedef struct sl_pg_reader {
     sl_buf pending;             /* COPY bytes read, not yet decoded */
     size_t pending_off;
     bool done;
+    int64_t copy_rows;          /* the server's COPY n; -1 until the COPY ended */
+    const char *predicate;      /* the task's (borrowed from the prepared table); NULL: all rows */
     char what[512];
 } sl_pg_reader;
 
@@ -305,6 +317,31 @@ found:
     return 0;
 }
 
+/* Which state of the data the tasks read, for the receipts: the exported
+ * snapshot id the tasks import and the server's pg_current_snapshot()
+ * (xmin:xmax:xip list; txid_current_snapshot() before PostgreSQL 13). */
+static int sl_pg_snapshot_identity(PGconn *conn, const char *snap_id, sl_source_table *tab, const char *what,
+                                   sl_err *err)
+{
+    const char *sql = PQserverVersion(conn) >= 130000 ? "SELECT pg_current_snapshot()::text"
+                                                       : "SELECT txid_current_snapshot()::text";
+    PGresult *res = sl_pg_exec_tuples(conn, sql, what, err);
+    if (!res) return -1;
+    sl_buf b = { 0 };
+    sl_buf_printf(&b, "{\"kind\": \"postgres\", \"exported_snapshot\": ");
+    if (snap_id) sl_buf_json_str(&b, snap_id, strlen(snap_id));
+    else sl_buf_printf(&b, "null");
+    const char *cur = PQgetvalue(res, 0, 0);
+    sl_buf_printf(&b, ", \"pg_current_snapshot\": ");
+    sl_buf_json_str(&b, cur, strlen(cur));
+    sl_buf_printf(&b, "}");
+    sl_buf_push(&b, 0);
+    PQclear(res);
+    sl_free(tab->snapshot);
+    tab->snapshot = (char *)b.data;
+    return 0;
+}
+
 static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
 {
     const sl_job_table *cfg = tab->cfg;
@@ -479,6 +516,7 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
     sl_schema_free(raw);
     raw = NULL;
     if (sl_failpoint(SL_FP_PG_PREPARE_END, err) < 0 ||
+        sl_pg_snapshot_identity(sh->coord, sess->snap_id, tab, sh->what, err) < 0 ||
         sl_pg_exec_cmd(sh->coord, "RELEASE SAVEPOINT sl_prepare", sh->what, err) < 0)
         goto fail;
     sh->coord = NULL;
@@ -491,7 +529,8 @@ fail:
     PQclear(res);
     PQclear(attr);
     sl_schema_free(raw);
-    sl_source_table_clear(tab);   /* schema, and tasks when only the release failed */
+    raw = NULL;
+    sl_source_table_clear(tab);   /* schema, snapshot, and tasks when only the release failed */
     if (sess) {
         bool healthy = !in_savepoint ||
             (sl_pg_exec_ok(sh->coord, "ROLLBACK TO SAVEPOINT sl_prepare") && sl_pg_exec_ok(sh->coord, "RELEASE SAVEPOINT sl_prepare"));
@@ -517,6 +556,8 @@ static void *sl_pg_open(sl_source_table *tab, const sl_task *task, sl_err *err)
     sl_pg_shared *sh = tab->shared;
     sl_pg_reader *r = sl_calloc(1, sizeof *r);
     r->sh = sh;
+    r->copy_rows = -1;
+    r->predicate = task->predicate;
     /* The engine says which task (and its predicate) before this. */
     snprintf(r->what, sizeof r->what, "%s", sh->what);
     r->sess = sl_pg_session_acquire(sh->pool, sh->group, r->what, err);
@@ -557,6 +598,12 @@ static int sl_pg_end_copy(sl_pg_reader *r, sl_err *err)
     if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
         sl_pg_result_error(r->conn, res, r->what, err);
         rc = -1;
+    } else {
+        /* "COPY n": the server's own count, which the engine checks. */
+        const char *n = PQcmdTuples(res);
+        char *end = NULL;
+        long long v = n && *n ? strtoll(n, &end, 10) : -1;
+        r->copy_rows = end && *end == '\0' && v >= 0 ? (int64_t)v : -1;
     }
     PQclear(res);
     while ((res = PQgetResult(r->conn))) PQclear(res);
@@ -630,6 +677,135 @@ static bool sl_pg_abort_copy(sl_pg_reader *r)
     return PQstatus(r->conn) == CONNECTION_OK;
 }
 
+static int64_t sl_pg_reported_rows(void *reader)
+{
+    return ((const sl_pg_reader *)reader)->copy_rows;
+}
+
+/* The four aggregates of one column, in sluice's text forms; NULL where
+ * PostgreSQL cannot give them the same way. */
+static void sl_pg_aggregate_exprs(const char *q, sl_type t, sl_buf *b)
+{
+    char mn[512], mx[512], sum[512];
+    snprintf(mn, sizeof mn, "NULL");
+    snprintf(mx, sizeof mx, "NULL");
+    snprintf(sum, sizeof sum, "NULL");
+    switch (t.id) {
+    case SL_T_BOOL:
+        snprintf(mn, sizeof mn, "bool_and(%s)::text", q);
+        snprintf(mx, sizeof mx, "bool_or(%s)::text", q);
+        snprintf(sum, sizeof sum, "(count(*) FILTER (WHERE %s))::text", q);
+        break;
+    case SL_T_INT16: case SL_T_INT32: case SL_T_INT64:
+        snprintf(mn, sizeof mn, "min(%s)::text", q);
+        snprintf(mx, sizeof mx, "max(%s)::text", q);
+        snprintf(sum, sizeof sum, "sum(%s::numeric)::text", q);
+        break;
+    case SL_T_DECIMAL:
+        snprintf(mn, sizeof mn, "min(%s::numeric(%d,%d))::text", q, t.precision, t.scale);
+        snprintf(mx, sizeof mx, "max(%s::numeric(%d,%d))::text", q, t.precision, t.scale);
+        snprintf(sum, sizeof sum, "sum(%s::numeric(%d,%d))::text", q, t.precision, t.scale);
+        break;
+    case SL_T_FLOAT32: case SL_T_FLOAT64: case SL_T_DATE: case SL_T_TIME:
+        snprintf(mn, sizeof mn, "min(%s)::text", q);
+        snprintf(mx, sizeof mx, "max(%s)::text", q);
+        break;
+    case SL_T_TIMESTAMP:
+        if (t.utc) {
+            snprintf(mn, sizeof mn, "(min(%s) AT TIME ZONE 'UTC')::text || '+00'", q);
+            snprintf(mx, sizeof mx, "(max(%s) AT TIME ZONE 'UTC')::text || '+00'", q);
+        } else {
+            snprintf(mn, sizeof mn, "min(%s)::text", q);
+            snprintf(mx, sizeof mx, "max(%s)::text", q);
+        }
+        break;
+    case SL_T_STRING: case SL_T_UUID:
+        snprintf(mn, sizeof mn, "min(%s::text COLLATE \"C\")", q);
+        snprintf(mx, sizeof mx, "max(%s::text COLLATE \"C\")", q);
+        break;
+    default:   /* bytes, json: no byte order in PostgreSQL */
+        break;
+    }
+    sl_buf_printf(b, ", count(%s), %s, %s, %s", q, mn, mx, sum);
+}
+
+/* The receipt JSON of the rows of `predicate` (NULL: all), on conn, in
+ * its snapshot; inside a savepoint of the caller's. */
+static char *sl_pg_aggregate_query(PGconn *conn, const sl_pg_shared *sh, const char *predicate, const char *what,
+                                   sl_err *err)
+{
+    /* Text forms that do not depend on the session's settings. */
+    if (sl_pg_exec_cmd(conn, "SET LOCAL DateStyle = 'ISO, YMD'", what, err) < 0 ||
+        sl_pg_exec_cmd(conn, "SET LOCAL extra_float_digits = 1", what, err) < 0)
+        return NULL;
+    sl_buf sql = { 0 };
+    sl_buf_printf(&sql, "SELECT count(*)");
+    for (int c = 0; c < sh->ncols; c++) {
+        char *q = sl_pg_quote_ident(sh->cols[c].name);
+        sl_pg_aggregate_exprs(q, sh->cols[c].type, &sql);
+        sl_free(q);
+    }
+    sl_buf_printf(&sql, " FROM (SELECT %s FROM %s%s%s) AS sl_task", sh->select_list, sh->from,
+                  predicate ? " WHERE " : "", predicate ? predicate : "");
+    sl_buf_push(&sql, 0);
+    PGresult *res = sl_pg_exec_tuples(conn, (const char *)sql.data, what, err);
+    sl_buf_free(&sql);
+    if (!res) {
+        sl_err_prefix(err, "verify: source: the aggregate query");
+        return NULL;
+    }
+    sl_buf b = { 0 };
+    sl_buf_printf(&b, "{\"rows\": %s, \"columns\": [", PQgetvalue(res, 0, 0));
+    for (int c = 0; c < sh->ncols; c++) {
+        const char *name = sh->cols[c].name;
+        sl_buf_printf(&b, "%s{\"name\": ", c ? ", " : "");
+        sl_buf_json_str(&b, name, strlen(name));
+        sl_buf_printf(&b, ", \"non_null\": %s", PQgetvalue(res, 0, 1 + 4 * c));
+        static const char *const keys[] = { "min", "max", "sum" };
+        for (int k = 0; k < 3; k++) {
+            int f = 2 + 4 * c + k;
+            if (PQgetisnull(res, 0, f)) continue;
+            const char *v = PQgetvalue(res, 0, f);
+            sl_buf_printf(&b, ", \"%s\": ", keys[k]);
+            sl_buf_json_str(&b, v, strlen(v));
+        }
+        sl_buf_push(&b, '}');
+    }
+    sl_buf_printf(&b, "]}");
+    sl_buf_push(&b, 0);
+    PQclear(res);
+    return (char *)b.data;
+}
+
+static char *sl_pg_aggregates(void *reader, sl_err *err)
+{
+    sl_pg_reader *r = reader;
+    if (!r->done) {
+        sl_err_set(err, SL_EINTERNAL, "%s: aggregates asked before the COPY ended", r->what);
+        return NULL;
+    }
+    r->failed = true;   /* until the query succeeds: the savepoint is rolled back */
+    char *json = sl_pg_aggregate_query(r->conn, r->sh, r->predicate, r->what, err);
+    if (json) r->failed = false;
+    return json;
+}
+
+static char *sl_pg_table_aggregates(sl_source_table *tab, sl_err *err)
+{
+    sl_pg_shared *sh = tab->shared;
+    sl_pg_sess *sess = sl_pg_session_acquire(sh->pool, sh->group, sh->what, err);
+    if (!sess) return NULL;
+    char *json = NULL;
+    if (sl_pg_exec_cmd(sess->conn, "SAVEPOINT sl_verify", sh->what, err) == 0) {
+        json = sl_pg_aggregate_query(sess->conn, sh, NULL, sh->what, err);
+        const char *end = json ? "RELEASE SAVEPOINT sl_verify" : "ROLLBACK TO SAVEPOINT sl_verify";
+        sl_pg_session_release(sh->pool, sess, sl_pg_exec_ok(sess->conn, end));
+    } else {
+        sl_pg_session_release(sh->pool, sess, false);
+    }
+    return json;
+}
+
 static void sl_pg_close(void *reader)
 {
     sl_pg_reader *r = reader;
@@ -654,4 +830,7 @@ const sl_source_ops sl_source_postgres = {
     .close = sl_pg_close,
     .finish = sl_pg_finish,
     .cancel = sl_pg_pools_cancel,
+    .reported_rows = sl_pg_reported_rows,
+    .aggregates = sl_pg_aggregates,
+    .table_aggregates = sl_pg_table_aggregates,
 };

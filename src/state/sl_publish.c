@@ -229,28 +229,7 @@ int sl_staging_check_file(const sl_staging *sg, const char *name, int64_t size, 
 
 /* ---- manifest ---- */
 
-static void sl_json_str(sl_buf *b, const char *s)
-{
-    sl_buf_push(b, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        char esc[8];
-        switch (*p) {
-        case '"': sl_buf_append(b, "\\\"", 2); break;
-        case '\\': sl_buf_append(b, "\\\\", 2); break;
-        case '\n': sl_buf_append(b, "\\n", 2); break;
-        case '\r': sl_buf_append(b, "\\r", 2); break;
-        case '\t': sl_buf_append(b, "\\t", 2); break;
-        default:
-            if (*p < 0x20) {
-                snprintf(esc, sizeof esc, "\\u%04x", *p);
-                sl_buf_append(b, esc, 6);
-            } else {
-                sl_buf_push(b, *p);
-            }
-        }
-    }
-    sl_buf_push(b, '"');
-}
+static void sl_json_str(sl_buf *b, const char *s) { sl_buf_json_str(b, s, strlen(s)); }
 
 static void sl_iso_time(double t, char *buf, size_t size)
 {
@@ -290,13 +269,17 @@ static void sl_manifest_build(const sl_staging *sg, const sl_manifest *m, sl_buf
     } else {
         sl_buf_printf(b, "null");
     }
-    sl_buf_printf(b, ",\n  \"rows\": %lld,\n  \"bytes\": %lld,\n  \"files\": [", (long long)*rows,
-                  (long long)*bytes);
+    sl_buf_printf(b, ",\n  \"rows\": %lld,\n  \"bytes\": %lld", (long long)*rows, (long long)*bytes);
+    if (m->source) sl_buf_printf(b, ",\n  \"source\": %s", m->source);
+    if (m->receipt) sl_buf_printf(b, ",\n  \"receipt\": %s", m->receipt);
+    sl_buf_printf(b, ",\n  \"files\": [");
     for (int i = 0; i < m->nfiles; i++) {
         sl_buf_printf(b, "%s\n    {\"name\": ", i ? "," : "");
         sl_json_str(b, m->files[i].name);
-        sl_buf_printf(b, ", \"rows\": %lld, \"bytes\": %lld, \"crc32\": %lu}", (long long)m->files[i].rows,
+        sl_buf_printf(b, ", \"rows\": %lld, \"bytes\": %lld, \"crc32\": %lu", (long long)m->files[i].rows,
                       (long long)m->files[i].bytes, (unsigned long)m->files[i].crc32);
+        if (m->files[i].receipt) sl_buf_printf(b, ", %s", m->files[i].receipt);
+        sl_buf_push(b, '}');
     }
     sl_buf_printf(b, "%s]\n}\n", m->nfiles ? "\n  " : "");
 }

@@ -5,7 +5,7 @@
  * Layout under a target directory T (one file system, so renames are atomic):
  *
  *   T/<table>/                                  the live table readers see
- *   T/<table>/_sluice_manifest.json             files, rows, CRC-32s, run id, ...
+ *   T/<table>/_sluice_manifest.json             files, rows, CRC-32s, run id, receipts, ...
  *   T/.sluice-staging/<job>/.lock               the job's lock on the target (one run at a time)
  *   T/.sluice-staging/<job>/run-<id>/<table>/   staged files of one run
  *   T/.sluice-staging/<job>/run-<id>/<table>/.<file>.tmp   a file being written
@@ -115,12 +115,15 @@ typedef struct sl_manifest_file {
     int64_t rows;
     int64_t bytes;             /* file size; -1: not checked */
     uint32_t crc32;
+    const char *receipt;       /* JSON members written into the file's entry; NULL: none */
 } sl_manifest_file;
 
 typedef struct sl_manifest {
     const sl_manifest_file *files;
     int nfiles;
     double snapshot_time;      /* source snapshot, seconds since the epoch; 0: unknown */
+    const char *receipt;       /* "receipt": the table's (JSON object); NULL: none */
+    const char *source;        /* "source": the snapshot its tasks read (JSON object); NULL: none */
 } sl_manifest;
 
 typedef struct sl_publish_result {

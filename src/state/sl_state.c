@@ -119,6 +119,11 @@ static const char *const sl_migrations[SL_STATE_SCHEMA_VERSION] = {
     "DROP TABLE files;"
     "ALTER TABLE files4 RENAME TO files;"
     "CREATE INDEX files_by_task ON files(task_id);",
+    /* 4 -> 5: load receipts: per task its aggregates (a blob, core/sl_receipt.h)
+     * and the source snapshot it read; per table the merged receipt (JSON) */
+    "ALTER TABLE tasks ADD COLUMN receipt BLOB;"
+    "ALTER TABLE tasks ADD COLUMN source TEXT;"
+    "ALTER TABLE tables ADD COLUMN receipt TEXT;",
 };
 
 /* ---- helpers ---- */
@@ -161,6 +166,12 @@ static int sl_bind(sl_state *st, sqlite3_stmt *stmt, const char *types, va_list 
         case 'd':
             rc = sqlite3_bind_double(stmt, i + 1, va_arg(ap, double));
             break;
+        case 'b': {   /* a blob: pointer, then size_t length; NULL pointer: NULL */
+            const void *p = va_arg(ap, const void *);
+            size_t len = va_arg(ap, size_t);
+            rc = p ? sqlite3_bind_blob(stmt, i + 1, p, (int)len, SQLITE_TRANSIENT) : sqlite3_bind_null(stmt, i + 1);
+            break;
+        }
         case 'D': {
             double d = va_arg(ap, double);
             rc = d != 0 ? sqlite3_bind_double(stmt, i + 1, d) : sqlite3_bind_null(stmt, i + 1);
@@ -661,6 +672,15 @@ int sl_state_table_published(sl_state *st, int64_t run_id, const char *table, in
     return rc;
 }
 
+int sl_state_table_receipt(sl_state *st, int64_t run_id, const char *table, const char *receipt, sl_err *err)
+{
+    pthread_mutex_lock(&st->mu);
+    int rc = sl_table_update(st, err, run_id, table, "UPDATE tables SET receipt = ? WHERE run_id = ? AND name = ?",
+                             "s", receipt);
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
 int sl_state_table_failed(sl_state *st, int64_t run_id, const char *table, const char *error, sl_err *err)
 {
     pthread_mutex_lock(&st->mu);
@@ -898,6 +918,16 @@ static void sl_task_fill(void *rec, sqlite3_stmt *q)
     t->crc32 = (uint32_t)sqlite3_column_int64(q, 11);
     t->attempts = sqlite3_column_int(q, 12);
     t->error = sl_col_str(q, 13);
+    const void *blob = sqlite3_column_blob(q, 14);
+    int len = sqlite3_column_bytes(q, 14);
+    t->receipt = NULL;
+    t->receipt_len = 0;
+    if (blob && len > 0) {
+        t->receipt = sl_malloc((size_t)len);
+        memcpy(t->receipt, blob, (size_t)len);
+        t->receipt_len = (size_t)len;
+    }
+    t->source = sl_col_str(q, 15);
 }
 
 int sl_state_tasks_list(sl_state *st, int64_t run_id, const char *table, sl_task_rec **out, int *n, sl_err *err)
@@ -906,7 +936,7 @@ int sl_state_tasks_list(sl_state *st, int64_t run_id, const char *table, sl_task
     sqlite3_stmt *q = sl_query(st, err, "SELECT id, idx, predicate, coalesce(est_rows, -1), status, "
                                         "coalesce(rows, 0), coalesce(bytes, 0), coalesce(seconds, 0), "
                                         "coalesce(worker, -1), file_name, coalesce(file_size, 0), "
-                                        "coalesce(crc32, 0), attempts, error "
+                                        "coalesce(crc32, 0), attempts, error, receipt, source "
                                         "FROM tasks WHERE run_id = ? AND table_name = ? ORDER BY idx",
                                "is", run_id, table);
     void *recs;
@@ -921,6 +951,8 @@ void sl_state_tasks_free(sl_task_rec *tasks, int n)
         sl_free(tasks[i].predicate);
         sl_free(tasks[i].file_name);
         sl_free(tasks[i].error);
+        sl_free(tasks[i].receipt);
+        sl_free(tasks[i].source);
     }
     sl_free(tasks);
 }
@@ -931,7 +963,8 @@ int sl_state_task_reset(sl_state *st, int64_t task_id, sl_err *err)
     int rc = sl_begin(st, err);
     if (rc == 0) {
         rc = sl_exec(st, err, "UPDATE tasks SET status = 'pending', rows = NULL, bytes = NULL, seconds = NULL, "
-                              "file_name = NULL, file_size = NULL, crc32 = NULL WHERE id = ?", "i", task_id);
+                              "file_name = NULL, file_size = NULL, crc32 = NULL, receipt = NULL, source = NULL "
+                              "WHERE id = ?", "i", task_id);
         if (rc == 0) rc = sl_exec(st, err, "DELETE FROM files WHERE task_id = ?", "i", task_id);
         rc = rc < 0 ? sl_rollback(st) : sl_commit(st, err);
     }
@@ -985,8 +1018,9 @@ static int sl_attempt_end_locked(sl_state *st, int64_t task_id, int attempt, con
         if (sl_exec(st, err, "UPDATE attempts SET ended = ?, outcome = 'ok' WHERE task_id = ? AND number = ?",
                     "dii", now, task_id, (int64_t)attempt) < 0 ||
             sl_exec(st, err, "UPDATE tasks SET status = 'done', rows = ?, bytes = ?, seconds = ?, file_name = ?, "
-                             "file_size = ?, crc32 = ?, error = NULL WHERE id = ?", "iidsiii", res->rows,
-                    res->bytes, res->seconds, res->file_name, res->file_size, (int64_t)res->crc32, task_id) < 0 ||
+                             "file_size = ?, crc32 = ?, error = NULL, receipt = ?, source = ? WHERE id = ?",
+                    "iidsiibsi", res->rows, res->bytes, res->seconds, res->file_name, res->file_size,
+                    (int64_t)res->crc32, res->receipt, res->receipt_len, res->source, task_id) < 0 ||
             sl_exec(st, err, "DELETE FROM files WHERE task_id = ?", "i", task_id) < 0)
             return -1;
         /* Without outputs, the one file of file_name (in the table's first target). */
@@ -1085,7 +1119,8 @@ static int sl_run_details(sl_state *st, sl_run_report *r, sl_err *err)
         "  coalesce(sum(k.status = 'done'), 0), coalesce(sum(k.status = 'failed'), 0), "
         "  coalesce(sum(k.status = 'pending'), 0), coalesce(sum(k.status = 'running'), 0), "
         "  coalesce(sum(CASE WHEN k.status = 'done' THEN k.rows END), 0), "
-        "  coalesce(sum(CASE WHEN k.status = 'done' THEN k.file_size END), 0), coalesce(sum(k.attempts), 0) "
+        "  coalesce(sum(CASE WHEN k.status = 'done' THEN k.file_size END), 0), coalesce(sum(k.attempts), 0), "
+        "  t.receipt "
         "FROM tables t LEFT JOIN tasks k ON k.run_id = t.run_id AND k.table_name = t.name "
         "WHERE t.run_id = ? GROUP BY t.name ORDER BY t.name", "i", r->id);
     if (!q) return -1;
@@ -1103,6 +1138,7 @@ static int sl_run_details(sl_state *st, sl_run_report *r, sl_err *err)
         t->rows = sqlite3_column_int64(q, 7);
         t->bytes = sqlite3_column_int64(q, 8);
         t->attempts = sqlite3_column_int(q, 9);
+        t->receipt = sl_col_str(q, 10);
         r->tasks_done += t->done;
         r->tasks_failed += t->failed;
         r->tasks_pending += t->pending;
@@ -1185,6 +1221,7 @@ void sl_state_runs_free(sl_run_report *runs, int n)
         for (int t = 0; t < r->ntables; t++) {
             sl_free(r->tables[t].name);
             sl_free(r->tables[t].status);
+            sl_free(r->tables[t].receipt);
         }
         sl_free(r->tables);
         for (int e = 0; e < r->nerrors; e++) sl_free(r->errors[e]);

@@ -10,9 +10,12 @@
  * Tables (schema version SL_STATE_SCHEMA_VERSION; `meta(schema_version)`):
  *   runs      id, job, job_hash, started, ended, status, pid, host, error, resumes
  *   tables    run_id, name, target, status, published_at, rows, bytes, snapshot_time, error,
- *             columns (sl_state_columns_text of the schema its tasks write)
+ *             columns (sl_state_columns_text of the schema its tasks write),
+ *             receipt (the published table's merged receipt, JSON; schema 5)
  *   tasks     id, run_id, table_name, idx, predicate, est_rows, status, rows, bytes,
- *             seconds, worker, file_name, file_size, crc32, attempts, error
+ *             seconds, worker, file_name, file_size, crc32, attempts, error,
+ *             receipt (core/sl_receipt.h's blob), source (the snapshot it read,
+ *             JSON; both schema 5)
  *   attempts  task_id, number, started, ended, outcome, error_code, error_message, worker
  *   files     run_id, table_name, target, path, task_id, rows, bytes, crc32
  * Times are seconds since the epoch (REAL). Status words:
@@ -52,7 +55,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SL_STATE_SCHEMA_VERSION 4
+#define SL_STATE_SCHEMA_VERSION 5
 #define SL_STATE_HASH_LEN 40           /* room for a job hash, with its NUL */
 
 typedef struct sl_state sl_state;
@@ -121,6 +124,8 @@ int sl_state_table_get(sl_state *st, int64_t run_id, const char *table, sl_table
 int sl_state_table_published(sl_state *st, int64_t run_id, const char *table, int64_t rows, int64_t bytes,
                              sl_err *err);
 int sl_state_table_failed(sl_state *st, int64_t run_id, const char *table, const char *error, sl_err *err);
+/* The published table's receipt (JSON text, shown by `sluice status`). */
+int sl_state_table_receipt(sl_state *st, int64_t run_id, const char *table, const char *receipt, sl_err *err);
 
 /* ---- tasks ---- */
 
@@ -166,6 +171,10 @@ typedef struct sl_task_rec {
     uint32_t crc32;
     int attempts;
     char *error;               /* last error, NULL when none */
+    void *receipt;             /* its receipt's blob (sl_receipt_encode); NULL: none (not done,
+                                * or done by a sluice before receipts) */
+    size_t receipt_len;
+    char *source;              /* the source snapshot it read (JSON), NULL when unknown */
 } sl_task_rec;
 
 /* The tasks of a table in index order; free with sl_state_tasks_free. */
@@ -199,6 +208,9 @@ typedef struct sl_task_result {
     const sl_task_output *outputs;   /* one per target of the table, recorded as its files; none:
                                       * file_name is the one file, in the first target */
     int noutputs;
+    const void *receipt;       /* sl_receipt_encode's bytes; NULL: none */
+    size_t receipt_len;
+    const char *source;        /* the source snapshot the task read (JSON); NULL: unknown */
 } sl_task_result;
 
 /* Ends an attempt. failure NULL (or code SL_EOK): success, task -> done, its
@@ -237,6 +249,7 @@ typedef struct sl_table_report {
     int attempts;              /* attempts of all its tasks, over every session of the run */
     int64_t rows, bytes;       /* sum over done tasks (rows) and their files (bytes) */
     double published_at;       /* 0: not published */
+    char *receipt;             /* the published receipt (JSON), NULL when none */
 } sl_table_report;
 
 typedef struct sl_run_report {

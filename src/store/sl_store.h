@@ -97,7 +97,10 @@ struct sl_store_ops {
     int (*reset)(sl_stage *sg, sl_err *err);
     sl_out *(*create)(sl_stage *sg, const char *name, sl_err *err);
     /* Makes the output durable; out is closed and freed whatever happens.
-     * f->name is set by the caller, the rest filled here. */
+     * f->name and f->rows (what the sink wrote) are set by the caller, the
+     * rest filled here; a store that can count what it holds (a warehouse's
+     * COPY n) replaces f->rows, and the engine checks it (a difference
+     * fails the task). */
     int (*commit)(sl_stage *sg, sl_out *out, sl_store_file *f, sl_err *err);
     /* Drops a failed attempt's output: out (may be NULL) is freed. */
     void (*discard)(sl_stage *sg, const char *name, sl_out *out);

@@ -20,7 +20,7 @@ static int fail(const sl_err *err)
 static int task_ok(sl_state *st, int64_t id, const char *file, int64_t rows, sl_err *err)
 {
     int attempt;
-    sl_task_result res = { rows, rows * 40, 0.5, file, rows * 10, 0x1234u, NULL, 0 };
+    sl_task_result res = { rows, rows * 40, 0.5, file, rows * 10, 0x1234u, NULL, 0, NULL, 0, NULL };
     if (sl_state_attempt_begin(st, id, 0, &attempt, err) < 0) return -1;
     return sl_state_attempt_end(st, id, attempt, NULL, false, &res, err);
 }

@@ -17,7 +17,7 @@
  * ten times the rows of the others, "gone" loses its snapshot in every task
  * and cannot be prepared again (its server refuses connections), "refused"
  * cannot connect in its first three attempts and loses its snapshot in the
- * fourth.
+ * fourth; "miscount" reports one row more than it gave (the free checks).
  */
 #include "sl_test.h"
 #include <criterion/redirect.h>
@@ -149,7 +149,16 @@ static void gen_close(void *reader)
 }
 static void gen_finish(sl_source_table *tab) { (void)tab; }
 
-static const sl_source_ops gen_ops = { "sqlite", gen_prepare, gen_open, gen_next, gen_close, gen_finish, NULL };
+/* The source's own count: right, except table "miscount" says one row more. */
+static int64_t gen_reported_rows(void *reader)
+{
+    gen_reader *r = reader;
+    return r->next + (strcmp(r->tab->cfg->name, "miscount") ? 0 : 1);
+}
+
+static const sl_source_ops gen_ops = { .kind = "sqlite", .prepare = gen_prepare, .open = gen_open, .next = gen_next,
+                                       .close = gen_close, .finish = gen_finish,
+                                       .reported_rows = gen_reported_rows };
 static const sl_source_ops *gen_lookup(const char *kind) { (void)kind; return &gen_ops; }
 
 static char tmpdir[256];
@@ -1004,4 +1013,114 @@ Test(exec, a_table_lands_in_every_target_of_its_to_list)
     sl_job_free(job);
     sl_free(file);
     sl_free(text);
+}
+
+/* ---- the free checks (load receipts) ---- */
+
+/* A sink that drops a row, or a source whose count disagrees, fails the
+ * task with SL_ECHECK and all three counts, is not retried, and nothing is
+ * published. */
+Test(exec, row_counts_that_disagree_fail_the_task_and_publish_nothing)
+{
+    char *text = sl_sprintf("name: t\nretry_backoff: 10ms\nsources:\n  db: { kind: sqlite, path: x.db }\n"
+                            "targets:\n  out: { kind: csv, path: %s/lake }\n  pq: { kind: parquet, path: %s/pq }\n"
+                            "tables:\n  a: { from: db, table: a, to: [out, pq], partition: { count: 2 } }\n"
+                            "  miscount: { from: db, table: m, to: out, partition: { count: 1 } }\n",
+                            tmpdir, tmpdir);
+    sl_err err = SL_ERR_INIT;
+    char *file = sl_sprintf("%s/job.yaml", tmpdir);
+    sl_job *job = sl_job_parse(text, strlen(text), file, &err);
+    cr_assert_not_null(job, "%s", err.msg);
+    sl_run_opts opts = { .workers = 1, .progress = -1, .source_lookup = gen_lookup };
+    sl_run_summary sum;
+
+    /* One row dropped in the first batch a sink writes (the csv target's). */
+    cr_assert_eq(sl_failpoint_arm("sink-drop-row:on@1"), 1);
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), -1);
+    sl_failpoint_arm(NULL);
+    cr_assert_eq(err.code, SL_ECHECK, "%s: %s", sl_code_name(err.code), err.msg);
+    cr_assert(strstr(err.msg, "table a: task "), "%s", err.msg);
+    cr_assert(strstr(err.msg, "the source reported 5001, 5001 were decoded, target out wrote 5000;"), "%s", err.msg);
+    cr_assert_eq(sum.table_metrics[0].tasks[0].attempts + sum.table_metrics[0].tasks[1].attempts, 1,
+                 "a failed check was retried");
+    cr_assert(!sum.table_metrics[0].published);
+    char path[512];
+    snprintf(path, sizeof path, "%s/lake/a", tmpdir);
+    cr_assert(!exists(path), "published to the csv target");
+    snprintf(path, sizeof path, "%s/pq/a", tmpdir);
+    cr_assert(!exists(path), "published to the parquet target");
+    /* miscount: the source's count disagrees with the rows decoded. */
+    cr_assert(!sum.table_metrics[1].published);
+    sl_run_summary_free(&sum);
+
+    /* The Parquet sink's count is its footer's: a row dropped there is caught too (the second sink hit
+     * is the parquet target's first batch). */
+    cr_assert_eq(sl_failpoint_arm("sink-drop-row:on@2"), 1);
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), -1);
+    sl_failpoint_arm(NULL);
+    cr_assert_eq(err.code, SL_ECHECK, "%s", err.msg);
+    cr_assert(strstr(err.msg, "5001 were decoded, target pq wrote 5000;"), "%s", err.msg);
+    sl_run_summary_free(&sum);
+    sl_job_free(job);
+
+    job = job_for("  miscount: { from: db, table: m, to: out, partition: { count: 1 } }\n");
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), -1);
+    cr_assert_eq(err.code, SL_ECHECK, "%s", err.msg);
+    cr_assert(strstr(err.msg, "the source reported 5001, 5000 were decoded, nothing written yet"), "%s", err.msg);
+    cr_assert_eq(sum.table_metrics[0].tasks[0].attempts, 1, "a failed check was retried");
+    sl_run_summary_free(&sum);
+    sl_job_free(job);
+    sl_free(file);
+    sl_free(text);
+}
+
+/* The table's receipt in its live manifest under <tmpdir>/lake: from
+ * "receipt" to the file list (sl_free it); NULL when there is none. */
+static char *manifest_receipt(const char *table)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/lake/%s/_sluice_manifest.json", tmpdir, table);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "%s", path);
+    char *text = sl_calloc(1, 1 << 20);
+    size_t n = fread(text, 1, (1 << 20) - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    char *from = strstr(text, "\n  \"receipt\": "), *to = from ? strstr(from, ",\n  \"files\"") : NULL;
+    char *out = from && to ? sl_strndup(from, (size_t)(to - from)) : NULL;
+    sl_free(text);
+    return out;
+}
+
+/* Receipts: per task in the state store, merged into the manifest; a
+ * resumed run's receipt (its kept tasks' receipts come from the state
+ * store) equals a clean run's. */
+Test(exec, a_resumed_runs_receipt_equals_a_clean_runs)
+{
+    sl_job *job = job_for("  a: { from: db, table: a, to: out, partition: { count: 4 } }\n");
+    sl_run_opts opts = { .workers = 2, .progress = -1, .source_lookup = gen_lookup };
+    sl_run_summary sum;
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), 0, "%s", err.msg);
+    sl_run_summary_free(&sum);
+    char *clean = manifest_receipt("a");
+    cr_assert_not_null(clean, "no receipt in the manifest");
+    cr_assert(strstr(clean, "{\"rows\": 20006, \"columns\": ["), "%s", clean);
+    cr_assert(strstr(clean, "{\"name\": \"id\", \"type\": \"int64\", \"non_null\": 20006, \"min\": \"0\", "
+                            "\"max\": \"305002\", \"sum\": \""), "%s", clean);
+    cr_assert(strstr(clean, "{\"name\": \"raw\", \"type\": \"bytes\""), "%s", clean);
+
+    opts.fresh = true;
+    run_fails_at(job, &opts, "task-start:error@3");
+    opts.fresh = false;
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), 0, "%s", err.msg);
+    cr_assert(sum.resumed);
+    cr_assert_geq(sum.tasks_kept, 1);
+    sl_run_summary_free(&sum);
+    char *resumed = manifest_receipt("a");
+    cr_assert_not_null(resumed);
+    cr_assert_str_eq(resumed, clean);
+    sl_free(resumed);
+    sl_free(clean);
+    sl_job_free(job);
 }

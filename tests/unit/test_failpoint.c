@@ -27,14 +27,28 @@ Test(failpoint, disarmed_by_default, .init = quiet)
     cr_assert_not(sl_err_is_set(&err));
 }
 
-Test(failpoint, nine_commit_protocol_names_then_source_ones)
+Test(failpoint, nine_commit_protocol_names_then_the_faults)
 {
     int n = 0;
     while (sl_failpoint_names()[n]) n++;
-    cr_assert_eq(n, 10);
+    cr_assert_eq(n, 12);
     cr_assert_str_eq(sl_failpoint_names()[0], "task-start");
     cr_assert_str_eq(sl_failpoint_names()[8], "run-finish");
     cr_assert_str_eq(sl_failpoint_names()[9], "pg:prepare-end");
+    cr_assert_str_eq(sl_failpoint_names()[10], "sink-drop-row");
+    cr_assert_str_eq(sl_failpoint_names()[11], "batch-change-value");
+}
+
+/* `on` returns 1 without an error: the caller does the fault (a sink drops a row). */
+Test(failpoint, on_action_returns_one, .init = quiet)
+{
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_failpoint_arm("sink-drop-row:on@2"), 1);
+    cr_assert_eq(sl_failpoint(SL_FP_SINK_DROP_ROW, &err), 0);
+    cr_assert_eq(sl_failpoint(SL_FP_SINK_DROP_ROW, &err), 1);
+    cr_assert(!sl_err_is_set(&err));
+    cr_assert_eq(sl_failpoint(SL_FP_SINK_DROP_ROW, &err), 0);
+    sl_failpoint_arm(NULL);
 }
 
 Test(failpoint, error_actions, .init = quiet)

@@ -731,3 +731,27 @@ Test(job, duckdb_target_errors)
                  "tables:\n  t: { from: pg, table: public.t, to: lake, write: append }\n",
                  "key 'write' does not apply to tables written to parquet targets", "always replaced");
 }
+
+/* verify: source (load receipts) is a postgres table's opt-in; none is the default. */
+Test(job, verify_source_key)
+{
+    sl_err err = SL_ERR_INIT;
+    sl_job *job = parse("sources: { pg: { kind: postgres, url: \"postgres://h/db\" } }\n"
+                        "targets: { lake: { kind: parquet, path: ./lake } }\n"
+                        "tables:\n  a: { from: pg, table: a, to: lake, verify: source }\n"
+                        "  b: { from: pg, table: b, to: lake, verify: none }\n  c: { from: pg, table: c, to: lake }\n",
+                        &err);
+    cr_assert_not_null(job, "%s", err.msg);
+    cr_assert(job->tables[0].verify_source);
+    cr_assert(!job->tables[1].verify_source);
+    cr_assert(!job->tables[2].verify_source);
+    sl_job_free(job);
+    expect_error("sources: { pg: { kind: postgres, url: \"postgres://h/db\" } }\n"
+                 "targets: { lake: { kind: parquet, path: ./lake } }\n"
+                 "tables: { a: { from: pg, table: a, to: lake, verify: sauce } }\n",
+                 "verify: 'sauce' is not one of source, none", "job.yaml:3:");
+    expect_error("sources: { db: { kind: sqlite, path: x.db } }\n"
+                 "targets: { lake: { kind: parquet, path: ./lake } }\n"
+                 "tables: { a: { from: db, table: a, to: lake, verify: source } }\n",
+                 "reconciles with a postgres source only", NULL);
+}

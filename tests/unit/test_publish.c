@@ -81,9 +81,9 @@ static void stage_version(staged *s, int64_t run, version v)
         uint64_t size;
         cr_assert_eq(sl_fs_file_crc32(p, &crc, &size, &err), 0);
         sl_free(p);
-        s->files[i] = (sl_manifest_file){ s->names[i], 2, (int64_t)size, crc };
+        s->files[i] = (sl_manifest_file){ s->names[i], 2, (int64_t)size, crc, NULL };
     }
-    s->m = (sl_manifest){ s->files, v.nfiles, 1700000000.5 };
+    s->m = (sl_manifest){ s->files, v.nfiles, 1700000000.5, NULL, NULL };
 }
 
 /* Stages version v for `run`, publishes it (must succeed) and closes. */
@@ -363,8 +363,8 @@ Test(publish, item2_another_jobs_table_is_never_replaced)
     sl_err err = SL_ERR_INIT;
     cr_assert_eq(sl_staging_open(&s.sg, target, "crm", 1, "orders", &err), 0, "%s", err.msg);
     write_task_file(&s.sg, "b-0000.csv", "id\n9\n");
-    sl_manifest_file f = { "b-0000.csv", 1, -1, 0 };
-    s.m = (sl_manifest){ &f, 1, 0 };
+    sl_manifest_file f = { "b-0000.csv", 1, -1, 0, NULL };
+    s.m = (sl_manifest){ &f, 1, 0, NULL, NULL };
     char *before = listing(s.sg.live);
     cr_assert_eq(sl_publish_table(&s.sg, &s.m, NULL, &err), -1);
     cr_assert(strstr(err.msg, "of job shop (run 3"), "%s", err.msg);

@@ -242,7 +242,7 @@ static void finish_task(sl_state *st, int64_t task_id, const char *file)
     sl_err err = SL_ERR_INIT;
     int attempt = 0;
     cr_assert_eq(sl_state_attempt_begin(st, task_id, 1, &attempt, &err), 0, "%s", err.msg);
-    sl_task_result res = { 100, 5000, 0.25, file, 1234, 0xdeadbeef, NULL, 0 };
+    sl_task_result res = { 100, 5000, 0.25, file, 1234, 0xdeadbeef, NULL, 0, NULL, 0, NULL };
     cr_assert_eq(sl_state_attempt_end(st, task_id, attempt, NULL, false, &res, &err), 0, "%s", err.msg);
 }
 
@@ -570,7 +570,7 @@ Test(state, attempts_retry_then_succeed)
 
     cr_assert_eq(sl_state_attempt_begin(st, ids[0], 4, &attempt, &err), 0);
     cr_assert_eq(attempt, 2);
-    sl_task_result res = { 100, 0, 1.5, "part-0000.parquet", 2048, 42, NULL, 0 };
+    sl_task_result res = { 100, 0, 1.5, "part-0000.parquet", 2048, 42, NULL, 0, NULL, 0, NULL };
     cr_assert_eq(sl_state_attempt_end(st, ids[0], attempt, NULL, false, &res, &err), 0);
     cr_assert_eq(scalar("SELECT count(*) FROM attempts"), 2);
     cr_assert_eq(scalar("SELECT count(*) FROM attempts WHERE outcome = 'retry' AND error_code = 'TRANSIENT'"), 1);
@@ -655,7 +655,7 @@ static void *worker(void *p)
         }
         char name[32];
         snprintf(name, sizeof name, "part-%04d.parquet", i);
-        sl_task_result res = { i, i * 10, 0.01, name, 100 + i, (uint32_t)i, NULL, 0 };
+        sl_task_result res = { i, i * 10, 0.01, name, 100 + i, (uint32_t)i, NULL, 0, NULL, 0, NULL };
         if (sl_state_attempt_end(a->st, a->ids[i], attempt, NULL, false, &res, &err) < 0) a->failures++;
     }
     return NULL;

@@ -94,7 +94,7 @@ static int tb_load(tb *t, sl_batch **batches, int n, sl_store_result *res, sl_er
         rc = tb_task(&sg, names[i], batches[i], &files[i], err);
     }
     if (rc == 0) {
-        sl_store_manifest m = { files, n, 1700000000.0 };
+        sl_store_manifest m = { .files = files, .nfiles = n, .snapshot_time = 1700000000.0 };
         rc = sg.ops->publish(&sg, &m, res, err);
     }
     sg.ops->stage_close(&sg);
@@ -314,7 +314,7 @@ Test(store_duckdb, append_and_a_repeated_publish_is_not_applied_twice)
     sl_err err = SL_ERR_INIT;
     cr_assert_eq(sg.ops->stage_open(&sg, &err), 0, "%s", err.msg);
     cr_assert_eq(sg.ops->already(&sg, &err), 1, "already: %s", err.msg);
-    sl_store_manifest none = { NULL, 0, 0 };
+    sl_store_manifest none = { .nfiles = 0 };
     sl_store_result res;
     cr_assert_eq(sg.ops->publish(&sg, &none, &res, &err), 0, "%s", err.msg);
     cr_assert(res.already);

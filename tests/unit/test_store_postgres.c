@@ -308,7 +308,7 @@ static void fx_publish(fx *f, int64_t rows, int nfiles)
 {
     sl_store_file files[4];
     for (int i = 0; i < nfiles; i++) files[i] = (sl_store_file){ .name = "x", .rows = i == 0 ? rows : 0 };
-    sl_store_manifest m = { files, nfiles, 0 };
+    sl_store_manifest m = { .files = files, .nfiles = nfiles };
     sl_store_result res;
     sl_err err = SL_ERR_INIT;
     cr_assert_eq(f->sg.ops->publish(&f->sg, &m, &res, &err), 0, "%s", err.msg);
@@ -356,7 +356,7 @@ Test(store_postgres, tasks_load_once_and_publish_replaces)
     cr_assert_eq(fx_count(&f, "SELECT count(*) FROM pg_tables WHERE schemaname = 's_replace'"), 1);
     cr_assert_eq(f.sg.ops->already(&f.sg, &err), 1, "%s", err.msg);
     /* After a crash between this publish and the state store: only recognised, nothing changes. */
-    sl_store_manifest none = { NULL, 0, 0 };
+    sl_store_manifest none = { .nfiles = 0 };
     sl_store_result res;
     cr_assert_eq(f.sg.ops->publish(&f.sg, &none, &res, &err), 0, "%s", err.msg);
     cr_assert(res.already);
@@ -407,7 +407,7 @@ Test(store_postgres, merge_updates_inserts_and_deletes_missing_keys)
     cr_assert_eq(fx_load(&f, "part-00000.pgcopy", 1, 10, 10, &err), 0, "%s", err.msg);
     cr_assert_eq(fx_load(&f, "part-00001.pgcopy", 5, 10, 10, &err), 0, "%s", err.msg);
     sl_store_file files[] = { { .name = "a", .rows = 10 }, { .name = "b", .rows = 10 } };
-    sl_store_manifest m = { files, 2, 0 };
+    sl_store_manifest m = { .files = files, .nfiles = 2 };
     sl_store_result res;
     cr_assert_eq(f.sg.ops->publish(&f.sg, &m, &res, &err), -1);
     cr_assert(strstr(err.msg, "key (id) of the new rows") && strstr(err.msg, "Key (id)=(") &&
@@ -455,7 +455,7 @@ Test(store_postgres, schema_changes_and_lost_staging)
     sl_store_file task = { .name = "part-00000.pgcopy", .rows = 10 };
     cr_assert_eq(f.sg.ops->check(&f.sg, &task, &err), 0);
     sl_store_file files[] = { { .name = "part-00000.pgcopy", .rows = 10 } };
-    sl_store_manifest m = { files, 1, 0 };
+    sl_store_manifest m = { .files = files, .nfiles = 1 };
     sl_store_result res;
     cr_assert_eq(f.sg.ops->publish(&f.sg, &m, &res, &err), -1);
     cr_assert_eq(err.code, SL_EIO);
