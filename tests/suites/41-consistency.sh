@@ -73,10 +73,17 @@ watch_sessions() {
 # run NAME JOB MAX: sluice run with pgbench moving money and the watcher on.
 run_with_load() {
   local name=$1 job=$2 max=$3 workers=$4
+  local before; before=$(psql -X -At -d cons -c "select coalesce(max(id), 0) from transfers")
   pgbench -n -c 1 -T 30 -f "$W/transfer.sql" cons > "$W/$name.pgbench" 2>&1 & local pgb=$!
   watch_sessions "$W/$name.sessions" & local wat=$!
   BG=("$pgb")
-  sleep 0.5   # transfers are under way before the snapshot is taken
+  # Transfers are under way before the snapshot is taken (not a fixed sleep:
+  # on a loaded machine pgbench may need seconds to commit its first one).
+  for _ in $(seq 150); do
+    [ "$(psql -X -At -d cons -c "select coalesce(max(id), 0) from transfers")" -gt "$before" ] && break
+    sleep 0.1
+  done
+  sleep 0.3
   local rc=0
   "$SLUICE_BIN" run --workers "$workers" --no-progress "$job" > "$W/$name.out" 2> "$W/$name.err" || rc=$?
   sleep 0.3
