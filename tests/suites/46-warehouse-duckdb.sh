@@ -204,7 +204,7 @@ fp() {   # per table: its row count and an order-independent hash of its rows ("
 }
 # The reference: one clean run (version 1, kept to start each case from), then a
 # second (version 2: big appended twice), timed for the kill moments.
-rm -rf "$D/warehouse.duckdb" "$D/.sluice"
+rm -rf "$D/warehouse.duckdb" "$D/warehouse.duckdb.wal" "$D/.sluice" "$D/.warehouse.duckdb.sluice"
 run "$D"; V1=$(fp)
 mkdir -p "$W/v1" && cp -a "$D/warehouse.duckdb" "$D/.sluice" "$W/v1/"
 t0=$(date +%s%N)
@@ -268,7 +268,7 @@ hold() {   # opens the file read-only in another process until killed
   for _ in $(seq 1 100); do grep -q held "$W/hold.out" && return 0; sleep 0.1; done
   return 1
 }
-rm -rf "$D/warehouse.duckdb" "$D/.sluice"
+rm -rf "$D/warehouse.duckdb" "$D/warehouse.duckdb.wal" "$D/.sluice" "$D/.warehouse.duckdb.sluice"   # nothing of the killed runs above
 run "$D"
 hold "$D/warehouse.duckdb" || bad "lock: the holder did not open the file: $(cat "$W/hold.out")"
 run "$D"
