@@ -126,7 +126,7 @@ fuzz: deps $(FUZZERS)
 # A short run of every fuzzer, part of `make test`.
 fuzz-smoke: $(FUZZERS)
 	@for f in $(FUZZERS); do n=$$(basename $$f); mkdir -p build-fuzz/corpus-$$n; \
-	  $$f -max_total_time=$${FUZZ_SMOKE_SECONDS:-20} -max_len=65536 build-fuzz/corpus-$$n fuzz/seeds/$$n \
+	  $$f -max_total_time=$${FUZZ_SMOKE_SECONDS:-12} -max_len=65536 build-fuzz/corpus-$$n fuzz/seeds/$$n \
 	    >build-fuzz/$$n.log 2>&1 || { tail -n 40 build-fuzz/$$n.log; exit 1; }; \
 	  echo "fuzz-smoke: $$n: $$(grep -o 'Done [0-9]* runs' build-fuzz/$$n.log)"; done
 
