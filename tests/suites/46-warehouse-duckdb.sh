@@ -262,7 +262,9 @@ hold() {   # opens the file read-only in another process until killed
   node -e '
     const { DuckDBInstance } = require(process.argv[1]);
     (async () => { const i = await DuckDBInstance.create(process.argv[2], { access_mode: "READ_ONLY" });
-      await (await i.connect()).run("select 1"); console.log("held"); setInterval(() => {}, 1000); })();' \
+      const c = await i.connect(); await c.run("select 1");
+      globalThis.held = [i, c];   /* referenced: a collected instance would close the file and drop its lock */
+      console.log("held"); setInterval(() => {}, 1000); })();' \
     "$ROOT/tools/node_modules/@duckdb/node-api" "$1" > "$W/hold.out" 2>&1 &
   HOLDER=$!
   for _ in $(seq 1 100); do grep -q held "$W/hold.out" && return 0; sleep 0.1; done
@@ -270,16 +272,18 @@ hold() {   # opens the file read-only in another process until killed
 }
 rm -rf "$D/warehouse.duckdb" "$D/warehouse.duckdb.wal" "$D/.sluice" "$D/.warehouse.duckdb.sluice"   # nothing of the killed runs above
 run "$D"
+got=$(fp); [ $rc = 0 ] && [ "$got" = "$V1" ] || { bad "lock: the first run: exit $rc, $got (want $V1)"; cat "$D/run.log"; }
 hold "$D/warehouse.duckdb" || bad "lock: the holder did not open the file: $(cat "$W/hold.out")"
 run "$D"
 kill $HOLDER 2>/dev/null; wait $HOLDER 2>/dev/null
+cp "$D/run.log" "$W/held-run.log"
 if [ $rc = 1 ] && grep -q "the DuckDB file $D/warehouse.duckdb is in use by process .*node.* (PID [0-9]*)" "$D/run.log" \
    && grep -q "run the job again" "$D/run.log"; then
   ok "lock: a process holding the file: exit 1, the error names the file, the holder and the remedy"
 else
   bad "lock: exit $rc: $(grep -i error "$D/run.log" | head -n 2)"
 fi
-got=$(fp); [ "$got" = "$V1" ] && ok "lock: the file is intact (version 1)" || bad "lock: the file holds $got"
+got=$(fp); [ "$got" = "$V1" ] && ok "lock: the file is intact (version 1)" || { bad "lock: the file holds $got"; cat "$W/held-run.log"; }
 run "$D"
 got=$(fp); [ $rc = 0 ] && [ "$got" = "$V2" ] && grep -q "resuming run" "$D/run.log" \
   && ok "lock: once it is closed the run resumes and publishes" || bad "lock: resume exit $rc, $got"
