@@ -2,7 +2,7 @@
 # bench/receipts.sh - what load receipts cost (the "Load receipts" issue).
 #
 # Starts its own PostgreSQL, generates the orders table of pg_extract.sh
-# (bench/orders.sql, BENCH_ROWS rows, default 10,000,000) and runs
+# (bench/lib/orders.sh, BENCH_ROWS rows, default 10,000,000) and runs
 # `sluice run` to Parquet zstd with N = BENCH_WORKERS (default nproc)
 # workers and N range tasks, BENCH_RUNS times (default 2). Receipts are
 # always on, so there is no run without them to subtract: each task
@@ -27,12 +27,13 @@ RUNS=${BENCH_RUNS:-2}
 TIME=/usr/bin/time
 [ -x $TIME ] || { echo "receipts: /usr/bin/time missing (apt-get install time)"; exit 1; }
 
+. "$(dirname "$0")/lib/orders.sh"
 sl_suite_private_pg
 sl_suite_workdir bench-receipts BENCH_KEEP
 export PGDATABASE=bench PGOPTIONS="-c client_min_messages=warning"
 sl_pg_createdb bench
 echo "receipts: generating $ROWS rows ..."
-psql -X -q -v ON_ERROR_STOP=1 -v rows="$ROWS" -f bench/orders.sql
+bench_orders_table bench "$ROWS"
 
 cat > "$W/job.yaml" <<YAML
 name: bench_receipts
