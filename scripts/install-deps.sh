@@ -24,10 +24,13 @@ if [ -n "$missing" ]; then
   $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
-if [ "${SLUICE_NO_NPM:-0}" != 1 ] && [ ! -d tools/node_modules/@duckdb/node-api ]; then
-  echo "install-deps: installing the DuckDB test peer (npm @duckdb/node-api) into tools/" >&2
+# The test peers (tools/package.json): installed again whenever
+# package-lock.json changed since the last install (a stamp records which).
+if [ "${SLUICE_NO_NPM:-0}" != 1 ] && ! cmp -s tools/package-lock.json tools/node_modules/.sluice-lock 2>/dev/null; then
+  echo "install-deps: installing the test peers (npm, tools/package.json) into tools/" >&2
   # npm ci installs exactly what package-lock.json says and leaves it as it is.
   (cd tools && npm ci --no-audit --no-fund --silent >/dev/null)
+  cp tools/package-lock.json tools/node_modules/.sluice-lock
 fi
 
 # The embedded DuckDB (transforms, the duckdb target): libduckdb.so from the
