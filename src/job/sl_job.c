@@ -22,7 +22,7 @@
  */
 #include "sl_job.h"
 
-#include "sl_job_yaml.h"
+#include "sl_job_int.h"
 #include "../core/sl_buf.h"
 #include "../core/sl_strmap.h"
 
@@ -66,11 +66,6 @@ static const char *const sl_type_words[] = { "bool", "boolean", "int16", "smalli
                                              "decimal", "numeric", "string", "text", "varchar", "bytes", "bytea",
                                              "date", "time", "timestamp", "timestamptz", "uuid", "json", "jsonb" };
 
-typedef struct sl_jp {
-    sl_jy y;
-    sl_job *job;
-    sl_strmap sources, targets; /* name -> index, for from: and to: */
-} sl_jp;
 
 /* The levels each Parquet codec takes: what sl_compressor_new accepts
  * (src/parquet/sl_compress.c; tests/unit/test_job.c checks they agree).
@@ -83,7 +78,7 @@ static const struct sl_codec_levels {
 #define SL_JOB_MAX_NAME 200
 
 /* Keys given in map that `kind` does not use: an error naming the kinds that do. */
-static int sl_jp_reject_keys(sl_jp *p, yaml_node_t *map, const char *path, const char *const *keys,
+int sl_jp_reject_keys(sl_jp *p, yaml_node_t *map, const char *path, const char *const *keys,
                              const char *kind, const char *who)
 {
     for (int i = 0; keys[i]; i++) {
@@ -115,7 +110,7 @@ static bool sl_jp_is_root(const char *path)
     return depth == 0;
 }
 
-static char *sl_jp_resolve(sl_jp *p, const char *path)
+char *sl_jp_resolve(sl_jp *p, const char *path)
 {
     if (path[0] == '/' || !strcmp(p->job->dir, ".")) return (char *)path;
     while (path[0] == '.' && path[1] == '/') {
@@ -129,7 +124,7 @@ static char *sl_jp_resolve(sl_jp *p, const char *path)
     return s;
 }
 
-static int sl_jp_int_key(sl_jp *p, yaml_node_t *map, const char *key, const char *path, int64_t min, int64_t max,
+int sl_jp_int_key(sl_jp *p, yaml_node_t *map, const char *key, const char *path, int64_t min, int64_t max,
                          int *out)
 {
     yaml_node_t *v = sl_jy_get(&p->y, map, key);
@@ -144,7 +139,7 @@ static int sl_jp_int_key(sl_jp *p, yaml_node_t *map, const char *key, const char
 
 /* A key's string value (left alone when the key is absent); empty or blank
  * values are errors saying `what` to give. */
-static int sl_jp_text_key(sl_jp *p, yaml_node_t *map, const char *key, const char *path, const char *what, char **out)
+int sl_jp_text_key(sl_jp *p, yaml_node_t *map, const char *key, const char *path, const char *what, char **out)
 {
     yaml_node_t *v = sl_jy_get(&p->y, map, key);
     if (!v) return 0;
@@ -396,7 +391,7 @@ static int sl_jp_target(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_
 }
 
 /* A reference (`from:` or `to:`) to a source or target by name. */
-static int sl_jp_ref(sl_jp *p, yaml_node_t *v, const char *path, const char *what, const sl_strmap *defined,
+int sl_jp_ref(sl_jp *p, yaml_node_t *v, const char *path, const char *what, const sl_strmap *defined,
                      const char *const *names, int n, int *index)
 {
     char *ref;
@@ -412,7 +407,7 @@ static int sl_jp_ref(sl_jp *p, yaml_node_t *v, const char *path, const char *wha
     return sl_jy_fail(&p->y, v, path, "unknown %s '%s' (defined: %s)", what, ref, n ? list : "none");
 }
 
-static int sl_jp_type(sl_jp *p, yaml_node_t *v, const char *path, sl_type *out)
+int sl_jp_type(sl_jp *p, yaml_node_t *v, const char *path, sl_type *out)
 {
     char *text;
     if (sl_jy_string(&p->y, v, path, &text) < 0) return -1;
@@ -545,7 +540,7 @@ static int sl_jp_partition(sl_jp *p, yaml_node_t *v, const char *path, sl_job_pa
 }
 
 /* `key: id`, `key: [a, b]`: column names, none twice. */
-static int sl_jp_name_list(sl_jp *p, yaml_node_t *v, const char *path, char ***out, int *n)
+int sl_jp_name_list(sl_jp *p, yaml_node_t *v, const char *path, char ***out, int *n)
 {
     int count = v->type == YAML_SEQUENCE_NODE ? sl_jy_seq_len(v) : 1;
     if (v->type != YAML_SEQUENCE_NODE && v->type != YAML_SCALAR_NODE)
@@ -567,7 +562,7 @@ static int sl_jp_name_list(sl_jp *p, yaml_node_t *v, const char *path, char ***o
 /* A key or index column must be one of the table's columns when the job
  * gives the whole schema (a csv source with `columns:`); otherwise the
  * target checks it against the source's columns when the run starts. */
-static int sl_jp_known_columns(sl_jp *p, yaml_node_t *v, const char *path, const sl_job_table *t, char **names,
+int sl_jp_known_columns(sl_jp *p, yaml_node_t *v, const char *path, const sl_job_table *t, char **names,
                                int n)
 {
     if (strcmp(t->source->kind, "csv") || t->ncolumns == 0) return 0;

@@ -135,9 +135,6 @@ typedef struct sl_job {
 } sl_job;
 
 sl_job *sl_job_load(const char *path, sl_err *err);
-/* "replace", "append", "merge"; "fail", "add_columns", "recreate". */
-const char *sl_write_mode_name(sl_write_mode m);
-const char *sl_schema_change_name(sl_schema_change c);
 /* Parses text; `file` names it in errors and anchors relative paths. */
 sl_job *sl_job_parse(const char *text, size_t len, const char *file, sl_err *err);
 void sl_job_free(sl_job *job);
