@@ -25,9 +25,11 @@ DUCKDB_CFLAGS := -I$(DUCKDB_DIR) -DSL_DUCKDB_LIB='"$(DUCKDB_LIB)"'
 OPT     ?= -O2
 # SAN: sanitizer flags for `make asan` (compile and link).
 SAN     ?=
-CFLAGS  += -std=gnu11 $(OPT) $(SAN) -g -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation -pthread \
+# The project's own flags; CFLAGS, CPPFLAGS and LDFLAGS given on the command
+# line (make CFLAGS=-O0) add to them instead of replacing them.
+SL_CFLAGS := -std=gnu11 $(OPT) $(SAN) -g -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation -pthread \
            -Isrc $(PKG_CFLAGS) $(DUCKDB_CFLAGS) -DSL_VERSION='"$(VERSION)"' -DSL_GITREV='"$(GITREV)"'
-LDLIBS  += $(PKG_LIBS) -lm -pthread -ldl
+SL_LDLIBS := $(PKG_LIBS) -lm -pthread -ldl
 
 SRCS    := $(sort $(wildcard src/*/*.c))
 LIBSRCS := $(filter-out src/cli/sl_main.c,$(SRCS))
@@ -57,7 +59,7 @@ deps:
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(SL_CFLAGS) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 # Files that print the git revision are rebuilt when it changes.
 $(BUILD)/gitrev: FORCE
@@ -70,19 +72,19 @@ $(BUILD)/libsluice.a: $(OBJS)
 	ar rcs $@ $^
 
 $(BUILD)/sluice: $(BUILD)/obj/src/cli/sl_main.o $(BUILD)/libsluice.a
-	$(CC) $(CFLAGS) -o $@ $(BUILD)/obj/src/cli/sl_main.o $(BUILD)/libsluice.a $(LDLIBS)
+	$(CC) $(SL_CFLAGS) $(CPPFLAGS) $(CFLAGS) -o $@ $(BUILD)/obj/src/cli/sl_main.o $(BUILD)/libsluice.a $(LDFLAGS) $(SL_LDLIBS) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsluice.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libsluice.a $(LDLIBS) -lcriterion
+	$(CC) $(SL_CFLAGS) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libsluice.a $(LDFLAGS) $(SL_LDLIBS) $(LDLIBS) -lcriterion
 
 $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libsluice.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libsluice.a $(LDLIBS)
+	$(CC) $(SL_CFLAGS) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libsluice.a $(LDFLAGS) $(SL_LDLIBS) $(LDLIBS)
 
 $(BUILD)/tools/%: bench/%.c $(BUILD)/libsluice.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libsluice.a $(LDLIBS)
+	$(CC) $(SL_CFLAGS) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libsluice.a $(LDFLAGS) $(SL_LDLIBS) $(LDLIBS)
 
 unit: $(TESTS)
 	@fail=0; for t in $(TESTS); do $$t --jobs 2 || fail=1; done; exit $$fail
@@ -115,7 +117,7 @@ build-fuzz/libsluice.a: $(FUZZ_OBJS)
 	ar rcs $@ $^
 
 build-fuzz/%: fuzz/%.c build-fuzz/libsluice.a
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< build-fuzz/libsluice.a $(LDLIBS)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< build-fuzz/libsluice.a $(LDFLAGS) $(SL_LDLIBS) $(LDLIBS)
 
 FUZZ_SECONDS ?= 60
 fuzz: deps $(FUZZERS)
@@ -141,6 +143,6 @@ bench-quick: all $(TOOLS)
 	BENCH_ROWS=$${BENCH_ROWS:-1000000} BENCH_RUNS=$${BENCH_RUNS:-1} BENCH_ALT=$${BENCH_ALT:-0} BENCH_ONLY=pg_extract bash bench/run.sh
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf $(BUILD) build build-asan build-fuzz
 
 -include $(OBJS:.o=.d) $(BUILD)/obj/src/cli/sl_main.d $(FUZZ_OBJS:.o=.d)
