@@ -35,7 +35,7 @@ int sl_prep_check_target(const sl_job *job, const sl_job_table *cfg, sl_err *err
         const sl_store_ops *store = sl_store_for(tg);
         if (!store) return sl_err_set(err, SL_EJOB, "job %s: table %s: target %s: no store for kind %s", job->name,
                                       cfg->name, tg->name, tg->kind);
-        if (store->check_live(tg, job->name, cfg->name, err) < 0) {
+        if (store->check_live(tg, job->name, cfg, err) < 0) {
             sl_err_prefix_table(err, job, cfg);
             return -1;
         }
