@@ -51,6 +51,10 @@
  * on_schema_change: fail (default) names every difference and the remedy;
  * add_columns adds new columns (nothing else); recreate replaces the table.
  *
+ * Per run: lock takes a session-level advisory lock on (job, schema) on a
+ * session of its own (one run of a job per warehouse schema); check_live
+ * refuses write: replace over a live table this job never published.
+ *
  * Bookkeeping lives in schema _sluice of the warehouse database: stages (the
  * staging table of each job/run/table), loads (per task) and published.
  * clean_stale drops the staging tables of this job's other runs.
