@@ -30,7 +30,8 @@
 #      notices, and the resume reloads: equal to a clean run);
 #   i) the warehouse password is in no log line and not in the state store.
 #   j) safety: write: replace over a table this job never published (a user's
-#      own) is refused before the source is read, naming the table and the
+#      own) is refused before the source is read (its table does not even
+#      exist), naming the table and the
 #      remedy, the table unchanged; append into it is allowed. Two runs of
 #      one job (two state stores) against one warehouse schema: the second
 #      is refused while the first loads (an advisory lock held by the run),
@@ -317,12 +318,13 @@ done
 PGUSER=sl45_dw PGPASSWORD=$PW psql -X -q -d sl45_dw \
   -c "CREATE TABLE analytics.mine (id bigint, note text); INSERT INTO analytics.mine VALUES (1, 'mine'), (2, 'mine too')" >/dev/null
 mine=$(fp sl45_dw analytics.mine)
-job "$W/j" "  mine: { from: shop, table: public.orders, to: dw, partition: { column: id, count: 2 } }"
+# the source table does not exist: the refusal must come first, before the source is asked anything
+job "$W/j" "  mine: { from: shop, table: public.no_such_table, to: dw, partition: { column: id, count: 2 } }"
 run "$W/j"
 err=$(grep ' error ' "$W/j/run.log")
 [ $rc != 0 ] && grep -q "table analytics.mine exists and was not published by job wh" <<<"$err" \
   && grep -q "write: append or write: merge" <<<"$err" && [ "$(fp sl45_dw analytics.mine)" = "$mine" ] \
-  && ! grep -q "COPY\|tasks" "$W/j/run.log" && [ "$(dwq "SELECT count(*) FROM pg_tables WHERE tablename LIKE '\_sl\_%mine'")" = 0 ] \
+  && ! grep -q "no_such_table" "$W/j/run.log" && [ "$(dwq "SELECT count(*) FROM pg_tables WHERE tablename LIKE '\_sl\_%mine'")" = 0 ] \
   && ok "replace over a user's table: refused before reading the source ($(sed 's/.*target dw: //' <<<"$err" | cut -c1-90)...), unchanged" \
   || { bad "replace over a user's table: exit $rc, $(fp sl45_dw analytics.mine): $err"; tail -n 5 "$W/j/run.log"; }
 job "$W/j2" "  mine: { from: shop, query: \"SELECT id, note FROM orders WHERE id <= 10\", to: dw, write: append, partition: none }"
