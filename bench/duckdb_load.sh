@@ -20,8 +20,7 @@
 # Reports wall seconds, CPU seconds of the client process (/usr/bin/time -v)
 # and peak RSS, then the ratios; goal: within 1.5x of DuckDB's own load.
 # Every DuckDB file is checked for the row count and a few sums.
-# There is no parquet source in this branch, so "lake -> DuckDB" is measured
-# as (e); a lake source would make it one more sluice run.
+# A whole lake -> DuckDB run (the parquet source) is bench/lake_duckdb.sh.
 # BENCH_KEEP=1 keeps the working directory.
 set -euo pipefail
 . "$(dirname "$0")/../tests/lib/suite.sh"

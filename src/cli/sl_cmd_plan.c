@@ -248,7 +248,7 @@ int sl_cmd_plan(int argc, char **argv)
         printf("job %s: %d table%s, %d worker%s; tables do not depend on each other and run at the same time\n",
                job->name, job->ntables, job->ntables == 1 ? "" : "s", workers, workers == 1 ? "" : "s");
     }
-    sl_prep_warn_targets(job);
+    sl_prep_warn_targets(job, true);
     int shown = 0;
     for (int i = 0; i < job->ntables; i++) {
         sl_prep_table pt;

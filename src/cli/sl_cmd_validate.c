@@ -28,7 +28,7 @@ int sl_cmd_validate(int argc, char **argv)
     if (rc >= 0) return rc;
     sl_job *job = sl_cli_load_job(o.args[0]);
     if (!job) return SL_EXIT_USAGE;
-    sl_prep_warn_targets(job);
+    sl_prep_warn_targets(job, o.connect);
     int status = SL_EXIT_OK;
     int cores = sl_cores(); /* reads /sys: once, not per table */
     for (int i = 0; i < job->ntables && status == SL_EXIT_OK; i++) {

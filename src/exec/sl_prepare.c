@@ -28,14 +28,16 @@ void sl_err_prefix_table(sl_err *err, const sl_job *job, const sl_job_table *cfg
         sl_err_prefix(err, "job %s: table %s", job->name, cfg->name);
 }
 
-int sl_prep_check_target(const sl_job *job, const sl_job_table *cfg, sl_err *err)
+/* remote: also the targets behind a URL (a warehouse: a connection). */
+static int sl_prep_check_targets(const sl_job *job, const sl_job_table *cfg, bool remote, sl_err *err)
 {
     for (int k = 0; k < (cfg->ntargets ? cfg->ntargets : 1); k++) {
         const sl_job_target *tg = cfg->ntargets ? cfg->targets[k] : cfg->target;
+        if (!remote && tg->url) continue;
         const sl_store_ops *store = sl_store_for(tg);
         if (!store) return sl_err_set(err, SL_EJOB, "job %s: table %s: target %s: no store for kind %s", job->name,
                                       cfg->name, tg->name, tg->kind);
-        if (store->check_live(tg, job->name, cfg->name, err) < 0) {
+        if (store->check_live(tg, job->name, cfg, err) < 0) {
             sl_err_prefix_table(err, job, cfg);
             return -1;
         }
@@ -43,11 +45,16 @@ int sl_prep_check_target(const sl_job *job, const sl_job_table *cfg, sl_err *err
     return 0;
 }
 
-void sl_prep_warn_targets(const sl_job *job)
+int sl_prep_check_target(const sl_job *job, const sl_job_table *cfg, sl_err *err)
+{
+    return sl_prep_check_targets(job, cfg, true, err);
+}
+
+void sl_prep_warn_targets(const sl_job *job, bool remote)
 {
     for (int i = 0; i < job->ntables; i++) {
         sl_err err = SL_ERR_INIT;
-        if (sl_prep_check_target(job, &job->tables[i], &err) < 0)
+        if (sl_prep_check_targets(job, &job->tables[i], remote, &err) < 0)
             sl_log(SL_LOG_WARN, "%s (sluice run would fail this table)", err.msg);
     }
 }

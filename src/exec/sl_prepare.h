@@ -45,8 +45,10 @@ void sl_prep_table_release(sl_prep_table *pt);
  * (sl_publish_check_live): 0, or -1 with err saying what is in the way,
  * prefixed with the job and table. run fails the table; plan and validate warn. */
 int sl_prep_check_target(const sl_job *job, const sl_job_table *cfg, sl_err *err);
-/* plan and validate: a warning per table that `sluice run` would refuse to publish. */
-void sl_prep_warn_targets(const sl_job *job);
+/* plan and validate: a warning per table that `sluice run` would refuse to
+ * publish; warehouse targets (a URL: a connection) only when `remote`
+ * (plan, validate --connect). */
+void sl_prep_warn_targets(const sl_job *job, bool remote);
 
 /* Sum of the tasks' estimates, or -1 when any is unknown. */
 int64_t sl_prep_table_est_rows(const sl_prep_table *pt);

@@ -118,7 +118,7 @@ struct sl_store_ops {
     void (*unlock)(void *lock, const sl_job_target *target, const char *job);
     /* May this job publish over what is live at the table's place? 0 yes;
      * -1 with err naming what is there and the remedy (it is not this job's). */
-    int (*check_live)(const sl_job_target *target, const char *job, const char *table, sl_err *err);
+    int (*check_live)(const sl_job_target *target, const char *job, const sl_job_table *cfg, sl_err *err);
     int (*clean_stale)(const sl_job_target *target, const char *job, int64_t keep_run_id, int *removed,
                        sl_err *err);
     int (*clean_run)(const sl_job_target *target, const char *job, int64_t run_id, bool finished, sl_err *err);

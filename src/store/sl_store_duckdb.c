@@ -686,9 +686,9 @@ static void sl_duckdb_unlock(void *lock, const sl_job_target *target, const char
 /* Whose the live table is can only be read inside the database, which is
  * opened at publish alone (a long open would lock other readers out): the
  * publish checks it (sl_duck_check_owner), before anything changes. */
-static int sl_duckdb_check_live(const sl_job_target *target, const char *job, const char *table, sl_err *err)
+static int sl_duckdb_check_live(const sl_job_target *target, const char *job, const sl_job_table *cfg, sl_err *err)
 {
-    (void)target; (void)job; (void)table; (void)err;
+    (void)target; (void)job; (void)cfg; (void)err;
     return 0;
 }
 

@@ -125,9 +125,9 @@ static void sl_local_unlock(void *lock, const sl_job_target *target, const char 
     sl_publish_unlock_target(lock, target->path, job);
 }
 
-static int sl_local_check_live(const sl_job_target *target, const char *job, const char *table, sl_err *err)
+static int sl_local_check_live(const sl_job_target *target, const char *job, const sl_job_table *cfg, sl_err *err)
 {
-    return sl_publish_check_live(target->path, job, table, err);
+    return sl_publish_check_live(target->path, job, cfg->name, err);
 }
 
 static int sl_local_clean_stale(const sl_job_target *target, const char *job, int64_t keep_run_id, int *removed,

@@ -51,6 +51,10 @@
  * on_schema_change: fail (default) names every difference and the remedy;
  * add_columns adds new columns (nothing else); recreate replaces the table.
  *
+ * Per run: lock takes a session-level advisory lock on (job, schema) on a
+ * session of its own (one run of a job per warehouse schema); check_live
+ * refuses write: replace over a live table this job never published.
+ *
  * Bookkeeping lives in schema _sluice of the warehouse database: stages (the
  * staging table of each job/run/table), loads (per task) and published.
  * clean_stale drops the staging tables of this job's other runs.
@@ -69,6 +73,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <zlib.h>
 
 /* ---- a pool of sessions per target ------------------------------------ */
@@ -1396,27 +1402,138 @@ static char *sl_pgt_place(const sl_job_target *target)
     return sl_strdup(label);
 }
 
-/* Staging tables are named per run and recorded per job in _sluice.stages;
- * a concurrent run of the same job name against one warehouse is not
- * locked out here (see README: one job name per warehouse schema). */
+/* One run of a job per warehouse schema at a time: a session-level advisory
+ * lock, pg_try_advisory_lock(SL_PGT_LOCK_CLASS, crc32(job, schema)), held by
+ * a session of its own for the life of the run (it is not a pool session:
+ * those come and go). The server drops it when that session ends (the run
+ * ends, is killed, or the server restarts: a restart mid-run loses it for
+ * the rest of that run). The session's application_name says which run
+ * holds it, so a second run's error can name it. A killed run's session can
+ * outlive it by a moment (until the server reads the closed socket): the
+ * lock is tried for a few seconds before the run gives up. */
+#define SL_PGT_LOCK_CLASS 1397511491   /* "SLUC" */
+
+typedef struct sl_pgt_lock_t {
+    PGconn *c;
+} sl_pgt_lock_t;
+
+static void sl_pgt_lock_key(const sl_job_target *target, const char *job, char *out, size_t size)
+{
+    const char *schema = target->schema ? target->schema : "public";
+    uLong h = crc32(0L, Z_NULL, 0);
+    h = crc32(h, (const Bytef *)job, (uInt)strlen(job) + 1);
+    h = crc32(h, (const Bytef *)schema, (uInt)strlen(schema));
+    snprintf(out, size, "%lu", (unsigned long)(h & 0x7fffffffUL));
+}
+
 static void *sl_pgt_lock(const sl_job_target *target, const char *job, const char *holder, sl_err *err)
 {
-    (void)target; (void)job; (void)holder; (void)err;
-    static int held;
-    return &held;
+    char who[160], key[24], cls[24], app[64];
+    sl_pgt_who(target, who, sizeof who);
+    sl_pgt_lock_key(target, job, key, sizeof key);
+    snprintf(cls, sizeof cls, "%d", SL_PGT_LOCK_CLASS);
+    PGconn *c = sl_pg_connect_url(target->url, who, 0, who, err);
+    if (!c) return NULL;
+    snprintf(app, sizeof app, "sluice pid %ld: %s", (long)getpid(), holder && *holder ? holder : "a run");
+    const char *pa[] = { app };
+    PGresult *r = sl_pgt_query(c, "SELECT set_config('application_name', $1, false)", 1, pa, who, err);
+    PQclear(r);
+    if (!r) {
+        PQfinish(c);
+        return NULL;
+    }
+    const char *p[] = { cls, key };
+    for (int attempt = 0; attempt < 16; attempt++) {
+        r = sl_pgt_query(c, "SELECT pg_try_advisory_lock($1::int, $2::int)", 2, p, who, err);
+        if (!r) {
+            PQfinish(c);
+            return NULL;
+        }
+        bool got = PQgetvalue(r, 0, 0)[0] == 't';
+        PQclear(r);
+        if (got) {
+            sl_pgt_lock_t *lk = sl_calloc(1, sizeof *lk);
+            lk->c = c;
+            return lk;
+        }
+        struct timespec ts = { 0, 200 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+    /* Who has it: the session holding the advisory lock, by its application_name. */
+    char by[256] = "another session";
+    r = PQexecParams(c, "SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.client_addr::text, 'local'), "
+                     "coalesce(to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS'), '') FROM pg_locks l "
+                     "LEFT JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+                     "AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid AND l.objsubid = 2 LIMIT 1",
+                     2, NULL, p, NULL, NULL, 0);
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+        snprintf(by, sizeof by, "'%s' (server process %s, client %s, connected %s)", PQgetvalue(r, 0, 1),
+                 PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3));
+    PQclear(r);
+    PQfinish(c);
+    char label[1200];
+    sl_store_target_label(target, label, sizeof label);
+    sl_err_set(err, SL_EIO, "job %s is already being loaded into %s by %s; one run of a job may load a "
+               "warehouse schema at a time: wait for that run to end (or stop it; a killed run's lock goes with "
+               "its connection), or give this job another name or another schema", job, label, by);
+    return NULL;
 }
 
 static void sl_pgt_unlock(void *lock, const sl_job_target *target, const char *job)
 {
-    (void)lock; (void)target; (void)job;
+    (void)target; (void)job;
+    sl_pgt_lock_t *lk = lock;
+    if (!lk) return;
+    PQfinish(lk->c);   /* ends the session: the server releases its advisory lock */
+    sl_free(lk);
 }
 
-/* What is live is checked inside the publishing transaction (schema
- * changes, the merge key's unique index), not before the run. */
-static int sl_pgt_check_live(const sl_job_target *target, const char *job, const char *table, sl_err *err)
+/* `write: replace` drops the live table: only one this job published (a row
+ * of _sluice.published for the job, schema and table); append and merge load
+ * into any table, a user's own included. Checked before the source is read
+ * (and by plan). */
+static int sl_pgt_check_live(const sl_job_target *target, const char *job, const sl_job_table *cfg, sl_err *err)
 {
-    (void)target; (void)job; (void)table; (void)err;
-    return 0;
+    if (cfg->write != SL_WRITE_REPLACE) return 0;
+    char who[160];
+    sl_pgt_who(target, who, sizeof who);
+    const char *schema = target->schema ? target->schema : "public";
+    sl_pgt_pool *pool = sl_pgt_pool_get(target);
+    PGconn *c = sl_pgt_acquire(pool, who, err);
+    if (!c) {
+        sl_pgt_pool_put(pool);
+        return -1;
+    }
+    /* By the catalog, which needs no privilege (to_regclass would need USAGE on
+     * the schema); bookkeeping this user may not read is left to `ready`,
+     * whose error names the GRANT. */
+    const char *p[] = { job, schema, cfg->name };
+    PGresult *r = sl_pgt_query(c, "SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = "
+                               "c.relnamespace WHERE n.nspname = $2 AND c.relname = $3), "
+                               "(SELECT has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT') "
+                               "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE "
+                               "n.nspname = '_sluice' AND c.relname = 'published'), $1::text IS NOT NULL",
+                               3, p, who, err);
+    int rc = r ? 0 : -1;
+    bool exists = r && PQgetvalue(r, 0, 0)[0] == 't';
+    bool no_books = r && PQgetisnull(r, 0, 1), books = r && PQgetvalue(r, 0, 1)[0] == 't';
+    PQclear(r);
+    bool ours = false;
+    if (rc == 0 && exists && books) {
+        r = sl_pgt_query(c, "SELECT count(*) FROM _sluice.published WHERE job = $1 AND schema_name = $2 AND tbl = $3",
+                         3, p, who, err);
+        if (!r) rc = -1;
+        else ours = atoll(PQgetvalue(r, 0, 0)) > 0;
+        PQclear(r);
+    }
+    sl_pgt_release(pool, c);
+    sl_pgt_pool_put(pool);
+    if (rc == 0 && exists && (books || no_books) && !ours)
+        rc = sl_err_set(err, SL_EJOB, "%s: table %s.%s exists and was not published by job %s (no record of it in "
+                        "_sluice.published): write: replace would drop it; drop or rename it yourself, load it "
+                        "with write: append or write: merge, or give the target another schema", who, schema,
+                        cfg->name, job);
+    return rc;
 }
 
 const sl_store_ops sl_store_postgres = {

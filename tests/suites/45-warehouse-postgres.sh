@@ -29,6 +29,14 @@
 #      unlogged`: crash recovery empties the staging table; the publish
 #      notices, and the resume reloads: equal to a clean run);
 #   i) the warehouse password is in no log line and not in the state store.
+#   j) safety: write: replace over a table this job never published (a user's
+#      own) is refused before the source is read (its table does not even
+#      exist), naming the table and the
+#      remedy, the table unchanged; append into it is allowed. Two runs of
+#      one job (two state stores) against one warehouse schema: the second
+#      is refused while the first loads (an advisory lock held by the run),
+#      naming the job and the holding run; the first completes; a run after
+#      it takes the lock again.
 set -uo pipefail
 . "$(dirname "$0")/../lib/suite.sh"
 sl_suite_pg
@@ -276,14 +284,14 @@ done
 [ "$points" -ge 10 ] && [ "$points" = "$same" ] && ok "crash points: $points, each resumed equal to a clean run, nothing left" \
   || bad "crash points: $same of $points equal"
 
-# kill -9 while the COPY streams run (slowed: 400 ms before each batch), at moments after the first
+# kill -9 while the COPY streams run (slowed: 1 s before each batch, so that a loaded machine's psql polls land in time), at moments after the first
 # stream opened: each kill lands before the run ends; the resume runs at full speed
 job "$W/k" "$CR"
 kills=0 ksame=0
 for extra in 0 0.15 0.3 0.6 0.9; do
   dwq "DROP TABLE IF EXISTS analytics.orders_c" >/dev/null
   : > "$W/k/run.log"
-  (cd "$W/k" && exec env SLUICE_FAILPOINT=task-write:sleep:400 "$SLUICE_BIN" run --workers 2 --no-progress job.yaml) \
+  (cd "$W/k" && exec env SLUICE_FAILPOINT=task-write:sleep:1000 "$SLUICE_BIN" run --workers 2 --no-progress job.yaml) \
     >> "$W/k/run.log" 2>&1 &
   pid=$!
   for i in $(seq 1 100); do
@@ -305,6 +313,48 @@ for extra in 0 0.15 0.3 0.6 0.9; do
 done
 [ "$kills" -ge 4 ] && [ "$kills" = "$ksame" ] && ok "kill -9 during the load: $kills kills, each resumed equal to a clean run" \
   || bad "kill -9: $ksame of $kills equal (4 kills needed)"
+
+# --- j) safety: a table not this job's; one run of a job at a time ---------------------------------
+PGUSER=sl45_dw PGPASSWORD=$PW psql -X -q -d sl45_dw \
+  -c "CREATE TABLE analytics.mine (id bigint, note text); INSERT INTO analytics.mine VALUES (1, 'mine'), (2, 'mine too')" >/dev/null
+mine=$(fp sl45_dw analytics.mine)
+# the source table does not exist: the refusal must come first, before the source is asked anything
+job "$W/j" "  mine: { from: shop, table: public.no_such_table, to: dw, partition: { column: id, count: 2 } }"
+run "$W/j"
+err=$(grep ' error ' "$W/j/run.log")
+[ $rc != 0 ] && grep -q "table analytics.mine exists and was not published by job wh" <<<"$err" \
+  && grep -q "write: append or write: merge" <<<"$err" && [ "$(fp sl45_dw analytics.mine)" = "$mine" ] \
+  && ! grep -q "no_such_table" "$W/j/run.log" && [ "$(dwq "SELECT count(*) FROM pg_tables WHERE tablename LIKE '\_sl\_%mine'")" = 0 ] \
+  && ok "replace over a user's table: refused before reading the source ($(sed 's/.*target dw: //' <<<"$err" | cut -c1-90)...), unchanged" \
+  || { bad "replace over a user's table: exit $rc, $(fp sl45_dw analytics.mine): $err"; tail -n 5 "$W/j/run.log"; }
+job "$W/j2" "  mine: { from: shop, query: \"SELECT id, note FROM orders WHERE id <= 10\", to: dw, write: append, partition: none }"
+run "$W/j2"
+[ $rc = 0 ] && [ "$(dwq "SELECT count(*) FROM analytics.mine")" = 12 ] \
+  && ok "append into a user's table: allowed (2 + 10 rows)" || bad "append into a user's table: exit $rc, $(dwq "SELECT count(*) FROM analytics.mine")"
+
+REF=$(fp sl45_src public.orders)
+job "$W/l1" "$CR" "" "rows_per_second: 5000"; job "$W/l2" "$CR"   # the first slowed: 8+ s
+: > "$W/l1/run.log"; : > "$W/l2/run.log"
+(cd "$W/l1" && exec "$SLUICE_BIN" run --workers 2 --no-progress job.yaml) \
+  >> "$W/l1/run.log" 2>&1 &
+pid=$!
+for i in $(seq 1 100); do
+  [ "$(dwq "SELECT count(*) FROM pg_stat_activity WHERE usename = 'sl45_dw' AND query LIKE 'COPY%'")" -gt 0 ] && break
+  sleep 0.05
+done
+run "$W/l2"
+err=$(grep ' error ' "$W/l2/run.log" | head -n 1)
+alive=0; kill -0 $pid 2>/dev/null && alive=1
+rc1=0; wait $pid || rc1=$?
+[ $rc = 1 ] && [ $alive = 1 ] && grep -q "job wh is already being loaded into .* schema analytics by 'sluice pid $pid: run 1 of state store" <<<"$err" \
+  && grep -q "wait for that run to end" <<<"$err" \
+  && ok "a second run of the job while the first loads: refused ($(sed 's/.*target dw: //' <<<"$err" | cut -c1-120)...)" \
+  || bad "second run: exit $rc (first alive: $alive): $err"
+[ $rc1 = 0 ] && [ "$(fp sl45_dw analytics.orders_c)" = "$REF" ] && ok "the first run completed undisturbed, equal to the source" \
+  || bad "the first run: exit $rc1, $(fp sl45_dw analytics.orders_c)"
+: > "$W/l2/run.log"; run "$W/l2"
+[ $rc = 0 ] && [ "$(fp sl45_dw analytics.orders_c)" = "$REF" ] && [ "$(staging_left)" = 0 ] \
+  && ok "after it, the other state store's run takes the lock and loads" || bad "run after the lock: exit $rc: $(grep ' error ' "$W/l2/run.log")"
 
 # --- i) the password ---------------------------------------------------------------------------------
 logs=$(cat "$W"/*/run.log)

@@ -4,7 +4,8 @@
  * targets and tables, and the store driven directly against a real server
  * (SLUICE_PG_URL): staging, per-task COPY transactions, the row-count check,
  * a task committed twice never doubling rows, resume checks, publish in each
- * write mode, `already`, and the cleanup of other runs' staging tables.
+ * write mode, `already`, the cleanup of other runs' staging tables, the
+ * one-run-per-job lock and replace refusing a table the job did not publish.
  */
 #include "sl_test.h"
 
@@ -481,5 +482,64 @@ Test(store_postgres, schema_changes_and_lost_staging)
     cr_assert_eq(fx_staged(&f, 4), 0);
     cr_assert_eq(sl_store_postgres.clean_run(&f.target, "s_append", 4, true, &err), 0, "%s", err.msg);
     cr_assert_eq(fx_count(&f, "SELECT count(*) FROM pg_tables WHERE schemaname = 's_append' AND tablename LIKE '\\_sl\\_%'"), 0);
+    fx_done(&f);
+}
+
+/* One run of a job per schema: the lock is the run's until unlock; another
+ * job, or another schema, is not held up. */
+Test(store_postgres, one_run_of_a_job_at_a_time)
+{
+    fx f;
+    if (!fx_init(&f, "sl_store_pg", SL_WRITE_REPLACE, "s_lock")) return;
+    sl_err err = SL_ERR_INIT;
+    void *a = sl_store_postgres.lock(&f.target, "jl", "run 1 of state store /a", &err);
+    cr_assert_not_null(a, "%s", err.msg);
+    void *other = sl_store_postgres.lock(&f.target, "jl_other", "run 1 of state store /c", &err);
+    cr_assert_not_null(other, "%s", err.msg);
+    sl_job_target t2 = f.target;
+    t2.schema = "s_lock2";
+    void *elsewhere = sl_store_postgres.lock(&t2, "jl", "run 1 of state store /d", &err);
+    cr_assert_not_null(elsewhere, "%s", err.msg);
+    void *b = sl_store_postgres.lock(&f.target, "jl", "run 1 of state store /b", &err);
+    cr_assert_null(b);
+    cr_assert(strstr(err.msg, "job jl is already being loaded into"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "schema s_lock"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "run 1 of state store /a"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "wait for that run to end"), "%s", err.msg);
+    sl_store_postgres.unlock(a, &f.target, "jl");
+    err = (sl_err)SL_ERR_INIT;
+    b = sl_store_postgres.lock(&f.target, "jl", "run 1 of state store /b", &err);
+    cr_assert_not_null(b, "%s", err.msg);
+    sl_store_postgres.unlock(b, &f.target, "jl");
+    sl_store_postgres.unlock(other, &f.target, "jl_other");
+    sl_store_postgres.unlock(elsewhere, &t2, "jl");
+    fx_done(&f);
+}
+
+/* replace only over what this job published; append and merge over anything. */
+Test(store_postgres, replace_refuses_a_table_not_this_jobs)
+{
+    fx f;
+    if (!fx_init(&f, "sl_store_pg", SL_WRITE_REPLACE, "s_live")) return;
+    fx_fresh(&f, NULL);
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_store_postgres.check_live(&f.target, "s_live", &f.cfg, &err), 0, "%s", err.msg);   /* nothing there */
+    fx_open(&f, 1, 1000.0);
+    cr_assert_eq(fx_load(&f, "part-00000.pgcopy", 1, 10, 10, &err), 0, "%s", err.msg);
+    fx_publish(&f, 10, 1);
+    cr_assert_eq(sl_store_postgres.check_live(&f.target, "s_live", &f.cfg, &err), 0, "%s", err.msg);   /* ours */
+    cr_assert_eq(sl_store_postgres.check_live(&f.target, "another_job", &f.cfg, &err), -1);
+    cr_assert(strstr(err.msg, "table s_live.t exists and was not published by job another_job"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "write: append or write: merge"), "%s", err.msg);
+    sl_test_pg_exec(f.url, "CREATE TABLE s_live.mine (id bigint)");
+    sl_job_table mine = f.cfg;
+    mine.name = "mine";
+    err = (sl_err)SL_ERR_INIT;
+    cr_assert_eq(sl_store_postgres.check_live(&f.target, "s_live", &mine, &err), -1);
+    cr_assert(strstr(err.msg, "s_live.mine"), "%s", err.msg);
+    mine.write = SL_WRITE_APPEND;
+    cr_assert_eq(sl_store_postgres.check_live(&f.target, "s_live", &mine, &err), 0, "%s", err.msg);
+    mine.write = SL_WRITE_MERGE;
+    cr_assert_eq(sl_store_postgres.check_live(&f.target, "s_live", &mine, &err), 0, "%s", err.msg);
     fx_done(&f);
 }
