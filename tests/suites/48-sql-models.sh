@@ -126,6 +126,32 @@ if [ $rc = 1 ] && [[ $out == *"table from_ghosts: skipped: its input ghosts fail
   ok "failed input: its readers skipped with the reason, the independent table published"
 else bad "failed input: rc=$rc: $out"; fi
 
+# Resources: a small memory_limit on a result larger than it - DuckDB spills
+# to temp_directory and the process stays far below what the data needs.
+mkdir -p "$W/spill"
+cat > "$W/spill/job.yaml" <<'YAML'
+name: spill
+transform: { memory_limit: 64MB, threads: 1, temp_directory: ./spill-here }
+sources:
+  shop: { kind: postgres, url: "${PG_URL}" }
+targets:
+  lake: { kind: parquet, path: ./lake, row_group_bytes: 16MiB }
+tables:
+  big:
+    sql: |
+      select i, md5(i::varchar) as h, count(*) over (partition by i % 1000) as c
+      from range(1500000) t(i) order by h
+    to: lake
+YAML
+if [ -x /usr/bin/time ]; then
+  out=$(cd "$W/spill" && /usr/bin/time -f "rss_kb=%M" "$S" run --log-level warn job.yaml 2>&1); rc=$?
+  rss=$(echo "$out" | sed -n 's/^rss_kb=//p' | tail -1)
+  rows=$(node tools/duck.js "select count(*) as n, count(distinct h) as d from '$W/spill/lake/big/*.parquet'" | tail -1)
+  if [ $rc = 0 ] && [ "$rows" = "1500000,1500000" ] && [ "${rss:-999999}" -lt 250000 ] && [ -d "$W/spill/spill-here" ]; then
+    ok "memory_limit 64MB: 1.5M sorted rows computed (peak RSS $((rss / 1024)) MB, spilling to temp_directory)"
+  else bad "memory_limit: rc=$rc rows=$rows rss=${rss}kB: $out"; fi
+fi
+
 # 3. faults
 . tests/lib/faults.sh
 FX_TMP=$W/fx
