@@ -129,9 +129,17 @@ static int sl_sql_prepare(sl_source_table *tab, sl_err *err)
     if (sl_duck_exec(sh->db, sl_buf_cstr(&q), NULL, &e) < 0 ||
         sl_duck_exec(sh->db, "select count(*)::bigint from __sluice_result", &nrows, &e) < 0) {
         sl_buf_free(&q);
-        /* "DuckDB (:memory:): msg" -> msg */
+        /* "DuckDB (:memory:): msg\n\nLINE n: ..." -> "msg (at line L of the job file)": the query
+         * starts on the first line of the statement, so its line n is the job file's sql_line + n - 1. */
         const char *m = strncmp(e.msg, "DuckDB (", 8) ? e.msg : strstr(e.msg, "): ") ? strstr(e.msg, "): ") + 3 : e.msg;
-        return sl_sql_fail(tab, err, "DuckDB", m);
+        char msg[1200];
+        snprintf(msg, sizeof msg, "%.*s", (int)strcspn(m, "\n"), m);
+        const char *at = strstr(m, "\nLINE ");
+        if (at && cfg->sql_line > 0) {
+            size_t used = strlen(msg);
+            snprintf(msg + used, sizeof msg - used, " (at line %d of the job file)", cfg->sql_line + atoi(at + 6) - 1);
+        }
+        return sl_sql_fail(tab, err, "DuckDB", msg);
     }
     sl_buf_free(&q);
     sl_duck_reader *r = sl_duck_read(sh->db, "select * from __sluice_result limit 0", &e);
