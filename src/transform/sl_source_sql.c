@@ -5,8 +5,11 @@
  * table goes through the same commit protocol, resume and targets as an
  * extracted one.
  *
- * prepare   an in-memory DuckDB with the job's `transform:` settings (it
- *           spills to temp_directory beyond memory_limit); one view per
+ * prepare   a connection to the run's in-memory DuckDB (one database for all
+ *           computed tables of the job, with its `transform:` settings, so
+ *           memory_limit bounds them together; it spills to temp_directory),
+ *           a schema of the table's own (n<index>) on the connection's
+ *           search path; one view per
  *           input, named as the table, over read_parquet() of the files of
  *           the input's published version in its (first) parquet target -
  *           a lake target, or the job's work target (job/sl_job_sql.c);
@@ -15,8 +18,10 @@
  *           it is cut into tasks of SL_SQL_TASK_ROWS rows by rowid.
  * open/next each task reads its rowid range on a connection of its own, so
  *           the tasks run in parallel on the engine's workers.
- * finish    closes the database (sl_source_sql_release does it as soon as
- *           the table has ended, so that memory goes before the run does).
+ * finish    drops the table's schema, closes its connection, and the
+ *           database with the last table (sl_source_sql_release does it as
+ *           soon as the table has ended, so that memory goes before the run
+ *           does).
  *
  * A task's predicate names its rows and when the result was computed: on
  * resume the query is computed again (its row order need not be the same),
@@ -31,6 +36,7 @@
 #include "../store/sl_duck.h"
 #include "sl_graph.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,9 +47,59 @@
 #define SL_SQL_TASK_ROWS 1000000
 
 typedef struct sl_sql_shared {
-    sl_duck *db;
+    sl_duck *db;     /* the table's connection to the engine's database */
+    sl_duck *engine; /* the database it belongs to */
+    char schema[32]; /* n<table index>: its views and result */
     int64_t *from;   /* task k reads rowids [from[k], from[k + 1]) */
 } sl_sql_shared;
+
+/* The run's DuckDB database, shared by the computed tables of one job while
+ * any of them holds it (refs), then closed. Another job's tables in the same
+ * process meanwhile get a database of their own. */
+static pthread_mutex_t sl_sql_engine_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    const sl_job *job;
+    sl_duck *db;
+    int refs;
+} sl_sql_engine;
+
+static sl_duck *sl_sql_engine_get(const sl_job *job, sl_err *err)
+{
+    const sl_job_transform *tr = &job->transform;
+    pthread_mutex_lock(&sl_sql_engine_mu);
+    sl_duck *db = NULL;
+    if (sl_sql_engine.db && sl_sql_engine.job == job) {
+        db = sl_sql_engine.db;
+        sl_sql_engine.refs++;
+    } else if (!sl_sql_engine.db) {
+        db = sl_duck_open_memory(tr->memory_limit, tr->threads, tr->temp_directory, err);
+        if (db) {
+            sl_sql_engine.db = db;
+            sl_sql_engine.job = job;
+            sl_sql_engine.refs = 1;
+        }
+    } else {
+        db = sl_duck_open_memory(tr->memory_limit, tr->threads, tr->temp_directory, err);
+    }
+    pthread_mutex_unlock(&sl_sql_engine_mu);
+    return db;
+}
+
+static void sl_sql_engine_put(sl_duck *db)
+{
+    if (!db) return;
+    pthread_mutex_lock(&sl_sql_engine_mu);
+    if (db == sl_sql_engine.db) {
+        if (--sl_sql_engine.refs == 0) {
+            sl_duck_close(db);
+            sl_sql_engine.db = NULL;
+            sl_sql_engine.job = NULL;
+        }
+    } else {
+        sl_duck_close(db);
+    }
+    pthread_mutex_unlock(&sl_sql_engine_mu);
+}
 
 typedef struct sl_sql_reader {
     sl_duck *con;
@@ -77,8 +133,16 @@ static int sl_sql_prepare(sl_source_table *tab, sl_err *err)
     }
     sl_sql_shared *sh = sl_calloc(1, sizeof *sh);
     tab->shared = sh;
-    sh->db = sl_duck_open_memory(tr->memory_limit, tr->threads, tr->temp_directory, err);
-    if (!sh->db) {
+    sh->engine = sl_sql_engine_get(job, err);
+    if (!sh->engine || !(sh->db = sl_duck_connect(sh->engine, err))) {
+        sl_err_prefix(err, "table %s", cfg->name);
+        return -1;
+    }
+    snprintf(sh->schema, sizeof sh->schema, "n%d", (int)(cfg - job->tables));
+    char setup[160];
+    snprintf(setup, sizeof setup, "drop schema if exists %s cascade; create schema %s; set search_path = '%s'",
+             sh->schema, sh->schema, sh->schema);
+    if (sl_duck_exec(sh->db, setup, NULL, err) < 0) {
         sl_err_prefix(err, "table %s", cfg->name);
         return -1;
     }
@@ -123,11 +187,13 @@ static int sl_sql_prepare(sl_source_table *tab, sl_err *err)
                    cfg->sql[len - 1] == '\t' || cfg->sql[len - 1] == '\r'))
         len--;
     sl_buf_clear(&q);
-    sl_buf_printf(&q, "create table __sluice_result as %.*s\n", (int)len, cfg->sql);
+    sl_buf_printf(&q, "create table %s.__sluice_result as %.*s\n", sh->schema, (int)len, cfg->sql);
     sl_err e = SL_ERR_INIT;
     int64_t nrows = 0;
+    char countq[96], head[96];
+    snprintf(countq, sizeof countq, "select count(*)::bigint from %s.__sluice_result", sh->schema);
     if (sl_duck_exec(sh->db, sl_buf_cstr(&q), NULL, &e) < 0 ||
-        sl_duck_exec(sh->db, "select count(*)::bigint from __sluice_result", &nrows, &e) < 0) {
+        sl_duck_exec(sh->db, countq, &nrows, &e) < 0) {
         sl_buf_free(&q);
         /* "DuckDB (:memory:): msg\n\nLINE n: ..." -> "msg (at line L of the job file)": the query
          * starts on the first line of the statement, so its line n is the job file's sql_line + n - 1. */
@@ -142,7 +208,8 @@ static int sl_sql_prepare(sl_source_table *tab, sl_err *err)
         return sl_sql_fail(tab, err, "DuckDB", msg);
     }
     sl_buf_free(&q);
-    sl_duck_reader *r = sl_duck_read(sh->db, "select * from __sluice_result limit 0", &e);
+    snprintf(head, sizeof head, "select * from %s.__sluice_result limit 0", sh->schema);
+    sl_duck_reader *r = sl_duck_read(sh->db, head, &e);
     if (!r) return sl_sql_fail(tab, err, "the result", e.msg + (strncmp(e.msg, "DuckDB: ", 8) ? 0 : 8));
     tab->schema = sl_schema_copy(sl_duck_read_schema(r));
     sl_duck_read_close(r);
@@ -181,15 +248,15 @@ static int sl_sql_prepare(sl_source_table *tab, sl_err *err)
 static void *sl_sql_open(sl_source_table *tab, const sl_task *task, sl_err *err)
 {
     sl_sql_shared *sh = tab->shared;
-    if (!sh || !sh->db) {
+    if (!sh || !sh->engine) {
         sl_err_set(err, SL_EINTERNAL, "table %s: its result is gone", tab->cfg->name);
         return NULL;
     }
     sl_sql_reader *rd = sl_calloc(1, sizeof *rd);
-    rd->con = sl_duck_connect(sh->db, err);
+    rd->con = sl_duck_connect(sh->engine, err);
     if (rd->con) {
         char sql[160];
-        snprintf(sql, sizeof sql, "select * from __sluice_result where rowid >= %lld and rowid < %lld",
+        snprintf(sql, sizeof sql, "select * from %s.__sluice_result where rowid >= %lld and rowid < %lld", sh->schema,
                  (long long)sh->from[task->index], (long long)sh->from[task->index + 1]);
         rd->r = sl_duck_read(rd->con, sql, err);
     }
@@ -220,16 +287,24 @@ static void sl_sql_close(void *reader)
 void sl_source_sql_release(sl_source_table *tab)
 {
     sl_sql_shared *sh = tab->shared;
-    if (!sh) return;
+    if (!sh || !sh->engine) return;
+    if (sh->db && sh->schema[0]) {
+        char drop[64];
+        snprintf(drop, sizeof drop, "drop schema if exists %s cascade", sh->schema);
+        sl_err e = SL_ERR_INIT;
+        sl_duck_exec(sh->db, drop, NULL, &e);   /* the database goes with the last table anyway */
+    }
     sl_duck_close(sh->db);
     sh->db = NULL;
+    sl_sql_engine_put(sh->engine);
+    sh->engine = NULL;
 }
 
 static void sl_sql_finish(sl_source_table *tab)
 {
     sl_sql_shared *sh = tab->shared;
     if (!sh) return;
-    sl_duck_close(sh->db);
+    sl_source_sql_release(tab);
     sl_free(sh->from);
     sl_free(sh);
     tab->shared = NULL;
