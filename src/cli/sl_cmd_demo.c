@@ -12,6 +12,8 @@
  *    target `warehouse` (duckdb) at --warehouse (default ./warehouse.duckdb,
  *    likewise) receiving the same tables (to: [lake, warehouse]);
  * 3. loads it with sl_job_load() and runs it with sl_exec_run();
+ * 3b. the job also computes a star schema (dim_customer, dim_product, dim_date,
+ *    fact_sales: sql: tables on embedded DuckDB) into both targets;
  * 4. prints what it wrote (tables, rows, files, bytes) and how to look at it.
  * Exit status: 0 done, 1 generation or run failed, 2 usage.
  */
@@ -145,6 +147,41 @@ static void sl_demo_scan(const char *dir, int *files, uint64_t *bytes, char *fir
     closedir(d);
 }
 
+/* The star schema, computed by DuckDB from the raw tables (sql: tables):
+ * dimensions with surrogate keys, a date dimension, one fact row per order item. */
+static const char sl_demo_star_tables[] =
+    "  # A star schema computed from the tables above (sql: tables run on embedded DuckDB\n"
+    "  # once their inputs are published).\n"
+    "  dim_customer:\n"
+    "    sql: |\n"
+    "      select row_number() over (order by id) as customer_key, id as customer_id, name, email,\n"
+    "             country, city, signed_up_at, vip\n"
+    "      from customers\n"
+    "    to: [lake, warehouse]\n"
+    "  dim_product:\n"
+    "    sql: |\n"
+    "      select row_number() over (order by id) as product_key, id as product_id, sku, name, category,\n"
+    "             price, active\n"
+    "      from products\n"
+    "    to: [lake, warehouse]\n"
+    "  dim_date:\n"
+    "    sql: |\n"
+    "      select cast(strftime(d, '%Y%m%d') as integer) as date_key, d as date, year(d) as year,\n"
+    "             quarter(d) as quarter, month(d) as month, dayname(d) as weekday, isodow(d) >= 6 as weekend\n"
+    "      from (select distinct cast(ordered_at as date) as d from orders)\n"
+    "    to: [lake, warehouse]\n"
+    "  fact_sales:\n"
+    "    sql: |\n"
+    "      select i.id as sale_id, i.order_id, c.customer_key, p.product_key,\n"
+    "             cast(strftime(cast(o.ordered_at as date), '%Y%m%d') as integer) as date_key,\n"
+    "             o.status, i.quantity, i.unit_price, coalesce(i.discount, 0) as discount,\n"
+    "             i.quantity * i.unit_price - coalesce(i.discount, 0) as amount\n"
+    "      from order_items i\n"
+    "      join orders o on o.id = i.order_id\n"
+    "      join dim_customer c on c.customer_id = o.customer_id\n"
+    "      join dim_product p on p.product_id = i.product_id\n"
+    "    to: [lake, warehouse]\n";
+
 static int sl_demo_write_job(const char *job_path, const char *lake, const char *warehouse, sl_err *err)
 {
     char *tmp = sl_sprintf("%s.tmp", job_path);
@@ -176,8 +213,9 @@ static int sl_demo_write_job(const char *job_path, const char *lake, const char 
             "    from: shop\n"
             "    table: order_items\n"
             "    partition: { column: id }\n"
-            "    to: [lake, warehouse]\n",
-            job_path, lake, warehouse);
+            "    to: [lake, warehouse]\n"
+            "%s",
+            job_path, lake, warehouse, sl_demo_star_tables);
     int bad = ferror(f);
     if (fclose(f) != 0 || bad || rename(tmp, job_path) != 0) {
         sl_err_set(err, SL_EIO, "cannot write %s: %s", job_path, strerror(errno));
@@ -323,7 +361,7 @@ int sl_cmd_demo(int argc, char **argv)
     printf("  Parquet (zstd): %s; the SQLite database: %s\n", hl, hb);
     if (stat(warehouse, &st) == 0) {
         sl_demo_human((uint64_t)st.st_size, hb, sizeof hb);
-        printf("  DuckDB %s: customers, products, orders, order_items (%s)\n",
+        printf("  DuckDB %s: customers, products, orders, order_items, dim_customer, dim_product, dim_date, fact_sales (%s)\n",
                sl_demo_shown(warehouse), hb);
     }
 
@@ -342,6 +380,12 @@ int sl_cmd_demo(int argc, char **argv)
                      "customers c on c.id = o.customer_id group by 1 order by revenue desc limit 5";
     if (peer) printf("  node tools/duck.js --db %s \"%s\"\n", sl_demo_shown(warehouse), wq);
     else printf("  duckdb -readonly %s \"%s\"\n", sl_demo_shown(warehouse), wq);
+    const char *sq = "select d.year, d.quarter, p.category, count(*) as sales, sum(f.amount) as revenue from fact_sales f "
+                     "join dim_date d using (date_key) join dim_product p using (product_key) group by all "
+                     "order by all limit 8";
+    printf("  the star schema (dim_customer, dim_product, dim_date, fact_sales), in the warehouse:\n");
+    if (peer) printf("  node tools/duck.js --db %s \"%s\"\n", sl_demo_shown(warehouse), sq);
+    else printf("  duckdb -readonly %s \"%s\"\n", sl_demo_shown(warehouse), sq);
     printf("  %s run %s      (runs the same job again)\n", self, job_path);
     status = SL_EXIT_OK;
     goto out;

@@ -12,6 +12,7 @@
  * tables run at the same time.
  */
 #include "sl_cli.h"
+#include "sl_cmd_plan_graph.h"
 #include "sl_cli_opts.h"
 
 #include "../core/sl_alloc.h"
@@ -99,12 +100,14 @@ static void sl_plan_text(const sl_job *job, const sl_prep_table *pt, int workers
     printf("\ntable %s\n", cfg->name);
     printf("  from   %s (%s) %s %s\n", cfg->source->name, cfg->source->kind,
            cfg->table ? "table" : cfg->query ? "query" : "file", sl_plan_relation(cfg));
-    for (int k = 0; k < (cfg->ntargets ? cfg->ntargets : 1); k++) {
+    for (int k = 0, shown = 0; k < (cfg->ntargets ? cfg->ntargets : 1); k++) {
         const sl_job_target *tg = cfg->ntargets ? cfg->targets[k] : cfg->target;
+        if (tg->internal) continue;   /* the work target of computed tables' inputs */
         char *output = sl_plan_output(cfg, tg);
-        printf("  %s %s (%s) %s\n", k ? "      " : "to    ", tg->name, tg->kind, output);
+        printf("  %s %s (%s) %s\n", shown++ ? "      " : "to    ", tg->name, tg->kind, output);
         sl_free(output);
     }
+    sl_plan_graph_note_internal(cfg);
     printf("  schema");
     for (int c = 0; c < pt->st.schema->ncols; c++) {
         char tb[64];
@@ -173,9 +176,10 @@ static void sl_plan_json(const sl_prep_table *pt, int workers, bool first)
     sl_json_str(stdout, dir);
     sl_free(dir);
     printf(", \"targets\": [");
-    for (int k = 0; k < (cfg->ntargets ? cfg->ntargets : 1); k++) {
+    for (int k = 0, shown = 0; k < (cfg->ntargets ? cfg->ntargets : 1); k++) {
         const sl_job_target *tg = cfg->ntargets ? cfg->targets[k] : cfg->target;
-        printf("%s{\"name\": ", k ? ", " : "");
+        if (tg->internal) continue;
+        printf("%s{\"name\": ", shown++ ? ", " : "");
         sl_json_str(stdout, tg->name);
         printf(", \"kind\": ");
         sl_json_str(stdout, tg->kind);
@@ -240,17 +244,35 @@ int sl_cmd_plan(int argc, char **argv)
     if (!job) return SL_EXIT_USAGE;
     int workers = o.workers > 0 ? o.workers : sl_cores();
     int status = SL_EXIT_OK;
+    sl_graph *graph = NULL;
+    sl_err gerr = SL_ERR_INIT;
+    if (sl_plan_graph_build(job, &graph, &gerr) < 0) {
+        status = sl_cli_fail(&gerr);
+        sl_job_free(job);
+        return status;
+    }
     if (o.json) {
         printf("{\"job\": ");
         sl_json_str(stdout, job->name);
         printf(", \"workers\": %d, \"tables\": [", workers);
     } else {
-        printf("job %s: %d table%s, %d worker%s; tables do not depend on each other and run at the same time\n",
-               job->name, job->ntables, job->ntables == 1 ? "" : "s", workers, workers == 1 ? "" : "s");
+        if (graph)
+            printf("job %s: %d table%s, %d worker%s\n", job->name, job->ntables, job->ntables == 1 ? "" : "s", workers,
+                   workers == 1 ? "" : "s");
+        else
+            printf("job %s: %d table%s, %d worker%s; tables do not depend on each other and run at the same time\n",
+                   job->name, job->ntables, job->ntables == 1 ? "" : "s", workers, workers == 1 ? "" : "s");
+        if (graph) sl_plan_graph_header(job, graph);
     }
     sl_prep_warn_targets(job, true);
     int shown = 0;
     for (int i = 0; i < job->ntables; i++) {
+        if (job->tables[i].sql) {   /* computed: prepared only when its inputs are published (run) */
+            if (o.json) sl_plan_graph_table_json(job, graph, i, shown == 0);
+            else sl_plan_graph_table_text(job, graph, i);
+            shown++;
+            continue;
+        }
         sl_prep_table pt;
         sl_err err = SL_ERR_INIT;
         if (sl_prep_table_init(&pt, job, &job->tables[i], workers, NULL, &err) < 0) {
@@ -264,7 +286,12 @@ int sl_cmd_plan(int argc, char **argv)
         shown++;
         sl_prep_table_release(&pt);
     }
-    if (o.json) printf("\n  ]}\n");
+    if (o.json) {
+        printf("\n  ]");
+        sl_plan_graph_json(job, graph);
+        printf("}\n");
+    }
+    sl_graph_free(graph);
     sl_job_free(job);
     return status;
 }

@@ -6,6 +6,7 @@
  */
 #include "sl_cli.h"
 #include "sl_cli_opts.h"
+#include "sl_cmd_plan_graph.h"
 
 #include "../core/sl_log.h"
 #include "../exec/sl_prepare.h"
@@ -28,10 +29,20 @@ int sl_cmd_validate(int argc, char **argv)
     if (rc >= 0) return rc;
     sl_job *job = sl_cli_load_job(o.args[0]);
     if (!job) return SL_EXIT_USAGE;
+    /* Computed tables: their queries parsed by DuckDB, names resolved, no cycle. */
+    sl_graph *graph = NULL;
+    sl_err gerr = SL_ERR_INIT;
+    if (sl_plan_graph_build(job, &graph, &gerr) < 0) {
+        int s = sl_cli_fail(&gerr);
+        sl_job_free(job);
+        return s;
+    }
+    sl_graph_free(graph);
     sl_prep_warn_targets(job, o.connect);
     int status = SL_EXIT_OK;
     int cores = sl_cores(); /* reads /sys: once, not per table */
     for (int i = 0; i < job->ntables && status == SL_EXIT_OK; i++) {
+        if (job->tables[i].sql) continue;   /* computed: its inputs exist once the job has run */
         sl_prep_table pt;
         sl_err err = SL_ERR_INIT;
         int r = o.connect ? sl_prep_table_init(&pt, job, &job->tables[i], cores, NULL, &err)
@@ -47,7 +58,7 @@ int sl_cmd_validate(int argc, char **argv)
     }
     if (status == SL_EXIT_OK)
         printf("%s: ok: job %s, %d source%s, %d target%s, %d table%s%s\n", o.args[0], job->name, job->nsources,
-               job->nsources == 1 ? "" : "s", job->ntargets, job->ntargets == 1 ? "" : "s", job->ntables,
+               job->nsources == 1 ? "" : "s", job->ntargets - (job->work ? 1 : 0), job->ntargets - (job->work ? 1 : 0) == 1 ? "" : "s", job->ntables,
                job->ntables == 1 ? "" : "s", o.connect ? " (sources reachable, tables prepared)" : "");
     sl_job_free(job);
     return status;

@@ -406,7 +406,7 @@ static int sl_exec_table_ready(sl_exec_table *t, sl_err *err)
 
 /* The end of a table: all its tasks ended; publish it, or leave its finished
  * files staged for a resume. */
-static void sl_exec_table_end(sl_exec_table *t)
+void sl_exec_table_end(sl_exec_table *t)
 {
     sl_exec *run = t->run;
     t->ended = sl_exec_now();
@@ -423,6 +423,7 @@ static void sl_exec_table_end(sl_exec_table *t)
             t->published = true;
             sl_progress_table_state(run->progress, t->progress_id, "published");
             sl_exec_table_log(t);
+            sl_exec_graph_done(t);
             return;
         }
     }
@@ -440,6 +441,7 @@ static void sl_exec_table_end(sl_exec_table *t)
         t->warned = true;
         pthread_mutex_unlock(&t->mu);
     }
+    sl_exec_graph_done(t);
 }
 
 void sl_exec_task_ended(sl_exec_table *t)
@@ -500,7 +502,7 @@ static void sl_exec_unlock_targets(sl_exec *run)
 }
 
 /* A table that fails before its tasks run: recorded and counted as failed. */
-static void sl_exec_table_setup_failed(sl_exec_table *t, const sl_err *e, bool prefixed)
+void sl_exec_table_setup_failed(sl_exec_table *t, const sl_err *e, bool prefixed)
 {
     sl_exec *run = t->run;
     if (prefixed) {
@@ -642,7 +644,7 @@ static int sl_exec_table_stage(sl_exec_table *t, const sl_job_table *cfg, sl_err
 
 /* Everything before a table's tasks can run. Returns 0 when its tasks are
  * to be queued, 1 when there is nothing to run (kept), -1 when it failed. */
-static int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
+int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
 {
     sl_exec *run = t->run;
     const sl_job *job = run->job;
@@ -861,6 +863,7 @@ int sl_exec_run(const sl_job *job, const sl_run_opts *opts, sl_run_summary *summ
     sl_err local_err = SL_ERR_INIT;
     if (!err) err = &local_err;
     sl_exec run = { .job = job, .opts = opts, .started = sl_exec_now() };
+    pthread_mutex_init(&run.graph_mu, NULL);
     atomic_store(&sl_exec_cancel_flag, false);
     sl_interrupt *watcher = sl_interrupt_start(job, opts->source_lookup);
     run.workers = opts->workers > 0 ? opts->workers : sl_cores();
@@ -885,7 +888,8 @@ int sl_exec_run(const sl_job *job, const sl_run_opts *opts, sl_run_summary *summ
     sl_run_summary *s = summary ? summary : &local;
     int rc = 0;
 
-    if (sl_exec_begin(&run, err) < 0) {
+    sl_progress_reserve(run.progress, job->ntables);
+    if (sl_exec_graph_build(&run, err) < 0 || sl_exec_begin(&run, err) < 0) {
         sl_exec_summarise(&run, s);
         for (int i = 0; i < job->ntables; i++) s->table_metrics[i].published = false;
         s->tables_failed = job->ntables;
@@ -901,7 +905,8 @@ int sl_exec_run(const sl_job *job, const sl_run_opts *opts, sl_run_summary *summ
     for (int i = 0; i < job->ntables; i++) {
         sl_exec_table *t = &run.tables[i];
         t->started = sl_exec_now();
-        setup[i] = sl_exec_cancelled() ? -1 : sl_exec_table_setup(t, &job->tables[i]);
+        /* Computed tables wait for their inputs (sl_exec_graph.c). */
+        setup[i] = sl_exec_graph_deferred(&run, i) ? 2 : sl_exec_cancelled() ? -1 : sl_exec_table_setup(t, &job->tables[i]);
         if (setup[i] == 0) ntasks_all += t->prep.st.ntasks - t->tasks_kept;
     }
 
@@ -925,6 +930,7 @@ int sl_exec_run(const sl_job *job, const sl_run_opts *opts, sl_run_summary *summ
     for (int k = 0; k < job->nsources; k++) limits[k] = job->sources[k].max_connections;
     sl_progress_start(run.progress);
     sl_pool *pool = sl_pool_new(run.workers, limits, job->nsources);
+    run.pool = pool;
     for (int64_t k = 0; k < nt; k++) {
         const sl_job_source *src = order[k].task->table->prep.cfg->source;
         sl_pool_submit(pool, sl_task_run, order[k].task, (int)(src - job->sources));
@@ -932,7 +938,9 @@ int sl_exec_run(const sl_job *job, const sl_run_opts *opts, sl_run_summary *summ
     /* A table with no task left to run (empty, or all kept by the resume) is published at once. */
     for (int i = 0; i < job->ntables; i++)
         if (setup[i] == 1 && run.tables[i].prepared) sl_exec_table_end(&run.tables[i]);
+    sl_exec_graph_start(&run, setup);
     sl_pool_wait(pool);
+    sl_exec_graph_finish(&run);
     sl_pool_free(pool);
     sl_progress_stop(run.progress);
 
@@ -996,6 +1004,7 @@ release:
         sl_free(t->task_ids);
         pthread_mutex_destroy(&t->mu);
     }
+    sl_exec_graph_free(&run);
     if (run.state) sl_state_close(run.state);
     sl_exec_unlock_targets(&run);
     sl_lock_release(run.lock);
@@ -1003,5 +1012,6 @@ release:
     sl_free(run.tables);
     if (!summary) sl_run_summary_free(&local);
     sl_interrupt_stop(watcher);
+    pthread_mutex_destroy(&run.graph_mu);
     return rc;
 }

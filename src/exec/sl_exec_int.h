@@ -77,6 +77,7 @@ typedef struct sl_exec_table {
     sl_err err;                  /* first failure */
     bool published;
     bool warned;                 /* its failure was logged as a warning already */
+    int gstate;                  /* in the node graph (sl_exec_graph.c): SL_NODE_*, guarded by run->graph_mu */
     int64_t rows, bytes;         /* published totals */
     double started, ended;
 } sl_exec_table;
@@ -91,13 +92,23 @@ typedef struct sl_exec_target {
     sl_err err;
 } sl_exec_target;
 
-typedef struct sl_exec_task {
+typedef struct sl_exec_task sl_exec_task;
+struct sl_exec_task {
     sl_exec_table *table;
     int index;                   /* in table->prep.st.tasks */
-} sl_exec_task;
+};
+
+/* A table's place in the node graph during a run (sl_exec_graph.c). */
+enum { SL_NODE_WAITING, SL_NODE_RUNNING, SL_NODE_PUBLISHED, SL_NODE_FAILED };
 
 struct sl_exec {
     const sl_job *job;
+    struct sl_graph *graph;      /* the job's node graph (transform/sl_graph.h) */
+    struct sl_pool *pool;        /* set while tasks run: computed tables queue theirs when their inputs are done */
+    pthread_mutex_t graph_mu;    /* guards the tables' gstate and what follows */
+    bool graph_started;          /* sl_exec_graph_start has run: nodes may be launched */
+    struct sl_exec_task **graph_tasks;   /* the computed tables' queued tasks, freed with the run */
+    int ngraph_tasks;
     const sl_run_opts *opts;
     sl_state *state;
     sl_lock *lock;
@@ -140,6 +151,25 @@ int sl_exec_table_reprepare(sl_exec_table *t, int gen, sl_err *err);
 /* Prepares a table through its source, retrying transient failures with
  * backoff per the job's retries. */
 int sl_exec_prepare(sl_exec *run, sl_prep_table *pt, const sl_job_table *cfg, sl_err *err);
+
+/* sl_exec.c, for sl_exec_graph.c: a table's setup (0: tasks to queue, 1:
+ * nothing to run, -1: failed, recorded) and its end (publish or fail). */
+int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg);
+void sl_exec_table_end(sl_exec_table *t);
+void sl_exec_table_setup_failed(sl_exec_table *t, const sl_err *e, bool prefixed);
+
+/* sl_exec_graph.c: computed tables run when their inputs are done.
+ *   build       the graph before the run begins (job errors: unknown names, cycles, syntax);
+ *   deferred    whether table i waits for its inputs (is not set up with the others);
+ *   start       after the first tasks are queued: every table's state known, ready nodes launched;
+ *   done        a table ended (published or failed): the nodes it unblocks are launched or skipped;
+ *   finish      after the pool is idle: nodes never launched get their reason; free. */
+int sl_exec_graph_build(sl_exec *run, sl_err *err);
+bool sl_exec_graph_deferred(const sl_exec *run, int i);
+void sl_exec_graph_start(sl_exec *run, const int *setup);
+void sl_exec_graph_done(sl_exec_table *t);
+void sl_exec_graph_finish(sl_exec *run);
+void sl_exec_graph_free(sl_exec *run);
 
 /* sl_interrupt.c: the watcher that cancels the sources' work in flight once
  * the run is interrupted (start returns NULL when no thread could be made;

@@ -8,6 +8,7 @@
 #include "../core/sl_log.h"
 #include "../core/sl_utf8.h"
 #include "../store/sl_store.h"
+#include "../transform/sl_source_sql.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +68,8 @@ int sl_prep_table_resolve(sl_prep_table *pt, const sl_job *job, const sl_job_tab
     pt->st.job = job;
     pt->st.cfg = cfg;
     pt->st.workers = workers;
-    pt->source = (lookup ? lookup : sl_source_lookup)(cfg->source->kind);
+    /* Computed tables (sql:) have the transform layer's source, above the sources' lookup. */
+    pt->source = cfg->sql ? &sl_source_sql : (lookup ? lookup : sl_source_lookup)(cfg->source->kind);
     if (!pt->source)
         return sl_err_set(err, SL_EJOB, "job %s: table %s: source %s: kind '%s' is not built into this binary",
                           job->name, cfg->name, cfg->source->name, cfg->source->kind);

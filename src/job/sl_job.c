@@ -37,7 +37,8 @@
 
 #define SL_JOB_MAX_FILE (16 * 1024 * 1024)
 
-static const char *const sl_job_keys[] = { "name", "sources", "targets", "tables", "retries", "retry_backoff", NULL };
+static const char *const sl_job_keys[] = { "name", "sources", "targets", "tables", "retries", "retry_backoff",
+                                           "transform", NULL };
 static const char *const sl_source_keys[] = { "kind", "url", "path", "max_connections", "consistent",
                                               "rows_per_second", "statement_timeout", "delimiter", "header",
                                               "null_string", "compression", NULL };
@@ -51,7 +52,7 @@ static const char *const sl_parquet_codecs[] = { "none", "snappy", "gzip", "zstd
 static const char *const sl_csv_codecs[] = { "auto", "none", "gzip", "zstd", NULL };
 static const char *const sl_table_keys[] = { "from", "table", "query", "file", "partition", "to", "columns",
                                              "rejects", "write", "key", "delete_missing", "on_schema_change",
-                                             "indexes", "verify", NULL };
+                                             "indexes", "verify", "sql", NULL };
 /* In the order of sl_write_mode and sl_schema_change. */
 static const char *const sl_write_modes[] = { "replace", "append", "merge", NULL };
 static const char *const sl_schema_changes[] = { "fail", "add_columns", "recreate", NULL };
@@ -576,7 +577,7 @@ int sl_jp_known_columns(sl_jp *p, yaml_node_t *v, const char *path, const sl_job
 
 /* The keys of a table written to a warehouse: write mode, key, deletes,
  * schema changes, indexes. They are errors for lake targets. */
-static int sl_jp_warehouse_table(sl_jp *p, yaml_node_t *map, const char *path, sl_job_table *t)
+int sl_jp_warehouse_table(sl_jp *p, yaml_node_t *map, const char *path, sl_job_table *t)
 {
     static const char *const keys[] = { "write", "key", "delete_missing", "on_schema_change", "indexes", NULL };
     bool warehouse = false;
@@ -584,7 +585,7 @@ static int sl_jp_warehouse_table(sl_jp *p, yaml_node_t *map, const char *path, s
     if (!warehouse) {
         char who[160];
         snprintf(who, sizeof who, "%s targets (only to warehouse targets: duckdb, postgres; a lake table is always "
-                 "replaced as a whole)", t->target->kind);
+                 "replaced as a whole)", t->target ? t->target->kind : "no");
         return sl_jp_reject_keys(p, map, path, keys, "tables written to", who);
     }
     char sub[700], *word;
@@ -634,6 +635,34 @@ static int sl_jp_warehouse_table(sl_jp *p, yaml_node_t *map, const char *path, s
     return 0;
 }
 
+/* to: one target, or a list of them (each task writes every one). */
+int sl_jp_to(sl_jp *p, yaml_node_t *to, const char *path, sl_job_table *t, const char *const *target_names)
+{
+    char sub[700];
+    int ti;
+    bool list = to->type == YAML_SEQUENCE_NODE;
+    int nto = list ? sl_jy_seq_len(to) : 1;
+    if (nto == 0) return sl_jy_fail(&p->y, to, path, "'to' lists no target; name at least one");
+    if (nto > SL_JOB_MAX_TARGETS)
+        return sl_jy_fail(&p->y, to, path, "'to' lists %d targets; at most %d", nto, SL_JOB_MAX_TARGETS);
+    t->targets = sl_arena_alloc(&p->job->arena, sizeof *t->targets * (size_t)(nto + 1));   /* + the work target */
+    for (int k = 0; k < nto; k++) {
+        yaml_node_t *item = list ? sl_jy_seq_item(&p->y, to, k) : to;
+        if (list) snprintf(sub, sizeof sub, "%s.to[%d]", path, k);
+        else snprintf(sub, sizeof sub, "%s.to", path);
+        if (sl_jp_ref(p, item, sub, "target", &p->targets, target_names, p->job->ntargets - (p->job->work ? 1 : 0), &ti) < 0)
+            return -1;
+        for (int j = 0; j < k; j++)
+            if (t->targets[j] == &p->job->targets[ti])
+                return sl_jy_fail(&p->y, item, sub, "target '%s' is listed twice", t->targets[j]->name);
+        t->targets[k] = &p->job->targets[ti];
+    }
+    t->ntargets = nto;
+    t->target = t->targets[0];
+    t->to = t->target->name;
+    return 0;
+}
+
 static int sl_jp_table(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_t *map, sl_job_table *t,
                        const char *const *source_names, const char *const *target_names)
 {
@@ -652,34 +681,18 @@ static int sl_jp_table(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_t
     t->column = (int)key->start_mark.column + 1;
     t->partition.strategy = "auto";
 
+    /* sql: instead of from: - a computed table (sl_job_sql.c). */
+    if (sl_jy_get(&p->y, map, "sql")) return sl_jp_sql_table(p, map, path, t, target_names);
     yaml_node_t *from = sl_jy_get(&p->y, map, "from"), *to = sl_jy_get(&p->y, map, "to");
-    if (!from) return sl_jy_fail(&p->y, map, path, "missing key 'from' (the name of a source)");
-    if (!to) return sl_jy_fail(&p->y, map, path, "missing key 'to' (the name of a target)");
-    int si, ti;
+    if (!from) return sl_jy_fail(&p->y, map, path, "missing key 'from' (the name of a source) or 'sql' (a query "
+                                                  "over other tables of the job)");
+    if (!to && !p->has_sql) return sl_jy_fail(&p->y, map, path, "missing key 'to' (the name of a target)");
+    int si;
     snprintf(sub, sizeof sub, "%s.from", path);
     if (sl_jp_ref(p, from, sub, "source", &p->sources, source_names, p->job->nsources, &si) < 0) return -1;
-    /* to: one target, or a list of them (each task writes every one). */
-    bool list = to->type == YAML_SEQUENCE_NODE;
-    int nto = list ? sl_jy_seq_len(to) : 1;
-    if (nto == 0) return sl_jy_fail(&p->y, to, path, "'to' lists no target; name at least one");
-    if (nto > SL_JOB_MAX_TARGETS)
-        return sl_jy_fail(&p->y, to, path, "'to' lists %d targets; at most %d", nto, SL_JOB_MAX_TARGETS);
-    t->targets = sl_arena_alloc(&p->job->arena, sizeof *t->targets * (size_t)nto);
-    for (int k = 0; k < nto; k++) {
-        yaml_node_t *item = list ? sl_jy_seq_item(&p->y, to, k) : to;
-        if (list) snprintf(sub, sizeof sub, "%s.to[%d]", path, k);
-        else snprintf(sub, sizeof sub, "%s.to", path);
-        if (sl_jp_ref(p, item, sub, "target", &p->targets, target_names, p->job->ntargets, &ti) < 0) return -1;
-        for (int j = 0; j < k; j++)
-            if (t->targets[j] == &p->job->targets[ti])
-                return sl_jy_fail(&p->y, item, sub, "target '%s' is listed twice", t->targets[j]->name);
-        t->targets[k] = &p->job->targets[ti];
-    }
-    t->ntargets = nto;
+    if (to && sl_jp_to(p, to, path, t, target_names) < 0) return -1;
     t->source = &p->job->sources[si];
     t->from = t->source->name;
-    t->target = t->targets[0];
-    t->to = t->target->name;
 
     if (sl_jp_text_key(p, map, "table", path, "the relation to read (e.g. public.orders)", &t->table) < 0 ||
         sl_jp_text_key(p, map, "query", path, "the query to read", &t->query) < 0 ||
@@ -828,8 +841,9 @@ static int sl_jp_job(sl_jp *p)
     yaml_node_t *targets = sl_jp_section(p, root, "targets", "where tables are written to", &p->targets);
     if (!targets) return -1;
     int nt = sl_jy_map_len(targets);
-    job->targets = sl_arena_alloc(&job->arena, sizeof *job->targets * (size_t)nt);
-    memset(job->targets, 0, sizeof *job->targets * (size_t)nt);
+    p->has_sql = sl_jp_has_sql(p, root);
+    job->targets = sl_arena_alloc(&job->arena, sizeof *job->targets * (size_t)(nt + 1));   /* + the work target */
+    memset(job->targets, 0, sizeof *job->targets * (size_t)(nt + 1));
     const char **target_names = sl_arena_alloc(&job->arena, sizeof(char *) * (size_t)nt);
     for (int i = 0; i < nt; i++) {
         yaml_node_t *k = sl_jy_map_key(&p->y, targets, i);
@@ -837,6 +851,7 @@ static int sl_jp_job(sl_jp *p)
         if (sl_jp_target(p, target_names[i], k, sl_jy_map_value(&p->y, targets, i), &job->targets[i]) < 0) return -1;
         job->ntargets = i + 1;
     }
+    if (p->has_sql && sl_jp_sql_setup(p, root) < 0) return -1;
     sl_strmap table_names = { 0 };
     yaml_node_t *tables = sl_jp_section(p, root, "tables", "the tables to copy", &table_names);
     sl_strmap_free(&table_names);
@@ -851,6 +866,7 @@ static int sl_jp_job(sl_jp *p)
             return -1;
         job->ntables = i + 1;
     }
+    if (p->has_sql && sl_jp_sql_finish(p, tables) < 0) return -1;
     /* Two tables landing in the same directory would overwrite each other
      * (names compared without case, for case-insensitive file systems). */
     sl_strmap dirs = { 0 };

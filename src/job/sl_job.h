@@ -56,6 +56,7 @@ typedef struct sl_job_target {
     int compression_level;   /* 0: codec default */
     int64_t row_group_bytes; /* 0: default (128 MiB) */
     int64_t page_bytes;      /* 0: default (1 MiB) */
+    bool internal;           /* the job's work target (sl_job_sql.c): never shown as a target */
     int line, column;
 } sl_job_target;
 
@@ -109,6 +110,10 @@ typedef struct sl_job_table {
     int nindexes;
     bool verify_source;      /* `verify: source` (postgres): each task's receipt is reconciled with the
                               * source's own aggregates over its predicate, in the same snapshot */
+    /* computed tables (sl_job_sql.c) */
+    char *sql;               /* `sql:` instead of `from:`: computed by DuckDB from other tables of the job */
+    int sql_line;            /* the job file line of the query's first line */
+    bool intermediate;       /* no `to:`: lands only in the job's work target, for its consumers */
     int line, column;
 } sl_job_table;
 
@@ -118,6 +123,13 @@ const char *sl_schema_change_name(sl_schema_change c);
 /* Whether tables of target t land in a warehouse (staging tables, one
  * publishing transaction) rather than a lake directory. */
 bool sl_job_target_is_warehouse(const sl_job_target *t);
+
+/* `transform:` - the resources of the DuckDB that computes `sql:` tables. */
+typedef struct sl_job_transform {
+    int64_t memory_limit;    /* bytes; 0: DuckDB's default (80% of RAM) */
+    int threads;             /* 0: DuckDB's default (the cores) */
+    char *temp_directory;    /* where DuckDB spills; default <job dir>/.sluice/tmp */
+} sl_job_transform;
 
 typedef struct sl_job {
     char *name;
@@ -131,6 +143,9 @@ typedef struct sl_job {
     int ntables;
     int retries;             /* per task; default 3 */
     double retry_backoff_s;  /* first backoff; default 1.0, doubled each time */
+    sl_job_transform transform;
+    sl_job_target *work;     /* the internal work target (in targets[], last) when a table has `sql:`, else NULL */
+    sl_job_source *sql_source; /* the source every `sql:` table has (kind "sql"); not in sources[] */
     sl_arena arena;
 } sl_job;
 

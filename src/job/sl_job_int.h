@@ -14,6 +14,7 @@ typedef struct sl_jp {
     sl_jy y;
     sl_job *job;
     sl_strmap sources, targets; /* name -> index, for from: and to: */
+    bool has_sql;               /* some table has `sql:` (a work target and a transform section apply) */
 } sl_jp;
 
 /* Keys given in map that `kind` does not use: an error naming the kinds that do. */
@@ -32,5 +33,19 @@ int sl_jp_type(sl_jp *p, yaml_node_t *v, const char *path, sl_type *out);
 int sl_jp_name_list(sl_jp *p, yaml_node_t *v, const char *path, char ***out, int *n);
 /* Column names checked against the table's columns when the job gives its whole schema. */
 int sl_jp_known_columns(sl_jp *p, yaml_node_t *v, const char *path, const sl_job_table *t, char **names, int n);
+
+/* `to:` (one target or a list) into t->targets, t->target, t->to. */
+int sl_jp_to(sl_jp *p, yaml_node_t *to, const char *path, sl_job_table *t, const char *const *target_names);
+/* A table's warehouse keys (write, key, ...), rejected for lake targets. */
+int sl_jp_warehouse_table(sl_jp *p, yaml_node_t *map, const char *path, sl_job_table *t);
+
+/* sl_job_sql.c: computed tables. has_sql: whether a table of the root's `tables:` has `sql:`;
+ * setup: the `transform:` section, the work target and the sql source (after targets, before tables);
+ * sql_table: one table with `sql:`; finish: the work target given to the tables the queries read
+ * that have no parquet target, and tables without `to:` checked (after all tables). */
+bool sl_jp_has_sql(sl_jp *p, yaml_node_t *root);
+int sl_jp_sql_setup(sl_jp *p, yaml_node_t *root);
+int sl_jp_sql_table(sl_jp *p, yaml_node_t *map, const char *path, sl_job_table *t, const char *const *target_names);
+int sl_jp_sql_finish(sl_jp *p, yaml_node_t *tables);
 
 #endif

@@ -104,6 +104,13 @@ int sl_progress_add_table(sl_progress *p, const char *name, int64_t est_rows, in
     return p->ntables++;
 }
 
+void sl_progress_reserve(sl_progress *p, int ntables)
+{
+    if (!p || p->cap >= p->ntables + ntables) return;
+    p->cap = p->ntables + ntables;
+    p->tables = sl_realloc(p->tables, sizeof *p->tables * (size_t)p->cap);
+}
+
 void sl_progress_add(sl_progress *p, int table, uint64_t rows, uint64_t bytes)
 {
     if (!p || table < 0) return;

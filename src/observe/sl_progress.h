@@ -34,6 +34,10 @@ sl_progress *sl_progress_new(sl_progress_mode mode);
 /* est_rows < 0: unknown (no ETA). Returns the table's index. */
 int sl_progress_add_table(sl_progress *p, const char *name, int64_t est_rows, int ntasks);
 void sl_progress_start(sl_progress *p);
+/* Room for ntables more tables, so that tables added while the run goes on
+ * (computed tables, prepared once their inputs are published) never move
+ * the array other threads are updating. */
+void sl_progress_reserve(sl_progress *p, int ntables);
 void sl_progress_add(sl_progress *p, int table, uint64_t rows, uint64_t bytes);
 void sl_progress_task_done(sl_progress *p, int table);
 /* Marks a table finished ("published" or "FAILED") for the display. */

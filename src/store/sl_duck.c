@@ -8,6 +8,7 @@
  * threads and destructors would outlive an unload.
  */
 #include "sl_duck.h"
+#include "sl_duck_int.h"
 
 #include "../core/sl_alloc.h"
 
@@ -24,19 +25,8 @@
 #define SL_DUCKDB_LIB "libduckdb.so"
 #endif
 
-#define SL_DUCK_FUNCS(X) \
-    X(duckdb_library_version) X(duckdb_create_config) X(duckdb_set_config) X(duckdb_destroy_config) \
-    X(duckdb_open_ext) X(duckdb_close) X(duckdb_connect) X(duckdb_disconnect) X(duckdb_query) \
-    X(duckdb_destroy_result) X(duckdb_result_error) X(duckdb_column_count) X(duckdb_column_type) \
-    X(duckdb_fetch_chunk) X(duckdb_data_chunk_get_size) X(duckdb_data_chunk_get_vector) \
-    X(duckdb_destroy_data_chunk) X(duckdb_vector_get_data) X(duckdb_vector_get_validity) \
-    X(duckdb_validity_row_is_valid) X(duckdb_string_t_length) X(duckdb_string_t_data) X(duckdb_free)
-
-static struct {
-#define SL_DUCK_FIELD(f) __typeof__(f) *f;
-    SL_DUCK_FUNCS(SL_DUCK_FIELD)
-#undef SL_DUCK_FIELD
-} sl_dk;
+/* The function table (sl_duck_int.h), shared with sl_duck_read.c. */
+sl_duck_api sl_dk;
 
 static pthread_once_t sl_duck_once = PTHREAD_ONCE_INIT;
 static int sl_duck_loaded;             /* 1 loaded, -1 failed */
@@ -89,11 +79,6 @@ const char *sl_duck_version(void)
     return sl_duck_loaded > 0 ? sl_dk.duckdb_library_version() : NULL;
 }
 
-struct sl_duck {
-    duckdb_database db;
-    duckdb_connection con;
-    char *path;      /* absolute, for messages */
-};
 
 /* The file's absolute path (its directory resolved), for messages; sl_free it. */
 static char *sl_duck_abs_path(const char *path)
@@ -180,11 +165,72 @@ sl_duck *sl_duck_open(const char *path, sl_err *err)
     return d;
 }
 
+sl_duck *sl_duck_open_memory(int64_t memory_limit, int threads, const char *temp_dir, sl_err *err)
+{
+    if (sl_duck_load(err) < 0) return NULL;
+    duckdb_config cfg = NULL;
+    if (sl_dk.duckdb_create_config(&cfg) != DuckDBSuccess) {
+        sl_err_set(err, SL_EINTERNAL, "DuckDB: cannot create a configuration");
+        return NULL;
+    }
+    sl_dk.duckdb_set_config(cfg, "autoinstall_known_extensions", "false");
+    sl_dk.duckdb_set_config(cfg, "autoload_known_extensions", "false");
+    char text[64];
+    const char *bad = NULL;
+    if (memory_limit > 0) {
+        snprintf(text, sizeof text, "%lldKiB", (long long)(memory_limit / 1024));
+        if (sl_dk.duckdb_set_config(cfg, "memory_limit", text) != DuckDBSuccess) bad = "memory_limit";
+    }
+    if (threads > 0) {
+        snprintf(text, sizeof text, "%d", threads);
+        if (sl_dk.duckdb_set_config(cfg, "threads", text) != DuckDBSuccess) bad = "threads";
+    }
+    if (temp_dir && sl_dk.duckdb_set_config(cfg, "temp_directory", temp_dir) != DuckDBSuccess) bad = "temp_directory";
+    if (bad) {
+        sl_dk.duckdb_destroy_config(&cfg);
+        sl_err_set(err, SL_EJOB, "DuckDB refuses the setting transform.%s", bad);
+        return NULL;
+    }
+    sl_duck *d = sl_calloc(1, sizeof *d);
+    d->path = sl_strdup(":memory:");
+    char *msg = NULL;
+    duckdb_state st = sl_dk.duckdb_open_ext(NULL, &d->db, cfg, &msg);
+    sl_dk.duckdb_destroy_config(&cfg);
+    if (st != DuckDBSuccess) {
+        sl_err_set(err, SL_EIO, "cannot start DuckDB %s in memory: %s", sl_dk.duckdb_library_version(),
+                   msg ? msg : "unknown error");
+        if (msg) sl_dk.duckdb_free(msg);
+        sl_free(d->path);
+        sl_free(d);
+        return NULL;
+    }
+    if (sl_dk.duckdb_connect(d->db, &d->con) != DuckDBSuccess) {
+        sl_err_set(err, SL_EIO, "cannot connect to DuckDB in memory");
+        sl_duck_close(d);
+        return NULL;
+    }
+    return d;
+}
+
+sl_duck *sl_duck_connect(sl_duck *d, sl_err *err)
+{
+    sl_duck *c = sl_calloc(1, sizeof *c);
+    c->db = d->db;
+    c->borrowed = true;
+    c->path = sl_strdup(d->path);
+    if (sl_dk.duckdb_connect(d->db, &c->con) != DuckDBSuccess) {
+        sl_err_set(err, SL_EIO, "cannot open another connection to DuckDB (%s)", d->path);
+        sl_duck_close(c);
+        return NULL;
+    }
+    return c;
+}
+
 void sl_duck_close(sl_duck *d)
 {
     if (!d) return;
     if (d->con) sl_dk.duckdb_disconnect(&d->con);
-    if (d->db) sl_dk.duckdb_close(&d->db);
+    if (d->db && !d->borrowed) sl_dk.duckdb_close(&d->db);
     sl_free(d->path);
     sl_free(d);
 }

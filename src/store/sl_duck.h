@@ -24,6 +24,7 @@
 #define SL_DUCK_H
 
 #include "../core/sl_error.h"
+#include "../core/sl_types.h"
 
 #include <stdint.h>
 
@@ -60,5 +61,29 @@ static inline const char *sl_duck_cell(const sl_duck_rows *r, int row, int col)
     return r->cells[row * r->ncols + col];
 }
 void sl_duck_rows_free(sl_duck_rows *rows);
+
+/* An in-memory database for computing (transform/): memory_limit in bytes
+ * and threads (0: DuckDB's defaults), temp_dir where it spills (NULL: none). */
+sl_duck *sl_duck_open_memory(int64_t memory_limit, int threads, const char *temp_dir, sl_err *err);
+/* Another connection to d's database, for another thread; sl_duck_close it
+ * before d (closing it leaves the database open). */
+sl_duck *sl_duck_connect(sl_duck *d, sl_err *err);
+
+/* A query's result streamed into sluice's batches (sl_duck_read.c): DuckDB's
+ * vectors converted column by column, no allocation per row.
+ *   sl_duck_reader *r = sl_duck_read(d, "select ...", err);   (NULL: err says why)
+ *   const sl_schema *s = sl_duck_read_schema(r);
+ *   while ((n = sl_duck_read_next(r, batch, err)) > 0) ...    (0: end, -1: err)
+ *   sl_duck_read_close(r);
+ * Types: BOOLEAN, integers (unsigned ones widened; UBIGINT as decimal(20,0),
+ * HUGEINT and UHUGEINT as decimal(38,0), a value beyond 38 digits an error),
+ * FLOAT, DOUBLE, DECIMAL, VARCHAR (JSON when DuckDB's JSON alias), BLOB, DATE,
+ * TIME, TIMESTAMP (_S, _MS), TIMESTAMP WITH TIME ZONE, UUID. Any other type
+ * is an error naming the column and the type, with the cast to use. */
+typedef struct sl_duck_reader sl_duck_reader;
+sl_duck_reader *sl_duck_read(sl_duck *d, const char *sql, sl_err *err);
+const sl_schema *sl_duck_read_schema(const sl_duck_reader *r);
+long sl_duck_read_next(sl_duck_reader *r, sl_batch *b, sl_err *err);
+void sl_duck_read_close(sl_duck_reader *r);
 
 #endif

@@ -201,7 +201,8 @@ check_outputs() {   # cdir work
 if "$SLUICE_BIN" cat --help >/dev/null 2>&1; then CATMODE=yes
 else echo "note: 'sluice cat' is not built yet; Parquet output is read back by DuckDB only"; fi
 
-for cdir in "$ROOT"/tests/e2e/cases/*/; do
+# SLUICE_E2E_CASES: another directory of cases in the same format (48-sql-models runs tests/sql/cases).
+for cdir in "${SLUICE_E2E_CASES:-$ROOT/tests/e2e/cases}"/*/; do
   cdir=${cdir%/}
   name=$(basename "$cdir")
   [ -n "${SLUICE_CASE:-}" ] && [[ "$name" != *${SLUICE_CASE}* ]] && continue

@@ -32,10 +32,19 @@ for t in customers products orders order_items; do
   got=$(node tools/duck.js --db "$W/warehouse.duckdb" "select count(*) as n from $t" | tail -n 1)
   [ "$want" = "$got" ] && ok "warehouse.duckdb: $t: $got rows" || bad "$t: $got rows in warehouse.duckdb, $want in the database"
 done
-hint=$(sed -n 's/.* warehouse.duckdb "\(.*\)"$/\1/p' "$W/out") && [ -n "$hint" ] \
+hint=$(sed -n 's/.* warehouse.duckdb "\(.*\)"$/\1/p' "$W/out" | head -n 1) && [ -n "$hint" ] \
   && (cd "$W" && node "$ROOT/tools/duck.js" --db warehouse.duckdb "$hint") > "$W/hint.out" \
   && [ "$(wc -l < "$W/hint.out")" = 6 ] && ok "the printed warehouse query runs: $(sed -n 2p "$W/hint.out")" \
   || bad "the warehouse query hint: ${hint:-not printed}"
+# The star schema (sql: tables): one fact row per order item, its query hint runs.
+want=$(sqlite3 "$W/demo/shop.db" "select count(*) from order_items")
+got=$(node tools/duck.js --db "$W/warehouse.duckdb" "select count(*) as n from fact_sales f join dim_customer using (customer_key) join dim_product using (product_key) join dim_date using (date_key)" | tail -n 1)
+[ "$want" = "$got" ] && ok "star schema: fact_sales has one row per order item, every key found in its dimension" \
+  || bad "star schema: $got fact rows joined to their dimensions, $want order items"
+star=$(sed -n 's/.* warehouse.duckdb "\(.*fact_sales.*\)"$/\1/p' "$W/out" | head -n 1)
+[ -n "$star" ] && (cd "$W" && node "$ROOT/tools/duck.js" --db warehouse.duckdb "$star") > "$W/star.out" \
+  && [ "$(wc -l < "$W/star.out")" -gt 1 ] && ok "the printed star-schema query runs: $(sed -n 2p "$W/star.out")" \
+  || bad "the star-schema query hint: ${star:-not printed}"
 
 sqlite3 -csv -header "$W/demo/shop.db" \
   "select id, name, email, country, city, signed_up_at, birth_date,

@@ -1,0 +1,1 @@
+select count(*) as n, sum(total) as s from no_orders
