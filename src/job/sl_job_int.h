@@ -33,4 +33,10 @@ int sl_jp_name_list(sl_jp *p, yaml_node_t *v, const char *path, char ***out, int
 /* Column names checked against the table's columns when the job gives its whole schema. */
 int sl_jp_known_columns(sl_jp *p, yaml_node_t *v, const char *path, const sl_job_table *t, char **names, int n);
 
+/* sl_job_checks.c: a table's `checks:`, `on_bad_rows:`, `max_bad_rows:`
+ * (sl_jp_table calls it), and after every table is parsed, the tables that
+ * `references:` rules name. */
+int sl_jp_checks(sl_jp *p, yaml_node_t *map, const char *path, sl_job_table *t);
+int sl_jp_checks_resolve(sl_jp *p);
+
 #endif
