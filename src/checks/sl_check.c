@@ -159,8 +159,8 @@ static int sl_check_unique(sl_duck *d, const sl_check_input *in, const sl_job_ch
         res->failing = sl_cell_int(&rows, 0, 1);
         sl_duck_rows_free(&rows);
         if (res->failing > 0) {
-            snprintf(res->detail, sizeof res->detail, "%lld values appear more than once (%lld rows)",
-                     (long long)groups, (long long)res->failing);
+            snprintf(res->detail, sizeof res->detail, "%lld value%s more than once (%lld rows)",
+                     (long long)groups, groups == 1 ? " appears" : "s appear", (long long)res->failing);
             sl_buf_clear(&q);
             sl_buf_printf(&q, "%s order by all limit 5", sl_buf_cstr(&from));
             rc = sl_check_query(d, &q, &rows, c, err);

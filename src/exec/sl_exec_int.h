@@ -79,6 +79,8 @@ typedef struct sl_exec_table {
     bool warned;                 /* its failure was logged as a warning already */
     int64_t rows, bytes;         /* published totals */
     double started, ended;
+    struct sl_exec_table *deferred_on; /* its end waits for this table's (sl_exec_checks.c) */
+    bool end_done;               /* its end ran to completion (guarded by sl_exec_checks.c's mutex) */
 } sl_exec_table;
 
 /* A target of the job during the run: its staging area's lock. Targets
@@ -140,6 +142,15 @@ int sl_exec_table_reprepare(sl_exec_table *t, int gen, sl_err *err);
 /* Prepares a table through its source, retrying transient failures with
  * backoff per the job's retries. */
 int sl_exec_prepare(sl_exec *run, sl_prep_table *pt, const sl_job_table *cfg, sl_err *err);
+
+/* sl_exec_checks.c: the table's data checks on its staged output, before
+ * any target publishes it; -1 with SL_ECHECKS when it must not be published. */
+int sl_exec_table_check(sl_exec_table *t, sl_err *err);
+/* A table whose references: rules name a table of the run that has not
+ * ended yet waits for it: true when t's end is deferred. */
+bool sl_exec_checks_defer(sl_exec_table *t);
+/* t has ended; returns a table that waited for it (call its end again), or NULL. */
+sl_exec_table *sl_exec_checks_ended(sl_exec_table *t);
 
 /* sl_interrupt.c: the watcher that cancels the sources' work in flight once
  * the run is interrupted (start returns NULL when no thread could be made;
