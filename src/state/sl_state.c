@@ -1178,6 +1178,28 @@ static int sl_run_details(sl_state *st, sl_run_report *r, sl_err *err)
     return rc < 0 ? -1 : 0;
 }
 
+static void sl_check_rec_fill(void *rec, sqlite3_stmt *q);
+
+/* The run's check results (st->mu held). */
+static int sl_run_checks(sl_state *st, sl_run_report *r, sl_err *err)
+{
+    sqlite3_stmt *q = sl_query(st, err, "SELECT table_name, rule, severity, status, failing, examples, detail, "
+                               "seconds FROM checks WHERE run_id = ? ORDER BY table_name, idx", "i", r->id);
+    if (!q) return -1;
+    int rc = 0;
+    for (;;) {
+        int step = sl_step_done(st, q, err);
+        if (step != SQLITE_ROW) {
+            if (step < 0) rc = -1;
+            break;
+        }
+        r->checks = sl_realloc(r->checks, (size_t)(r->nchecks + 1) * sizeof *r->checks);
+        sl_check_rec_fill(&r->checks[r->nchecks++], q);
+    }
+    sqlite3_finalize(q);
+    return rc;
+}
+
 int sl_state_runs(sl_state *st, const char *job, int limit, sl_run_report **out, int *n, sl_err *err)
 {
     *out = NULL;
@@ -1214,6 +1236,7 @@ int sl_state_runs(sl_state *st, const char *job, int limit, sl_run_report **out,
     }
     if (q) sqlite3_finalize(q);
     for (int i = 0; rc == 0 && i < *n; i++) rc = sl_run_details(st, &(*out)[i], err);
+    for (int i = 0; rc == 0 && i < *n; i++) rc = sl_run_checks(st, &(*out)[i], err);
     sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
     pthread_mutex_unlock(&st->mu);
     if (rc < 0) {
@@ -1241,6 +1264,7 @@ void sl_state_runs_free(sl_run_report *runs, int n)
         sl_free(r->tables);
         for (int e = 0; e < r->nerrors; e++) sl_free(r->errors[e]);
         sl_free(r->errors);
+        sl_state_checks_free(r->checks, r->nchecks);
     }
     sl_free(runs);
 }

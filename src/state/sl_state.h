@@ -252,6 +252,13 @@ typedef struct sl_table_report {
     char *receipt;             /* the published receipt (JSON), NULL when none */
 } sl_table_report;
 
+typedef struct sl_check_rec {
+    char *table, *rule, *severity, *status;   /* severity error|warn; status passed|failed|warned|tolerated */
+    int64_t failing;
+    char *examples, *detail;                  /* may be NULL */
+    double seconds;
+} sl_check_rec;
+
 typedef struct sl_run_report {
     int64_t id;
     char *job, *job_hash, *status, *host, *error;
@@ -266,6 +273,8 @@ typedef struct sl_run_report {
                                 * "orders task 3 attempt 2: TRANSIENT: connection lost"
                                 * (tasks counted from 1, as in the run's log) */
     int nerrors;
+    sl_check_rec *checks;      /* data checks of its tables (schema 6), by table and rule */
+    int nchecks;
 } sl_run_report;
 
 /* The last `limit` runs (newest first) of `job` (NULL: of every job). */
@@ -274,12 +283,6 @@ void sl_state_runs_free(sl_run_report *runs, int n);
 
 /* ---- data checks (schema 6): one row per run, table and rule ---- */
 
-typedef struct sl_check_rec {
-    char *table, *rule, *severity, *status;   /* severity error|warn; status passed|failed|warned|tolerated */
-    int64_t failing;
-    char *examples, *detail;                  /* may be NULL */
-    double seconds;
-} sl_check_rec;
 
 /* Replaces the table's check results in the run (a resumed run checks again). */
 int sl_state_checks_record(sl_state *st, int64_t run_id, const char *table, const sl_check_rec *recs, int n,
