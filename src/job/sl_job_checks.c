@@ -356,6 +356,9 @@ int sl_jp_checks(sl_jp *p, yaml_node_t *map, const char *path, sl_job_table *t)
         if (sl_jy_choice(&p->y, v, sub, modes, &s) < 0) return -1;
         t->on_bad_rows = !strcmp(s, "quarantine") ? SL_BAD_ROWS_QUARANTINE : SL_BAD_ROWS_FAIL;
         if (t->on_bad_rows == SL_BAD_ROWS_QUARANTINE)
+            return sl_jy_fail(&p->y, v, sub, "quarantine is not available in this build yet (bad rows fail the "
+                              "table; max_bad_rows tolerates a few): use on_bad_rows: fail");
+        if (t->on_bad_rows == SL_BAD_ROWS_QUARANTINE)
             for (int k = 0; k < t->ntargets; k++)
                 if (!strcmp(t->targets[k]->kind, "csv") || !strcmp(t->targets[k]->kind, "postgres"))
                     return sl_jy_fail(&p->y, v, sub, "quarantine writes a Parquet table beside the table: target "
