@@ -18,7 +18,10 @@
 #   d) `sluice check JOB [TABLE]` judges the published tables and writes
 #      nothing; exit 3 when a rule fails.
 #   e) a rule naming a column the source table lacks: `validate --connect`
-#      and `run` fail with the rule's file:line:column and "did you mean".
+#      fails with the rule's file:line:column and "did you mean".
+#   f) `plan` and `validate --connect` have no side effects: after a run
+#      that published a csv table with a rejects file and checks, they
+#      change no file or directory in the target, state or rejects paths.
 set -uo pipefail
 . "$(dirname "$0")/../lib/suite.sh"
 sl_suite_pg
@@ -233,5 +236,36 @@ sed 's/- not_null: \[id, customer_id\]/- not_null: [id, customer]/' "$W/job.yaml
 (cd "$W" && "$SLUICE_BIN" validate --connect job-col.yaml) > "$W/val.log" 2>&1; vrc=$?
 [ "$vrc" = 2 ] && grep -q "job-col.yaml:16:9: tables.orders.checks: not_null(id, customer): no column 'customer' in the table (did you mean 'customer_id'?)" "$W/val.log" \
   && ok "a missing column is a job-file error at the rule's line and column" || bad "missing column (exit $vrc): $(cat "$W/val.log")"
+
+# ---- f) plan and validate change nothing ----
+mkdir -p "$W/f/in"
+printf 'id,name\n1,a\n2,b\nx,c\n3,d\n' > "$W/f/in/t.csv"
+cat > "$W/f/job.yaml" <<YAML
+name: side_effects
+sources:
+  files: { kind: csv, path: in }
+  shop: { kind: postgres, url: "$SRC" }
+targets:
+  lake: { kind: parquet, path: lake }
+tables:
+  t:
+    from: files
+    file: t.csv
+    to: lake
+    columns: { id: int64, name: text }
+    rejects: bad/t.csv
+    checks: [ { not_null: [id] } ]
+  customers: { from: shop, table: public.customers, to: lake, checks: [ { unique: [id] } ] }
+YAML
+(cd "$W/f" && "$SLUICE_BIN" run --no-progress job.yaml) > "$W/f.log" 2>&1 || bad "side-effects job run failed: $(tail -3 "$W/f.log")"
+[ "$(wc -l < "$W/f/bad/t.csv")" = 2 ] && ok "the csv table's rejects file holds the bad row" || bad "rejects: $(cat "$W/f/bad/t.csv")"
+tree_sum() { (cd "$W/f" && find . -printf '%p %y %s %m %T@\n' | sort && find . -type f -print0 | sort -z | xargs -0 md5sum); }
+before=$(tree_sum)
+sleep 1
+(cd "$W/f" && "$SLUICE_BIN" plan job.yaml && "$SLUICE_BIN" plan --json job.yaml && "$SLUICE_BIN" validate job.yaml \
+  && "$SLUICE_BIN" validate --connect job.yaml) > "$W/f-plan.log" 2>&1 || bad "plan/validate failed: $(tail -3 "$W/f-plan.log")"
+after=$(tree_sum)
+[ "$before" = "$after" ] && ok "plan and validate --connect change no file in the target, state or rejects paths" \
+  || bad "plan/validate changed: $(diff <(echo "$before") <(echo "$after") | head -5)"
 
 exit $fail
