@@ -99,7 +99,7 @@ bool sl_exec_checks_defer(sl_exec_table *t)
     for (int i = 0; i < cfg->nchecks && !deferred && !atomic_load(&t->failed); i++) {
         if (cfg->checks[i].kind != SL_CHECK_REFERENCES) continue;
         sl_exec_table *r = sl_exec_ref_table(t->run, cfg->checks[i].ref);
-        if (!r || r == t || r->end_done || atomic_load(&r->failed) || !r->prepared) continue;
+        if (!r || r == t || r->end_done || r->kept || atomic_load(&r->failed) || !r->prepared) continue;
         if (sl_exec_waits_for(r, t)) continue;
         t->deferred_on = r;
         deferred = true;
