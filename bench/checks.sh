@@ -74,4 +74,7 @@ for r in $(seq 1 "$RUNS"); do
   printf "  %3d %11.2f %15.2f %15s\n" "$r" "$p" "$c" "$own"
   sp=$(echo "$sp + $p" | bc); sc=$(echo "$sc + $c" | bc)
 done
+echo "  seconds per rule (last run; row-level rules share one scan, split evenly):"
+(cd "$W" && "$SLUICE_BIN" status checks.yaml --json --runs 1 2>/dev/null) |
+  jq -r '.runs[0].tables[] | select(.name == "orders") | .checks[] | "    \(.rule) \(.seconds)"'
 printf "  with checks / without: %.3fx (means of %d runs each; goal < 1.15x)\n" "$(echo "scale=6; $sc / $sp" | bc)" "$RUNS"
