@@ -13,6 +13,7 @@ int sl_cmd_validate(int argc, char **argv);
 int sl_cmd_status(int argc, char **argv);
 int sl_cmd_inspect(int argc, char **argv);
 int sl_cmd_verify(int argc, char **argv);
+int sl_cmd_check(int argc, char **argv);
 int sl_cmd_cat(int argc, char **argv);
 int sl_cmd_demo(int argc, char **argv);
 int sl_cmd_version(int argc, char **argv);

@@ -15,6 +15,8 @@
 #include "sl_cmd_plan_graph.h"
 #include "sl_cli_opts.h"
 
+#include "../checks/sl_check.h"
+
 #include "../core/sl_alloc.h"
 #include "../core/sl_log.h"
 #include "../exec/sl_prepare.h"
@@ -131,6 +133,14 @@ static void sl_plan_text(const sl_job *job, const sl_prep_table *pt, int workers
         printf("  note   %s\n", note);
         sl_free(note);
     }
+    if (cfg->nchecks) {
+        char list[4096];
+        sl_check_list_text(cfg, list, sizeof list);
+        printf("  checks %s (on the staged output, before publish; on_bad_rows %s, max_bad_rows ", list,
+               cfg->on_bad_rows == SL_BAD_ROWS_QUARANTINE ? "quarantine" : "fail");
+        if (cfg->max_bad_fraction >= 0) printf("%g%%)\n", cfg->max_bad_fraction * 100);
+        else printf("%lld)\n", (long long)cfg->max_bad_rows);
+    }
     int64_t est = sl_prep_table_est_rows(pt);
     double skew = sl_prep_table_est_skew(pt);
     if (est >= 0) printf("  estimated rows %" PRId64, est);
@@ -199,6 +209,12 @@ static void sl_plan_json(const sl_prep_table *pt, int workers, bool first)
         printf(", \"type\": ");
         sl_json_str(stdout, sl_type_format(f->type, tb, sizeof tb));
         printf(", \"nullable\": %s}", f->nullable ? "true" : "false");
+    }
+    printf("],\n     \"checks\": [");
+    for (int i = 0; i < cfg->nchecks; i++) {
+        printf("%s{\"rule\": ", i ? ", " : "");
+        sl_json_str(stdout, cfg->checks[i].name);
+        printf(", \"severity\": \"%s\"}", cfg->checks[i].warn ? "warn" : "error");
     }
     printf("],\n     \"strategy\": ");
     sl_json_str(stdout, cfg->partition.strategy);

@@ -134,6 +134,22 @@ static void sl_status_receipt_text(const sl_table_report *tb)
     }
 }
 
+/* A table's data checks under its row: one line per rule. */
+static void sl_status_checks_text(const sl_run_report *r, const char *table)
+{
+    for (int i = 0; i < r->nchecks; i++) {
+        const sl_check_rec *c = &r->checks[i];
+        if (strcmp(c->table, table)) continue;
+        char line[1400];
+        snprintf(line, sizeof line, "      check: %-32s %-5s %-9s %lld failing%s%s%s%s", c->rule, c->severity,
+                 c->status, (long long)c->failing, c->detail ? "; " : "", c->detail ? c->detail : "",
+                 c->examples ? "; examples: " : "", c->examples ? c->examples : "");
+        char *safe = sl_escape_controls_dup(line);
+        printf("%s\n", safe);
+        sl_free(safe);
+    }
+}
+
 static void sl_status_print_text(const char *state_path, const char *state_dir, const char *job,
                                  sl_run_report *runs, int n)
 {
@@ -173,6 +189,7 @@ static void sl_status_print_text(const char *state_path, const char *state_dir, 
                 printf("    %-24s %-10s %6d %6d %7d %7d %14lld\n", tb->name, tb->status, tb->done, tb->failed,
                        tb->pending, tb->running, (long long)tb->rows);
                 sl_status_receipt_text(tb);
+                sl_status_checks_text(r, tb->name);
             }
         }
         /* Errors may quote source values: their control characters are shown as escapes. */
@@ -250,6 +267,26 @@ static void sl_status_print_json(const char *state_path, const char *state_dir, 
             sl_json_time(&b, tb->published_at);
             /* {"source": ..., "receipt": ...} as the run recorded it (JSON already) */
             if (tb->receipt) sl_buf_printf(&b, ", \"receipt\": %s", tb->receipt);
+            bool any = false;
+            for (int c = 0; c < r->nchecks; c++) {
+                const sl_check_rec *ck = &r->checks[c];
+                if (strcmp(ck->table, tb->name)) continue;
+                sl_buf_printf(&b, "%s{\"rule\": ", any ? ", " : ", \"checks\": [");
+                any = true;
+                sl_json_str(&b, ck->rule);
+                sl_buf_printf(&b, ", \"severity\": ");
+                sl_json_str(&b, ck->severity);
+                sl_buf_printf(&b, ", \"status\": ");
+                sl_json_str(&b, ck->status);
+                sl_buf_printf(&b, ", \"failing\": %lld, \"examples\": ", (long long)ck->failing);
+                if (ck->examples) sl_json_str(&b, ck->examples);
+                else sl_buf_printf(&b, "null");
+                sl_buf_printf(&b, ", \"detail\": ");
+                if (ck->detail) sl_json_str(&b, ck->detail);
+                else sl_buf_printf(&b, "null");
+                sl_buf_printf(&b, ", \"seconds\": %.3f}", ck->seconds);
+            }
+            if (any) sl_buf_printf(&b, "]");
             sl_buf_printf(&b, "}");
         }
         sl_buf_printf(&b, "], \"errors\": [");

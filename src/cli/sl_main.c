@@ -18,6 +18,7 @@ static const struct {
     { "validate", sl_cmd_validate, "check a job file and exit" },
     { "status", sl_cmd_status, "show the last runs of a job and their tasks" },
     { "inspect", sl_cmd_inspect, "show a Parquet file's schema and statistics, or a table's manifest and receipt" },
+    { "check", sl_cmd_check, "run a job's data checks against its published tables; moves no data" },
     { "verify", sl_cmd_verify, "recompute published tables' receipts from their files and compare" },
     { "cat", sl_cmd_cat, "print the rows of a Parquet file as CSV or JSON" },
     { "demo", sl_cmd_demo, "build the embedded shop database and copy it into ./lake" },

@@ -28,7 +28,8 @@
     X(DATA,      1, "bad value in a row")                                   \
     X(NOSPACE,   1, "no space left on the target")                          \
     X(CHECK,     1, "rows or values moved do not add up (never retried)")   \
-    X(INTERNAL,  1, "internal error")
+    X(INTERNAL,  1, "internal error")                                   \
+    X(CHECKS,    3, "data checks failed (the table was not published)")
 
 typedef enum {
 #define SL_ERR_ENUM(name, exit_status, text) SL_E##name,

@@ -33,6 +33,7 @@ static const char *const sl_fp_known[] = {
     SL_FP_PG_PREPARE_END,
     SL_FP_SINK_DROP_ROW,
     SL_FP_BATCH_CHANGE_VALUE,
+    SL_FP_CHECKS_DONE,
     NULL,
 };
 

@@ -60,6 +60,8 @@
 #define SL_FP_PUBLISH_AFTER_EXCHANGE  "publish:after-exchange"  /* new version live, parent not yet fsynced */
 #define SL_FP_PUBLISH_BEFORE_CLEANUP  "publish:before-cleanup"  /* durable; old version not yet removed */
 #define SL_FP_RUN_FINISH              "run-finish"              /* all tables published; run not yet marked */
+/* exec/sl_exec_checks.c: a table's data checks judged and recorded, nothing published yet */
+#define SL_FP_CHECKS_DONE             "checks:done"
 /* Faults that are not crashes, for the checks that must catch them (with `on`):
  *   sinks (sl_sink_parquet.c, sl_sink_csv.c)   sink-drop-row (per batch written)
  *   exec (task loop)                           batch-change-value (per batch read) */

@@ -404,9 +404,20 @@ static int sl_exec_table_ready(sl_exec_table *t, sl_err *err)
     return 0;
 }
 
-/* The end of a table: all its tasks ended; publish it, or leave its finished
- * files staged for a resume. */
+static void sl_exec_table_end_now(sl_exec_table *t);
+
+/* The end of a table: all its tasks ended. A table whose checks reference
+ * another table of the run that has not ended waits for it. */
 void sl_exec_table_end(sl_exec_table *t)
+{
+    if (sl_exec_checks_defer(t)) return;
+    sl_exec_table_end_now(t);
+    sl_exec_table *waiter;
+    while ((waiter = sl_exec_checks_ended(t))) sl_exec_table_end(waiter);
+}
+
+/* Publish it, or leave its finished files staged for a resume. */
+static void sl_exec_table_end_now(sl_exec_table *t)
 {
     sl_exec *run = t->run;
     t->ended = sl_exec_now();
@@ -417,7 +428,7 @@ void sl_exec_table_end(sl_exec_table *t)
     }
     if (!atomic_load(&t->failed) && t->nouts && t->outs[0].staged) {
         sl_err err = SL_ERR_INIT;
-        if (sl_exec_store_step(t, "publishing", sl_exec_table_publish, &err) < 0) {
+        if (sl_exec_table_check(t, &err) < 0 || sl_exec_store_step(t, "publishing", sl_exec_table_publish, &err) < 0) {
             sl_exec_table_fail(t, &err);
         } else {
             t->published = true;
@@ -959,6 +970,10 @@ int sl_exec_run(const sl_job *job, const sl_run_opts *opts, sl_run_summary *summ
             sl_log(SL_LOG_WARN, "%s", t->err.msg);
         }
     }
+    /* Exit 3 (checks failed) only when nothing else failed. */
+    for (int i = 0; i < job->ntables && rc < 0 && err->code == SL_ECHECKS; i++)
+        if (!run.tables[i].published && run.tables[i].err.code != SL_ECHECKS && sl_err_is_set(&run.tables[i].err))
+            err->code = run.tables[i].err.code;
     if (failed > 1) {
         char more[512] = "";
         size_t used = 0;

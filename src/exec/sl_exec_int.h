@@ -80,6 +80,8 @@ typedef struct sl_exec_table {
     int gstate;                  /* in the node graph (sl_exec_graph.c): SL_NODE_*, guarded by run->graph_mu */
     int64_t rows, bytes;         /* published totals */
     double started, ended;
+    struct sl_exec_table *deferred_on; /* its end waits for this table's (sl_exec_checks.c) */
+    bool end_done;               /* its end ran to completion (guarded by sl_exec_checks.c's mutex) */
 } sl_exec_table;
 
 /* A target of the job during the run: its staging area's lock. Targets
@@ -170,6 +172,14 @@ void sl_exec_graph_start(sl_exec *run, const int *setup);
 void sl_exec_graph_done(sl_exec_table *t);
 void sl_exec_graph_finish(sl_exec *run);
 void sl_exec_graph_free(sl_exec *run);
+/* sl_exec_checks.c: the table's data checks on its staged output, before
+ * any target publishes it; -1 with SL_ECHECKS when it must not be published. */
+int sl_exec_table_check(sl_exec_table *t, sl_err *err);
+/* A table whose references: rules name a table of the run that has not
+ * ended yet waits for it: true when t's end is deferred. */
+bool sl_exec_checks_defer(sl_exec_table *t);
+/* t has ended; returns a table that waited for it (call its end again), or NULL. */
+sl_exec_table *sl_exec_checks_ended(sl_exec_table *t);
 
 /* sl_interrupt.c: the watcher that cancels the sources' work in flight once
  * the run is interrupted (start returns NULL when no thread could be made;

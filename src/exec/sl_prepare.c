@@ -4,6 +4,8 @@
  */
 #include "sl_prepare.h"
 
+#include "../checks/sl_check.h"
+
 #include "../core/sl_alloc.h"
 #include "../core/sl_log.h"
 #include "../core/sl_utf8.h"
@@ -117,6 +119,11 @@ int sl_prep_table_init(sl_prep_table *pt, const sl_job *job, const sl_job_table 
                               "(csv: the header line; postgres, sqlite: AS in a query:)", job->name, cfg->name, c + 1,
                               why);
         }
+    }
+    /* Data checks name columns the source has only now described. */
+    if (sl_check_bind(job->file, cfg, pt->st.schema, err) < 0) {
+        sl_prep_table_release(pt);
+        return -1;
     }
     return 0;
 }

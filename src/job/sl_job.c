@@ -52,7 +52,8 @@ static const char *const sl_parquet_codecs[] = { "none", "snappy", "gzip", "zstd
 static const char *const sl_csv_codecs[] = { "auto", "none", "gzip", "zstd", NULL };
 static const char *const sl_table_keys[] = { "from", "table", "query", "file", "partition", "to", "columns",
                                              "rejects", "write", "key", "delete_missing", "on_schema_change",
-                                             "indexes", "verify", "sql", NULL };
+                                             "indexes", "verify", "sql", "checks", "on_bad_rows",
+                                             "max_bad_rows", NULL };
 /* In the order of sl_write_mode and sl_schema_change. */
 static const char *const sl_write_modes[] = { "replace", "append", "merge", NULL };
 static const char *const sl_schema_changes[] = { "fail", "add_columns", "recreate", NULL };
@@ -757,6 +758,7 @@ static int sl_jp_table(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_t
         snprintf(sub, sizeof sub, "%s.columns", path);
         if (sl_jp_columns(p, v, sub, t) < 0) return -1;
     }
+    if (sl_jp_checks(p, map, path, t) < 0) return -1;
     return sl_jp_warehouse_table(p, map, path, t);
 }
 
@@ -887,6 +889,7 @@ static int sl_jp_job(sl_jp *p)
         }
     }
     sl_strmap_free(&dirs);
+    if (rc == 0) rc = sl_jp_checks_resolve(p);
     return rc;
 }
 

@@ -15,6 +15,7 @@
 #include "../core/sl_alloc.h"
 #include "../core/sl_error.h"
 #include "../core/sl_types.h"
+#include "sl_job_checks.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -114,6 +115,12 @@ typedef struct sl_job_table {
     char *sql;               /* `sql:` instead of `from:`: computed by DuckDB from other tables of the job */
     int sql_line;            /* the job file line of the query's first line */
     bool intermediate;       /* no `to:`: lands only in the job's work target, for its consumers */
+    /* data checks (sl_job_checks.h): run on the staged output before publish */
+    sl_job_check *checks;
+    int nchecks;
+    sl_bad_rows on_bad_rows;     /* default fail */
+    int64_t max_bad_rows;        /* bad rows of error-level row rules tolerated; default 0 */
+    double max_bad_fraction;     /* or a fraction of the rows (0.001 for "0.1%"); < 0: not given */
     int line, column;
 } sl_job_table;
 

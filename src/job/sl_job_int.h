@@ -47,5 +47,10 @@ bool sl_jp_has_sql(sl_jp *p, yaml_node_t *root);
 int sl_jp_sql_setup(sl_jp *p, yaml_node_t *root);
 int sl_jp_sql_table(sl_jp *p, yaml_node_t *map, const char *path, sl_job_table *t, const char *const *target_names);
 int sl_jp_sql_finish(sl_jp *p, yaml_node_t *tables);
+/* sl_job_checks.c: a table's `checks:`, `on_bad_rows:`, `max_bad_rows:`
+ * (sl_jp_table calls it), and after every table is parsed, the tables that
+ * `references:` rules name. */
+int sl_jp_checks(sl_jp *p, yaml_node_t *map, const char *path, sl_job_table *t);
+int sl_jp_checks_resolve(sl_jp *p);
 
 #endif

@@ -124,6 +124,21 @@ static const char *const sl_migrations[SL_STATE_SCHEMA_VERSION] = {
     "ALTER TABLE tasks ADD COLUMN receipt BLOB;"
     "ALTER TABLE tasks ADD COLUMN source TEXT;"
     "ALTER TABLE tables ADD COLUMN receipt TEXT;",
+    /* 5 -> 6: data checks: per run, table and rule its result (a resumed
+     * run's checks replace the table's rows) */
+    "CREATE TABLE checks("
+    "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  table_name TEXT NOT NULL,"
+    "  idx INTEGER NOT NULL,"
+    "  rule TEXT NOT NULL,"
+    "  severity TEXT NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  failing INTEGER NOT NULL,"
+    "  examples TEXT,"
+    "  detail TEXT,"
+    "  seconds REAL,"
+    "  checked_at REAL,"
+    "  PRIMARY KEY (run_id, table_name, idx));",
 };
 
 /* ---- helpers ---- */
@@ -1163,6 +1178,28 @@ static int sl_run_details(sl_state *st, sl_run_report *r, sl_err *err)
     return rc < 0 ? -1 : 0;
 }
 
+static void sl_check_rec_fill(void *rec, sqlite3_stmt *q);
+
+/* The run's check results (st->mu held). */
+static int sl_run_checks(sl_state *st, sl_run_report *r, sl_err *err)
+{
+    sqlite3_stmt *q = sl_query(st, err, "SELECT table_name, rule, severity, status, failing, examples, detail, "
+                               "seconds FROM checks WHERE run_id = ? ORDER BY table_name, idx", "i", r->id);
+    if (!q) return -1;
+    int rc = 0;
+    for (;;) {
+        int step = sl_step_done(st, q, err);
+        if (step != SQLITE_ROW) {
+            if (step < 0) rc = -1;
+            break;
+        }
+        r->checks = sl_realloc(r->checks, (size_t)(r->nchecks + 1) * sizeof *r->checks);
+        sl_check_rec_fill(&r->checks[r->nchecks++], q);
+    }
+    sqlite3_finalize(q);
+    return rc;
+}
+
 int sl_state_runs(sl_state *st, const char *job, int limit, sl_run_report **out, int *n, sl_err *err)
 {
     *out = NULL;
@@ -1199,6 +1236,7 @@ int sl_state_runs(sl_state *st, const char *job, int limit, sl_run_report **out,
     }
     if (q) sqlite3_finalize(q);
     for (int i = 0; rc == 0 && i < *n; i++) rc = sl_run_details(st, &(*out)[i], err);
+    for (int i = 0; rc == 0 && i < *n; i++) rc = sl_run_checks(st, &(*out)[i], err);
     sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
     pthread_mutex_unlock(&st->mu);
     if (rc < 0) {
@@ -1226,6 +1264,65 @@ void sl_state_runs_free(sl_run_report *runs, int n)
         sl_free(r->tables);
         for (int e = 0; e < r->nerrors; e++) sl_free(r->errors[e]);
         sl_free(r->errors);
+        sl_state_checks_free(r->checks, r->nchecks);
     }
     sl_free(runs);
+}
+
+/* ---- data checks ---- */
+
+int sl_state_checks_record(sl_state *st, int64_t run_id, const char *table, const sl_check_rec *recs, int n,
+                           sl_err *err)
+{
+    pthread_mutex_lock(&st->mu);
+    int rc = sl_begin(st, err);
+    if (rc == 0) {
+        rc = sl_exec(st, err, "DELETE FROM checks WHERE run_id = ? AND table_name = ?", "is", run_id, table);
+        double now = sl_now();
+        for (int i = 0; i < n && rc == 0; i++)
+            rc = sl_exec(st, err, "INSERT INTO checks(run_id, table_name, idx, rule, severity, status, failing, "
+                         "examples, detail, seconds, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         "isisssissdd", run_id, table, (int64_t)i, recs[i].rule, recs[i].severity, recs[i].status,
+                         recs[i].failing, recs[i].examples, recs[i].detail, recs[i].seconds, now);
+        rc = rc < 0 ? sl_rollback(st) : sl_commit(st, err);
+    }
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
+static void sl_check_rec_drop(void *recs, int n) { sl_state_checks_free((sl_check_rec *)recs, n); }
+
+static void sl_check_rec_fill(void *rec, sqlite3_stmt *q)
+{
+    sl_check_rec *c = rec;
+    c->table = sl_col_str(q, 0);
+    c->rule = sl_col_str(q, 1);
+    c->severity = sl_col_str(q, 2);
+    c->status = sl_col_str(q, 3);
+    c->failing = sqlite3_column_int64(q, 4);
+    c->examples = sl_col_str(q, 5);
+    c->detail = sl_col_str(q, 6);
+    c->seconds = sqlite3_column_double(q, 7);
+}
+
+int sl_state_checks_list(sl_state *st, int64_t run_id, const char *table, sl_check_rec **out, int *n, sl_err *err)
+{
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *q = sl_query(st, err, "SELECT table_name, rule, severity, status, failing, examples, detail, "
+                               "seconds FROM checks WHERE run_id = ? AND (? IS NULL OR table_name = ?) "
+                               "ORDER BY table_name, idx", "iss", run_id, table, table);
+    return sl_collect_rows(st, q, sizeof(sl_check_rec), sl_check_rec_fill, sl_check_rec_drop, (void **)out, n, err);
+}
+
+void sl_state_checks_free(sl_check_rec *recs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        sl_free(recs[i].table);
+        sl_free(recs[i].rule);
+        sl_free(recs[i].severity);
+        sl_free(recs[i].status);
+        sl_free(recs[i].examples);
+        sl_free(recs[i].detail);
+    }
+    sl_free(recs);
 }

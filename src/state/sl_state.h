@@ -55,7 +55,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SL_STATE_SCHEMA_VERSION 5
+#define SL_STATE_SCHEMA_VERSION 6
 #define SL_STATE_HASH_LEN 40           /* room for a job hash, with its NUL */
 
 typedef struct sl_state sl_state;
@@ -252,6 +252,13 @@ typedef struct sl_table_report {
     char *receipt;             /* the published receipt (JSON), NULL when none */
 } sl_table_report;
 
+typedef struct sl_check_rec {
+    char *table, *rule, *severity, *status;   /* severity error|warn; status passed|failed|warned|tolerated */
+    int64_t failing;
+    char *examples, *detail;                  /* may be NULL */
+    double seconds;
+} sl_check_rec;
+
 typedef struct sl_run_report {
     int64_t id;
     char *job, *job_hash, *status, *host, *error;
@@ -266,10 +273,22 @@ typedef struct sl_run_report {
                                 * "orders task 3 attempt 2: TRANSIENT: connection lost"
                                 * (tasks counted from 1, as in the run's log) */
     int nerrors;
+    sl_check_rec *checks;      /* data checks of its tables (schema 6), by table and rule */
+    int nchecks;
 } sl_run_report;
 
 /* The last `limit` runs (newest first) of `job` (NULL: of every job). */
 int sl_state_runs(sl_state *st, const char *job, int limit, sl_run_report **out, int *n, sl_err *err);
 void sl_state_runs_free(sl_run_report *runs, int n);
+
+/* ---- data checks (schema 6): one row per run, table and rule ---- */
+
+
+/* Replaces the table's check results in the run (a resumed run checks again). */
+int sl_state_checks_record(sl_state *st, int64_t run_id, const char *table, const sl_check_rec *recs, int n,
+                           sl_err *err);
+/* The run's results (table NULL: of every table), by table and rule order. */
+int sl_state_checks_list(sl_state *st, int64_t run_id, const char *table, sl_check_rec **out, int *n, sl_err *err);
+void sl_state_checks_free(sl_check_rec *recs, int n);
 
 #endif

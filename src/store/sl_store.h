@@ -106,6 +106,9 @@ struct sl_store_ops {
     void (*discard)(sl_stage *sg, const char *name, sl_out *out);
     /* Removes a finished output that will not be published (a task that found no rows). */
     int (*drop)(sl_stage *sg, const char *name, sl_err *err);
+    /* (may be NULL) A finished output as a local file a reader can open (the
+     * data checks read staged Parquet files with DuckDB); sl_free it. */
+    char *(*staged_path)(sl_stage *sg, const char *name);
     int (*publish)(sl_stage *sg, const sl_store_manifest *m, sl_store_result *res, sl_err *err);
     /* Per target and job, for a run: */
     /* A canonical name of the target's place (a resolved directory), so that

@@ -713,6 +713,12 @@ static int sl_duckdb_clean_run(const sl_job_target *target, const char *job, int
     return rc;
 }
 
+/* The staged Parquet file beside the database (what the data checks read). */
+static char *sl_duckdb_staged_path(sl_stage *sg, const char *name)
+{
+    return sl_staging_file_path(sl_ds(sg)->local.impl, name);
+}
+
 const sl_store_ops sl_store_duckdb = {
     .kind = "duckdb",
     .stage_open = sl_duckdb_stage_open,
@@ -725,6 +731,7 @@ const sl_store_ops sl_store_duckdb = {
     .commit = sl_duckdb_commit,
     .discard = sl_duckdb_discard,
     .drop = sl_duckdb_drop,
+    .staged_path = sl_duckdb_staged_path,
     .publish = sl_duckdb_publish,
     .place = sl_duckdb_place,
     .lock = sl_duckdb_lock,

@@ -144,6 +144,8 @@ static int sl_local_clean_run(const sl_job_target *target, const char *job, int6
                     : sl_publish_clean_unfinished(target->path, job, run_id, &kept, err);
 }
 
+static char *sl_local_staged_path(sl_stage *sg, const char *name) { return sl_staging_file_path(sl_local(sg), name); }
+
 const sl_store_ops sl_store_local = {
     .kind = "local",
     .stage_open = sl_local_stage_open,
@@ -156,6 +158,7 @@ const sl_store_ops sl_store_local = {
     .commit = sl_local_commit,
     .discard = sl_local_discard,
     .drop = sl_local_drop,
+    .staged_path = sl_local_staged_path,
     .publish = sl_local_publish,
     .place = sl_local_place,
     .lock = sl_local_lock,
