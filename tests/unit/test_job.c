@@ -916,9 +916,11 @@ Test(job, expand_selects_names_skips_partitions_and_lets_explicit_entries_win)
     cr_assert_eq(sl_job_expand(job, fake_list, &err), 0, "%s", err.msg);
     sl_job_free(job);
     job = parse_tables("defaults: { from: shop, to: lake }\ntables:\n  \"*.*\": { name: \"x{table}\", exclude: [\"public.events*\"] }\n"
-                       "  \"sales.order*\": { name: \"xorders\" }\n", &err);
+                       "  \"sales.order*\": { name: \"y{table}\" }\n", &err);
     cr_assert_not_null(job, "%s", err.msg);
     cr_assert_eq(sl_job_expand(job, fake_list, &err), 0, "%s", err.msg);   /* sales.order_lines went to the first */
+    cr_assert(has_table(job, "xorder_lines") && !has_table(job, "yorder_lines"));
+    cr_assert_eq(job->patterns[1].nselected, 0);
     sl_job_free(job);
 }
 
