@@ -274,7 +274,9 @@ static int sl_pg_resolve_table(sl_pg_shared *sh, const char *name, Oid *relid, d
 {
     static const char *sql =
         "SELECT c.oid, format('%I.%I', n.nspname, c.relname), "
-        "CASE WHEN c.relkind IN ('r', 'm') THEN c.reltuples::float8 ELSE -1 END "
+        "CASE WHEN c.relkind IN ('r', 'm') THEN c.reltuples::float8 WHEN c.relkind = 'p' THEN "
+        "(SELECT coalesce(sum(greatest(lc.reltuples, 0)), 0)::float8 FROM pg_partition_tree(c.oid) p "
+        "JOIN pg_class lc ON lc.oid = p.relid WHERE p.isleaf) ELSE -1 END "
         "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)";
     const char *params[] = { name };
     PGresult *res = sl_pg_exec_params(sh->coord, sql, 1, params, sh->what, err);
