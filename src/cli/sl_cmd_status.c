@@ -166,11 +166,17 @@ static void sl_status_print_text(const char *state_path, const char *state_dir, 
         printf("  tasks: %d done, %d failed, %d pending, %d running; %lld rows, %s written\n", r->tasks_done,
                r->tasks_failed, r->tasks_pending, r->tasks_running, (long long)r->rows, bytes);
         if (r->ntables) {
-            printf("    %-24s %-10s %6s %6s %7s %7s %14s\n", "table", "status", "done", "failed", "pending",
+            /* The name column as wide as the longest name, so long names keep the columns aligned. */
+            int w = 24;
+            for (int t = 0; t < r->ntables; t++) {
+                int len = (int)strlen(r->tables[t].name);
+                if (len > w) w = len > 200 ? 200 : len;
+            }
+            printf("    %-*s %-10s %6s %6s %7s %7s %14s\n", w, "table", "status", "done", "failed", "pending",
                    "running", "rows");
             for (int t = 0; t < r->ntables; t++) {
                 sl_table_report *tb = &r->tables[t];
-                printf("    %-24s %-10s %6d %6d %7d %7d %14lld\n", tb->name, tb->status, tb->done, tb->failed,
+                printf("    %-*s %-10s %6d %6d %7d %7d %14lld\n", w, tb->name, tb->status, tb->done, tb->failed,
                        tb->pending, tb->running, (long long)tb->rows);
                 sl_status_receipt_text(tb);
             }

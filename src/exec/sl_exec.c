@@ -640,6 +640,19 @@ static int sl_exec_table_stage(sl_exec_table *t, const sl_job_table *cfg, sl_err
     return 1;
 }
 
+/* A table kept whole from before the resume: its tasks count as kept in the
+ * run's summary, as its rows do (so "N tasks ... M kept" agree). */
+static void sl_exec_count_kept_tasks(sl_exec_table *t, const sl_job_table *cfg)
+{
+    sl_task_rec *recs = NULL;
+    int n = 0;
+    sl_err ignore = SL_ERR_INIT;
+    if (sl_state_tasks_list(t->run->state, t->run->run_id, cfg->name, &recs, &n, &ignore) == 0) {
+        t->tasks_kept = n;
+        sl_state_tasks_free(recs, n);
+    }
+}
+
 /* Everything before a table's tasks can run. Returns 0 when its tasks are
  * to be queued, 1 when there is nothing to run (kept), -1 when it failed. */
 static int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
@@ -657,6 +670,7 @@ static int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
         t->published = t->kept = true;
         t->rows = rec.rows;
         t->bytes = rec.bytes;
+        sl_exec_count_kept_tasks(t, cfg);
         sl_log(SL_LOG_INFO, "table %s: published before the resume (%lld rows); kept", cfg->name,
                (long long)rec.rows);
         return 1;
@@ -665,6 +679,7 @@ static int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
     if (staged < 0) goto failed;
     if (staged == 1) {
         t->published = t->kept = true;
+        sl_exec_count_kept_tasks(t, cfg);
         return 1;
     }
     /* Something that is not this job's table in the way: fail before reading the source. */
@@ -768,6 +783,10 @@ static void sl_exec_summarise(sl_exec *run, sl_run_summary *s)
             tm->rows = (uint64_t)t->rows;
             tm->bytes = (uint64_t)t->bytes;
             s->tables_kept++;
+            if (n == 0) {   /* no metrics this session: its tasks, all kept */
+                s->tasks_kept += t->tasks_kept;
+                s->tasks += t->tasks_kept;
+            }
         }
         tm->skew_rows = sl_skew_ratio(rv, n);
         tm->skew_seconds = sl_skew_ratio(sv, n);
