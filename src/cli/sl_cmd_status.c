@@ -145,7 +145,7 @@ static void sl_status_print_text(const char *state_path, const char *state_dir, 
         char started[40], ended[40], dur[32];
         sl_status_time(r->started, started, sizeof started);
         sl_status_time(r->ended, ended, sizeof ended);
-        printf("\nrun %lld", (long long)r->id);
+        printf("\nrun %lld", (long long)(r->number > 0 ? r->number : r->id));
         if (!job) printf("  job %s", r->job);
         sl_lock_info info;
         sl_liveness live = sl_status_liveness(state_dir, r, &info);
@@ -228,7 +228,8 @@ static void sl_status_print_json(const char *state_path, const char *state_dir, 
         sl_run_report *r = &runs[i];
         sl_lock_info info;
         sl_liveness live = sl_status_liveness(state_dir, r, &info);
-        sl_buf_printf(&b, "%s\n  {\"id\": %lld, \"job\": ", i ? "," : "", (long long)r->id);
+        sl_buf_printf(&b, "%s\n  {\"id\": %lld, \"number\": %lld, \"job\": ", i ? "," : "", (long long)r->id,
+                      (long long)r->number);
         sl_json_str(&b, r->job);
         sl_buf_printf(&b, ", \"status\": ");
         sl_json_str(&b, r->status);

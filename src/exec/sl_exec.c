@@ -755,7 +755,7 @@ static int sl_cmp_order(const void *a, const void *b)
 static void sl_exec_summarise(sl_exec *run, sl_run_summary *s)
 {
     memset(s, 0, sizeof *s);
-    snprintf(s->run_id, sizeof s->run_id, "%s", run->run_id_text);
+    snprintf(s->run_id, sizeof s->run_id, "%s", run->run_label[0] ? run->run_label : run->run_id_text);
     s->resumed = run->start.resumed;
     s->tables = run->ntables;
     s->table_metrics = sl_calloc((size_t)(run->ntables ? run->ntables : 1), sizeof *s->table_metrics);
@@ -832,6 +832,7 @@ static int sl_exec_begin(sl_exec *run, sl_err *err)
     if (sl_state_run_begin(run->state, job->name, hash, run->opts->fresh, &run->start, err) < 0) goto out;
     run->run_id = run->start.run_id;
     snprintf(run->run_id_text, sizeof run->run_id_text, "%lld", (long long)run->run_id);
+    snprintf(run->run_label, sizeof run->run_label, "%lld", (long long)sl_state_run_number(run->state, run->run_id));
     if (run->start.note[0]) sl_log(SL_LOG_INFO, "job %s: %s", job->name, run->start.note);
     char *holder = sl_sprintf("run %lld of state store %s", (long long)run->run_id, path);
     sl_err le = SL_ERR_INIT;
@@ -911,7 +912,7 @@ int sl_exec_run(const sl_job *job, const sl_run_opts *opts, sl_run_summary *summ
         rc = -1;
         goto release;
     }
-    sl_log(SL_LOG_INFO, "job %s: run %s: %d table%s, %d worker%s", job->name, run.run_id_text, job->ntables,
+    sl_log(SL_LOG_INFO, "job %s: run %s: %d table%s, %d worker%s", job->name, run.run_label[0] ? run.run_label : run.run_id_text, job->ntables,
            job->ntables == 1 ? "" : "s", run.workers, run.workers == 1 ? "" : "s");
 
     /* 1. Every table: kept, or prepared and staged. */

@@ -261,4 +261,29 @@ printf 'sources:\n  db: { kind: postgres, url: "${WDB_URL}" }\ntargets:\n  lake:
 grep -q '^pattern "public.events\*" (source db) selected 12 tables: events_01,' "$W/sep.txt" \
   && ok "partitions: separate: the 12 partitions, not the parent" || { bad "partitions: separate"; head -3 "$W/sep.txt"; }
 
+# --- small things: run numbers per job, status with long names, resumed counts --------------
+mkdir -p "$W/two"
+for j in a b; do
+  printf 'sources:\n  db: { kind: postgres, url: "${WDB_URL}" }\ntargets:\n  lake: { kind: parquet, path: ./lake_%s }\ndefaults: { from: db, to: lake }\ntables:\n  customers: {}\n  a_table_with_a_rather_long_name_indeed: { table: customers }\n' $j > "$W/two/$j.yaml"
+done
+nums=""
+for j in a b a b b; do
+  n=$(cd "$W/two" && "$SLUICE_BIN" run --no-progress $j.yaml 2>&1 | grep -o "done: .*(run [0-9]*" | grep -o "[0-9]*$")
+  nums="$nums $j$n"
+done
+[ "$nums" = " a1 b1 a2 b2 b3" ] && ok "two job files in one folder: runs numbered per job ($nums)" || bad "run numbers per job:$nums"
+"$SLUICE_BIN" status "$W/two/b.yaml" > "$W/status.txt" 2>&1
+[ "$(grep -c '^run [123]  succeeded' "$W/status.txt")" = 3 ] && ok "status: b's runs 1, 2, 3" || { bad "status run numbers"; grep '^run' "$W/status.txt"; }
+h=$(awk '/^    table / { print index($0, "status") }' "$W/status.txt" | head -1)
+c=$(awk '/^    (customers|a_table_with) / { print index($0, "published") }' "$W/status.txt" | sort -u | tr '\n' ' ')
+[ "$c" = "$h " ] && ok "status: columns aligned under a long table name" || { bad "status alignment (header $h, rows $c)"; head -12 "$W/status.txt"; }
+psql -X -q -d wdb -c "DROP TABLE IF EXISTS later"
+printf 'sources:\n  db: { kind: postgres, url: "${WDB_URL}" }\ntargets:\n  lake: { kind: parquet, path: ./lake_res }\ndefaults: { from: db, to: lake }\ntables:\n  events: {}\n  later: {}\n' > "$W/job/res.yaml"
+(cd "$W/job" && "$SLUICE_BIN" run --no-progress --workers 2 res.yaml) > /dev/null 2>&1
+psql -X -q -d wdb -c "CREATE TABLE later AS SELECT 1 AS x"
+line=$(cd "$W/job" && "$SLUICE_BIN" run --no-progress --workers 2 res.yaml 2>&1 | grep "done:")
+t=$(echo "$line" | sed -n 's/.*done: 2 tables, \([0-9]*\) tasks, 200001 rows.*resumed: 1 table and \([0-9]*\) tasks kept.*/\1 \2/p')
+[ -n "$t" ] && [ "${t% *}" = $(( ${t#* } + 1 )) ] \
+  && ok "resumed run: tasks, rows and kept counts agree ($line)" || bad "resumed summary: $line"
+
 [ "$fail" = 0 ]
