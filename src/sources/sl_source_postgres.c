@@ -49,10 +49,13 @@
  * string (well-formed UTF-8 only: sessions use client_encoding UTF8, but a
  * SQL_ASCII database hands over any bytes); "char" -> string in its text
  * form (a byte >= 0x80 as "\351"); bytea -> bytes; date; time; timestamp; timestamptz (utc);
- * uuid; json, jsonb -> json; domains as their base type. Anything else
- * (arrays, interval, money, ranges, composites, geometric, timetz, oid...) is
- * an SL_ETYPE error naming the table and column with the remedy: cast it in a
- * query: or override its type in columns: (which casts it in the select list).
+ * uuid; json, jsonb -> json; domains as their base type. Anything else is
+ * read through a cast in the select list (sl_pg_types_ext.c: money ->
+ * numeric(19,2), arrays and composites -> JSON, the rest -> its text form);
+ * with `unsupported: error` every such column of the table is listed in one
+ * SL_ETYPE error whose remedies (drop the option, or the printed columns:
+ * list) work with select *. `trim_char: true` reads bpchar as text (no
+ * padding); `numeric: {precision, scale}` types numeric without typmod.
  *
  * ±infinity dates and timestamps, NaN and ±Infinity numerics are errors
  * naming the table, task, column and row (see sl_pg_copy.h): no silent
