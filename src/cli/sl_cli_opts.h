@@ -51,5 +51,8 @@ sl_job *sl_cli_load_job(const char *path);
 
 /* Logs err at error level and returns the exit status its code calls for. */
 int sl_cli_fail(const sl_err *err);
+/* The job's table patterns ("public.*") turned into tables, listing the
+ * sources' catalogs (sl_cli_expand.c); a no-op without patterns. */
+int sl_cli_expand_job(sl_job *job, sl_err *err);
 
 #endif

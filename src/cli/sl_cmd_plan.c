@@ -251,6 +251,59 @@ static void sl_plan_json(const sl_prep_table *pt, int workers, bool first)
     printf("%s]}", pt->st.ntasks ? "\n     " : "");
 }
 
+/* What each table pattern selected and left out (sl_job_expand). */
+static void sl_plan_patterns(const sl_job *job, bool json)
+{
+    if (json) printf(", \"patterns\": [");
+    for (int i = 0; i < job->npatterns; i++) {
+        const sl_job_pattern *pat = &job->patterns[i];
+        if (json) {
+            printf("%s\n    {\"pattern\": ", i ? "," : "");
+            sl_json_str(stdout, pat->pattern);
+            printf(", \"source\": ");
+            sl_json_str(stdout, pat->tmpl.source->name);
+            printf(", \"selected\": [");
+            for (int k = 0; k < pat->nselected; k++) {
+                printf("%s", k ? ", " : "");
+                sl_json_str(stdout, pat->selected[k]);
+            }
+            printf("], \"notes\": [");
+            for (int k = 0; k < pat->nnotes; k++) {
+                printf("%s", k ? ", " : "");
+                sl_json_str(stdout, pat->notes[k]);
+            }
+            printf("]}");
+            continue;
+        }
+        printf("pattern \"%s\" (source %s) selected %d table%s:", pat->pattern, pat->tmpl.source->name,
+               pat->nselected, pat->nselected == 1 ? "" : "s");
+        for (int k = 0; k < pat->nselected; k++) printf("%s %s", k ? "," : "", pat->selected[k]);
+        printf("\n");
+        for (int k = 0; k < pat->nnotes; k++) {
+            char *note = sl_escape_controls_dup(pat->notes[k]);
+            printf("  note %s\n", note);
+            sl_free(note);
+        }
+    }
+    if (json) printf("%s]", job->npatterns ? "\n  " : "");
+}
+
+/* A table prepare refused: in the JSON with its error, so no table is silently left out. */
+static void sl_plan_json_failed(const sl_job_table *cfg, const sl_err *err, bool first)
+{
+    printf("%s\n    {\"name\": ", first ? "" : ",");
+    sl_json_str(stdout, cfg->name);
+    printf(", \"source\": ");
+    sl_json_str(stdout, cfg->source->name);
+    printf(", \"relation\": ");
+    sl_json_str(stdout, cfg->table);
+    printf(", \"pattern\": ");
+    sl_json_str(stdout, cfg->pattern);
+    printf(", \"failed\": true, \"error\": ");
+    sl_json_str(stdout, err->msg);
+    printf("}");
+}
+
 int sl_cmd_plan(int argc, char **argv)
 {
     sl_cli_opts o;
@@ -258,6 +311,11 @@ int sl_cmd_plan(int argc, char **argv)
     if (rc >= 0) return rc;
     sl_job *job = sl_cli_load_job(o.args[0]);
     if (!job) return SL_EXIT_USAGE;
+    sl_err xerr = SL_ERR_INIT;
+    if (sl_cli_expand_job(job, &xerr) < 0) {
+        sl_job_free(job);
+        return sl_cli_fail(&xerr);
+    }
     int workers = o.workers > 0 ? o.workers : sl_cores();
     int status = SL_EXIT_OK;
     sl_graph *graph = NULL;
@@ -270,7 +328,9 @@ int sl_cmd_plan(int argc, char **argv)
     if (o.json) {
         printf("{\"job\": ");
         sl_json_str(stdout, job->name);
-        printf(", \"workers\": %d, \"tables\": [", workers);
+        printf(", \"workers\": %d", workers);
+        sl_plan_patterns(job, true);
+        printf(", \"tables\": [");
     } else {
         if (graph)
             printf("job %s: %d table%s, %d worker%s\n", job->name, job->ntables, job->ntables == 1 ? "" : "s", workers,
@@ -278,10 +338,11 @@ int sl_cmd_plan(int argc, char **argv)
         else
             printf("job %s: %d table%s, %d worker%s; tables do not depend on each other and run at the same time\n",
                    job->name, job->ntables, job->ntables == 1 ? "" : "s", workers, workers == 1 ? "" : "s");
+        sl_plan_patterns(job, false);
         if (graph) sl_plan_graph_header(job, graph);
     }
     sl_prep_warn_targets(job, true);
-    int shown = 0;
+    int shown = 0, failed = 0;
     for (int i = 0; i < job->ntables; i++) {
         if (job->tables[i].sql) {   /* computed: prepared only when its inputs are published (run) */
             if (o.json) sl_plan_graph_table_json(job, graph, i, shown == 0);
@@ -292,9 +353,12 @@ int sl_cmd_plan(int argc, char **argv)
         sl_prep_table pt;
         sl_err err = SL_ERR_INIT;
         if (sl_prep_table_init(&pt, job, &job->tables[i], workers, NULL, &err) < 0) {
+            if (o.json) sl_plan_json_failed(&job->tables[i], &err, shown++ == 0);
+            else printf("\ntable %s\n  FAILED %s\n", job->tables[i].name, err.msg);
             fflush(stdout);
             int s = sl_cli_fail(&err);
             if (status == SL_EXIT_OK || s == SL_EXIT_USAGE) status = s;
+            failed++;
             continue;
         }
         if (o.json) sl_plan_json(&pt, workers, shown == 0);
@@ -303,10 +367,10 @@ int sl_cmd_plan(int argc, char **argv)
         sl_prep_table_release(&pt);
     }
     if (o.json) {
-        printf("\n  ]");
+        printf("\n  ], \"failed\": %d", failed);
         sl_plan_graph_json(job, graph);
         printf("}\n");
-    }
+    } else if (failed) printf("\n%d of %d tables cannot be prepared (each FAILED above says why)\n", failed, job->ntables);
     sl_graph_free(graph);
     sl_job_free(job);
     return status;

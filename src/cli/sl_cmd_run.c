@@ -66,6 +66,11 @@ int sl_cmd_run(int argc, char **argv)
     if (rc >= 0) return rc;
     sl_job *job = sl_cli_load_job(o.args[0]);
     if (!job) return SL_EXIT_USAGE;
+    sl_err xerr = SL_ERR_INIT;
+    if (sl_cli_expand_job(job, &xerr) < 0) {
+        sl_job_free(job);
+        return sl_cli_fail(&xerr);
+    }
 
     sl_run_opts ro = {
         .workers = o.workers,

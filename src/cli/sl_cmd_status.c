@@ -161,7 +161,7 @@ static void sl_status_print_text(const char *state_path, const char *state_dir, 
         char started[40], ended[40], dur[32];
         sl_status_time(r->started, started, sizeof started);
         sl_status_time(r->ended, ended, sizeof ended);
-        printf("\nrun %lld", (long long)r->id);
+        printf("\nrun %lld", (long long)(r->number > 0 ? r->number : r->id));
         if (!job) printf("  job %s", r->job);
         sl_lock_info info;
         sl_liveness live = sl_status_liveness(state_dir, r, &info);
@@ -182,11 +182,17 @@ static void sl_status_print_text(const char *state_path, const char *state_dir, 
         printf("  tasks: %d done, %d failed, %d pending, %d running; %lld rows, %s written\n", r->tasks_done,
                r->tasks_failed, r->tasks_pending, r->tasks_running, (long long)r->rows, bytes);
         if (r->ntables) {
-            printf("    %-24s %-10s %6s %6s %7s %7s %14s\n", "table", "status", "done", "failed", "pending",
+            /* The name column as wide as the longest name, so long names keep the columns aligned. */
+            int w = 24;
+            for (int t = 0; t < r->ntables; t++) {
+                int len = (int)strlen(r->tables[t].name);
+                if (len > w) w = len > 200 ? 200 : len;
+            }
+            printf("    %-*s %-10s %6s %6s %7s %7s %14s\n", w, "table", "status", "done", "failed", "pending",
                    "running", "rows");
             for (int t = 0; t < r->ntables; t++) {
                 sl_table_report *tb = &r->tables[t];
-                printf("    %-24s %-10s %6d %6d %7d %7d %14lld\n", tb->name, tb->status, tb->done, tb->failed,
+                printf("    %-*s %-10s %6d %6d %7d %7d %14lld\n", w, tb->name, tb->status, tb->done, tb->failed,
                        tb->pending, tb->running, (long long)tb->rows);
                 sl_status_receipt_text(tb);
                 sl_status_checks_text(r, tb->name);
@@ -239,7 +245,8 @@ static void sl_status_print_json(const char *state_path, const char *state_dir, 
         sl_run_report *r = &runs[i];
         sl_lock_info info;
         sl_liveness live = sl_status_liveness(state_dir, r, &info);
-        sl_buf_printf(&b, "%s\n  {\"id\": %lld, \"job\": ", i ? "," : "", (long long)r->id);
+        sl_buf_printf(&b, "%s\n  {\"id\": %lld, \"number\": %lld, \"job\": ", i ? "," : "", (long long)r->id,
+                      (long long)r->number);
         sl_json_str(&b, r->job);
         sl_buf_printf(&b, ", \"status\": ");
         sl_json_str(&b, r->status);

@@ -1,8 +1,10 @@
 /*
  * sl_cmd_validate.c - `sluice validate job.yaml [--connect]`: parse and check
  * the job file (keys, kinds, names, types, ${ENV}); that every source and
- * target kind is built in; with --connect, also prepare every table through
- * its source (connects, reads the schema, plans the tasks; moves no data).
+ * target kind is built in; with --connect, also expand the table patterns
+ * (listing what each selected) and prepare every table through its source
+ * (connects, reads the schema, plans the tasks; moves no data). Every table
+ * is checked: all problems are listed, not only the first.
  */
 #include "sl_cli.h"
 #include "sl_cli_opts.h"
@@ -19,8 +21,9 @@ static const char sl_validate_usage[] =
     "Checks the job file and exits: 0 when it is valid, 2 with the first error\n"
     "(file:line:column, what was expected) otherwise.\n"
     "\n"
-    "  --connect   also connect to every source and prepare each table\n"
-    "              (schema, partitions); exit 1 when that fails\n";
+    "  --connect   also connect to every source, expand table patterns and\n"
+    "              prepare each table (schema, partitions); every problem is\n"
+    "              listed; exit 1 when any table fails\n";
 
 int sl_cmd_validate(int argc, char **argv)
 {
@@ -29,6 +32,22 @@ int sl_cmd_validate(int argc, char **argv)
     if (rc >= 0) return rc;
     sl_job *job = sl_cli_load_job(o.args[0]);
     if (!job) return SL_EXIT_USAGE;
+    if (o.connect) {
+        sl_err xerr = SL_ERR_INIT;
+        if (sl_cli_expand_job(job, &xerr) < 0) {
+            sl_job_free(job);
+            return sl_cli_fail(&xerr);
+        }
+        for (int i = 0; i < job->npatterns; i++) {
+            const sl_job_pattern *pat = &job->patterns[i];
+            sl_log(SL_LOG_INFO, "pattern \"%s\": %d table%s", pat->pattern, pat->nselected,
+                   pat->nselected == 1 ? "" : "s");
+            for (int k = 0; k < pat->nnotes; k++) sl_log(SL_LOG_INFO, "pattern \"%s\": %s", pat->pattern, pat->notes[k]);
+        }
+    } else if (job->npatterns) {
+        sl_log(SL_LOG_INFO, "%d table pattern%s not expanded (validate --connect lists what they select)",
+               job->npatterns, job->npatterns == 1 ? "" : "s");
+    }
     /* Computed tables: their queries parsed by DuckDB, names resolved, no cycle. */
     sl_graph *graph = NULL;
     sl_err gerr = SL_ERR_INIT;
@@ -39,17 +58,19 @@ int sl_cmd_validate(int argc, char **argv)
     }
     sl_graph_free(graph);
     sl_prep_warn_targets(job, o.connect);
-    int status = SL_EXIT_OK;
+    int status = SL_EXIT_OK, failed = 0;
     int cores = sl_cores(); /* reads /sys: once, not per table */
-    for (int i = 0; i < job->ntables && status == SL_EXIT_OK; i++) {
+    for (int i = 0; i < job->ntables; i++) {
         if (job->tables[i].sql) continue;   /* computed: its inputs exist once the job has run */
         sl_prep_table pt;
         sl_err err = SL_ERR_INIT;
         int r = o.connect ? sl_prep_table_init(&pt, job, &job->tables[i], cores, NULL, &err)
                           : sl_prep_table_resolve(&pt, job, &job->tables[i], cores, NULL, &err);
         if (r < 0) {
-            status = sl_cli_fail(&err);
-            break;
+            int s = sl_cli_fail(&err);
+            if (status == SL_EXIT_OK || s == SL_EXIT_USAGE) status = s;
+            failed++;
+            continue;
         }
         if (o.connect)
             sl_log(SL_LOG_INFO, "table %s: %d columns, %d tasks", job->tables[i].name, pt.st.schema->ncols,
@@ -60,6 +81,9 @@ int sl_cmd_validate(int argc, char **argv)
         printf("%s: ok: job %s, %d source%s, %d target%s, %d table%s%s\n", o.args[0], job->name, job->nsources,
                job->nsources == 1 ? "" : "s", job->ntargets - (job->work ? 1 : 0), job->ntargets - (job->work ? 1 : 0) == 1 ? "" : "s", job->ntables,
                job->ntables == 1 ? "" : "s", o.connect ? " (sources reachable, tables prepared)" : "");
+    else
+        printf("%s: %d of %d table%s failed (each error above)\n", o.args[0], failed, job->ntables,
+               job->ntables == 1 ? "" : "s");
     sl_job_free(job);
     return status;
 }

@@ -347,6 +347,11 @@ int sl_cmd_verify(int argc, char **argv)
     if (rc >= 0) return rc;
     sl_job *job = sl_cli_load_job(o.args[0]);
     if (!job) return SL_EXIT_USAGE;
+    sl_err xerr = SL_ERR_INIT;
+    if (sl_cli_expand_job(job, &xerr) < 0) {
+        sl_job_free(job);
+        return sl_cli_fail(&xerr);
+    }
     const char *only = o.nargs > 1 ? o.args[1] : NULL;
     int problems = 0, checked = 0;
     for (int i = 0; i < job->ntables; i++) {

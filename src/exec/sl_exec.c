@@ -653,6 +653,19 @@ static int sl_exec_table_stage(sl_exec_table *t, const sl_job_table *cfg, sl_err
     return 1;
 }
 
+/* A table kept whole from before the resume: its tasks count as kept in the
+ * run's summary, as its rows do (so "N tasks ... M kept" agree). */
+static void sl_exec_count_kept_tasks(sl_exec_table *t, const sl_job_table *cfg)
+{
+    sl_task_rec *recs = NULL;
+    int n = 0;
+    sl_err ignore = SL_ERR_INIT;
+    if (sl_state_tasks_list(t->run->state, t->run->run_id, cfg->name, &recs, &n, &ignore) == 0) {
+        t->tasks_kept = n;
+        sl_state_tasks_free(recs, n);
+    }
+}
+
 /* Everything before a table's tasks can run. Returns 0 when its tasks are
  * to be queued, 1 when there is nothing to run (kept), -1 when it failed. */
 int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
@@ -670,6 +683,7 @@ int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
         t->published = t->kept = true;
         t->rows = rec.rows;
         t->bytes = rec.bytes;
+        sl_exec_count_kept_tasks(t, cfg);
         sl_log(SL_LOG_INFO, "table %s: published before the resume (%lld rows); kept", cfg->name,
                (long long)rec.rows);
         return 1;
@@ -678,6 +692,7 @@ int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
     if (staged < 0) goto failed;
     if (staged == 1) {
         t->published = t->kept = true;
+        sl_exec_count_kept_tasks(t, cfg);
         return 1;
     }
     /* Something that is not this job's table in the way: fail before reading the source. */
@@ -753,7 +768,7 @@ static int sl_cmp_order(const void *a, const void *b)
 static void sl_exec_summarise(sl_exec *run, sl_run_summary *s)
 {
     memset(s, 0, sizeof *s);
-    snprintf(s->run_id, sizeof s->run_id, "%s", run->run_id_text);
+    snprintf(s->run_id, sizeof s->run_id, "%s", run->run_label[0] ? run->run_label : run->run_id_text);
     s->resumed = run->start.resumed;
     s->tables = run->ntables;
     s->table_metrics = sl_calloc((size_t)(run->ntables ? run->ntables : 1), sizeof *s->table_metrics);
@@ -781,6 +796,10 @@ static void sl_exec_summarise(sl_exec *run, sl_run_summary *s)
             tm->rows = (uint64_t)t->rows;
             tm->bytes = (uint64_t)t->bytes;
             s->tables_kept++;
+            if (n == 0) {   /* no metrics this session: its tasks, all kept */
+                s->tasks_kept += t->tasks_kept;
+                s->tasks += t->tasks_kept;
+            }
         }
         tm->skew_rows = sl_skew_ratio(rv, n);
         tm->skew_seconds = sl_skew_ratio(sv, n);
@@ -826,6 +845,7 @@ static int sl_exec_begin(sl_exec *run, sl_err *err)
     if (sl_state_run_begin(run->state, job->name, hash, run->opts->fresh, &run->start, err) < 0) goto out;
     run->run_id = run->start.run_id;
     snprintf(run->run_id_text, sizeof run->run_id_text, "%lld", (long long)run->run_id);
+    snprintf(run->run_label, sizeof run->run_label, "%lld", (long long)sl_state_run_number(run->state, run->run_id));
     if (run->start.note[0]) sl_log(SL_LOG_INFO, "job %s: %s", job->name, run->start.note);
     char *holder = sl_sprintf("run %lld of state store %s", (long long)run->run_id, path);
     sl_err le = SL_ERR_INIT;
@@ -907,7 +927,7 @@ int sl_exec_run(const sl_job *job, const sl_run_opts *opts, sl_run_summary *summ
         rc = -1;
         goto release;
     }
-    sl_log(SL_LOG_INFO, "job %s: run %s: %d table%s, %d worker%s", job->name, run.run_id_text, job->ntables,
+    sl_log(SL_LOG_INFO, "job %s: run %s: %d table%s, %d worker%s", job->name, run.run_label[0] ? run.run_label : run.run_id_text, job->ntables,
            job->ntables == 1 ? "" : "s", run.workers, run.workers == 1 ? "" : "s");
 
     /* 1. Every table: kept, or prepared and staged. */

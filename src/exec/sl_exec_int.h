@@ -117,6 +117,7 @@ struct sl_exec {
     sl_exec_target *targets;     /* job->ntargets entries */
     int64_t run_id;
     char run_id_text[32];
+    char run_label[32];          /* "run N" in the log: the job's Nth run (sl_state_run_number) */
     sl_run_start start;          /* resumed or new, and why */
     int workers;
     sl_progress *progress;

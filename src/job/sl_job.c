@@ -38,7 +38,7 @@
 #define SL_JOB_MAX_FILE (16 * 1024 * 1024)
 
 static const char *const sl_job_keys[] = { "name", "sources", "targets", "tables", "retries", "retry_backoff",
-                                           "transform", NULL };
+                                           "transform", "defaults", NULL };
 static const char *const sl_source_keys[] = { "kind", "url", "path", "max_connections", "consistent",
                                               "rows_per_second", "statement_timeout", "delimiter", "header",
                                               "null_string", "compression", NULL };
@@ -53,7 +53,8 @@ static const char *const sl_csv_codecs[] = { "auto", "none", "gzip", "zstd", NUL
 static const char *const sl_table_keys[] = { "from", "table", "query", "file", "partition", "to", "columns",
                                              "rejects", "write", "key", "delete_missing", "on_schema_change",
                                              "indexes", "verify", "sql", "checks", "on_bad_rows",
-                                             "max_bad_rows", NULL };
+                                             "max_bad_rows", "unsupported", "trim_char", "numeric",
+                                             "exclude", "name", "partitions", NULL };
 /* In the order of sl_write_mode and sl_schema_change. */
 static const char *const sl_write_modes[] = { "replace", "append", "merge", NULL };
 static const char *const sl_schema_changes[] = { "fail", "add_columns", "recreate", NULL };
@@ -664,19 +665,25 @@ int sl_jp_to(sl_jp *p, yaml_node_t *to, const char *path, sl_job_table *t, const
     return 0;
 }
 
-static int sl_jp_table(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_t *map, sl_job_table *t,
-                       const char *const *source_names, const char *const *target_names)
+int sl_jp_table(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_t *map, sl_job_table *t,
+                const char *const *source_names, const char *const *target_names)
 {
     char path[512], sub[700];
     snprintf(path, sizeof path, "tables.%s", name);
     char why[128];
-    const char *problem = sl_jp_name_problem(name, why, sizeof why);
+    const char *problem = p->in_pattern ? NULL : sl_jp_name_problem(name, why, sizeof why);
     if (problem)
         return sl_jy_fail(&p->y, key, "tables", "table name '%.60s%s' cannot name its directory: %s (use letters, "
                                                 "digits, '_', '-' and '.', not starting with '.')",
                           name, strlen(name) > 60 ? "..." : "", problem);
     if (sl_jy_expect_map(&p->y, map, path) < 0) return -1;
     if (sl_jy_check_keys(&p->y, map, path, sl_table_keys) < 0) return -1;
+    if (!p->in_pattern) {
+        static const char *const pattern_only[] = { "exclude", "name", "partitions", NULL };
+        if (sl_jp_reject_keys(p, map, path, pattern_only, "a table named without a glob", "(they belong to "
+                              "patterns such as \"public.*\")") < 0)
+            return -1;
+    }
     t->name = sl_arena_strdup(&p->job->arena, name);
     t->line = (int)key->start_mark.line + 1;
     t->column = (int)key->start_mark.column + 1;
@@ -720,9 +727,12 @@ static int sl_jp_table(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_t
         if (sl_jp_reject_keys(p, map, path, no, "tables read from", kind[0] == 'p' ? "postgres sources" : "sqlite sources") < 0)
             return -1;
         if (t->table && t->query) return sl_jy_fail(&p->y, map, path, "give either 'table' or 'query', not both");
-        if (!t->table && !t->query)
-            return sl_jy_fail(&p->y, map, path, "missing key 'table' (e.g. public.orders) or 'query'");
+        /* `table:` defaults to the output name; a pattern's tables get theirs when it is expanded. */
+        if (!t->table && !t->query && !p->in_pattern) t->table = t->name;
     }
+    if (p->in_pattern && (t->table || t->query || t->file))
+        return sl_jy_fail(&p->y, map, path, "a pattern selects its relations: give table:, query: or file: in an "
+                                            "entry of its own (it overrides what the pattern selects)");
     char *verify = NULL;
     if (sl_jp_text_key(p, map, "verify", path, "source or none", &verify) < 0) return -1;
     if (verify) {
@@ -759,6 +769,7 @@ static int sl_jp_table(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_t
         if (sl_jp_columns(p, v, sub, t) < 0) return -1;
     }
     if (sl_jp_checks(p, map, path, t) < 0) return -1;
+    if (sl_jp_table_types(p, map, path, t) < 0) return -1;
     return sl_jp_warehouse_table(p, map, path, t);
 }
 
@@ -854,6 +865,7 @@ static int sl_jp_job(sl_jp *p)
         job->ntargets = i + 1;
     }
     if (p->has_sql && sl_jp_sql_setup(p, root) < 0) return -1;
+    if (sl_jp_defaults(p, root) < 0) return -1;
     sl_strmap table_names = { 0 };
     yaml_node_t *tables = sl_jp_section(p, root, "tables", "the tables to copy", &table_names);
     sl_strmap_free(&table_names);
@@ -861,18 +873,24 @@ static int sl_jp_job(sl_jp *p)
     int ntab = sl_jy_map_len(tables);
     job->tables = sl_arena_alloc(&job->arena, sizeof *job->tables * (size_t)ntab);
     memset(job->tables, 0, sizeof *job->tables * (size_t)ntab);
+    int *table_key = sl_arena_alloc(&job->arena, sizeof *table_key * (size_t)ntab);
     for (int i = 0; i < ntab; i++) {
-        yaml_node_t *k = sl_jy_map_key(&p->y, tables, i);
+        yaml_node_t *k = sl_jy_map_key(&p->y, tables, i), *v = sl_jy_map_value(&p->y, tables, i);
         const char *name = sl_jy_key_text(&p->y, k);
-        if (sl_jp_table(p, name, k, sl_jy_map_value(&p->y, tables, i), &job->tables[i], source_names, target_names) < 0)
-            return -1;
-        job->ntables = i + 1;
+        if (sl_jp_apply_defaults(p, v) < 0) return -1;
+        if (sl_jp_is_pattern(name)) { /* "public.*": tables chosen when the job is prepared */
+            if (sl_jp_pattern(p, name, k, v, job->ntables, source_names, target_names) < 0) return -1;
+            continue;
+        }
+        if (sl_jp_table(p, name, k, v, &job->tables[job->ntables], source_names, target_names) < 0) return -1;
+        table_key[job->ntables++] = i;
     }
     if (p->has_sql && sl_jp_sql_finish(p, tables) < 0) return -1;
     /* Two tables landing in the same directory would overwrite each other
      * (names compared without case, for case-insensitive file systems). */
     sl_strmap dirs = { 0 };
     int rc = 0;
+    ntab = job->ntables;
     for (int i = 0; i < ntab && rc == 0; i++) {
         const sl_job_table *t = &job->tables[i];
         for (int k = 0; k < t->ntargets && rc == 0; k++) {
@@ -883,7 +901,7 @@ static int sl_jp_job(sl_jp *p)
             for (size_t c = 0; c <= ln; c++) dir[lp + 1 + c] = (char)tolower((unsigned char)t->name[c]);
             int j = sl_strmap_put(&dirs, dir, lp + ln + 1, i);
             if (j >= 0 && j != i)
-                rc = sl_jy_fail(&p->y, sl_jy_map_key(&p->y, tables, i), "tables",
+                rc = sl_jy_fail(&p->y, sl_jy_map_key(&p->y, tables, table_key[i]), "tables",
                                 "tables '%s' and '%s' would be written to the same place (%s)", job->tables[j].name,
                                 t->name, place);
         }

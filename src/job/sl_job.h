@@ -121,8 +121,47 @@ typedef struct sl_job_table {
     sl_bad_rows on_bad_rows;     /* default fail */
     int64_t max_bad_rows;        /* bad rows of error-level row rules tolerated; default 0 */
     double max_bad_fraction;     /* or a fraction of the rows (0.001 for "0.1%"); < 0: not given */
+    /* postgres types (sl_job_patterns.c) */
+    bool unsupported_error;  /* `unsupported: error`: types without a mapping fail the table (default:
+                              * string, their PostgreSQL text form) */
+    bool trim_char;          /* `trim_char: true`: char(n) without its blank padding */
+    int numeric_precision;   /* `numeric: {precision, scale}` for numeric without typmod; 0: 38,18 */
+    int numeric_scale;
+    const char *pattern;     /* the table key (a glob) that selected it; NULL for an explicit entry */
     int line, column;
 } sl_job_table;
+
+/* A relation of a source's catalog, as a pattern sees it (sl_job_expand). */
+typedef struct sl_job_relation {
+    char *schema, *name;
+    char *ident;             /* quoted schema.name, what `table:` gets */
+    char kind;               /* r table, p partitioned table, v view, m materialized view */
+    char *root;              /* a partition: its partitioned root as schema.name; else NULL */
+} sl_job_relation;
+
+/* A table key with a glob ("public.*", "*.*", "sales.order_*"): the keys
+ * every selected relation gets, expanded against the source's catalog when
+ * the job is prepared (sl_job_expand). */
+typedef struct sl_job_pattern {
+    char *pattern;           /* the key as written */
+    char *schema_glob, *rel_glob;   /* "public.*" -> public, *; a key without '.' is in public */
+    char **exclude;          /* `exclude: [globs]`, schema.name (or name: in public) */
+    int nexclude;
+    char *name_template;     /* `name: "{schema}_{table}"`; NULL: table, schema_table outside public */
+    bool partitions_separate;/* `partitions: separate`: the partitions, not their partitioned parent */
+    sl_job_table tmpl;       /* every key but the table's own (table:, query: are not allowed) */
+    int at;                  /* explicit tables before it: its tables take their place in order */
+    /* filled by sl_job_expand, for plan */
+    char **selected;         /* output names */
+    int nselected;
+    char **notes;            /* skipped partitions, entries overridden */
+    int nnotes;
+} sl_job_pattern;
+
+/* Lists a source's relations (tables, partitioned tables, views,
+ * materialized views; system schemas left out) into the arena. */
+typedef int (*sl_job_list_fn)(const sl_job_source *src, sl_arena *arena, sl_job_relation **out, int *n,
+                              sl_err *err);
 
 /* "replace", "append", "merge"; "fail", "add_columns", "recreate". */
 const char *sl_write_mode_name(sl_write_mode m);
@@ -148,6 +187,9 @@ typedef struct sl_job {
     int ntargets;
     sl_job_table *tables;
     int ntables;
+    sl_job_pattern *patterns;/* table keys with globs; sl_job_expand turns them into tables */
+    int npatterns;
+    bool expanded;
     int retries;             /* per task; default 3 */
     double retry_backoff_s;  /* first backoff; default 1.0, doubled each time */
     sl_job_transform transform;
@@ -160,5 +202,11 @@ sl_job *sl_job_load(const char *path, sl_err *err);
 /* Parses text; `file` names it in errors and anchors relative paths. */
 sl_job *sl_job_parse(const char *text, size_t len, const char *file, sl_err *err);
 void sl_job_free(sl_job *job);
+/* Turns the job's patterns into tables (in file order, explicit entries
+ * first where they name the same output or relation), listing each
+ * pattern's source once with `list`. A pattern that matches nothing, two
+ * relations landing on one output name, or a source kind that cannot list
+ * are errors naming the pattern. Idempotent. */
+int sl_job_expand(sl_job *job, sl_job_list_fn list, sl_err *err);
 
 #endif

@@ -15,6 +15,8 @@ typedef struct sl_jp {
     sl_job *job;
     sl_strmap sources, targets; /* name -> index, for from: and to: */
     bool has_sql;               /* some table has `sql:` (a work target and a transform section apply) */
+    yaml_node_t *defaults;      /* `defaults:`, merged into every table's map (sl_job_patterns.c) */
+    bool in_pattern;            /* parsing a pattern's keys: no table:/query:, no name check */
 } sl_jp;
 
 /* Keys given in map that `kind` does not use: an error naming the kinds that do. */
@@ -52,5 +54,18 @@ int sl_jp_sql_finish(sl_jp *p, yaml_node_t *tables);
  * `references:` rules name. */
 int sl_jp_checks(sl_jp *p, yaml_node_t *map, const char *path, sl_job_table *t);
 int sl_jp_checks_resolve(sl_jp *p);
+/* One table's definition (sl_job.c). */
+int sl_jp_table(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_t *map, sl_job_table *t,
+                const char *const *source_names, const char *const *target_names);
+
+/* sl_job_patterns.c: `defaults:` (checked once; merged into each table's
+ * mapping, the table's own keys winning), table keys with globs, and the
+ * postgres type keys every table may give (unsupported, trim_char, numeric). */
+int sl_jp_defaults(sl_jp *p, yaml_node_t *root);
+int sl_jp_apply_defaults(sl_jp *p, yaml_node_t *map);
+bool sl_jp_is_pattern(const char *key);
+int sl_jp_pattern(sl_jp *p, const char *key_text, yaml_node_t *key, yaml_node_t *map, int at,
+                  const char *const *source_names, const char *const *target_names);
+int sl_jp_table_types(sl_jp *p, yaml_node_t *map, const char *path, sl_job_table *t);
 
 #endif

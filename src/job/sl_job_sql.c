@@ -158,10 +158,16 @@ int sl_jp_sql_finish(sl_jp *p, yaml_node_t *tables)
         for (int j = 0; j < job->ntables && !read; j++)
             if (j != i && job->tables[j].sql && sl_sql_names(job->tables[j].sql, t->name)) read = true;
         if (!t->ntargets && !read) {
-            yaml_node_t *k = sl_jy_map_key(&p->y, tables, i);
+            /* tables[] and the YAML's keys differ in order once patterns expand: find it by name */
+            int at = 0;
+            for (int n = sl_jy_map_len(tables); at < n - 1; at++) {
+                const char *kt = sl_jy_key_text(&p->y, sl_jy_map_key(&p->y, tables, at));
+                if (kt && !strcmp(kt, t->name)) break;
+            }
+            yaml_node_t *k = sl_jy_map_key(&p->y, tables, at);
             char path[512];
             snprintf(path, sizeof path, "tables.%s", t->name);
-            return sl_jy_fail(&p->y, sl_jy_map_value(&p->y, tables, i) ? sl_jy_map_value(&p->y, tables, i) : k, path,
+            return sl_jy_fail(&p->y, sl_jy_map_value(&p->y, tables, at) ? sl_jy_map_value(&p->y, tables, at) : k, path,
                               "missing key 'to' (the name of a target): no computed table reads it, so it would "
                               "land nowhere");
         }

@@ -114,10 +114,14 @@ int sl_pg_numeric_decode(const uint8_t *p, size_t len, int precision, int scale,
     return 0;
 frac:
     return sl_err_set(err, SL_EDATA, "value has more than %d fractional digits and does not fit decimal(%d,%d); "
-                      "round it in a query: (e.g. round(col, %d)) or set its type", scale, precision, scale, scale);
+                      "a numeric without declared precision takes the table's numeric: {precision: 38, scale: S} "
+                      "(or in defaults:; give a larger S), any column its type in columns: (type: string keeps "
+                      "every digit)", scale, precision, scale);
 big:
     return sl_err_set(err, SL_EDATA, "value has more than %d digits and does not fit decimal(%d,%d); "
-                      "set a wider type or cast it in a query: (e.g. col::text)", precision, precision, scale);
+                      "a numeric without declared precision takes the table's numeric: {precision: 38, scale: S} "
+                      "(or in defaults:; a smaller S leaves more integer digits), any column its type in columns: "
+                      "(type: string keeps every digit)", precision, precision, scale);
 }
 
 /* The logical type a wire kind may be stored as. */

@@ -34,6 +34,12 @@
 #define SL_PP_SAMPLE_POINTS 201       /* quantiles taken from a sample */
 #define SL_PP_RANGE_SKEW_OK 1.25      /* auto: equal-width ranges are fine below this */
 
+/* pg_stats rows of a relation: a partitioned table has only the inherited
+ * ones (ANALYZE of the parent over all its partitions; it holds no rows of
+ * its own), a table only its own. $1, $2 = schema, table. */
+#define SL_PP_INHERITED(a) a "inherited = EXISTS (SELECT 1 FROM pg_class ic JOIN pg_namespace inn ON inn.oid = " \
+    "ic.relnamespace WHERE inn.nspname = $1 AND ic.relname = $2 AND ic.relkind = 'p')"
+
 typedef enum { SL_PK_INT, SL_PK_DATE, SL_PK_TS, SL_PK_TSTZ, SL_PK_ORD } sl_pp_kind;
 
 typedef struct sl_pp_rel {
@@ -198,7 +204,17 @@ static int sl_pp_rel_load(const sl_pg_part_in *in, sl_pp_rel *rel, sl_err *err)
         "(s.last_analyze IS NOT NULL OR s.last_autoanalyze IS NOT NULL), "
         "current_setting('server_version_num')::int, "
         "CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(sum(pg_relation_size(p.relid)), 0) FROM "
-        "pg_partition_tree(c.oid) p WHERE p.isleaf) / current_setting('block_size')::int8 END "
+        "pg_partition_tree(c.oid) p WHERE p.isleaf) / current_setting('block_size')::int8 END, "
+        /* A partitioned table: the sum of its leaves' estimates (each the
+         * planner's tuples per page times its pages now), unknown when
+         * any leaf was never analyzed; and the leaves' changes since. */
+        "CASE WHEN c.relkind = 'p' THEN (SELECT CASE WHEN bool_and(lc.reltuples >= 0 OR "
+        "  pg_relation_size(lc.oid) = 0) THEN sum(CASE WHEN pg_relation_size(lc.oid) = 0 THEN 0 "
+        "  WHEN lc.relpages > 0 THEN lc.reltuples / lc.relpages * (pg_relation_size(lc.oid) / "
+        "  current_setting('block_size')::int8) ELSE greatest(lc.reltuples, 0) END) END "
+        "  FROM pg_partition_tree(c.oid) p JOIN pg_class lc ON lc.oid = p.relid WHERE p.isleaf) END, "
+        "CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(sum(ls.n_mod_since_analyze), 0) FROM "
+        "  pg_partition_tree(c.oid) p JOIN pg_stat_all_tables ls ON ls.relid = p.relid WHERE p.isleaf) END "
         "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid WHERE c.oid = $1::oid",
         NULL, err);
@@ -219,6 +235,16 @@ static int sl_pp_rel_load(const sl_pg_part_in *in, sl_pp_rel *rel, sl_err *err)
     /* Views and foreign tables cannot be sampled: they are planned like a query. */
     rel->sampleable = rel->relkind && strchr("rmp", rel->relkind);
     rel->sample_blocks = rel->relkind == 'p' ? strtoll(PQgetvalue(res, 0, 9), NULL, 10) : rel->pages;
+    if (rel->relkind == 'p') {
+        /* Its partitions' estimates summed; inherited statistics are stale
+         * when the parent was never analyzed (autovacuum never does it) or
+         * its count drifted from the leaves' by over 20%. */
+        rel->rows = PQgetisnull(res, 0, 10) ? -1 : atof(PQgetvalue(res, 0, 10));
+        rel->n_mod = atof(PQgetvalue(res, 0, 11));
+        rel->stale = reltuples < 0 || rel->rows < 0 || fabs(reltuples - rel->rows) > 0.2 * rel->rows + 1000;
+        PQclear(res);
+        return 0;
+    }
     PQclear(res);
     /* The planner's own estimate: tuples per page at the last VACUUM/ANALYZE
      * times the pages there are now. */
@@ -429,12 +455,12 @@ static int sl_pp_stats(const sl_pg_part_in *in, const sl_pp_rel *rel, const sl_p
         char *sql = sl_sprintf(
             "SELECT 'h', %s, 0::float8, s.null_frac::float8, u.i FROM pg_stats s, "
             "unnest(s.histogram_bounds::text::%s[]) WITH ORDINALITY AS u(v, i) "
-            "WHERE s.schemaname = $1 AND s.tablename = $2 AND s.attname = $3 AND NOT s.inherited "
+            "WHERE s.schemaname = $1 AND s.tablename = $2 AND s.attname = $3 AND " SL_PP_INHERITED("s.") " "
             "UNION ALL SELECT 'm', %s, u.f::float8, s.null_frac::float8, 0 FROM pg_stats s, "
             "unnest(s.most_common_vals::text::%s[], s.most_common_freqs) AS u(v, f) "
-            "WHERE s.schemaname = $1 AND s.tablename = $2 AND s.attname = $3 AND NOT s.inherited "
+            "WHERE s.schemaname = $1 AND s.tablename = $2 AND s.attname = $3 AND " SL_PP_INHERITED("s.") " "
             "UNION ALL SELECT 'n', NULL, NULL, s.null_frac::float8, 0 FROM pg_stats s "
-            "WHERE s.schemaname = $1 AND s.tablename = $2 AND s.attname = $3 AND NOT s.inherited "
+            "WHERE s.schemaname = $1 AND s.tablename = $2 AND s.attname = $3 AND " SL_PP_INHERITED("s.") " "
             "ORDER BY 1, 5", num, k->type, num, k->type);
         sl_free(num);
         res = sl_pp_stats_query(in, rel, k, sql);
@@ -465,7 +491,7 @@ static int sl_pp_stats(const sl_pg_part_in *in, const sl_pp_rel *rel, const sl_p
         char *sql = sl_sprintf(
             "WITH s AS (SELECT null_frac::float8 AS nf, histogram_bounds::text::%s[] AS h, "
             "           most_common_vals::text::%s[] AS m, most_common_freqs::float8[] AS f FROM pg_stats "
-            "           WHERE schemaname = $1 AND tablename = $2 AND attname = $3 AND NOT inherited), "
+            "           WHERE schemaname = $1 AND tablename = $2 AND attname = $3 AND " SL_PP_INHERITED("") "), "
             " t AS (SELECT nf, h, m, f, 1 - nf - coalesce((SELECT sum(x) FROM unnest(f) x), 0) AS hf, "
             "       coalesce(cardinality(h), 0) AS nh FROM s), "
             " c AS (SELECT DISTINCT v FROM (SELECT unnest(h) AS v FROM t UNION ALL SELECT unnest(m) FROM t) z) "

@@ -49,10 +49,13 @@
  * string (well-formed UTF-8 only: sessions use client_encoding UTF8, but a
  * SQL_ASCII database hands over any bytes); "char" -> string in its text
  * form (a byte >= 0x80 as "\351"); bytea -> bytes; date; time; timestamp; timestamptz (utc);
- * uuid; json, jsonb -> json; domains as their base type. Anything else
- * (arrays, interval, money, ranges, composites, geometric, timetz, oid...) is
- * an SL_ETYPE error naming the table and column with the remedy: cast it in a
- * query: or override its type in columns: (which casts it in the select list).
+ * uuid; json, jsonb -> json; domains as their base type. Anything else is
+ * read through a cast in the select list (sl_pg_types_ext.c: money ->
+ * numeric(19,2), arrays and composites -> JSON, the rest -> its text form);
+ * with `unsupported: error` every such column of the table is listed in one
+ * SL_ETYPE error whose remedies (drop the option, or the printed columns:
+ * list) work with select *. `trim_char: true` reads bpchar as text (no
+ * padding); `numeric: {precision, scale}` types numeric without typmod.
  *
  * ±infinity dates and timestamps, NaN and ±Infinity numerics are errors
  * naming the table, task, column and row (see sl_pg_copy.h): no silent
@@ -71,6 +74,7 @@
 #include "sl_pg_copy_read.h"
 #include "sl_pg_partition.h"
 #include "sl_pg_session.h"
+#include "sl_pg_types_ext.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -273,7 +277,9 @@ static int sl_pg_resolve_table(sl_pg_shared *sh, const char *name, Oid *relid, d
 {
     static const char *sql =
         "SELECT c.oid, format('%I.%I', n.nspname, c.relname), "
-        "CASE WHEN c.relkind IN ('r', 'm') THEN c.reltuples::float8 ELSE -1 END "
+        "CASE WHEN c.relkind IN ('r', 'm') THEN c.reltuples::float8 WHEN c.relkind = 'p' THEN "
+        "(SELECT coalesce(sum(greatest(lc.reltuples, 0)), 0)::float8 FROM pg_partition_tree(c.oid) p "
+        "JOIN pg_class lc ON lc.oid = p.relid WHERE p.isleaf) ELSE -1 END "
         "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)";
     const char *params[] = { name };
     PGresult *res = sl_pg_exec_params(sh->coord, sql, 1, params, sh->what, err);
@@ -410,30 +416,53 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
     }
     raw = sl_schema_new(ncols);
     sl_pg_wire *wires = sl_calloc((size_t)ncols, sizeof *wires);
+    /* Columns read through a cast (sl_pg_types_ext.c), and the unsupported
+     * ones `unsupported: error` refuses: all of them in one message. */
+    char **casts = sl_calloc((size_t)ncols, sizeof *casts);
+    bool any_cast = cfg->ncolumns > 0;
+    sl_buf problems = { 0 }, remedy = { 0 };
+    int nproblems = 0;
     for (int c = 0; c < ncols; c++) {
         const char *name = PQfname(res, c);
         for (int d = 0; d < c; d++)
             if (!strcmp(raw->fields[d].name, name)) {
                 sl_err_set(err, SL_ESOURCE, "%s: column name %s appears twice; give the columns distinct "
                            "names in the query: (... AS other_name)", sh->what, name);
-                sl_free(wires);
-                goto fail;
+                goto fail_cols;
             }
         sl_type t;
+        bool overridden = false;
+        for (int i = 0; i < cfg->ncolumns; i++)
+            if (!strcmp(cfg->columns[i].name, name)) overridden = true;
         if (sl_pg_map_type(sh->coord, PQftype(res, c), PQfmod(res, c), sh->what, name, &wires[c], &t, err) < 0) {
             /* An override of this column casts it; only then is the type irrelevant. */
-            bool overridden = false;
-            for (int i = 0; i < cfg->ncolumns; i++)
-                if (!strcmp(cfg->columns[i].name, name)) overridden = true;
-            if (!overridden || err->code != SL_ETYPE) {
-                sl_free(wires);
-                goto fail;
-            }
+            if (err->code != SL_ETYPE) goto fail_cols;
             sl_err_clear(err);
+            if (!overridden) {
+                sl_pg_fallback fb;
+                if (sl_pg_fallback_for(sh->coord, PQftype(res, c), PQfmod(res, c), sh->what, &fb, err) < 0)
+                    goto fail_cols;
+                if (fb.unsupported && cfg->unsupported_error) {
+                    char *q = sl_pg_quote_ident(name);
+                    sl_buf_printf(&problems, "%s%s (%s)", nproblems ? ", " : "", name, fb.type_name);
+                    sl_buf_printf(&remedy, "%s{name: %s, type: string}", nproblems ? ", " : "", q);
+                    sl_free(q);
+                    nproblems++;
+                } else {
+                    casts[c] = sl_strdup(fb.cast);
+                    any_cast = true;
+                }
+            }
             t.id = SL_T_STRING;
             t.precision = t.scale = 0;
             t.utc = false;
             wires[c] = SL_PGW_TEXT;
+        } else if (!overridden && PQftype(res, c) == OID_BPCHAR && cfg->trim_char) {
+            casts[c] = sl_strdup("%s::text");   /* bpchar -> text drops the padding, as PostgreSQL compares */
+            any_cast = true;
+        } else if (PQftype(res, c) == OID_NUMERIC && PQfmod(res, c) < 4 && cfg->numeric_precision > 0) {
+            t.precision = (uint8_t)cfg->numeric_precision;
+            t.scale = (uint8_t)cfg->numeric_scale;
         }
         bool nullable = true;
         if (attr && PQftable(res, c) == relid && PQftablecol(res, c) > 0) {
@@ -444,27 +473,42 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
         sl_schema_set(raw, c, name, t, nullable);
     }
 
-    /* Overrides: cast in the select list, then describe that. */
-    if (cfg->ncolumns > 0) {
+    if (nproblems) {
+        sl_buf_push(&problems, 0);
+        sl_buf_push(&remedy, 0);
+        sl_err_set(err, SL_ETYPE, "%s: %d column%s of types without a sluice mapping (unsupported: error): %s; "
+                   "remove unsupported: error to read them in PostgreSQL's text form (arrays and composites as "
+                   "JSON), or set their types in columns: [%s]", sh->what, nproblems, nproblems == 1 ? "" : "s",
+                   (char *)problems.data, (char *)remedy.data);
+        goto fail_cols;
+    }
+    /* Overrides and fallbacks: cast in the select list, then describe that. */
+    if (any_cast) {
         sl_buf list = {0};
         for (int i = 0; i < cfg->ncolumns; i++)
             if (sl_schema_find(raw, cfg->columns[i].name) < 0) {
                 sl_err_set(err, SL_EJOB, "%s: columns: %s is not a column of it", sh->what, cfg->columns[i].name);
-                sl_free(wires);
                 sl_buf_free(&list);
-                goto fail;
+                goto fail_cols;
             }
         for (int c = 0; c < ncols; c++) {
             char *q = sl_pg_quote_ident(raw->fields[c].name);
             if (c) sl_buf_append(&list, ", ", 2);
-            sl_buf_append(&list, q, strlen(q));
+            bool done = false;
             for (int i = 0; i < cfg->ncolumns; i++)
                 if (!strcmp(cfg->columns[i].name, raw->fields[c].name)) {
                     char tb[32];
-                    char *cast = sl_sprintf("::%s AS %s", sl_pg_cast_name(cfg->columns[i].type, tb, sizeof tb), q);
+                    char *cast = sl_sprintf("%s::%s AS %s", q, sl_pg_cast_name(cfg->columns[i].type, tb, sizeof tb), q);
                     sl_buf_append(&list, cast, strlen(cast));
                     sl_free(cast);
+                    done = true;
                 }
+            if (!done && casts[c]) {
+                sl_buf_printf(&list, casts[c], q);
+                sl_buf_printf(&list, " AS %s", q);
+            } else if (!done) {
+                sl_buf_append(&list, q, strlen(q));
+            }
             sl_free(q);
         }
         sl_buf_push(&list, 0);
@@ -475,16 +519,17 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
         sl_free(sql);
         if (!res) {
             sl_err_prefix(err, "applying columns: overrides");
-            sl_free(wires);
-            goto fail;
+            goto fail_cols;
         }
         tab->schema = sl_schema_new(ncols);
         for (int c = 0; c < ncols; c++) {
             sl_type t;
             if (sl_pg_map_type(sh->coord, PQftype(res, c), PQfmod(res, c), sh->what, raw->fields[c].name,
-                               &wires[c], &t, err) < 0) {
-                sl_free(wires);
-                goto fail;
+                               &wires[c], &t, err) < 0)
+                goto fail_cols;
+            if (PQftype(res, c) == OID_NUMERIC && PQfmod(res, c) < 4 && cfg->numeric_precision > 0) {
+                t.precision = (uint8_t)cfg->numeric_precision;
+                t.scale = (uint8_t)cfg->numeric_scale;
             }
             sl_schema_set(tab->schema, c, raw->fields[c].name, t, raw->fields[c].nullable);
         }
@@ -500,6 +545,12 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
         sh->cols[c].type = tab->schema->fields[c].type;
     }
     sl_free(wires);
+    wires = NULL;
+    for (int c = 0; c < ncols; c++) sl_free(casts[c]);
+    sl_free(casts);
+    casts = NULL;
+    sl_buf_free(&problems);
+    sl_buf_free(&remedy);
     PQclear(res);
     res = NULL;
     PQclear(attr);
@@ -524,6 +575,13 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
     tab->shared = sh;
     return 0;
 
+fail_cols:
+    /* Failures while the columns are described: their working arrays too. */
+    sl_free(wires);
+    for (int c = 0; casts && c < ncols; c++) sl_free(casts[c]);
+    sl_free(casts);
+    sl_buf_free(&problems);
+    sl_buf_free(&remedy);
 fail:
     /* Every path above ends here with what it owns; what is already freed is NULL. */
     PQclear(res);

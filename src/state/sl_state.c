@@ -1200,6 +1200,20 @@ static int sl_run_checks(sl_state *st, sl_run_report *r, sl_err *err)
     return rc;
 }
 
+int64_t sl_state_run_number(sl_state *st, int64_t run_id)
+{
+    int64_t number = run_id;
+    sl_err ignore = SL_ERR_INIT;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *q = sl_query(st, &ignore, "SELECT count(*) FROM runs r2, runs r WHERE r.id = ?1 AND r2.job = r.job "
+                                            "AND r2.id <= r.id", "i", run_id);
+    if (q && sl_step_done(st, q, &ignore) == SQLITE_ROW && sqlite3_column_int64(q, 0) > 0)
+        number = sqlite3_column_int64(q, 0);
+    if (q) sqlite3_finalize(q);
+    pthread_mutex_unlock(&st->mu);
+    return number;
+}
+
 int sl_state_runs(sl_state *st, const char *job, int limit, sl_run_report **out, int *n, sl_err *err)
 {
     *out = NULL;
@@ -1210,7 +1224,8 @@ int sl_state_runs(sl_state *st, const char *job, int limit, sl_run_report **out,
     /* One read transaction, so the runs and their details agree. */
     sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL);
     sqlite3_stmt *q = sl_query(st, err, "SELECT id, job, job_hash, status, coalesce(host, ''), error, started, "
-                                        "coalesce(ended, 0), coalesce(pid, 0), resumes FROM runs "
+                                        "coalesce(ended, 0), coalesce(pid, 0), resumes, "
+                                        "(SELECT count(*) FROM runs r2 WHERE r2.job = runs.job AND r2.id <= runs.id) FROM runs "
                                         "WHERE ?1 IS NULL OR job = ?1 ORDER BY id DESC LIMIT ?2", "si", job,
                                (int64_t)limit);
     if (!q) rc = -1;
@@ -1233,6 +1248,7 @@ int sl_state_runs(sl_state *st, const char *job, int limit, sl_run_report **out,
         r->ended = sqlite3_column_double(q, 7);
         r->pid = (long)sqlite3_column_int64(q, 8);
         r->resumes = sqlite3_column_int(q, 9);
+        r->number = sqlite3_column_int64(q, 10);
     }
     if (q) sqlite3_finalize(q);
     for (int i = 0; rc == 0 && i < *n; i++) rc = sl_run_details(st, &(*out)[i], err);

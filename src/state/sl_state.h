@@ -261,6 +261,8 @@ typedef struct sl_check_rec {
 
 typedef struct sl_run_report {
     int64_t id;
+    int64_t number;            /* the job's 1st, 2nd, ... run: what logs and status call "run N"
+                                * (job files sharing a state store are numbered apart) */
     char *job, *job_hash, *status, *host, *error;
     double started, ended;     /* ended 0: not ended */
     long pid;
@@ -276,6 +278,9 @@ typedef struct sl_run_report {
     sl_check_rec *checks;      /* data checks of its tables (schema 6), by table and rule */
     int nchecks;
 } sl_run_report;
+
+/* Run run_id's number among its job's runs (1, 2, ...), or run_id when it cannot be read. */
+int64_t sl_state_run_number(sl_state *st, int64_t run_id);
 
 /* The last `limit` runs (newest first) of `job` (NULL: of every job). */
 int sl_state_runs(sl_state *st, const char *job, int limit, sl_run_report **out, int *n, sl_err *err);

@@ -251,8 +251,13 @@ Test(job, missing_required_keys)
     expect_error(text, "6:6: tables.a: missing key 'from'", NULL);
     snprintf(text, sizeof text, "%stables:\n  a: { from: s, table: a }\n", head);
     expect_error(text, "tables.a: missing key 'to'", NULL);
+    /* `table:` defaults to the output name. */
     snprintf(text, sizeof text, "%stables:\n  a: { from: s, to: t }\n", head);
-    expect_error(text, "tables.a: missing key 'table'", "'query'");
+    sl_err err = SL_ERR_INIT;
+    sl_job *job = parse(text, &err);
+    cr_assert_not_null(job, "%s", err.msg);
+    cr_assert_str_eq(job->tables[0].table, "a");
+    sl_job_free(job);
     snprintf(text, sizeof text, "%stables:\n  a: { from: s, to: t, table: a, query: b }\n", head);
     expect_error(text, "either 'table' or 'query'", NULL);
     snprintf(text, sizeof text, "%stables: {}\n", head);
@@ -754,4 +759,177 @@ Test(job, verify_source_key)
                  "targets: { lake: { kind: parquet, path: ./lake } }\n"
                  "tables: { a: { from: db, table: a, to: lake, verify: source } }\n",
                  "reconciles with a postgres source only", NULL);
+}
+
+/* ---- issue 15: defaults:, table patterns, postgres type keys ---- */
+
+static const char pattern_head[] =
+    "sources:\n  shop: { kind: postgres, url: \"postgres://x@h/db\" }\n  other: { kind: postgres, url: \"postgres://x@h/o\" }\n"
+    "targets:\n  lake: { kind: parquet, path: ./lake }\n  wh: { kind: duckdb, path: ./w.duckdb }\n";
+
+static sl_job *parse_tables(const char *tail, sl_err *err)
+{
+    static char text[4096];
+    snprintf(text, sizeof text, "%s%s", pattern_head, tail);
+    return parse(text, err);
+}
+
+Test(job, defaults_apply_to_every_table_and_lose_to_its_own_keys)
+{
+    sl_err err = SL_ERR_INIT;
+    sl_job *job = parse_tables("defaults: { from: shop, to: lake, partition: { strategy: pages }, trim_char: true }\n"
+                               "tables:\n  a: {}\n  b: { to: wh, partition: none, from: other, table: public.bee }\n", &err);
+    cr_assert_not_null(job, "%s", err.msg);
+    cr_assert_eq(job->ntables, 2);
+    cr_assert_str_eq(job->tables[0].from, "shop");
+    cr_assert_str_eq(job->tables[0].to, "lake");
+    cr_assert_str_eq(job->tables[0].table, "a");
+    cr_assert_str_eq(job->tables[0].partition.strategy, "pages");
+    cr_assert(job->tables[0].trim_char);
+    cr_assert_str_eq(job->tables[1].from, "other");
+    cr_assert_str_eq(job->tables[1].to, "wh");
+    cr_assert_str_eq(job->tables[1].partition.strategy, "none");
+    sl_job_free(job);
+    /* An error in a default points at the default's line. */
+    sl_job *bad = parse_tables("defaults: { from: nope, to: lake }\ntables:\n  a: {}\n", &err);
+    cr_assert_null(bad);
+    cr_assert(strstr(err.msg, "job.yaml:7:") && strstr(err.msg, "unknown source 'nope'"), "%s", err.msg);
+    bad = parse_tables("defaults: { table: x }\ntables:\n  a: { from: shop, to: lake }\n", &err);
+    cr_assert_null(bad);
+    cr_assert(strstr(err.msg, "'table' names what one table"), "%s", err.msg);
+}
+
+Test(job, pattern_keys_parse_into_templates)
+{
+    sl_err err = SL_ERR_INIT;
+    sl_job *job = parse_tables("defaults: { from: shop, to: lake }\ntables:\n"
+                               "  first: {}\n"
+                               "  \"public.*\": { exclude: [\"public.tmp_*\", public.audit], partitions: separate }\n"
+                               "  \"sales.order_*\": { name: \"s_{table}\", unsupported: error }\n"
+                               "  \"*\": { numeric: { precision: 20, scale: 4 } }\n", &err);
+    cr_assert_not_null(job, "%s", err.msg);
+    cr_assert_eq(job->ntables, 1);
+    cr_assert_eq(job->npatterns, 3);
+    cr_assert_str_eq(job->patterns[0].schema_glob, "public");
+    cr_assert_str_eq(job->patterns[0].rel_glob, "*");
+    cr_assert_eq(job->patterns[0].nexclude, 2);
+    cr_assert(job->patterns[0].partitions_separate);
+    cr_assert_eq(job->patterns[0].at, 1);
+    cr_assert_str_eq(job->patterns[1].name_template, "s_{table}");
+    cr_assert(job->patterns[1].tmpl.unsupported_error);
+    cr_assert_str_eq(job->patterns[2].schema_glob, "public");
+    cr_assert_eq(job->patterns[2].tmpl.numeric_precision, 20);
+    cr_assert_eq(job->patterns[2].tmpl.numeric_scale, 4);
+    sl_job_free(job);
+
+    const char *bad[][2] = {
+        { "tables:\n  \"public.*\": { from: shop, to: lake, table: x }\n", "a pattern selects its relations" },
+        { "tables:\n  \"public.*\": { from: shop, to: lake, name: \"{schema}\" }\n", "must hold {table}" },
+        { "tables:\n  \"public.*\": { from: shop, to: lake, name: \"{tabel}\" }\n", "unknown placeholder" },
+        { "tables:\n  \"a.b.*\": { from: shop, to: lake }\n", "schema.relation globs" },
+        { "tables:\n  x: { from: shop, to: lake, exclude: [a] }\n", "belong to patterns" },
+        { "tables:\n  \"p.*\": { from: shop, to: lake, partitions: each }\n", "partitions" },
+        { "tables:\n  x: { from: shop, to: lake, numeric: { precision: 10, scale: 12 } }\n", "scale 12 is larger" },
+        { "tables:\n  x: { from: shop, to: lake, unsupported: text }\n", "unsupported" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_assert_null(parse_tables(bad[i][0], &err), "accepted: %s", bad[i][0]);
+        cr_assert(strstr(err.msg, bad[i][1]), "'%s' not in: %s", bad[i][1], err.msg);
+    }
+}
+
+/* A fake catalog for sl_job_expand. */
+static int fake_list(const sl_job_source *src, sl_arena *arena, sl_job_relation **out, int *n, sl_err *err)
+{
+    static const char *const rels[][4] = {
+        { "public", "orders", "r", NULL }, { "public", "tmp_x", "r", NULL }, { "public", "events", "p", NULL },
+        { "public", "events_01", "r", "public.events" }, { "public", "events_02", "r", "public.events" },
+        { "public", "v_orders", "v", NULL }, { "sales", "order_lines", "r", NULL }, { "sales", "mv", "m", NULL },
+        { "Odd", "We ird", "r", NULL },
+    };
+    int count = (int)(sizeof rels / sizeof rels[0]);
+    sl_job_relation *r = sl_arena_alloc(arena, sizeof *r * (size_t)count);
+    for (int i = 0; i < count; i++) {
+        r[i].schema = (char *)rels[i][0];
+        r[i].name = (char *)rels[i][1];
+        r[i].ident = sl_arena_strdup(arena, rels[i][1]);
+        r[i].kind = rels[i][2][0];
+        r[i].root = (char *)rels[i][3];
+    }
+    (void)src;
+    (void)err;
+    *out = r;
+    *n = count;
+    return 0;
+}
+
+static bool has_table(const sl_job *job, const char *name)
+{
+    for (int i = 0; i < job->ntables; i++)
+        if (!strcmp(job->tables[i].name, name)) return true;
+    return false;
+}
+
+Test(job, expand_selects_names_skips_partitions_and_lets_explicit_entries_win)
+{
+    sl_err err = SL_ERR_INIT;
+    sl_job *job = parse_tables("defaults: { from: shop, to: lake }\ntables:\n"
+                               "  \"*.*\": { exclude: [\"public.tmp_*\"] }\n"
+                               "  orders: { query: \"select 1 as x\" }\n", &err);
+    cr_assert_not_null(job, "%s", err.msg);
+    cr_assert_eq(sl_job_expand(job, fake_list, &err), 0, "%s", err.msg);
+    cr_assert(has_table(job, "events"));
+    cr_assert(!has_table(job, "events_01"));
+    cr_assert(!has_table(job, "tmp_x"));
+    cr_assert(has_table(job, "v_orders"));
+    cr_assert(has_table(job, "sales_order_lines"));
+    cr_assert(has_table(job, "sales_mv"));
+    cr_assert(has_table(job, "Odd_We_ird"));
+    /* orders: the explicit entry (a query), once */
+    int orders = 0;
+    for (int i = 0; i < job->ntables; i++)
+        if (!strcmp(job->tables[i].name, "orders")) {
+            orders++;
+            cr_assert_not_null(job->tables[i].query);
+        }
+    cr_assert_eq(orders, 1);
+    cr_assert_eq(job->patterns[0].nnotes, 2, "%d", job->patterns[0].nnotes);
+    cr_assert(strstr(job->patterns[0].notes[0], "explicit entry orders") || strstr(job->patterns[0].notes[1], "explicit entry orders"));
+    cr_assert(strstr(job->patterns[0].notes[0], "2 partitions of public.events skipped") ||
+              strstr(job->patterns[0].notes[1], "2 partitions of public.events skipped"));
+    cr_assert_eq(sl_job_expand(job, fake_list, &err), 0);   /* idempotent */
+    sl_job_free(job);
+
+    job = parse_tables("defaults: { from: shop, to: lake }\ntables:\n  \"public.events*\": { partitions: separate }\n", &err);
+    cr_assert_eq(sl_job_expand(job, fake_list, &err), 0, "%s", err.msg);
+    cr_assert_eq(job->ntables, 2);
+    cr_assert(has_table(job, "events_01") && has_table(job, "events_02") && !has_table(job, "events"));
+    sl_job_free(job);
+
+    job = parse_tables("defaults: { from: shop, to: lake }\ntables:\n  \"nothing.*\": {}\n", &err);
+    cr_assert_eq(sl_job_expand(job, fake_list, &err), -1);
+    cr_assert(strstr(err.msg, "tables.nothing.*: the pattern matches no table"), "%s", err.msg);
+    cr_assert_eq(err.code, SL_EJOB);
+    sl_job_free(job);
+
+    job = parse_tables("defaults: { from: shop, to: lake }\ntables:\n  \"*.*\": { name: \"{table}\" }\n", &err);
+    cr_assert_eq(sl_job_expand(job, fake_list, &err), 0, "%s", err.msg);
+    sl_job_free(job);
+    job = parse_tables("defaults: { from: shop, to: lake }\ntables:\n  \"*.*\": { name: \"x{table}\", exclude: [\"public.events*\"] }\n"
+                       "  \"sales.order*\": { name: \"y{table}\" }\n", &err);
+    cr_assert_not_null(job, "%s", err.msg);
+    cr_assert_eq(sl_job_expand(job, fake_list, &err), 0, "%s", err.msg);   /* sales.order_lines went to the first */
+    cr_assert(has_table(job, "xorder_lines") && !has_table(job, "yorder_lines"));
+    cr_assert_eq(job->patterns[1].nselected, 0);
+    sl_job_free(job);
+}
+
+Test(job, expand_many_relations_is_quick)
+{
+    sl_err err = SL_ERR_INIT;
+    sl_job *job = parse_tables("defaults: { from: shop, to: lake }\ntables:\n  \"*.*\": {}\n", &err);
+    cr_assert_not_null(job, "%s", err.msg);
+    cr_assert_eq(sl_job_expand(job, fake_list, &err), 0, "%s", err.msg);
+    cr_assert_eq(job->ntables, 7);
+    sl_job_free(job);
 }

@@ -362,7 +362,32 @@ Test(src_pg, unsupported_type_and_override)
     NEED_PG();
     sql("DROP TABLE IF EXISTS odd; CREATE TABLE odd (id int, iv interval, arr int[]);"
         "INSERT INTO odd VALUES (1, '1 day', '{1,2}')");
-    expect_error("odd", NULL, SL_ETYPE, "column iv: type interval is not supported", "query:");
+    /* By default: the text form, arrays as JSON; money as decimal(19,2). */
+    {
+        fixture f;
+        fx_init(&f, "odd", NULL);
+        long rows;
+        char *got = sl_test_read_ok(&f, &rows);
+        cr_assert_str_eq(got, "1|1 day|[1,2]\n");
+        char tb[64];
+        cr_assert_str_eq(type_of(&f, "iv", tb), "string");
+        cr_assert_str_eq(type_of(&f, "arr", tb), "json");
+        sl_free(got);
+        sl_test_fx_done(&f);
+    }
+    /* unsupported: error: every such column in one error. */
+    {
+        fixture f;
+        fx_init(&f, "odd", NULL);
+        f.cfg.unsupported_error = true;
+        sl_err err = SL_ERR_INIT;
+        cr_assert_eq(sl_source_postgres.prepare(&f.tab, &err), -1);
+        cr_assert_eq(err.code, SL_ETYPE, "%s", err.msg);
+        cr_assert(strstr(err.msg, "2 columns of types without a sluice mapping") && strstr(err.msg, "iv (interval)") &&
+                  strstr(err.msg, "arr (integer[])") && strstr(err.msg, "remove unsupported: error") &&
+                  strstr(err.msg, "{name: \"arr\", type: string}"), "%s", err.msg);
+        sl_test_fx_done(&f);
+    }
     sl_job_column cols[] = { { .name = "iv", .type = { .id = SL_T_STRING } },
                              { .name = "arr", .type = { .id = SL_T_STRING } },
                              { .name = "id", .type = { .id = SL_T_INT64 } } };
