@@ -31,6 +31,8 @@ static const char *const sl_fp_known[] = {
     SL_FP_PUBLISH_BEFORE_CLEANUP,
     SL_FP_RUN_FINISH,
     SL_FP_PG_PREPARE_END,
+    SL_FP_S3_PART_UPLOADED,
+    SL_FP_S3_BEFORE_COMPLETE,
     SL_FP_SINK_DROP_ROW,
     SL_FP_BATCH_CHANGE_VALUE,
     NULL,

@@ -56,6 +56,11 @@ typedef struct sl_job_target {
     int compression_level;   /* 0: codec default */
     int64_t row_group_bytes; /* 0: default (128 MiB) */
     int64_t page_bytes;      /* 0: default (1 MiB) */
+    /* parquet, csv at an s3://bucket/prefix path (store/sl_store_s3.c) */
+    char *region;            /* NULL: the credentials' region, else us-east-1 */
+    char *endpoint;          /* an S3-compatible server's URL; NULL or "": AWS */
+    bool layout_flat;        /* layout: flat (old versions deleted after a grace wait) */
+    int keep_versions;       /* versions kept after publish; 0: default 1 */
     int line, column;
 } sl_job_target;
 
