@@ -418,7 +418,8 @@ static int sl_s3_do(sl_s3 *s3, sl_s3_req *r, bool allow_404, sl_err *err)
             sl_err_set(err, retry ? SL_ETRANSIENT : SL_EIO, "%s: %s", what, cerr);
         } else if (r->status / 100 == 2 || (allow_404 && r->status == 404)) {
             /* CompleteMultipartUpload may answer 200 with an error inside. */
-            char *code = r->reply.len ? sl_xml_tag(sl_buf_cstr(&r->reply), "Code", NULL) : NULL;
+            char *code = r->reply.len && r->status / 100 == 2 ? sl_xml_tag(sl_buf_cstr(&r->reply), "Code", NULL)
+                                                               : NULL;
             if (!code || !strstr(sl_buf_cstr(&r->reply), "<Error>")) {
                 sl_free(code);
                 rc = 0;

@@ -420,7 +420,18 @@ static int sl_cleanup_table(sl_s3 *s3, const char *table_prefix, const int64_t *
         bool keep = run >= 0 && run == keep_run;
         for (int k = 0; k < nkept && !keep; k++) keep = run == kept[k];
         if (keep) continue;
-        if (run < 0 && strchr(rest, '/') == NULL && strncmp(rest, "run-", 4)) continue;   /* not ours: leave it */
+        if (run < 0) continue;   /* not ours: leave it */
+        const char *up = strstr(rest, "/.uploads/");
+        if (up) {
+            /* An upload a killed attempt left open: abort it, so its parts go too. */
+            sl_buf id = { 0 };
+            int got = sl_s3_get(s3, e[i].key, 0, -1, &id, err);
+            char *key = sl_sprintf("%s%.*s/%s", table_prefix, (int)(up - rest), rest, up + 10);
+            if (got < 0 || (got > 0 && id.len && sl_s3_mpu_abort(s3, key, sl_buf_cstr(&id), err) < 0)) rc = -1;
+            sl_free(key);
+            sl_buf_free(&id);
+            if (rc < 0) break;
+        }
         rc = sl_s3_delete(s3, e[i].key, err);
         if (rc == 0 && removed) (*removed)++;
     }
