@@ -40,7 +40,7 @@
 static const char *const sl_job_keys[] = { "name", "sources", "targets", "tables", "retries", "retry_backoff", NULL };
 static const char *const sl_source_keys[] = { "kind", "url", "path", "max_connections", "consistent",
                                               "rows_per_second", "statement_timeout", "delimiter", "header",
-                                              "null_string", "compression", NULL };
+                                              "null_string", "compression", "region", "endpoint", NULL };
 static const char *const sl_source_kinds[] = { "postgres", "sqlite", "csv", "parquet", NULL };
 static const char *const sl_target_keys[] = { "kind", "path", "compression", "compression_level",
                                               "row_group_bytes", "page_bytes", "url", "schema",
@@ -239,6 +239,10 @@ static int sl_jp_source(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_
 
     static const char *const csv_only[] = { "delimiter", "header", "null_string", "compression", NULL };
     static const char *const pg_only[] = { "consistent", "statement_timeout", NULL };
+    static const char *const s3_keys[] = { "region", "endpoint", NULL };
+    if (strcmp(s->kind, "parquet") && sl_jp_reject_keys(p, map, path, s3_keys, s->kind, "sources (only parquet "
+                                                        "sources at s3:// paths)") < 0)
+        return -1;
     if (!strcmp(s->kind, "postgres")) {
         static const char *const no[] = { "path", NULL };
         if (sl_jp_reject_keys(p, map, path, csv_only, "postgres", "sources") < 0 ||
@@ -263,7 +267,14 @@ static int sl_jp_source(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_
             sl_jp_reject_keys(p, map, path, no, "parquet", "sources (use path)") < 0)
             return -1;
         if (!s->path) return sl_jy_fail(&p->y, map, path, "missing key 'path' (a lake directory, or one of Parquet files)");
-        s->path = sl_jp_resolve(p, s->path);
+        if (sl_jp_text_key(p, map, "region", path, "an AWS region (e.g. eu-west-1)", &s->region) < 0 ||
+            sl_jp_text_key(p, map, "endpoint", path, "the URL of an S3-compatible server", &s->endpoint) < 0)
+            return -1;
+        if (strncmp(s->path, "s3://", 5)) {
+            static const char *const s3_only[] = { "region", "endpoint", NULL };
+            if (sl_jp_reject_keys(p, map, path, s3_only, "parquet", "sources (only s3:// paths)") < 0) return -1;
+            s->path = sl_jp_resolve(p, s->path);
+        }
     } else {
         static const char *const no[] = { "url", NULL };
         if (sl_jp_reject_keys(p, map, path, pg_only, "csv", "sources") < 0 ||

@@ -33,6 +33,9 @@ typedef struct sl_job_source {
     bool header;             /* default true */
     char *null_string;       /* text that means NULL; default "" (empty, unquoted) */
     char *compression;       /* auto | none | gzip | zstd; default auto (by extension) */
+    /* parquet at an s3:// path */
+    char *region;            /* NULL: the credentials' region, else us-east-1 */
+    char *endpoint;          /* an S3-compatible server's URL; NULL or "": AWS */
     int line, column;        /* where it is defined in the job file */
 } sl_job_source;
 

@@ -44,6 +44,7 @@
 #include "../core/sl_buf.h"
 #include "../core/sl_failpoint.h"
 #include "../core/sl_log.h"
+#include "../core/sl_rfile.h"
 #include "../state/sl_backoff.h"
 #include "sl_s3.h"
 
@@ -610,6 +611,11 @@ static int sl_s3_clean_run(const sl_job_target *target, const char *job, int64_t
 {
     return 0;
 }
+
+/* s3:// for the parquet source (sl_s3_files.c): registered at start-up,
+ * since sources may not call the store. */
+extern const sl_rfs sl_s3_rfs;
+__attribute__((constructor)) static void sl_s3_register(void) { sl_rfs_register(&sl_s3_rfs); }
 
 const sl_store_ops sl_store_s3 = {
     .kind = "s3",

@@ -20,7 +20,9 @@
 #   e) a wrong access key and a missing bucket: clear errors with S3's code
 #      (InvalidAccessKeyId, NoSuchBucket), nothing published;
 #   f) the secret key is in no log line, not in the state store, not in any
-#      object written.
+#      object written;
+#   g) the parquet source reads s3://lake/a back (table orders, items) with
+#      ranged GETs only (footer, then column chunks): equal to the source.
 set -uo pipefail
 . "$(dirname "$0")/../lib/suite.sh"
 sl_suite_workdir s3 SLUICE_S3_KEEP
@@ -156,6 +158,7 @@ for fp in task-start:crash@2 task-write:crash@4 s3:part-uploaded:crash@1 s3:part
   (cd "$d" && SLUICE_FAILPOINT="$fp" "$SLUICE_BIN" run --workers 2 --no-progress job.yaml) >"$d/log" 2>&1
   rc=$?
   if [ $rc -ne 137 ]; then bad "c: $fp: the run was not killed (exit $rc): $(tail -2 "$d/log")"; continue; fi
+  case $fp in s3:*) [ "$(uploads_left)" -gt 0 ] || bad "c: $fp: no multipart upload open after the kill";; esac
   if ! run "$d"; then bad "c: $fp: resume failed: $(tail -3 "$d/log")"; continue; fi
   got=$(live "c$n")
   if [ "$got" = "$EXPECT" ] && [ "$(uploads_left)" = 0 ]; then
@@ -198,8 +201,33 @@ else
   bad "e: missing bucket: exit $rc: $(tail -2 "$W/e2/log")"
 fi
 
+# ---- g) the parquet source at s3:// ----
+mkdir -p "$W/g"
+cat >"$W/g/job.yaml" <<EOF
+name: s3read
+sources:
+  lake: { kind: parquet, path: "s3://lake/a", endpoint: "http://127.0.0.1:$PX" }
+targets:
+  out: { kind: parquet, path: ./out }
+tables:
+  orders: { from: lake, table: orders, to: out }
+  items: { from: lake, table: items, to: out }
+EOF
+mark=$(wc -l <"$W/proxy.log")
+if run "$W/g"; then
+  got=$(duck "select count(*)||':'||sum(id)||':'||sum((amount * 100)::bigint) from '$W/g/out/orders/*.parquet'" | tail -1)
+  want=${EXPECT%%|*}
+  [ "$got" = "$want" ] && ok "g: orders read back from s3://lake/a by the parquet source: $got" || bad "g: got $got, want $want"
+  gets=$(tail -n +"$((mark + 1))" "$W/proxy.log" | grep '^GET /lake/a/orders/run-2/part-')
+  whole=$(echo "$gets" | grep -vc 'range=')
+  [ -n "$gets" ] && [ "$whole" = 0 ] && ok "g: $(echo "$gets" | wc -l) ranged GETs (footer, column chunks), no whole-object download" ||
+    bad "g: GETs of the object: $gets"
+else
+  bad "g: the s3:// parquet source failed: $(tail -3 "$W/g/log")"
+fi
+
 # ---- f) the secret stays secret ----
-leaks=$(grep -l -a -r -- "$SECRET" "$W"/a "$W"/c* "$W"/d "$W"/e* "$W"/k "$S3DIR" 2>/dev/null | grep -v '/job.yaml$' | head -3)
+leaks=$(grep -l -a -r -- "$SECRET" "$W"/a "$W"/c* "$W"/d "$W"/e* "$W"/g "$W"/k "$S3DIR" 2>/dev/null | grep -v '/job.yaml$' | head -3)
 [ -z "$leaks" ] && ok "f: the secret key is in no log, state store or object" || bad "f: the secret is in $leaks"
 
 exit $fail

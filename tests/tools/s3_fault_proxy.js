@@ -8,7 +8,7 @@
 //   SLOWDOWN_EVERY N  every Nth request is answered 503 SlowDown (S3's XML)
 //   DROP_EVERY M      every Mth request has its connection destroyed before
 //                     any reply (the client sees an empty reply / reset)
-//   (0 or absent: never). Every request is a line "METHOD URL" on stdout. Each fault is a line "fault slowdown|drop METHOD URL"
+//   (0 or absent: never). Every request is a line "METHOD URL [range=...]" on stdout. Each fault is a line "fault slowdown|drop METHOD URL"
 //   on stderr, so the test can check that faults were injected.
 //
 // s3rver 3.7 has no AbortMultipartUpload (it answers 405): the proxy does
@@ -24,7 +24,7 @@ let n = 0, slowed = 0, dropped = 0;
 
 const server = http.createServer((req, res) => {
   n++;
-  process.stdout.write(`${req.method} ${req.url}\n`);
+  process.stdout.write(`${req.method} ${req.url}${req.headers.range ? ' range=' + req.headers.range : ''}\n`);
   const url = new URL(req.url, 'http://x');
   if (+slowEvery > 0 && n % +slowEvery === 0) {
     slowed++;
