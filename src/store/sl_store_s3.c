@@ -14,9 +14,11 @@
  *
  * A task's object: small outputs are one PUT (the CRC-32 as metadata
  * x-amz-meta-sluice-crc32); an output that reaches the part size is a
- * multipart upload, part by part as the sink writes (memory: one part
- * buffer per task), completed at commit. Part size: 16 MiB, or
- * SLUICE_S3_PART_BYTES (tests use small parts; S3 wants >= 5 MiB).
+ * multipart upload, part by part as the sink writes, each full part handed
+ * to a thread of its own, SLUICE_S3_PARTS_IN_FLIGHT (default 2, at most 8)
+ * at once (memory: in flight + 1 part buffers per task), completed at
+ * commit. Part size: 16 MiB, or SLUICE_S3_PART_BYTES (tests use small
+ * parts; S3 wants >= 5 MiB but the last).
  * Failpoints: s3:part-uploaded after each part but the last,
  * s3:before-complete, task-file-synced (object there, before commit's
  * end), task-commit, and the publish:* steps around the manifest PUT.
@@ -48,10 +50,10 @@
 #include "../state/sl_backoff.h"
 #include "sl_s3.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #define SL_S3_MAX_VERSIONS 64
 
@@ -249,18 +251,73 @@ static int sl_s3_reset(sl_stage *sg, sl_err *err)
 
 /* ---- a task's object: an sl_out that uploads as it fills ---- */
 
+/* A part being uploaded by a thread of its own. */
+typedef struct sl_part_slot {
+    pthread_t thread;
+    bool busy;
+    sl_buf buf;
+    int number;                /* 1-based */
+    char etag[80];
+    int rc;
+    sl_err err;
+    struct sl_s3_upload *u;
+} sl_part_slot;
+
+#define SL_S3_MAX_INFLIGHT 8
+
 typedef struct sl_s3_upload {
     sl_s3 *s3;
     char *key;
     char *marker;              /* .uploads/<name> while a multipart upload is open */
-    sl_buf part;
+    sl_buf part;               /* the part being filled */
     size_t part_bytes;
     char upload_id[1024];
     bool multipart;
     char **etags;
-    int nparts, cap;
+    int nparts, cap;           /* parts started; etags[i] set when part i+1 is done */
+    sl_part_slot slots[SL_S3_MAX_INFLIGHT];
+    int inflight;              /* slots in use at most (SLUICE_S3_PARTS_IN_FLIGHT, default 2) */
 } sl_s3_upload;
 
+static void *sl_part_main(void *arg)
+{
+    sl_part_slot *sl = arg;
+    sl_err_clear(&sl->err);
+    sl->rc = sl_s3_mpu_part(sl->u->s3, sl->u->key, sl->u->upload_id, sl->number, sl->buf.data, sl->buf.len,
+                            sl->etag, sizeof sl->etag, &sl->err);
+    return NULL;
+}
+
+/* Waits for a slot's part; its ETag goes in place. */
+static int sl_part_join(sl_s3_upload *u, sl_part_slot *sl, sl_err *err)
+{
+    if (!sl->busy) return 0;
+    pthread_join(sl->thread, NULL);
+    sl->busy = false;
+    if (sl->rc < 0) {
+        *err = sl->err;
+        return -1;
+    }
+    u->etags[sl->number - 1] = sl_strdup(sl->etag);
+    return sl_failpoint(SL_FP_S3_PART_UPLOADED, err) < 0 ? -1 : 0;
+}
+
+/* Waits for every part in flight; the first error is kept. */
+static int sl_part_join_all(sl_s3_upload *u, sl_err *err)
+{
+    int rc = 0;
+    for (int i = 0; i < u->inflight; i++) {
+        sl_err e = SL_ERR_INIT;
+        if (sl_part_join(u, &u->slots[i], &e) < 0 && rc == 0) {
+            *err = e;
+            rc = -1;
+        }
+    }
+    return rc;
+}
+
+/* Hands the filled part to a free slot's thread (waiting for the oldest
+ * when all are busy): memory stays at (in flight + 1) parts. */
 static int sl_up_send_part(sl_s3_upload *u, sl_err *err)
 {
     if (!u->multipart) {
@@ -268,13 +325,37 @@ static int sl_up_send_part(sl_s3_upload *u, sl_err *err)
         u->multipart = true;
         if (sl_s3_put(u->s3, u->marker, u->upload_id, strlen(u->upload_id), false, 0, NULL, err) < 0) return -1;
     }
-    char etag[80];
-    if (sl_s3_mpu_part(u->s3, u->key, u->upload_id, u->nparts + 1, u->part.data, u->part.len, etag, sizeof etag,
-                       err) < 0)
-        return -1;
-    if (u->nparts == u->cap) u->etags = sl_realloc(u->etags, (size_t)(u->cap = u->cap ? u->cap * 2 : 16) * sizeof *u->etags);
-    u->etags[u->nparts++] = sl_strdup(etag);
+    sl_part_slot *free_slot = NULL, *oldest = NULL;
+    for (int i = 0; i < u->inflight; i++) {
+        sl_part_slot *sl = &u->slots[i];
+        if (!sl->busy && !free_slot) free_slot = sl;
+        if (sl->busy && (!oldest || sl->number < oldest->number)) oldest = sl;
+    }
+    if (!free_slot) {
+        if (sl_part_join(u, oldest, err) < 0) return -1;
+        free_slot = oldest;
+    }
+    if (u->nparts == u->cap) {
+        u->etags = sl_realloc(u->etags, (size_t)(u->cap = u->cap ? u->cap * 2 : 16) * sizeof *u->etags);
+        for (int i = u->nparts; i < u->cap; i++) u->etags[i] = NULL;
+    }
+    sl_buf t = free_slot->buf;
+    free_slot->buf = u->part;
+    u->part = t;
     sl_buf_clear(&u->part);
+    free_slot->number = ++u->nparts;
+    free_slot->u = u;
+    free_slot->busy = true;
+    if (pthread_create(&free_slot->thread, NULL, sl_part_main, free_slot) != 0) {
+        free_slot->busy = false;
+        sl_part_main(free_slot);   /* no thread: upload it here */
+        if (free_slot->rc < 0) {
+            *err = free_slot->err;
+            return -1;
+        }
+        u->etags[free_slot->number - 1] = sl_strdup(free_slot->etag);
+        return sl_failpoint(SL_FP_S3_PART_UPLOADED, err) < 0 ? -1 : 0;
+    }
     return 0;
 }
 
@@ -287,17 +368,8 @@ static int sl_up_write(sl_out *o, const void *p, size_t n, sl_err *err)
         sl_buf_append(&u->part, s, take);
         s += take;
         n -= take;
-        if (u->part.len == u->part_bytes) {
-            /* A full part goes when more follows: the last part is sent at commit. */
-            if (!n) break;
-            if (sl_up_send_part(u, err) < 0) return -1;
-            if (sl_failpoint(SL_FP_S3_PART_UPLOADED, err) < 0) return -1;
-        }
-    }
-    if (u->part.len == u->part_bytes && u->part_bytes > 0) {
-        /* Keep memory at one part: send it now (a later write adds a part). */
-        if (sl_up_send_part(u, err) < 0) return -1;
-        if (sl_failpoint(SL_FP_S3_PART_UPLOADED, err) < 0) return -1;
+        /* A full part goes at once; the last one (maybe short) at commit. */
+        if (u->part.len == u->part_bytes && sl_up_send_part(u, err) < 0) return -1;
     }
     return 0;
 }
@@ -306,6 +378,9 @@ static int sl_up_flush(sl_out *o, bool sync, sl_err *err) { return 0; }
 
 static void sl_up_free(sl_s3_upload *u)
 {
+    sl_err e = SL_ERR_INIT;
+    sl_part_join_all(u, &e);
+    for (int i = 0; i < u->inflight; i++) sl_buf_free(&u->slots[i].buf);
     sl_free(u->key);
     sl_free(u->marker);
     sl_buf_free(&u->part);
@@ -330,6 +405,10 @@ static sl_out *sl_s3_create(sl_stage *sg, const char *name, sl_err *err)
     u->key = sl_sprintf("%s%s", sl_s3st(sg)->run_prefix, name);
     u->marker = sl_sprintf("%s.uploads/%s", sl_s3st(sg)->run_prefix, name);
     u->part_bytes = (size_t)sl_s3_part_bytes();
+    const char *inflight = getenv("SLUICE_S3_PARTS_IN_FLIGHT");
+    u->inflight = inflight && *inflight ? atoi(inflight) : 2;
+    if (u->inflight < 1) u->inflight = 1;
+    if (u->inflight > SL_S3_MAX_INFLIGHT) u->inflight = SL_S3_MAX_INFLIGHT;
     char *label = sl_sprintf("s3://%s/%s", sl_s3_bucket(u->s3), u->key);
     sl_out *o = sl_out_new(&sl_up_ops, u, label);
     sl_free(label);
@@ -341,6 +420,8 @@ static void sl_up_abandon(sl_s3_upload *u)
 {
     if (!u || !u->multipart) return;
     sl_err e = SL_ERR_INIT;
+    sl_part_join_all(u, &e);
+    sl_err_clear(&e);
     if (sl_s3_mpu_abort(u->s3, u->key, u->upload_id, &e) < 0 || sl_s3_delete(u->s3, u->marker, &e) < 0)
         sl_log(SL_LOG_WARN, "cannot abort the upload of s3://%s/%s (a resumed run aborts it): %s",
                sl_s3_bucket(u->s3), u->key, e.msg);
@@ -358,6 +439,7 @@ static int sl_s3_commit(sl_stage *sg, sl_out *out, sl_store_file *f, sl_err *err
             rc = sl_s3_put(u->s3, u->key, u->part.data, u->part.len, true, f->crc32, NULL, err);
         } else {
             if (u->part.len) rc = sl_up_send_part(u, err);
+            if (rc == 0) rc = sl_part_join_all(u, err);
             if (rc == 0) rc = sl_failpoint(SL_FP_S3_BEFORE_COMPLETE, err) < 0 ? -1 : 0;
             if (rc == 0) rc = sl_s3_mpu_complete(u->s3, u->key, u->upload_id, u->etags, u->nparts, err);
             if (rc == 0) {

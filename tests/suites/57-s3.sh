@@ -53,7 +53,7 @@ PIDS+=($!)
 SECRET='Sec-ret-9q8w7e6r5t'
 export HOME=$W AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=$SECRET AWS_DEFAULT_REGION=us-east-1
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_REGION
-export SLUICE_S3_PART_BYTES=65536 SLUICE_S3_BACKOFF_MS=10
+export SLUICE_S3_PART_BYTES=65536 SLUICE_S3_BACKOFF_MS=10 SLUICE_S3_PARTS_IN_FLIGHT=3
 s3() { aws --endpoint-url "http://127.0.0.1:$S3P" "$@"; }
 for i in $(seq 50); do s3 s3 ls >/dev/null 2>&1 && break; sleep 0.2; done
 s3 s3 mb s3://lake >/dev/null || { echo "FAIL: cannot create the bucket"; exit 1; }
@@ -155,7 +155,7 @@ for fp in task-start:crash@2 task-write:crash@4 s3:part-uploaded:crash@1 s3:part
   n=$((n + 1))
   d=$W/c$n
   job "$d" "c$n" "$PX"
-  (cd "$d" && SLUICE_FAILPOINT="$fp" "$SLUICE_BIN" run --workers 2 --no-progress job.yaml) >"$d/log" 2>&1
+  { (cd "$d" && SLUICE_FAILPOINT="$fp" "$SLUICE_BIN" run --workers 2 --no-progress job.yaml) >"$d/log" 2>&1; } 2>/dev/null
   rc=$?
   if [ $rc -ne 137 ]; then bad "c: $fp: the run was not killed (exit $rc): $(tail -2 "$d/log")"; continue; fi
   case $fp in s3:*) [ "$(uploads_left)" -gt 0 ] || bad "c: $fp: no multipart upload open after the kill";; esac
