@@ -620,3 +620,71 @@ int sl_s3_mpu_abort(sl_s3 *s3, const char *key, const char *upload_id, sl_err *e
     sl_req_free(&r);
     return rc;
 }
+
+int sl_s3_mpu_list(sl_s3 *s3, const char *prefix, sl_s3_entry **keys, char ***ids, int *n, bool *supported,
+                   sl_err *err)
+{
+    *keys = NULL;
+    *ids = NULL;
+    *n = 0;
+    *supported = true;
+    int cap = 0;
+    char *key_marker = NULL, *id_marker = NULL;
+    for (;;) {
+        sl_s3_req r = { .method = "GET", .nq = 2 };
+        r.query[0][0] = "uploads"; r.query[0][1] = "";
+        r.query[1][0] = "prefix"; r.query[1][1] = prefix;
+        if (key_marker) {
+            r.query[r.nq][0] = "key-marker"; r.query[r.nq++][1] = key_marker;
+            r.query[r.nq][0] = "upload-id-marker"; r.query[r.nq++][1] = id_marker ? id_marker : "";
+        }
+        int rc = sl_s3_do(s3, &r, false, err);
+        sl_free(key_marker);
+        sl_free(id_marker);
+        key_marker = id_marker = NULL;
+        if (rc < 0) {
+            bool unsupported = r.status == 405 || r.status == 501 || strstr(err->msg, "NotImplemented");
+            sl_req_free(&r);
+            if (unsupported && *n == 0) {
+                sl_err_clear(err);
+                *supported = false;
+                return 0;
+            }
+            for (int i = 0; i < *n; i++) sl_free((*ids)[i]);
+            sl_free(*ids);
+            sl_s3_list_free(*keys, *n);
+            *keys = NULL;
+            *ids = NULL;
+            *n = 0;
+            return -1;
+        }
+        const char *xml = sl_buf_cstr(&r.reply), *at = xml;
+        char *block;
+        while ((block = sl_xml_tag(xml, "Upload", &at))) {
+            char *key = sl_xml_tag(block, "Key", NULL), *id = sl_xml_tag(block, "UploadId", NULL);
+            if (key && id) {
+                if (*n == cap) {
+                    cap = cap ? cap * 2 : 16;
+                    *keys = sl_realloc(*keys, (size_t)cap * sizeof **keys);
+                    *ids = sl_realloc(*ids, (size_t)cap * sizeof **ids);
+                }
+                (*keys)[*n].key = key;
+                (*keys)[*n].size = -1;
+                (*ids)[(*n)++] = id;
+            } else {
+                sl_free(key);
+                sl_free(id);
+            }
+            sl_free(block);
+        }
+        char *trunc = sl_xml_tag(xml, "IsTruncated", NULL);
+        if (trunc && !strcmp(trunc, "true")) {
+            key_marker = sl_xml_tag(xml, "NextKeyMarker", NULL);
+            id_marker = sl_xml_tag(xml, "NextUploadIdMarker", NULL);
+        }
+        sl_free(trunc);
+        sl_req_free(&r);
+        if (!key_marker) break;
+    }
+    return 0;
+}

@@ -3,7 +3,7 @@
  * and the s3:// reader need, signed with AWS Signature Version 4.
  *
  *   PUT, GET (whole or a byte range), HEAD, DELETE, ListObjectsV2, and the
- *   multipart upload: create, upload part, complete, abort.
+ *   multipart upload: create, upload part, complete, abort, list.
  *
  * Addressing: with `endpoint` (an S3-compatible server, "http://127.0.0.1:9000")
  * path style (<endpoint>/<bucket>/<key>); without it AWS's virtual-host style
@@ -84,6 +84,12 @@ int sl_s3_mpu_complete(sl_s3 *s3, const char *key, const char *upload_id, char *
                        sl_err *err);
 /* A missing upload (already completed or aborted) is no error. */
 int sl_s3_mpu_abort(sl_s3 *s3, const char *key, const char *upload_id, sl_err *err);
+/* The multipart uploads in progress under prefix (ListMultipartUploads):
+ * entries' key and upload id (in e->key and ids[i]). 0, or -1 with err
+ * (a server without the request answers NotImplemented or 405: *supported
+ * is then false and 0 returned). */
+int sl_s3_mpu_list(sl_s3 *s3, const char *prefix, sl_s3_entry **keys, char ***ids, int *n, bool *supported,
+                   sl_err *err);
 
 /* ---- signing (exposed for the test vectors) ---- */
 

@@ -31,7 +31,9 @@
  * the manifest: they see both versions during that window, and never a
  * version with files missing.
  *
- * Resume: tidy aborts the uploads recorded under .uploads/ (their parts go);
+ * Resume: tidy aborts the uploads recorded under .uploads/ (their parts go)
+ * and those ListMultipartUploads names under the run's prefix (an upload
+ * created just before a kill, before its marker was written);
  * check HEADs a recorded object (size, and CRC-32 when it has one: objects
  * appear whole or not at all, so a size match of a multipart object is a
  * finished upload); already reads the live manifest's job, run and start.
@@ -198,6 +200,9 @@ static int sl_s3_already(sl_stage *sg, sl_err *err)
 
 /* ---- resume ---- */
 
+static int sl_abort_listed(sl_s3 *s3, const char *prefix, const char *table_prefix, const int64_t *kept, int nkept,
+                           int64_t keep_run, int *aborted, sl_err *err);
+
 /* Aborts the multipart uploads recorded under the run's .uploads/. */
 static int sl_s3_tidy(sl_stage *sg, int *removed, sl_err *err)
 {
@@ -219,6 +224,39 @@ static int sl_s3_tidy(sl_stage *sg, int *removed, sl_err *err)
     }
     sl_s3_list_free(e, n);
     sl_free(prefix);
+    /* An upload created just before a kill, before its marker was written. */
+    int aborted = 0;
+    if (rc == 0) rc = sl_abort_listed(st->s3, st->run_prefix, NULL, NULL, 0, -1, &aborted, err);
+    if (removed) *removed += aborted;
+    return rc;
+}
+
+/* Aborts the multipart uploads in progress under prefix (ListMultipartUploads;
+ * a server without it relies on the .uploads/ markers alone), except those of
+ * run keep_run or of a kept version (keys "<table_prefix>run-<id>/..." when
+ * table_prefix is given). *aborted counts them. */
+static int64_t sl_run_of(const char *key, const char *table_prefix);
+static int sl_abort_listed(sl_s3 *s3, const char *prefix, const char *table_prefix, const int64_t *kept, int nkept,
+                           int64_t keep_run, int *aborted, sl_err *err)
+{
+    sl_s3_entry *keys = NULL;
+    char **ids = NULL;
+    int n = 0;
+    bool supported;
+    int rc = sl_s3_mpu_list(s3, prefix, &keys, &ids, &n, &supported, err);
+    for (int i = 0; i < n && rc == 0; i++) {
+        if (table_prefix) {
+            int64_t run = sl_run_of(keys[i].key, table_prefix);
+            bool keep = run < 0 || run == keep_run;
+            for (int k = 0; k < nkept && !keep; k++) keep = run == kept[k];
+            if (keep) continue;
+        }
+        rc = sl_s3_mpu_abort(s3, keys[i].key, ids[i], err);
+        if (rc == 0 && aborted) (*aborted)++;
+    }
+    for (int i = 0; i < n; i++) sl_free(ids[i]);
+    sl_free(ids);
+    sl_s3_list_free(keys, n);
     return rc;
 }
 
@@ -519,6 +557,7 @@ static int sl_cleanup_table(sl_s3 *s3, const char *table_prefix, const int64_t *
         if (rc == 0 && removed) (*removed)++;
     }
     sl_s3_list_free(e, n);
+    if (rc == 0) rc = sl_abort_listed(s3, table_prefix, table_prefix, kept, nkept, keep_run, removed, err);
     return rc;
 }
 

@@ -117,7 +117,14 @@ live() {
     '|' || (select count(*)||':'||sum(qty) from read_parquet($F_items)) as x" | tail -1
   rm -rf "$dl"
 }
-uploads_left() { find "$S3DIR/lake/._S3rver_uploads" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+# uploads_left [PREFIX]: multipart uploads s3rver holds (for keys under PREFIX).
+uploads_left() {
+  local k n=0
+  for k in "$S3DIR"/lake/._S3rver_uploads/*/key; do
+    [ -f "$k" ] && grep -q "^${1:-}" "$k" && n=$((n + 1))
+  done
+  echo $n
+}
 
 # ---- a) a three-table job ----
 job "$W/a" a "$PX"
@@ -158,13 +165,13 @@ for fp in task-start:crash@2 task-write:crash@4 s3:part-uploaded:crash@1 s3:part
   { (cd "$d" && SLUICE_FAILPOINT="$fp" "$SLUICE_BIN" run --workers 2 --no-progress job.yaml) >"$d/log" 2>&1; } 2>/dev/null
   rc=$?
   if [ $rc -ne 137 ]; then bad "c: $fp: the run was not killed (exit $rc): $(tail -2 "$d/log")"; continue; fi
-  case $fp in s3:*) [ "$(uploads_left)" -gt 0 ] || bad "c: $fp: no multipart upload open after the kill";; esac
+  case $fp in s3:*) [ "$(uploads_left "c$n/")" -gt 0 ] || bad "c: $fp: no multipart upload open after the kill";; esac
   if ! run "$d"; then bad "c: $fp: resume failed: $(tail -3 "$d/log")"; continue; fi
   got=$(live "c$n")
-  if [ "$got" = "$EXPECT" ] && [ "$(uploads_left)" = 0 ]; then
+  if [ "$got" = "$EXPECT" ] && [ "$(uploads_left "c$n/")" = 0 ]; then
     ok "c: killed at $fp, resumed: equal to a clean run, manifest exact, no upload left"
   else
-    bad "c: killed at $fp: got $got (want $EXPECT), uploads left $(uploads_left)"
+    bad "c: killed at $fp: got $got (want $EXPECT), uploads left $(uploads_left "c$n/")"
   fi
 done
 
@@ -225,6 +232,8 @@ if run "$W/g"; then
 else
   bad "g: the s3:// parquet source failed: $(tail -3 "$W/g/log")"
 fi
+
+[ "$(uploads_left)" = 0 ] && ok "no multipart upload left in the bucket" || bad "$(uploads_left) uploads left in the bucket"
 
 # ---- f) the secret stays secret ----
 leaks=$(grep -l -a -r -- "$SECRET" "$W"/a "$W"/c* "$W"/d "$W"/e* "$W"/g "$W"/k "$S3DIR" 2>/dev/null | grep -v '/job.yaml$' | head -3)

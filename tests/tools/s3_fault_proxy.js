@@ -11,10 +11,11 @@
 //   (0 or absent: never). Every request is a line "METHOD URL [range=...]" on stdout. Each fault is a line "fault slowdown|drop METHOD URL"
 //   on stderr, so the test can check that faults were injected.
 //
-// s3rver 3.7 has no AbortMultipartUpload (it answers 405): the proxy does
-// it instead, removing the upload's directory from s3rver's store
-// (S3RVER_DIR/<bucket>/._S3rver_uploads/<UploadId>), so the test can check
-// that no parts are left behind. Listens on 127.0.0.1 only.
+// s3rver 3.7 has neither AbortMultipartUpload (it answers 405) nor
+// ListMultipartUploads: the proxy answers both from s3rver's store
+// (S3RVER_DIR/<bucket>/._S3rver_uploads/<UploadId>/key), removing an
+// aborted upload's directory, so the test can check that no parts are left
+// behind. Listens on 127.0.0.1 only.
 const http = require('http');
 const fs = require('fs');
 const path = require('path');
@@ -39,6 +40,25 @@ const server = http.createServer((req, res) => {
     dropped++;
     process.stderr.write(`fault drop ${req.method} ${req.url}\n`);
     req.socket.destroy();
+    return;
+  }
+  if (req.method === 'GET' && url.searchParams.has('uploads')) {
+    // ListMultipartUploads, from s3rver's upload directories (one page).
+    const bucket = url.pathname.split('/')[1];
+    const prefix = url.searchParams.get('prefix') || '';
+    const updir = path.join(dir, bucket, '._S3rver_uploads');
+    let body = '<?xml version="1.0" encoding="UTF-8"?><ListMultipartUploadsResult><Bucket>' + bucket +
+               '</Bucket><IsTruncated>false</IsTruncated>';
+    for (const id of fs.existsSync(updir) ? fs.readdirSync(updir) : []) {
+      let key;
+      try { key = fs.readFileSync(path.join(updir, id, 'key')).toString(); } catch (e) { continue; }
+      if (key.startsWith(prefix)) body += `<Upload><Key>${key}</Key><UploadId>${id}</UploadId></Upload>`;
+    }
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'Content-Type': 'application/xml' });
+      res.end(body + '</ListMultipartUploadsResult>');
+    });
     return;
   }
   if (req.method === 'DELETE' && url.searchParams.has('uploadId')) {
