@@ -433,8 +433,9 @@ static int sl_s3_do(sl_s3 *s3, sl_s3_req *r, bool allow_404, sl_err *err)
         } else {
             char *code = r->reply.len ? sl_xml_tag(sl_buf_cstr(&r->reply), "Code", NULL) : NULL;
             char *msg = r->reply.len ? sl_xml_tag(sl_buf_cstr(&r->reply), "Message", NULL) : NULL;
-            retry = r->status >= 500 || r->status == 429 || (code && (!strcmp(code, "SlowDown") ||
-                                                                    !strcmp(code, "RequestTimeout")));
+            /* 501 NotImplemented is an answer, not a failure. */
+            retry = (r->status >= 500 && r->status != 501) || r->status == 429 ||
+                    (code && (!strcmp(code, "SlowDown") || !strcmp(code, "RequestTimeout")));
             const char *hint = "";
             if (code && (!strcmp(code, "InvalidAccessKeyId") || !strcmp(code, "SignatureDoesNotMatch")))
                 hint = " (check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the profile's keys)";
@@ -554,6 +555,17 @@ int sl_s3_list(sl_s3 *s3, const char *prefix, sl_s3_entry **out, int *n, sl_err 
         if (!token) break;
     }
     return 0;
+}
+
+int sl_s3_probe(sl_s3 *s3, const char *prefix, sl_err *err)
+{
+    sl_s3_req r = { .method = "GET", .nq = 3 };
+    r.query[0][0] = "list-type"; r.query[0][1] = "2";
+    r.query[1][0] = "max-keys"; r.query[1][1] = "1";
+    r.query[2][0] = "prefix"; r.query[2][1] = prefix;
+    int rc = sl_s3_do(s3, &r, false, err);
+    sl_req_free(&r);
+    return rc;
 }
 
 void sl_s3_list_free(sl_s3_entry *e, int n)

@@ -74,6 +74,8 @@ typedef struct sl_s3_entry {
 /* Every key under prefix, sorted (S3 lists in key order), pages followed. */
 int sl_s3_list(sl_s3 *s3, const char *prefix, sl_s3_entry **out, int *n, sl_err *err);
 void sl_s3_list_free(sl_s3_entry *e, int n);
+/* One ListObjectsV2 of at most one key: do the bucket and the credentials answer? */
+int sl_s3_probe(sl_s3 *s3, const char *prefix, sl_err *err);
 
 /* Multipart. upload_id: at least 1024 bytes. */
 int sl_s3_mpu_create(sl_s3 *s3, const char *key, char *upload_id, size_t size, sl_err *err);
