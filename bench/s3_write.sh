@@ -35,7 +35,8 @@ export PGDATABASE=bench PGOPTIONS="-c client_min_messages=warning"
 sl_pg_createdb bench
 echo "s3_write: generating $ROWS rows ..."
 bench_orders_table bench "$ROWS"
-psql -X -q -d bench -c "CREATE TABLE orders_q AS SELECT * FROM orders WHERE id <= $ROWS / 4; ALTER TABLE orders_q ADD PRIMARY KEY (id); VACUUM ANALYZE orders_q"
+psql -X -q -d bench -c "CREATE TABLE orders_q AS SELECT * FROM orders WHERE id <= $ROWS / 4" \
+  -c "ALTER TABLE orders_q ADD PRIMARY KEY (id)" -c "VACUUM ANALYZE orders_q"
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 mkdir -p "$W/s3"
