@@ -34,6 +34,8 @@ static const char *const sl_fp_known[] = {
     SL_FP_SINK_DROP_ROW,
     SL_FP_BATCH_CHANGE_VALUE,
     SL_FP_CHECKS_DONE,
+    SL_FP_S3_PART_UPLOADED,
+    SL_FP_S3_BEFORE_COMPLETE,
     NULL,
 };
 
@@ -109,7 +111,7 @@ static bool sl_fp_parse_entry(const char *s, size_t len, sl_fp_entry *e)
     if (!e->name) {
         sl_log(SL_LOG_WARN, "SLUICE_FAILPOINT: unknown failpoint in '%s', ignored (known: task-start, task-write, "
                "task-file-synced, task-commit, publish:before-manifest, publish:before-exchange, "
-               "publish:after-exchange, publish:before-cleanup, run-finish, sink-drop-row, batch-change-value)", text);
+               "publish:after-exchange, publish:before-cleanup, run-finish, sink-drop-row, batch-change-value, s3:part-uploaded, s3:before-complete)", text);
         return false;
     }
     return true;

@@ -72,6 +72,10 @@
  *   sources/sl_source_postgres.c  pg:prepare-end                              */
 #define SL_FP_PG_PREPARE_END          "pg:prepare-end"          /* tasks planned; savepoint not yet released */
 
+/* The object store (store/sl_store_s3.c): a multipart upload's steps.    */
+#define SL_FP_S3_PART_UPLOADED        "s3:part-uploaded"        /* a part is in, more to come */
+#define SL_FP_S3_BEFORE_COMPLETE      "s3:before-complete"      /* every part in, upload not completed */
+
 /* Returns 0, -1 with err set when an error action fires, 1 when an `on` action fires. */
 int sl_failpoint(const char *name, sl_err *err);
 

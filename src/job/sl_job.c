@@ -41,11 +41,12 @@ static const char *const sl_job_keys[] = { "name", "sources", "targets", "tables
                                            "transform", "defaults", NULL };
 static const char *const sl_source_keys[] = { "kind", "url", "path", "max_connections", "consistent",
                                               "rows_per_second", "statement_timeout", "delimiter", "header",
-                                              "null_string", "compression", NULL };
+                                              "null_string", "compression", "region", "endpoint", NULL };
 static const char *const sl_source_kinds[] = { "postgres", "sqlite", "csv", "parquet", NULL };
 static const char *const sl_target_keys[] = { "kind", "path", "compression", "compression_level",
                                               "row_group_bytes", "page_bytes", "url", "schema",
-                                              "max_connections", "staging", NULL };
+                                              "max_connections", "staging", "region", "endpoint", "layout",
+                                              "keep_versions", NULL };
 static const char *const sl_target_kinds[] = { "parquet", "csv", "duckdb", "postgres", NULL };
 static const char *const sl_staging_kinds[] = { "auto", "unlogged", "logged", NULL };   /* sl_staging_mode */
 static const char *const sl_parquet_codecs[] = { "none", "snappy", "gzip", "zstd", "lz4_raw", NULL };
@@ -241,6 +242,10 @@ static int sl_jp_source(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_
 
     static const char *const csv_only[] = { "delimiter", "header", "null_string", "compression", NULL };
     static const char *const pg_only[] = { "consistent", "statement_timeout", NULL };
+    static const char *const s3_keys[] = { "region", "endpoint", NULL };
+    if (strcmp(s->kind, "parquet") && sl_jp_reject_keys(p, map, path, s3_keys, s->kind, "sources (only parquet "
+                                                        "sources at s3:// paths)") < 0)
+        return -1;
     if (!strcmp(s->kind, "postgres")) {
         static const char *const no[] = { "path", NULL };
         if (sl_jp_reject_keys(p, map, path, csv_only, "postgres", "sources") < 0 ||
@@ -265,7 +270,14 @@ static int sl_jp_source(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_
             sl_jp_reject_keys(p, map, path, no, "parquet", "sources (use path)") < 0)
             return -1;
         if (!s->path) return sl_jy_fail(&p->y, map, path, "missing key 'path' (a lake directory, or one of Parquet files)");
-        s->path = sl_jp_resolve(p, s->path);
+        if (sl_jp_text_key(p, map, "region", path, "an AWS region (e.g. eu-west-1)", &s->region) < 0 ||
+            sl_jp_text_key(p, map, "endpoint", path, "the URL of an S3-compatible server", &s->endpoint) < 0)
+            return -1;
+        if (strncmp(s->path, "s3://", 5)) {
+            static const char *const s3_only[] = { "region", "endpoint", NULL };
+            if (sl_jp_reject_keys(p, map, path, s3_only, "parquet", "sources (only s3:// paths)") < 0) return -1;
+            s->path = sl_jp_resolve(p, s->path);
+        }
     } else {
         static const char *const no[] = { "url", NULL };
         if (sl_jp_reject_keys(p, map, path, pg_only, "csv", "sources") < 0 ||
@@ -307,6 +319,33 @@ static int sl_jp_warehouse_target(sl_jp *p, yaml_node_t *map, const char *path, 
     return 0;
 }
 
+/* The keys of a parquet or csv target at an s3:// path. */
+static int sl_jp_s3_target(sl_jp *p, yaml_node_t *map, const char *path, sl_job_target *t)
+{
+    char sub[600];
+    snprintf(sub, sizeof sub, "%s.path", path);
+    if (!strcmp(t->kind, "duckdb"))
+        return sl_jy_fail(&p->y, sl_jy_get(&p->y, map, "path"), sub, "a duckdb target is a local database file, "
+                          "not an s3:// URL");
+    const char *b = t->path + 5;
+    if (!*b || *b == '/')
+        return sl_jy_fail(&p->y, sl_jy_get(&p->y, map, "path"), sub, "'%s' names no bucket (s3://bucket/prefix)",
+                          t->path);
+    if (sl_jp_text_key(p, map, "region", path, "an AWS region (e.g. eu-west-1)", &t->region) < 0 ||
+        sl_jp_text_key(p, map, "endpoint", path, "the URL of an S3-compatible server", &t->endpoint) < 0 ||
+        sl_jp_int_key(p, map, "keep_versions", path, 1, 64, &t->keep_versions) < 0)
+        return -1;
+    yaml_node_t *v = sl_jy_get(&p->y, map, "layout");
+    if (v) {
+        static const char *const layouts[] = { "manifest", "flat", NULL };
+        char *layout;
+        snprintf(sub, sizeof sub, "%s.layout", path);
+        if (sl_jy_choice(&p->y, v, sub, layouts, &layout) < 0) return -1;
+        t->layout_flat = !strcmp(layout, "flat");
+    }
+    return 0;
+}
+
 static int sl_jp_target(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_t *map, sl_job_target *t)
 {
     char path[512], sub[600];
@@ -331,7 +370,11 @@ static int sl_jp_target(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_
         return sl_jy_fail(&p->y, map, path, duckdb ? "missing key 'path' (the DuckDB database file, e.g. "
                                                      "./warehouse.duckdb)"
                                                    : "missing key 'path' (the directory tables are written to)");
-    t->path = sl_jp_resolve(p, t->path);
+    bool s3 = !strncmp(t->path, "s3://", 5);
+    static const char *const s3_only[] = { "region", "endpoint", "layout", "keep_versions", NULL };
+    if (!s3 && sl_jp_reject_keys(p, map, path, s3_only, t->kind, "targets (only s3:// paths)") < 0) return -1;
+    if (s3 && sl_jp_s3_target(p, map, path, t) < 0) return -1;
+    if (!s3) t->path = sl_jp_resolve(p, t->path);
     if (sl_jp_is_root(t->path)) {
         snprintf(sub, sizeof sub, "%s.path", path);
         return sl_jy_fail(&p->y, sl_jy_get(&p->y, map, "path"), sub,

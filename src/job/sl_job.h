@@ -34,6 +34,9 @@ typedef struct sl_job_source {
     bool header;             /* default true */
     char *null_string;       /* text that means NULL; default "" (empty, unquoted) */
     char *compression;       /* auto | none | gzip | zstd; default auto (by extension) */
+    /* parquet at an s3:// path */
+    char *region;            /* NULL: the credentials' region, else us-east-1 */
+    char *endpoint;          /* an S3-compatible server's URL; NULL or "": AWS */
     int line, column;        /* where it is defined in the job file */
 } sl_job_source;
 
@@ -58,6 +61,11 @@ typedef struct sl_job_target {
     int64_t row_group_bytes; /* 0: default (128 MiB) */
     int64_t page_bytes;      /* 0: default (1 MiB) */
     bool internal;           /* the job's work target (sl_job_sql.c): never shown as a target */
+    /* parquet, csv at an s3://bucket/prefix path (store/sl_store_s3.c) */
+    char *region;            /* NULL: the credentials' region, else us-east-1 */
+    char *endpoint;          /* an S3-compatible server's URL; NULL or "": AWS */
+    bool layout_flat;        /* layout: flat (old versions deleted after a grace wait) */
+    int keep_versions;       /* versions kept after publish; 0: default 1 */
     int line, column;
 } sl_job_target;
 

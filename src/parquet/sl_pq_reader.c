@@ -67,6 +67,7 @@ typedef struct sl_pq_col {
     int conv;
     /* chunk */
     const uint8_t *pos, *chunk_end, *file;
+    sl_buf chunk;              /* a ranged input's column chunk, fetched per row group */
     int64_t chunk_values, values_seen;
     int codec;
     int page_no;
@@ -99,6 +100,8 @@ struct sl_pq_reader {
     const uint8_t *data;
     size_t size;
     bool mapped;
+    bool ranged;               /* read through `in` (no data): footer and column chunks by range */
+    sl_pq_input in;
     uint64_t footer_start;
     sl_arena arena;
     sl_pq_file_meta meta;
@@ -202,8 +205,72 @@ sl_pq_reader *sl_pq_reader_open_mem(const void *data, size_t len, const char *na
     return sl_reader_init(r, err);
 }
 
+/* The footer of a ranged input: its last 64 KiB, then the rest of a larger
+ * footer; the start magic is not fetched (one request less). */
+sl_pq_reader *sl_pq_reader_open_input(const sl_pq_input *in, const char *name, sl_err *err)
+{
+    sl_pq_reader *r = sl_calloc(1, sizeof *r);
+    r->name = sl_strdup(name ? name : "(input)");
+    r->ranged = true;
+    r->in = *in;
+    r->size = (size_t)in->size;
+    sl_buf tail = { 0 };
+    uint64_t n = in->size, want = n < 65536 ? n : 65536;
+    if (n < 12) {
+        sl_err_set(err, SL_EFORMAT, "not a Parquet file: only %llu bytes", (unsigned long long)n);
+        goto fail;
+    }
+    if (in->read_at(in->ctx, n - want, (size_t)want, &tail, err) < 0) goto fail;
+    if (tail.len != want) {
+        sl_err_set(err, SL_EIO, "read %zu bytes of the footer, wanted %llu", tail.len, (unsigned long long)want);
+        goto fail;
+    }
+    const uint8_t *e = tail.data + tail.len;
+    if (!memcmp(e - 4, SL_PQ_MAGIC_ENCRYPTED, 4)) {
+        sl_err_set(err, SL_ETYPE, "encrypted Parquet files are not supported; decrypt the file first");
+        goto fail;
+    }
+    if (memcmp(e - 4, SL_PQ_MAGIC, 4)) {
+        sl_err_set(err, SL_EFORMAT, "not a Parquet file: the PAR1 magic is missing at its end");
+        goto fail;
+    }
+    uint32_t flen = (uint32_t)e[-8] | (uint32_t)e[-7] << 8 | (uint32_t)e[-6] << 16 | (uint32_t)e[-5] << 24;
+    if (flen > n - 12) {
+        sl_err_set(err, SL_EFORMAT, "corrupt footer: its length %u exceeds the file size %llu", flen,
+                   (unsigned long long)n);
+        goto fail;
+    }
+    r->footer_start = n - 8 - flen;
+    if ((uint64_t)flen + 8 > want) {
+        sl_buf_clear(&tail);
+        if (in->read_at(in->ctx, r->footer_start, (size_t)flen + 8, &tail, err) < 0) goto fail;
+        if (tail.len != (size_t)flen + 8) {
+            sl_err_set(err, SL_EIO, "read %zu bytes of the footer, wanted %u", tail.len, flen + 8);
+            goto fail;
+        }
+    }
+    const uint8_t *footer = tail.data + tail.len - 8 - flen;
+    sl_arena_init(&r->arena, 64 * 1024);
+    if (sl_pq_meta_parse(footer, flen, r->footer_start, &r->arena, &r->meta, err) < 0) {
+        sl_arena_destroy(&r->arena);
+        goto fail;
+    }
+    sl_buf_free(&tail);
+    r->rg = -1;
+    r->rg_end = r->meta.nrow_groups;
+    return r;
+fail:
+    sl_buf_free(&tail);
+    sl_err_prefix(err, "%s", r->name);
+    if (in->close) in->close(in->ctx);
+    sl_free(r->name);
+    sl_free(r);
+    return NULL;
+}
+
 static void sl_col_free(sl_pq_col *c)
 {
+    sl_buf_free(&c->chunk);
     sl_buf_free(&c->dict_page);
     sl_free(c->dict_bv);
     sl_free(c->dict_fixed);
@@ -236,6 +303,7 @@ void sl_pq_reader_close(sl_pq_reader *r)
     sl_reader_clear_selection(r);
     sl_arena_destroy(&r->arena);
     if (r->mapped && r->size) munmap((void *)r->data, r->size);
+    if (r->ranged && r->in.close) r->in.close(r->in.ctx);
     sl_free(r->name);
     sl_free(r);
 }
@@ -1031,11 +1099,25 @@ static int sl_rg_start(sl_pq_reader *r, int g, sl_err *err)
         if (start < 4 || (uint64_t)start >= r->footer_start || m->total_compressed_size > (int64_t)r->footer_start - start)
             return sl_err_set(err, SL_EFORMAT, "row group %d: column %s: chunk at offset %lld of %lld bytes lies outside the data of the file",
                               g, c->name, (long long)start, (long long)m->total_compressed_size);
+        if (r->ranged) {
+            /* One ranged read per column chunk: its recorded size, and no
+             * further (the mapped path's tolerance of too-small sizes would
+             * cost a read to the footer). */
+            sl_buf_clear(&c->chunk);
+            if (r->in.read_at(r->in.ctx, (uint64_t)start, (size_t)m->total_compressed_size, &c->chunk, err) < 0)
+                return -1;
+            if (c->chunk.len != (size_t)m->total_compressed_size)
+                return sl_err_set(err, SL_EIO, "row group %d: column %s: read %zu of its %lld bytes", g, c->name,
+                                  c->chunk.len, (long long)m->total_compressed_size);
+            c->pos = c->chunk.data;
+            c->chunk_end = c->chunk.data + c->chunk.len;
+        } else {
         c->pos = r->data + start;
         /* Pages are bounded by the file's data, not by total_compressed_size:
          * old parquet-mr wrote sizes too small (nation.dict-malformed); the
          * value count decides where the chunk ends. */
         c->chunk_end = r->data + r->footer_start;
+        }
         c->chunk_values = m->num_values;
         c->codec = m->codec;
     }

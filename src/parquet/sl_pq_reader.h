@@ -32,6 +32,7 @@
 #ifndef SL_PQ_READER_H
 #define SL_PQ_READER_H
 
+#include "core/sl_buf.h"
 #include "core/sl_error.h"
 #include "core/sl_types.h"
 #include "sl_pq_meta.h"
@@ -44,6 +45,20 @@ typedef struct sl_pq_reader sl_pq_reader;
 
 sl_pq_reader *sl_pq_reader_open(const char *path, sl_err *err);
 sl_pq_reader *sl_pq_reader_open_mem(const void *data, size_t len, const char *name, sl_err *err);
+
+/* A file read by byte ranges (an object in an object store): its size and
+ * read_at, which appends [off, off + len) to out. The reader reads the
+ * footer (the file's last 64 KiB, then the rest of a larger footer) and, per
+ * row group, each selected column chunk (by its recorded size): never the
+ * whole file. Memory: one column chunk per selected column. close (may be
+ * NULL) is called with ctx by sl_pq_reader_close, or when open fails. */
+typedef struct sl_pq_input {
+    void *ctx;
+    uint64_t size;
+    int (*read_at)(void *ctx, uint64_t off, size_t len, struct sl_buf *out, sl_err *err);
+    void (*close)(void *ctx);
+} sl_pq_input;
+sl_pq_reader *sl_pq_reader_open_input(const sl_pq_input *in, const char *name, sl_err *err);
 void sl_pq_reader_close(sl_pq_reader *r);
 
 const char *sl_pq_reader_name(const sl_pq_reader *r);

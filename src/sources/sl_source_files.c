@@ -343,6 +343,40 @@ done:
     return rc;
 }
 
+int sl_source_manifest_names(const char *what, const char *mpath, const char *text, size_t len, char ***names,
+                             int64_t **bytes, int *n, sl_err *err)
+{
+    *names = NULL;
+    *bytes = NULL;
+    *n = 0;
+    sl_js j = { text, text + len, NULL };
+    sl_manifest_entry *ents = NULL;
+    int ne = 0, rc = 0;
+    if (sl_manifest_parse(&j, &ents, &ne) < 0)
+        rc = sl_err_set(err, SL_ESOURCE, "%s: %s is not a sluice manifest (%s at byte %ld)", what, mpath,
+                        j.bad ? j.bad : "bad JSON", (long)(j.p - text));
+    else if (ne == 0)
+        rc = sl_err_set(err, SL_ESOURCE, "%s: %s lists no files", what, mpath);
+    for (int i = 0; i < ne && rc == 0; i++) {
+        const char *name = ents[i].name;
+        if (!*name || name[0] == '/' || strstr(name, ".."))
+            rc = sl_err_set(err, SL_ESOURCE, "%s: %s lists '%s', not a file name inside the table", what, mpath, name);
+    }
+    if (rc == 0) {
+        *names = sl_calloc((size_t)ne, sizeof **names);
+        *bytes = sl_calloc((size_t)ne, sizeof **bytes);
+        for (int i = 0; i < ne; i++) {
+            (*names)[i] = ents[i].name;
+            (*bytes)[i] = ents[i].bytes;
+            ents[i].name = NULL;
+        }
+        *n = ne;
+    }
+    for (int i = 0; i < ne; i++) sl_free(ents[i].name);
+    sl_free(ents);
+    return rc;
+}
+
 static int sl_list_manifest(const char *what, const char *dir, const char *mpath, char ***files, int64_t **sizes,
                             int *nfiles, sl_err *err)
 {

@@ -11,6 +11,7 @@
 
 #include "../core/sl_error.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* The name of the manifest a published lake table holds: the same as
@@ -33,6 +34,13 @@ int sl_source_list_files(const char *what, const char *base, const char *file, c
  * `.sluice-staging`). *sizes (may be NULL) gets each file's size in bytes.
  * No file is an error. */
 int sl_source_list_lake(const char *what, const char *dir, char ***files, int64_t **sizes, int *nfiles, sl_err *err);
+
+/* The files a manifest's text lists (names relative to its table, checked
+ * to stay inside it) and the bytes it gives each; for a table that is not
+ * on the local file system (an object store). sl_source_files_free names,
+ * sl_free bytes. */
+int sl_source_manifest_names(const char *what, const char *mpath, const char *text, size_t len, char ***names,
+                             int64_t **bytes, int *n, sl_err *err);
 
 void sl_source_files_free(char **files, int nfiles);
 

@@ -32,6 +32,12 @@
  * Estimated rows are exact (from the footers). The task's predicate names
  * the file and its row groups, for `plan`.
  *
+ * At an s3:// path (core/sl_rfile.h; `region`, `endpoint` as for targets)
+ * the same, over the objects under the prefix: a table's manifest (objects
+ * checked against a listing) or its *.parquet objects; a reader fetches a
+ * file's footer, then per row group each selected column chunk, by ranged
+ * GETs: never the whole object. Hive directories below a table count.
+ *
  * Memory: a task maps its file and reads one column chunk's pages at a time
  * (the reader's bound); its batch's vectors are lent to the reader, so values
  * are decoded in place; only converted columns go through a scratch vector.
@@ -40,11 +46,13 @@
 
 #include "../core/sl_alloc.h"
 #include "../core/sl_buf.h"
+#include "../core/sl_rfile.h"
 #include "../core/sl_text_value.h"
 #include "../parquet/sl_pq_reader.h"
 #include "sl_source_files.h"
 
 #include <errno.h>
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,7 +86,201 @@ typedef struct sl_pqs_shared {
     int *sel_out;            /* selected column -> output column */
     int *hive_out;           /* hive key -> output column, -1 when not selected */
     sl_pqs_span *spans;      /* per task */
+    const sl_rfs *rfs;       /* files at s3:// URLs (core/sl_rfile.h); NULL: local */
+    const char *region, *endpoint;
 } sl_pqs_shared;
+
+/* ---- files at URLs: read by ranges ---- */
+
+typedef struct sl_pqs_remote {
+    const sl_rfs *rfs;
+    void *conn;
+    char *url;
+} sl_pqs_remote;
+
+static int sl_pqs_remote_read(void *ctx, uint64_t off, size_t len, sl_buf *out, sl_err *err)
+{
+    sl_pqs_remote *rm = ctx;
+    int rc = rm->rfs->read(rm->conn, rm->url, (int64_t)off, (int64_t)len, out, err);
+    if (rc == 0) return sl_err_set(err, SL_ESOURCE, "%s is gone", rm->url);
+    return rc < 0 ? -1 : 0;
+}
+
+static void sl_pqs_remote_close(void *ctx)
+{
+    sl_pqs_remote *rm = ctx;
+    rm->rfs->disconnect(rm->conn);
+    sl_free(rm->url);
+    sl_free(rm);
+}
+
+/* A reader of a local file (mapped) or of an object (footer and column
+ * chunks by ranged reads, never the whole object). */
+static sl_pq_reader *sl_pqs_reader_open(const sl_pqs_shared *sh, const char *path, sl_err *err)
+{
+    if (!sh->rfs) return sl_pq_reader_open(path, err);
+    void *conn = sh->rfs->connect(path, sh->region, sh->endpoint, err);
+    if (!conn) return NULL;
+    int64_t size = 0;
+    int rc = sh->rfs->size(conn, path, &size, err);
+    if (rc <= 0) {
+        if (rc == 0) sl_err_set(err, SL_ESOURCE, "%s: no such object", path);
+        sh->rfs->disconnect(conn);
+        return NULL;
+    }
+    sl_pqs_remote *rm = sl_calloc(1, sizeof *rm);
+    rm->rfs = sh->rfs;
+    rm->conn = conn;
+    rm->url = sl_strdup(path);
+    sl_pq_input in = { rm, (uint64_t)size, sl_pqs_remote_read, sl_pqs_remote_close };
+    return sl_pq_reader_open_input(&in, path, err);
+}
+
+/* Whether rel (below a table prefix) is a data file a lister takes:
+ * *.parquet, through hive directories (key=value) only, no hidden or
+ * `_`-prefixed names. */
+static bool sl_pqs_remote_data(const char *rel)
+{
+    for (const char *part = rel;;) {
+        const char *slash = strchr(part, '/');
+        if (*part == '.' || *part == '_') return false;
+        if (!slash) {
+            size_t n = strlen(part);
+            return n > 8 && !strcmp(part + n - 8, ".parquet");
+        }
+        if (!memchr(part, '=', (size_t)(slash - part))) return false;
+        part = slash + 1;
+    }
+}
+
+/* The files of a table at URL dir: those its manifest lists (each checked
+ * to be there with its size), else its *.parquet objects. */
+static int sl_pqs_remote_table(const sl_pqs_shared *sh, void *conn, const char *dir, char ***paths, int64_t **sizes,
+                               int *n, sl_err *err)
+{
+    char **urls = NULL;
+    int64_t *usizes = NULL;
+    int nu = 0;
+    if (sh->rfs->list(conn, dir, &urls, &usizes, &nu, err) < 0) return -1;
+    size_t dlen = strlen(dir);
+    char *mpath = sl_sprintf("%s/%s", dir, SL_SOURCE_MANIFEST);
+    sl_buf text = { 0 };
+    int rc = sh->rfs->read(conn, mpath, 0, -1, &text, err);
+    *paths = NULL;
+    *sizes = NULL;
+    *n = 0;
+    if (rc > 0) {
+        char **names = NULL;
+        int64_t *bytes = NULL;
+        int nn = 0;
+        rc = sl_source_manifest_names(sh->what, mpath, (const char *)text.data, text.len, &names, &bytes, &nn, err);
+        if (rc == 0) {
+            *paths = sl_calloc((size_t)nn, sizeof **paths);
+            *sizes = sl_calloc((size_t)nn, sizeof **sizes);
+            for (int i = 0; i < nn && rc == 0; i++) {
+                (*paths)[(*n)++] = sl_sprintf("%s/%s", dir, names[i]);
+                int at = -1;
+                for (int k = 0; k < nu && at < 0; k++)
+                    if (!strcmp(urls[k], (*paths)[i])) at = k;
+                if (at < 0)
+                    rc = sl_err_set(err, SL_ESOURCE, "%s: %s is listed in %s but missing; the table is damaged: "
+                                    "publish it again", sh->what, (*paths)[i], SL_SOURCE_MANIFEST);
+                else if (usizes[at] != bytes[i])
+                    rc = sl_err_set(err, SL_ESOURCE, "%s: %s has %lld bytes but %s says %lld: it was changed after "
+                                    "it was published; publish the table again", sh->what, (*paths)[i],
+                                    (long long)usizes[at], SL_SOURCE_MANIFEST, (long long)bytes[i]);
+                else
+                    (*sizes)[i] = usizes[at];
+            }
+        }
+        sl_source_files_free(names, nn);
+        sl_free(bytes);
+    } else if (rc == 0) {
+        *paths = sl_calloc((size_t)(nu ? nu : 1), sizeof **paths);
+        *sizes = sl_calloc((size_t)(nu ? nu : 1), sizeof **sizes);
+        for (int k = 0; k < nu; k++) {
+            if (!sl_pqs_remote_data(urls[k] + dlen + 1)) continue;
+            (*sizes)[*n] = usizes[k];
+            (*paths)[(*n)++] = sl_strdup(urls[k]);
+        }
+        if (*n == 0)
+            rc = sl_err_set(err, SL_ESOURCE, "%s: no *.parquet object under %s/ (nor a %s)", sh->what, dir,
+                            SL_SOURCE_MANIFEST);
+    }
+    if (rc < 0) {
+        sl_source_files_free(*paths, *n);
+        sl_free(*sizes);
+        *paths = NULL;
+        *sizes = NULL;
+        *n = 0;
+    }
+    sl_buf_free(&text);
+    sl_free(mpath);
+    sl_source_files_free(urls, nu);
+    sl_free(usizes);
+    return rc < 0 ? -1 : 0;
+}
+
+/* The files of a table or file: at an s3:// source path. */
+static int sl_pqs_remote_list(const sl_pqs_shared *sh, const sl_job_source *src, const sl_job_table *cfg,
+                              char ***paths, int64_t **sizes, int *n, sl_err *err)
+{
+    char *base = sl_strdup(src->path);
+    size_t bl = strlen(base);
+    while (bl > 5 && base[bl - 1] == '/') base[--bl] = '\0';
+    void *conn = sh->rfs->connect(base, sh->region, sh->endpoint, err);
+    if (!conn) {
+        sl_free(base);
+        return -1;
+    }
+    int rc;
+    if (cfg->table && !cfg->file) {
+        char *dir = sl_sprintf("%s/%s", base, cfg->table);
+        rc = sl_pqs_remote_table(sh, conn, dir, paths, sizes, n, err);
+        sl_free(dir);
+    } else if (!cfg->file) {
+        rc = sl_err_set(err, SL_EJOB, "%s: give table: (a lake table under %s) or file: (an object, prefix or glob)",
+                        sh->what, base);
+    } else {
+        char *full = sl_sprintf("%s/%s", base, cfg->file);
+        int64_t size = 0;
+        if (strpbrk(cfg->file, "*?[")) {
+            /* A glob of names in one "directory". */
+            char *slash = strrchr(full, '/');
+            *slash = '\0';
+            char **urls = NULL;
+            int64_t *us = NULL;
+            int nu = 0;
+            rc = sh->rfs->list(conn, full, &urls, &us, &nu, err);
+            *slash = '/';
+            *paths = sl_calloc((size_t)(nu ? nu : 1), sizeof **paths);
+            *sizes = sl_calloc((size_t)(nu ? nu : 1), sizeof **sizes);
+            *n = 0;
+            for (int k = 0; k < nu && rc == 0; k++) {
+                const char *name = urls[k] + (slash - full) + 1;
+                if (strchr(name, '/') || *name == '.' || fnmatch(slash + 1, name, 0)) continue;
+                (*sizes)[*n] = us[k];
+                (*paths)[(*n)++] = sl_strdup(urls[k]);
+            }
+            sl_source_files_free(urls, nu);
+            sl_free(us);
+            if (rc == 0 && *n == 0) rc = sl_err_set(err, SL_ESOURCE, "%s: no object matches %s", sh->what, full);
+        } else if ((rc = sh->rfs->size(conn, full, &size, err)) > 0) {
+            *paths = sl_calloc(1, sizeof **paths);
+            *sizes = sl_calloc(1, sizeof **sizes);
+            (*paths)[0] = sl_strdup(full);
+            (*sizes)[0] = size;
+            *n = 1;
+            rc = 0;
+        } else if (rc == 0) {
+            rc = sl_pqs_remote_table(sh, conn, full, paths, sizes, n, err);
+        }
+        sl_free(full);
+    }
+    sh->rfs->disconnect(conn);
+    sl_free(base);
+    return rc < 0 ? -1 : 0;
+}
 
 /* ---- hive partitions ---- */
 
@@ -195,7 +397,15 @@ static int sl_pqs_list(sl_pqs_shared *sh, const sl_job_source *src, const sl_job
     int n = 0;
     const char *root = base;   /* hive directories are those below root */
     char *dir = NULL;
-    if (cfg->table && !cfg->file) {
+    sh->rfs = sl_rfs_for(base);
+    sh->region = src->region;
+    sh->endpoint = src->endpoint;
+    if (sh->rfs) {
+        if (sl_pqs_remote_list(sh, src, cfg, &paths, &sizes, &n, err) < 0) return -1;
+        if (cfg->table && !cfg->file) root = NULL;   /* a table: hive directories below it */
+    } else if (sl_rfs_is_url(base)) {
+        return sl_err_set(err, SL_EJOB, "%s: %s: only s3:// URLs can be read", sh->what, base);
+    } else if (cfg->table && !cfg->file) {
         dir = sl_sprintf("%s/%s", base, cfg->table);
         struct stat st;
         if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
@@ -218,8 +428,9 @@ static int sl_pqs_list(sl_pqs_shared *sh, const sl_job_source *src, const sl_job
         return sl_err_set(err, SL_EJOB, "%s: give table: (a lake table under %s) or file: (a file, directory or glob)",
                           sh->what, base);
     }
-    int rc = dir ? sl_source_list_lake(sh->what, dir, &paths, &sizes, &n, err)
-                 : sl_source_list_files(sh->what, base, cfg->file, &paths, &n, err);
+    int rc = sh->rfs ? 0
+             : dir   ? sl_source_list_lake(sh->what, dir, &paths, &sizes, &n, err)
+                     : sl_source_list_files(sh->what, base, cfg->file, &paths, &n, err);
     sl_free(dir);
     if (rc < 0) return -1;
     sh->files = sl_calloc((size_t)n, sizeof *sh->files);
@@ -526,7 +737,7 @@ static int sl_pqs_prepare(sl_source_table *tab, sl_err *err)
     if (sl_pqs_list(sh, src, cfg, err) < 0) goto fail;
 
     /* Footers: the schema from the first file, every file checked against it. */
-    first = sl_pq_reader_open(sh->files[0].path, err);
+    first = sl_pqs_reader_open(sh, sh->files[0].path, err);
     if (!first) {
         sl_err_prefix(err, "%s", sh->what);
         goto fail;
@@ -536,7 +747,7 @@ static int sl_pqs_prepare(sl_source_table *tab, sl_err *err)
     int64_t total = 0;
     for (int i = 0; i < sh->nfiles; i++) {
         sl_pqs_file *f = &sh->files[i];
-        r = i == 0 ? first : sl_pq_reader_open(f->path, err);
+        r = i == 0 ? first : sl_pqs_reader_open(sh, f->path, err);
         if (!r) {
             sl_err_prefix(err, "%s", sh->what);
             sl_schema_free(first_all);
@@ -566,7 +777,7 @@ static int sl_pqs_prepare(sl_source_table *tab, sl_err *err)
     bool split = strcmp(strategy, "none") != 0;
     int nspans = 0, cap = 0, nsplit = 0;
     for (int i = 0; i < sh->nfiles; i++) {
-        r = i == 0 ? first : sl_pq_reader_open(sh->files[i].path, err);
+        r = i == 0 ? first : sl_pqs_reader_open(sh, sh->files[i].path, err);
         if (!r) {
             sl_err_prefix(err, "%s", sh->what);
             goto fail;
@@ -662,7 +873,7 @@ static void *sl_pqs_open(sl_source_table *tab, const sl_task *task, sl_err *err)
     pr->schema = tab->schema;
     pr->file = &sh->files[sp->file];
     char ta[48], tb[48];
-    pr->r = sl_pq_reader_open(pr->file->path, err);
+    pr->r = sl_pqs_reader_open(sh, pr->file->path, err);
     if (!pr->r) goto fail;
     if ((int64_t)sl_pq_reader_file_size(pr->r) != pr->file->size) {
         sl_err_set(err, SL_ESOURCE, "%s changed since the table was prepared (%lld bytes, then %lld); run again",

@@ -284,6 +284,11 @@ static void sl_manifest_build(const sl_staging *sg, const sl_manifest *m, sl_buf
     sl_buf_printf(b, "%s]\n}\n", m->nfiles ? "\n  " : "");
 }
 
+void sl_publish_manifest_text(const sl_staging *sg, const sl_manifest *m, sl_buf *b, int64_t *rows, int64_t *bytes)
+{
+    sl_manifest_build(sg, m, b, rows, bytes);
+}
+
 /* Finds "key": at the top of our own manifest; returns a pointer after the colon. */
 static const char *sl_manifest_field(const char *text, const char *key)
 {

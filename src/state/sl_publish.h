@@ -133,6 +133,13 @@ typedef struct sl_publish_result {
     int64_t rows, bytes;       /* totals of the manifest */
 } sl_publish_result;
 
+/* The manifest's text for sg's table (job, run, run_started, table, files,
+ * totals), as sl_publish_table writes it; an object store writes the same.
+ * Only sg's job, run_id, run_started and table are read. */
+struct sl_buf;
+void sl_publish_manifest_text(const sl_staging *sg, const sl_manifest *m, struct sl_buf *b, int64_t *rows,
+                              int64_t *bytes);
+
 /* May job `job` publish its table at T/<table>? 0 yes: nothing is there, an
  * empty directory (taken over: nothing in it can be lost), a table of this
  * job (its manifest names the job, whatever the run or state store), or a

@@ -19,6 +19,7 @@ const sl_store_ops *sl_store_for(const sl_job_target *target)
     if (!target) return NULL;
     if (sl_store_kind_is(target, "postgres")) return &sl_store_postgres;
     if (!target->path) return NULL;
+    if (!strncmp(target->path, "s3://", 5)) return sl_store_kind_is(target, "duckdb") ? NULL : &sl_store_s3;
     return sl_store_kind_is(target, "duckdb") ? &sl_store_duckdb : &sl_store_local;
 }
 

@@ -14,7 +14,9 @@
  *   sl_store_postgres.c  a PostgreSQL warehouse: a staging table per table
  *                      and run, one COPY transaction per task, one
  *                      publishing transaction per table.
- * An object store (no rename) is one more file behind the same operations.
+ *   sl_store_s3.c      parquet/csv at s3://bucket/prefix: tasks write their
+ *                      final objects (multipart as they fill), a table is
+ *                      published by one PUT of its manifest.
  *
  * The engine drives a store per (table, target) of a run:
  *   stage_open          the table's staging area for this run (kept on
@@ -140,5 +142,6 @@ void sl_store_target_label(const sl_job_target *target, char *out, size_t size);
 extern const sl_store_ops sl_store_local;
 extern const sl_store_ops sl_store_duckdb;
 extern const sl_store_ops sl_store_postgres;
+extern const sl_store_ops sl_store_s3;
 
 #endif

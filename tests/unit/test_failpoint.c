@@ -31,13 +31,15 @@ Test(failpoint, nine_commit_protocol_names_then_the_faults)
 {
     int n = 0;
     while (sl_failpoint_names()[n]) n++;
-    cr_assert_eq(n, 13);
+    cr_assert_eq(n, 15);
     cr_assert_str_eq(sl_failpoint_names()[0], "task-start");
     cr_assert_str_eq(sl_failpoint_names()[8], "run-finish");
     cr_assert_str_eq(sl_failpoint_names()[9], "pg:prepare-end");
     cr_assert_str_eq(sl_failpoint_names()[10], "sink-drop-row");
     cr_assert_str_eq(sl_failpoint_names()[11], "batch-change-value");
     cr_assert_str_eq(sl_failpoint_names()[12], "checks:done");
+    cr_assert_str_eq(sl_failpoint_names()[13], "s3:part-uploaded");
+    cr_assert_str_eq(sl_failpoint_names()[14], "s3:before-complete");
 }
 
 /* `on` returns 1 without an error: the caller does the fault (a sink drops a row). */
