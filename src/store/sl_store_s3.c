@@ -671,8 +671,9 @@ static void *sl_s3_lock(const sl_job_target *target, const char *job, const char
 
 static void sl_s3_unlock(void *lock, const sl_job_target *target, const char *job) { sl_free(lock); }
 
-static int sl_s3_check_live(const sl_job_target *target, const char *job, const char *table, sl_err *err)
+static int sl_s3_check_live(const sl_job_target *target, const char *job, const sl_job_table *cfg, sl_err *err)
 {
+    const char *table = cfg->name;
     char prefix[1024];
     sl_s3 *s3 = sl_s3_target_open(target, prefix, sizeof prefix, err);
     if (!s3) return -1;
