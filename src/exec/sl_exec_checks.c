@@ -191,11 +191,13 @@ static int sl_exec_check_record(sl_exec_table *t, const sl_check_report *rep, sl
 static void sl_exec_check_discard(sl_exec_table *t)
 {
     sl_err e = SL_ERR_INIT;
-    for (int i = 0; i < t->prep.st.ntasks; i++)
+    for (int i = 0; i < t->prep.st.ntasks; i++) {
         if (sl_state_task_reset(t->run->state, t->task_ids[i], &e) < 0) {
             sl_log(SL_LOG_WARN, "table %s: cannot reset its tasks after failed checks: %s", t->prep.cfg->name, e.msg);
             return;
         }
+        t->metrics[i].status = SL_TM_PENDING;   /* not "kept" in the run's summary */
+    }
     for (int k = 0; k < t->nouts; k++)
         if (t->outs[k].staged && t->outs[k].sg.ops->reset(&t->outs[k].sg, &e) < 0)
             sl_log(SL_LOG_WARN, "table %s: cannot drop its staged output after failed checks: %s", t->prep.cfg->name,
