@@ -2,7 +2,7 @@
  * sl_pg_partition.c - cutting a PostgreSQL relation into tasks (see
  * sl_pg_partition.h for the strategies and the rules of `auto`).
  *
- * Steps: facts about the relation (pg_class, pg_stat_all_tables), the key
+ * Steps: facts about the relation (pg_class, pg_stat_get_*), the key
  * (given, or chosen from the indexes), the key's distribution (pg_stats, or
  * a TABLESAMPLE sample when the statistics are missing or stale), then the
  * boundaries. Keys are of two kinds:
@@ -200,8 +200,8 @@ static int sl_pp_rel_load(const sl_pg_part_in *in, sl_pp_rel *rel, sl_err *err)
     PGresult *res = sl_pp_rel_query(in,
         "SELECT n.nspname, c.relname, c.reltuples::float8, c.relpages::int8, c.relkind::text, "
         "CASE WHEN c.relkind IN ('r', 'm', 't') THEN pg_relation_size(c.oid) / current_setting('block_size')::int8 "
-        "ELSE -1 END, coalesce(s.n_mod_since_analyze, 0)::float8, "
-        "(s.last_analyze IS NOT NULL OR s.last_autoanalyze IS NOT NULL), "
+        "ELSE -1 END, coalesce(pg_stat_get_mod_since_analyze(c.oid), 0)::float8, "
+        "(pg_stat_get_last_analyze_time(c.oid) IS NOT NULL OR pg_stat_get_last_autoanalyze_time(c.oid) IS NOT NULL), "
         "current_setting('server_version_num')::int, "
         "CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(sum(pg_relation_size(p.relid)), 0) FROM "
         "pg_partition_tree(c.oid) p WHERE p.isleaf) / current_setting('block_size')::int8 END, "
@@ -213,10 +213,13 @@ static int sl_pp_rel_load(const sl_pg_part_in *in, sl_pp_rel *rel, sl_err *err)
         "  WHEN lc.relpages > 0 THEN lc.reltuples / lc.relpages * (pg_relation_size(lc.oid) / "
         "  current_setting('block_size')::int8) ELSE greatest(lc.reltuples, 0) END) END "
         "  FROM pg_partition_tree(c.oid) p JOIN pg_class lc ON lc.oid = p.relid WHERE p.isleaf) END, "
-        "CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(sum(ls.n_mod_since_analyze), 0) FROM "
-        "  pg_partition_tree(c.oid) p JOIN pg_stat_all_tables ls ON ls.relid = p.relid WHERE p.isleaf) END "
+        "CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(sum(pg_stat_get_mod_since_analyze(p.relid)), 0) FROM "
+        "  pg_partition_tree(c.oid) p WHERE p.isleaf) END "
         "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid WHERE c.oid = $1::oid",
+        /* The statistics functions of pg_stat_all_tables, called for this
+         * relation only: the view aggregates every relation of the
+         * database first (100 ms a table in a database of thousands). */
+        "WHERE c.oid = $1::oid",
         NULL, err);
     if (!res) return -1;
     if (PQntuples(res) != 1) {
@@ -968,6 +971,16 @@ int sl_pg_partition_plan(const sl_pg_part_in *in, sl_source_table *tab, sl_err *
     int rc = -1;
     if (sl_pp_rel_load(in, &rel, err) < 0) goto out;
     double rows = rel.rows;
+    /* A tiny table with fresh statistics is one task whatever its key: no
+     * key or distribution queries (a database of thousands of small tables
+     * plans in a few round trips per table). */
+    if (is_auto && want == 0 && !(cfg && cfg->column) && in->relid && rows >= 0 && !rel.stale &&
+        sl_pg_partition_auto_count(rows, in->workers, in->max_connections) <= 1) {
+        sl_pp_one(tab, rows, sl_sprintf("none: about %.0f rows, under %d per task: one task (tiny table)", rows,
+                                        2 * SL_PGPART_MIN_TASK_ROWS));
+        rc = 0;
+        goto out;
+    }
 
     if (is_pages) {
         int count = want > 0 ? want : sl_pg_partition_auto_count(rows, in->workers, in->max_connections);

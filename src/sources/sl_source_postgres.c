@@ -277,9 +277,7 @@ static int sl_pg_resolve_table(sl_pg_shared *sh, const char *name, Oid *relid, d
 {
     static const char *sql =
         "SELECT c.oid, format('%I.%I', n.nspname, c.relname), "
-        "CASE WHEN c.relkind IN ('r', 'm') THEN c.reltuples::float8 WHEN c.relkind = 'p' THEN "
-        "(SELECT coalesce(sum(greatest(lc.reltuples, 0)), 0)::float8 FROM pg_partition_tree(c.oid) p "
-        "JOIN pg_class lc ON lc.oid = p.relid WHERE p.isleaf) ELSE -1 END "
+        "CASE WHEN c.relkind IN ('r', 'm') THEN c.reltuples::float8 ELSE -1 END, c.relkind::text "
         "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)";
     const char *params[] = { name };
     PGresult *res = sl_pg_exec_params(sh->coord, sql, 1, params, sh->what, err);
@@ -319,7 +317,19 @@ found:
     *relid = (Oid)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
     sh->from = sl_strdup(PQgetvalue(res, 0, 1));
     *est = atof(PQgetvalue(res, 0, 2));
+    bool partitioned = PQgetvalue(res, 0, 3)[0] == 'p';
     PQclear(res);
+    if (partitioned) {   /* a partitioned table holds no rows itself: its leaves' estimates summed */
+        char o[16];
+        snprintf(o, sizeof o, "%u", *relid);
+        const char *p3[] = { o };
+        res = sl_pg_exec_params(sh->coord, "SELECT coalesce(sum(greatest(lc.reltuples, 0)), 0)::float8 FROM "
+                                "pg_partition_tree($1::oid) p JOIN pg_class lc ON lc.oid = p.relid WHERE p.isleaf",
+                                1, p3, sh->what, err);
+        if (!res) return -1;
+        *est = atof(PQgetvalue(res, 0, 0));
+        PQclear(res);
+    }
     return 0;
 }
 
