@@ -75,7 +75,7 @@ echo "s3_write: $ROWS rows, $N workers, $(nproc) cores, load average $(cut -d' '
 timed direct "$SLUICE_BIN" run --no-progress --workers "$N" "$W/direct.yaml"
 d_wall=$wall d_rss=$rss
 timed local "$SLUICE_BIN" run --no-progress --workers "$N" "$W/local.yaml"
-l_wall=$wall
+l_wall=$wall l_rss=$rss
 timed cp aws --endpoint-url "http://127.0.0.1:$PORT" s3 cp --recursive --only-show-errors "$W/lake/orders" s3://bench/twostep/orders
 c_wall=$wall
 timed quarter "$SLUICE_BIN" run --no-progress --workers "$N" "$W/quarter.yaml"
@@ -85,5 +85,5 @@ two=$(echo "$l_wall + $c_wall" | bc)
 printf "  %-34s %8.2f s   (%s bytes of Parquet)\n" "direct: sluice -> s3://" "$d_wall" "$bytes"
 printf "  %-34s %8.2f s   (sluice %.2f s + aws s3 cp %.2f s)\n" "two-step: sluice -> dir, aws s3 cp" "$two" "$l_wall" "$c_wall"
 printf "  ratio two-step / direct: %.2fx (goal >= 1.5x)\n" "$(echo "scale=4; $two / $d_wall" | bc)"
-printf "  peak RSS of the direct run: %d MB at %d rows, %d MB at %d rows\n" "$((d_rss / 1024))" "$ROWS" \
-  "$((q_rss / 1024))" "$((ROWS / 4))"
+printf "  peak RSS of the direct run: %d MB at %d rows, %d MB at %d rows (to a local directory: %d MB)\n" \
+  "$((d_rss / 1024))" "$ROWS" "$((q_rss / 1024))" "$((ROWS / 4))" "$((l_rss / 1024))"
