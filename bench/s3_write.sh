@@ -7,7 +7,7 @@
 # (bench/lib/orders.sh, BENCH_ROWS rows, default 10,000,000) and, in the
 # same run:
 #   direct   `sluice run` to s3://bench/direct (parquet zstd, N range tasks,
-#            multipart uploads of SLUICE_S3_PART_BYTES, default 16 MiB);
+#            multipart uploads of SLUICE_S3_PART_BYTES, default 8 MiB);
 #   two-step `sluice run` to a local directory, then
 #            `aws s3 cp --recursive` of the table to s3://bench/twostep.
 # Prints wall seconds of each, the ratio two-step / direct (goal: >= 1.5)

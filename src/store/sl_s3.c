@@ -332,11 +332,8 @@ static int sl_s3_do(sl_s3 *s3, sl_s3_req *r, bool allow_404, sl_err *err)
         sl_buf_push(&query, '=');
         sl_s3_uri_encode(&query, q[i][1], false);
     }
-    sl_buf_printf(&url, "%s%s%s%s", s3->base, s3->path_style ? sl_buf_cstr(&path) : sl_buf_cstr(&path),
-                  r->nq ? "?" : "", sl_buf_cstr(&query));
-    if (!s3->path_style) {
-        /* base holds the bucket's host; path has no bucket. */
-    }
+    /* Virtual-host style: base holds the bucket's host and path has no bucket. */
+    sl_buf_printf(&url, "%s%s%s%s", s3->base, sl_buf_cstr(&path), r->nq ? "?" : "", sl_buf_cstr(&query));
     char payload[65];
     sl_s3_sha256_hex(r->body ? r->body : "", r->body ? r->len : 0, payload);
     char what[1400];
@@ -374,7 +371,7 @@ static int sl_s3_do(sl_s3 *s3, sl_s3_req *r, bool allow_404, sl_err *err)
         hl = curl_slist_append(hl, sl_buf_cstr(&line));
         hl = curl_slist_append(hl, "Expect:");
         if (r->body) hl = curl_slist_append(hl, "Content-Type: application/octet-stream");
-        memset(&line.data[0], 0, line.len);
+        memset(line.data, 0, line.len);   /* it held the signature */
         sl_buf_free(&line);
         memset(auth, 0, sizeof auth);
 

@@ -17,7 +17,7 @@
  * multipart upload, part by part as the sink writes, each full part handed
  * to a thread of its own, SLUICE_S3_PARTS_IN_FLIGHT (default 2, at most 8)
  * at once (memory: in flight + 1 part buffers per task), completed at
- * commit. Part size: 16 MiB, or SLUICE_S3_PART_BYTES (tests use small
+ * commit. Part size: 8 MiB, or SLUICE_S3_PART_BYTES (tests use small
  * parts; S3 wants >= 5 MiB but the last).
  * Failpoints: s3:part-uploaded after each part but the last,
  * s3:before-complete, task-file-synced (object there, before commit's
@@ -72,7 +72,7 @@ static int64_t sl_s3_part_bytes(void)
 {
     const char *e = getenv("SLUICE_S3_PART_BYTES");
     int64_t n = e && *e ? atoll(e) : 0;
-    return n > 0 ? n : (int64_t)16 << 20;
+    return n > 0 ? n : (int64_t)8 << 20;
 }
 
 /* Opens a client for a target: bucket and prefix of its path. */
