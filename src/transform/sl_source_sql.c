@@ -15,7 +15,8 @@
  *           a lake target, or the job's work target (job/sl_job_sql.c);
  *           then `create table as <sql>` materialises the result once, its
  *           rows are counted, its types mapped (store/sl_duck_read.c), and
- *           it is cut into tasks of SL_SQL_TASK_ROWS rows by rowid.
+ *           it is cut into tasks of SL_SQL_TASK_ROWS rows by rowid (at
+ *           least one per worker for results of 200,000 rows and more).
  * open/next each task reads its rowid range on a connection of its own, so
  *           the tasks run in parallel on the engine's workers.
  * finish    drops the table's schema, closes its connection, and the
@@ -218,6 +219,11 @@ static int sl_sql_prepare(sl_source_table *tab, sl_err *err)
     const char *env = getenv("SLUICE_SQL_TASK_ROWS");
     if (env && atoll(env) > 0) per = atoll(env);
     int64_t n = nrows / per + (nrows % per ? 1 : 0);
+    /* Enough tasks for every worker once the result is worth splitting (100,000 rows a task at least). */
+    if (!(env && atoll(env) > 0) && n < tab->workers && nrows >= 200000) {
+        n = nrows / 100000 < tab->workers ? nrows / 100000 : tab->workers;
+        per = nrows / n + (nrows % n ? 1 : 0);
+    }
     if (n < 1) n = 1;
     if (n > 100000) {
         n = 100000;
