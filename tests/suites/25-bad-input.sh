@@ -44,6 +44,7 @@ tables:
     from: pg
     table: public.orders
     partition: { column: id, count: 4 }
+    unsupported: error        # an added interval column fails the table (by default it would be text)
     to: lake
   customers: { from: pg, table: public.customers, to: lake }
 EOF
