@@ -38,13 +38,14 @@ static const char sl_run_usage[] =
     "exit status: 0 done, 1 job failed, 2 usage or job-file error, 130 interrupted (Ctrl-C; 143: SIGTERM)\n";
 
 static volatile sig_atomic_t sl_run_signal;   /* the signal that interrupted the run, or 0 */
+static sl_cancel *sl_run_cancel;              /* the running run's cancel handle */
 
 /* First Ctrl-C (or SIGTERM): stop cleanly, publishing nothing more; the
  * second one kills at once (SA_RESETHAND restores the default action). */
 static void sl_run_on_signal(int sig)
 {
     sl_run_signal = sig;
-    sl_exec_cancel();
+    sl_cancel_request(sl_run_cancel);
 }
 
 static void sl_run_catch_signals(void)
@@ -73,6 +74,8 @@ int sl_cmd_run(int argc, char **argv)
         .state_path = o.state_path,
         .fresh = o.fresh,
     };
+    sl_run_cancel = sl_cancel_new();
+    ro.cancel = sl_run_cancel;
     sl_run_summary sum;
     sl_err err = SL_ERR_INIT;
     int status = SL_EXIT_OK;
@@ -101,5 +104,10 @@ int sl_cmd_run(int argc, char **argv)
     }
     sl_run_summary_free(&sum);
     sl_job_free(job);
+    /* A signal from now on finds no run: the default action (SA_RESETHAND spent or not) is fine. */
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    sl_cancel_free(sl_run_cancel);
+    sl_run_cancel = NULL;
     return status;
 }
