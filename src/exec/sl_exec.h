@@ -34,6 +34,7 @@
 
 #include "../core/sl_cancel.h"
 #include "../core/sl_error.h"
+#include "../core/sl_skew.h"   /* sl_skew_ratio, for the summary's readers */
 #include "../job/sl_job.h"
 #include "../observe/sl_event.h"
 #include "sl_prepare.h"
@@ -104,7 +105,5 @@ void sl_run_summary_free(sl_run_summary *summary);
  * the run fails with "interrupted". A handle requested before the run
  * starts cancels it at once. */
 
-/* Largest over median of n values (sorts them); 1.0 when n < 2 or all 0. */
-double sl_skew_ratio(double *values, int n);
 
 #endif
