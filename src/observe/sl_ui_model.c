@@ -102,7 +102,7 @@ static void sl_ui_overlay(sl_ui_ctx *u, sl_hist_run *r)
         return;
     }
     if (!l->ended) snprintf(r->status, sizeof r->status, "running");
-    r->rows = 0;
+    r->rows = r->bytes = 0;
     for (int i = 0; i < r->ntables; i++) {
         sl_hist_table *t = &r->tables[i];
         const sl_job_table *jt = sl_ui_job_table(u->job, t->name);
@@ -127,6 +127,7 @@ static void sl_ui_overlay(sl_ui_ctx *u, sl_hist_run *r)
             }
         }
         r->rows += t->rows;
+        r->bytes += t->bytes;
     }
     pthread_mutex_unlock(&l->mu);
 }

@@ -13,7 +13,7 @@ static void sl_ui_head(sl_ui_ctx *u, sl_buf *b, const char *title)
 {
     sl_buf_printf(b, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                     "<link rel=\"stylesheet\" href=\"/static/app.css\"><title>");
+                     "<link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/static/app.css\"><title>");
     sl_ui_html_text(u, b, title);
     sl_buf_append(b, " · sluice ", 11);
     sl_ui_html_text(u, b, u->job->name);

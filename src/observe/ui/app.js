@@ -58,7 +58,7 @@
   // Re-rendering keeps the focus where the keyboard left it.
   function replace(children) {
     const focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.key : null;
-    app.replaceChildren(...children);
+    app.replaceChildren(...children.filter((c) => c !== null && c !== undefined));
     if (focused) { const f = app.querySelector('[data-key="' + CSS.escape(focused) + '"]'); if (f) f.focus(); }
   }
   function fail(e) { replace([el('h1', {}, 'Cannot load this page'), el('p', { class: 'error' }, String(e.message || e))]); }
@@ -119,7 +119,7 @@
         box.appendChild(sv('rect', { x: p.x, y: p.y, width: bw, height: bh, rx: 4, fill: colour[n.status] || '#8d96a3', class: 'node s-' + n.status }));
         const frac = n.tasks_total ? n.tasks_done / n.tasks_total : 0;
         box.appendChild(sv('rect', { x: p.x, y: p.y + bh - 4, width: bw * frac, height: 4, fill: '#ffffff', opacity: 0.7 }));
-        box.appendChild(sv('text', { x: p.x + 8, y: p.y + 20, fill: '#fff', style: 'fill:#fff' }, b.label + ' · ' + n.status));
+        box.appendChild(sv('text', { x: p.x + 8, y: p.y + 20, class: 'on-dark' }, b.label + ' · ' + n.status));
       } else {
         box = sv('g', {});
         box.appendChild(sv('rect', { x: p.x, y: p.y, width: bw, height: bh, rx: 4, fill: '#eef1f5', stroke: '#9aa3af' }));
