@@ -10,7 +10,7 @@ BUILD   ?= build
 VERSION := 0.1.0
 GITREV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
-PKGS    := libpq yaml-0.1 sqlite3 zlib libzstd liblz4 libbrotlienc libbrotlidec snappy libmicrohttpd
+PKGS    := libpq yaml-0.1 sqlite3 zlib libzstd liblz4 libbrotlienc libbrotlidec snappy libmicrohttpd libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

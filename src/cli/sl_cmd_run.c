@@ -13,6 +13,7 @@
 #include "../core/sl_log.h"
 #include "../exec/sl_exec.h"
 #include "../core/sl_alloc.h"
+#include "../observe/sl_alerts.h"
 #include "../observe/sl_progress.h"
 #include "../observe/sl_ui.h"
 #include "../state/sl_state.h"
@@ -44,6 +45,9 @@ static const char sl_run_usage[] =
     "  --log-format F   text (default) or json\n"
     "\n"
     "exit status: 0 done, 1 job failed, 2 usage or job-file error, 130 interrupted (Ctrl-C; 143: SIGTERM)\n";
+
+/* How long a finished run waits for its alerts to be delivered (retries included). */
+#define SL_RUN_ALERTS_WAIT_S 15.0
 
 static volatile sig_atomic_t sl_run_signal;   /* the signal that interrupted the run, or 0 */
 static sl_cancel *sl_run_cancel;              /* the running run's cancel handle */
@@ -104,6 +108,12 @@ int sl_cmd_run(int argc, char **argv)
         sl_events_add(&observers, sl_ui_observer(ui));
         ro.observers = &observers;
     }
+    /* The job's alerts: delivered on a thread of their own, never failing the run. */
+    sl_alerts *alerts = sl_alerts_new(job, ui ? sl_ui_url(ui) : NULL);
+    if (alerts) {
+        sl_events_add(&observers, sl_alerts_observer(alerts));
+        ro.observers = &observers;
+    }
     sl_run_summary sum;
     sl_err err = SL_ERR_INIT;
     int status = SL_EXIT_OK;
@@ -131,6 +141,7 @@ int sl_cmd_run(int argc, char **argv)
                resumed);
     }
     sl_run_summary_free(&sum);
+    sl_alerts_finish(alerts, SL_RUN_ALERTS_WAIT_S);
     sl_ui_stop(ui);
     sl_free(state_path);
     sl_job_free(job);

@@ -33,4 +33,7 @@ int sl_jp_name_list(sl_jp *p, yaml_node_t *v, const char *path, char ***out, int
 /* Column names checked against the table's columns when the job gives its whole schema. */
 int sl_jp_known_columns(sl_jp *p, yaml_node_t *v, const char *path, const sl_job_table *t, char **names, int n);
 
+/* sl_job_alerts.c: the `alerts:` section (a sequence), when present. */
+int sl_jp_alerts(sl_jp *p, yaml_node_t *root);
+
 #endif
