@@ -12,6 +12,7 @@ int sl_cmd_plan(int argc, char **argv);
 int sl_cmd_validate(int argc, char **argv);
 int sl_cmd_status(int argc, char **argv);
 int sl_cmd_ui(int argc, char **argv);
+int sl_cmd_report(int argc, char **argv);
 int sl_cmd_inspect(int argc, char **argv);
 int sl_cmd_verify(int argc, char **argv);
 int sl_cmd_cat(int argc, char **argv);

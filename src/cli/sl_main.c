@@ -18,6 +18,7 @@ static const struct {
     { "validate", sl_cmd_validate, "check a job file and exit" },
     { "status", sl_cmd_status, "show the last runs of a job and their tasks" },
     { "ui", sl_cmd_ui, "serve the web UI over a job's runs (history, metrics)" },
+    { "report", sl_cmd_report, "write one run of a job as a self-contained HTML file" },
     { "inspect", sl_cmd_inspect, "show a Parquet file's schema and statistics, or a table's manifest and receipt" },
     { "verify", sl_cmd_verify, "recompute published tables' receipts from their files and compare" },
     { "cat", sl_cmd_cat, "print the rows of a Parquet file as CSV or JSON" },

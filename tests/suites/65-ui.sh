@@ -169,4 +169,13 @@ if [ "$(wc -c <"$W/all.out")" -gt 10000 ] && ! grep -qF "$PW" "$W/all.out" && ! 
   ok "the source password is in none of $(wc -c <"$W/all.out") bytes served (17 endpoints, the event stream)"
 else bad "the password leaked (or nothing was served)"; fi
 kill "$UI"
+
+# g) the HTML report of the run: one file, opened in Chromium
+"$SLUICE_BIN" report "$W/job/job.yaml" --run 1 --html "$W/report.html" 2>"$W/report.log" || bad "report: $(cat "$W/report.log")"
+if $B report "$W/report.html" "$SHOTS"; then ok "the report opens in Chromium and shows the run"; else bad "report in Chromium"; fi
+! grep -qF "$PW" "$W/report.html" && ok "no password in the report" || bad "password in the report"
+! grep -q "<script\|<img" "$W/report.html" && grep -q "&lt;script&gt;window.__pwned=1&lt;/script&gt;" "$W/report.html" &&
+  ok "the report escapes the hostile names" || bad "report escaping"
+set +e; "$SLUICE_BIN" report "$W/job/job.yaml" --run 99 --html "$W/none.html" 2>"$W/r99.log"; r=$?; set -e
+[ "$r" = 1 ] && grep -q "there is no run 99" "$W/r99.log" && [ ! -e "$W/none.html" ] && ok "report of a run that does not exist: exit 1, says so" || bad "report --run 99: $r"
 exit $fail
