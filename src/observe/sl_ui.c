@@ -202,6 +202,7 @@ static int sl_ui_allowed(struct MHD_Connection *c, const sl_ui *ui)
 typedef struct sl_ui_stream {
     sl_ui *ui;
     int64_t run_id;
+    char *node;                /* a node page's stream: that node with its tasks; NULL: the run */
     sl_buf pending;
     size_t sent;
     uint64_t version;
@@ -234,14 +235,13 @@ static void sl_ui_stream_next(sl_ui_stream *s)
     }
     s->version = l->version;
     live = l->known && l->run_id == s->run_id && !l->ended;
-    bool watched = l->known && l->run_id == s->run_id;
     pthread_mutex_unlock(&l->mu);
     s->first = false;
     sl_buf_clear(&s->pending);
     s->sent = 0;
     sl_buf body = { 0 };
     sl_err err = SL_ERR_INIT;
-    int rc = sl_ui_json_run(&ui->ctx, s->run_id, NULL, &body, &err);
+    int rc = sl_ui_json_run(&ui->ctx, s->run_id, s->node, &body, &err);
     /* A live run not in the store yet (still preparing): wait for it. */
     if (rc == 1) {
         sl_ui_scrub(&ui->ctx, &body);
@@ -252,7 +252,8 @@ static void sl_ui_stream_next(sl_ui_stream *s)
         sl_buf_append(&s->pending, ": waiting\n\n", 11);
     }
     sl_buf_free(&body);
-    if (!live && (rc == 1 || !watched)) {
+    /* Not (or no longer) live: what there is was the final state. */
+    if (!live) {
         sl_buf_append(&s->pending, "event: end\ndata: {}\n\n", 21);
         s->done = true;
     }
@@ -278,14 +279,16 @@ static void sl_ui_stream_free(void *cls)
     sl_ui_stream *s = cls;
     atomic_fetch_sub(&s->ui->streams, 1);
     sl_buf_free(&s->pending);
+    sl_free(s->node);
     sl_free(s);
 }
 
-static enum MHD_Result sl_ui_stream_start(struct MHD_Connection *c, sl_ui *ui, int64_t run_id)
+static enum MHD_Result sl_ui_stream_start(struct MHD_Connection *c, sl_ui *ui, int64_t run_id, const char *node)
 {
     sl_ui_stream *s = sl_calloc(1, sizeof *s);
     s->ui = ui;
     s->run_id = run_id;
+    s->node = node && *node ? sl_strdup(node) : NULL;
     s->first = true;
     atomic_fetch_add(&ui->streams, 1);
     struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, sl_ui_stream_read, s,
@@ -408,7 +411,7 @@ static enum MHD_Result sl_ui_handle(void *cls, struct MHD_Connection *c, const c
                 pthread_mutex_unlock(&u->live.mu);
                 if (!watched) return sl_ui_not_found(c, ui, "no such run", true);
             }
-            return sl_ui_stream_start(c, ui, id);
+            return sl_ui_stream_start(c, ui, id, MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "node"));
         }
         if (api) {
             sl_buf b = { 0 };

@@ -62,8 +62,10 @@
     if (focused) { const f = app.querySelector('[data-key="' + CSS.escape(focused) + '"]'); if (f) f.focus(); }
   }
   function fail(e) { replace([el('h1', {}, 'Cannot load this page'), el('p', { class: 'error' }, String(e.message || e))]); }
-  function follow(onUpdate) {
-    const es = new EventSource('/api/runs/' + enc(runId) + '/events');
+  // A live page follows the run's event stream: each event is the page's whole
+  // JSON (the run's, or one node's with its tasks), the last one the final state.
+  function follow(onUpdate, node) {
+    const es = new EventSource('/api/runs/' + enc(runId) + '/events' + (node ? '?node=' + enc(node) : ''));
     es.addEventListener('update', (e) => onUpdate(JSON.parse(e.data)));
     es.addEventListener('end', () => es.close());
     es.onerror = () => { if (es.readyState === EventSource.CLOSED) return; };
@@ -267,10 +269,7 @@
     const url = '/api/runs/' + enc(runId) + '/nodes/' + enc(nodeName);
     const d = await getJSON(url);
     renderNode(d);
-    if (d.live) {
-      let busy = false;
-      follow(async () => { if (busy) return; busy = true; try { renderNode(await getJSON(url)); } finally { busy = false; } });
-    }
+    if (d.live) follow(renderNode, nodeName);
   }
 
   // ---- errors and retries ----
