@@ -7,8 +7,8 @@
  *
  * One source of truth: what the state store recorded. The live model only
  * adds what the store does not know while a run goes on - rows and bytes
- * of tasks in flight, node states before publication, sessions in use,
- * the metrics counters - so the history (`sluice ui`) and the live view
+ * of tasks in flight, node states before publication, sessions in use -
+ * so the history (`sluice ui`) and the live view
  * (`sluice run --ui`) are the same pages over the same API.
  */
 #ifndef SL_UI_INT_H
@@ -60,11 +60,6 @@ typedef struct sl_ui_live {
     sl_ui_lnode *nodes;        /* job->ntables */
     int nnodes;
     int *sessions;             /* per source: tasks running now */
-    int64_t retries;
-    int64_t errors[SL_E_COUNT];            /* failed tasks and runs by error code */
-    int64_t dur_count[SL_UI_NBUCKETS];     /* finished tasks by duration bucket (not cumulative) */
-    double dur_sum;
-    int64_t dur_n;
 } sl_ui_live;
 
 typedef struct sl_ui_ctx {

@@ -2,16 +2,13 @@
  * sl_ui_live.c - the live model of the run a `sluice run --ui` watches
  * (sl_ui_int.h), kept from the run's events: per node its state and rows
  * and bytes so far, per task the attempt in flight, sessions in use per
- * source, and the counters /metrics reports (retries, errors by code, task
- * durations). One mutex; an event is a few additions under it.
+ * source (/metrics counts from the state store: sl_ui_model.c). One mutex; an event is a few additions under it.
  */
 #include "sl_ui_int.h"
 
 #include "../core/sl_alloc.h"
 
 #include <string.h>
-
-const double sl_ui_buckets[SL_UI_NBUCKETS] = { 0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 1e300 };
 
 void sl_ui_live_init(sl_ui_live *l, const sl_job *job)
 {
@@ -94,7 +91,6 @@ void sl_ui_live_on_event(void *ctx, const sl_event *ev)
         }
         break;
     case SL_EV_TASK_RETRIED:
-        l->retries++;
         if (t && t->state == SL_LT_RUNNING) sl_ui_live_session(l, ev, -1);
         if (t) t->state = SL_LT_PENDING;
         break;
@@ -110,18 +106,10 @@ void sl_ui_live_on_event(void *ctx, const sl_event *ev)
             n->rows += ev->rows;
             n->bytes += ev->data_bytes;
         }
-        if (!ev->kept) {
-            int b = 0;
-            while (b < SL_UI_NBUCKETS - 1 && ev->seconds > sl_ui_buckets[b]) b++;
-            l->dur_count[b]++;
-            l->dur_sum += ev->seconds;
-            l->dur_n++;
-        }
         break;
     case SL_EV_TASK_FAILED:
         if (t && t->state == SL_LT_RUNNING) sl_ui_live_session(l, ev, -1);
         if (t) t->state = SL_LT_FAILED;
-        if (ev->code >= 0 && ev->code < SL_E_COUNT) l->errors[ev->code]++;
         break;
     case SL_EV_TASK_SKIPPED:
         if (t) t->state = SL_LT_SKIPPED;
@@ -144,7 +132,6 @@ void sl_ui_live_on_event(void *ctx, const sl_event *ev)
         l->failed = ev->kind == SL_EV_RUN_FAILED;
         l->ended_at = ev->time;
         if (!l->known) l->run_id = ev->run_id;
-        if (l->failed && ev->code >= 0 && ev->code < SL_E_COUNT && !l->known) l->errors[ev->code]++;
         break;
     default: break;
     }

@@ -22,6 +22,8 @@ static double sl_ui_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+const double sl_ui_buckets[SL_UI_NBUCKETS] = { 0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 1e300 };
+
 /* ---- strings ---- */
 
 static char *sl_ui_redacted(sl_ui_ctx *u, const char *s)
