@@ -8,8 +8,10 @@
 #   (a) without the UI;
 #   (b) with --ui and a headless Chromium on the run page for the whole run
 #       (tests/lib/ui_browser.js watch: the live page, its event stream and
-#       the API requests it makes), the browser started before the run.
-# Prints the median wall seconds of each and (b)/(a); goal: at most 1.03.
+#       the API requests it makes), the browser started before the run;
+#   (c) with --ui and no browser: the server and the live model alone.
+# Prints the median wall seconds of each and (b)/(a), (c)/(a); goal of (b)/(a):
+# at most 1.03.
 # The browser's own CPU is not counted against sluice's wall time, but it
 # shares the machine: on few cores it competes with the run, which (b)
 # includes on purpose - that is what a person watching the run costs.
@@ -58,15 +60,23 @@ watched() {
   grep -q "sluice: ui: http://127.0.0.1:$p/" "$W/ui.log" || { echo "ui_overhead: the UI did not start" >&2; exit 1; }
   echo "$t"
 }
+served() {
+  local p t0; p=$(free_port)
+  t0=$(now)
+  "$SLUICE_BIN" run "$W/job.yaml" --workers "$N" --fresh --no-progress --ui "127.0.0.1:$p" >"$W/served.log" 2>&1
+  echo $(( ($(now) - t0) / 1000000 ))
+}
 median() { tr ' ' '\n' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 plain >/dev/null   # warm the cache
-A=() B=()
+A=() B=() C=()
 for i in $(seq "$RUNS"); do
   A+=("$(plain)")
   B+=("$(watched)")
-  echo "ui_overhead: run $i: without ${A[-1]} ms, with the UI and a browser ${B[-1]} ms"
+  C+=("$(served)")
+  echo "ui_overhead: run $i: without ${A[-1]} ms, with the UI and a browser ${B[-1]} ms, with the UI alone ${C[-1]} ms"
 done
-a=$(echo "${A[@]}" | median) b=$(echo "${B[@]}" | median)
+a=$(echo "${A[@]}" | median) b=$(echo "${B[@]}" | median) c=$(echo "${C[@]}" | median)
 echo "ui_overhead: $ROWS rows, $N workers, $((4 * N)) tasks, median of $RUNS"
 echo "ui_overhead: without UI ${a} ms; with --ui and a browser on the run page ${b} ms; ratio $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", b / a }') (goal <= 1.03)"
+echo "ui_overhead: with --ui and no browser ${c} ms; ratio $(awk -v a="$a" -v c="$c" 'BEGIN { printf "%.3f", c / a }')"

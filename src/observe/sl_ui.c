@@ -28,7 +28,8 @@
 #include <unistd.h>
 
 #define SL_UI_PORT_TRIES 20
-#define SL_UI_STREAM_TICK_MS 500      /* a live page's update period */
+#define SL_UI_STREAM_TICK_MS 1000     /* a live page's update period while nothing changes state */
+#define SL_UI_STREAM_GAP_MS 250       /* at least this between two updates (a burst of task ends is one) */
 #define SL_UI_STOP_WAIT_S 2.0         /* how long sl_ui_stop lets open pages get the final state */
 
 struct sl_ui {
@@ -206,6 +207,7 @@ typedef struct sl_ui_stream {
     sl_buf pending;
     size_t sent;
     uint64_t version;
+    double last_sent;          /* monotonic */
     bool first;
     bool done;                 /* the final state is queued: end after it */
 } sl_ui_stream;
@@ -218,10 +220,17 @@ static double sl_ui_mono(void)
 }
 
 /* Waits for a change (or the tick), then queues the run's state as one event. */
+static double sl_ui_mono(void);
+
 static void sl_ui_stream_next(sl_ui_stream *s)
 {
     sl_ui *ui = s->ui;
     sl_ui_live *l = &ui->ctx.live;
+    double gap = s->last_sent + SL_UI_STREAM_GAP_MS / 1000.0 - sl_ui_mono();
+    if (!s->first && gap > 0 && !atomic_load(&ui->stopping)) {
+        struct timespec ts = { 0, (long)(gap * 1e9) };
+        nanosleep(&ts, NULL);
+    }
     pthread_mutex_lock(&l->mu);
     bool live = l->known && l->run_id == s->run_id && !l->ended;
     if (!s->first && live) {
@@ -237,6 +246,7 @@ static void sl_ui_stream_next(sl_ui_stream *s)
     live = l->known && l->run_id == s->run_id && !l->ended;
     pthread_mutex_unlock(&l->mu);
     s->first = false;
+    s->last_sent = sl_ui_mono();
     sl_buf_clear(&s->pending);
     s->sent = 0;
     sl_buf body = { 0 };
