@@ -30,6 +30,8 @@ async function open(browser) {
 async function shot(page, name) {
   if (!shots) return;
   const file = path.join(shots, name + '.png');
+  // A page in a background tab renders no frames: a screenshot of it would wait forever.
+  await page.bringToFront();
   await page.screenshot({ path: file, fullPage: true });
   console.log('screenshot: ' + file);
 }
@@ -166,7 +168,8 @@ async function watch(browser) {
 
 (async () => {
   const browser = await puppeteer.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+      '--disable-background-timer-throttling', '--disable-renderer-backgrounding'], protocolTimeout: 60000 });
   try {
     await ({ live, history, report, watch }[mode])(browser);
     if (mode !== 'watch') check(problems.length === 0, 'no console error (' + problems.join('; ') + ')');
