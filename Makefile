@@ -10,7 +10,7 @@ BUILD   ?= build
 VERSION := 0.1.0
 GITREV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
-PKGS    := libpq yaml-0.1 sqlite3 zlib libzstd liblz4 libbrotlienc libbrotlidec snappy libcurl libcrypto
+PKGS    := libpq yaml-0.1 sqlite3 zlib libzstd liblz4 libbrotlienc libbrotlidec snappy libcurl libcrypto libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -66,6 +66,8 @@ $(BUILD)/gitrev: FORCE
 	@mkdir -p $(BUILD); echo '$(GITREV)' | cmp -s - $@ || echo '$(GITREV)' > $@
 FORCE:
 $(BUILD)/obj/src/cli/sl_cmd_version.o $(BUILD)/obj/src/parquet/sl_pq_writer.o: $(BUILD)/gitrev
+# The web UI's stylesheet and script are compiled in (.incbin) from these files.
+$(BUILD)/obj/src/observe/sl_ui_assets.o: $(wildcard src/observe/ui/*)
 
 $(BUILD)/libsluice.a: $(OBJS)
 	@rm -f $@

@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 pkgs="build-essential pkg-config libpq-dev libyaml-dev libsqlite3-dev zlib1g-dev
 libzstd-dev libsnappy-dev liblz4-dev libbrotli-dev libcriterion-dev libcurl4-openssl-dev libssl-dev awscli
-postgresql postgresql-client sqlite3 clang libclang-rt-14-dev zstd gzip time"
+postgresql postgresql-client sqlite3 clang libclang-rt-14-dev zstd gzip time
+libmicrohttpd-dev chromium prometheus"
 # node and npm may come from elsewhere than Debian (a newer Node.js); ask apt only when absent.
 command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"

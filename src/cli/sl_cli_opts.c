@@ -23,6 +23,9 @@ static const struct {
     { "fresh", SL_OPT_FRESH, false },     { "no-progress", SL_OPT_NO_PROGRESS, false },
     { "json", SL_OPT_JSON, false },       { "connect", SL_OPT_CONNECT, false },
     { "source", SL_OPT_SOURCE, false },
+    { "ui", SL_OPT_UI, false },           { "ui-token", SL_OPT_UI | SL_OPT_LISTEN, true },
+    { "listen", SL_OPT_LISTEN, true },    { "run", SL_OPT_REPORT, true },
+    { "html", SL_OPT_REPORT, true },
     { "log-level", 0, true },             { "log-format", 0, true },
     { "help", 0, false },
 };
@@ -87,6 +90,12 @@ int sl_cli_parse(int argc, char **argv, unsigned accepted, int min_args, int max
             if (eq) value = eq + 1;
             else if (i + 1 < argc) value = argv[++i];
             else return sl_cli_usage_error(o, "option '%s' needs a value", a);
+        } else if (!strcmp(name, "ui")) {
+            /* An optional value: --ui=ADDR:PORT, or --ui ADDR:PORT when the next word is an address. */
+            if (eq) value = eq + 1;
+            else if (i + 1 < argc && strchr(argv[i + 1], ':') && !strchr(argv[i + 1], '/') &&
+                     !strstr(argv[i + 1], ".yaml") && !strstr(argv[i + 1], ".yml"))
+                value = argv[++i];
         } else if (eq) {
             return sl_cli_usage_error(o, "option '--%s' takes no value", name);
         }
@@ -113,6 +122,24 @@ int sl_cli_parse(int argc, char **argv, unsigned accepted, int min_args, int max
             o->connect = true;
         } else if (!strcmp(name, "source")) {
             o->source = true;
+        } else if (!strcmp(name, "ui")) {
+            o->ui = true;
+            o->ui_listen = value;
+        } else if (!strcmp(name, "listen")) {
+            o->ui_listen = value;
+        } else if (!strcmp(name, "ui-token")) {
+            if (!*value) return sl_cli_usage_error(o, "--ui-token: the token is empty");
+            o->ui_token = value;
+        } else if (!strcmp(name, "run")) {
+            char *end;
+            errno = 0;
+            long long r = strtoll(value, &end, 10);
+            if (end == value || *end || errno || r < 1)
+                return sl_cli_usage_error(o, "--run: expected a run number (sluice status lists them), found '%s'", value);
+            o->run = r;
+        } else if (!strcmp(name, "html")) {
+            if (!*value) return sl_cli_usage_error(o, "--html: the path is empty");
+            o->html = value;
         } else if (!strcmp(name, "log-level")) {
             if (sl_log_level_parse(value, &level) < 0)
                 return sl_cli_usage_error(o, "--log-level: expected debug, info, warn or error, found '%s'", value);

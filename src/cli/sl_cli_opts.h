@@ -27,6 +27,9 @@ enum {
     SL_OPT_JSON = 1 << 4,        /* --json */
     SL_OPT_CONNECT = 1 << 5,     /* --connect */
     SL_OPT_SOURCE = 1 << 6,      /* --source (verify) */
+    SL_OPT_UI = 1 << 7,          /* --ui [ADDR:PORT] (run), --ui-token T */
+    SL_OPT_LISTEN = 1 << 8,      /* --listen ADDR:PORT (ui), --ui-token T */
+    SL_OPT_REPORT = 1 << 9,      /* --run N, --html FILE (report) */
 };
 
 #define SL_CLI_MAX_ARGS 8
@@ -38,6 +41,11 @@ typedef struct sl_cli_opts {
     int workers;                 /* 0: not given */
     const char *state_path;
     bool fresh, no_progress, json, connect, source;
+    bool ui;                     /* --ui given */
+    const char *ui_listen;       /* --ui's ADDR:PORT, or --listen's; NULL: the default */
+    const char *ui_token;        /* --ui-token */
+    long long run;               /* --run N; 0: the latest */
+    const char *html;            /* --html FILE */
 } sl_cli_opts;
 
 /* Returns -1 when the command should go on; otherwise the exit status

@@ -12,7 +12,11 @@
 
 #include "../core/sl_log.h"
 #include "../exec/sl_exec.h"
+#include "../core/sl_alloc.h"
+#include "../observe/sl_alerts.h"
 #include "../observe/sl_progress.h"
+#include "../observe/sl_ui.h"
+#include "../state/sl_state.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +24,7 @@
 
 static const char sl_run_usage[] =
     "usage: sluice run JOB.yaml [--workers N] [--state PATH] [--fresh] [--no-progress]\n"
+    "                           [--ui [ADDR:PORT]] [--ui-token TOKEN]\n"
     "                           [--log-level debug|info|warn|error] [--log-format text|json]\n"
     "\n"
     "Copies every table of the job to its target. Each table is written to a\n"
@@ -32,19 +37,27 @@ static const char sl_run_usage[] =
     "  --state PATH     run state database (default: .sluice/state.db beside the job file)\n"
     "  --fresh          start over instead of resuming an unfinished run\n"
     "  --no-progress    no progress display or progress log lines\n"
+    "  --ui [ADDR:PORT] serve the live web UI while the run lasts (default 127.0.0.1:4040,\n"
+    "                   the next free port when taken; the link is printed)\n"
+    "  --ui-token T     require this token (default $SLUICE_UI_TOKEN; bound beyond\n"
+    "                   loopback without one, a random token is made and printed)\n"
     "  --log-level L    debug, info (default), warn or error\n"
     "  --log-format F   text (default) or json\n"
     "\n"
     "exit status: 0 done, 1 job failed, 2 usage or job-file error, 130 interrupted (Ctrl-C; 143: SIGTERM)\n";
 
+/* How long a finished run waits for its alerts to be delivered (retries included). */
+#define SL_RUN_ALERTS_WAIT_S 15.0
+
 static volatile sig_atomic_t sl_run_signal;   /* the signal that interrupted the run, or 0 */
+static sl_cancel *sl_run_cancel;              /* the running run's cancel handle */
 
 /* First Ctrl-C (or SIGTERM): stop cleanly, publishing nothing more; the
  * second one kills at once (SA_RESETHAND restores the default action). */
 static void sl_run_on_signal(int sig)
 {
     sl_run_signal = sig;
-    sl_exec_cancel();
+    sl_cancel_request(sl_run_cancel);
 }
 
 static void sl_run_catch_signals(void)
@@ -61,8 +74,8 @@ static void sl_run_catch_signals(void)
 int sl_cmd_run(int argc, char **argv)
 {
     sl_cli_opts o;
-    int rc = sl_cli_parse(argc, argv, SL_OPT_WORKERS | SL_OPT_STATE | SL_OPT_FRESH | SL_OPT_NO_PROGRESS, 1, 1,
-                          sl_run_usage, &o);
+    int rc = sl_cli_parse(argc, argv, SL_OPT_WORKERS | SL_OPT_STATE | SL_OPT_FRESH | SL_OPT_NO_PROGRESS | SL_OPT_UI,
+                          1, 1, sl_run_usage, &o);
     if (rc >= 0) return rc;
     sl_job *job = sl_cli_load_job(o.args[0]);
     if (!job) return SL_EXIT_USAGE;
@@ -78,6 +91,34 @@ int sl_cmd_run(int argc, char **argv)
         .state_path = o.state_path,
         .fresh = o.fresh,
     };
+    sl_run_cancel = sl_cancel_new();
+    ro.cancel = sl_run_cancel;
+    /* The web UI: one more observer of the run. */
+    sl_events observers = { 0 };
+    sl_ui *ui = NULL;
+    char *state_path = NULL;
+    if (o.ui) {
+        state_path = o.state_path ? sl_strdup(o.state_path) : sl_state_default_path(job->dir);
+        sl_err uerr = SL_ERR_INIT;
+        sl_ui_opts uo = { .job = job, .state_path = state_path, .listen = o.ui_listen, .token = o.ui_token };
+        ui = sl_ui_start(&uo, &uerr);
+        if (!ui) {
+            int st = sl_cli_fail(&uerr);
+            sl_free(state_path);
+            sl_cancel_free(sl_run_cancel);
+            sl_job_free(job);
+            return st;
+        }
+        fprintf(stderr, "sluice: ui: %s\n", sl_ui_url(ui));
+        sl_events_add(&observers, sl_ui_observer(ui));
+        ro.observers = &observers;
+    }
+    /* The job's alerts: delivered on a thread of their own, never failing the run. */
+    sl_alerts *alerts = sl_alerts_new(job, ui ? sl_ui_url(ui) : NULL);
+    if (alerts) {
+        sl_events_add(&observers, sl_alerts_observer(alerts));
+        ro.observers = &observers;
+    }
     sl_run_summary sum;
     sl_err err = SL_ERR_INIT;
     int status = SL_EXIT_OK;
@@ -105,6 +146,14 @@ int sl_cmd_run(int argc, char **argv)
                resumed);
     }
     sl_run_summary_free(&sum);
+    sl_alerts_finish(alerts, SL_RUN_ALERTS_WAIT_S);
+    sl_ui_stop(ui);
+    sl_free(state_path);
     sl_job_free(job);
+    /* A signal from now on finds no run: the default action (SA_RESETHAND spent or not) is fine. */
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    sl_cancel_free(sl_run_cancel);
+    sl_run_cancel = NULL;
     return status;
 }

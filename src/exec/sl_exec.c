@@ -49,10 +49,15 @@
 #define SL_VERSION "0.0.0"
 #endif
 
-static atomic_bool sl_exec_cancel_flag;
+bool sl_run_cancelled(const sl_exec *run) { return sl_cancel_requested(run->cancel); }
 
-void sl_exec_cancel(void) { atomic_store(&sl_exec_cancel_flag, true); }
-bool sl_exec_cancelled(void) { return atomic_load(&sl_exec_cancel_flag); }
+void sl_exec_emit(sl_exec *run, sl_event *ev)
+{
+    ev->job = run->job->name;
+    ev->run_id = run->run_id;
+    if (ev->node >= 0 && ev->node < run->ntables && !ev->node_name) ev->node_name = run->job->tables[ev->node].name;
+    sl_events_emit(&run->events, ev);
+}
 
 double sl_exec_now(void)
 {
@@ -66,29 +71,6 @@ static double sl_wall_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int sl_cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-double sl_skew_ratio(double *v, int n)
-{
-    if (n < 2) return 1.0;
-    qsort(v, (size_t)n, sizeof *v, sl_cmp_double);
-    double median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-    if (v[n - 1] <= 0) return 1.0;
-    /* An all-but-empty median: report against the smallest non-zero share instead of dividing by 0. */
-    if (median <= 0) {
-        for (int i = 0; i < n; i++)
-            if (v[i] > 0) {
-                median = v[i];
-                break;
-            }
-    }
-    return v[n - 1] / median;
 }
 
 void sl_exec_table_fail(sl_exec_table *t, const sl_err *err)
@@ -111,11 +93,11 @@ int sl_exec_prepare(sl_exec *run, sl_prep_table *pt, const sl_job_table *cfg, sl
     for (int attempt = 1;; attempt++) {
         sl_err_clear(err);
         if (sl_prep_table_init(pt, job, cfg, run->workers, run->opts->source_lookup, err) == 0) return 0;
-        if (!sl_backoff_should_retry(err, attempt, job->retries) || sl_exec_cancelled()) return -1;
+        if (!sl_backoff_should_retry(err, attempt, job->retries) || sl_run_cancelled(run)) return -1;
         double wait = sl_backoff_delay(attempt, job->retry_backoff_s, SL_BACKOFF_CAP_S, NULL);
         sl_log(SL_LOG_WARN, "%s; retrying in %.1fs (%d of %d retries left)", err->msg, wait,
                job->retries - attempt + 1, job->retries);
-        sl_exec_sleep(wait);
+        sl_exec_sleep(run, wait);
     }
 }
 
@@ -382,7 +364,7 @@ static int sl_exec_store_step(sl_exec_table *t, const char *what, int (*step)(sl
     for (int attempt = 1;; attempt++) {
         sl_err_clear(err);
         if (step(t, err) == 0) return 0;
-        if (!sl_backoff_should_retry(err, attempt, job->retries) || sl_exec_cancelled()) return -1;
+        if (!sl_backoff_should_retry(err, attempt, job->retries) || sl_run_cancelled(t->run)) return -1;
         double wait = sl_backoff_delay(attempt, job->retry_backoff_s, SL_BACKOFF_CAP_S, NULL);
         sl_log(SL_LOG_WARN, "table %s: %s failed: %s; retrying in %.1fs (%d of %d retries left)", t->prep.cfg->name,
                what, err->msg, wait, job->retries - attempt + 1, job->retries);
@@ -421,7 +403,7 @@ static void sl_exec_table_end_now(sl_exec_table *t)
 {
     sl_exec *run = t->run;
     t->ended = sl_exec_now();
-    if (sl_exec_cancelled() && !atomic_load(&t->failed)) {
+    if (sl_run_cancelled(run) && !atomic_load(&t->failed)) {
         sl_err e = SL_ERR_INIT;
         sl_err_set(&e, SL_EIO, "interrupted before it was published; its previous version is unchanged");
         sl_exec_table_fail(t, &e);
@@ -432,7 +414,8 @@ static void sl_exec_table_end_now(sl_exec_table *t)
             sl_exec_table_fail(t, &err);
         } else {
             t->published = true;
-            sl_progress_table_state(run->progress, t->progress_id, "published");
+            sl_exec_emit(run, &(sl_event){ .kind = SL_EV_NODE_FINISHED, .node = t->index, .task = -1, .worker = -1,
+                                           .rows = t->rows, .bytes = t->bytes, .seconds = t->ended - t->started });
             sl_exec_table_log(t);
             sl_exec_graph_done(t);
             return;
@@ -445,7 +428,10 @@ static void sl_exec_table_end_now(sl_exec_table *t)
     if (sl_state_table_failed(run->state, run->run_id, t->prep.cfg->name, t->err.msg, &se) < 0)
         sl_log(SL_LOG_WARN, "table %s: cannot record its failure: %s", t->prep.cfg->name, se.msg);
     pthread_mutex_unlock(&t->mu);
-    sl_progress_table_state(run->progress, t->progress_id, "FAILED");
+    pthread_mutex_lock(&t->mu);
+    sl_exec_emit(run, &(sl_event){ .kind = SL_EV_NODE_FAILED, .node = t->index, .task = -1, .worker = -1,
+                                   .message = t->err.msg, .code = t->err.code, .seconds = t->ended - t->started });
+    pthread_mutex_unlock(&t->mu);
     if (run->ntables > 1) {
         pthread_mutex_lock(&t->mu);
         sl_log(SL_LOG_WARN, "%s; the other tables carry on", t->err.msg);
@@ -458,7 +444,6 @@ static void sl_exec_table_end_now(sl_exec_table *t)
 void sl_exec_task_ended(sl_exec_table *t)
 {
     int ended = atomic_fetch_add(&t->tasks_ended, 1) + 1;
-    sl_progress_task_done(t->run->progress, t->progress_id);
     if (ended == t->prep.st.ntasks) sl_exec_table_end(t);
 }
 
@@ -736,12 +721,17 @@ int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
     t->meta[t->nmeta++] = (sl_sink_kv){ "sluice.job", job->name };
     t->meta[t->nmeta++] = (sl_sink_kv){ "sluice.table", cfg->name };
     t->meta[t->nmeta++] = (sl_sink_kv){ "sluice.source_kind", cfg->source->kind };
-    t->progress_id = sl_progress_add_table(run->progress, cfg->name, sl_prep_table_est_rows(&t->prep), n);
+    sl_exec_emit(run, &(sl_event){ .kind = SL_EV_NODE_STARTED, .node = t->index, .task = -1, .worker = -1,
+                                   .source = cfg->source ? cfg->source->name : NULL, .count = n,
+                                   .kept = t->tasks_kept, .est_rows = sl_prep_table_est_rows(&t->prep) });
     for (int k = 0; k < n; k++)
-        if (t->metrics[k].kept) {
-            sl_progress_add(run->progress, t->progress_id, t->metrics[k].rows, t->metrics[k].data_bytes);
-            sl_progress_task_done(run->progress, t->progress_id);
-        }
+        if (t->metrics[k].kept)
+            sl_exec_emit(run, &(sl_event){ .kind = SL_EV_TASK_FINISHED, .node = t->index, .task = k, .kept = 1,
+                                           .worker = t->metrics[k].worker, .rows = (int64_t)t->metrics[k].rows,
+                                           .bytes = (int64_t)t->metrics[k].bytes,
+                                           .data_bytes = (int64_t)t->metrics[k].data_bytes,
+                                           .seconds = t->metrics[k].seconds,
+                                           .predicate = t->prep.st.tasks[k].predicate });
     atomic_store(&t->tasks_ended, t->tasks_kept);
     return t->tasks_kept == n ? 1 : 0;
 
@@ -895,8 +885,9 @@ int sl_exec_run(const sl_job *job, const sl_run_opts *opts, sl_run_summary *summ
     if (!err) err = &local_err;
     sl_exec run = { .job = job, .opts = opts, .started = sl_exec_now() };
     pthread_mutex_init(&run.graph_mu, NULL);
-    atomic_store(&sl_exec_cancel_flag, false);
-    sl_interrupt *watcher = sl_interrupt_start(job, opts->source_lookup);
+    run.cancel = opts->cancel;
+    if (!run.cancel) run.cancel = run.own_cancel = sl_cancel_new();
+    sl_interrupt *watcher = sl_interrupt_start(job, opts->source_lookup, run.cancel);
     run.workers = opts->workers > 0 ? opts->workers : sl_cores();
     run.ntables = job->ntables;
     run.tables = sl_calloc((size_t)(job->ntables ? job->ntables : 1), sizeof *run.tables);
@@ -904,7 +895,6 @@ int sl_exec_run(const sl_job *job, const sl_run_opts *opts, sl_run_summary *summ
         sl_exec_table *t = &run.tables[i];
         t->run = &run;
         t->index = i;
-        t->progress_id = -1;
         t->prep.cfg = &job->tables[i];
         t->cur = &t->prep;
         const sl_job_table *cfg = &job->tables[i];
@@ -914,21 +904,26 @@ int sl_exec_run(const sl_job *job, const sl_run_opts *opts, sl_run_summary *summ
         pthread_mutex_init(&t->mu, NULL);
     }
     sl_progress_mode mode = opts->progress < 0 ? SL_PROGRESS_OFF : opts->progress > 0 ? sl_progress_auto() : SL_PROGRESS_LOG;
-    run.progress = sl_progress_new(mode);
+    run.progress = sl_progress_observer_new(mode);
+    sl_events_add(&run.events, sl_progress_observer_get(run.progress));
+    for (int i = 0; opts->observers && i < opts->observers->n; i++) sl_events_add(&run.events, opts->observers->list[i]);
     sl_run_summary local;
     sl_run_summary *s = summary ? summary : &local;
     int rc = 0;
 
-    sl_progress_reserve(run.progress, job->ntables);
     if (sl_exec_graph_build(&run, err) < 0 || sl_exec_begin(&run, err) < 0) {
         sl_exec_summarise(&run, s);
         for (int i = 0; i < job->ntables; i++) s->table_metrics[i].published = false;
         s->tables_failed = job->ntables;
         rc = -1;
+        sl_exec_emit(&run, &(sl_event){ .kind = SL_EV_RUN_FAILED, .node = -1, .task = -1, .worker = -1,
+                                        .seconds = sl_exec_now() - run.started, .message = err->msg, .code = err->code });
         goto release;
     }
     sl_log(SL_LOG_INFO, "job %s: run %s: %d table%s, %d worker%s", job->name, run.run_label[0] ? run.run_label : run.run_id_text, job->ntables,
            job->ntables == 1 ? "" : "s", run.workers, run.workers == 1 ? "" : "s");
+    sl_exec_emit(&run, &(sl_event){ .kind = SL_EV_RUN_STARTED, .node = -1, .task = -1, .worker = run.workers,
+                                    .count = job->ntables });
 
     /* 1. Every table: kept, or prepared and staged. */
     int64_t ntasks_all = 0;
@@ -937,7 +932,7 @@ int sl_exec_run(const sl_job *job, const sl_run_opts *opts, sl_run_summary *summ
         sl_exec_table *t = &run.tables[i];
         t->started = sl_exec_now();
         /* Computed tables wait for their inputs (sl_exec_graph.c). */
-        setup[i] = sl_exec_graph_deferred(&run, i) ? 2 : sl_exec_cancelled() ? -1 : sl_exec_table_setup(t, &job->tables[i]);
+        setup[i] = sl_exec_graph_deferred(&run, i) ? 2 : sl_run_cancelled(&run) ? -1 : sl_exec_table_setup(t, &job->tables[i]);
         if (setup[i] == 0) ntasks_all += t->prep.st.ntasks - t->tasks_kept;
     }
 
@@ -959,7 +954,7 @@ int sl_exec_run(const sl_job *job, const sl_run_opts *opts, sl_run_summary *summ
 
     int *limits = sl_calloc((size_t)(job->nsources ? job->nsources : 1), sizeof(int));
     for (int k = 0; k < job->nsources; k++) limits[k] = job->sources[k].max_connections;
-    sl_progress_start(run.progress);
+    sl_exec_emit(&run, &(sl_event){ .kind = SL_EV_RUN_TASKS_QUEUED, .node = -1, .task = -1, .worker = -1, .count = (int)nt });
     sl_pool *pool = sl_pool_new(run.workers, limits, job->nsources);
     run.pool = pool;
     for (int64_t k = 0; k < nt; k++) {
@@ -973,7 +968,7 @@ int sl_exec_run(const sl_job *job, const sl_run_opts *opts, sl_run_summary *summ
     sl_pool_wait(pool);
     sl_exec_graph_finish(&run);
     sl_pool_free(pool);
-    sl_progress_stop(run.progress);
+    sl_exec_emit(&run, &(sl_event){ .kind = SL_EV_RUN_TASKS_DONE, .node = -1, .task = -1, .worker = -1 });
 
     /* 3. Sum up, end the run. */
     sl_exec_summarise(&run, s);
@@ -985,7 +980,7 @@ int sl_exec_run(const sl_job *job, const sl_run_opts *opts, sl_run_summary *summ
         if (failed == 1) {
             *err = t->err;
             rc = -1;
-        } else if (!t->warned && !sl_exec_cancelled()) {
+        } else if (!t->warned && !sl_run_cancelled(&run)) {
             /* Failed before it ran (prepare, staging): not reported yet. */
             sl_log(SL_LOG_WARN, "%s", t->err.msg);
         }
@@ -1004,7 +999,7 @@ int sl_exec_run(const sl_job *job, const sl_run_opts *opts, sl_run_summary *summ
         size_t len = strlen(err->msg);
         snprintf(err->msg + len, sizeof err->msg - len, " (%d tables failed: %s; see the warnings above)", failed, more);
     }
-    if (rc < 0 && sl_exec_cancelled()) {
+    if (rc < 0 && sl_run_cancelled(&run)) {
         int published = job->ntables - failed;
         sl_err_set(err, SL_EIO, "job %s: interrupted: %d table%s published before the interrupt, %d not "
                    "(their previous versions are unchanged)", job->name, published, published == 1 ? "" : "s", failed);
@@ -1014,6 +1009,10 @@ int sl_exec_run(const sl_job *job, const sl_run_opts *opts, sl_run_summary *summ
         rc = -1;
     }
     sl_exec_finish(&run, rc, err);
+    sl_exec_emit(&run, &(sl_event){ .kind = rc == 0 ? SL_EV_RUN_FINISHED : SL_EV_RUN_FAILED, .node = -1, .task = -1,
+                                    .worker = -1, .seconds = sl_exec_now() - run.started, .rows = (int64_t)s->rows,
+                                    .bytes = (int64_t)s->bytes, .message = rc == 0 ? NULL : err->msg,
+                                    .code = rc == 0 ? 0 : err->code });
     sl_free(setup);
     sl_free(limits);
     sl_free(order);
@@ -1043,7 +1042,8 @@ release:
     if (run.state) sl_state_close(run.state);
     sl_exec_unlock_targets(&run);
     sl_lock_release(run.lock);
-    sl_progress_free(run.progress);
+    sl_progress_observer_free(run.progress);
+    sl_cancel_free(run.own_cancel);
     sl_free(run.tables);
     if (!summary) sl_run_summary_free(&local);
     sl_interrupt_stop(watcher);

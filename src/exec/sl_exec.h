@@ -7,7 +7,9 @@
  * max_connections tasks of one source at once), writes each task's output
  * through the target's sink into a staging area, and publishes each table
  * when all its tasks succeeded, so readers never see a partial table.
- * Progress goes to stderr.
+ * What happens is told to observers as events (observe/sl_event.h): the
+ * progress display on stderr is one, the caller may add more (web UI,
+ * alerts). A run is cancelled through its own handle (core/sl_cancel.h).
  *
  * Runs are recorded in the state store (state/sl_state.h; by default
  * .sluice/state.db beside the job file) under the job's lock (one run of a
@@ -30,8 +32,11 @@
 #ifndef SL_EXEC_H
 #define SL_EXEC_H
 
+#include "../core/sl_cancel.h"
 #include "../core/sl_error.h"
+#include "../core/sl_skew.h"   /* sl_skew_ratio, for the summary's readers */
 #include "../job/sl_job.h"
+#include "../observe/sl_event.h"
 #include "sl_prepare.h"
 
 #include <stdbool.h>
@@ -43,6 +48,8 @@ typedef struct sl_run_opts {
     const char *state_path;  /* NULL: <job dir>/.sluice/state.db */
     bool fresh;              /* ignore a previous unfinished run */
     sl_source_lookup_fn source_lookup;   /* NULL: sl_source_lookup (tests use their own) */
+    sl_cancel *cancel;       /* the run's cancel handle (see below); NULL: the run makes its own */
+    const sl_events *observers;          /* more observers of the run's events (after the progress display); NULL: none */
 } sl_run_opts;
 
 typedef enum {
@@ -90,16 +97,13 @@ typedef struct sl_run_summary {
 int sl_exec_run(const sl_job *job, const sl_run_opts *opts, sl_run_summary *summary, sl_err *err);
 void sl_run_summary_free(sl_run_summary *summary);
 
-/* Asks a running sl_exec_run to stop: it logs "cancelling…", the sources
- * cancel their queries in flight (sl_interrupt.c), running tasks end at
- * their next batch, queued ones are skipped, retry waits are cut short, no
- * table is published after this, and the run fails with "interrupted".
- * Async-signal-safe (one atomic store), for SIGINT/SIGTERM handlers.
- * sl_exec_run clears it when it starts. */
-void sl_exec_cancel(void);
-bool sl_exec_cancelled(void);
+/* Cancelling a run: sl_cancel_request(opts.cancel) (async-signal-safe, for
+ * SIGINT/SIGTERM handlers) asks a running sl_exec_run to stop: it logs
+ * "cancelling…", the sources cancel their queries in flight
+ * (sl_interrupt.c), running tasks end at their next batch, queued ones are
+ * skipped, retry waits are cut short, no table is published after this, and
+ * the run fails with "interrupted". A handle requested before the run
+ * starts cancels it at once. */
 
-/* Largest over median of n values (sorts them); 1.0 when n < 2 or all 0. */
-double sl_skew_ratio(double *values, int n);
 
 #endif

@@ -59,7 +59,7 @@ static void sl_exec_graph_launch(sl_exec_table *t)
     const sl_job_table *cfg = &run->job->tables[t->index];
     t->started = sl_exec_now();
     sl_log(SL_LOG_INFO, "table %s: its inputs are published; computing it", cfg->name);
-    int rc = sl_exec_cancelled() ? -2 : sl_exec_table_setup(t, cfg);
+    int rc = sl_run_cancelled(t->run) ? -2 : sl_exec_table_setup(t, cfg);
     if (rc == -2) {
         sl_err e = SL_ERR_INIT;
         sl_err_set(&e, SL_EIO, "interrupted before it was computed; its previous version is unchanged");

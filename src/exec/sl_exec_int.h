@@ -65,7 +65,6 @@ typedef struct sl_exec_table {
     int nouts;
     int64_t *task_ids;           /* state store ids, prep.st.ntasks entries */
     double snapshot_time;        /* when the source was prepared (first time, kept on resume) */
-    int progress_id;
     sl_task_metrics *metrics;    /* prep.st.ntasks entries */
     sl_sink_kv meta[6];
     int nmeta;
@@ -120,7 +119,10 @@ struct sl_exec {
     char run_label[32];          /* "run N" in the log: the job's Nth run (sl_state_run_number) */
     sl_run_start start;          /* resumed or new, and why */
     int workers;
-    sl_progress *progress;
+    sl_progress_observer *progress;   /* the terminal display, the first observer */
+    sl_events events;            /* the progress display, then opts->observers */
+    sl_cancel *cancel;           /* opts->cancel, or own_cancel */
+    sl_cancel *own_cancel;
     sl_exec_table *tables;
     int ntables;
     double started;
@@ -147,6 +149,11 @@ void sl_task_file_name(const sl_exec_out *o, int task_index, char *out, size_t s
 void sl_exec_table_fail(sl_exec_table *t, const sl_err *err);
 void sl_exec_task_ended(sl_exec_table *t);
 double sl_exec_now(void);
+/* The run was cancelled (its handle). */
+bool sl_run_cancelled(const sl_exec *run);
+/* Sends an event to the run's observers; job, run_id and (for a node) its
+ * name are filled in. */
+void sl_exec_emit(sl_exec *run, sl_event *ev);
 /* Prepares the table again (its source session, holding the snapshot, may
  * have died with a lost connection) when `gen` is still the current
  * preparation; the tasks must come out the same. 0 ok, -1 with err. */
@@ -186,8 +193,8 @@ sl_exec_table *sl_exec_checks_ended(sl_exec_table *t);
  * the run is interrupted (start returns NULL when no thread could be made;
  * stop accepts NULL), and the backoff wait an interrupt cuts short. */
 typedef struct sl_interrupt sl_interrupt;
-sl_interrupt *sl_interrupt_start(const sl_job *job, sl_source_lookup_fn lookup);
+sl_interrupt *sl_interrupt_start(const sl_job *job, sl_source_lookup_fn lookup, const sl_cancel *cancel);
 void sl_interrupt_stop(sl_interrupt *w);
-void sl_exec_sleep(double seconds);
+void sl_exec_sleep(const sl_exec *run, double seconds);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * sl_interrupt.c - what an interrupted run (sl_exec_cancel: Ctrl-C, SIGTERM)
+ * sl_interrupt.c - what an interrupted run (its cancel handle: Ctrl-C, SIGTERM)
  * does while it stops: a watcher thread says "cancelling…" once and asks
  * every source kind of the job to cancel its work in flight (the source's
  * `cancel` op: a query blocked on a lock, a COPY), again every
@@ -7,7 +7,7 @@
  * cancel is cancelled too; and sl_exec_sleep(), the backoff wait that an
  * interrupt cuts short.
  *
- * The signal handler only sets the run's cancel flag (async-signal-safe);
+ * The signal handler only requests the run's cancel handle (async-signal-safe);
  * everything else happens here, on an ordinary thread.
  */
 #include "sl_exec_int.h"
@@ -21,6 +21,7 @@
 
 struct sl_interrupt {
     const sl_job *job;
+    const sl_cancel *cancel;
     const sl_source_ops **ops;     /* the job's source kinds with a cancel op, each once */
     int nops;
     atomic_bool stop;
@@ -33,7 +34,7 @@ static void *sl_interrupt_main(void *arg)
     int since = SL_INTERRUPT_REPEAT_MS;
     bool announced = false;
     while (!atomic_load(&w->stop)) {
-        if (sl_exec_cancelled()) {
+        if (sl_cancel_requested(w->cancel)) {
             if (!announced) {
                 sl_log(SL_LOG_WARN, "job %s: interrupted: cancelling… (queries in flight are cancelled, nothing more "
                        "is published; interrupt again to kill at once)", w->job->name);
@@ -50,10 +51,11 @@ static void *sl_interrupt_main(void *arg)
     return NULL;
 }
 
-sl_interrupt *sl_interrupt_start(const sl_job *job, sl_source_lookup_fn lookup)
+sl_interrupt *sl_interrupt_start(const sl_job *job, sl_source_lookup_fn lookup, const sl_cancel *cancel)
 {
     sl_interrupt *w = sl_calloc(1, sizeof *w);
     w->job = job;
+    w->cancel = cancel;
     w->ops = sl_calloc((size_t)(job->nsources ? job->nsources : 1), sizeof *w->ops);
     for (int i = 0; i < job->nsources; i++) {
         const sl_source_ops *ops = (lookup ? lookup : sl_source_lookup)(job->sources[i].kind);
@@ -81,9 +83,9 @@ void sl_interrupt_stop(sl_interrupt *w)
     sl_free(w);
 }
 
-void sl_exec_sleep(double seconds)
+void sl_exec_sleep(const sl_exec *run, double seconds)
 {
-    while (seconds > 0 && !sl_exec_cancelled()) {
+    while (seconds > 0 && !sl_run_cancelled(run)) {
         double step = seconds < SL_INTERRUPT_POLL_MS / 1000.0 ? seconds : SL_INTERRUPT_POLL_MS / 1000.0;
         sl_backoff_sleep(step);
         seconds -= step;

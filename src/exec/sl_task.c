@@ -163,7 +163,6 @@ int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metric
     const sl_task *task = &p->st.tasks[task_index];
     const sl_source_ops *src = p->source;
     const sl_schema *schema = p->st.schema;
-    sl_progress *progress = t->run->progress;
     const int nouts = t->nouts;
     /* One output per target: the store's sl_out and the sink encoding into it. */
     struct { char name[64]; sl_out *out; void *writer; } *o = sl_calloc((size_t)nouts, sizeof *o);
@@ -215,13 +214,14 @@ int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metric
         uint64_t data = sl_batch_data_bytes(batch);
         m->rows += (uint64_t)n;
         m->data_bytes += data;
-        sl_progress_add(progress, t->progress_id, (uint64_t)n, data);
+        sl_exec_emit(t->run, &(sl_event){ .kind = SL_EV_PROGRESS, .node = t->index, .task = task_index, .worker = worker,
+                                          .rows = n, .bytes = (int64_t)data });
         /* A task of a table that failed elsewhere stops early: the table is not published this time. */
         if (atomic_load(&t->failed)) {
             sl_err_set(err, SL_EINTERNAL, "stopped: another task of the table failed");
             goto fail;
         }
-        if (sl_exec_cancelled()) {
+        if (sl_run_cancelled(t->run)) {
             sl_err_set(err, SL_EIO, "interrupted");
             goto fail;
         }
@@ -279,7 +279,9 @@ fail:
         t->outs[k].sg.ops->discard(&t->outs[k].sg, o[k].name, o[k].out);
     }
     sl_free(o);
-    sl_progress_sub(progress, t->progress_id, m->rows, m->data_bytes);
+    if (m->rows || m->data_bytes)
+        sl_exec_emit(t->run, &(sl_event){ .kind = SL_EV_PROGRESS, .node = t->index, .task = task_index, .worker = worker,
+                                          .rows = -(int64_t)m->rows, .bytes = -(int64_t)m->data_bytes });
     m->seconds = sl_exec_now() - started;
     if (err->code == SL_ETRANSIENT) atomic_store(&t->saw_transient, true);
     return -1;
@@ -344,8 +346,10 @@ void sl_task_run(void *arg, int worker)
     int ntasks = t->prep.st.ntasks;
     const char *pred = t->prep.st.tasks[task->index].predicate;
 
-    if (atomic_load(&t->failed) || sl_exec_cancelled()) {
+    if (atomic_load(&t->failed) || sl_run_cancelled(t->run)) {
         m->status = SL_TM_SKIPPED;
+        sl_exec_emit(t->run, &(sl_event){ .kind = SL_EV_TASK_SKIPPED, .node = t->index, .task = task->index,
+                                          .worker = worker, .predicate = pred });
         sl_exec_task_ended(t);
         return;
     }
@@ -363,6 +367,9 @@ void sl_task_run(void *arg, int worker)
         int number = 0;
         rc = sl_state_attempt_begin(t->run->state, t->task_ids[task->index], worker, &number, &err);
         if (rc == 0) {
+            sl_exec_emit(t->run, &(sl_event){ .kind = SL_EV_TASK_STARTED, .node = t->index, .task = task->index,
+                                              .worker = worker, .attempt = attempt, .predicate = pred,
+                                              .est_rows = t->prep.st.tasks[task->index].est_rows });
             int gen;
             sl_task_prep(t, &gen);
             rc = sl_task_attempt(t, task->index, worker, m, outs, &receipt, &err);
@@ -371,7 +378,7 @@ void sl_task_run(void *arg, int worker)
                 if (rc == 0) break;
                 number = 0;   /* the failure below cannot be recorded either */
             }
-            bool stopped = atomic_load(&t->failed) || sl_exec_cancelled();
+            bool stopped = atomic_load(&t->failed) || sl_run_cancelled(t->run);
             bool retry = !stopped && sl_backoff_should_retry(&err, attempt, job->retries);
             /* A source error after the table lost a connection, or one about its shared snapshot (which
              * may race ahead of the lost connection's own report): the prepared sessions may be gone. */
@@ -398,15 +405,18 @@ void sl_task_run(void *arg, int worker)
             /* Stopped (another task failed, or interrupted): back to pending for the resume. */
             sl_task_record(t, task->index, number, &err, retry || stopped, m, outs, &receipt, &err);
             if (!retry) break;
-        } else if (!sl_backoff_should_retry(&err, attempt, job->retries) || sl_exec_cancelled()) {
+        } else if (!sl_backoff_should_retry(&err, attempt, job->retries) || sl_run_cancelled(t->run)) {
             break;
         }
         double wait = sl_backoff_delay(attempt, job->retry_backoff_s, SL_BACKOFF_CAP_S, NULL);
         sl_log(SL_LOG_WARN, "table %s: task %d/%d: attempt %d failed: %s; retrying in %.1fs (%d of %d retries left)",
                t->prep.cfg->name, task->index + 1, ntasks, attempt, err.msg, wait, job->retries - attempt + 1,
                job->retries);
-        sl_exec_sleep(wait);
-        if (atomic_load(&t->failed) || sl_exec_cancelled()) break;
+        sl_exec_emit(t->run, &(sl_event){ .kind = SL_EV_TASK_RETRIED, .node = t->index, .task = task->index,
+                                          .worker = worker, .attempt = attempt, .seconds = wait, .message = err.msg,
+                                          .code = err.code, .predicate = pred });
+        sl_exec_sleep(t->run, wait);
+        if (atomic_load(&t->failed) || sl_run_cancelled(t->run)) break;
     }
     sl_receipt_free(receipt.receipt);
     if (rc == 0) {
@@ -414,11 +424,18 @@ void sl_task_run(void *arg, int worker)
         sl_log(SL_LOG_DEBUG, "table %s: task %d/%d done: %llu rows, %llu bytes, %.2fs, worker %d",
                t->prep.cfg->name, task->index + 1, ntasks, (unsigned long long)m->rows, (unsigned long long)m->bytes,
                m->seconds, worker);
+        sl_exec_emit(t->run, &(sl_event){ .kind = SL_EV_TASK_FINISHED, .node = t->index, .task = task->index,
+                                          .worker = worker, .attempt = m->attempts, .rows = (int64_t)m->rows,
+                                          .bytes = (int64_t)m->bytes, .data_bytes = (int64_t)m->data_bytes,
+                                          .seconds = m->seconds, .predicate = pred });
     } else {
         m->status = SL_TM_FAILED;
         if (m->attempts > 1) sl_err_prefix(&err, "failed after %d attempts", m->attempts);
         if (pred) sl_err_prefix(&err, "task %d/%d (%s)", task->index + 1, ntasks, pred);
         else sl_err_prefix(&err, "task %d/%d", task->index + 1, ntasks);
+        sl_exec_emit(t->run, &(sl_event){ .kind = SL_EV_TASK_FAILED, .node = t->index, .task = task->index,
+                                          .worker = worker, .attempt = m->attempts, .seconds = m->seconds,
+                                          .message = err.msg, .code = err.code, .predicate = pred });
         sl_exec_table_fail(t, &err);
     }
     sl_exec_task_ended(t);

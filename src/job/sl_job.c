@@ -38,7 +38,7 @@
 #define SL_JOB_MAX_FILE (16 * 1024 * 1024)
 
 static const char *const sl_job_keys[] = { "name", "sources", "targets", "tables", "retries", "retry_backoff",
-                                           "transform", "defaults", NULL };
+                                           "transform", "defaults", "alerts", NULL };
 static const char *const sl_source_keys[] = { "kind", "url", "path", "max_connections", "consistent",
                                               "rows_per_second", "statement_timeout", "delimiter", "header",
                                               "null_string", "compression", "region", "endpoint", NULL };
@@ -880,6 +880,8 @@ static int sl_jp_job(sl_jp *p)
         if (job->retry_backoff_s > 3600)
             return sl_jy_fail(&p->y, v, "retry_backoff", "at most one hour");
     }
+
+    if (sl_jp_alerts(p, root) < 0) return -1;
 
     /* Sections in order, each parsed fully before the next is looked at. */
     yaml_node_t *sources = sl_jp_section(p, root, "sources", "where tables are read from", &p->sources);

@@ -184,6 +184,24 @@ typedef struct sl_job_transform {
     int threads;             /* 0: DuckDB's default (the cores) */
     char *temp_directory;    /* where DuckDB spills; default <job dir>/.sluice/tmp */
 } sl_job_transform;
+/* `alerts:` (sl_job_alerts.c): what happens to a run that someone should hear of. */
+enum {
+    SL_ALERT_FAILURE = 1 << 0,     /* the run failed */
+    SL_ALERT_SUCCESS = 1 << 1,     /* the run succeeded */
+    SL_ALERT_RETRY = 1 << 2,       /* a task attempt failed and is retried */
+    SL_ALERT_SLOW = 1 << 3,        /* the run has lasted longer than `slow:` */
+    SL_ALERT_SKEW = 1 << 4,        /* a node's realised skew (largest/median task rows) is above `skew:` */
+    SL_ALERT_CHECK_FAILED = 1 << 5 /* a check failed (when the job has checks) */
+};
+
+typedef struct sl_job_alert {
+    unsigned on;             /* SL_ALERT_* bits */
+    char *webhook;           /* POST the alert as JSON here, or */
+    char *command;           /* run this (sh -c) with the alert as JSON on stdin */
+    double slow_s;           /* slow: a duration; 0: not given */
+    double skew;             /* skew: a ratio >= 1; default 3.0 */
+    int line;
+} sl_job_alert;
 
 typedef struct sl_job {
     char *name;
@@ -203,6 +221,8 @@ typedef struct sl_job {
     sl_job_transform transform;
     sl_job_target *work;     /* the internal work target (in targets[], last) when a table has `sql:`, else NULL */
     sl_job_source *sql_source; /* the source every `sql:` table has (kind "sql"); not in sources[] */
+    sl_job_alert *alerts;    /* `alerts:`; none: NULL */
+    int nalerts;
     sl_arena arena;
 } sl_job;
 

@@ -67,5 +67,7 @@ bool sl_jp_is_pattern(const char *key);
 int sl_jp_pattern(sl_jp *p, const char *key_text, yaml_node_t *key, yaml_node_t *map, int at,
                   const char *const *source_names, const char *const *target_names);
 int sl_jp_table_types(sl_jp *p, yaml_node_t *map, const char *path, sl_job_table *t);
+/* sl_job_alerts.c: the `alerts:` section (a sequence), when present. */
+int sl_jp_alerts(sl_jp *p, yaml_node_t *root);
 
 #endif

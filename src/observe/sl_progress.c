@@ -92,6 +92,8 @@ sl_progress *sl_progress_new(sl_progress_mode mode)
 
 int sl_progress_add_table(sl_progress *p, const char *name, int64_t est_rows, int ntasks)
 {
+    /* Computed tables are added by workers while the display runs. */
+    pthread_mutex_lock(&p->draw_mu);
     if (p->ntables == p->cap) {
         p->cap = p->cap ? p->cap * 2 : 8;
         p->tables = sl_realloc(p->tables, sizeof *p->tables * (size_t)p->cap);
@@ -101,7 +103,9 @@ int sl_progress_add_table(sl_progress *p, const char *name, int64_t est_rows, in
     t->name = sl_strdup(name);
     t->est_rows = est_rows;
     t->ntasks = ntasks;
-    return p->ntables++;
+    int id = p->ntables++;
+    pthread_mutex_unlock(&p->draw_mu);
+    return id;
 }
 
 void sl_progress_reserve(sl_progress *p, int ntables)

@@ -22,6 +22,8 @@
 #ifndef SL_PROGRESS_H
 #define SL_PROGRESS_H
 
+#include "sl_event.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,6 +48,13 @@ void sl_progress_table_state(sl_progress *p, int table, const char *state);
 void sl_progress_sub(sl_progress *p, int table, uint64_t rows, uint64_t bytes);
 void sl_progress_stop(sl_progress *p);
 void sl_progress_free(sl_progress *p);
+
+/* The display as an observer of a run's events (sl_progress_observer.c):
+ * what exec uses. */
+typedef struct sl_progress_observer sl_progress_observer;
+sl_progress_observer *sl_progress_observer_new(sl_progress_mode mode);
+sl_observer sl_progress_observer_get(sl_progress_observer *po);
+void sl_progress_observer_free(sl_progress_observer *po);
 
 /* "12.3 MB", "1.2 GB" into buf (>= 16 bytes). */
 const char *sl_human_bytes(double bytes, char *buf, size_t size);

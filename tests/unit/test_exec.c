@@ -36,6 +36,7 @@
 #include "sinks/sl_sink.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +50,8 @@ static _Atomic int gen_flaky_failures;
 static _Atomic int gone_prepares;
 static _Atomic int refused_opens;
 static _Atomic int boom_others_read;        /* tasks of table boom other than 1 that read all their rows */
-static _Atomic int cancel_after_batches;   /* > 0: sl_exec_cancel() when it counts down to 0 */
+static _Atomic int cancel_after_batches;   /* > 0: cancel test_cancel when it counts down to 0 */
+static sl_cancel *test_cancel;
 static const char *gen_second_column = "name";   /* a test renames it, as an ALTER TABLE would */
 
 typedef struct gen_reader {
@@ -112,7 +114,8 @@ static void *gen_open(sl_source_table *tab, const sl_task *task, sl_err *err)
 static long gen_next(void *reader, sl_batch *b, sl_err *err)
 {
     gen_reader *r = reader;
-    if (atomic_load(&cancel_after_batches) > 0 && atomic_fetch_sub(&cancel_after_batches, 1) == 1) sl_exec_cancel();
+    if (atomic_load(&cancel_after_batches) > 0 && atomic_fetch_sub(&cancel_after_batches, 1) == 1)
+        sl_cancel_request(test_cancel);
     if (!strcmp(r->tab->cfg->name, "boom") && r->task == 1 && r->next > 1000) {
         /* Fail only once another task of the table has read all its rows, so
          * that task's file is finished whatever the thread timing. */
@@ -626,7 +629,8 @@ Test(progress, off_prints_nothing, .init = cr_redirect_stderr)
 Test(exec, cancel_publishes_nothing_more)
 {
     sl_job *job = job_for("  a: { from: db, table: a, to: out, partition: { count: 3 } }\n");
-    sl_run_opts opts = { .workers = 1, .progress = -1, .source_lookup = gen_lookup };
+    test_cancel = sl_cancel_new();
+    sl_run_opts opts = { .workers = 1, .progress = -1, .source_lookup = gen_lookup, .cancel = test_cancel };
     sl_run_summary sum;
     sl_err err = SL_ERR_INIT;
     /* The cancel arrives while the first task writes its second batch. */
@@ -642,6 +646,8 @@ Test(exec, cancel_publishes_nothing_more)
     cr_assert_eq(count_hidden(path), 0);
     sl_run_summary_free(&sum);
 
+    /* The handle belongs to the run it was given to: another run with its own handle is not cancelled. */
+    opts.cancel = NULL;
     cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), 0, "%s", err.msg);
     cr_assert(sum.resumed);
     cr_assert_str_eq(sum.run_id, "1");
@@ -650,6 +656,8 @@ Test(exec, cancel_publishes_nothing_more)
     expect_no_staging("staging left behind after the resumed run finished");
     sl_run_summary_free(&sum);
     sl_job_free(job);
+    sl_cancel_free(test_cancel);
+    test_cancel = NULL;
 }
 
 /* ---- resume, fresh, lock, crash recovery ---- */
@@ -1122,5 +1130,54 @@ Test(exec, a_resumed_runs_receipt_equals_a_clean_runs)
     cr_assert_str_eq(resumed, clean);
     sl_free(resumed);
     sl_free(clean);
+    sl_job_free(job);
+}
+
+/* ---- events to observers ---- */
+
+typedef struct ev_count {
+    pthread_mutex_t mu;
+    int kinds[SL_EV_RUN_FAILED + 1];
+    int64_t rows;              /* sum of progress */
+    int last;                  /* kind of the last event */
+    bool order_ok;             /* no task event before its node started, none after RUN_FINISHED */
+    bool started[8];
+} ev_count;
+
+static void count_event(void *ctx, const sl_event *ev)
+{
+    ev_count *c = ctx;
+    pthread_mutex_lock(&c->mu);
+    c->kinds[ev->kind]++;
+    if (ev->kind == SL_EV_PROGRESS) c->rows += ev->rows;
+    if (ev->kind == SL_EV_NODE_STARTED && ev->node >= 0 && ev->node < 8) c->started[ev->node] = true;
+    if (ev->task >= 0 && (ev->node < 0 || ev->node >= 8 || !c->started[ev->node])) c->order_ok = false;
+    if (c->last == SL_EV_RUN_FINISHED) c->order_ok = false;
+    c->last = ev->kind;
+    pthread_mutex_unlock(&c->mu);
+}
+
+Test(exec, events_reach_observers)
+{
+    sl_job *job = job_for("  a: { from: db, table: a, to: out, partition: { count: 4 } }\n"
+                          "  b: { from: db, table: b, to: out, partition: { count: 2 } }\n");
+    ev_count c = { .mu = PTHREAD_MUTEX_INITIALIZER, .order_ok = true, .last = -1 };
+    sl_events evs = { 0 };
+    cr_assert(sl_events_add(&evs, (sl_observer){ count_event, &c }));
+    sl_run_opts opts = { .workers = 3, .progress = -1, .source_lookup = gen_lookup, .observers = &evs };
+    sl_run_summary sum;
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_exec_run(job, &opts, &sum, &err), 0, "%s", err.msg);
+    cr_assert_eq(c.kinds[SL_EV_RUN_STARTED], 1);
+    cr_assert_eq(c.kinds[SL_EV_NODE_STARTED], 2);
+    cr_assert_eq(c.kinds[SL_EV_TASK_STARTED], 6);
+    cr_assert_eq(c.kinds[SL_EV_TASK_FINISHED], 6);
+    cr_assert_eq(c.kinds[SL_EV_NODE_FINISHED], 2);
+    cr_assert_eq(c.kinds[SL_EV_RUN_TASKS_DONE], 1);
+    cr_assert_eq(c.kinds[SL_EV_RUN_FAILED], 0);
+    cr_assert_eq(c.last, SL_EV_RUN_FINISHED);
+    cr_assert_eq(c.rows, (int64_t)sum.rows);
+    cr_assert(c.order_ok);
+    sl_run_summary_free(&sum);
     sl_job_free(job);
 }

@@ -932,4 +932,58 @@ Test(job, expand_many_relations_is_quick)
     cr_assert_eq(sl_job_expand(job, fake_list, &err), 0, "%s", err.msg);
     cr_assert_eq(job->ntables, 7);
     sl_job_free(job);
+/* ---- alerts: ---- */
+
+static const char alerts_base[] =
+    "name: a\n"
+    "sources: { s: { kind: sqlite, url: x.db } }\n"
+    "targets: { lake: { kind: parquet, path: ./lake } }\n"
+    "tables: { t: { from: s, table: t, to: lake } }\n";
+
+Test(job, alerts_parsed)
+{
+    char text[1024];
+    snprintf(text, sizeof text, "%salerts:\n"
+                                "  - { on: failure, webhook: \"https://hooks.example/x\" }\n"
+                                "  - { on: [slow, skew, retry], command: \"notify-send sluice\", slow: 30m, skew: 2.5 }\n"
+                                "  - { on: skew, command: \"true\" }\n", alerts_base);
+    sl_err err = SL_ERR_INIT;
+    sl_job *job = parse(text, &err);
+    cr_assert_not_null(job, "%s", err.msg);
+    cr_assert_eq(job->nalerts, 3);
+    cr_assert_eq(job->alerts[0].on, (unsigned)SL_ALERT_FAILURE);
+    cr_assert_str_eq(job->alerts[0].webhook, "https://hooks.example/x");
+    cr_assert_null(job->alerts[0].command);
+    cr_assert_eq(job->alerts[1].on, (unsigned)(SL_ALERT_SLOW | SL_ALERT_SKEW | SL_ALERT_RETRY));
+    cr_assert_float_eq(job->alerts[1].slow_s, 1800.0, 1e-9);
+    cr_assert_float_eq(job->alerts[1].skew, 2.5, 1e-9);
+    cr_assert_float_eq(job->alerts[2].skew, 3.0, 1e-9);   /* the default */
+    sl_job_free(job);
+    /* none: no alerts */
+    job = parse(alerts_base, &err);
+    cr_assert_not_null(job, "%s", err.msg);
+    cr_assert_eq(job->nalerts, 0);
+    sl_job_free(job);
+}
+
+Test(job, alerts_refused)
+{
+    char text[1024];
+    const struct { const char *alert, *frag; } cases[] = {
+        { "{ on: sometimes, command: x }", "unknown value 'sometimes'" },
+        { "{ on: failure }", "give one of webhook" },
+        { "{ on: failure, webhook: \"https://h\", command: x }", "give one of webhook" },
+        { "{ on: slow, command: x }", "on: slow needs slow:" },
+        { "{ on: skew, command: x, skew: 0.5 }", "alerts[0].skew" },
+        { "{ on: failure, webhook: \"ftp://h\" }", "http:// or https://" },
+        { "{ command: x }", "say when" },
+        { "{ on: [], command: x }", "at least one" },
+        { "{ on: failure, command: x, color: red }", "color" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(text, sizeof text, "%salerts:\n  - %s\n", alerts_base, cases[i].alert);
+        expect_error(text, "alerts", cases[i].frag);
+    }
+    snprintf(text, sizeof text, "%salerts: { on: failure }\n", alerts_base);
+    expect_error(text, "alerts", "expected a list of alerts");
 }
