@@ -932,6 +932,8 @@ Test(job, expand_many_relations_is_quick)
     cr_assert_eq(sl_job_expand(job, fake_list, &err), 0, "%s", err.msg);
     cr_assert_eq(job->ntables, 7);
     sl_job_free(job);
+}
+
 /* ---- alerts: ---- */
 
 static const char alerts_base[] =
