@@ -205,7 +205,7 @@ if wait_for pg_true "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE relation = 'lk'
     AND datname = 'hostile' AND wait_event_type = 'Lock')"
   [ "$(sl_tree "$HW/lake-l19/x"; md5sum "$HW/lake-l19/x/_sluice_manifest.json" 2>/dev/null)" = "$TREE19" ] \
     && ok "item 19: the interrupted run published nothing" || bad "item 19: the interrupted run changed the published table"
-  [ "$(PGQ -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sluice'")" = 0 ] \
+  [ "$(PGQ -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sluice' AND datname = 'hostile'")" = 0 ] \
     && ok "item 19: no sluice session left on the server" || bad "item 19: sluice sessions left on the server"
 else bad "item 19: could not take the lock"; fi
 PGQ -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%LOCK TABLE lk%' AND pid <> pg_backend_pid()" >/dev/null

@@ -143,9 +143,15 @@ tables:
   sq_t: { from: db, table: t, to: lake }
 EOF
 # A writer holds an exclusive lock for longer than the reader's busy timeout (10 s).
-{ echo "BEGIN EXCLUSIVE; UPDATE t SET v = v;"; sleep 12; echo "COMMIT;"; } | sqlite3 "$S/shop.db" &
+# It holds it 20 s from when it has it: the run starts as soon as the lock is
+# seen held (a reader without a busy timeout is refused), so on a loaded
+# machine too the run's first read waits out its whole timeout.
+{ echo "BEGIN EXCLUSIVE; UPDATE t SET v = v;"; sleep 20; echo "COMMIT;"; } | sqlite3 "$S/shop.db" &
 writer=$!
-sleep 0.5
+for _ in $(seq 100); do
+  sqlite3 "$S/shop.db" "select count(*) from t" >/dev/null 2>&1 || break
+  sleep 0.1
+done
 sl_try item21-sqlite-locked "$SLUICE_BIN" run --no-progress "$S/sq.yaml"
 wait $writer
 sl_expect item21-sqlite-locked 0 "database is locked \(another process holds a write lock on the database; retried\); retrying in"

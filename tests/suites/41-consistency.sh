@@ -65,7 +65,7 @@ EOF
 watch_sessions() {
   rm -f "$W/stop"
   while [ ! -e "$W/stop" ]; do
-    echo "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sluice';"
+    echo "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sluice' AND datname = 'cons';"
     sleep 0.05
   done | psql -X -At -d postgres > "$1" 2>/dev/null
 }
