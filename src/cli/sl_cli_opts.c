@@ -22,7 +22,7 @@ static const struct {
     { "workers", SL_OPT_WORKERS, true },  { "state", SL_OPT_STATE, true },
     { "fresh", SL_OPT_FRESH, false },     { "no-progress", SL_OPT_NO_PROGRESS, false },
     { "json", SL_OPT_JSON, false },       { "connect", SL_OPT_CONNECT, false },
-    { "source", SL_OPT_SOURCE, false },
+    { "source", SL_OPT_SOURCE, false },   { "allow-mass-delete", SL_OPT_ALLOW_MASS_DELETE, false },
     { "log-level", 0, true },             { "log-format", 0, true },
     { "help", 0, false },
 };
@@ -113,6 +113,8 @@ int sl_cli_parse(int argc, char **argv, unsigned accepted, int min_args, int max
             o->connect = true;
         } else if (!strcmp(name, "source")) {
             o->source = true;
+        } else if (!strcmp(name, "allow-mass-delete")) {
+            o->allow_mass_delete = true;
         } else if (!strcmp(name, "log-level")) {
             if (sl_log_level_parse(value, &level) < 0)
                 return sl_cli_usage_error(o, "--log-level: expected debug, info, warn or error, found '%s'", value);

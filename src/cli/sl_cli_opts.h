@@ -27,6 +27,7 @@ enum {
     SL_OPT_JSON = 1 << 4,        /* --json */
     SL_OPT_CONNECT = 1 << 5,     /* --connect */
     SL_OPT_SOURCE = 1 << 6,      /* --source (verify) */
+    SL_OPT_ALLOW_MASS_DELETE = 1 << 7,   /* --allow-mass-delete (run) */
 };
 
 #define SL_CLI_MAX_ARGS 8
@@ -37,7 +38,7 @@ typedef struct sl_cli_opts {
     int nargs;
     int workers;                 /* 0: not given */
     const char *state_path;
-    bool fresh, no_progress, json, connect, source;
+    bool fresh, no_progress, json, connect, source, allow_mass_delete;
 } sl_cli_opts;
 
 /* Returns -1 when the command should go on; otherwise the exit status

@@ -19,7 +19,7 @@
 #include <string.h>
 
 static const char sl_run_usage[] =
-    "usage: sluice run JOB.yaml [--workers N] [--state PATH] [--fresh] [--no-progress]\n"
+    "usage: sluice run JOB.yaml [--workers N] [--state PATH] [--fresh] [--no-progress] [--allow-mass-delete]\n"
     "                           [--log-level debug|info|warn|error] [--log-format text|json]\n"
     "\n"
     "Copies every table of the job to its target. Each table is written to a\n"
@@ -32,6 +32,8 @@ static const char sl_run_usage[] =
     "  --state PATH     run state database (default: .sluice/state.db beside the job file)\n"
     "  --fresh          start over instead of resuming an unfinished run\n"
     "  --no-progress    no progress display or progress log lines\n"
+    "  --allow-mass-delete  publish even when a table would lose more rows than its\n"
+    "                   max_delete_ratio (default 10%) or max_shrink allows\n"
     "  --log-level L    debug, info (default), warn or error\n"
     "  --log-format F   text (default) or json\n"
     "\n"
@@ -61,8 +63,8 @@ static void sl_run_catch_signals(void)
 int sl_cmd_run(int argc, char **argv)
 {
     sl_cli_opts o;
-    int rc = sl_cli_parse(argc, argv, SL_OPT_WORKERS | SL_OPT_STATE | SL_OPT_FRESH | SL_OPT_NO_PROGRESS, 1, 1,
-                          sl_run_usage, &o);
+    unsigned accepted = SL_OPT_WORKERS | SL_OPT_STATE | SL_OPT_FRESH | SL_OPT_NO_PROGRESS | SL_OPT_ALLOW_MASS_DELETE;
+    int rc = sl_cli_parse(argc, argv, accepted, 1, 1, sl_run_usage, &o);
     if (rc >= 0) return rc;
     sl_job *job = sl_cli_load_job(o.args[0]);
     if (!job) return SL_EXIT_USAGE;
@@ -77,6 +79,7 @@ int sl_cmd_run(int argc, char **argv)
         .progress = o.no_progress ? -1 : 1,
         .state_path = o.state_path,
         .fresh = o.fresh,
+        .allow_mass_delete = o.allow_mass_delete,
     };
     sl_run_summary sum;
     sl_err err = SL_ERR_INIT;

@@ -637,7 +637,8 @@ static int sl_exec_table_stage(sl_exec_table *t, const sl_job_table *cfg, sl_err
         }
         x->sink = sl_sink_lookup(sl_store_sink_kind(x->target));
         x->sg = (sl_stage){ .ops = xt->store, .target = x->target, .job = run->job->name, .run_id = run->run_id,
-                            .run_started = run->start.started, .table = cfg->name, .cfg = cfg };
+                            .run_started = run->start.started, .table = cfg->name, .cfg = cfg,
+                            .allow_mass_delete = run->opts->allow_mass_delete };
         if (!x->sink || !x->sg.ops)
             return sl_err_set(e, SL_EJOB, "target %s: kind %s is not built into this binary", x->target->name,
                               x->target->kind);

@@ -42,6 +42,7 @@ typedef struct sl_run_opts {
     int progress;            /* 1: live lines on a terminal; 0: periodic log lines; -1: none */
     const char *state_path;  /* NULL: <job dir>/.sluice/state.db */
     bool fresh;              /* ignore a previous unfinished run */
+    bool allow_mass_delete;  /* publish past the mass-delete guard (core/sl_guard.h) */
     sl_source_lookup_fn source_lookup;   /* NULL: sl_source_lookup (tests use their own) */
 } sl_run_opts;
 

@@ -64,6 +64,7 @@
 #include "../core/sl_alloc.h"
 #include "../core/sl_buf.h"
 #include "../core/sl_failpoint.h"
+#include "../core/sl_guard.h"
 #include "../core/sl_log.h"
 #include "../sinks/sl_pg_encode.h"
 #include "../sources/sl_pg_conn.h"
@@ -1119,6 +1120,72 @@ static int sl_pgt_swap(PGconn *c, const sl_stage *sg, bool live_exists, sl_err *
     return rc;
 }
 
+/* "NOT EXISTS (SELECT 1 FROM stage s WHERE s.k = l.k ...)": the live rows l
+ * whose key the new data lacks. */
+static void sl_pgt_missing(sl_buf *sql, const sl_stage *sg)
+{
+    const sl_pgt *pg = sl_pgt_of((sl_stage *)sg);
+    sl_buf_printf(sql, "NOT EXISTS (SELECT 1 FROM %s s WHERE ", pg->stage);
+    for (int k = 0; k < sg->cfg->nkey; k++) {
+        char *q = sl_pg_quote_ident(sg->cfg->key[k]);
+        sl_buf_printf(sql, "%ss.%s = l.%s", k ? " AND " : "", q, q);
+        sl_free(q);
+    }
+    sl_buf_printf(sql, ")");
+}
+
+/* One count(*) as a number; -1 with err. */
+static int sl_pgt_count(PGconn *c, const char *sql, const char *who, int64_t *n, sl_err *err)
+{
+    PGresult *r = sl_pgt_query(c, sql, 0, NULL, who, err);
+    if (!r) return -1;
+    *n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return 0;
+}
+
+/* The mass-delete guard (core/sl_guard.h) for delete_missing, inside the
+ * publishing transaction and before anything is deleted: the keys the
+ * merge would delete against the live rows; over max_delete_ratio the
+ * error rolls the transaction back. The live table is counted only when
+ * something would be deleted. */
+static int sl_pgt_guard_deletes(PGconn *c, const sl_stage *sg, sl_err *err)
+{
+    const sl_pgt *pg = sl_pgt_of((sl_stage *)sg);
+    double ratio = sl_job_table_max_delete_ratio(sg->cfg);
+    if (ratio < 0) return 0;
+    sl_buf sql = { 0 };
+    sl_buf_printf(&sql, "SELECT count(*) FROM %s l WHERE ", pg->live);
+    sl_pgt_missing(&sql, sg);
+    int64_t deletes = 0, live = 0;
+    int rc = sl_pgt_count(c, (const char *)sql.data, pg->who, &deletes, err);
+    sl_buf_free(&sql);
+    if (rc < 0 || deletes == 0) return rc;
+    char *q = sl_sprintf("SELECT count(*) FROM %s", pg->live);
+    rc = sl_pgt_count(c, q, pg->who, &live, err);
+    sl_free(q);
+    if (rc < 0) return -1;
+    char what[600];
+    snprintf(what, sizeof what, "%s: %s (delete_missing)", pg->who, pg->display);
+    return sl_guard_deletes(what, live, deletes, ratio, sg->allow_mass_delete, err);
+}
+
+/* max_shrink for a replace: the live table's rows against the new ones. */
+static int sl_pgt_guard_shrink(PGconn *c, const sl_stage *sg, int64_t new_rows, sl_err *err)
+{
+    const sl_pgt *pg = sl_pgt_of((sl_stage *)sg);
+    double max_shrink = sl_job_table_max_shrink(sg->cfg);
+    if (max_shrink < 0) return 0;
+    char *q = sl_sprintf("SELECT count(*) FROM %s", pg->live);
+    int64_t live = 0;
+    int rc = sl_pgt_count(c, q, pg->who, &live, err);
+    sl_free(q);
+    if (rc < 0) return -1;
+    char what[600];
+    snprintf(what, sizeof what, "%s: %s", pg->who, pg->display);
+    return sl_guard_shrink(what, live, new_rows, max_shrink, sg->allow_mass_delete, err);
+}
+
 /* append and merge: new columns first (add_columns), then the rows. */
 static int sl_pgt_merge(PGconn *c, const sl_stage *sg, const sl_pgt_cols *want, const sl_pgt_diff *d,
                         int64_t *deleted, sl_err *err)
@@ -1145,6 +1212,7 @@ static int sl_pgt_merge(PGconn *c, const sl_stage *sg, const sl_pgt_cols *want, 
         }
     }
     if (rc == 0 && cfg->nkey) rc = sl_pgt_add_key(c, sg, err);
+    if (rc == 0 && cfg->write == SL_WRITE_MERGE && cfg->delete_missing) rc = sl_pgt_guard_deletes(c, sg, err);
     if (rc < 0) return -1;
     sl_buf sql = { 0 };
     sl_buf_printf(&sql, "INSERT INTO %s AS l (", pg->live);
@@ -1179,13 +1247,8 @@ static int sl_pgt_merge(PGconn *c, const sl_stage *sg, const sl_pgt_cols *want, 
     rc = sl_pgt_cmd(c, (const char *)sql.data, pg->who, err);
     sl_buf_clear(&sql);
     if (rc == 0 && cfg->write == SL_WRITE_MERGE && cfg->delete_missing) {
-        sl_buf_printf(&sql, "DELETE FROM %s l WHERE NOT EXISTS (SELECT 1 FROM %s s WHERE ", pg->live, pg->stage);
-        for (int k = 0; k < cfg->nkey; k++) {
-            char *q = sl_pg_quote_ident(cfg->key[k]);
-            sl_buf_printf(&sql, "%ss.%s = l.%s", k ? " AND " : "", q, q);
-            sl_free(q);
-        }
-        sl_buf_printf(&sql, ")");
+        sl_buf_printf(&sql, "DELETE FROM %s l WHERE ", pg->live);
+        sl_pgt_missing(&sql, sg);
         PGresult *r = sl_pgt_query(c, (const char *)sql.data, 0, NULL, pg->who, err);
         if (!r) rc = -1;
         else *deleted = strtoll(PQcmdTuples(r), NULL, 10);
@@ -1266,6 +1329,7 @@ static int sl_pgt_publish_txn(PGconn *c, sl_stage *sg, int64_t want_rows, sl_sto
         }
     }
     int64_t deleted = -1;
+    if (rc == 0 && live.exists && cfg->write == SL_WRITE_REPLACE) rc = sl_pgt_guard_shrink(c, sg, want_rows, err);
     if (rc == 0) rc = swap ? sl_pgt_swap(c, sg, live.exists, err) : sl_pgt_merge(c, sg, &want, &d, &deleted, err);
     p[4] = pg->started;
     p[5] = swap && live.exists && cfg->write != SL_WRITE_REPLACE ? "recreate" : sl_write_mode_name(cfg->write);
