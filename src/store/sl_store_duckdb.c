@@ -504,7 +504,10 @@ static int sl_duck_record(sl_stage *sg, sl_duck *d, const sl_store_manifest *m, 
     sl_buf_printf(&q, " (job varchar not null, table_name varchar not null, run_id bigint not null, "
                   "run_started_us bigint not null, write_mode varchar not null, rows_loaded bigint, "
                   "rows_changed bigint, files integer, snapshot_time timestamp with time zone, "
-                  "published_at timestamp with time zone); insert into ");
+                  "published_at timestamp with time zone, receipt varchar); alter table ");
+    sl_sql_table(&q, schema, SL_DUCK_BOOKKEEPING);
+    /* a bookkeeping table from before receipts gets the column */
+    sl_buf_printf(&q, " add column if not exists receipt varchar; insert into ");
     sl_sql_table(&q, schema, SL_DUCK_BOOKKEEPING);
     sl_buf_printf(&q, " values (");
     sl_sql_text(&q, sg->job);
@@ -515,7 +518,18 @@ static int sl_duck_record(sl_stage *sg, sl_duck *d, const sl_store_manifest *m, 
     sl_buf_printf(&q, ", %lld, %lld, %d, ", (long long)rows, (long long)changed, m->nfiles);
     if (m->snapshot_time > 0) sl_buf_printf(&q, "to_timestamp(%.6f)", m->snapshot_time);
     else sl_buf_printf(&q, "null");
-    sl_buf_printf(&q, ", current_timestamp)");
+    sl_buf_printf(&q, ", current_timestamp, ");
+    if (m->receipt) {
+        /* The load receipt, as a lake's manifest holds it (sluice verify reads it). */
+        sl_buf r = { 0 };
+        sl_buf_printf(&r, "{\"receipt\": %s, \"source\": %s}", m->receipt, m->source ? m->source : "null");
+        sl_buf_push(&r, 0);
+        sl_sql_text(&q, (const char *)r.data);
+        sl_buf_free(&r);
+    } else {
+        sl_buf_printf(&q, "null");
+    }
+    sl_buf_printf(&q, ")");
     int rc = sl_duck_exec(d, sl_buf_cstr(&q), NULL, err);
     sl_buf_free(&q);
     return rc;

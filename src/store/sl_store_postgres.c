@@ -470,11 +470,24 @@ static int sl_pgt_setup(PGconn *c, const sl_stage *sg, sl_err *err)
         "CREATE TABLE IF NOT EXISTS _sluice.published (job text NOT NULL, run_id bigint NOT NULL, "
         "schema_name text NOT NULL, tbl text NOT NULL, run_started double precision NOT NULL, "
         "write_mode text NOT NULL, rows bigint NOT NULL, published timestamptz NOT NULL DEFAULT now(), "
-        "PRIMARY KEY (job, run_id, schema_name, tbl))",
+        "receipt text, PRIMARY KEY (job, run_id, schema_name, tbl))",
     };
     /* Made once, together; a user without CREATE on _sluice may still use them. */
     for (size_t i = 0; !has_tables && i < sizeof ddl / sizeof ddl[0]; i++)
         if (sl_pgt_cmd(c, ddl[i], pg->who, err) < 0) return -1;
+    /* The load receipt column, added to a bookkeeping table made by a sluice before receipts. */
+    if (has_tables) {
+        r = sl_pgt_query(c, "SELECT count(*) FROM pg_attribute WHERE attrelid = '_sluice.published'::regclass "
+                         "AND attname = 'receipt' AND NOT attisdropped", 0, NULL, pg->who, err);
+        if (!r) return -1;
+        bool has_receipt = strcmp(PQgetvalue(r, 0, 0), "0") != 0;
+        PQclear(r);
+        if (!has_receipt && sl_pgt_cmd(c, "ALTER TABLE _sluice.published ADD COLUMN IF NOT EXISTS receipt text",
+                                       pg->who, err) < 0) {
+            sl_err_prefix(err, "adding the receipt column to _sluice.published (its owner may run it)");
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -1281,11 +1294,12 @@ static int sl_pgt_published_rows(PGconn *c, const sl_stage *sg, int64_t *rows, s
     return found;
 }
 
-static int sl_pgt_publish_txn(PGconn *c, sl_stage *sg, int64_t want_rows, sl_store_result *res, sl_err *err)
+static int sl_pgt_publish_txn(PGconn *c, sl_stage *sg, const sl_store_manifest *m, int64_t want_rows,
+                              sl_store_result *res, sl_err *err)
 {
     sl_pgt *pg = sl_pgt_of(sg);
     const sl_job_table *cfg = sg->cfg;
-    const char *p[7];
+    const char *p[8];
     sl_pgt_key_params(sg, p);
     char rows[24];
     snprintf(rows, sizeof rows, "%" PRId64, want_rows);
@@ -1334,14 +1348,23 @@ static int sl_pgt_publish_txn(PGconn *c, sl_stage *sg, int64_t want_rows, sl_sto
     p[4] = pg->started;
     p[5] = swap && live.exists && cfg->write != SL_WRITE_REPLACE ? "recreate" : sl_write_mode_name(cfg->write);
     p[6] = rows;
+    /* The load receipt, as the manifest of a lake holds it (sluice verify reads it). */
+    sl_buf receipt = { 0 };
+    if (m->receipt) {
+        sl_buf_printf(&receipt, "{\"receipt\": %s, \"source\": %s}", m->receipt, m->source ? m->source : "null");
+        sl_buf_push(&receipt, 0);
+    }
+    p[7] = m->receipt ? (const char *)receipt.data : NULL;
     if (rc == 0) rc = sl_pgt_cmd_params(c, "DELETE FROM _sluice.loads WHERE " SL_PGT_KEY, 4, p, pg->who, err);
     if (rc == 0) rc = sl_pgt_cmd_params(c, "DELETE FROM _sluice.stages WHERE " SL_PGT_KEY, 4, p, pg->who, err);
     if (rc == 0)
         rc = sl_pgt_cmd_params(c, "INSERT INTO _sluice.published (job, run_id, schema_name, tbl, run_started, "
-                               "write_mode, rows) VALUES ($1, $2::bigint, $3, $4, $5::float8, $6, $7::bigint) "
-                               "ON CONFLICT (job, run_id, schema_name, tbl) DO UPDATE SET run_started = "
-                               "EXCLUDED.run_started, write_mode = EXCLUDED.write_mode, rows = EXCLUDED.rows, "
-                               "published = now()", 7, p, pg->who, err);   /* over another run with this id */
+                               "write_mode, rows, receipt) VALUES ($1, $2::bigint, $3, $4, $5::float8, $6, "
+                               "$7::bigint, $8) ON CONFLICT (job, run_id, schema_name, tbl) DO UPDATE SET "
+                               "run_started = EXCLUDED.run_started, write_mode = EXCLUDED.write_mode, rows = "
+                               "EXCLUDED.rows, receipt = EXCLUDED.receipt, published = now()", 8, p, pg->who,
+                               err);   /* over another run with this id */
+    sl_buf_free(&receipt);
     if (rc == 0) rc = sl_failpoint(SL_FP_PUBLISH_BEFORE_EXCHANGE, err);
     if (rc == 0) rc = sl_pgt_cmd(c, "COMMIT", pg->who, err);
     if (rc == 0 && deleted >= 0)
@@ -1384,7 +1407,7 @@ static int sl_pgt_publish(sl_stage *sg, const sl_store_manifest *m, sl_store_res
         if (!sg->schema || !sg->cfg)
             rc = sl_err_set(err, SL_EINTERNAL, "%s: publish of %s before its columns were known", pg->who, pg->display);
         else
-            rc = sl_pgt_publish_txn(c, sg, res->rows, res, err);
+            rc = sl_pgt_publish_txn(c, sg, m, res->rows, res, err);
     }
     sl_pgt_release(pg->pool, c);   /* a failed transaction is rolled back: the old table stays live */
     if (rc == 0 && !res->already) {

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# 58-mass-delete: the mass-delete guard (core/sl_guard.h; the "Load
+# 58-mass-delete: receipts in warehouse targets (sluice verify recomputes
+# them from the live postgres and duckdb tables and finds a changed value),
+# and the mass-delete guard (core/sl_guard.h; the "Load
 # receipts" issue). A source table emptied by mistake - truncated, or a
 # filter that returns nothing - does not empty the lake or the warehouse:
 #   - a lake table with max_shrink: 50% (and a query whose filter matches
@@ -37,7 +39,8 @@ SQL
 duck_target=""; duck_table=""
 if [ $have_duck = 1 ]; then
   duck_target="  duck: { kind: duckdb, path: ./wh.duckdb }"
-  duck_table="  items_duck: { from: pg, table: public.items, to: duck, write: merge, key: [id], delete_missing: true }"
+  duck_table="  items_duck: { from: pg, table: public.items, to: duck, write: merge, key: [id], delete_missing: true }
+  items_duckr: { from: pg, table: public.items, to: duck }"
 fi
 cat > "$W/job.yaml" <<YAML
 name: massdel
@@ -73,6 +76,30 @@ want() { local s="$1 $1 $1 $1"; [ $have_duck = 1 ] && s="$s $1"; echo "$s"; }
 run
 [ $rc = 0 ] && [ "$(counts)" = "$(want 100)" ] && ok "first load: 100 rows everywhere" \
   || { bad "first load: exit $rc, counts $(counts): $(tail -3 "$W/run.log")"; exit 1; }
+
+# Receipts in the warehouses: verify recomputes them from the live tables.
+vrun() { vrc=0; (cd "$W" && exec "$SLUICE_BIN" verify job.yaml "$@") > "$W/verify.log" 2>&1 || vrc=$?; }
+vrun items_replace
+[ $vrc = 0 ] && grep -q "ok: table items_replace (target wh): the live table's 100 rows match" "$W/verify.log" \
+  && ok "verify: the postgres warehouse table matches its stored receipt" || bad "verify pg: exit $vrc: $(cat "$W/verify.log")"
+psql -X -qAt -d massdel_wh -c "SELECT receipt IS NOT NULL FROM _sluice.published WHERE tbl = 'items_replace'" | grep -qx t \
+  && ok "_sluice.published holds the receipt" || bad "no receipt in _sluice.published"
+psql -X -q -d massdel_wh -c "UPDATE items_replace SET price = price + 0.01 WHERE id = 7"
+vrun items_replace
+[ $vrc = 1 ] && grep -q "DIFFERS: table items_replace (target wh): column price: sum: the stored receipt says 6312.50, the warehouse table gives 6312.51" "$W/verify.log" \
+  && ok "verify finds a value changed in the postgres warehouse" || bad "verify pg after a change: exit $vrc: $(cat "$W/verify.log")"
+if [ $have_duck = 1 ]; then
+  vrun items_duckr
+  [ $vrc = 0 ] && grep -q "ok: table items_duckr (target duck)" "$W/verify.log" \
+    && ok "verify: the duckdb table matches its stored receipt" || bad "verify duck: exit $vrc: $(cat "$W/verify.log")"
+  "$DUCK_SQL" "$W/wh.duckdb" "update items_duckr set name = 'changed' where id = 3" > /dev/null
+  vrun items_duckr
+  [ $vrc = 1 ] && grep -q "DIFFERS: table items_duckr (target duck): column name: min: the stored receipt says item 1, the warehouse table gives changed" "$W/verify.log" \
+    && ok "verify finds a value changed in the duckdb table" || bad "verify duck after a change: exit $vrc: $(cat "$W/verify.log")"
+  vrun items_duck
+  grep -q "SKIPPED: table items_duck (target duck): loaded with write: merge" "$W/verify.log" \
+    && ok "verify skips a merged table (its receipt is of the last load)" || bad "verify merged: $(cat "$W/verify.log")"
+fi
 
 # A real delete of 5% passes the default 10% and max_shrink 50%.
 psql -X -q -d massdel -c "DELETE FROM items WHERE id <= 5"
