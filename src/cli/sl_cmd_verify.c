@@ -41,6 +41,8 @@ static const char sl_verify_usage[] =
     "Reads every published table of the job (or only TABLE) back from its\n"
     "files and compares what it finds with the load receipt in the table's\n"
     "manifest: rows, and per column the non-null count, min, max and sum.\n"
+    "Warehouse targets (postgres, duckdb): the receipt stored with the publish\n"
+    "against the live table (tables loaded with write: replace).\n"
     "Prints each difference (table, target, file, column, what differs).\n"
     "  --source  also compare each receipt with the source's data as it is now\n"
     "            (postgres): differences are printed as drift, not failures\n"
