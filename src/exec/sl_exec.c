@@ -234,6 +234,41 @@ static char *sl_buf_text(sl_buf *b)
     return (char *)b->data;
 }
 
+/* The tasks of a file source each name the file they read ({"kind": K,
+ * "files": [one]}): the table's source lists them all, in task order.
+ * NULL when the tasks' sources are not all such lists of one kind. */
+static char *sl_exec_files_source(const sl_task_rec *recs, int n)
+{
+    static const char files_key[] = "\"files\": [";
+    sl_buf b = { 0 };
+    const char *kind0 = NULL;
+    size_t kind_len = 0;
+    for (int i = 0; i < n; i++) {
+        const char *s = recs[i].source, *f = s ? strstr(s, files_key) : NULL;
+        size_t len = s ? strlen(s) : 0;
+        if (!f || strncmp(s, "{\"kind\": ", 9) || len < 2 || strcmp(s + len - 2, "]}")) {
+            sl_buf_free(&b);
+            return NULL;
+        }
+        if (!kind0) {
+            kind0 = s;
+            kind_len = (size_t)(f - s);
+            sl_buf_append(&b, s, kind_len);
+            sl_buf_printf(&b, "%s", files_key);
+        } else if ((size_t)(f - s) != kind_len || strncmp(s, kind0, kind_len)) {
+            sl_buf_free(&b);
+            return NULL;
+        } else {
+            sl_buf_printf(&b, ", ");
+        }
+        f += sizeof files_key - 1;
+        sl_buf_append(&b, f, (size_t)(s + len - 2 - f));
+    }
+    if (!kind0) return NULL;
+    sl_buf_printf(&b, "]}");
+    return sl_buf_text(&b);
+}
+
 static int sl_exec_receipts_build(sl_exec_table *t, sl_exec_receipts *rx, sl_err *err)
 {
     sl_exec *run = t->run;
@@ -275,7 +310,7 @@ static int sl_exec_receipts_build(sl_exec_table *t, sl_exec_receipts *rx, sl_err
                "without one (run it with --fresh for a receipt)", t->prep.cfg->name);
     }
     if (source && same_source) rx->source = sl_strdup(source);
-    else if (n > 1 && source)
+    else if (n > 1 && source && !(rx->source = sl_exec_files_source(recs, n)))
         rx->source = sl_strdup("{\"mixed\": true, \"note\": \"tasks read different snapshots (a resumed run "
                                "redid some): see each file's source\"}");
     sl_receipt_free(all);

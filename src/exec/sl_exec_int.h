@@ -132,6 +132,7 @@ struct sl_exec {
 typedef struct sl_task_receipt {
     sl_receipt *receipt;
     const char *source;
+    char *owned;             /* the reader's own identity (source->identity), when it gave one */
 } sl_task_receipt;
 
 /* sl_task.c */
