@@ -250,19 +250,26 @@ static char *sl_exec_files_source(const sl_task_rec *recs, int n)
             sl_buf_free(&b);
             return NULL;
         }
+        f += sizeof files_key - 1;
+        size_t flen = (size_t)(s + len - 2 - f);
         if (!kind0) {
             kind0 = s;
             kind_len = (size_t)(f - s);
             sl_buf_append(&b, s, kind_len);
-            sl_buf_printf(&b, "%s", files_key);
         } else if ((size_t)(f - s) != kind_len || strncmp(s, kind0, kind_len)) {
             sl_buf_free(&b);
             return NULL;
         } else {
+            /* Tasks reading parts of one file name it once. */
+            sl_buf_push(&b, 0);
+            char *entry = sl_strndup(f, flen);
+            bool seen = strstr((const char *)b.data, entry) != NULL;
+            sl_free(entry);
+            b.len--;
+            if (seen) continue;
             sl_buf_printf(&b, ", ");
         }
-        f += sizeof files_key - 1;
-        sl_buf_append(&b, f, (size_t)(s + len - 2 - f));
+        sl_buf_append(&b, f, flen);
     }
     if (!kind0) return NULL;
     sl_buf_printf(&b, "]}");

@@ -36,7 +36,7 @@ void sl_source_table_clear(sl_source_table *tab)
 int sl_source_file_entry(sl_buf *b, const char *path, int fd, const char *extra)
 {
     struct stat st;
-    if (fstat(fd, &st) < 0) return -1;
+    if (fd >= 0 ? fstat(fd, &st) < 0 : stat(path, &st) < 0) return -1;
     struct tm tm;
     gmtime_r(&st.st_mtim.tv_sec, &tm);
     char when[40];

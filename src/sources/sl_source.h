@@ -90,7 +90,7 @@ const sl_source_ops *sl_source_lookup(const char *kind);
  * members (JSON text, or NULL). A file that cannot be stat'ed is left out. */
 char *sl_source_files_identity(const char *kind, char *const *paths, int n, const char *extra);
 /* One file's entry of such an identity, from an open descriptor (the file
- * as read, not as renamed since), with `extra` members (may be NULL):
+ * as read, not as renamed since; fd < 0: by path), with `extra` members (may be NULL):
  * {"path": .., "size": .., "mtime": "..Z", extra}; into b. -1 when fstat fails. */
 struct sl_buf;
 int sl_source_file_entry(struct sl_buf *b, const char *path, int fd, const char *extra);

@@ -129,6 +129,53 @@ run --allow-mass-delete
   || bad "--allow-mass-delete: exit $rc, counts $(counts): $(grep -i error "$W/run.log" | head -3)"
 grep -q "allowed by --allow-mass-delete" "$W/run.log" && ok "and logs what it allowed" || bad "no warning logged"
 
+# Snapshot identity of file sources: a CSV task names its file with size,
+# mtime and the CRC-32 of the bytes it read; a parquet task with its footer's CRC-32.
+mkdir -p "$W/files/in"
+printf 'id,name\n1,a\n2,b\n' > "$W/files/in/p-1.csv"
+printf 'id,name\n3,c\n' | gzip > "$W/files/in/p-2.csv.gz"
+cat > "$W/files/job.yaml" <<'YAML'
+name: ident
+sources:
+  files: { kind: csv, path: ./in }
+  lake: { kind: parquet, path: ./lake }
+targets:
+  lake: { kind: parquet, path: ./lake }
+  out: { kind: parquet, path: ./out }
+tables:
+  p: { from: files, file: "p-*", columns: { id: int64, name: string }, to: lake }
+YAML
+cat > "$W/files/job2.yaml" <<'YAML'
+name: ident2
+sources:
+  lake: { kind: parquet, path: ./lake }
+targets:
+  out: { kind: parquet, path: ./out }
+tables:
+  p: { from: lake, table: p, to: out }
+YAML
+(cd "$W/files" && "$SLUICE_BIN" run --no-progress job.yaml && "$SLUICE_BIN" run --no-progress job2.yaml) > "$W/ident.log" 2>&1 \
+  || bad "file sources: the runs failed: $(tail -3 "$W/ident.log")"
+ident=$(cd "$W/files" && node -e '
+  const fs = require("fs"), zlib = require("zlib");
+  const hex = (n) => (n >>> 0).toString(16).padStart(8, "0");
+  const csv = JSON.parse(fs.readFileSync("lake/p/_sluice_manifest.json")).source.files;
+  const pq = JSON.parse(fs.readFileSync("out/p/_sluice_manifest.json")).source.files;
+  let bad = [];
+  for (const f of csv) {
+    const d = fs.readFileSync(f.path);
+    if (f.crc32 !== hex(zlib.crc32(d)) || f.size !== d.length || f.bytes_read !== d.length || !f.mtime)
+      bad.push("csv " + JSON.stringify(f));
+  }
+  for (const f of pq) {
+    const d = fs.readFileSync(f.path), flen = d.readUInt32LE(d.length - 8);
+    if (f.footer_crc32 !== hex(zlib.crc32(d.subarray(d.length - 8 - flen))) || f.size !== d.length || !f.mtime)
+      bad.push("parquet " + JSON.stringify(f));
+  }
+  console.log(csv.length + " " + pq.length + (bad.length ? " " + bad.join("; ") : ""));')
+[ "$ident" = "2 2" ] && ok "file sources: csv files by size, mtime and CRC-32 of the bytes read; parquet files by footer CRC-32" \
+  || bad "file source identity: $ident"
+
 # A job-file error for a bad share.
 sed 's/max_shrink: 50%/max_shrink: 150%/' "$W/job.yaml" > "$W/bad.yaml"
 out=$(cd "$W" && "$SLUICE_BIN" validate bad.yaml 2>&1); rc=$?
