@@ -22,7 +22,7 @@ static const struct {
     { "workers", SL_OPT_WORKERS, true },  { "state", SL_OPT_STATE, true },
     { "fresh", SL_OPT_FRESH, false },     { "no-progress", SL_OPT_NO_PROGRESS, false },
     { "json", SL_OPT_JSON, false },       { "connect", SL_OPT_CONNECT, false },
-    { "source", SL_OPT_SOURCE, false },
+    { "source", SL_OPT_SOURCE, false },   { "allow-mass-delete", SL_OPT_ALLOW_MASS_DELETE, false },
     { "ui", SL_OPT_UI, false },           { "ui-token", SL_OPT_UI | SL_OPT_LISTEN, true },
     { "listen", SL_OPT_LISTEN, true },    { "run", SL_OPT_REPORT, true },
     { "html", SL_OPT_REPORT, true },
@@ -140,6 +140,8 @@ int sl_cli_parse(int argc, char **argv, unsigned accepted, int min_args, int max
         } else if (!strcmp(name, "html")) {
             if (!*value) return sl_cli_usage_error(o, "--html: the path is empty");
             o->html = value;
+        } else if (!strcmp(name, "allow-mass-delete")) {
+            o->allow_mass_delete = true;
         } else if (!strcmp(name, "log-level")) {
             if (sl_log_level_parse(value, &level) < 0)
                 return sl_cli_usage_error(o, "--log-level: expected debug, info, warn or error, found '%s'", value);

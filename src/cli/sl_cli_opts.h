@@ -30,6 +30,7 @@ enum {
     SL_OPT_UI = 1 << 7,          /* --ui [ADDR:PORT] (run), --ui-token T */
     SL_OPT_LISTEN = 1 << 8,      /* --listen ADDR:PORT (ui), --ui-token T */
     SL_OPT_REPORT = 1 << 9,      /* --run N, --html FILE (report) */
+    SL_OPT_ALLOW_MASS_DELETE = 1 << 10,  /* --allow-mass-delete (run) */
 };
 
 #define SL_CLI_MAX_ARGS 8
@@ -40,7 +41,7 @@ typedef struct sl_cli_opts {
     int nargs;
     int workers;                 /* 0: not given */
     const char *state_path;
-    bool fresh, no_progress, json, connect, source;
+    bool fresh, no_progress, json, connect, source, allow_mass_delete;
     bool ui;                     /* --ui given */
     const char *ui_listen;       /* --ui's ADDR:PORT, or --listen's; NULL: the default */
     const char *ui_token;        /* --ui-token */

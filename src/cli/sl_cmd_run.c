@@ -41,6 +41,8 @@ static const char sl_run_usage[] =
     "                   the next free port when taken; the link is printed)\n"
     "  --ui-token T     require this token (default $SLUICE_UI_TOKEN; bound beyond\n"
     "                   loopback without one, a random token is made and printed)\n"
+    "  --allow-mass-delete  publish even when a table would lose more rows than its\n"
+    "                   max_delete_ratio (default 10%) or max_shrink allows\n"
     "  --log-level L    debug, info (default), warn or error\n"
     "  --log-format F   text (default) or json\n"
     "\n"
@@ -74,7 +76,7 @@ static void sl_run_catch_signals(void)
 int sl_cmd_run(int argc, char **argv)
 {
     sl_cli_opts o;
-    int rc = sl_cli_parse(argc, argv, SL_OPT_WORKERS | SL_OPT_STATE | SL_OPT_FRESH | SL_OPT_NO_PROGRESS | SL_OPT_UI,
+    int rc = sl_cli_parse(argc, argv, SL_OPT_WORKERS | SL_OPT_STATE | SL_OPT_FRESH | SL_OPT_NO_PROGRESS | SL_OPT_UI | SL_OPT_ALLOW_MASS_DELETE,
                           1, 1, sl_run_usage, &o);
     if (rc >= 0) return rc;
     sl_job *job = sl_cli_load_job(o.args[0]);
@@ -90,6 +92,7 @@ int sl_cmd_run(int argc, char **argv)
         .progress = o.no_progress ? -1 : 1,
         .state_path = o.state_path,
         .fresh = o.fresh,
+        .allow_mass_delete = o.allow_mass_delete,
     };
     sl_run_cancel = sl_cancel_new();
     ro.cancel = sl_run_cancel;

@@ -18,6 +18,7 @@
  */
 #include "sl_cli.h"
 #include "sl_cli_opts.h"
+#include "sl_cmd_verify_wh.h"
 
 #include "../core/sl_alloc.h"
 #include "../core/sl_buf.h"
@@ -40,6 +41,8 @@ static const char sl_verify_usage[] =
     "Reads every published table of the job (or only TABLE) back from its\n"
     "files and compares what it finds with the load receipt in the table's\n"
     "manifest: rows, and per column the non-null count, min, max and sum.\n"
+    "Warehouse targets (postgres, duckdb): the receipt stored with the publish\n"
+    "against the live table (tables loaded with write: replace).\n"
     "Prints each difference (table, target, file, column, what differs).\n"
     "  --source  also compare each receipt with the source's data as it is now\n"
     "            (postgres): differences are printed as drift, not failures\n"
@@ -358,7 +361,11 @@ int sl_cmd_verify(int argc, char **argv)
         const sl_job_table *cfg = &job->tables[i];
         if (only && strcmp(cfg->name, only)) continue;
         int n = cfg->ntargets ? cfg->ntargets : 1;
-        for (int k = 0; k < n; k++) problems += sl_verify_table(cfg, cfg->ntargets ? cfg->targets[k] : cfg->target);
+        for (int k = 0; k < n; k++) {
+            const sl_job_target *tg = cfg->ntargets ? cfg->targets[k] : cfg->target;
+            if (sl_job_target_is_warehouse(tg)) problems += sl_verify_warehouse(job, cfg, tg);
+            else problems += sl_verify_table(cfg, tg);
+        }
         if (o.source) sl_verify_source(job, cfg);
         checked++;
     }

@@ -29,6 +29,7 @@
     X(NOSPACE,   1, "no space left on the target")                          \
     X(CHECK,     1, "rows or values moved do not add up (never retried)")   \
     X(INTERNAL,  1, "internal error")                                   \
+    X(GUARD,     1, "the mass-delete guard refused a publish (never retried)") \
     X(CHECKS,    3, "data checks failed (the table was not published)")
 
 typedef enum {

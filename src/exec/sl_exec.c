@@ -216,6 +216,48 @@ static char *sl_buf_text(sl_buf *b)
     return (char *)b->data;
 }
 
+/* The tasks of a file source each name the file they read ({"kind": K,
+ * "files": [one]}): the table's source lists them all, in task order.
+ * NULL when the tasks' sources are not all such lists of one kind. */
+static char *sl_exec_files_source(const sl_task_rec *recs, int n)
+{
+    static const char files_key[] = "\"files\": [";
+    sl_buf b = { 0 };
+    const char *kind0 = NULL;
+    size_t kind_len = 0;
+    for (int i = 0; i < n; i++) {
+        const char *s = recs[i].source, *f = s ? strstr(s, files_key) : NULL;
+        size_t len = s ? strlen(s) : 0;
+        if (!f || strncmp(s, "{\"kind\": ", 9) || len < 2 || strcmp(s + len - 2, "]}")) {
+            sl_buf_free(&b);
+            return NULL;
+        }
+        f += sizeof files_key - 1;
+        size_t flen = (size_t)(s + len - 2 - f);
+        if (!kind0) {
+            kind0 = s;
+            kind_len = (size_t)(f - s);
+            sl_buf_append(&b, s, kind_len);
+        } else if ((size_t)(f - s) != kind_len || strncmp(s, kind0, kind_len)) {
+            sl_buf_free(&b);
+            return NULL;
+        } else {
+            /* Tasks reading parts of one file name it once. */
+            sl_buf_push(&b, 0);
+            char *entry = sl_strndup(f, flen);
+            bool seen = strstr((const char *)b.data, entry) != NULL;
+            sl_free(entry);
+            b.len--;
+            if (seen) continue;
+            sl_buf_printf(&b, ", ");
+        }
+        sl_buf_append(&b, f, flen);
+    }
+    if (!kind0) return NULL;
+    sl_buf_printf(&b, "]}");
+    return sl_buf_text(&b);
+}
+
 static int sl_exec_receipts_build(sl_exec_table *t, sl_exec_receipts *rx, sl_err *err)
 {
     sl_exec *run = t->run;
@@ -257,7 +299,7 @@ static int sl_exec_receipts_build(sl_exec_table *t, sl_exec_receipts *rx, sl_err
                "without one (run it with --fresh for a receipt)", t->prep.cfg->name);
     }
     if (source && same_source) rx->source = sl_strdup(source);
-    else if (n > 1 && source)
+    else if (n > 1 && source && !(rx->source = sl_exec_files_source(recs, n)))
         rx->source = sl_strdup("{\"mixed\": true, \"note\": \"tasks read different snapshots (a resumed run "
                                "redid some): see each file's source\"}");
     sl_receipt_free(all);
@@ -622,7 +664,8 @@ static int sl_exec_table_stage(sl_exec_table *t, const sl_job_table *cfg, sl_err
         }
         x->sink = sl_sink_lookup(sl_store_sink_kind(x->target));
         x->sg = (sl_stage){ .ops = xt->store, .target = x->target, .job = run->job->name, .run_id = run->run_id,
-                            .run_started = run->start.started, .table = cfg->name, .cfg = cfg };
+                            .run_started = run->start.started, .table = cfg->name, .cfg = cfg,
+                            .allow_mass_delete = run->opts->allow_mass_delete };
         if (!x->sink || !x->sg.ops)
             return sl_err_set(e, SL_EJOB, "target %s: kind %s is not built into this binary", x->target->name,
                               x->target->kind);

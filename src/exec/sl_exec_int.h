@@ -134,6 +134,7 @@ struct sl_exec {
 typedef struct sl_task_receipt {
     sl_receipt *receipt;
     const char *source;
+    char *owned;             /* the reader's own identity (source->identity), when it gave one */
 } sl_task_receipt;
 
 /* sl_task.c */
@@ -183,6 +184,13 @@ void sl_exec_graph_free(sl_exec *run);
 /* sl_exec_checks.c: the table's data checks on its staged output, before
  * any target publishes it; -1 with SL_ECHECKS when it must not be published. */
 int sl_exec_table_check(sl_exec_table *t, sl_err *err);
+
+/* sl_exec_guard.c: the mass-delete guard for a deleting publish of the run
+ * (incremental `deletes: detect`): `deletes` of the target's `live_rows`
+ * against the table's max_delete_ratio and the run's --allow-mass-delete.
+ * 0 go ahead; -1 with err (SL_EGUARD): do not publish the table. */
+int sl_exec_guard_deletes(const sl_exec_table *t, const char *target, int64_t live_rows, int64_t deletes,
+                          sl_err *err);
 /* A table whose references: rules name a table of the run that has not
  * ended yet waits for it: true when t's end is deferred. */
 bool sl_exec_checks_defer(sl_exec_table *t);

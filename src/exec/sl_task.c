@@ -174,6 +174,8 @@ int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metric
     m->crc32 = 0;
     sl_receipt_reset(rc->receipt);
     rc->source = p->st.snapshot;
+    sl_free(rc->owned);
+    rc->owned = NULL;
 
     void *reader = NULL;
     sl_batch *batch = NULL;
@@ -234,6 +236,7 @@ int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metric
         goto fail;
     }
     if (t->prep.cfg->verify_source && sl_task_reconcile(t, src, reader, schema, rc, err) < 0) goto fail;
+    if (src->identity && (rc->owned = src->identity(reader))) rc->source = rc->owned;
     src->close(reader);
     reader = NULL;
     sl_batch_free(batch);
@@ -359,7 +362,7 @@ void sl_task_run(void *arg, int worker)
     sl_err err = SL_ERR_INIT, cause = SL_ERR_INIT;   /* the last failure that was not a lost snapshot */
     char cause_what[64] = "";
     sl_task_output outs[SL_JOB_MAX_TARGETS] = { { 0 } };
-    sl_task_receipt receipt = { sl_receipt_new(t->prep.st.schema), NULL };
+    sl_task_receipt receipt = { sl_receipt_new(t->prep.st.schema), NULL, NULL };
     int rc;
     for (int attempt = 1;; attempt++) {
         m->attempts = attempt;
@@ -419,6 +422,7 @@ void sl_task_run(void *arg, int worker)
         if (atomic_load(&t->failed) || sl_run_cancelled(t->run)) break;
     }
     sl_receipt_free(receipt.receipt);
+    sl_free(receipt.owned);
     if (rc == 0) {
         m->status = SL_TM_DONE;
         sl_log(SL_LOG_DEBUG, "table %s: task %d/%d done: %llu rows, %llu bytes, %.2fs, worker %d",

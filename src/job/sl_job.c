@@ -55,7 +55,8 @@ static const char *const sl_table_keys[] = { "from", "table", "query", "file", "
                                              "rejects", "write", "key", "delete_missing", "on_schema_change",
                                              "indexes", "verify", "sql", "checks", "on_bad_rows",
                                              "max_bad_rows", "unsupported", "trim_char", "numeric",
-                                             "exclude", "name", "partitions", NULL };
+                                             "exclude", "name", "partitions", "max_delete_ratio", "max_shrink",
+                                             NULL };
 /* In the order of sl_write_mode and sl_schema_change. */
 static const char *const sl_write_modes[] = { "replace", "append", "merge", NULL };
 static const char *const sl_schema_changes[] = { "fail", "add_columns", "recreate", NULL };
@@ -811,7 +812,7 @@ int sl_jp_table(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_t *map, 
         snprintf(sub, sizeof sub, "%s.columns", path);
         if (sl_jp_columns(p, v, sub, t) < 0) return -1;
     }
-    if (sl_jp_checks(p, map, path, t) < 0) return -1;
+    if (sl_jp_checks(p, map, path, t) < 0 || sl_jp_guard(p, map, path, t) < 0) return -1;
     if (sl_jp_table_types(p, map, path, t) < 0) return -1;
     return sl_jp_warehouse_table(p, map, path, t);
 }

@@ -119,6 +119,10 @@ typedef struct sl_job_table {
     int nindexes;
     bool verify_source;      /* `verify: source` (postgres): each task's receipt is reconciled with the
                               * source's own aggregates over its predicate, in the same snapshot */
+    /* the mass-delete guard (sl_job_guard.c; read them with the accessors below) */
+    bool guard_set;          /* false: the defaults (a table made in code) */
+    double max_delete_ratio; /* share of live rows a publish may delete; < 0: no limit */
+    double max_shrink;       /* share a full load may shrink by; < 0: off */
     /* computed tables (sl_job_sql.c) */
     char *sql;               /* `sql:` instead of `from:`: computed by DuckDB from other tables of the job */
     int sql_line;            /* the job file line of the query's first line */
@@ -236,5 +240,10 @@ void sl_job_free(sl_job *job);
  * relations landing on one output name, or a source kind that cannot list
  * are errors naming the pattern. Idempotent. */
 int sl_job_expand(sl_job *job, sl_job_list_fn list, sl_err *err);
+
+/* The guard's limits of a table (sl_job_guard.c): max_delete_ratio
+ * (default 0.10; < 0 none) and max_shrink (default -1: off). */
+double sl_job_table_max_delete_ratio(const sl_job_table *t);
+double sl_job_table_max_shrink(const sl_job_table *t);
 
 #endif

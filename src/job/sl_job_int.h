@@ -53,6 +53,8 @@ int sl_jp_sql_finish(sl_jp *p, yaml_node_t *tables);
  * (sl_jp_table calls it), and after every table is parsed, the tables that
  * `references:` rules name. */
 int sl_jp_checks(sl_jp *p, yaml_node_t *map, const char *path, sl_job_table *t);
+/* sl_job_guard.c: max_delete_ratio, max_shrink. */
+int sl_jp_guard(sl_jp *p, yaml_node_t *map, const char *path, sl_job_table *t);
 int sl_jp_checks_resolve(sl_jp *p);
 /* One table's definition (sl_job.c). */
 int sl_jp_table(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_t *map, sl_job_table *t,

@@ -47,7 +47,8 @@
 /* The keys `defaults:` may give: a table's, less what names one relation. */
 static const char *const sl_defaults_keys[] = { "from", "to", "partition", "columns", "rejects", "write", "key",
                                                 "delete_missing", "on_schema_change", "indexes", "verify",
-                                                "unsupported", "trim_char", "numeric", "partitions", NULL };
+                                                "unsupported", "trim_char", "numeric", "partitions",
+                                                "max_delete_ratio", "max_shrink", NULL };
 static const char *const sl_unsupported_modes[] = { "string", "error", NULL };
 static const char *const sl_partitions_modes[] = { "parent", "separate", NULL };
 

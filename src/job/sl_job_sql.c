@@ -110,6 +110,7 @@ int sl_jp_sql_table(sl_jp *p, yaml_node_t *map, const char *path, sl_job_table *
     yaml_node_t *to = sl_jy_get(&p->y, map, "to");
     if (to && sl_jp_to(p, to, path, t, target_names) < 0) return -1;
     if (!to) t->intermediate = true;
+    if (sl_jp_guard(p, map, path, t) < 0) return -1;
     return sl_jp_warehouse_table(p, map, path, t);
 }
 

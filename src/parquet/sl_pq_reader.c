@@ -103,6 +103,7 @@ struct sl_pq_reader {
     bool ranged;               /* read through `in` (no data): footer and column chunks by range */
     sl_pq_input in;
     uint64_t footer_start;
+    uint32_t footer_crc;       /* CRC-32 of the footer, its length and the end magic: the file's identity */
     sl_arena arena;
     sl_pq_file_meta meta;
     /* selection */
@@ -146,6 +147,7 @@ static sl_pq_reader *sl_reader_init(sl_pq_reader *r, sl_err *err)
         goto fail;
     }
     r->footer_start = n - 8 - flen;
+    r->footer_crc = (uint32_t)crc32(0L, d + r->footer_start, (uInt)flen + 8);
     sl_arena_init(&r->arena, 64 * 1024);
     if (sl_pq_meta_parse(d + r->footer_start, flen, r->footer_start, &r->arena, &r->meta, err) < 0) {
         sl_arena_destroy(&r->arena);
@@ -250,6 +252,7 @@ sl_pq_reader *sl_pq_reader_open_input(const sl_pq_input *in, const char *name, s
         }
     }
     const uint8_t *footer = tail.data + tail.len - 8 - flen;
+    r->footer_crc = (uint32_t)crc32(0L, footer, (uInt)flen + 8);
     sl_arena_init(&r->arena, 64 * 1024);
     if (sl_pq_meta_parse(footer, flen, r->footer_start, &r->arena, &r->meta, err) < 0) {
         sl_arena_destroy(&r->arena);
@@ -310,6 +313,8 @@ void sl_pq_reader_close(sl_pq_reader *r)
 
 const char *sl_pq_reader_name(const sl_pq_reader *r) { return r->name; }
 const sl_pq_file_meta *sl_pq_reader_meta(const sl_pq_reader *r) { return &r->meta; }
+uint32_t sl_pq_reader_footer_crc(const sl_pq_reader *r) { return r->footer_crc; }
+
 uint64_t sl_pq_reader_file_size(const sl_pq_reader *r) { return r->size; }
 int sl_pq_reader_skipped_row_groups(const sl_pq_reader *r) { return r->skipped; }
 

@@ -64,6 +64,10 @@ void sl_pq_reader_close(sl_pq_reader *r);
 const char *sl_pq_reader_name(const sl_pq_reader *r);
 const sl_pq_file_meta *sl_pq_reader_meta(const sl_pq_reader *r);
 uint64_t sl_pq_reader_file_size(const sl_pq_reader *r);
+/* CRC-32 of the footer bytes (metadata, its length, the end magic), read
+ * anyway at open: a cheap identity of the file's content (a rewritten file
+ * has another footer: offsets, statistics, sizes). */
+uint32_t sl_pq_reader_footer_crc(const sl_pq_reader *r);
 
 /* Top-level columns by name; n == 0 selects all of them, in file order.
  * Fails for unknown, nested or unsupported columns. */

@@ -87,6 +87,10 @@ static long sl_csv_in_read_fd(sl_csv_in *in, uint8_t *buf, size_t n, sl_err *err
 {
     for (;;) {
         ssize_t got = read(in->fd, buf, n);
+        if (got > 0) {
+            in->raw_crc = (uint32_t)crc32(in->raw_crc, buf, (uInt)got);
+            in->raw_bytes += (uint64_t)got;
+        }
         if (got >= 0) return (long)got;
         if (errno != EINTR) return sl_err_set(err, SL_EIO, "reading %s: %s", in->path, strerror(errno));
     }

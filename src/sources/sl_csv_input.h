@@ -40,6 +40,8 @@ typedef struct sl_csv_in {
     uint64_t zoff;           /* file offset of zbuf[0] */
     bool zeof;               /* the file has no more bytes */
     uint64_t out_bytes;      /* decoded bytes handed out */
+    uint64_t raw_bytes;      /* bytes read from the file (compressed, as stored) */
+    uint32_t raw_crc;        /* CRC-32 of them: the file's content identity, computed on the way */
     bool in_unit;            /* inside a gzip member or zstd frame */
     bool seen_unit;          /* a gzip member was started */
     bool zflush;             /* zstd filled the last output: it may hold more */

@@ -33,6 +33,21 @@ void sl_source_table_clear(sl_source_table *tab)
     tab->snapshot = NULL;
 }
 
+int sl_source_file_entry(sl_buf *b, const char *path, int fd, const char *extra)
+{
+    struct stat st;
+    if (fd >= 0 ? fstat(fd, &st) < 0 : stat(path, &st) < 0) return -1;
+    struct tm tm;
+    gmtime_r(&st.st_mtim.tv_sec, &tm);
+    char when[40];
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+    sl_buf_printf(b, "{\"path\": ");
+    sl_buf_json_str(b, path, strlen(path));
+    sl_buf_printf(b, ", \"size\": %lld, \"mtime\": \"%s.%09ldZ\"%s%s}", (long long)st.st_size, when,
+                  (long)st.st_mtim.tv_nsec, extra ? ", " : "", extra ? extra : "");
+    return 0;
+}
+
 char *sl_source_files_identity(const char *kind, char *const *paths, int n, const char *extra)
 {
     sl_buf b = { 0 };

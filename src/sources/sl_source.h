@@ -76,6 +76,11 @@ typedef struct sl_source_ops {
     /* `sluice verify --source`: the same over the whole table as the source
      * holds it now (in the prepared table's snapshot). May be NULL. */
     char *(*table_aggregates)(sl_source_table *tab, sl_err *err);
+    /* What this reader read, as a snapshot identity for its task's receipt
+     * (files: {"kind", "files": [{"path", "size", "mtime", "crc32"...}]}),
+     * replacing the table's snapshot; after next returned 0; sl_free it.
+     * May be NULL, and may return NULL (unknown: the table's is kept). */
+    char *(*identity)(void *reader);
 } sl_source_ops;
 
 /* The source implementation for a kind ("postgres"), or NULL. */
@@ -84,6 +89,11 @@ const sl_source_ops *sl_source_lookup(const char *kind);
  * {"kind": kind, "files": [{"path", "size", "mtime"}...]} plus `extra`
  * members (JSON text, or NULL). A file that cannot be stat'ed is left out. */
 char *sl_source_files_identity(const char *kind, char *const *paths, int n, const char *extra);
+/* One file's entry of such an identity, from an open descriptor (the file
+ * as read, not as renamed since; fd < 0: by path), with `extra` members (may be NULL):
+ * {"path": .., "size": .., "mtime": "..Z", extra}; into b. -1 when fstat fails. */
+struct sl_buf;
+int sl_source_file_entry(struct sl_buf *b, const char *path, int fd, const char *extra);
 /* Frees schema, tasks and note of a prepared table (after ops->finish). */
 void sl_source_table_clear(sl_source_table *tab);
 

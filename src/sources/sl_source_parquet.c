@@ -1058,7 +1058,27 @@ static long sl_pqs_next(void *reader, sl_batch *batch, sl_err *err)
     return (long)n;
 }
 
+/* The file this task read: size, mtime (local files) and the CRC-32 of its
+ * footer, read anyway when the reader opened it. */
+static char *sl_pqs_identity(void *reader)
+{
+    sl_pqs_reader *pr = reader;
+    char extra[48];
+    snprintf(extra, sizeof extra, "\"footer_crc32\": \"%08x\"", sl_pq_reader_footer_crc(pr->r));
+    sl_buf b = { 0 };
+    sl_buf_printf(&b, "{\"kind\": \"parquet\", \"files\": [");
+    if (pr->sh->rfs || sl_source_file_entry(&b, pr->file->path, -1, extra) < 0) {
+        sl_buf_printf(&b, "{\"path\": ");
+        sl_buf_json_str(&b, pr->file->path, strlen(pr->file->path));
+        sl_buf_printf(&b, ", \"size\": %lld, %s}", (long long)pr->file->size, extra);
+    }
+    sl_buf_printf(&b, "]}");
+    sl_buf_push(&b, 0);
+    return (char *)b.data;
+}
+
 const sl_source_ops sl_source_parquet = {
+    .identity = sl_pqs_identity,
     .kind = "parquet",
     .prepare = sl_pqs_prepare,
     .open = sl_pqs_open,

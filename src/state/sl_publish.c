@@ -329,6 +329,24 @@ int sl_publish_live_run(const char *target_dir, const char *table, char *job, si
     return found;
 }
 
+int sl_publish_live_rows(const char *target_dir, const char *table, int64_t *rows, sl_err *err)
+{
+    char *path = sl_sprintf("%s/%s/%s", target_dir, table, SL_MANIFEST_NAME);
+    *rows = 0;
+    if (!sl_fs_exists(path)) {
+        sl_free(path);
+        return 0;
+    }
+    char *text = sl_fs_read_all(path, NULL, err);
+    sl_free(path);
+    if (!text) return -1;
+    const char *r = sl_manifest_field(text, "rows");   /* the first: the table's total */
+    int found = r ? 1 : 0;
+    if (r) *rows = strtoll(r, NULL, 10);
+    sl_free(text);
+    return found;
+}
+
 /* The live manifest's run_started, 0 when absent. */
 static double sl_publish_live_started(const sl_staging *sg)
 {

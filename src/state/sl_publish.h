@@ -158,6 +158,10 @@ int sl_publish_table(const sl_staging *sg, const sl_manifest *m, sl_publish_resu
 int sl_publish_live_run(const char *target_dir, const char *table, char *job, size_t job_size, int64_t *run_id,
                         sl_err *err);
 
+/* The rows of the live table T/<table> by its manifest: 1 and *rows, 0 when
+ * there is no live manifest (the mass-delete guard's max_shrink). */
+int sl_publish_live_rows(const char *target_dir, const char *table, int64_t *rows, sl_err *err);
+
 /* On resume, before redoing anything for a table: 1 when its live version
  * was already published by this job and run (a crash after the swap, before
  * the state store heard of it: mark it published and skip it), 0 when not,

@@ -84,6 +84,7 @@ typedef struct sl_stage {
     double run_started;        /* when the run first started (epoch s), recorded at publish */
     const char *table;
     const sl_schema *schema;   /* the table's columns; NULL before ready */
+    bool allow_mass_delete;    /* `--allow-mass-delete`: the guard (core/sl_guard.h) only logs */
     char *where;
     void *impl;
 } sl_stage;

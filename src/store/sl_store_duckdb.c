@@ -46,6 +46,7 @@
 #include "../core/sl_alloc.h"
 #include "../core/sl_buf.h"
 #include "../core/sl_failpoint.h"
+#include "../core/sl_guard.h"
 #include "../core/sl_log.h"
 #include "../state/sl_fs.h"
 #include "../state/sl_publish.h"
@@ -345,6 +346,43 @@ static void sl_sql_merge(sl_buf *q, sl_stage *sg, const char *qualified)
     if (cfg->delete_missing) sl_buf_printf(q, " when not matched by source then delete");
 }
 
+/* The mass-delete guard (core/sl_guard.h), inside the transaction, before
+ * the write: merge with delete_missing counts the live rows whose key is
+ * not in _sluice_new; replace compares the live count with the new rows
+ * (max_shrink). Over the limit: an error, and the caller rolls back. */
+static int sl_duck_guard(sl_stage *sg, sl_duck *d, const char *qualified, int64_t new_rows, sl_err *err)
+{
+    const sl_job_table *cfg = sg->cfg;
+    bool deletes = cfg->write == SL_WRITE_MERGE && cfg->delete_missing;
+    double limit = deletes ? sl_job_table_max_delete_ratio(cfg)
+                           : cfg->write == SL_WRITE_REPLACE ? sl_job_table_max_shrink(cfg) : -1;
+    if (limit < 0) return 0;
+    sl_buf q = { 0 };
+    int64_t live = 0, gone = 0;
+    sl_buf_printf(&q, "select count(*) from %s", qualified);
+    int rc = sl_duck_exec(d, sl_buf_cstr(&q), &live, err);
+    if (rc == 0 && deletes) {
+        sl_buf_clear(&q);
+        sl_buf_printf(&q, "select count(*) from %s as d where not exists (select 1 from _sluice_new as s where ",
+                      qualified);
+        for (int k = 0; k < cfg->nkey; k++) {
+            if (k) sl_buf_printf(&q, " and ");
+            sl_buf_printf(&q, "s.");
+            sl_sql_ident(&q, cfg->key[k]);
+            sl_buf_printf(&q, " = d.");
+            sl_sql_ident(&q, cfg->key[k]);
+        }
+        sl_buf_printf(&q, ")");
+        rc = sl_duck_exec(d, sl_buf_cstr(&q), &gone, err);
+    }
+    sl_buf_free(&q);
+    if (rc < 0) return -1;
+    char what[600];
+    snprintf(what, sizeof what, "table %s in %s%s", qualified, sg->target->path, deletes ? " (delete_missing)" : "");
+    return deletes ? sl_guard_deletes(what, live, gone, limit, sg->allow_mass_delete, err)
+                   : sl_guard_shrink(what, live, new_rows, limit, sg->allow_mass_delete, err);
+}
+
 /* The write mode, inside the transaction; *changed: rows inserted, updated or deleted. */
 static int sl_duck_write(sl_stage *sg, sl_duck *d, const sl_store_manifest *m, const char *qualified, bool live,
                          int64_t *changed, sl_err *err)
@@ -358,12 +396,20 @@ static int sl_duck_write(sl_stage *sg, sl_duck *d, const sl_store_manifest *m, c
         sl_sql_staged_rows(&q, sg->schema, st, m);
         rc = sl_duck_exec(d, sl_buf_cstr(&q), NULL, err);
         if (rc == 0) rc = sl_merge_check_key(sg, d, err);
+        if (rc == 0 && live) rc = sl_duck_guard(sg, d, qualified, -1, err);
         sl_buf_clear(&q);
         if (live) sl_sql_merge(&q, sg, qualified);
         else sl_buf_printf(&q, "create table %s as select * from _sluice_new", qualified);
         if (rc == 0) rc = sl_duck_exec(d, sl_buf_cstr(&q), changed, err);
         if (rc == 0) rc = sl_duck_exec(d, "drop table _sluice_new", NULL, err);
     } else {
+        int64_t new_rows = 0;
+        for (int i = 0; i < m->nfiles; i++) new_rows += m->files[i].rows;
+        rc = live && write == SL_WRITE_REPLACE ? sl_duck_guard(sg, d, qualified, new_rows, err) : 0;
+        if (rc < 0) {
+            sl_buf_free(&q);
+            return -1;
+        }
         if (write == SL_WRITE_APPEND && live) {
             sl_buf_printf(&q, "insert into %s (", qualified);
             sl_sql_columns(&q, sg->schema, NULL);
@@ -458,7 +504,10 @@ static int sl_duck_record(sl_stage *sg, sl_duck *d, const sl_store_manifest *m, 
     sl_buf_printf(&q, " (job varchar not null, table_name varchar not null, run_id bigint not null, "
                   "run_started_us bigint not null, write_mode varchar not null, rows_loaded bigint, "
                   "rows_changed bigint, files integer, snapshot_time timestamp with time zone, "
-                  "published_at timestamp with time zone); insert into ");
+                  "published_at timestamp with time zone, receipt varchar); alter table ");
+    sl_sql_table(&q, schema, SL_DUCK_BOOKKEEPING);
+    /* a bookkeeping table from before receipts gets the column */
+    sl_buf_printf(&q, " add column if not exists receipt varchar; insert into ");
     sl_sql_table(&q, schema, SL_DUCK_BOOKKEEPING);
     sl_buf_printf(&q, " values (");
     sl_sql_text(&q, sg->job);
@@ -469,7 +518,18 @@ static int sl_duck_record(sl_stage *sg, sl_duck *d, const sl_store_manifest *m, 
     sl_buf_printf(&q, ", %lld, %lld, %d, ", (long long)rows, (long long)changed, m->nfiles);
     if (m->snapshot_time > 0) sl_buf_printf(&q, "to_timestamp(%.6f)", m->snapshot_time);
     else sl_buf_printf(&q, "null");
-    sl_buf_printf(&q, ", current_timestamp)");
+    sl_buf_printf(&q, ", current_timestamp, ");
+    if (m->receipt) {
+        /* The load receipt, as a lake's manifest holds it (sluice verify reads it). */
+        sl_buf r = { 0 };
+        sl_buf_printf(&r, "{\"receipt\": %s, \"source\": %s}", m->receipt, m->source ? m->source : "null");
+        sl_buf_push(&r, 0);
+        sl_sql_text(&q, (const char *)r.data);
+        sl_buf_free(&r);
+    } else {
+        sl_buf_printf(&q, "null");
+    }
+    sl_buf_printf(&q, ")");
     int rc = sl_duck_exec(d, sl_buf_cstr(&q), NULL, err);
     sl_buf_free(&q);
     return rc;

@@ -15,10 +15,12 @@
 #include "sl_store.h"
 
 #include "../core/sl_alloc.h"
+#include "../core/sl_guard.h"
 #include "../core/sl_log.h"
 #include "../state/sl_fs.h"
 #include "../state/sl_publish.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -94,8 +96,27 @@ static void sl_local_discard(sl_stage *sg, const char *name, sl_out *out)
     sl_staging_file_discard(sl_local(sg), name);
 }
 
+/* max_shrink (core/sl_guard.h): the new version against the live manifest's
+ * rows, unless the live table is already this run's (a repeated publish). */
+static int sl_local_guard_shrink(sl_stage *sg, const sl_store_manifest *m, sl_err *err)
+{
+    double max_shrink = sg->cfg ? sl_job_table_max_shrink(sg->cfg) : -1;
+    if (max_shrink < 0) return 0;
+    const sl_staging *st = sl_local(sg);
+    int already = sl_publish_already(st, err);
+    if (already != 0) return already < 0 ? -1 : 0;
+    int64_t live = 0, rows = 0;
+    int have = sl_publish_live_rows(st->target_dir, st->table, &live, err);
+    if (have <= 0) return have;
+    for (int i = 0; i < m->nfiles; i++) rows += m->files[i].rows;
+    char what[600];
+    snprintf(what, sizeof what, "table %s in %s", sg->table, sg->where ? sg->where : st->live);
+    return sl_guard_shrink(what, live, rows, max_shrink, sg->allow_mass_delete, err);
+}
+
 static int sl_local_publish(sl_stage *sg, const sl_store_manifest *m, sl_store_result *res, sl_err *err)
 {
+    if (sl_local_guard_shrink(sg, m, err) < 0) return -1;
     return sl_publish_table(sl_local(sg), m, res, err);
 }
 

@@ -64,6 +64,7 @@
 #include "../core/sl_alloc.h"
 #include "../core/sl_buf.h"
 #include "../core/sl_failpoint.h"
+#include "../core/sl_guard.h"
 #include "../core/sl_log.h"
 #include "../sinks/sl_pg_encode.h"
 #include "../sources/sl_pg_conn.h"
@@ -469,11 +470,24 @@ static int sl_pgt_setup(PGconn *c, const sl_stage *sg, sl_err *err)
         "CREATE TABLE IF NOT EXISTS _sluice.published (job text NOT NULL, run_id bigint NOT NULL, "
         "schema_name text NOT NULL, tbl text NOT NULL, run_started double precision NOT NULL, "
         "write_mode text NOT NULL, rows bigint NOT NULL, published timestamptz NOT NULL DEFAULT now(), "
-        "PRIMARY KEY (job, run_id, schema_name, tbl))",
+        "receipt text, PRIMARY KEY (job, run_id, schema_name, tbl))",
     };
     /* Made once, together; a user without CREATE on _sluice may still use them. */
     for (size_t i = 0; !has_tables && i < sizeof ddl / sizeof ddl[0]; i++)
         if (sl_pgt_cmd(c, ddl[i], pg->who, err) < 0) return -1;
+    /* The load receipt column, added to a bookkeeping table made by a sluice before receipts. */
+    if (has_tables) {
+        r = sl_pgt_query(c, "SELECT count(*) FROM pg_attribute WHERE attrelid = '_sluice.published'::regclass "
+                         "AND attname = 'receipt' AND NOT attisdropped", 0, NULL, pg->who, err);
+        if (!r) return -1;
+        bool has_receipt = strcmp(PQgetvalue(r, 0, 0), "0") != 0;
+        PQclear(r);
+        if (!has_receipt && sl_pgt_cmd(c, "ALTER TABLE _sluice.published ADD COLUMN IF NOT EXISTS receipt text",
+                                       pg->who, err) < 0) {
+            sl_err_prefix(err, "adding the receipt column to _sluice.published (its owner may run it)");
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -1119,6 +1133,72 @@ static int sl_pgt_swap(PGconn *c, const sl_stage *sg, bool live_exists, sl_err *
     return rc;
 }
 
+/* "NOT EXISTS (SELECT 1 FROM stage s WHERE s.k = l.k ...)": the live rows l
+ * whose key the new data lacks. */
+static void sl_pgt_missing(sl_buf *sql, const sl_stage *sg)
+{
+    const sl_pgt *pg = sl_pgt_of((sl_stage *)sg);
+    sl_buf_printf(sql, "NOT EXISTS (SELECT 1 FROM %s s WHERE ", pg->stage);
+    for (int k = 0; k < sg->cfg->nkey; k++) {
+        char *q = sl_pg_quote_ident(sg->cfg->key[k]);
+        sl_buf_printf(sql, "%ss.%s = l.%s", k ? " AND " : "", q, q);
+        sl_free(q);
+    }
+    sl_buf_printf(sql, ")");
+}
+
+/* One count(*) as a number; -1 with err. */
+static int sl_pgt_count(PGconn *c, const char *sql, const char *who, int64_t *n, sl_err *err)
+{
+    PGresult *r = sl_pgt_query(c, sql, 0, NULL, who, err);
+    if (!r) return -1;
+    *n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return 0;
+}
+
+/* The mass-delete guard (core/sl_guard.h) for delete_missing, inside the
+ * publishing transaction and before anything is deleted: the keys the
+ * merge would delete against the live rows; over max_delete_ratio the
+ * error rolls the transaction back. The live table is counted only when
+ * something would be deleted. */
+static int sl_pgt_guard_deletes(PGconn *c, const sl_stage *sg, sl_err *err)
+{
+    const sl_pgt *pg = sl_pgt_of((sl_stage *)sg);
+    double ratio = sl_job_table_max_delete_ratio(sg->cfg);
+    if (ratio < 0) return 0;
+    sl_buf sql = { 0 };
+    sl_buf_printf(&sql, "SELECT count(*) FROM %s l WHERE ", pg->live);
+    sl_pgt_missing(&sql, sg);
+    int64_t deletes = 0, live = 0;
+    int rc = sl_pgt_count(c, (const char *)sql.data, pg->who, &deletes, err);
+    sl_buf_free(&sql);
+    if (rc < 0 || deletes == 0) return rc;
+    char *q = sl_sprintf("SELECT count(*) FROM %s", pg->live);
+    rc = sl_pgt_count(c, q, pg->who, &live, err);
+    sl_free(q);
+    if (rc < 0) return -1;
+    char what[600];
+    snprintf(what, sizeof what, "%s: %s (delete_missing)", pg->who, pg->display);
+    return sl_guard_deletes(what, live, deletes, ratio, sg->allow_mass_delete, err);
+}
+
+/* max_shrink for a replace: the live table's rows against the new ones. */
+static int sl_pgt_guard_shrink(PGconn *c, const sl_stage *sg, int64_t new_rows, sl_err *err)
+{
+    const sl_pgt *pg = sl_pgt_of((sl_stage *)sg);
+    double max_shrink = sl_job_table_max_shrink(sg->cfg);
+    if (max_shrink < 0) return 0;
+    char *q = sl_sprintf("SELECT count(*) FROM %s", pg->live);
+    int64_t live = 0;
+    int rc = sl_pgt_count(c, q, pg->who, &live, err);
+    sl_free(q);
+    if (rc < 0) return -1;
+    char what[600];
+    snprintf(what, sizeof what, "%s: %s", pg->who, pg->display);
+    return sl_guard_shrink(what, live, new_rows, max_shrink, sg->allow_mass_delete, err);
+}
+
 /* append and merge: new columns first (add_columns), then the rows. */
 static int sl_pgt_merge(PGconn *c, const sl_stage *sg, const sl_pgt_cols *want, const sl_pgt_diff *d,
                         int64_t *deleted, sl_err *err)
@@ -1145,6 +1225,7 @@ static int sl_pgt_merge(PGconn *c, const sl_stage *sg, const sl_pgt_cols *want, 
         }
     }
     if (rc == 0 && cfg->nkey) rc = sl_pgt_add_key(c, sg, err);
+    if (rc == 0 && cfg->write == SL_WRITE_MERGE && cfg->delete_missing) rc = sl_pgt_guard_deletes(c, sg, err);
     if (rc < 0) return -1;
     sl_buf sql = { 0 };
     sl_buf_printf(&sql, "INSERT INTO %s AS l (", pg->live);
@@ -1179,13 +1260,8 @@ static int sl_pgt_merge(PGconn *c, const sl_stage *sg, const sl_pgt_cols *want, 
     rc = sl_pgt_cmd(c, (const char *)sql.data, pg->who, err);
     sl_buf_clear(&sql);
     if (rc == 0 && cfg->write == SL_WRITE_MERGE && cfg->delete_missing) {
-        sl_buf_printf(&sql, "DELETE FROM %s l WHERE NOT EXISTS (SELECT 1 FROM %s s WHERE ", pg->live, pg->stage);
-        for (int k = 0; k < cfg->nkey; k++) {
-            char *q = sl_pg_quote_ident(cfg->key[k]);
-            sl_buf_printf(&sql, "%ss.%s = l.%s", k ? " AND " : "", q, q);
-            sl_free(q);
-        }
-        sl_buf_printf(&sql, ")");
+        sl_buf_printf(&sql, "DELETE FROM %s l WHERE ", pg->live);
+        sl_pgt_missing(&sql, sg);
         PGresult *r = sl_pgt_query(c, (const char *)sql.data, 0, NULL, pg->who, err);
         if (!r) rc = -1;
         else *deleted = strtoll(PQcmdTuples(r), NULL, 10);
@@ -1218,11 +1294,12 @@ static int sl_pgt_published_rows(PGconn *c, const sl_stage *sg, int64_t *rows, s
     return found;
 }
 
-static int sl_pgt_publish_txn(PGconn *c, sl_stage *sg, int64_t want_rows, sl_store_result *res, sl_err *err)
+static int sl_pgt_publish_txn(PGconn *c, sl_stage *sg, const sl_store_manifest *m, int64_t want_rows,
+                              sl_store_result *res, sl_err *err)
 {
     sl_pgt *pg = sl_pgt_of(sg);
     const sl_job_table *cfg = sg->cfg;
-    const char *p[7];
+    const char *p[8];
     sl_pgt_key_params(sg, p);
     char rows[24];
     snprintf(rows, sizeof rows, "%" PRId64, want_rows);
@@ -1266,18 +1343,28 @@ static int sl_pgt_publish_txn(PGconn *c, sl_stage *sg, int64_t want_rows, sl_sto
         }
     }
     int64_t deleted = -1;
+    if (rc == 0 && live.exists && cfg->write == SL_WRITE_REPLACE) rc = sl_pgt_guard_shrink(c, sg, want_rows, err);
     if (rc == 0) rc = swap ? sl_pgt_swap(c, sg, live.exists, err) : sl_pgt_merge(c, sg, &want, &d, &deleted, err);
     p[4] = pg->started;
     p[5] = swap && live.exists && cfg->write != SL_WRITE_REPLACE ? "recreate" : sl_write_mode_name(cfg->write);
     p[6] = rows;
+    /* The load receipt, as the manifest of a lake holds it (sluice verify reads it). */
+    sl_buf receipt = { 0 };
+    if (m->receipt) {
+        sl_buf_printf(&receipt, "{\"receipt\": %s, \"source\": %s}", m->receipt, m->source ? m->source : "null");
+        sl_buf_push(&receipt, 0);
+    }
+    p[7] = m->receipt ? (const char *)receipt.data : NULL;
     if (rc == 0) rc = sl_pgt_cmd_params(c, "DELETE FROM _sluice.loads WHERE " SL_PGT_KEY, 4, p, pg->who, err);
     if (rc == 0) rc = sl_pgt_cmd_params(c, "DELETE FROM _sluice.stages WHERE " SL_PGT_KEY, 4, p, pg->who, err);
     if (rc == 0)
         rc = sl_pgt_cmd_params(c, "INSERT INTO _sluice.published (job, run_id, schema_name, tbl, run_started, "
-                               "write_mode, rows) VALUES ($1, $2::bigint, $3, $4, $5::float8, $6, $7::bigint) "
-                               "ON CONFLICT (job, run_id, schema_name, tbl) DO UPDATE SET run_started = "
-                               "EXCLUDED.run_started, write_mode = EXCLUDED.write_mode, rows = EXCLUDED.rows, "
-                               "published = now()", 7, p, pg->who, err);   /* over another run with this id */
+                               "write_mode, rows, receipt) VALUES ($1, $2::bigint, $3, $4, $5::float8, $6, "
+                               "$7::bigint, $8) ON CONFLICT (job, run_id, schema_name, tbl) DO UPDATE SET "
+                               "run_started = EXCLUDED.run_started, write_mode = EXCLUDED.write_mode, rows = "
+                               "EXCLUDED.rows, receipt = EXCLUDED.receipt, published = now()", 8, p, pg->who,
+                               err);   /* over another run with this id */
+    sl_buf_free(&receipt);
     if (rc == 0) rc = sl_failpoint(SL_FP_PUBLISH_BEFORE_EXCHANGE, err);
     if (rc == 0) rc = sl_pgt_cmd(c, "COMMIT", pg->who, err);
     if (rc == 0 && deleted >= 0)
@@ -1320,7 +1407,7 @@ static int sl_pgt_publish(sl_stage *sg, const sl_store_manifest *m, sl_store_res
         if (!sg->schema || !sg->cfg)
             rc = sl_err_set(err, SL_EINTERNAL, "%s: publish of %s before its columns were known", pg->who, pg->display);
         else
-            rc = sl_pgt_publish_txn(c, sg, res->rows, res, err);
+            rc = sl_pgt_publish_txn(c, sg, m, res->rows, res, err);
     }
     sl_pgt_release(pg->pool, c);   /* a failed transaction is rolled back: the old table stays live */
     if (rc == 0 && !res->already) {

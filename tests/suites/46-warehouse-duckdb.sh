@@ -132,7 +132,8 @@ tables:
   items_replace: { from: pg, table: public.items, to: wh }
   items_append: { from: pg, table: public.items, to: wh, write: append }
   items_merge: { from: pg, table: public.items, to: wh, write: merge, key: [id] }
-  items_sync: { from: pg, table: public.items, to: wh, write: merge, key: id, delete_missing: true }
+  items_sync: { from: pg, table: public.items, to: wh, write: merge, key: id, delete_missing: true,
+               max_delete_ratio: 20% }   # the second run deletes 14% on purpose (the guard allows 10%)
 YAML
 run "$B"
 [ $rc = 0 ] && ok "modes: first run" || bad "modes: first run exit $rc: $(tail -n 3 "$B/run.log")"

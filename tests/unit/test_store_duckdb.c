@@ -340,6 +340,16 @@ Test(store_duckdb, merge_updates_inserts_and_deletes_missing)
     kv_load_ok(&t, 2, (int64_t[]){ 2, 4 }, (const char *[]){ "B", "d" }, 2);
     expect_rows(KV, "1|a\n2|B\n3|c\n4|d\n");
     t.cfg.delete_missing = true;
+    /* 2 of 4 live rows deleted: over the default max_delete_ratio (10%), refused and rolled back. */
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(kv_load(&t, 3, (int64_t[]){ 1, 4, 5 }, (const char *[]){ NULL, "D", "e" }, 3, &err), -1);
+    cr_assert_eq(err.code, SL_EGUARD, "%s", err.msg);
+    cr_assert(strstr(err.msg, "would delete 2 of its 4 live rows (50.0%)") && strstr(err.msg, "--allow-mass-delete"),
+              "%s", err.msg);
+    expect_rows(KV, "1|a\n2|B\n3|c\n4|d\n");
+    t.cfg.guard_set = true;
+    t.cfg.max_delete_ratio = 0.5;
+    t.cfg.max_shrink = -1;
     kv_load_ok(&t, 3, (int64_t[]){ 1, 4, 5 }, (const char *[]){ NULL, "D", "e" }, 3);
     expect_rows(KV, "1|<null>\n4|D\n5|e\n");
     expect_rows("select run_id, rows_changed from _sluice_published order by run_id", "1|3\n2|2\n3|5\n");

@@ -392,6 +392,9 @@ Test(store_postgres, merge_updates_inserts_and_deletes_missing_keys)
     f.sg.ops->stage_close(&f.sg);
 
     f.cfg.delete_missing = true;
+    f.cfg.guard_set = true;          /* 250 of 600 rows go: more than the default guard allows */
+    f.cfg.max_delete_ratio = 0.5;
+    f.cfg.max_shrink = -1;
     fx_open(&f, 2, 2.0);
     cr_assert_eq(fx_load(&f, "part-00000.pgcopy", 251, 350, 350, &err), 0, "%s", err.msg);
     fx_publish(&f, 350, 1);
