@@ -288,6 +288,14 @@ int sl_exec_table_check(sl_exec_table *t, sl_err *err)
     for (int i = 0; i < cfg->nchecks; i++)
         if (cfg->checks[i].kind == SL_CHECK_REFERENCES)
             sl_exec_ref_files(t, &cfg->checks[i], &in.ref_files[i], &in.ref_nfiles[i], &in.ref_note[i]);
+    if (counts) {
+        int looped = 0;
+        for (int i = 0; i < cfg->nchecks; i++) looped += counts[i].failing >= 0;
+        sl_log(SL_LOG_INFO, "table %s: checks: %d rule%s judged in the task loop (%lld bad row%s%s)", cfg->name, looped,
+               looped == 1 ? "" : "s", (long long)in.row_bad, in.row_bad == 1 ? "" : "s",
+               cfg->on_bad_rows == SL_BAD_ROWS_DROP ? ", dropped"
+               : cfg->on_bad_rows == SL_BAD_ROWS_QUARANTINE ? ", quarantined" : "");
+    }
     sl_check_report rep;
     int rc = sl_check_run(&in, &rep, err);
     if (rc == 0) {
