@@ -391,6 +391,9 @@ static int sl_check_judge(sl_duck *d, const sl_check_input *in, sl_check_report 
                          (long long)rep->rows);
                 rc = sl_check_row_examples(d, in, i, res, err);
             }
+        } else if (c->kind == SL_CHECK_UNIQUE && in->unique_proven && in->unique_proven[i]) {
+            snprintf(res->detail, sizeof res->detail, "proven in the task loop: %s increases within each task and "
+                     "the tasks' ranges do not overlap", c->cols[0]);
         } else if (c->kind == SL_CHECK_UNIQUE) {
             rc = sl_check_unique(d, in, c, res, err);
             sl_check_set_status(c, res, res->failing > 0);

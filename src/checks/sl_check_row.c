@@ -15,6 +15,7 @@
 #include <math.h>
 #include <regex.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef enum { SL_CR_INT, SL_CR_FLOAT, SL_CR_DEC, SL_CR_TEXT } sl_cr_mode;
@@ -179,6 +180,16 @@ sl_check_row *sl_check_row_new(const sl_job_table *cfg, const sl_schema *schema)
         if (!sl_cr_is_int(id) && id != SL_T_STRING) p->nkey = 0;
     }
     if (p->nkey) key_int = sl_cr_is_int(schema->fields[p->key_cols[0]].type.id);
+    sl_check_uniq *uniq = sl_calloc((size_t)cfg->nchecks, sizeof *uniq);
+    int nuniq = 0;
+    for (int i = 0; i < cfg->nchecks; i++) {
+        const sl_job_check *c = &cfg->checks[i];
+        int col = c->kind == SL_CHECK_UNIQUE && c->ncols == 1 ? sl_cr_col(schema, c->cols[0]) : -1;
+        if (col >= 0 && sl_cr_is_int(schema->fields[col].type.id)) {
+            uniq[i].tracked = true;
+            nuniq++;
+        }
+    }
     p->rules = sl_calloc((size_t)cfg->nchecks, sizeof *p->rules);
     for (int i = 0; i < cfg->nchecks && p->nkey; i++) {
         sl_cr_rule *r = &p->rules[p->nrules];
@@ -187,7 +198,8 @@ sl_check_row *sl_check_row_new(const sl_job_table *cfg, const sl_schema *schema)
         if (sl_check_is_row_level(cfg->checks[i].kind) && sl_cr_bind(r, &cfg->checks[i], schema)) p->nrules++;
         else sl_cr_rule_free(r);
     }
-    if (!p->nrules) {
+    if (!p->nrules && !nuniq) {
+        sl_free(uniq);
         sl_free(p->rules);
         sl_free(p);
         return NULL;
@@ -199,6 +211,7 @@ sl_check_row *sl_check_row_new(const sl_job_table *cfg, const sl_schema *schema)
     ev->key_int = key_int;
     ev->bad = sl_calloc(SL_BATCH_ROWS, 1);
     ev->counts = sl_calloc((size_t)cfg->nchecks, sizeof *ev->counts);
+    ev->uniq = uniq;
     sl_check_row_reset(ev);
     return ev;
 }
@@ -208,6 +221,8 @@ void sl_check_row_reset(sl_check_row *ev)
     sl_cr_priv *p = ev->priv;
     for (int i = 0; i < ev->cfg->nchecks; i++) ev->counts[i] = (sl_check_row_counts){ .failing = -1 };
     for (int k = 0; k < p->nrules; k++) ev->counts[p->rules[k].check].failing = 0;
+    for (int i = 0; i < ev->cfg->nchecks; i++)
+        if (ev->uniq[i].tracked) ev->uniq[i] = (sl_check_uniq){ .tracked = true, .increasing = true };
     ev->bad_rows = 0;
 }
 
@@ -220,6 +235,7 @@ void sl_check_row_free(sl_check_row *ev)
     sl_free(p);
     sl_free(ev->bad);
     sl_free(ev->counts);
+    sl_free(ev->uniq);
     sl_free(ev);
 }
 
@@ -359,9 +375,33 @@ static bool sl_cr_fails(sl_cr_rule *r, const sl_job_check *c, const sl_batch *b,
     }
 }
 
+/* One pass over the column: still increasing? and the range. */
+static void sl_cr_uniq_batch(sl_check_uniq *u, const sl_vector *v, size_t n)
+{
+    if (!u->increasing) return;
+    int64_t last = u->max;
+    bool any = u->any;
+    for (size_t row = 0; row < n; row++) {
+        if (!v->valid[row]) continue;
+        int64_t x = sl_cr_int_at(v, row);
+        if (any && x <= last) {
+            u->increasing = false;
+            return;
+        }
+        if (!any) u->min = x;
+        any = true;
+        last = x;
+    }
+    u->any = any;
+    u->max = last;
+}
+
 size_t sl_check_row_batch(sl_check_row *ev, const sl_batch *b)
 {
     sl_cr_priv *p = ev->priv;
+    for (int i = 0; i < ev->cfg->nchecks; i++)
+        if (ev->uniq[i].tracked)
+            sl_cr_uniq_batch(&ev->uniq[i], &b->cols[sl_cr_col(ev->schema, ev->cfg->checks[i].cols[0])], b->nrows);
     memset(ev->bad, 0, b->nrows);
     size_t nbad = 0;
     for (int k = 0; k < p->nrules; k++) {
@@ -463,4 +503,37 @@ void sl_check_row_examples_text(const sl_check_row_counts *c, char *out, size_t 
     out[0] = '\0';
     for (int k = 0; k < c->nex && used < size; k++)
         used += (size_t)snprintf(out + used, size - used, "%s%s", k ? ", " : "", c->ex[k].text);
+}
+
+/* ---- unique, watched ---- */
+
+void sl_check_uniq_encode(const sl_check_uniq *u, sl_buf *out)
+{
+    sl_buf_printf(out, "%d %d %lld %lld", u->increasing, u->any, (long long)u->min, (long long)u->max);
+}
+
+bool sl_check_uniq_decode(const char *text, sl_check_uniq *u)
+{
+    int inc = 0, any = 0;
+    long long mn = 0, mx = 0;
+    if (!text || sscanf(text, "%d %d %lld %lld", &inc, &any, &mn, &mx) != 4) return false;
+    *u = (sl_check_uniq){ .tracked = true, .increasing = inc != 0, .any = any != 0, .min = mn, .max = mx };
+    return true;
+}
+
+static int sl_cr_uniq_cmp(const void *a, const void *b)
+{
+    const sl_check_uniq *x = a, *y = b;
+    if (x->any != y->any) return x->any ? 1 : -1;   /* empty tasks first: they prove nothing and are skipped */
+    return x->min < y->min ? -1 : x->min > y->min;
+}
+
+bool sl_check_uniq_proven(sl_check_uniq *u, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!u[i].increasing) return false;
+    qsort(u, (size_t)n, sizeof *u, sl_cr_uniq_cmp);
+    for (int i = 1; i < n; i++)
+        if (u[i - 1].any && u[i].any && u[i - 1].max >= u[i].min) return false;
+    return true;
 }

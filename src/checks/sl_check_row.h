@@ -47,6 +47,18 @@ typedef struct sl_check_row_counts {
     sl_check_example ex[SL_CHECK_ROW_EXAMPLES];
 } sl_check_row_counts;
 
+/* unique on one integer column, watched in the task loop: when each task's
+ * keys arrive strictly increasing and the tasks' [min, max] do not overlap,
+ * the column is unique and no query is needed (a range-partitioned table
+ * read in key order, as a table loaded in key order usually is); otherwise
+ * DuckDB's grouped query judges it. */
+typedef struct sl_check_uniq {
+    bool tracked;              /* a unique rule on one integer column */
+    bool increasing;           /* so far every key > the one before */
+    bool any;
+    int64_t min, max;
+} sl_check_uniq;
+
 typedef struct sl_check_row sl_check_row;
 struct sl_check_row {
     const sl_job_table *cfg;
@@ -55,6 +67,7 @@ struct sl_check_row {
     sl_check_row_counts *counts;   /* cfg->nchecks entries */
     int64_t bad_rows;          /* rows failing some error-level rule judged here */
     bool key_int;
+    sl_check_uniq *uniq;       /* cfg->nchecks entries */
     void *priv;
 };
 
@@ -68,6 +81,12 @@ size_t sl_check_row_batch(sl_check_row *ev, const sl_batch *b);
 void sl_check_row_reason(const sl_check_row *ev, const sl_batch *b, size_t row, int i, char *out, size_t size);
 /* Clears the counts (a new attempt). */
 void sl_check_row_reset(sl_check_row *ev);
+
+/* A unique rule's watch as stored in the state store ("1 1 4 9": increasing, any, min, max) and back. */
+void sl_check_uniq_encode(const sl_check_uniq *u, sl_buf *out);
+bool sl_check_uniq_decode(const char *text, sl_check_uniq *u);
+/* Whether the tasks' watches prove the column unique (sorts u by min). */
+bool sl_check_uniq_proven(sl_check_uniq *u, int n);
 
 /* Examples as stored in the state store and back: one line per example. */
 void sl_check_row_examples_encode(const sl_check_row_counts *c, sl_buf *out);

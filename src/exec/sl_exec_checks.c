@@ -162,7 +162,7 @@ static void sl_exec_ref_files(sl_exec_table *t, const sl_job_check *c, char ***o
  * from the state store, like the rest): NULL when no rule is judged there,
  * or when a task has no record (done by a sluice before the loop judged
  * rules): then DuckDB judges every rule on the staged files. */
-static sl_check_row_counts *sl_exec_loop_counts(sl_exec_table *t, int64_t *bad)
+static sl_check_row_counts *sl_exec_loop_counts(sl_exec_table *t, int64_t *bad, bool *proven)
 {
     const sl_job_table *cfg = t->prep.cfg;
     *bad = 0;
@@ -171,6 +171,11 @@ static sl_check_row_counts *sl_exec_loop_counts(sl_exec_table *t, int64_t *bad)
     sl_check_row_counts *acc = sl_calloc((size_t)cfg->nchecks, sizeof *acc);
     for (int i = 0; i < cfg->nchecks; i++) acc[i] = (sl_check_row_counts){ .failing = ev->counts[i].failing };
     bool key_int = ev->key_int;
+    /* unique: each tracked rule's watch per task */
+    sl_check_uniq *watch = sl_calloc((size_t)cfg->nchecks * (size_t)(t->prep.st.ntasks + 1), sizeof *watch);
+    int *nwatch = sl_calloc((size_t)cfg->nchecks, sizeof *nwatch);
+    bool *tracked = sl_calloc((size_t)cfg->nchecks, sizeof *tracked);
+    for (int i = 0; i < cfg->nchecks; i++) tracked[i] = ev->uniq[i].tracked;
     sl_check_row_free(ev);
     sl_task_check_rec *recs = NULL;
     int n = 0, tasks = 0;
@@ -188,6 +193,10 @@ static sl_check_row_counts *sl_exec_loop_counts(sl_exec_table *t, int64_t *bad)
         if (recs[r].idx < 0) {
             tasks++;
             *bad += recs[r].failing;
+        } else if (recs[r].idx < cfg->nchecks && tracked[recs[r].idx]) {
+            int i = recs[r].idx;
+            sl_check_uniq *u = &watch[(size_t)i * (size_t)(t->prep.st.ntasks + 1) + (size_t)nwatch[i]];
+            if (nwatch[i] < t->prep.st.ntasks && sl_check_uniq_decode(recs[r].examples, u)) nwatch[i]++;
         } else if (recs[r].idx < cfg->nchecks && acc[recs[r].idx].failing >= 0) {
             sl_check_row_counts one = { .failing = recs[r].failing };
             sl_check_row_examples_decode(recs[r].examples, &one);
@@ -195,6 +204,12 @@ static sl_check_row_counts *sl_exec_loop_counts(sl_exec_table *t, int64_t *bad)
         }
     }
     sl_state_task_checks_free(recs, n);
+    for (int i = 0; i < cfg->nchecks; i++)
+        proven[i] = tracked[i] && nwatch[i] == t->prep.st.ntasks && tasks == t->prep.st.ntasks &&
+                    sl_check_uniq_proven(&watch[(size_t)i * (size_t)(t->prep.st.ntasks + 1)], nwatch[i]);
+    sl_free(watch);
+    sl_free(nwatch);
+    sl_free(tracked);
     if (tasks != t->prep.st.ntasks) {
         if (cfg->on_bad_rows != SL_BAD_ROWS_FAIL)
             sl_log(SL_LOG_WARN, "table %s: %d of %d tasks have no row check counts (done by an older sluice); "
@@ -267,7 +282,9 @@ int sl_exec_table_check(sl_exec_table *t, sl_err *err)
         return sl_err_set(err, SL_EINTERNAL, "checks: no parquet or duckdb target has the table staged");
     sl_check_input in = { .cfg = cfg, .schema = t->prep.st.schema, .source_rows = 0 };
     if (sl_exec_staged_files(t, k, &in.files, &in.nfiles, &in.staged_rows, err) < 0) return -1;
-    sl_check_row_counts *counts = sl_exec_loop_counts(t, &in.row_bad);
+    bool *proven = sl_calloc((size_t)cfg->nchecks, sizeof *proven);
+    sl_check_row_counts *counts = sl_exec_loop_counts(t, &in.row_bad, proven);
+    in.unique_proven = proven;
     in.row_counts = counts;
     if (counts && cfg->on_bad_rows != SL_BAD_ROWS_FAIL) in.split_rows = in.row_bad;
     for (int i = 0; i < t->prep.st.ntasks; i++) in.source_rows += (int64_t)t->metrics[i].rows;
@@ -317,6 +334,7 @@ int sl_exec_table_check(sl_exec_table *t, sl_err *err)
     sl_free(in.ref_note);
     sl_exec_paths_free(in.files, in.nfiles);
     sl_free(counts);
+    sl_free(proven);
     return rc;
 }
 
@@ -445,6 +463,12 @@ int sl_exec_checks_task_done(sl_exec_table *t, int task_index, const sl_check_ro
     int n = 0;
     recs[n++] = (sl_task_check_rec){ .idx = -1, .failing = ev->bad_rows };
     for (int i = 0; i < cfg->nchecks; i++) {
+        if (ev->uniq[i].tracked) {
+            sl_check_uniq_encode(&ev->uniq[i], &ex[n]);
+            recs[n] = (sl_task_check_rec){ .idx = i, .failing = 0, .examples = (char *)sl_buf_cstr(&ex[n]) };
+            n++;
+            continue;
+        }
         if (!sl_check_row_judges(ev, i)) continue;
         sl_check_row_examples_encode(&ev->counts[i], &ex[n]);
         recs[n] = (sl_task_check_rec){ .idx = i, .failing = ev->counts[i].failing,

@@ -158,6 +158,9 @@ grep -q "table orders: checks: 13 of 13 passed over $N rows" "$W/run.log" && ok 
 grep -q "checks not_null(id, customer_id), unique(id), accepted_values(status)" "$W/plan.log" && ok "plan lists the checks" \
   || bad "plan does not list the checks: $(grep -m3 checks "$W/plan.log")"
 expect_rule orders "not_null(id, customer_id)" "passed 0 -"
+status_json | jq -r '.runs[0].tables[] | select(.name == "orders") | .checks[] | select(.rule == "unique(id)") | .detail' \
+  | grep -q "proven in the task loop" && ok "unique(id) proven in the task loop (keys increasing per task, ranges apart)" \
+  || bad "unique(id) not proven in the loop: $(status_json | jq -c '.runs[0].tables[] | select(.name == "orders") | .checks[1]')"
 lake_before=$(lake_sum)
 dw_before=$(dw_sum)
 

@@ -132,3 +132,33 @@ Test(check_row, integer_accepted_values_are_canonical)
     sl_check_row_free(ev);
     sl_batch_free(b);
 }
+
+Test(check_row, unique_watched)
+{
+    setup_job("      - unique: [id]\n      - unique: [status]\n");
+    sl_check_row *ev = sl_check_row_new(&job->tables[0], schema);
+    cr_assert_not_null(ev);
+    cr_assert(ev->uniq[0].tracked);
+    cr_assert(!ev->uniq[1].tracked, "text columns go to DuckDB");
+    sl_batch *b = sl_batch_new(schema, SL_BATCH_ROWS);
+    fill(b, 1, 50);
+    sl_check_row_batch(ev, b);
+    fill(b, 51, 50);
+    sl_check_row_batch(ev, b);
+    cr_assert(ev->uniq[0].increasing && ev->uniq[0].min == 1 && ev->uniq[0].max == 100);
+    sl_buf enc = { 0 };
+    sl_check_uniq_encode(&ev->uniq[0], &enc);
+    sl_check_uniq w[3];
+    cr_assert(sl_check_uniq_decode(sl_buf_cstr(&enc), &w[1]));
+    sl_buf_free(&enc);
+    w[0] = (sl_check_uniq){ .tracked = true, .increasing = true, .any = true, .min = 101, .max = 200 };
+    w[2] = (sl_check_uniq){ .tracked = true, .increasing = true };   /* an empty task */
+    cr_assert(sl_check_uniq_proven(w, 3));
+    w[2].min = 100;   /* sorted by now: [empty, 1..100, 101..200]; overlaps the middle task's last key */
+    cr_assert(!sl_check_uniq_proven(w, 3));
+    fill(b, 100, 5);   /* 100 again: not increasing */
+    sl_check_row_batch(ev, b);
+    cr_assert(!ev->uniq[0].increasing);
+    sl_check_row_free(ev);
+    sl_batch_free(b);
+}
