@@ -35,6 +35,8 @@ typedef struct sl_cr_rule {
     bool *ival_ok;
     regex_t re;
     bool re_ok;
+    char *scratch;             /* regex: the value NUL-terminated (grown, never per row) */
+    size_t scratch_cap;
 } sl_cr_rule;
 
 typedef struct sl_cr_priv {
@@ -159,6 +161,7 @@ static void sl_cr_rule_free(sl_cr_rule *r)
     sl_free(r->ivals);
     sl_free(r->ival_ok);
     if (r->re_ok) regfree(&r->re);
+    sl_free(r->scratch);
 }
 
 sl_check_row *sl_check_row_new(const sl_job_table *cfg, const sl_schema *schema)
@@ -361,10 +364,16 @@ static bool sl_cr_fails(sl_cr_rule *r, const sl_job_check *c, const sl_batch *b,
             int64_t x = r->mode == SL_CR_DEC ? ((const int64_t *)v->data)[row] : sl_cr_int_at(v, row);
             return (r->has_min && x < r->imin) || (r->has_max && x > r->imax);
         }
-    case SL_CHECK_REGEX: {
-        regmatch_t m[1] = { { 0, (regoff_t)n } };
-        return regexec(&r->re, (const char *)s, 1, m, REG_STARTEND) != 0;
-    }
+    case SL_CHECK_REGEX:
+        /* A NUL-terminated copy rather than REG_STARTEND: sanitizers' regexec reads to the NUL. */
+        if (n + 1 > r->scratch_cap) {
+            r->scratch_cap = (n + 1) * 2 < 256 ? 256 : (n + 1) * 2;
+            sl_free(r->scratch);
+            r->scratch = sl_malloc(r->scratch_cap);
+        }
+        memcpy(r->scratch, s, n);
+        r->scratch[n] = '\0';
+        return regexec(&r->re, r->scratch, 0, NULL, 0) != 0;
     case SL_CHECK_LENGTH: {
         int64_t chars = 0;
         for (size_t k = 0; k < n; k++) chars += (s[k] & 0xC0) != 0x80;

@@ -4,7 +4,7 @@
  *
  * Which rules: not_null (any type), accepted_values (text and integer
  * columns), range (integer, float and decimal columns up to 18 digits),
- * regex (text; POSIX extended, regexec with REG_STARTEND, compiled once per
+ * regex (text; POSIX extended, on a NUL-terminated copy; compiled once per
  * task so threads never share a regex_t), length (text, in characters).
  * The rest of the row-level rules (expression, references, and the above on
  * other types) are judged on the staged output by DuckDB as before
