@@ -18,6 +18,10 @@
  *             JSON; both schema 5)
  *   attempts  task_id, number, started, ended, outcome, error_code, error_message, worker
  *   files     run_id, table_name, target, path, task_id, rows, bytes, crc32
+ *   checks    run_id, table_name, idx, rule, severity, status, failing, examples, detail,
+ *             seconds, checked_at (data checks' results; schema 6)
+ *   task_checks  task_id, idx, failing, examples (what the task loop's row rules found
+ *             per task; idx -1: its bad rows; schema 7)
  * Times are seconds since the epoch (REAL). Status words:
  *   run   running | succeeded | failed | killed   (killed: found dead by the next run)
  *   table pending | published | failed
