@@ -11,6 +11,7 @@
  * a time zone compare as the manifest records them.
  */
 #include "sl_check_int.h"
+#include "sl_check_row.h"
 
 #include "../core/sl_alloc.h"
 #include "../job/sl_job_yaml.h"
@@ -197,6 +198,12 @@ static void sl_check_schema(const sl_check_input *in, const sl_job_check *c, sl_
     }
 }
 
+/* Whether checks[i] was judged in the task loop. */
+static bool sl_check_looped(const sl_check_input *in, int i)
+{
+    return in->row_counts && in->row_counts[i].failing >= 0;
+}
+
 /* The rules that read rows, in one scan: col 0 the row count, then one
  * count per row-level rule, the rows failing any error-level row rule, and
  * per freshness rule its newest value and its rows from the future. */
@@ -213,7 +220,7 @@ static int sl_check_scan(sl_duck *d, const sl_check_input *in, sl_check_report *
         sl_buf_printf(&q, "select 0");
         for (int i = 0; i < cfg->nchecks; i++) {
             col_of[i] = -1;
-            if (sl_check_is_row_level(cfg->checks[i].kind)) {
+            if (sl_check_is_row_level(cfg->checks[i].kind) && !sl_check_looped(in, i)) {
                 sl_buf_printf(&q, ", 0");
                 col_of[i] = col++;
             } else if (cfg->checks[i].kind == SL_CHECK_FRESHNESS) {
@@ -224,16 +231,26 @@ static int sl_check_scan(sl_duck *d, const sl_check_input *in, sl_check_report *
         }
         sl_buf_printf(&q, ", 0");
         int rc = sl_check_query(d, &q, rows, NULL, err);
-        rep->rows = rep->bad_rows = 0;
+        rep->rows = 0;
+        rep->bad_rows = in->row_counts ? in->row_bad : 0;
         sl_buf_free(&q);
         return rc;
     }
     sl_buf_printf(&q, "select count(*)");
     int col = 1;
+    bool split = cfg->on_bad_rows != SL_BAD_ROWS_FAIL;
     for (int i = 0; i < cfg->nchecks; i++) {
         const sl_job_check *c = &cfg->checks[i];
         col_of[i] = -1;
-        if (sl_check_is_row_level(c->kind)) {
+        if (sl_check_looped(in, i)) {
+            /* Judged in the task loop; its rows are still staged (on_bad_rows: fail): part of the union. */
+            if (!c->warn && !split) {
+                sl_buf pred = { 0 };
+                sl_check_sql_bad(&pred, c, NULL, 0);
+                sl_buf_printf(&any, "%s%s", any.len ? " or " : "", sl_buf_cstr(&pred));
+                sl_buf_free(&pred);
+            }
+        } else if (sl_check_is_row_level(c->kind)) {
             sl_buf pred = { 0 };
             sl_check_sql_bad(&pred, c, in->ref_files ? in->ref_files[i] : NULL, in->ref_nfiles ? in->ref_nfiles[i] : 0);
             sl_buf_printf(&q, ", count(*) filter (where %s)", sl_buf_cstr(&pred));
@@ -254,17 +271,25 @@ static int sl_check_scan(sl_duck *d, const sl_check_input *in, sl_check_report *
      * the first, the union would evaluate every predicate (a regex, a references join) twice. */
     sl_buf_printf(&q, ", 0 from ");
     sl_check_sql_files(&q, in->files, in->nfiles);
+    if (col == 1) {
+        /* Every rule that reads rows was judged in the task loop: no scan. */
+        sl_buf_clear(&q);
+        sl_buf_printf(&q, "select %lld, 0", (long long)in->staged_rows);
+    }
     int rc = sl_check_query(d, &q, rows, NULL, err);
     if (rc == 0 && (rows->nrows != 1 || rows->ncols != col + 1))
         rc = sl_err_set(err, SL_EINTERNAL, "checks: the scan returned %d x %d values, not 1 x %d", rows->nrows,
                         rows->ncols, col + 1);
     bool failed = false;
     for (int i = 0; rc == 0 && i < cfg->nchecks; i++)
-        if (sl_check_is_row_level(cfg->checks[i].kind) && !cfg->checks[i].warn && sl_cell_int(rows, 0, col_of[i]) > 0)
+        if (col_of[i] >= 0 && sl_check_is_row_level(cfg->checks[i].kind) && !cfg->checks[i].warn &&
+            sl_cell_int(rows, 0, col_of[i]) > 0)
             failed = true;
     if (rc == 0) {
         rep->rows = sl_cell_int(rows, 0, 0);
-        rep->bad_rows = 0;
+        /* Without a failure on the staged side, the loop's union is the table's; with one, the union is
+         * counted below (over every rule when the loop's bad rows are still staged, else added to them). */
+        rep->bad_rows = in->row_counts ? in->row_bad : 0;
     }
     if (rc == 0 && failed) {
         sl_buf_clear(&q);
@@ -274,7 +299,7 @@ static int sl_check_scan(sl_duck *d, const sl_check_input *in, sl_check_report *
         sl_duck_rows bad;
         rc = sl_check_query(d, &q, &bad, NULL, err);
         if (rc == 0) {
-            rep->bad_rows = sl_cell_int(&bad, 0, 0);
+            rep->bad_rows = sl_cell_int(&bad, 0, 0) + (split && in->row_counts ? in->row_bad : 0);
             sl_duck_rows_free(&bad);
         }
     }
@@ -334,7 +359,8 @@ static int sl_check_judge(sl_duck *d, const sl_check_input *in, sl_check_report 
     int nscan = 0;
     for (int i = 0; i < cfg->nchecks; i++) nscan += col_of[i] >= 0;
     /* max_bad_rows: a count, or a fraction of the rows (rounded down). */
-    rep->max_bad = cfg->max_bad_fraction >= 0 ? (int64_t)floor(cfg->max_bad_fraction * (double)rep->rows + 1e-9)
+    int64_t read = rep->rows + in->split_rows;   /* the rows the tasks read */
+    rep->max_bad = cfg->max_bad_fraction >= 0 ? (int64_t)floor(cfg->max_bad_fraction * (double)read + 1e-9)
                                               : cfg->max_bad_rows;
     bool tolerated = rep->bad_rows > 0 && rep->bad_rows <= rep->max_bad;
     for (int i = 0; i < cfg->nchecks && rc == 0; i++) {
@@ -342,7 +368,17 @@ static int sl_check_judge(sl_duck *d, const sl_check_input *in, sl_check_report 
         sl_check_result *res = &rep->results[i];
         double started = sl_check_now();
         res->check = c;
-        if (sl_check_is_row_level(c->kind)) {
+        if (sl_check_looped(in, i)) {
+            res->failing = in->row_counts[i].failing;
+            sl_check_set_status(c, res, res->failing > 0);
+            if (res->status == SL_CHECK_FAIL && tolerated) res->status = SL_CHECK_TOLERATED;
+            if (res->failing > 0) {
+                snprintf(res->detail, sizeof res->detail, "%lld of %lld rows%s", (long long)res->failing,
+                         (long long)read, c->warn || cfg->on_bad_rows == SL_BAD_ROWS_FAIL ? ""
+                         : cfg->on_bad_rows == SL_BAD_ROWS_DROP ? " (dropped)" : " (quarantined)");
+                sl_check_row_examples_text(&in->row_counts[i], res->examples, sizeof res->examples);
+            }
+        } else if (sl_check_is_row_level(c->kind)) {
             res->failing = sl_cell_int(&rows, 0, col_of[i]);
             sl_check_set_status(c, res, res->failing > 0);
             if (res->status == SL_CHECK_FAIL && tolerated) res->status = SL_CHECK_TOLERATED;
@@ -355,6 +391,9 @@ static int sl_check_judge(sl_duck *d, const sl_check_input *in, sl_check_report 
                          (long long)rep->rows);
                 rc = sl_check_row_examples(d, in, i, res, err);
             }
+        } else if (c->kind == SL_CHECK_UNIQUE && in->unique_proven && in->unique_proven[i]) {
+            snprintf(res->detail, sizeof res->detail, "proven in the task loop: %s increases within each task and "
+                     "the tasks' ranges do not overlap", c->cols[0]);
         } else if (c->kind == SL_CHECK_UNIQUE) {
             rc = sl_check_unique(d, in, c, res, err);
             sl_check_set_status(c, res, res->failing > 0);

@@ -68,6 +68,14 @@ typedef struct sl_check_input {
     char ***ref_files;
     int *ref_nfiles;
     const char **ref_note;
+    /* What the task loop judged (checks/sl_check_row.h), merged over the
+     * tasks: per check its count and examples (failing -1: not judged there,
+     * DuckDB judges it on the staged files); NULL: nothing. */
+    const struct sl_check_row_counts *row_counts;
+    int64_t row_bad;           /* rows failing some error-level rule judged in the loop */
+    int64_t split_rows;        /* of those, split off the output (drop, quarantine) */
+    int64_t staged_rows;       /* rows in the staged files (when no scan counts them) */
+    const bool *unique_proven; /* per check: a unique rule the task loop proved (sl_check_row.h); may be NULL */
 } sl_check_input;
 
 /* Every column a rule names exists in schema; else an SL_EJOB error at the

@@ -136,9 +136,14 @@ static void sl_plan_text(const sl_job *job, const sl_prep_table *pt, int workers
     if (cfg->nchecks) {
         char list[4096];
         sl_check_list_text(cfg, list, sizeof list);
-        printf("  checks %s (on the staged output, before publish; on_bad_rows %s, max_bad_rows ", list,
-               cfg->on_bad_rows == SL_BAD_ROWS_QUARANTINE ? "quarantine" : "fail");
+        printf("  checks %s (row rules in the task loop, the rest on the staged output, before publish; "
+               "on_bad_rows %s%s, max_bad_rows ", list,
+               cfg->on_bad_rows == SL_BAD_ROWS_QUARANTINE ? "quarantine"
+               : cfg->on_bad_rows == SL_BAD_ROWS_DROP    ? "drop"
+                                                         : "fail",
+               cfg->on_bad_rows == SL_BAD_ROWS_QUARANTINE ? " to <table>__rejected in the lake" : "");
         if (cfg->max_bad_fraction >= 0) printf("%g%%)\n", cfg->max_bad_fraction * 100);
+        else if (cfg->max_bad_rows == INT64_MAX) printf("unlimited)\n");
         else printf("%lld)\n", (long long)cfg->max_bad_rows);
     }
     int64_t est = sl_prep_table_est_rows(pt);

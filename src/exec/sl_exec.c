@@ -323,13 +323,13 @@ static int sl_exec_out_publish(sl_exec_table *t, sl_exec_out *x, bool first, con
     sl_exec *run = t->run;
     sl_file_rec *files = NULL;
     int nfiles = 0;
-    if (sl_state_files_list(run->state, run->run_id, t->prep.cfg->name, x->target->name, first, &files, &nfiles,
+    if (sl_state_files_list(run->state, run->run_id, t->prep.cfg->name, sl_exec_out_name(x), first, &files, &nfiles,
                             err) < 0)
         return -1;
     int rc = 0;
     if (nfiles != t->prep.st.ntasks) {
         rc = sl_err_set(err, SL_EINTERNAL, "the state store lists %d files for %d tasks in target %s", nfiles,
-                        t->prep.st.ntasks, x->target->name);
+                        t->prep.st.ntasks, sl_exec_out_name(x));
     } else {
         /* The files of tasks that found no rows are left out (publish removes
          * what the manifest does not list), except one when all are empty, so
@@ -370,7 +370,8 @@ static int sl_exec_table_publish(sl_exec_table *t, sl_err *err)
         sl_exec_out *x = &t->outs[k];
         if (x->published) continue;
         sl_store_result res;
-        if (sl_exec_out_publish(t, x, k == 0, &rx, &res, err) < 0) {
+        sl_exec_receipts none = { 0 };   /* a quarantine's rows are not what the receipts add up */
+        if (sl_exec_out_publish(t, x, k == 0, x->reject ? &none : &rx, &res, err) < 0) {
             int done = 0;
             for (int j = 0; j < t->nouts; j++) done += t->outs[j].published;
             if (done) sl_err_prefix(err, "published to %d of its %d targets, then", done, t->nouts);
@@ -378,7 +379,7 @@ static int sl_exec_table_publish(sl_exec_table *t, sl_err *err)
             return -1;
         }
         x->published = true;
-        t->rows = res.rows;
+        if (!x->reject) t->rows = res.rows;
         t->bytes += res.bytes;
     }
     int rc = 0;
@@ -590,7 +591,7 @@ static const sl_file_rec *sl_exec_file_of(const sl_exec_table *t, const sl_file_
 {
     for (int i = 0; i < n; i++)
         if (files[i].task_id == task_id &&
-            (!strcmp(files[i].target, t->outs[k].target->name) || (k == 0 && !files[i].target[0])))
+            (!strcmp(files[i].target, sl_exec_out_name(&t->outs[k])) || (k == 0 && !files[i].target[0])))
             return &files[i];
     return NULL;
 }
@@ -621,7 +622,8 @@ static int sl_exec_table_keep_done(sl_exec_table *t, sl_err *err)
             const sl_file_rec *fr = sl_exec_file_of(t, files, nfiles, r->id, k);
             if (fr) size += fr->bytes;
             if (t->outs[k].published) continue;
-            sl_store_file f = { fr ? fr->path : NULL, r->rows, fr ? fr->bytes : 0, fr ? fr->crc32 : 0, NULL };
+            sl_store_file f = { fr ? fr->path : NULL, fr ? fr->rows : r->rows, fr ? fr->bytes : 0, fr ? fr->crc32 : 0,
+                                NULL };
             ok = fr ? t->outs[k].sg.ops->check(&t->outs[k].sg, &f, err) : 0;
         }
         if (ok < 0) {
@@ -664,8 +666,8 @@ static int sl_exec_table_stage(sl_exec_table *t, const sl_job_table *cfg, sl_err
         }
         x->sink = sl_sink_lookup(sl_store_sink_kind(x->target));
         x->sg = (sl_stage){ .ops = xt->store, .target = x->target, .job = run->job->name, .run_id = run->run_id,
-                            .run_started = run->start.started, .table = cfg->name, .cfg = cfg,
-                            .allow_mass_delete = run->opts->allow_mass_delete };
+                            .run_started = run->start.started, .table = x->reject ? x->table_name : cfg->name,
+                            .cfg = cfg, .allow_mass_delete = run->opts->allow_mass_delete };
         if (!x->sink || !x->sg.ops)
             return sl_err_set(e, SL_EJOB, "target %s: kind %s is not built into this binary", x->target->name,
                               x->target->kind);
@@ -734,7 +736,8 @@ int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
         return -1;
     }
     t->prepared = true;
-    for (int k = 0; k < t->nouts; k++) t->outs[k].sg.schema = t->prep.st.schema;
+    sl_exec_checks_ready(t);
+    for (int k = 0; k < t->nouts; k++) t->outs[k].sg.schema = t->outs[k].reject ? t->reject_schema : t->prep.st.schema;
     if (sl_exec_store_step(t, "staging", sl_exec_table_ready, &e) < 0) goto failed;
     t->snapshot_time = have && rec.snapshot_time > 0 ? rec.snapshot_time : sl_wall_now();
     int n = t->prep.st.ntasks;
@@ -941,9 +944,7 @@ int sl_exec_run(const sl_job *job, const sl_run_opts *opts, sl_run_summary *summ
         t->prep.cfg = &job->tables[i];
         t->cur = &t->prep;
         const sl_job_table *cfg = &job->tables[i];
-        t->nouts = cfg->ntargets ? cfg->ntargets : 1;
-        t->outs = sl_calloc((size_t)t->nouts, sizeof *t->outs);
-        for (int k = 0; k < t->nouts; k++) t->outs[k].target = cfg->ntargets ? cfg->targets[k] : cfg->target;
+        t->outs = sl_exec_checks_outs(cfg, &t->nouts);
         pthread_mutex_init(&t->mu, NULL);
     }
     sl_progress_mode mode = opts->progress < 0 ? SL_PROGRESS_OFF : opts->progress > 0 ? sl_progress_auto() : SL_PROGRESS_LOG;
@@ -1076,7 +1077,7 @@ release:
         sl_prep_table_release(&t->prep);
         for (int k = 0; k < t->nouts; k++)
             if (t->outs[k].staged) t->outs[k].sg.ops->stage_close(&t->outs[k].sg);
-        sl_free(t->outs);
+        sl_exec_checks_outs_free(t);
         sl_free(t->metrics);
         sl_free(t->task_ids);
         pthread_mutex_destroy(&t->mu);

@@ -26,6 +26,7 @@
 #include "sl_exec_int.h"
 
 #include "../checks/sl_check.h"
+#include "../checks/sl_check_row.h"
 #include "../core/sl_alloc.h"
 #include "../core/sl_failpoint.h"
 #include "../core/sl_log.h"
@@ -39,25 +40,29 @@ static int sl_exec_check_out(const sl_exec_table *t)
 {
     for (int k = 0; k < t->nouts; k++) {
         const char *kind = t->outs[k].target->kind;
-        if (t->outs[k].staged && t->outs[k].sg.ops->staged_path && (!strcmp(kind, "parquet") || !strcmp(kind, "duckdb")))
+        if (!t->outs[k].reject && t->outs[k].staged && t->outs[k].sg.ops->staged_path && (!strcmp(kind, "parquet") || !strcmp(kind, "duckdb")))
             return k;
     }
     return -1;
 }
 
-/* The staged files of table t's output k, as local paths. */
-static int sl_exec_staged_files(sl_exec_table *t, int k, char ***out, int *n, sl_err *err)
+/* The staged files of table t's output k, as local paths, and their rows. */
+static int sl_exec_staged_files(sl_exec_table *t, int k, char ***out, int *n, int64_t *rows, sl_err *err)
 {
     sl_exec_out *x = &t->outs[k];
     sl_file_rec *files = NULL;
     int nfiles = 0;
     *out = NULL;
     *n = 0;
-    if (sl_state_files_list(t->run->state, t->run->run_id, t->prep.cfg->name, x->target->name, k == 0, &files,
+    if (sl_state_files_list(t->run->state, t->run->run_id, t->prep.cfg->name, sl_exec_out_name(x), k == 0, &files,
                             &nfiles, err) < 0)
         return -1;
     char **paths = sl_calloc((size_t)(nfiles ? nfiles : 1), sizeof *paths);
-    for (int i = 0; i < nfiles; i++) paths[i] = x->sg.ops->staged_path(&x->sg, files[i].path);
+    *rows = 0;
+    for (int i = 0; i < nfiles; i++) {
+        paths[i] = x->sg.ops->staged_path(&x->sg, files[i].path);
+        *rows += files[i].rows;
+    }
     sl_state_files_free(files, nfiles);
     *out = paths;
     *n = nfiles;
@@ -153,6 +158,70 @@ static void sl_exec_ref_files(sl_exec_table *t, const sl_job_check *c, char ***o
     *note = "it has no published version in a parquet target";
 }
 
+/* What the task loop found, merged over the table's tasks (the kept ones'
+ * from the state store, like the rest): NULL when no rule is judged there,
+ * or when a task has no record (done by a sluice before the loop judged
+ * rules): then DuckDB judges every rule on the staged files. */
+static sl_check_row_counts *sl_exec_loop_counts(sl_exec_table *t, int64_t *bad, bool *proven)
+{
+    const sl_job_table *cfg = t->prep.cfg;
+    *bad = 0;
+    sl_check_row *ev = sl_check_row_new(cfg, t->prep.st.schema);
+    if (!ev) return NULL;
+    sl_check_row_counts *acc = sl_calloc((size_t)cfg->nchecks, sizeof *acc);
+    for (int i = 0; i < cfg->nchecks; i++) acc[i] = (sl_check_row_counts){ .failing = ev->counts[i].failing };
+    bool key_int = ev->key_int;
+    /* unique: each tracked rule's watch per task */
+    sl_check_uniq *watch = sl_calloc((size_t)cfg->nchecks * (size_t)(t->prep.st.ntasks + 1), sizeof *watch);
+    int *nwatch = sl_calloc((size_t)cfg->nchecks, sizeof *nwatch);
+    bool *tracked = sl_calloc((size_t)cfg->nchecks, sizeof *tracked);
+    for (int i = 0; i < cfg->nchecks; i++) tracked[i] = ev->uniq[i].tracked;
+    sl_check_row_free(ev);
+    sl_task_check_rec *recs = NULL;
+    int n = 0, tasks = 0;
+    sl_err e = SL_ERR_INIT;
+    if (sl_state_task_checks_list(t->run->state, t->run->run_id, cfg->name, &recs, &n, &e) < 0) {
+        sl_log(SL_LOG_WARN, "table %s: cannot read the task loop's check counts: %s; checking the staged files",
+               cfg->name, e.msg);
+        sl_free(acc);
+        return NULL;
+    }
+    for (int r = 0; r < n; r++) {
+        bool ours = false;
+        for (int i = 0; i < t->prep.st.ntasks && !ours; i++) ours = t->task_ids[i] == recs[r].task_id;
+        if (!ours) continue;
+        if (recs[r].idx < 0) {
+            tasks++;
+            *bad += recs[r].failing;
+        } else if (recs[r].idx < cfg->nchecks && tracked[recs[r].idx]) {
+            int i = recs[r].idx;
+            sl_check_uniq *u = &watch[(size_t)i * (size_t)(t->prep.st.ntasks + 1) + (size_t)nwatch[i]];
+            if (nwatch[i] < t->prep.st.ntasks && sl_check_uniq_decode(recs[r].examples, u)) nwatch[i]++;
+        } else if (recs[r].idx < cfg->nchecks && acc[recs[r].idx].failing >= 0) {
+            sl_check_row_counts one = { .failing = recs[r].failing };
+            sl_check_row_examples_decode(recs[r].examples, &one);
+            sl_check_row_merge(&acc[recs[r].idx], &one, key_int);
+        }
+    }
+    sl_state_task_checks_free(recs, n);
+    for (int i = 0; i < cfg->nchecks; i++)
+        proven[i] = tracked[i] && nwatch[i] == t->prep.st.ntasks && tasks == t->prep.st.ntasks &&
+                    sl_check_uniq_proven(&watch[(size_t)i * (size_t)(t->prep.st.ntasks + 1)], nwatch[i]);
+    sl_free(watch);
+    sl_free(nwatch);
+    sl_free(tracked);
+    if (tasks != t->prep.st.ntasks) {
+        if (cfg->on_bad_rows != SL_BAD_ROWS_FAIL)
+            sl_log(SL_LOG_WARN, "table %s: %d of %d tasks have no row check counts (done by an older sluice); "
+                   "their rules are judged on the staged files", cfg->name, t->prep.st.ntasks - tasks,
+                   t->prep.st.ntasks);
+        sl_free(acc);
+        *bad = 0;
+        return NULL;
+    }
+    return acc;
+}
+
 static void sl_exec_check_log(const sl_exec_table *t, const sl_check_report *rep)
 {
     const char *name = t->prep.cfg->name;
@@ -212,7 +281,12 @@ int sl_exec_table_check(sl_exec_table *t, sl_err *err)
     if (k < 0)
         return sl_err_set(err, SL_EINTERNAL, "checks: no parquet or duckdb target has the table staged");
     sl_check_input in = { .cfg = cfg, .schema = t->prep.st.schema, .source_rows = 0 };
-    if (sl_exec_staged_files(t, k, &in.files, &in.nfiles, err) < 0) return -1;
+    if (sl_exec_staged_files(t, k, &in.files, &in.nfiles, &in.staged_rows, err) < 0) return -1;
+    bool *proven = sl_calloc((size_t)cfg->nchecks, sizeof *proven);
+    sl_check_row_counts *counts = sl_exec_loop_counts(t, &in.row_bad, proven);
+    in.unique_proven = proven;
+    in.row_counts = counts;
+    if (counts && cfg->on_bad_rows != SL_BAD_ROWS_FAIL) in.split_rows = in.row_bad;
     for (int i = 0; i < t->prep.st.ntasks; i++) in.source_rows += (int64_t)t->metrics[i].rows;
     /* Kept tasks' rows are in the state store, not in this session's metrics. */
     sl_task_rec *recs = NULL;
@@ -231,6 +305,14 @@ int sl_exec_table_check(sl_exec_table *t, sl_err *err)
     for (int i = 0; i < cfg->nchecks; i++)
         if (cfg->checks[i].kind == SL_CHECK_REFERENCES)
             sl_exec_ref_files(t, &cfg->checks[i], &in.ref_files[i], &in.ref_nfiles[i], &in.ref_note[i]);
+    if (counts) {
+        int looped = 0;
+        for (int i = 0; i < cfg->nchecks; i++) looped += counts[i].failing >= 0;
+        sl_log(SL_LOG_INFO, "table %s: checks: %d rule%s judged in the task loop (%lld bad row%s%s)", cfg->name, looped,
+               looped == 1 ? "" : "s", (long long)in.row_bad, in.row_bad == 1 ? "" : "s",
+               cfg->on_bad_rows == SL_BAD_ROWS_DROP ? ", dropped"
+               : cfg->on_bad_rows == SL_BAD_ROWS_QUARANTINE ? ", quarantined" : "");
+    }
     sl_check_report rep;
     int rc = sl_check_run(&in, &rep, err);
     if (rc == 0) {
@@ -251,5 +333,152 @@ int sl_exec_table_check(sl_exec_table *t, sl_err *err)
     sl_free(in.ref_nfiles);
     sl_free(in.ref_note);
     sl_exec_paths_free(in.files, in.nfiles);
+    sl_free(counts);
+    sl_free(proven);
+    return rc;
+}
+
+/* ---- the task loop's row-level checks, drop and quarantine ---- */
+
+/* A lake target holds files a quarantine table can be published beside the table in. */
+static bool sl_exec_is_lake(const sl_job_target *tg) { return !strcmp(tg->kind, "parquet") || !strcmp(tg->kind, "csv"); }
+
+sl_exec_out *sl_exec_checks_outs(const sl_job_table *cfg, int *nouts)
+{
+    int ntg = cfg->ntargets ? cfg->ntargets : 1;
+    int nrej = 0;
+    for (int k = 0; k < ntg && cfg->on_bad_rows == SL_BAD_ROWS_QUARANTINE; k++)
+        nrej += sl_exec_is_lake(cfg->ntargets ? cfg->targets[k] : cfg->target);
+    sl_exec_out *outs = sl_calloc((size_t)(ntg + nrej), sizeof *outs);
+    int n = 0;
+    for (int k = 0; k < ntg; k++) outs[n++].target = cfg->ntargets ? cfg->targets[k] : cfg->target;
+    for (int k = 0; k < ntg && nrej; k++) {
+        const sl_job_target *tg = cfg->ntargets ? cfg->targets[k] : cfg->target;
+        if (!sl_exec_is_lake(tg)) continue;
+        sl_exec_out *x = &outs[n++];
+        x->target = tg;
+        x->reject = true;
+        x->table_name = sl_sprintf("%s__rejected", cfg->name);
+        x->name = sl_sprintf("%s:rejected", tg->name);
+    }
+    *nouts = n;
+    return outs;
+}
+
+void sl_exec_checks_outs_free(sl_exec_table *t)
+{
+    for (int k = 0; k < t->nouts; k++) {
+        sl_free(t->outs[k].table_name);
+        sl_free(t->outs[k].name);
+    }
+    sl_free(t->outs);
+    t->outs = NULL;
+    if (t->reject_schema) sl_schema_free(t->reject_schema);
+    t->reject_schema = NULL;
+}
+
+void sl_exec_checks_ready(sl_exec_table *t)
+{
+    const sl_schema *s = t->prep.st.schema;
+    if (t->reject_schema || t->prep.cfg->on_bad_rows != SL_BAD_ROWS_QUARANTINE) return;
+    sl_schema *r = sl_schema_new(s->ncols + 3);
+    for (int i = 0; i < s->ncols; i++) sl_schema_set(r, i, s->fields[i].name, s->fields[i].type, true);
+    sl_schema_set(r, s->ncols, "_rule", (sl_type){ .id = SL_T_STRING }, false);
+    sl_schema_set(r, s->ncols + 1, "_reason", (sl_type){ .id = SL_T_STRING }, false);
+    sl_schema_set(r, s->ncols + 2, "_run", (sl_type){ .id = SL_T_INT64 }, false);
+    t->reject_schema = r;
+}
+
+/* Row `row` of b appended to rej, with the rule it failed first, why, and the run. */
+static void sl_exec_reject_row(sl_exec_table *t, const sl_check_row *ev, const sl_batch *b, size_t row, sl_batch *rej)
+{
+    size_t j = rej->nrows++;
+    for (int c = 0; c < b->ncols; c++) {
+        const sl_vector *v = &b->cols[c];
+        sl_vector *w = &rej->cols[c];
+        if (!v->valid[row]) sl_vec_set_null(w, j);
+        else if (sl_type_is_varlen(v->type))
+            sl_vec_set_bytes(w, j, v->heap + v->offsets[row], (size_t)(v->offsets[row + 1] - v->offsets[row]));
+        else memcpy(sl_vec_slot(w, j), v->data + row * v->width, v->width);
+    }
+    int rule = ev->bad[row] - 1;
+    const char *name = t->prep.cfg->checks[rule].name;
+    char reason[400];
+    sl_check_row_reason(ev, b, row, rule, reason, sizeof reason);
+    sl_vec_set_bytes(&rej->cols[b->ncols], j, name, strlen(name));
+    sl_vec_set_bytes(&rej->cols[b->ncols + 1], j, reason, strlen(reason));
+    *(int64_t *)sl_vec_slot(&rej->cols[b->ncols + 2], j) = t->run->run_id;
+}
+
+/* Keeps the rows ev did not mark, in order, in place. */
+static void sl_exec_keep_good(const sl_check_row *ev, sl_batch *b)
+{
+    const uint8_t *bad = ev->bad;
+    size_t n = b->nrows, kept = 0;
+    for (int c = 0; c < b->ncols; c++) {
+        sl_vector *v = &b->cols[c];
+        size_t w = 0;
+        if (sl_type_is_varlen(v->type)) {
+            int64_t at = 0, start = v->offsets[0];
+            for (size_t r = 0; r < n; r++) {
+                int64_t end = v->offsets[r + 1];
+                if (!bad[r]) {
+                    memmove(v->heap + at, v->heap + start, (size_t)(end - start));
+                    at += end - start;
+                    v->valid[w] = v->valid[r];
+                    v->offsets[++w] = at;
+                }
+                start = end;
+            }
+            v->heap_len = (size_t)at;
+        } else {
+            for (size_t r = 0; r < n; r++)
+                if (!bad[r]) {
+                    if (w != r) memcpy(v->data + w * v->width, v->data + r * v->width, v->width);
+                    v->valid[w++] = v->valid[r];
+                }
+        }
+        kept = w;
+    }
+    b->nrows = kept;
+}
+
+size_t sl_exec_checks_batch(sl_exec_table *t, sl_check_row *ev, sl_batch *b, sl_batch *rej)
+{
+    if (rej) sl_batch_reset(rej);
+    size_t nbad = sl_check_row_batch(ev, b);
+    if (!nbad || t->prep.cfg->on_bad_rows == SL_BAD_ROWS_FAIL) return 0;
+    if (rej)
+        for (size_t r = 0; r < b->nrows; r++)
+            if (ev->bad[r]) sl_exec_reject_row(t, ev, b, r, rej);
+    sl_exec_keep_good(ev, b);
+    return nbad;
+}
+
+int sl_exec_checks_task_done(sl_exec_table *t, int task_index, const sl_check_row *ev, sl_err *err)
+{
+    const sl_job_table *cfg = t->prep.cfg;
+    sl_task_check_rec *recs = sl_calloc((size_t)cfg->nchecks + 1, sizeof *recs);
+    sl_buf *ex = sl_calloc((size_t)cfg->nchecks + 1, sizeof *ex);
+    int n = 0;
+    recs[n++] = (sl_task_check_rec){ .idx = -1, .failing = ev->bad_rows };
+    for (int i = 0; i < cfg->nchecks; i++) {
+        if (ev->uniq[i].tracked) {
+            sl_check_uniq_encode(&ev->uniq[i], &ex[n]);
+            recs[n] = (sl_task_check_rec){ .idx = i, .failing = 0, .examples = (char *)sl_buf_cstr(&ex[n]) };
+            n++;
+            continue;
+        }
+        if (!sl_check_row_judges(ev, i)) continue;
+        sl_check_row_examples_encode(&ev->counts[i], &ex[n]);
+        recs[n] = (sl_task_check_rec){ .idx = i, .failing = ev->counts[i].failing,
+                                       .examples = ex[n].len ? (char *)sl_buf_cstr(&ex[n]) : NULL };
+        n++;
+    }
+    int rc = sl_state_task_checks_put(t->run->state, t->task_ids[task_index], recs, n, err);
+    if (rc < 0) sl_err_prefix(err, "recording the task's checks in the state store");
+    for (int i = 0; i < n; i++) sl_buf_free(&ex[i]);
+    sl_free(ex);
+    sl_free(recs);
     return rc;
 }

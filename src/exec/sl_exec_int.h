@@ -44,6 +44,12 @@ typedef struct sl_exec_out {
     bool staged;                 /* sg is open */
     bool published;              /* the target has this run's table (now, or before a crash) */
     int files_published;         /* outputs in its published table (empty tasks leave none) */
+    /* on_bad_rows: quarantine: the `<table>__rejected` output in a lake target
+     * (sl_exec_checks.c): the rows the task loop split off, after the table's outputs */
+    bool reject;
+    char *table_name;            /* reject: "<table>__rejected" */
+    char *name;                  /* its files' target in the state store: the target's name, or
+                                  * "<target>:rejected"; NULL: target->name */
 } sl_exec_out;
 
 typedef struct sl_exec_table {
@@ -81,6 +87,7 @@ typedef struct sl_exec_table {
     double started, ended;
     struct sl_exec_table *deferred_on; /* its end waits for this table's (sl_exec_checks.c) */
     bool end_done;               /* its end ran to completion (guarded by sl_exec_checks.c's mutex) */
+    sl_schema *reject_schema;    /* quarantine: the table's columns, _rule, _reason, _run */
 } sl_exec_table;
 
 /* A target of the job during the run: its staging area's lock. Targets
@@ -196,6 +203,23 @@ int sl_exec_guard_deletes(const sl_exec_table *t, const char *target, int64_t li
 bool sl_exec_checks_defer(sl_exec_table *t);
 /* t has ended; returns a table that waited for it (call its end again), or NULL. */
 sl_exec_table *sl_exec_checks_ended(sl_exec_table *t);
+
+/* The name of output x's files in the state store. */
+static inline const char *sl_exec_out_name(const sl_exec_out *x) { return x->name ? x->name : x->target->name; }
+/* sl_exec_checks.c: the outputs of a table: one per target, then with
+ * on_bad_rows: quarantine one `<table>__rejected` per lake target; freed by
+ * sl_exec_checks_outs_free. */
+sl_exec_out *sl_exec_checks_outs(const sl_job_table *cfg, int *nouts);
+void sl_exec_checks_outs_free(sl_exec_table *t);
+/* The quarantine's columns, made once the table's columns are known. */
+void sl_exec_checks_ready(sl_exec_table *t);
+/* The task loop's row-level checks on one batch (NULL ev: none). Splits the
+ * bad rows off b into rej (NULL: drop them) when the table says so; returns
+ * the rows split off. */
+struct sl_check_row;
+size_t sl_exec_checks_batch(sl_exec_table *t, struct sl_check_row *ev, sl_batch *b, sl_batch *rej);
+/* After a successful attempt: its checks' counts into the state store (before the task is recorded done). */
+int sl_exec_checks_task_done(sl_exec_table *t, int task_index, const struct sl_check_row *ev, sl_err *err);
 
 /* sl_interrupt.c: the watcher that cancels the sources' work in flight once
  * the run is interrupted (start returns NULL when no thread could be made;

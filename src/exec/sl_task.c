@@ -39,6 +39,7 @@
  */
 #include "sl_exec_int.h"
 
+#include "../checks/sl_check_row.h"
 #include "../core/sl_alloc.h"
 #include "../core/sl_failpoint.h"
 #include "../core/sl_log.h"
@@ -178,8 +179,11 @@ int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metric
     rc->owned = NULL;
 
     void *reader = NULL;
-    sl_batch *batch = NULL;
+    sl_batch *batch = NULL, *rej = NULL;
     int committed = 0;
+    /* Row-level checks on the batches; with drop or quarantine the bad rows are split off. */
+    sl_check_row *ev = sl_check_row_new(t->prep.cfg, schema);
+    uint64_t nsplit = 0;
     if (sl_failpoint(SL_FP_TASK_START, err) < 0) goto fail;
     reader = src->open(&p->st, task, err);
     if (!reader) goto fail;
@@ -187,10 +191,11 @@ int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metric
         sl_exec_out *x = &t->outs[k];
         o[k].out = x->sg.ops->create(&x->sg, o[k].name, err);
         if (!o[k].out) goto fail;
-        o[k].writer = x->sink->open(x->target, schema, o[k].out, t->meta, t->nmeta, err);
+        o[k].writer = x->sink->open(x->target, x->reject ? t->reject_schema : schema, o[k].out, t->meta, t->nmeta, err);
         if (!o[k].writer) goto fail;
     }
     batch = sl_batch_new(schema, SL_BATCH_ROWS);
+    if (ev && t->reject_schema) rej = sl_batch_new(t->reject_schema, SL_BATCH_ROWS);
     for (;;) {
         sl_batch_reset(batch);
         long n = src->next(reader, batch, err);
@@ -204,16 +209,19 @@ int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metric
         int fault = sl_failpoint(SL_FP_BATCH_CHANGE_VALUE, err);
         if (fault < 0) goto fail;
         if (fault > 0) sl_task_change_value(batch);
+        uint64_t data = sl_batch_data_bytes(batch);
+        if (ev) nsplit += sl_exec_checks_batch(t, ev, batch, rej);
         uint64_t r0 = sl_task_cpu_ns();
         sl_receipt_add(rc->receipt, batch);
         atomic_fetch_add(&t->receipt_ns, sl_task_cpu_ns() - r0);
         if (sl_failpoint(SL_FP_TASK_WRITE, err) < 0) goto fail;
-        for (int k = 0; k < nouts; k++)
-            if (t->outs[k].sink->write(o[k].writer, batch, err) < 0) {
+        for (int k = 0; k < nouts; k++) {
+            sl_batch *to = t->outs[k].reject ? rej : batch;
+            if (to && to->nrows && t->outs[k].sink->write(o[k].writer, to, err) < 0) {
                 if (nouts > 1) sl_err_prefix(err, "target %s", t->outs[k].target->name);
                 goto fail;
             }
-        uint64_t data = sl_batch_data_bytes(batch);
+        }
         m->rows += (uint64_t)n;
         m->data_bytes += data;
         sl_exec_emit(t->run, &(sl_event){ .kind = SL_EV_PROGRESS, .node = t->index, .task = task_index, .worker = worker,
@@ -241,13 +249,17 @@ int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metric
     reader = NULL;
     sl_batch_free(batch);
     batch = NULL;
+    sl_batch_free(rej);
+    rej = NULL;
     for (int k = 0; k < nouts; k++) {
         sl_exec_out *x = &t->outs[k];
         void *finishing = o[k].writer;
         o[k].writer = NULL;
         uint64_t written = 0;
+        /* What this output must hold: the rows read, less those split off; a quarantine holds those. */
+        uint64_t want = x->reject ? nsplit : m->rows - nsplit;
         if (x->sink->finish(finishing, &written, err) < 0) goto fail;
-        if (written != m->rows) {
+        if (written != want) {
             sl_task_rows_mismatch(t, reported, m->rows, x->target->name, (int64_t)written, err);
             goto fail;
         }
@@ -260,14 +272,16 @@ int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metric
             goto fail;
         }
         committed = k + 1;
-        if (f.rows != (int64_t)m->rows) {
+        if (f.rows != (int64_t)want) {
             sl_task_rows_mismatch(t, reported, m->rows, x->target->name, f.rows, err);
             goto fail;
         }
-        done[k] = (sl_task_output){ x->target->name, NULL, f.bytes, f.crc32 };
+        done[k] = (sl_task_output){ sl_exec_out_name(x), NULL, f.bytes, f.crc32, nsplit > 0, (int64_t)want };
         m->bytes += (uint64_t)f.bytes;
         if (k == 0) m->crc32 = f.crc32;
     }
+    if (ev && sl_exec_checks_task_done(t, task_index, ev, err) < 0) goto fail;
+    sl_check_row_free(ev);
     m->seconds = sl_exec_now() - started;
     sl_free(o);
     return 0;
@@ -276,6 +290,8 @@ fail:
     if (!sl_err_is_set(err)) sl_err_set(err, SL_EINTERNAL, "failed without saying why");
     if (reader) src->close(reader);
     sl_batch_free(batch);
+    sl_batch_free(rej);
+    sl_check_row_free(ev);
     /* Outputs already committed stay: the retry replaces them (same names). */
     for (int k = committed; k < nouts; k++) {
         if (o[k].writer) t->outs[k].sink->abort(o[k].writer);
@@ -303,7 +319,7 @@ static int sl_task_record(sl_exec_table *t, int task_index, int number, const sl
     for (int k = 0; k < t->nouts; k++) {
         sl_task_file_name(&t->outs[k], task_index, names[k], sizeof names[k]);
         outs[k].name = names[k];
-        outs[k].target = t->outs[k].target->name;
+        outs[k].target = sl_exec_out_name(&t->outs[k]);
     }
     sl_task_result res = { .rows = (int64_t)m->rows, .bytes = (int64_t)m->data_bytes, .seconds = m->seconds,
                            .file_name = names[0], .file_size = outs[0].size, .crc32 = outs[0].crc32,

@@ -350,24 +350,31 @@ int sl_jp_checks(sl_jp *p, yaml_node_t *map, const char *path, sl_job_table *t)
     t->max_bad_fraction = -1;
     yaml_node_t *v;
     if ((v = sl_jy_get(&p->y, map, "on_bad_rows"))) {
-        static const char *const modes[] = { "fail", "quarantine", NULL };
+        static const char *const modes[] = { "fail", "quarantine", "drop", NULL };
         char *s;
         snprintf(sub, sizeof sub, "%s.on_bad_rows", path);
         if (sl_jy_choice(&p->y, v, sub, modes, &s) < 0) return -1;
-        t->on_bad_rows = !strcmp(s, "quarantine") ? SL_BAD_ROWS_QUARANTINE : SL_BAD_ROWS_FAIL;
-        if (t->on_bad_rows == SL_BAD_ROWS_QUARANTINE)
-            return sl_jy_fail(&p->y, v, sub, "quarantine is not available in this build yet (bad rows fail the "
-                              "table; max_bad_rows tolerates a few): use on_bad_rows: fail");
-        if (t->on_bad_rows == SL_BAD_ROWS_QUARANTINE)
-            for (int k = 0; k < t->ntargets; k++)
-                if (!strcmp(t->targets[k]->kind, "csv") || !strcmp(t->targets[k]->kind, "postgres"))
-                    return sl_jy_fail(&p->y, v, sub, "quarantine writes a Parquet table beside the table: target "
-                                      "'%s' is %s (quarantine works with parquet and duckdb targets)",
-                                      t->targets[k]->name, t->targets[k]->kind);
+        t->on_bad_rows = !strcmp(s, "quarantine") ? SL_BAD_ROWS_QUARANTINE
+                       : !strcmp(s, "drop")       ? SL_BAD_ROWS_DROP
+                                                  : SL_BAD_ROWS_FAIL;
+        if (t->on_bad_rows == SL_BAD_ROWS_QUARANTINE) {
+            /* The quarantine is a table of files beside the table: it needs a lake target. */
+            bool lake = false;
+            int ntg = t->ntargets ? t->ntargets : 1;
+            for (int k = 0; k < ntg; k++) {
+                const sl_job_target *tg = t->ntargets ? t->targets[k] : t->target;
+                if (tg && (!strcmp(tg->kind, "parquet") || !strcmp(tg->kind, "csv"))) lake = true;
+            }
+            if (!lake)
+                return sl_jy_fail(&p->y, v, sub, "quarantine writes <table>__rejected beside the table in a lake "
+                                  "target (parquet or csv); this table has none (use on_bad_rows: drop)");
+        }
     }
     if ((v = sl_jy_get(&p->y, map, "max_bad_rows"))) {
         snprintf(sub, sizeof sub, "%s.max_bad_rows", path);
         if (sl_jc_max_bad(p, v, sub, t) < 0) return -1;
+    } else if (t->on_bad_rows != SL_BAD_ROWS_FAIL) {
+        t->max_bad_rows = INT64_MAX;   /* drop and quarantine split every bad row off unless a limit is given */
     }
     if (!(v = sl_jy_get(&p->y, map, "checks"))) return 0;
     snprintf(sub, sizeof sub, "%s.checks", path);

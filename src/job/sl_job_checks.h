@@ -29,8 +29,10 @@ typedef enum {
     SL_CHECK_SCHEMA,
 } sl_check_kind;
 
-/* What happens to rows that fail an error-level row rule (`on_bad_rows:`). */
-typedef enum { SL_BAD_ROWS_FAIL, SL_BAD_ROWS_QUARANTINE } sl_bad_rows;
+/* What happens to rows that fail an error-level row rule (`on_bad_rows:`):
+ * they fail the table (beyond max_bad_rows), or the task loop splits them off
+ * the output: into `<table>__rejected` (quarantine) or nowhere (drop). */
+typedef enum { SL_BAD_ROWS_FAIL, SL_BAD_ROWS_QUARANTINE, SL_BAD_ROWS_DROP } sl_bad_rows;
 
 struct sl_job_table;
 

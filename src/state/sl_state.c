@@ -139,6 +139,15 @@ static const char *const sl_migrations[SL_STATE_SCHEMA_VERSION] = {
     "  seconds REAL,"
     "  checked_at REAL,"
     "  PRIMARY KEY (run_id, table_name, idx));",
+    /* 6 -> 7: row-level checks judged in the task loop: per task and rule its
+     * failing rows and example keys (idx -1: the rows split off the output),
+     * so a resumed run's kept tasks need no re-read */
+    "CREATE TABLE task_checks("
+    "  task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,"
+    "  idx INTEGER NOT NULL,"
+    "  failing INTEGER NOT NULL,"
+    "  examples TEXT,"
+    "  PRIMARY KEY (task_id, idx));",
 };
 
 /* ---- helpers ---- */
@@ -1039,14 +1048,15 @@ static int sl_attempt_end_locked(sl_state *st, int64_t task_id, int attempt, con
             sl_exec(st, err, "DELETE FROM files WHERE task_id = ?", "i", task_id) < 0)
             return -1;
         /* Without outputs, the one file of file_name (in the table's first target). */
-        sl_task_output one = { "", res->file_name, res->file_size, res->crc32 };
+        sl_task_output one = { "", res->file_name, res->file_size, res->crc32, false, 0 };
         const sl_task_output *outs = res->noutputs ? res->outputs : res->file_name ? &one : NULL;
         int nouts = res->noutputs ? res->noutputs : res->file_name ? 1 : 0;
         for (int k = 0; k < nouts; k++) {
             const sl_task_output *o = &outs[k];
             if (sl_exec(st, err, "INSERT OR REPLACE INTO files(run_id, table_name, target, path, task_id, rows, "
                                  "bytes, crc32) SELECT run_id, table_name, ?, ?, id, ?, ?, ? FROM tasks WHERE id = ?",
-                        "ssiiii", o->target, o->name, res->rows, o->size, (int64_t)o->crc32, task_id) < 0)
+                        "ssiiii", o->target, o->name, o->has_rows ? o->rows : res->rows, o->size, (int64_t)o->crc32,
+                        task_id) < 0)
                 return -1;
         }
     } else {
@@ -1340,5 +1350,50 @@ void sl_state_checks_free(sl_check_rec *recs, int n)
         sl_free(recs[i].examples);
         sl_free(recs[i].detail);
     }
+    sl_free(recs);
+}
+
+/* ---- row-level checks per task (schema 7) ---- */
+
+int sl_state_task_checks_put(sl_state *st, int64_t task_id, const sl_task_check_rec *recs, int n, sl_err *err)
+{
+    pthread_mutex_lock(&st->mu);
+    int rc = sl_begin(st, err);
+    if (rc == 0) {
+        rc = sl_exec(st, err, "DELETE FROM task_checks WHERE task_id = ?", "i", task_id);
+        for (int i = 0; i < n && rc == 0; i++)
+            rc = sl_exec(st, err, "INSERT INTO task_checks(task_id, idx, failing, examples) VALUES (?, ?, ?, ?)",
+                         "iiis", task_id, (int64_t)recs[i].idx, recs[i].failing, recs[i].examples);
+        rc = rc < 0 ? sl_rollback(st) : sl_commit(st, err);
+    }
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
+static void sl_task_check_rec_drop(void *recs, int n) { sl_state_task_checks_free((sl_task_check_rec *)recs, n); }
+
+static void sl_task_check_rec_fill(void *rec, sqlite3_stmt *q)
+{
+    sl_task_check_rec *c = rec;
+    c->task_id = sqlite3_column_int64(q, 0);
+    c->idx = (int)sqlite3_column_int64(q, 1);
+    c->failing = sqlite3_column_int64(q, 2);
+    c->examples = sl_col_str(q, 3);
+}
+
+int sl_state_task_checks_list(sl_state *st, int64_t run_id, const char *table, sl_task_check_rec **out, int *n,
+                              sl_err *err)
+{
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *q = sl_query(st, err, "SELECT c.task_id, c.idx, c.failing, c.examples FROM task_checks c "
+                               "JOIN tasks t ON t.id = c.task_id WHERE t.run_id = ? AND t.table_name = ? "
+                               "ORDER BY c.task_id, c.idx", "is", run_id, table);
+    return sl_collect_rows(st, q, sizeof(sl_task_check_rec), sl_task_check_rec_fill, sl_task_check_rec_drop,
+                           (void **)out, n, err);
+}
+
+void sl_state_task_checks_free(sl_task_check_rec *recs, int n)
+{
+    for (int i = 0; i < n; i++) sl_free(recs[i].examples);
     sl_free(recs);
 }

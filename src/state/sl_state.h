@@ -18,6 +18,10 @@
  *             JSON; both schema 5)
  *   attempts  task_id, number, started, ended, outcome, error_code, error_message, worker
  *   files     run_id, table_name, target, path, task_id, rows, bytes, crc32
+ *   checks    run_id, table_name, idx, rule, severity, status, failing, examples, detail,
+ *             seconds, checked_at (data checks' results; schema 6)
+ *   task_checks  task_id, idx, failing, examples (what the task loop's row rules found
+ *             per task; idx -1: its bad rows; schema 7)
  * Times are seconds since the epoch (REAL). Status words:
  *   run   running | succeeded | failed | killed   (killed: found dead by the next run)
  *   table pending | published | failed
@@ -55,7 +59,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SL_STATE_SCHEMA_VERSION 6
+#define SL_STATE_SCHEMA_VERSION 7
 #define SL_STATE_HASH_LEN 40           /* room for a job hash, with its NUL */
 
 typedef struct sl_state sl_state;
@@ -196,6 +200,9 @@ typedef struct sl_task_output {
     const char *name;          /* relative to the table's staging area */
     int64_t size;
     uint32_t crc32;
+    bool has_rows;             /* rows below are this output's (it holds other rows than the task read:
+                                * a table's drop/quarantine split); else the result's rows */
+    int64_t rows;
 } sl_task_output;
 
 typedef struct sl_task_result {
@@ -295,5 +302,20 @@ int sl_state_checks_record(sl_state *st, int64_t run_id, const char *table, cons
 /* The run's results (table NULL: of every table), by table and rule order. */
 int sl_state_checks_list(sl_state *st, int64_t run_id, const char *table, sl_check_rec **out, int *n, sl_err *err);
 void sl_state_checks_free(sl_check_rec *recs, int n);
+
+/* ---- row-level checks per task (schema 7): what the task loop found ---- */
+typedef struct sl_task_check_rec {
+    int64_t task_id;
+    int idx;                   /* the rule's index in the table's checks; -1: rows split off (drop, quarantine) */
+    int64_t failing;
+    char *examples;            /* checks/sl_check_row.h's encoding; may be NULL */
+} sl_task_check_rec;
+
+/* Replaces the task's records (written before the task is recorded done). */
+int sl_state_task_checks_put(sl_state *st, int64_t task_id, const sl_task_check_rec *recs, int n, sl_err *err);
+/* The records of the run's table's tasks, by task and rule. */
+int sl_state_task_checks_list(sl_state *st, int64_t run_id, const char *table, sl_task_check_rec **out, int *n,
+                              sl_err *err);
+void sl_state_task_checks_free(sl_task_check_rec *recs, int n);
 
 #endif

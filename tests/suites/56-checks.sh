@@ -19,6 +19,14 @@
 #      nothing; exit 3 when a rule fails.
 #   e) a rule naming a column the source table lacks: `validate --connect`
 #      fails with the rule's file:line:column and "did you mean".
+#   g) the row-level rules are judged in the task loop (the log says how
+#      many), with the same counts and examples as above; on_bad_rows:
+#      quarantine publishes <table>__rejected beside the table in the lake
+#      holding exactly the bad rows with their rule, reason and run, and the
+#      table (lake and warehouse) without them; drop publishes the table
+#      without them and no quarantine; max_bad_rows as a count (exceeded:
+#      exit 3, nothing published) and as a fraction (within: published);
+#      kill -9 after the checks and resume: the quarantine is not doubled.
 #   f) `plan` and `validate --connect` have no side effects: after a run
 #      that published a csv table with a rejects file and checks, they
 #      change no file or directory in the target, state or rejects paths.
@@ -150,6 +158,9 @@ grep -q "table orders: checks: 13 of 13 passed over $N rows" "$W/run.log" && ok 
 grep -q "checks not_null(id, customer_id), unique(id), accepted_values(status)" "$W/plan.log" && ok "plan lists the checks" \
   || bad "plan does not list the checks: $(grep -m3 checks "$W/plan.log")"
 expect_rule orders "not_null(id, customer_id)" "passed 0 -"
+status_json | jq -r '.runs[0].tables[] | select(.name == "orders") | .checks[] | select(.rule == "unique(id)") | .detail' \
+  | grep -q "proven in the task loop" && ok "unique(id) proven in the task loop (keys increasing per task, ranges apart)" \
+  || bad "unique(id) not proven in the loop: $(status_json | jq -c '.runs[0].tables[] | select(.name == "orders") | .checks[1]')"
 lake_before=$(lake_sum)
 dw_before=$(dw_sum)
 
@@ -159,6 +170,8 @@ run
 [ "$rc" = 3 ] && ok "failed checks exit 3" || bad "exit $rc, not 3: $(tail -3 "$W/run.log")"
 grep -q "table orders: check not_null(id, customer_id) failed: 2 of 2001 rows; examples: id=11, id=12" "$W/run.log" \
   && ok "the error names the rule, the rows and example keys" || bad "no clear failure line: $(grep -m2 'failed' "$W/run.log")"
+grep -q "table orders: checks: 5 rules judged in the task loop (7 bad rows)" "$W/run.log" \
+  && ok "the row rules ran in the task loop" || bad "no task-loop line: $(grep -m3 'task loop' "$W/run.log")"
 grep -q "not published: its previous version stays live" "$W/run.log" && ok "says the previous version stays" \
   || bad "does not say what happened to publishing"
 expect_rule orders "not_null(id, customer_id)" "failed 2 id=11, id=12"
@@ -236,6 +249,119 @@ sed 's/- not_null: \[id, customer_id\]/- not_null: [id, customer]/' "$W/job.yaml
 (cd "$W" && "$SLUICE_BIN" validate --connect job-col.yaml) > "$W/val.log" 2>&1; vrc=$?
 [ "$vrc" = 2 ] && grep -q "job-col.yaml:16:9: tables.orders.checks: not_null(id, customer): no column 'customer' in the table (did you mean 'customer_id'?)" "$W/val.log" \
   && ok "a missing column is a job-file error at the rule's line and column" || bad "missing column (exit $vrc): $(cat "$W/val.log")"
+
+
+# ---- g) drop and quarantine ----
+clean_source
+plant_defects
+cat > "$W/q.yaml" <<YAML
+name: checks_q
+retry_backoff: 10ms
+sources:
+  shop: { kind: postgres, url: "$SRC", max_connections: 4 }
+targets:
+  lake: { kind: parquet, path: ./qlake }
+  dw: { kind: postgres, url: "$DW", schema: q }
+tables:
+  orders:
+    from: shop
+    table: public.orders
+    partition: { column: id, strategy: range, count: 3 }
+    to: [lake, dw]
+    checks: &rules
+      - not_null: [id, customer_id]
+      - unique: [id]
+      - accepted_values: { status: [pending, shipped, delivered, cancelled, returned] }
+      - range: { amount: { min: 0, max: 100000 } }
+      - regex: { email: '^[^@ ]+@[^@ ]+\$' }
+      - length: { country: { min: 2, max: 2 } }
+      - { not_null: [shipped_at], severity: warn }
+    on_bad_rows: quarantine
+    on_schema_change: recreate
+  orders_drop:
+    from: shop
+    table: public.orders
+    partition: { column: id, strategy: range, count: 2 }
+    to: lake
+    checks: *rules
+    on_bad_rows: drop
+    max_bad_rows: 1%
+  orders_qmax:
+    from: shop
+    table: public.orders
+    to: lake
+    checks: *rules
+    on_bad_rows: quarantine
+    max_bad_rows: 6
+YAML
+sed -i 's/unique: \[id\]/{ unique: [id], severity: warn }/' "$W/q.yaml"
+psql -X -q -d checks_dw -c "CREATE SCHEMA IF NOT EXISTS q"
+qrun() {   # [VAR=value...] [--fresh]
+  local envs=() opts=(); for a in "$@"; do case $a in --*) opts+=("$a");; *) envs+=("$a");; esac; done
+  rc=0; (cd "$W" && exec env "${envs[@]}" "$SLUICE_BIN" run --workers 2 --no-progress "${opts[@]}" q.yaml) > "$W/q.log" 2>&1 || rc=$?
+}
+qstatus() { (cd "$W" && "$SLUICE_BIN" status q.yaml --json --runs 1) 2>/dev/null; }
+qrule() { qstatus | jq -r --arg t "$1" --arg r "$2" '.runs[0].tables[] | select(.name == $t) | .checks[] | select(.rule == $r) | "\(.status) \(.failing) \(.examples // "-")"' | head -1; }
+# the rows of a lake table's files, as CSV of the given columns, sorted
+lake_rows() { (cd "$W" && for f in qlake/$1/part-*.parquet; do "$SLUICE_BIN" cat "$f" --columns "$2" --format csv 2>/dev/null | tail -n +2; done | sort -n); }
+want_rejected=$(cat <<'EOF'
+11|not_null(id, customer_id)|customer_id is null
+12|not_null(id, customer_id)|customer_id is null
+31|accepted_values(status)|status 'lost' is not an accepted value
+41|range(amount)|amount -5.00 is outside [0, 100000]
+42|range(amount)|amount 200000.00 is outside [0, 100000]
+51|regex(email)|email 'no-at-sign' does not match '^[^@ ]+@[^@ ]+$'
+61|length(country)|country 'DEU' has a length outside [2, 2]
+EOF
+)
+check_quarantine() {   # label
+  local got; got=$(cd "$W" && for f in qlake/orders__rejected/part-*.parquet; do "$SLUICE_BIN" cat "$f" --format json 2>/dev/null; done \
+    | jq -r '"\(.id)|\(._rule)|\(._reason)"' | sort -n)
+  [ "$got" = "$want_rejected" ] && ok "$1: orders__rejected holds exactly the 7 bad rows with rule and reason" \
+    || bad "$1: orders__rejected: $(diff <(echo "$want_rejected") <(echo "$got") | head -8)"
+  local runs; runs=$(lake_rows orders__rejected _run | uniq | wc -l)
+  [ "$runs" = 1 ] && ok "$1: _run is the run's id" || bad "$1: _run has $runs values"
+  [ "$(lake_rows orders id | wc -l)" = 1994 ] && ok "$1: the lake's orders has the 1994 good rows" \
+    || bad "$1: the lake's orders has $(lake_rows orders id | wc -l) rows"
+  [ "$(lake_rows orders id | grep -cxE '11|12|31|41|42|51|61')" = 0 ] && ok "$1: no bad row in the lake's orders" \
+    || bad "$1: bad rows in the lake's orders"
+}
+qrun SLUICE_FAILPOINT=checks:done:crash
+[ "$rc" = 137 ] && ok "quarantine: killed after the checks" || bad "quarantine: crash failpoint (exit $rc): $(tail -3 "$W/q.log")"
+qrun
+[ "$rc" = 3 ] && ok "quarantine: the resume exits 3 (orders_qmax: 7 bad rows, max_bad_rows 6)" \
+  || bad "quarantine resume exit $rc: $(tail -3 "$W/q.log")"
+grep -q "resuming run" "$W/q.log" && ok "quarantine: it was a resume" || bad "quarantine: not a resume"
+check_quarantine "after kill -9 and resume"
+[ "$(psql -X -At -d checks_dw -c 'SELECT count(*) FROM q.orders')" = 1994 ] \
+  && ok "quarantine: the warehouse's orders has the good rows only" || bad "quarantine: warehouse orders: $(psql -X -At -d checks_dw -c 'SELECT count(*) FROM q.orders')"
+[ -z "$(psql -X -At -d checks_dw -c "SELECT to_regclass('q.orders__rejected')")" ] \
+  && ok "quarantine: no rejected table in the warehouse (lake targets only)" || bad "quarantine: a rejected table in the warehouse"
+[ "$(qrule orders 'not_null(id, customer_id)')" = "tolerated 2 id=11, id=12" ] && ok "quarantine: not_null tolerated 2 id=11, id=12" \
+  || bad "quarantine: not_null: $(qrule orders 'not_null(id, customer_id)')"
+[ "$(qrule orders 'range(amount)')" = "tolerated 2 id=41, id=42" ] && ok "quarantine: range tolerated 2 id=41, id=42" \
+  || bad "quarantine: range: $(qrule orders 'range(amount)')"
+[ "$(qrule orders 'not_null(shipped_at)')" = "warned 501 id=4, id=8, id=12, id=16, id=20" ] \
+  && ok "quarantine: a warn-level rule counts but splits nothing" || bad "quarantine: warn rule: $(qrule orders 'not_null(shipped_at)')"
+[ "$(qrule orders 'unique(id)')" = "warned 2 id=21" ] && ok "quarantine: unique is still judged on the staged output" \
+  || bad "quarantine: unique: $(qrule orders 'unique(id)')"
+# drop: the good rows, and no quarantine
+[ "$(lake_rows orders_drop id | wc -l)" = 1994 ] && [ ! -e "$W/qlake/orders_drop__rejected" ] \
+  && ok "drop: 1994 rows published, no quarantine (max_bad_rows 1%: 7 of 2001 fit)" || bad "drop: $(lake_rows orders_drop id | wc -l) rows"
+[ "$(qrule orders_drop 'regex(email)')" = "tolerated 1 id=51" ] && ok "drop: the rule's result names the dropped row" \
+  || bad "drop: regex: $(qrule orders_drop 'regex(email)')"
+# max_bad_rows exceeded: nothing published
+[ ! -e "$W/qlake/orders_qmax" ] && [ ! -e "$W/qlake/orders_qmax__rejected" ] \
+  && ok "quarantine: over max_bad_rows neither the table nor its quarantine is published" || bad "orders_qmax published"
+grep -q "orders_qmax: check not_null(id, customer_id) failed: 2 of 2001 rows (quarantined); examples: id=11, id=12; 7 bad rows in all, max_bad_rows allows 6" "$W/q.log" \
+  && ok "quarantine: the failure says how many rows and what max_bad_rows allows" || bad "orders_qmax message: $(grep -m2 orders_qmax "$W/q.log")"
+# a clean run replaces the quarantine with an empty one
+clean_source
+qrun --fresh
+[ "$rc" = 0 ] && ok "quarantine: a clean run publishes" || bad "clean quarantine run exit $rc: $(tail -3 "$W/q.log")"
+[ "$(lake_rows orders__rejected id | wc -l)" = 0 ] && [ "$(lake_rows orders id | wc -l)" = $N ] \
+  && ok "quarantine: after a clean run the quarantine is empty and the table whole" \
+  || bad "clean: rejected $(lake_rows orders__rejected id | wc -l), orders $(lake_rows orders id | wc -l)"
 
 # ---- f) plan and validate change nothing ----
 mkdir -p "$W/f/in"

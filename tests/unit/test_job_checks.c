@@ -107,11 +107,24 @@ Test(job_checks, fraction)
     sl_job_free(job);
 }
 
-/* Not built yet: said so, not accepted and ignored. */
-Test(job_checks, quarantine_not_yet)
+/* drop and quarantine: every bad row split off unless max_bad_rows says how many may be. */
+Test(job_checks, drop_and_quarantine)
 {
-    expect_error("  orders:\n    from: shop\n    table: o\n    to: lake\n    on_bad_rows: quarantine\n",
-                 "jobs/job.yaml:12:18:", "quarantine is not available in this build yet");
+    sl_err err = SL_ERR_INIT;
+    sl_job *job = parse_tail("  orders:\n    from: shop\n    table: o\n    to: [lake, dw]\n"
+                             "    checks: [ { not_null: id } ]\n    on_bad_rows: quarantine\n"
+                             "  o2:\n    from: shop\n    table: o\n    to: [dw, lake]\n"
+                             "    checks: [ { not_null: id } ]\n    on_bad_rows: drop\n    max_bad_rows: 10\n",
+                             &err);
+    cr_assert_not_null(job, "%s", err.msg);
+    cr_assert_eq(job->tables[1].on_bad_rows, SL_BAD_ROWS_QUARANTINE);
+    cr_assert_eq(job->tables[1].max_bad_rows, INT64_MAX);
+    cr_assert_eq(job->tables[2].on_bad_rows, SL_BAD_ROWS_DROP);
+    cr_assert_eq(job->tables[2].max_bad_rows, 10);
+    sl_job_free(job);
+    /* A quarantine needs a lake target to be published in. */
+    expect_error("  orders:\n    from: shop\n    table: o\n    to: dw\n    on_bad_rows: quarantine\n",
+                 "jobs/job.yaml:12:18:", "quarantine writes <table>__rejected beside the table in a lake target");
 }
 
 Test(job_checks, unknown_rule_did_you_mean)
