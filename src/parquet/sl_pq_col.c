@@ -148,6 +148,9 @@ static void sl_page_header(sl_pq_ctx *x, int page_type, size_t unc, int32_t num_
     sl_tw_struct_end(&w);
 }
 
+/* Values sampled at the start of a chunk before the dictionary is judged. */
+#define SL_DICT_SAMPLE 1024
+
 static int sl_check_page_size(const sl_pq_col *c, size_t n, sl_err *err)
 {
     if (n > INT32_MAX)
@@ -237,6 +240,12 @@ int sl_pq_col_write(sl_pq_col *c, sl_pq_ctx *x, const sl_vector *v, size_t from,
         size_t n = to - from, room = x->page_rows - c->page_nrows;
         if (n > room) n = room;
         if (n > 4096) n = 4096;
+        /* The first values of a chunk are a sample: a column whose first
+         * SL_DICT_SAMPLE values are nearly all distinct (ids, timestamps,
+         * uuids, free text) gives the dictionary up at once rather than
+         * hashing a whole page only to drop it at the page's end. */
+        bool sample = c->dict_on && !c->first_page_done && c->nidx < SL_DICT_SAMPLE;
+        if (sample && n > SL_DICT_SAMPLE - c->nidx) n = SL_DICT_SAMPLE - c->nidx;
         if (!c->optional && memchr(v->valid + from, 0, n)) {
             const uint8_t *z = memchr(v->valid + from, 0, n);
             return sl_err_set(err, SL_EDATA, "column %s: row %lld is NULL but the column is NOT NULL "
@@ -253,6 +262,8 @@ int sl_pq_col_write(sl_pq_col *c, sl_pq_ctx *x, const sl_vector *v, size_t from,
         }
         c->page_nrows += used;
         from += used;
+        if (sample && c->dict_on && c->nidx >= SL_DICT_SAMPLE && (size_t)c->dict.count * 20 >= c->nidx * 19)
+            sl_dict_to_plain(c);
         if (c->dict_on && c->dict.plain.len > x->dict_max_bytes) {
             if (sl_flush_page(c, x, err) < 0) return -1;
             if (c->dict_on) c->dict_on = false;   /* keep the dictionary for the pages written */

@@ -18,7 +18,9 @@
  *
  * The dictionary is dropped for the rest of a chunk when its PLAIN size
  * passes dict_max_bytes (pages already written stay dictionary-encoded), or
- * at the first page when most values are distinct (it would only cost).
+ * at the first page when most values are distinct (it would only cost):
+ * judged after the chunk's first 1024 values (>= 95% distinct: dropped at
+ * once) and again at the end of the first page (> 70% distinct).
  */
 #ifndef SL_PQ_COL_H
 #define SL_PQ_COL_H
