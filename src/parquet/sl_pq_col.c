@@ -8,11 +8,11 @@
 #include "sl_pq_col.h"
 
 #include "../core/sl_alloc.h"
+#include "../core/sl_crc32.h"
 #include "sl_pq_format.h"
 #include "sl_pq_rle.h"
 
 #include <string.h>
-#include <zlib.h>
 
 /* Bytes of the smallest two's complement big-endian integer holding every
  * unscaled value of a decimal with `precision` digits. */
@@ -130,7 +130,7 @@ static void sl_page_header(sl_pq_ctx *x, int page_type, size_t unc, int32_t num_
     sl_tw_field_i32(&w, 1, page_type);
     sl_tw_field_i32(&w, 2, (int32_t)unc);
     sl_tw_field_i32(&w, 3, (int32_t)x->cbuf.len);
-    if (x->page_crc) sl_tw_field_i32(&w, 4, (int32_t)(uint32_t)crc32_z(0, x->cbuf.data, x->cbuf.len));
+    if (x->page_crc) sl_tw_field_i32(&w, 4, (int32_t)sl_crc32(0, x->cbuf.data, x->cbuf.len));
     if (page_type == SL_PQ_DATA_PAGE) {
         sl_tw_field_struct(&w, 5);
         sl_tw_field_i32(&w, 1, num_values);
