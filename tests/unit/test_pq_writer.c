@@ -426,6 +426,8 @@ static void walk(pqfile *f)
                         cr_assert(dict_off_n, "dictionary-encoded page without a dictionary");
                         int bw = raw[vpos];
                         cr_assert(bw >= 1 && bw <= 32, "bit width %d", bw);
+                    } else if (enc == SL_PQ_ENC_DELTA_BINARY_PACKED) {
+                        cr_assert_eq(tfi(el, 1), SL_PQ_INT64, "DELTA_BINARY_PACKED pages only for INT64");
                     } else {
                         cr_assert_eq(enc, SL_PQ_ENC_PLAIN);
                     }
