@@ -149,6 +149,9 @@ static void sl_page_header(sl_pq_ctx *x, int page_type, size_t unc, int32_t num_
     sl_tw_struct_end(&w);
 }
 
+/* Pages stored without compression after one that saved less than 3%. */
+#define SL_STORE_PAGES 16
+
 /* Values sampled at the start of a chunk before the dictionary is judged. */
 #define SL_DICT_SAMPLE 1024
 
@@ -217,7 +220,16 @@ static int sl_flush_page(sl_pq_col *c, sl_pq_ctx *x, sl_err *err)
         sl_buf_append(pl, c->plain.data, c->plain.len);
     }
     if (sl_check_page_size(c, pl->len, err) < 0) return -1;
-    if (sl_compressor_run(x->cmp, pl->data, pl->len, &x->cbuf, err) < 0) return -1;
+    /* A column whose pages do not compress (uuids, hashes, packed deltas of
+     * noisy values) is stored for the next SL_STORE_PAGES pages, then tried
+     * again: the codec's search costs as much on such data as anywhere. */
+    if (c->store_pages > 0) {
+        c->store_pages--;
+        if (sl_compressor_store(x->cmp, pl->data, pl->len, &x->cbuf, err) < 0) return -1;
+    } else {
+        if (sl_compressor_run(x->cmp, pl->data, pl->len, &x->cbuf, err) < 0) return -1;
+        if (pl->len >= 4096 && x->cbuf.len * 100 > pl->len * 97) c->store_pages = SL_STORE_PAGES;
+    }
     if (sl_check_page_size(c, x->cbuf.len, err) < 0) return -1;
     sl_page_header(x, SL_PQ_DATA_PAGE, pl->len, (int32_t)c->page_nrows,
                    dict_page ? SL_PQ_ENC_RLE_DICTIONARY : delta_page ? SL_PQ_ENC_DELTA_BINARY_PACKED : SL_PQ_ENC_PLAIN);

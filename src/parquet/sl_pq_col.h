@@ -98,6 +98,7 @@ struct sl_pq_col {
     int64_t num_values, null_count;
     int64_t data_unc, data_comp; /* data pages, headers included */
     int npages_plain, npages_dict, npages_delta;
+    int store_pages;         /* next pages stored raw (did not compress); kept across chunks */
 
     /* statistics: typed running min/max kept by the type's file */
     bool has_minmax;
