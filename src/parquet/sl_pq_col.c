@@ -194,7 +194,7 @@ static int sl_flush_page(sl_pq_col *c, sl_pq_ctx *x, sl_err *err)
     bool dict_page = c->dict_on && c->nidx > 0;
     /* INT64 values without a dictionary (ids, timestamps: mostly distinct)
      * go DELTA_BINARY_PACKED: far fewer bytes for the codec when sorted. */
-    bool delta_page = !dict_page && c->physical == SL_PQ_INT64 && x->delta_int64;
+    bool delta_page = !dict_page && c->physical == SL_PQ_INT64 && x->delta_int64 && c->plain.len > 0;
     /* A required column's PLAIN page is its values alone: compressed where
      * they are, not copied into the payload first. */
     sl_buf *pl = !c->optional && !dict_page && !delta_page ? &c->plain : &x->payload;
