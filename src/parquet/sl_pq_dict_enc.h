@@ -118,6 +118,25 @@ static inline uint32_t sl_pq_dict_put_fixed(sl_pq_dict *d, const void *val)
     }
 }
 
+/* Equality of n bytes; up to 16 with two overlapping word loads. */
+static inline bool sl_pq_dict_same_bytes(const uint8_t *a, const void *bv, size_t n)
+{
+    const uint8_t *b = bv;
+    if (n >= 8 && n <= 16) {
+        uint64_t a0, b0, a1, b1;
+        memcpy(&a0, a, 8); memcpy(&b0, b, 8);
+        memcpy(&a1, a + n - 8, 8); memcpy(&b1, b + n - 8, 8);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    if (n >= 4 && n < 8) {
+        uint32_t a0, b0, a1, b1;
+        memcpy(&a0, a, 4); memcpy(&b0, b, 4);
+        memcpy(&a1, a + n - 4, 4); memcpy(&b1, b + n - 4, 4);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    return memcmp(a, b, n) == 0;
+}
+
 static inline uint32_t sl_pq_dict_put_bytes(sl_pq_dict *d, const void *p, uint32_t len)
 {
     uint32_t h32 = (uint32_t)(sl_pq_hash_bytes(p, len) >> 32);
@@ -129,7 +148,7 @@ static inline uint32_t sl_pq_dict_put_bytes(sl_pq_dict *d, const void *p, uint32
         if ((uint32_t)(s >> 32) == h32) {
             uint32_t idx = (uint32_t)s - 1, elen;
             const uint8_t *e = sl_pq_dict_entry(d, idx, &elen);
-            if (elen == len && !memcmp(e, p, len)) return idx;
+            if (elen == len && sl_pq_dict_same_bytes(e, p, len)) return idx;
         }
         slot = (slot + 1) & mask;
     }
