@@ -25,6 +25,9 @@
 # BENCH_RUNS (default 3) runs (a) and (b) that many times, alternately, on
 # the same table and reports medians; BENCH_ALT=0 skips (c). Client CPU per
 # row is reported as rows per second per client core (rows / client CPU s).
+# BENCH_BASE_BIN=path/to/older/sluice also runs that binary as (a0), in turn
+# with (a) and (b) on the same table, and prints it beside (a): a change's
+# before and after measured in the same run.
 # BENCH_KEEP=1 keeps the output directory. Nothing else runs in the
 # background; the server is stopped at the end.
 set -euo pipefail
@@ -34,6 +37,7 @@ ROWS=${BENCH_ROWS:-10000000}
 N=${BENCH_WORKERS:-$(nproc)}
 RUNS=${BENCH_RUNS:-3}
 ALT=${BENCH_ALT:-1}
+BASE_BIN=${BENCH_BASE_BIN:-}
 [ -x "$SLUICE_BIN" ] || { echo "pg_extract: $SLUICE_BIN not built (make)"; exit 1; }
 TIME=/usr/bin/time
 [ -x $TIME ] || { echo "pg_extract: /usr/bin/time missing (apt-get install time)"; exit 1; }
@@ -91,6 +95,12 @@ tables:
     to: lake
 EOF
 
+# (a0) the baseline binary, if any: the same job into its own directory
+if [ -n "$BASE_BIN" ]; then
+  mkdir -p "$OUT/base"
+  sed "s#$OUT/sluice/lake#$OUT/base/lake#" "$OUT/sluice/job.yaml" > "$OUT/base/job.yaml"
+fi
+
 # (b) raw: N binary COPY streams to /dev/null over the same ranges
 {
   echo 'pids=()'
@@ -107,6 +117,11 @@ for run in $(seq 1 "$RUNS"); do
   echo "pg_extract: run $run/$RUNS: (a) sluice, $N workers ..."
   rm -rf "$OUT/sluice/lake" "$OUT/sluice/.sluice"
   measure "sluice.$run" "$SLUICE_BIN" run --workers "$N" --no-progress --log-level warn "$OUT/sluice/job.yaml"
+  if [ -n "$BASE_BIN" ]; then
+    echo "pg_extract: run $run/$RUNS: (a0) baseline $BASE_BIN ..."
+    rm -rf "$OUT/base/lake" "$OUT/base/.sluice"
+    measure "base.$run" "$BASE_BIN" run --workers "$N" --no-progress --log-level warn "$OUT/base/job.yaml"
+  fi
   echo "pg_extract: run $run/$RUNS: (b) raw binary COPY, $N streams ..."
   measure "raw.$run" bash "$OUT/raw.sh"
 done
@@ -120,6 +135,7 @@ median() {
 }
 median sluice
 median raw
+if [ -n "$BASE_BIN" ]; then median base; fi
 
 # (c) the usual alternative: psql \copy to CSV, DuckDB to Parquet zstd
 if [ "$ALT" = 1 ]; then
@@ -151,6 +167,13 @@ pg_extract: $ROWS rows, $N streams, $(nproc) cores, $(psql -X -tAc "show server_
   (a) sluice -> Parquet zstd  $(printf '%8.2f %14.2f %15.2f %13s' "$sw" "$sc" "$sm" "$sr")   $(mb "$ssize") MB
   (b) raw binary COPY         $(printf '%8.2f %14.2f %15.2f %13s' "$rw" "$rc" "$rm" "$rr")   (to /dev/null)
 EOF
+if [ -n "$BASE_BIN" ]; then
+  read -r bw bc bm br < "$OUT/base.res"
+  cat <<EOF
+  (a0) baseline binary        $(printf '%8.2f %14.2f %15.2f %13s' "$bw" "$bc" "$bm" "$br")   $(mb "$(size "$OUT/base/lake")") MB
+  sluice / baseline:     $(ratio "$sw" "$bw") x wall, $(ratio "$sc" "$bc") x client CPU   (baseline / raw: $(ratio "$bw" "$rw") x wall)
+EOF
+fi
 if [ "$ALT" = 1 ]; then
   read -r cw cc cm cr < "$OUT/alt_csv.res"
   read -r dw dc dm dr < "$OUT/alt_duck.res"

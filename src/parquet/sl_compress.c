@@ -139,6 +139,42 @@ int sl_compressor_run(sl_compressor *c, const void *src, size_t n, sl_buf *dst, 
     }
 }
 
+/* A zstd frame (RFC 8878) holding src as raw blocks: magic, a frame
+ * header with Single_Segment set and a 4-byte content size (so the window
+ * is the content: no window descriptor), then blocks of at most 128 KiB,
+ * each a 3-byte header (last flag, type 0 = raw, size) and the bytes. What
+ * zstd itself emits for data it cannot shrink, without the search. */
+static void sl_zstd_store(const uint8_t *src, size_t n, sl_buf *dst)
+{
+    const size_t block = 128 * 1024;
+    sl_buf_reserve(dst, 9 + n + 3 * (n / block + 1));
+    uint8_t *o = dst->data;
+    const uint32_t magic = 0xFD2FB528u, size = (uint32_t)n;
+    for (int i = 0; i < 4; i++) *o++ = (uint8_t)(magic >> (8 * i));
+    *o++ = 0xA0;   /* Frame_Content_Size_flag 2 (4 bytes), Single_Segment_flag */
+    for (int i = 0; i < 4; i++) *o++ = (uint8_t)(size >> (8 * i));
+    size_t at = 0;
+    do {
+        size_t len = n - at < block ? n - at : block;
+        uint32_t h = (uint32_t)(len << 3) | (at + len == n ? 1u : 0u);   /* Block_Type 0: raw */
+        *o++ = (uint8_t)h;
+        *o++ = (uint8_t)(h >> 8);
+        *o++ = (uint8_t)(h >> 16);
+        if (len) memcpy(o, src + at, len);
+        o += len;
+        at += len;
+    } while (at < n);
+    dst->len = (size_t)(o - dst->data);
+}
+
+int sl_compressor_store(sl_compressor *c, const void *src, size_t n, sl_buf *dst, sl_err *err)
+{
+    if (c->codec != SL_PQ_ZSTD || n > UINT32_MAX) return sl_compressor_run(c, src, n, dst, err);
+    sl_buf_clear(dst);
+    sl_zstd_store(src, n, dst);
+    return 0;
+}
+
 void sl_compressor_free(sl_compressor *c)
 {
     if (!c) return;

@@ -28,6 +28,10 @@ typedef struct sl_compressor sl_compressor;
 sl_compressor *sl_compressor_new(int codec, int level, sl_err *err);
 /* Compresses src[0..n) into dst (cleared first). For UNCOMPRESSED, copies. */
 int sl_compressor_run(sl_compressor *c, const void *src, size_t n, sl_buf *dst, sl_err *err);
+/* The same, for data the caller knows does not compress (random ids, hashes,
+ * packed deltas): zstd writes a frame of raw blocks without searching for
+ * matches; the other codecs compress as sl_compressor_run does. */
+int sl_compressor_store(sl_compressor *c, const void *src, size_t n, sl_buf *dst, sl_err *err);
 int sl_compressor_codec(const sl_compressor *c);
 void sl_compressor_free(sl_compressor *c);
 

@@ -8,11 +8,12 @@
 #include "sl_pq_col.h"
 
 #include "../core/sl_alloc.h"
+#include "../core/sl_crc32.h"
+#include "sl_pq_delta_enc.h"
 #include "sl_pq_format.h"
 #include "sl_pq_rle.h"
 
 #include <string.h>
-#include <zlib.h>
 
 /* Bytes of the smallest two's complement big-endian integer holding every
  * unscaled value of a decimal with `precision` digits. */
@@ -105,7 +106,7 @@ void sl_pq_col_reset_chunk(sl_pq_col *c, const sl_pq_ctx *x)
     sl_buf_clear(&c->chunk);
     c->num_values = c->null_count = 0;
     c->data_unc = c->data_comp = 0;
-    c->npages_plain = c->npages_dict = 0;
+    c->npages_plain = c->npages_dict = c->npages_delta = 0;
     c->has_minmax = false;
     c->saw_nan = false;
     sl_buf_clear(&c->stat_min);
@@ -130,7 +131,7 @@ static void sl_page_header(sl_pq_ctx *x, int page_type, size_t unc, int32_t num_
     sl_tw_field_i32(&w, 1, page_type);
     sl_tw_field_i32(&w, 2, (int32_t)unc);
     sl_tw_field_i32(&w, 3, (int32_t)x->cbuf.len);
-    if (x->page_crc) sl_tw_field_i32(&w, 4, (int32_t)(uint32_t)crc32_z(0, x->cbuf.data, x->cbuf.len));
+    if (x->page_crc) sl_tw_field_i32(&w, 4, (int32_t)sl_crc32(0, x->cbuf.data, x->cbuf.len));
     if (page_type == SL_PQ_DATA_PAGE) {
         sl_tw_field_struct(&w, 5);
         sl_tw_field_i32(&w, 1, num_values);
@@ -147,6 +148,12 @@ static void sl_page_header(sl_pq_ctx *x, int page_type, size_t unc, int32_t num_
     }
     sl_tw_struct_end(&w);
 }
+
+/* Pages stored without compression after one that saved less than 3%. */
+#define SL_STORE_PAGES 16
+
+/* Values sampled at the start of a chunk before the dictionary is judged. */
+#define SL_DICT_SAMPLE 1024
 
 static int sl_check_page_size(const sl_pq_col *c, size_t n, sl_err *err)
 {
@@ -185,9 +192,12 @@ static int sl_flush_page(sl_pq_col *c, sl_pq_ctx *x, sl_err *err)
     if (c->dict_on && !c->first_page_done && c->nidx >= 64 && (size_t)c->dict.count * 10 > c->nidx * 7)
         sl_dict_to_plain(c);
     bool dict_page = c->dict_on && c->nidx > 0;
+    /* INT64 values without a dictionary (ids, timestamps: mostly distinct)
+     * go DELTA_BINARY_PACKED: far fewer bytes for the codec when sorted. */
+    bool delta_page = !dict_page && c->physical == SL_PQ_INT64 && x->delta_int64 && c->plain.len > 0;
     /* A required column's PLAIN page is its values alone: compressed where
      * they are, not copied into the payload first. */
-    sl_buf *pl = !c->optional && !dict_page ? &c->plain : &x->payload;
+    sl_buf *pl = !c->optional && !dict_page && !delta_page ? &c->plain : &x->payload;
     if (pl == &x->payload) sl_buf_clear(pl);
     if (c->optional) {
         sl_buf_reserve(pl, 4);
@@ -204,14 +214,25 @@ static int sl_flush_page(sl_pq_col *c, sl_pq_ctx *x, sl_err *err)
         if (bw == 0) bw = 1;
         sl_buf_push(pl, (uint8_t)bw);
         sl_pq_rle_encode_u32(pl, c->idx, c->nidx, bw);
+    } else if (delta_page) {
+        sl_pq_delta_encode_i64(pl, (const int64_t *)(const void *)c->plain.data, c->plain.len / 8);
     } else if (pl != &c->plain) {
         sl_buf_append(pl, c->plain.data, c->plain.len);
     }
     if (sl_check_page_size(c, pl->len, err) < 0) return -1;
-    if (sl_compressor_run(x->cmp, pl->data, pl->len, &x->cbuf, err) < 0) return -1;
+    /* A column whose pages do not compress (uuids, hashes, packed deltas of
+     * noisy values) is stored for the next SL_STORE_PAGES pages, then tried
+     * again: the codec's search costs as much on such data as anywhere. */
+    if (c->store_pages > 0) {
+        c->store_pages--;
+        if (sl_compressor_store(x->cmp, pl->data, pl->len, &x->cbuf, err) < 0) return -1;
+    } else {
+        if (sl_compressor_run(x->cmp, pl->data, pl->len, &x->cbuf, err) < 0) return -1;
+        if (pl->len >= 4096 && x->cbuf.len * 100 > pl->len * 97) c->store_pages = SL_STORE_PAGES;
+    }
     if (sl_check_page_size(c, x->cbuf.len, err) < 0) return -1;
     sl_page_header(x, SL_PQ_DATA_PAGE, pl->len, (int32_t)c->page_nrows,
-                   dict_page ? SL_PQ_ENC_RLE_DICTIONARY : SL_PQ_ENC_PLAIN);
+                   dict_page ? SL_PQ_ENC_RLE_DICTIONARY : delta_page ? SL_PQ_ENC_DELTA_BINARY_PACKED : SL_PQ_ENC_PLAIN);
     sl_buf_append(&c->chunk, x->hdr.data, x->hdr.len);
     sl_buf_append(&c->chunk, x->cbuf.data, x->cbuf.len);
     c->data_unc += (int64_t)(x->hdr.len + pl->len);
@@ -220,6 +241,8 @@ static int sl_flush_page(sl_pq_col *c, sl_pq_ctx *x, sl_err *err)
     if (dict_page) {
         c->npages_dict++;
         c->dict_used = true;
+    } else if (delta_page) {
+        c->npages_delta++;
     } else {
         c->npages_plain++;
     }
@@ -237,6 +260,12 @@ int sl_pq_col_write(sl_pq_col *c, sl_pq_ctx *x, const sl_vector *v, size_t from,
         size_t n = to - from, room = x->page_rows - c->page_nrows;
         if (n > room) n = room;
         if (n > 4096) n = 4096;
+        /* The first values of a chunk are a sample: a column whose first
+         * SL_DICT_SAMPLE values are nearly all distinct (ids, timestamps,
+         * uuids, free text) gives the dictionary up at once rather than
+         * hashing a whole page only to drop it at the page's end. */
+        bool sample = c->dict_on && !c->first_page_done && c->nidx < SL_DICT_SAMPLE;
+        if (sample && n > SL_DICT_SAMPLE - c->nidx) n = SL_DICT_SAMPLE - c->nidx;
         if (!c->optional && memchr(v->valid + from, 0, n)) {
             const uint8_t *z = memchr(v->valid + from, 0, n);
             return sl_err_set(err, SL_EDATA, "column %s: row %lld is NULL but the column is NOT NULL "
@@ -253,6 +282,8 @@ int sl_pq_col_write(sl_pq_col *c, sl_pq_ctx *x, const sl_vector *v, size_t from,
         }
         c->page_nrows += used;
         from += used;
+        if (sample && c->dict_on && c->nidx >= SL_DICT_SAMPLE && (size_t)c->dict.count * 20 >= c->nidx * 19)
+            sl_dict_to_plain(c);
         if (c->dict_on && c->dict.plain.len > x->dict_max_bytes) {
             if (sl_flush_page(c, x, err) < 0) return -1;
             if (c->dict_on) c->dict_on = false;   /* keep the dictionary for the pages written */
@@ -301,10 +332,11 @@ void sl_pq_col_encode_chunk_meta(sl_pq_col *c, sl_pq_ctx *x, sl_tw *w)
     sl_tw_field_i64(w, 2, 0);                  /* file_offset: deprecated, 0 */
     sl_tw_field_struct(w, 3);                  /* ColumnMetaData */
     sl_tw_field_i32(w, 1, c->physical);
-    int encs[4], nenc = 0;
+    int encs[5], nenc = 0;
     if (c->dict_used || c->npages_plain) encs[nenc++] = SL_PQ_ENC_PLAIN;
     if (c->optional || c->dict_used) encs[nenc++] = SL_PQ_ENC_RLE;
     if (c->dict_used) encs[nenc++] = SL_PQ_ENC_RLE_DICTIONARY;
+    if (c->npages_delta) encs[nenc++] = SL_PQ_ENC_DELTA_BINARY_PACKED;
     if (nenc == 0) encs[nenc++] = SL_PQ_ENC_PLAIN;
     sl_tw_field_list(w, 2, SL_TC_I32, (size_t)nenc);
     for (int i = 0; i < nenc; i++) sl_tw_elem_i32(w, encs[i]);
@@ -329,7 +361,7 @@ void sl_pq_col_encode_chunk_meta(sl_pq_col *c, sl_pq_ctx *x, sl_tw *w)
         sl_tw_field_bool(w, 8, c->min_exact);
     }
     sl_tw_struct_end(w);
-    int nstats = (c->dict_used ? 1 : 0) + (c->npages_plain ? 1 : 0) + (c->npages_dict ? 1 : 0);
+    int nstats = (c->dict_used ? 1 : 0) + (c->npages_plain ? 1 : 0) + (c->npages_dict ? 1 : 0) + (c->npages_delta ? 1 : 0);
     sl_tw_field_list(w, 13, SL_TC_STRUCT, (size_t)nstats);
     if (c->dict_used) {
         sl_tw_elem_struct(w);
@@ -350,6 +382,13 @@ void sl_pq_col_encode_chunk_meta(sl_pq_col *c, sl_pq_ctx *x, sl_tw *w)
         sl_tw_field_i32(w, 1, SL_PQ_DATA_PAGE);
         sl_tw_field_i32(w, 2, SL_PQ_ENC_PLAIN);
         sl_tw_field_i32(w, 3, c->npages_plain);
+        sl_tw_struct_end(w);
+    }
+    if (c->npages_delta) {
+        sl_tw_elem_struct(w);
+        sl_tw_field_i32(w, 1, SL_PQ_DATA_PAGE);
+        sl_tw_field_i32(w, 2, SL_PQ_ENC_DELTA_BINARY_PACKED);
+        sl_tw_field_i32(w, 3, c->npages_delta);
         sl_tw_struct_end(w);
     }
     sl_tw_struct_end(w);                       /* ColumnMetaData */

@@ -9,7 +9,8 @@
  *            statistics and puts them in the dictionary (indices) or PLAIN
  *            into the page buffer; the shared core (sl_pq_col.c) keeps the
  *            definition levels and cuts pages by rows and bytes;
- *   page     a full page is encoded (levels, RLE_DICTIONARY or PLAIN),
+ *   page     a full page is encoded (levels, RLE_DICTIONARY, or PLAIN, or
+ *            DELTA_BINARY_PACKED for INT64 when delta_int64 is on),
  *            compressed and appended with its header to the chunk buffer;
  *   finish   at the end of a row group: the dictionary page (if any page
  *            used the dictionary), then the data pages go to the sl_out, and
@@ -18,7 +19,9 @@
  *
  * The dictionary is dropped for the rest of a chunk when its PLAIN size
  * passes dict_max_bytes (pages already written stay dictionary-encoded), or
- * at the first page when most values are distinct (it would only cost).
+ * at the first page when most values are distinct (it would only cost):
+ * judged after the chunk's first 1024 values (>= 95% distinct: dropped at
+ * once) and again at the end of the first page (> 70% distinct).
  */
 #ifndef SL_PQ_COL_H
 #define SL_PQ_COL_H
@@ -63,6 +66,7 @@ typedef struct sl_pq_ctx {
     size_t page_bytes, page_rows, dict_max_bytes, stats_max_bytes;
     bool dictionary;
     bool page_crc;
+    bool delta_int64;        /* INT64 pages without a dictionary: DELTA_BINARY_PACKED */
     sl_buf payload, cbuf, hdr;
 } sl_pq_ctx;
 
@@ -93,7 +97,8 @@ struct sl_pq_col {
     sl_buf chunk;            /* data pages with their headers */
     int64_t num_values, null_count;
     int64_t data_unc, data_comp; /* data pages, headers included */
-    int npages_plain, npages_dict;
+    int npages_plain, npages_dict, npages_delta;
+    int store_pages;         /* next pages stored raw (did not compress); kept across chunks */
 
     /* statistics: typed running min/max kept by the type's file */
     bool has_minmax;

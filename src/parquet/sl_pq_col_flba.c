@@ -33,6 +33,19 @@ static void sl_flba_put(sl_pq_col *c, const uint8_t *be)
     }
 }
 
+/* memcmp order of two 16-byte values, as two big-endian words: no call. */
+static inline int sl_u16b_cmp(const uint8_t *a, const uint8_t *b)
+{
+    uint64_t a0, b0, a1, b1;
+    memcpy(&a0, a, 8);
+    memcpy(&b0, b, 8);
+    if (a0 != b0) return __builtin_bswap64(a0) < __builtin_bswap64(b0) ? -1 : 1;
+    memcpy(&a1, a + 8, 8);
+    memcpy(&b1, b + 8, 8);
+    if (a1 != b1) return __builtin_bswap64(a1) < __builtin_bswap64(b1) ? -1 : 1;
+    return 0;
+}
+
 static size_t sl_flba_append(sl_pq_col *c, const sl_vector *v, size_t from, size_t to, sl_err *err)
 {
     const uint8_t *valid = v->valid;
@@ -45,8 +58,8 @@ static size_t sl_flba_append(sl_pq_col *c, const sl_vector *v, size_t from, size
                 memcpy(c->fmax, u, 16);
                 c->has_minmax = true;
             } else {
-                if (memcmp(u, c->fmin, 16) < 0) memcpy(c->fmin, u, 16);
-                if (memcmp(u, c->fmax, 16) > 0) memcpy(c->fmax, u, 16);
+                if (sl_u16b_cmp(u, c->fmin) < 0) memcpy(c->fmin, u, 16);
+                else if (sl_u16b_cmp(u, c->fmax) > 0) memcpy(c->fmax, u, 16);
             }
             sl_flba_put(c, u);
         }

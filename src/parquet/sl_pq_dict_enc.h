@@ -18,6 +18,7 @@
 
 #include "../core/sl_buf.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -79,6 +80,23 @@ static inline const uint8_t *sl_pq_dict_entry(const sl_pq_dict *d, uint32_t i, u
 uint32_t sl_pq_dict_add_fixed(sl_pq_dict *d, size_t slot, uint32_t h32, const void *val);
 uint32_t sl_pq_dict_add_bytes(sl_pq_dict *d, size_t slot, uint32_t h32, const void *p, uint32_t len);
 
+/* Equality of two fixed-width values: the common widths compared as words,
+ * not through a memcmp call (the hash already matched, so this is almost
+ * always true and a call would cost more than the compare). */
+static inline bool sl_pq_dict_same(const uint8_t *a, const void *b, size_t width)
+{
+    uint64_t x0, y0, x1, y1;
+    switch (width) {
+    case 4: { uint32_t x, y; memcpy(&x, a, 4); memcpy(&y, b, 4); return x == y; }
+    case 8: memcpy(&x0, a, 8); memcpy(&y0, b, 8); return x0 == y0;
+    case 16:
+        memcpy(&x0, a, 8); memcpy(&y0, b, 8);
+        memcpy(&x1, a + 8, 8); memcpy(&y1, (const uint8_t *)b + 8, 8);
+        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    default: return memcmp(a, b, width) == 0;
+    }
+}
+
 /* Index of the value (width bytes), adding it when new. */
 static inline uint32_t sl_pq_dict_put_fixed(sl_pq_dict *d, const void *val)
 {
@@ -94,10 +112,29 @@ static inline uint32_t sl_pq_dict_put_fixed(sl_pq_dict *d, const void *val)
         if (s == 0) return sl_pq_dict_add_fixed(d, slot, h32, val);
         if ((uint32_t)(s >> 32) == h32) {
             uint32_t idx = (uint32_t)s - 1;
-            if (!memcmp(d->plain.data + (size_t)idx * d->width, val, d->width)) return idx;
+            if (sl_pq_dict_same(d->plain.data + (size_t)idx * d->width, val, d->width)) return idx;
         }
         slot = (slot + 1) & mask;
     }
+}
+
+/* Equality of n bytes; up to 16 with two overlapping word loads. */
+static inline bool sl_pq_dict_same_bytes(const uint8_t *a, const void *bv, size_t n)
+{
+    const uint8_t *b = bv;
+    if (n >= 8 && n <= 16) {
+        uint64_t a0, b0, a1, b1;
+        memcpy(&a0, a, 8); memcpy(&b0, b, 8);
+        memcpy(&a1, a + n - 8, 8); memcpy(&b1, b + n - 8, 8);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    if (n >= 4 && n < 8) {
+        uint32_t a0, b0, a1, b1;
+        memcpy(&a0, a, 4); memcpy(&b0, b, 4);
+        memcpy(&a1, a + n - 4, 4); memcpy(&b1, b + n - 4, 4);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    return memcmp(a, b, n) == 0;
 }
 
 static inline uint32_t sl_pq_dict_put_bytes(sl_pq_dict *d, const void *p, uint32_t len)
@@ -111,7 +148,7 @@ static inline uint32_t sl_pq_dict_put_bytes(sl_pq_dict *d, const void *p, uint32
         if ((uint32_t)(s >> 32) == h32) {
             uint32_t idx = (uint32_t)s - 1, elen;
             const uint8_t *e = sl_pq_dict_entry(d, idx, &elen);
-            if (elen == len && !memcmp(e, p, len)) return idx;
+            if (elen == len && sl_pq_dict_same_bytes(e, p, len)) return idx;
         }
         slot = (slot + 1) & mask;
     }

@@ -14,6 +14,7 @@
 
 #include "core/sl_alloc.h"
 #include "core/sl_buf.h"
+#include "core/sl_crc32.h"
 #include "sl_decompress.h"
 #include "sl_pq_decode.h"
 #include "sl_pq_format.h"
@@ -30,7 +31,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 /* Conversions from a physical value to an sl_type value. */
 enum sl_conv {
@@ -765,7 +765,7 @@ static int sl_col_next_page(sl_pq_reader *r, sl_pq_col *c, sl_err *err)
             return sl_err_set(err, SL_EFORMAT, "page of %d bytes runs past the end of the file's data", h.compressed_size);
         c->pos = payload + h.compressed_size;
         if (h.has_crc) {
-            uint32_t crc = (uint32_t)crc32(0L, payload, (uInt)h.compressed_size);
+            uint32_t crc = sl_crc32(0, payload, (size_t)h.compressed_size);
             if (crc != h.crc)
                 return sl_err_set(err, SL_EFORMAT, "page checksum mismatch (CRC-32 %08x, the header says %08x): the file is corrupt",
                                   crc, h.crc);

@@ -55,6 +55,7 @@ void sl_pq_writer_opts_default(sl_pq_writer_opts *o)
     o->dictionary = true;
     o->dict_max_bytes = 1LL << 20;
     o->stats_max_bytes = 1024;
+    o->delta_int64 = true;
 }
 
 static int sl_writer_fail(sl_pq_writer *w, sl_err *err)
@@ -131,6 +132,7 @@ sl_pq_writer *sl_pq_writer_open(sl_out *out, const sl_schema *schema, const sl_p
     w->ctx.stats_max_bytes = (size_t)w->opts.stats_max_bytes;
     w->ctx.dictionary = w->opts.dictionary;
     w->ctx.page_crc = w->opts.page_crc;
+    w->ctx.delta_int64 = w->opts.delta_int64;
 
     w->ncols = schema->ncols;
     w->cols = sl_calloc((size_t)w->ncols, sizeof *w->cols);

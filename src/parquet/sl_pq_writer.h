@@ -46,6 +46,7 @@ typedef struct sl_pq_writer_opts {
     int64_t dict_max_bytes;    /* default 1 MiB, then PLAIN for the rest of the chunk */
     int64_t stats_max_bytes;   /* binary min/max longer than this are truncated; default 1 KiB; 0 = never */
     bool page_crc;             /* CRC-32 in every page header; default false */
+    bool delta_int64;          /* INT64 pages not dictionary-encoded as DELTA_BINARY_PACKED; default true */
     const char *created_by;    /* default "sluice version <SL_VERSION> (build <SL_GITREV>)" */
     const sl_pq_kv *kv;        /* key/value metadata */
     int nkv;

@@ -56,6 +56,47 @@ void sl_pg_copy_init(sl_pg_copy *st, const sl_pg_copy_col *cols, int ncols, cons
     st->check_utf8 = true;
 }
 
+/* The common case of sl_pg_numeric_decode in 64-bit arithmetic: a finite
+ * value of a decimal with precision <= 15 (acc < 10^15, so acc * 10^4 + d
+ * cannot overflow). Returns false for anything else, and for any value the
+ * full decoder would refuse: it then runs and says why. */
+static inline bool sl_pg_numeric_fast(const uint8_t *p, size_t len, int precision, int scale, int64_t *out)
+{
+    static const uint32_t pow10_u32[5] = { 1, 10, 100, 1000, 10000 };
+    if (len < 8 || precision > 15 || precision < 1 || scale < 0 || scale > precision) return false;
+    int ndigits = (int16_t)rd16(p);
+    int weight = (int16_t)rd16(p + 2);
+    uint16_t sign = rd16(p + 4);
+    if ((sign != 0 && sign != 0x4000) || ndigits < 0 || len != 8 + 2 * (size_t)ndigits) return false;
+    const uint64_t limit = (uint64_t)sl_pow10[precision];
+    uint64_t acc = 0;
+    int k = 0;
+    for (int i = 0; i < ndigits; i++) {
+        unsigned d = rd16(p + 8 + 2 * (size_t)i);
+        if (d >= 10000) return false;
+        k = 4 * (weight - i) + scale;
+        if (k >= 0) {
+            acc = acc * 10000 + d;
+        } else if (k > -4) {
+            unsigned div = pow10_u32[-k];
+            if (d % div) return false;
+            acc = acc * pow10_u32[4 + k] + d / div;
+            k = 0;
+        } else {
+            if (d) return false;
+            k = 0;
+            continue;
+        }
+        if (acc >= limit) return false;
+    }
+    for (; k > 0 && acc; k--) {
+        acc *= 10;
+        if (acc >= limit) return false;
+    }
+    *out = sign == 0x4000 ? -(int64_t)acc : (int64_t)acc;
+    return true;
+}
+
 int sl_pg_numeric_decode(const uint8_t *p, size_t len, int precision, int scale,
                          sl_i128 *out, sl_err *err)
 {
@@ -300,6 +341,11 @@ long sl_pg_copy_decode(sl_pg_copy *st, const uint8_t *p, size_t len, sl_batch *b
                 memcpy(slot, f, 16);
                 break;
             case SL_PGW_NUMERIC: {
+                int64_t small;
+                if (v->width == 8 && sl_pg_numeric_fast(f, (size_t)flen, v->type.precision, v->type.scale, &small)) {
+                    memcpy(slot, &small, 8);
+                    break;
+                }
                 sl_i128 val;
                 sl_err verr;   /* set on failure; not cleared per call (2 KB) */
                 if (sl_pg_numeric_decode(f, (size_t)flen, v->type.precision, v->type.scale, &val, &verr) < 0) {

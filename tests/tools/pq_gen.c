@@ -429,7 +429,12 @@ static void stat_write(FILE *f, int rg, const colspec *c, stat *s, const gcase *
      * values are so few that the writer must keep it. */
     const char *enc = "*";
     bool dict_possible = k->o.dictionary && c->type.id != SL_T_BOOL && s->nonnull > 0;
-    if (!dict_possible) enc = c->nullable ? "\"PLAIN, RLE\"" : "PLAIN";
+    /* INT64 pages holding values and no dictionary are DELTA_BINARY_PACKED. */
+    bool int64_phys = c->type.id == SL_T_INT64 || c->type.id == SL_T_TIME || c->type.id == SL_T_TIMESTAMP ||
+                      (c->type.id == SL_T_DECIMAL && c->type.precision > 9 && c->type.precision <= 18);
+    if (!dict_possible && int64_phys && s->nonnull > 0)
+        enc = c->nullable ? "\"RLE, DELTA_BINARY_PACKED\"" : "DELTA_BINARY_PACKED";
+    else if (!dict_possible) enc = c->nullable ? "\"PLAIN, RLE\"" : "PLAIN";
     else if (s->distinct_small <= 16) enc = "\"PLAIN, RLE, RLE_DICTIONARY\"";
     fprintf(f, "%s\n", enc);
     s->nulls = 0; s->has = false; s->nan = false; s->nonnull = 0; s->distinct_small = 0;

@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 
 #include "core/sl_alloc.h"
+#include "core/sl_crc32.h"
 #include "core/sl_error.h"
 #include "core/sl_log.h"
 #include "core/sl_out.h"
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 Test(arena, reset_keeps_memory_and_aligns)
 {
@@ -455,4 +457,28 @@ Test(utf8, item12_describe_names_the_byte_in_hex)
     char small[20];
     sl_utf8_describe(v, n, 3, small, sizeof small);
     cr_assert_eq(strlen(small), sizeof small - 1);
+}
+
+/* sl_crc32 is zlib's crc32_z, whatever the length, alignment and split:
+ * the folded kernel takes 64+ bytes in 16-byte blocks, zlib the rest. */
+Test(crc32, equals_zlib_for_every_length_offset_and_split)
+{
+    static uint8_t data[9000];
+    uint32_t seed = 12345;
+    for (size_t i = 0; i < sizeof data; i++) {
+        seed = seed * 1103515245u + 12345u;
+        data[i] = (uint8_t)(seed >> 16);
+    }
+    for (size_t n = 0; n < 600; n++)
+        for (size_t off = 0; off < 17; off += 4)
+            cr_assert_eq(sl_crc32(0, data + off, n), (uint32_t)crc32_z(0, data + off, n), "n=%zu off=%zu", n, off);
+    uint32_t whole = (uint32_t)crc32_z(0, data, sizeof data);
+    cr_assert_eq(sl_crc32(0, data, sizeof data), whole);
+    for (size_t step = 1; step < 300; step += 37) {
+        uint32_t c = 0;
+        for (size_t at = 0; at < sizeof data; at += step)
+            c = sl_crc32(c, data + at, at + step <= sizeof data ? step : sizeof data - at);
+        cr_assert_eq(c, whole, "step=%zu", step);
+    }
+    cr_assert_eq(sl_crc32(0, "123456789", 9), 0xCBF43926u);   /* the catalogue check value */
 }

@@ -436,3 +436,52 @@ Test(pg_copy, item12_char_maps_to_its_text_form)
     sl_schema_free(sc);
     sl_buf_free(&rows);
 }
+
+/* The decoder's 64-bit path for decimals of precision <= 15 gives what the
+ * full decoder gives, value or refusal (same message), for random digit
+ * groups, weights, signs and scales: including fractional digits that do
+ * not fit, values at the precision's limit, NaN and out-of-range groups. */
+Test(pg_copy, numeric_fast_path_equals_full_decoder)
+{
+    uint64_t seed = 7;
+    for (int iter = 0; iter < 20000; iter++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        int p = 1 + (int)((seed >> 33) % 16);          /* 1..16: 16 takes the full path */
+        int s = (int)((seed >> 40) % (uint64_t)(p + 1));
+        int nd = (int)((seed >> 45) % 6);
+        int weight = (int)((seed >> 50) % 9) - 4;
+        int sign = (seed >> 20) % 17 == 0 ? 0xC000 : (seed >> 21) % 2 ? 0x4000 : 0;
+        int digits[6];
+        for (int i = 0; i < nd; i++) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            int kind = (int)((seed >> 30) % 8);
+            digits[i] = kind == 0 ? 0 : kind == 1 ? 9999 : kind == 2 && (seed >> 50) % 50 == 0 ? 10000
+                      : (int)((seed >> 35) % 10000);
+        }
+        sl_buf one = {0};
+        numeric(&one, weight, sign, s, nd, digits);
+        sl_i128 want;
+        sl_err werr = SL_ERR_INIT;
+        int wrc = sl_pg_numeric_decode(one.data + 4, one.len - 4, p, s, &want, &werr);
+
+        sl_buf rows = {0};
+        put16(&rows, 1);
+        sl_buf_append(&rows, one.data, one.len);
+        sl_pg_copy_col c1[] = { { "n", SL_PGW_NUMERIC, { .id = SL_T_DECIMAL, .precision = (uint8_t)p, .scale = (uint8_t)s } } };
+        sl_batch *bt;
+        sl_schema *sc;
+        sl_err err = SL_ERR_INIT;
+        long got = decode_cols(c1, 1, &rows, &bt, &sc, &err);
+        if (wrc == 0) {
+            cr_assert_eq(got, 1, "iter %d p=%d s=%d: %s", iter, p, s, err.msg);
+            cr_assert(sl_vec_get_decimal(&bt->cols[0], 0) == want, "iter %d p=%d s=%d nd=%d w=%d", iter, p, s, nd, weight);
+        } else {
+            cr_assert_eq(got, -1, "iter %d p=%d s=%d: accepted what the full decoder refuses (%s)", iter, p, s, werr.msg);
+            cr_assert(strstr(err.msg, werr.msg), "iter %d: %s / %s", iter, err.msg, werr.msg);
+        }
+        sl_batch_free(bt);
+        sl_schema_free(sc);
+        sl_buf_free(&rows);
+        sl_buf_free(&one);
+    }
+}

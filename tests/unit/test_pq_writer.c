@@ -426,6 +426,8 @@ static void walk(pqfile *f)
                         cr_assert(dict_off_n, "dictionary-encoded page without a dictionary");
                         int bw = raw[vpos];
                         cr_assert(bw >= 1 && bw <= 32, "bit width %d", bw);
+                    } else if (enc == SL_PQ_ENC_DELTA_BINARY_PACKED) {
+                        cr_assert_eq(tfi(el, 1), SL_PQ_INT64, "DELTA_BINARY_PACKED pages only for INT64");
                     } else {
                         cr_assert_eq(enc, SL_PQ_ENC_PLAIN);
                     }
@@ -1068,4 +1070,30 @@ Test(file, row_group_and_page_byte_limits)
     tfree(&f.meta);
     sl_buf_free(&file);
     sl_schema_free(s);
+}
+
+/* sl_compressor_store: a zstd frame of raw blocks that libzstd decodes to
+ * the input, at block edges (0, 1, 128 KiB, 128 KiB + 1, several blocks). */
+Test(compress, zstd_store_frames_decode_to_the_input)
+{
+    static const size_t sizes[] = { 0, 1, 4095, 131072, 131073, 300000, 262144 };
+    sl_err err = SL_ERR_INIT;
+    sl_compressor *c = sl_compressor_new(SL_PQ_ZSTD, 0, &err);
+    cr_assert_not_null(c, "%s", err.msg);
+    uint8_t *src = malloc(300000), *back = malloc(300001);
+    for (size_t i = 0; i < 300000; i++) src[i] = (uint8_t)(i * 2654435761u >> 13);
+    sl_buf dst = { 0 };
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        cr_assert_eq(sl_compressor_store(c, src, sizes[k], &dst, &err), 0, "%s", err.msg);
+        cr_assert_eq(ZSTD_getFrameContentSize(dst.data, dst.len), (unsigned long long)sizes[k]);
+        size_t got = ZSTD_decompress(back, 300001, dst.data, dst.len);
+        cr_assert(!ZSTD_isError(got), "n=%zu: %s", sizes[k], ZSTD_getErrorName(got));
+        cr_assert_eq(got, sizes[k]);
+        cr_assert_eq(memcmp(back, src, got), 0);
+        cr_assert_leq(dst.len, sizes[k] + 9 + 3 * (sizes[k] / 131072 + 1));
+    }
+    sl_buf_free(&dst);
+    sl_compressor_free(c);
+    free(src);
+    free(back);
 }
