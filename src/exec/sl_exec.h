@@ -42,6 +42,8 @@ typedef struct sl_run_opts {
     int progress;            /* 1: live lines on a terminal; 0: periodic log lines; -1: none */
     const char *state_path;  /* NULL: <job dir>/.sluice/state.db */
     bool fresh;              /* ignore a previous unfinished run */
+    bool full_refresh;       /* incremental tables read everything again (implies fresh) */
+    const char *full_refresh_table;   /* only this table; NULL: all of them */
     sl_source_lookup_fn source_lookup;   /* NULL: sl_source_lookup (tests use their own) */
 } sl_run_opts;
 

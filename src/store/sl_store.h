@@ -84,6 +84,8 @@ typedef struct sl_stage {
     double run_started;        /* when the run first started (epoch s), recorded at publish */
     const char *table;
     const sl_schema *schema;   /* the table's columns; NULL before ready */
+    const char *keys_path;     /* incremental deletes: detect: the source's keys (CSV, key columns); NULL: none */
+    int64_t deleted_keys;      /* set by an incremental publish: the keys it removes (sl_store_incr.h); -1 unknown */
     char *where;
     void *impl;
 } sl_stage;
