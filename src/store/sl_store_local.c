@@ -18,6 +18,7 @@
 #include "../core/sl_log.h"
 #include "../state/sl_fs.h"
 #include "../state/sl_publish.h"
+#include "sl_store_incr.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,9 @@ static void sl_local_discard(sl_stage *sg, const char *name, sl_out *out)
 
 static int sl_local_publish(sl_stage *sg, const sl_store_manifest *m, sl_store_result *res, sl_err *err)
 {
+    /* An incremental table written with append or merge: a whole new version from the live one and the increment. */
+    if (sg->cfg && sg->cfg->incr.cursor && sg->cfg->write != SL_WRITE_REPLACE)
+        return sl_lake_incr_publish(sg, sl_local(sg), m, res, err);
     return sl_publish_table(sl_local(sg), m, res, err);
 }
 
