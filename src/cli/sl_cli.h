@@ -21,4 +21,8 @@ int sl_cmd_version(int argc, char **argv);
 /* Exit statuses. */
 enum { SL_EXIT_OK = 0, SL_EXIT_FAILED = 1, SL_EXIT_USAGE = 2 };
 
+/* sl_cmd_status_incr.c: the incremental tables' watermarks and last reads (text). */
+struct sl_state;
+void sl_status_print_incr(struct sl_state *st, const char *job, int nruns);
+
 #endif

@@ -149,9 +149,8 @@ int sl_exec_incr_prepared(sl_exec_table *t, sl_err *e)
                run->opts->full_refresh ? "a full refresh:" : "the first", cfg->incr.cursor,
                x->read.high ? x->read.high : "(no rows)");
     else
-        sl_log(SL_LOG_INFO, "table %s: incremental: reading %s > %s%s%s, up to %s", cfg->name, cfg->incr.cursor,
-               x->read.low, cfg->incr.lookback_s > 0 ? " minus lookback " : "",
-               cfg->incr.lookback_s > 0 ? "" : "", x->read.high ? x->read.high : x->read.low);
+        sl_log(SL_LOG_INFO, "table %s: incremental: reading %s > %s%s, up to %s", cfg->name, cfg->incr.cursor,
+               x->read.low, cfg->incr.lookback_s > 0 ? " - lookback" : "", x->read.high ? x->read.high : x->read.low);
     return 0;
 }
 
@@ -176,7 +175,7 @@ int sl_exec_incr_published(sl_exec_table *t, sl_err *e)
     char del[64] = "";
     if (deleted > 0) snprintf(del, sizeof del, "; %lld deleted", (long long)deleted);
     if (!x->read.first)
-        sl_log(SL_LOG_INFO, "table %s: %lld new row%s%s; watermark %s = %s", cfg->name, (long long)rows,
+        sl_log(SL_LOG_INFO, "table %s: %lld new row%s read%s; watermark %s = %s", cfg->name, (long long)rows,
                rows == 1 ? "" : "s", del,
                cfg->incr.cursor, x->read.high ? x->read.high : "(none)");
     else

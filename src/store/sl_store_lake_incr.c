@@ -292,6 +292,33 @@ static int sl_lake_incr_merge(sl_stage *sg, sl_staging *stg, const sl_store_mani
         inc_sql = sl_sprintf("(select * from %s limit 0)", old_sql);
     }
     if (rc == 0) rc = sl_lake_incr_deletes(sg, d, nlive ? old_sql : NULL, inc_sql, err);
+    /* Rows re-read (the lookback window) that equal their live row change nothing: when no row differs
+     * and nothing is deleted, the live version stays as it is. */
+    int64_t changed = 1;
+    if (rc == 0 && sg->deleted_keys == 0 && cfg->incr.deletes != SL_DELETES_COLUMN) {
+        b = (sl_buf){ 0 };
+        sl_buf_printf(&b, "select count(*) from (select * from %s except all select o.* from %s o semi join %s i "
+                      "using (", inc_sql, old_sql, inc_sql);
+        sl_q_keys(&b, cfg);
+        sl_buf_printf(&b, "))");
+        char *sql = sl_q_done(&b);
+        rc = sl_duck_exec(d, sql, &changed, err);
+        sl_free(sql);
+    }
+    if (rc == 0 && changed == 0) {
+        sl_free(inc_sql);
+        sl_free(old_sql);
+        sl_duck_close(d);
+        sl_free(inc);
+        sl_free(old);
+        sl_free(f);
+        sl_free(names);
+        *outf = NULL;
+        *nout = 0;
+        *names_out = NULL;
+        *nnames_out = 0;
+        return 1;
+    }
     /* Which live files hold a key that leaves. */
     sl_duck_rows affected = { 0 };
     if (rc == 0) {
@@ -445,6 +472,11 @@ int sl_lake_incr_publish(sl_stage *sg, sl_staging *stg, const sl_store_manifest 
     int nowned = 0;
     if (merge) {
         rc = sl_lake_incr_merge(sg, stg, m, live, nlive, &f, &nf, &owned, &nowned, err);
+        if (rc == 1) {
+            sl_log(SL_LOG_INFO, "table %s: the %lld row%s read equal the live ones: 0 changed rows, %s unchanged",
+                   sg->table, (long long)new_rows, new_rows == 1 ? "" : "s", stg->live);
+            rc = 0;
+        }
     } else {
         f = sl_calloc((size_t)(nlive + m->nfiles + 1), sizeof *f);
         owned = sl_calloc((size_t)nlive + 1, sizeof *owned);
@@ -457,7 +489,7 @@ int sl_lake_incr_publish(sl_stage *sg, sl_staging *stg, const sl_store_manifest 
         for (int i = 0; i < m->nfiles; i++)
             if (m->files[i].rows > 0) f[nf++] = m->files[i];
     }
-    if (rc == 0 && merge && nf == 0 && sg->deleted_keys == 0 && new_rows == 0) {
+    if (rc == 0 && merge && nf == 0 && sg->deleted_keys == 0) {
         /* detect found nothing to delete and nothing is new: unchanged */
         memset(res, 0, sizeof *res);
         res->atomic = true;
