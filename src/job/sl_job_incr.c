@@ -99,6 +99,10 @@ int sl_jp_incremental_check(sl_jp *p, yaml_node_t *map, const char *path, sl_job
         return sl_jy_fail(&p->y, sl_jy_get(&p->y, map, "deletes"), path, "the deletes column cannot be the cursor");
     for (int k = 0; k < t->ntargets; k++) {
         const sl_job_target *g = t->targets[k];
+        if (!strcmp(g->kind, "duckdb") && t->incr.deletes != SL_DELETES_NONE)
+            return sl_jy_fail(&p->y, sl_jy_get(&p->y, map, "deletes"), path, "target %s: deletes: into a duckdb "
+                              "target is not built (lake and postgres targets are); remove deletes: or the target",
+                              g->name);
         if (sl_job_target_is_warehouse(g)) continue;
         if (g->path && !strncmp(g->path, "s3://", 5))
             return sl_jy_fail(&p->y, v, path, "target %s: incremental loads into s3:// lakes are not built (a local "

@@ -131,6 +131,13 @@ int sl_pg_incr_window(PGconn *conn, const char *from, const char *what, const sl
     }
     if (in->nulls_include) sl_buf_printf(&w, " OR %s IS NULL", q);
     sl_buf_printf(&w, ")");
+    /* A first read with soft deletes: rows already marked deleted are not loaded (later reads carry
+     * them to the merge, which removes their keys). */
+    if (!tab->incr_low && in->deletes == SL_DELETES_COLUMN) {
+        char *dc = sl_pg_quote_ident(in->deleted_column);
+        sl_buf_printf(&w, " AND %s IS NULL", dc);
+        sl_free(dc);
+    }
     sl_buf_push(&w, 0);
     out->window = (char *)w.data;
     out->later = tab->incr_low != NULL;

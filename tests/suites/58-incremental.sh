@@ -115,27 +115,31 @@ same_all() {   # same_all DIR WHAT
     || bad "$what: log: expected $a, lake $b, warehouse $c"
 }
 
-# One round of changes; $1 = round number (time moves forward by days).
+# One round of changes; $1 = round number. Every change moves the cursor past
+# the last watermark (T = max + 1 hour, offsets below an hour), except the
+# late update, committed now with a cursor 5 minutes below the last watermark.
 mutate() {
-  local r=$1 base="(timestamptz '2024-03-01 00:00:00+00' + interval '$1 days')"
+  local r=$1
   S <<SQL
+CREATE TEMP TABLE t AS SELECT (SELECT max(updated_at) FROM items) + interval '1 hour' AS ti,
+                              (SELECT max(updated_at) FROM soft) + interval '1 hour' AS ts;
 -- updates moving the cursor
-UPDATE items SET v = v || '-u$r', updated_at = $base + id * interval '1 second' WHERE id % 97 = $r;
+UPDATE items SET v = v || '-u$r', updated_at = (SELECT ti FROM t) + (id % 600) * interval '1 second' WHERE id % 97 = $r % 97;
 -- inserts
-INSERT INTO items SELECT g, 'new$r-' || g, g % 5, $base + interval '2 hours' + g * interval '1 second', NULL
+INSERT INTO items SELECT g, 'new$r-' || g, g % 5, (SELECT ti FROM t) + interval '20 minutes' + (g % 100) * interval '1 second', NULL
   FROM generate_series(10000 * $r, 10000 * $r + 40) g;
 -- hard deletes
-DELETE FROM items WHERE id % 101 = $r + 10;
+DELETE FROM items WHERE id % 101 = ($r + 10) % 101;
 -- soft deletes (the row stays with deleted_at set; the cursor moves)
-UPDATE items SET deleted_at = $base, updated_at = $base + interval '3 hours' WHERE id % 103 = $r;
+UPDATE items SET deleted_at = (SELECT ti FROM t), updated_at = (SELECT ti FROM t) + interval '30 minutes' WHERE id % 103 = $r % 103;
 -- soft table: updates, inserts, soft deletes
-UPDATE soft SET v = v || '-u$r', updated_at = $base + interval '1 hour' WHERE id % 89 = $r;
-INSERT INTO soft SELECT g, 's$r-' || g, $base + interval '2 hours', NULL FROM generate_series(10000 * $r, 10000 * $r + 20) g;
-UPDATE soft SET deleted_at = $base, updated_at = $base + interval '4 hours' WHERE id % 83 = $r;
--- a late update: committed now with a cursor 5 minutes below the last watermark (inside lookback 10m)
-UPDATE items SET v = v || '-late$r', updated_at = (SELECT max(updated_at) FROM items WHERE updated_at < $base) - interval '5 minutes'
+UPDATE soft SET v = v || '-u$r', updated_at = (SELECT ts FROM t) + interval '1 minute' WHERE id % 89 = $r % 89;
+INSERT INTO soft SELECT g, 's$r-' || g, (SELECT ts FROM t) + interval '2 minutes', NULL FROM generate_series(10000 * $r, 10000 * $r + 20) g;
+UPDATE soft SET deleted_at = (SELECT ts FROM t), updated_at = (SELECT ts FROM t) + interval '3 minutes' WHERE id % 83 = $r % 83;
+-- the late update
+UPDATE items SET v = v || '-late$r', updated_at = (SELECT ti FROM t) - interval '65 minutes'
   WHERE id = (SELECT min(id) FROM items WHERE id > 50 * $r);
-UPDATE soft SET v = v || '-late$r', updated_at = (SELECT max(updated_at) FROM soft WHERE updated_at < $base) - interval '5 minutes'
+UPDATE soft SET v = v || '-late$r', updated_at = (SELECT ts FROM t) - interval '65 minutes'
   WHERE id = (SELECT min(id) FROM soft WHERE id > 50 * $r AND deleted_at IS NULL);
 -- the append log
 INSERT INTO log (v) SELECT 'l$r-' || g FROM generate_series(1, 30 * $r) g;
