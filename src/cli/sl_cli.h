@@ -11,6 +11,7 @@ int sl_cmd_run(int argc, char **argv);
 int sl_cmd_plan(int argc, char **argv);
 int sl_cmd_validate(int argc, char **argv);
 int sl_cmd_status(int argc, char **argv);
+int sl_cmd_compact(int argc, char **argv);
 int sl_cmd_inspect(int argc, char **argv);
 int sl_cmd_verify(int argc, char **argv);
 int sl_cmd_check(int argc, char **argv);

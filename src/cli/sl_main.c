@@ -17,6 +17,7 @@ static const struct {
     { "plan", sl_cmd_plan, "show the tables, their partitions and estimated rows; moves no data" },
     { "validate", sl_cmd_validate, "check a job file and exit" },
     { "status", sl_cmd_status, "show the last runs of a job and their tasks" },
+    { "compact", sl_cmd_compact, "rewrite a job's lake tables of many small files into one file each" },
     { "inspect", sl_cmd_inspect, "show a Parquet file's schema and statistics, or a table's manifest and receipt" },
     { "check", sl_cmd_check, "run a job's data checks against its published tables; moves no data" },
     { "verify", sl_cmd_verify, "recompute published tables' receipts from their files and compare" },

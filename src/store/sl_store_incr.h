@@ -26,10 +26,12 @@ int sl_lake_incr_publish(sl_stage *sg, sl_staging *stg, const sl_store_manifest 
  * (detected keys plus soft-deleted rows of the increment). */
 int sl_lake_incr_deletes(sl_stage *sg, struct sl_duck *d, const char *old_sql, const char *inc_sql, sl_err *err);
 
-/* Rewrites the live table at <target_dir>/<table> (published by `job`)
- * into files of about rows_per_file rows, published atomically as a new
- * version (staging of run `run_id` of the job). before, after: file counts. */
-int sl_lake_compact(const sl_job_target *target, const char *job, const char *table, int64_t run_id,
-                    int64_t rows_per_file, int *before, int *after, sl_err *err);
+/* Rewrites the live table at <target path>/<table> (published by `job`)
+ * into one file (DuckDB's COPY, zstd; its row count checked against the
+ * manifest), published atomically as a new version (run id 0 in its
+ * manifest). The caller holds the job's lock on the target (no run
+ * meanwhile). before, after: file counts. rows_per_file: not used yet. */
+int sl_lake_compact(const sl_job_target *target, const char *job, const char *table, int64_t rows_per_file,
+                    int *before, int *after, sl_err *err);
 
 #endif

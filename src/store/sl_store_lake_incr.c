@@ -47,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- the live manifest's files ---- */
@@ -506,5 +507,78 @@ int sl_lake_incr_publish(sl_stage *sg, sl_staging *stg, const sl_store_manifest 
     sl_free(owned);
     sl_free(f);
     sl_live_files_free(live, nlive);
+    return rc;
+}
+
+/* ---- compaction ---- */
+
+int sl_lake_compact(const sl_job_target *target, const char *job, const char *table, int64_t rows_per_file,
+                    int *before, int *after, sl_err *err)
+{
+    (void)rows_per_file;
+    *before = *after = 0;
+    sl_staging stg;
+    /* run-0: no run of the job has that id. */
+    if (sl_staging_open(&stg, target->path, job, 0, table, err) < 0) return -1;
+    sl_live_file *live = NULL;
+    int nlive = 0, rc = sl_live_files(&stg, &live, &nlive, err);
+    char *mpath = sl_fs_join(stg.live, SL_MANIFEST_NAME);
+    size_t len = 0;
+    char *text = rc == 0 && sl_fs_exists(mpath) ? sl_fs_read_all(mpath, &len, err) : NULL;
+    sl_free(mpath);
+    if (rc == 0 && !text) rc = sl_err_set(err, SL_EJOB, "%s has no manifest: not a table sluice published; nothing "
+                                                        "to compact", stg.live);
+    if (rc == 0 && strstr(text, "\"job\": ") && !strstr(text, job))
+        rc = sl_err_set(err, SL_EJOB, "%s was published by another job; compact it with that job's file", stg.live);
+    *before = nlive;
+    if (rc == 0 && nlive <= 1) {
+        *after = nlive;
+        sl_free(text);
+        sl_live_files_free(live, nlive);
+        sl_publish_clean_run(target->path, job, 0, NULL);
+        sl_staging_close(&stg);
+        return 0;
+    }
+    sl_duck *d = rc == 0 ? sl_duck_open_memory(0, 0, stg.run_dir, err) : NULL;
+    if (rc == 0 && !d) rc = -1;
+    char *name = sl_sprintf("k%lld-00000.parquet", (long long)time(NULL));
+    sl_store_file f = { 0 };
+    if (rc == 0) {
+        char **old = sl_calloc((size_t)nlive, sizeof *old);
+        for (int i = 0; i < nlive; i++) old[i] = live[i].name;
+        sl_buf b = { 0 };
+        sl_buf_printf(&b, "copy (select * from ");
+        sl_q_files(&b, stg.live, old, nlive);
+        char *path = sl_fs_join(stg.dir, name);
+        sl_buf_printf(&b, ") to ");
+        sl_q_text(&b, path);
+        sl_buf_printf(&b, " (format parquet, compression zstd)");
+        char *sql = sl_q_done(&b);
+        int64_t rows = 0, want = 0;
+        for (int i = 0; i < nlive; i++) want += live[i].rows;
+        rc = sl_duck_exec(d, sql, &rows, err);
+        if (rc == 0 && rows != want)
+            rc = sl_err_set(err, SL_ECHECK, "compacting %s: %lld rows written, the manifest lists %lld; nothing "
+                            "published", stg.live, (long long)rows, (long long)want);
+        if (rc == 0) rc = sl_written_entry(&stg, name, rows, &f, err);
+        sl_free(sql);
+        sl_free(path);
+        sl_free(old);
+    }
+    if (d) sl_duck_close(d);
+    if (rc == 0) {
+        /* run_id 0 names a compaction; the caller refuses to compact while a run of the job is unfinished
+         * (its resume recognises what it published by the run id). */
+        stg.run_started = (double)time(NULL);
+        sl_store_manifest m = { &f, 1, 0, NULL, NULL };
+        sl_store_result res;
+        rc = sl_publish_table(&stg, &m, &res, err);
+        if (rc == 0) *after = 1;
+    }
+    sl_publish_clean_run(target->path, job, 0, NULL);
+    sl_free(name);
+    sl_free(text);
+    sl_live_files_free(live, nlive);
+    sl_staging_close(&stg);
     return rc;
 }
