@@ -79,7 +79,7 @@ EOF
 
 run() {   # run DIR [ENV...]: exit status in $rc, log in DIR/out
   local dir=$1; shift
-  (cd "$dir" && env "$@" "$SLUICE_BIN" run --workers 3 --no-progress job.yaml) >"$dir/out" 2>&1
+  { (cd "$dir" && env "$@" "$SLUICE_BIN" run --workers 3 --no-progress job.yaml) >"$dir/out" 2>&1; } 2>/dev/null
   rc=$?
 }
 
