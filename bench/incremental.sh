@@ -8,9 +8,11 @@
 #             (parquet zstd) and to a postgres warehouse (another database);
 #   incr      the same table with incremental: {cursor: updated_at,
 #             lookback: 10m}, key id, write: merge, after BENCH_CHANGE
-#             (default 1%) of the rows changed: half updated (random ids:
-#             the worst case for the lake, every file is touched), half
-#             inserted;
+#             (default 1%) of the rows changed: half updated, half inserted.
+#             BENCH_PATTERN=recent (default) updates rows among the newest
+#             5% of ids (orders changing status: few lake files touched);
+#             random updates ids anywhere (every lake file is touched, so a
+#             merge rewrites the whole lake table);
 #   detect    the same with deletes: detect after another 1% changed and
 #             0.1% deleted.
 # Prints seconds and each incremental run's share of its full run. Goals
@@ -20,6 +22,12 @@ set -euo pipefail
 . "$(dirname "$0")/../tests/lib/suite.sh"
 ROWS=${BENCH_ROWS:-10000000}
 CHANGE=${BENCH_CHANGE:-0.01}
+PATTERN=${BENCH_PATTERN:-recent}
+case $PATTERN in
+  recent) PICK="(SELECT m FROM t) - (random() * (SELECT m FROM t) * 0.05)::bigint";;
+  random) PICK="(random() * (SELECT m FROM t))::bigint";;
+  *) echo "incremental: BENCH_PATTERN is recent or random"; exit 1;;
+esac
 N=${BENCH_WORKERS:-$(nproc)}
 [ -x "$SLUICE_BIN" ] || { echo "incremental: $SLUICE_BIN not built (make)"; exit 1; }
 
@@ -81,7 +89,7 @@ change() {   # change FRACTION [DELETE_FRACTION]: updates and inserts (and delet
   psql -X -q -d bench -v ON_ERROR_STOP=1 <<SQL
 CREATE TEMP TABLE t AS SELECT max(updated_at) + interval '1 hour' AS t, max(id) AS m FROM orders;
 UPDATE orders SET amount = amount + 1, updated_at = (SELECT t FROM t)
- WHERE id IN (SELECT (random() * (SELECT m FROM t))::bigint FROM generate_series(1, ($ROWS * $1 / 2)::int));
+ WHERE id IN (SELECT $PICK FROM generate_series(1, ($ROWS * $1 / 2)::int));
 INSERT INTO orders SELECT m + g, 1, 'new', 1.00, t, NULL, gen_random_uuid(), t FROM t, generate_series(1, ($ROWS * $1 / 2)::int) g;
 DELETE FROM orders WHERE id IN (SELECT (random() * (SELECT m FROM t))::bigint FROM generate_series(1, ($ROWS * ${2:-0})::int));
 VACUUM ANALYZE orders;
@@ -106,7 +114,7 @@ D_LAKE=$(secs det_lake)
 D_DW=$(secs det_dw)
 
 pct() { echo "scale=1; 100 * $1 / $2" | bc; }
-printf "\nincremental benchmark: %s rows, %s changed, %s workers\n" "$ROWS" "$CHANGE" "$N"
+printf "\nincremental benchmark: %s rows, %s changed (%s updates), %s workers\n" "$ROWS" "$CHANGE" "$PATTERN" "$N"
 printf "%-34s %9s %9s\n" "run" "seconds" "of full"
 printf "%-34s %9.2f %8s%%\n" "lake: full (replace)" "$F_LAKE" 100
 printf "%-34s %9.2f %8s%%  (goal < 5%%)\n" "lake: incremental merge" "$I_LAKE" "$(pct "$I_LAKE" "$F_LAKE")"

@@ -293,33 +293,6 @@ static int sl_lake_incr_merge(sl_stage *sg, sl_staging *stg, const sl_store_mani
         inc_sql = sl_sprintf("(select * from %s limit 0)", old_sql);
     }
     if (rc == 0) rc = sl_lake_incr_deletes(sg, d, nlive ? old_sql : NULL, inc_sql, err);
-    /* Rows re-read (the lookback window) that equal their live row change nothing: when no row differs
-     * and nothing is deleted, the live version stays as it is. */
-    int64_t changed = 1;
-    if (rc == 0 && sg->deleted_keys == 0 && cfg->incr.deletes != SL_DELETES_COLUMN) {
-        b = (sl_buf){ 0 };
-        sl_buf_printf(&b, "select count(*) from (select * from %s except all select o.* from %s o semi join %s i "
-                      "using (", inc_sql, old_sql, inc_sql);
-        sl_q_keys(&b, cfg);
-        sl_buf_printf(&b, "))");
-        char *sql = sl_q_done(&b);
-        rc = sl_duck_exec(d, sql, &changed, err);
-        sl_free(sql);
-    }
-    if (rc == 0 && changed == 0) {
-        sl_free(inc_sql);
-        sl_free(old_sql);
-        sl_duck_close(d);
-        sl_free(inc);
-        sl_free(old);
-        sl_free(f);
-        sl_free(names);
-        *outf = NULL;
-        *nout = 0;
-        *names_out = NULL;
-        *nnames_out = 0;
-        return 1;
-    }
     /* Which live files hold a key that leaves. */
     sl_duck_rows affected = { 0 };
     if (rc == 0) {
@@ -349,6 +322,42 @@ static int sl_lake_incr_merge(sl_stage *sg, sl_staging *stg, const sl_store_mani
         }
     }
     sl_duck_rows_free(&affected);
+    /* Rows re-read (the lookback window) that equal their live row change nothing: when no row differs
+     * and nothing is deleted, the live version stays as it is. Only the affected files are compared. */
+    int64_t changed = 1;
+    if (rc == 0 && nhit > 0 && sg->deleted_keys == 0 && cfg->incr.deletes != SL_DELETES_COLUMN) {
+        b = (sl_buf){ 0 };
+        sl_buf_printf(&b, "select count(*) from (select * from %s except all select o.* from read_parquet([", inc_sql);
+        int w = 0;
+        for (int i = 0; i < nlive; i++) {
+            if (!hit[i]) continue;
+            char *p = sl_fs_join(stg->live, old[i]);
+            if (w++) sl_buf_printf(&b, ", ");
+            sl_q_text(&b, p);
+            sl_free(p);
+        }
+        sl_buf_printf(&b, "]) o semi join %s i using (", inc_sql);
+        sl_q_keys(&b, cfg);
+        sl_buf_printf(&b, "))");
+        char *sql = sl_q_done(&b);
+        rc = sl_duck_exec(d, sql, &changed, err);
+        sl_free(sql);
+    }
+    if (rc == 0 && changed == 0) {
+        sl_free(hit);
+        sl_free(inc_sql);
+        sl_free(old_sql);
+        sl_duck_close(d);
+        sl_free(inc);
+        sl_free(old);
+        sl_free(f);
+        sl_free(names);
+        *outf = NULL;
+        *nout = 0;
+        *names_out = NULL;
+        *nnames_out = 0;
+        return 1;
+    }
     /* Unaffected live files: carried as they are. */
     for (int i = 0; rc == 0 && i < nlive; i++) {
         if (hit[i]) continue;
