@@ -13,6 +13,7 @@ int sl_cmd_validate(int argc, char **argv);
 int sl_cmd_status(int argc, char **argv);
 int sl_cmd_ui(int argc, char **argv);
 int sl_cmd_report(int argc, char **argv);
+int sl_cmd_compact(int argc, char **argv);
 int sl_cmd_inspect(int argc, char **argv);
 int sl_cmd_verify(int argc, char **argv);
 int sl_cmd_check(int argc, char **argv);
@@ -22,5 +23,9 @@ int sl_cmd_version(int argc, char **argv);
 
 /* Exit statuses. */
 enum { SL_EXIT_OK = 0, SL_EXIT_FAILED = 1, SL_EXIT_USAGE = 2 };
+
+/* sl_cmd_status_incr.c: the incremental tables' watermarks and last reads (text). */
+struct sl_state;
+void sl_status_print_incr(struct sl_state *st, const char *job, int nruns);
 
 #endif

@@ -25,6 +25,7 @@
 static const char sl_run_usage[] =
     "usage: sluice run JOB.yaml [--workers N] [--state PATH] [--fresh] [--no-progress]\n"
     "                           [--ui [ADDR:PORT]] [--ui-token TOKEN]\n"
+    "                           [--full-refresh [--table T]]\n"
     "                           [--log-level debug|info|warn|error] [--log-format text|json]\n"
     "\n"
     "Copies every table of the job to its target. Each table is written to a\n"
@@ -36,6 +37,8 @@ static const char sl_run_usage[] =
     "  --workers N      worker threads (default: number of cores)\n"
     "  --state PATH     run state database (default: .sluice/state.db beside the job file)\n"
     "  --fresh          start over instead of resuming an unfinished run\n"
+    "  --full-refresh   incremental tables are read whole again and replace what\n"
+    "                   their targets hold (implies --fresh); --table T: only table T\n"
     "  --no-progress    no progress display or progress log lines\n"
     "  --ui [ADDR:PORT] serve the live web UI while the run lasts (default 127.0.0.1:4040,\n"
     "                   the next free port when taken; the link is printed)\n"
@@ -73,9 +76,40 @@ static void sl_run_catch_signals(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
+/* --full-refresh [--table T] are taken out of argv before the common options are parsed. */
+static int sl_run_full_refresh(int *argc, char **argv, bool *full, const char **table)
+{
+    int out = 0;
+    for (int i = 0; i < *argc; i++) {
+        if (!strcmp(argv[i], "--full-refresh")) {
+            *full = true;
+        } else if (!strcmp(argv[i], "--table") || !strncmp(argv[i], "--table=", 8)) {
+            if (argv[i][7] == '=') {
+                *table = argv[i] + 8;
+            } else if (i + 1 < *argc) {
+                *table = argv[++i];
+            } else {
+                fprintf(stderr, "sluice run: --table needs a table name\n");
+                return -1;
+            }
+        } else {
+            argv[out++] = argv[i];
+        }
+    }
+    *argc = out;
+    if (*table && !*full) {
+        fprintf(stderr, "sluice run: --table goes with --full-refresh (the table to load again from the start)\n");
+        return -1;
+    }
+    return 0;
+}
+
 int sl_cmd_run(int argc, char **argv)
 {
     sl_cli_opts o;
+    bool full_refresh = false;
+    const char *full_table = NULL;
+    if (sl_run_full_refresh(&argc, argv, &full_refresh, &full_table) < 0) return SL_EXIT_USAGE;
     int rc = sl_cli_parse(argc, argv, SL_OPT_WORKERS | SL_OPT_STATE | SL_OPT_FRESH | SL_OPT_NO_PROGRESS | SL_OPT_UI | SL_OPT_ALLOW_MASS_DELETE,
                           1, 1, sl_run_usage, &o);
     if (rc >= 0) return rc;
@@ -91,9 +125,21 @@ int sl_cmd_run(int argc, char **argv)
         .workers = o.workers,
         .progress = o.no_progress ? -1 : 1,
         .state_path = o.state_path,
-        .fresh = o.fresh,
+        .fresh = o.fresh || full_refresh,
+        .full_refresh = full_refresh,
+        .full_refresh_table = full_table,
         .allow_mass_delete = o.allow_mass_delete,
     };
+    if (full_table) {
+        bool found = false;
+        for (int i = 0; i < job->ntables; i++)
+            if (!strcmp(job->tables[i].name, full_table) && job->tables[i].incr.cursor) found = true;
+        if (!found) {
+            sl_log(SL_LOG_ERROR, "job %s: --table %s: no incremental table of that name", job->name, full_table);
+            sl_job_free(job);
+            return SL_EXIT_USAGE;
+        }
+    }
     sl_run_cancel = sl_cancel_new();
     ro.cancel = sl_run_cancel;
     /* The web UI: one more observer of the run. */

@@ -413,6 +413,10 @@ int sl_cmd_status(int argc, char **argv)
             sl_state_close(st);
             goto out;
         }
+        if (!o.json) {
+            sl_status_print_text(state_path, state_dir, job_name, runs, n);
+            sl_status_print_incr(st, job_name, nruns);   /* sl_cmd_status_incr.c */
+        }
         sl_state_close(st);
     } else if (!o.json) {
         printf("%s%s%sno runs recorded yet (no state database at %s)\n", job_name ? "job " : "",
@@ -420,7 +424,6 @@ int sl_cmd_status(int argc, char **argv)
         goto out;
     }
     if (o.json) sl_status_print_json(state_path, state_dir, job_name, runs, n);
-    else sl_status_print_text(state_path, state_dir, job_name, runs, n);
 out:
     sl_state_runs_free(runs, n);
     sl_free(state_dir);

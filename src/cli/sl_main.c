@@ -19,6 +19,7 @@ static const struct {
     { "status", sl_cmd_status, "show the last runs of a job and their tasks" },
     { "ui", sl_cmd_ui, "serve the web UI over a job's runs (history, metrics)" },
     { "report", sl_cmd_report, "write one run of a job as a self-contained HTML file" },
+    { "compact", sl_cmd_compact, "rewrite a job's lake tables of many small files into one file each" },
     { "inspect", sl_cmd_inspect, "show a Parquet file's schema and statistics, or a table's manifest and receipt" },
     { "check", sl_cmd_check, "run a job's data checks against its published tables; moves no data" },
     { "verify", sl_cmd_verify, "recompute published tables' receipts from their files and compare" },

@@ -87,12 +87,13 @@ void sl_exec_table_fail(sl_exec_table *t, const sl_err *err)
 
 /* ---- preparing a table ---- */
 
-int sl_exec_prepare(sl_exec *run, sl_prep_table *pt, const sl_job_table *cfg, sl_err *err)
+int sl_exec_prepare(sl_exec *run, sl_prep_table *pt, const sl_job_table *cfg, const sl_source_table *incr,
+                    sl_err *err)
 {
     const sl_job *job = run->job;
     for (int attempt = 1;; attempt++) {
         sl_err_clear(err);
-        if (sl_prep_table_init(pt, job, cfg, run->workers, run->opts->source_lookup, err) == 0) return 0;
+        if (sl_prep_table_init_incr(pt, job, cfg, run->workers, run->opts->source_lookup, incr, err) == 0) return 0;
         if (!sl_backoff_should_retry(err, attempt, job->retries) || sl_run_cancelled(run)) return -1;
         double wait = sl_backoff_delay(attempt, job->retry_backoff_s, SL_BACKOFF_CAP_S, NULL);
         sl_log(SL_LOG_WARN, "%s; retrying in %.1fs (%d of %d retries left)", err->msg, wait,
@@ -128,7 +129,8 @@ int sl_exec_table_reprepare(sl_exec_table *t, int gen, sl_err *err)
         return 0;
     }
     sl_prep_table *np = sl_calloc(1, sizeof *np);
-    int rc = sl_prep_table_init(np, t->run->job, t->prep.cfg, t->run->workers, t->run->opts->source_lookup, err);
+    int rc = sl_prep_table_init_incr(np, t->run->job, t->prep.cfg, t->run->workers, t->run->opts->source_lookup,
+                                     t->incr ? &t->incr->in : NULL, err);
     if (rc == 0) {
         const char *why = sl_prep_differs(&t->prep, np);
         if (why) {
@@ -379,6 +381,7 @@ static int sl_exec_table_publish(sl_exec_table *t, sl_err *err)
             return -1;
         }
         x->published = true;
+        if (t->incr && x->sg.deleted_keys > atomic_load(&t->incr->deleted)) atomic_store(&t->incr->deleted, x->sg.deleted_keys);
         if (!x->reject) t->rows = res.rows;
         t->bytes += res.bytes;
     }
@@ -392,6 +395,7 @@ static int sl_exec_table_publish(sl_exec_table *t, sl_err *err)
     }
     sl_exec_receipts_free(&rx);
     if (rc == 0) rc = sl_state_table_published(run->state, run->run_id, t->prep.cfg->name, t->rows, t->bytes, err);
+    if (rc == 0) rc = sl_exec_incr_published(t, err);
     if (rc < 0) sl_err_prefix(err, "published, but the state store cannot record it (the next run will "
                                    "recognise it)");
     return rc;
@@ -579,7 +583,8 @@ static int sl_exec_table_adopt(sl_exec_table *t, sl_err *err)
     char label[1200];
     sl_store_target_label(t->prep.cfg->target, label, sizeof label);
     if (sl_state_table_register(run->state, run->run_id, t->prep.cfg->name, label, 0, err) < 0 ||
-        sl_state_table_published(run->state, run->run_id, t->prep.cfg->name, t->rows, t->bytes, err) < 0)
+        sl_state_table_published(run->state, run->run_id, t->prep.cfg->name, t->rows, t->bytes, err) < 0 ||
+        sl_exec_incr_published(t, err) < 0)
         return -1;
     sl_log(SL_LOG_INFO, "table %s: was published by this run before it stopped; kept", t->prep.cfg->name);
     return 0;
@@ -667,7 +672,8 @@ static int sl_exec_table_stage(sl_exec_table *t, const sl_job_table *cfg, sl_err
         x->sink = sl_sink_lookup(sl_store_sink_kind(x->target));
         x->sg = (sl_stage){ .ops = xt->store, .target = x->target, .job = run->job->name, .run_id = run->run_id,
                             .run_started = run->start.started, .table = x->reject ? x->table_name : cfg->name,
-                            .cfg = cfg, .allow_mass_delete = run->opts->allow_mass_delete };
+                            .cfg = sl_exec_incr_cfg(t, cfg), .allow_mass_delete = run->opts->allow_mass_delete,
+                            .keys_path = t->incr ? t->incr->keys_path : NULL };
         if (!x->sink || !x->sg.ops)
             return sl_err_set(e, SL_EJOB, "target %s: kind %s is not built into this binary", x->target->name,
                               x->target->kind);
@@ -705,11 +711,14 @@ int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
     sl_err e = SL_ERR_INIT;
     t->prep.cfg = cfg;
 
+    /* Incremental: what to read (a resumed run: what it read before). */
+    if (sl_exec_incr_begin(t, cfg, &e) < 0) goto failed;
     /* Published by an earlier session of this run: nothing to do. */
     sl_table_rec rec;
     int have = run->start.resumed ? sl_state_table_get(run->state, run->run_id, cfg->name, &rec, &e) : 0;
     if (have < 0) goto failed;
     if (have && !strcmp(rec.status, "published")) {
+        if (sl_exec_incr_published(t, &e) < 0) goto failed;
         t->published = t->kept = true;
         t->rows = rec.rows;
         t->bytes = rec.bytes;
@@ -731,12 +740,13 @@ int sl_exec_table_setup(sl_exec_table *t, const sl_job_table *cfg)
         return -1;
     }
 
-    if (sl_exec_prepare(run, &t->prep, cfg, &e) < 0) {
+    if (sl_exec_prepare(run, &t->prep, cfg, t->incr ? &t->incr->in : NULL, &e) < 0) {
         sl_exec_table_setup_failed(t, &e, true);   /* already says job and table */
         return -1;
     }
     t->prepared = true;
     sl_exec_checks_ready(t);
+    if (sl_exec_incr_prepared(t, &e) < 0) goto failed;
     for (int k = 0; k < t->nouts; k++) t->outs[k].sg.schema = t->outs[k].reject ? t->reject_schema : t->prep.st.schema;
     if (sl_exec_store_step(t, "staging", sl_exec_table_ready, &e) < 0) goto failed;
     t->snapshot_time = have && rec.snapshot_time > 0 ? rec.snapshot_time : sl_wall_now();
@@ -1080,6 +1090,7 @@ release:
         sl_exec_checks_outs_free(t);
         sl_free(t->metrics);
         sl_free(t->task_ids);
+        sl_exec_incr_free(t);
         pthread_mutex_destroy(&t->mu);
     }
     sl_exec_graph_free(&run);

@@ -48,6 +48,8 @@ typedef struct sl_run_opts {
     const char *state_path;  /* NULL: <job dir>/.sluice/state.db */
     bool fresh;              /* ignore a previous unfinished run */
     bool allow_mass_delete;  /* publish past the mass-delete guard (core/sl_guard.h) */
+    bool full_refresh;       /* incremental tables read everything again (implies fresh) */
+    const char *full_refresh_table;   /* only this table; NULL: all of them */
     sl_source_lookup_fn source_lookup;   /* NULL: sl_source_lookup (tests use their own) */
     sl_cancel *cancel;       /* the run's cancel handle (see below); NULL: the run makes its own */
     const sl_events *observers;          /* more observers of the run's events (after the progress display); NULL: none */

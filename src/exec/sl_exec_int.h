@@ -52,6 +52,18 @@ typedef struct sl_exec_out {
                                   * "<target>:rejected"; NULL: target->name */
 } sl_exec_out;
 
+/* An incremental table's read during a run (sl_exec_incr.c). */
+typedef struct sl_exec_incr {
+    sl_source_table in;          /* incr_low, incr_high, keys_path handed to the source's prepare */
+    sl_incr_run read;            /* what this run reads (recorded in the state store) */
+    bool recorded;               /* read is in the state store (a resumed run's, or recorded after prepare) */
+    sl_job_table cfg;            /* the table's settings as the stores see them: write: replace for a first read */
+    char *keys_path;             /* deletes: detect: the source's keys, written by prepare */
+    _Atomic int64_t deleted;     /* keys the publish removed (the largest over targets); a mass-delete guard
+                                  * reads sl_stage.deleted_keys per target before it is applied */
+    int64_t rows;                /* rows read, at publish */
+} sl_exec_incr;
+
 typedef struct sl_exec_table {
     sl_exec *run;
     int index;                   /* in job->tables */
@@ -88,6 +100,7 @@ typedef struct sl_exec_table {
     struct sl_exec_table *deferred_on; /* its end waits for this table's (sl_exec_checks.c) */
     bool end_done;               /* its end ran to completion (guarded by sl_exec_checks.c's mutex) */
     sl_schema *reject_schema;    /* quarantine: the table's columns, _rule, _reason, _run */
+    sl_exec_incr *incr;          /* incremental tables (sl_exec_incr.c); NULL otherwise */
 } sl_exec_table;
 
 /* A target of the job during the run: its staging area's lock. Targets
@@ -168,7 +181,19 @@ void sl_exec_emit(sl_exec *run, sl_event *ev);
 int sl_exec_table_reprepare(sl_exec_table *t, int gen, sl_err *err);
 /* Prepares a table through its source, retrying transient failures with
  * backoff per the job's retries. */
-int sl_exec_prepare(sl_exec *run, sl_prep_table *pt, const sl_job_table *cfg, sl_err *err);
+int sl_exec_prepare(sl_exec *run, sl_prep_table *pt, const sl_job_table *cfg, const sl_source_table *incr,
+                    sl_err *err);
+
+/* sl_exec_incr.c: incremental tables (cfg->incr.cursor). begin before the
+ * source is prepared (what to read; settings changed: an error), prepared
+ * after (the read recorded before any task commits), published once every
+ * target has the table (the watermark moves); cfg: the settings the
+ * stores see (write: replace for a first read). */
+int sl_exec_incr_begin(sl_exec_table *t, const sl_job_table *cfg, sl_err *e);
+int sl_exec_incr_prepared(sl_exec_table *t, sl_err *e);
+int sl_exec_incr_published(sl_exec_table *t, sl_err *e);
+const sl_job_table *sl_exec_incr_cfg(const sl_exec_table *t, const sl_job_table *cfg);
+void sl_exec_incr_free(sl_exec_table *t);
 
 /* sl_exec.c, for sl_exec_graph.c: a table's setup (0: tasks to queue, 1:
  * nothing to run, -1: failed, recorded) and its end (publish or fail). */

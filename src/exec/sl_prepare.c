@@ -88,7 +88,18 @@ int sl_prep_table_resolve(sl_prep_table *pt, const sl_job *job, const sl_job_tab
 int sl_prep_table_init(sl_prep_table *pt, const sl_job *job, const sl_job_table *cfg, int workers,
                        sl_source_lookup_fn lookup, sl_err *err)
 {
+    return sl_prep_table_init_incr(pt, job, cfg, workers, lookup, NULL, err);
+}
+
+int sl_prep_table_init_incr(sl_prep_table *pt, const sl_job *job, const sl_job_table *cfg, int workers,
+                            sl_source_lookup_fn lookup, const sl_source_table *incr, sl_err *err)
+{
     if (sl_prep_table_resolve(pt, job, cfg, workers, lookup, err) < 0) return -1;
+    if (incr) {
+        pt->st.incr_low = incr->incr_low;
+        pt->st.incr_high = incr->incr_high;
+        pt->st.keys_path = incr->keys_path;
+    }
     if (pt->source->prepare(&pt->st, err) < 0) {
         /* A source may have kept state before failing; let it release that. */
         if (pt->source->finish) pt->source->finish(&pt->st);

@@ -39,6 +39,10 @@ int sl_prep_table_resolve(sl_prep_table *pt, const sl_job *job, const sl_job_tab
 /* Resolve, then source->prepare, then sanity checks of what it returned. */
 int sl_prep_table_init(sl_prep_table *pt, const sl_job *job, const sl_job_table *cfg, int workers,
                        sl_source_lookup_fn lookup, sl_err *err);
+/* The same for an incremental table: incr's incr_low, incr_high and
+ * keys_path are handed to the source's prepare (NULL: none). */
+int sl_prep_table_init_incr(sl_prep_table *pt, const sl_job *job, const sl_job_table *cfg, int workers,
+                            sl_source_lookup_fn lookup, const sl_source_table *incr, sl_err *err);
 void sl_prep_table_release(sl_prep_table *pt);
 
 /* Whether `sluice run` may publish the table at <target>/<table>

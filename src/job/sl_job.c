@@ -56,7 +56,7 @@ static const char *const sl_table_keys[] = { "from", "table", "query", "file", "
                                              "indexes", "verify", "sql", "checks", "on_bad_rows",
                                              "max_bad_rows", "unsupported", "trim_char", "numeric",
                                              "exclude", "name", "partitions", "max_delete_ratio", "max_shrink",
-                                             NULL };
+                                             "incremental", "deletes", NULL };
 /* In the order of sl_write_mode and sl_schema_change. */
 static const char *const sl_write_modes[] = { "replace", "append", "merge", NULL };
 static const char *const sl_schema_changes[] = { "fail", "add_columns", "recreate", NULL };
@@ -628,7 +628,7 @@ int sl_jp_warehouse_table(sl_jp *p, yaml_node_t *map, const char *path, sl_job_t
     static const char *const keys[] = { "write", "key", "delete_missing", "on_schema_change", "indexes", NULL };
     bool warehouse = false;
     for (int k = 0; k < t->ntargets; k++) warehouse = warehouse || sl_job_target_is_warehouse(t->targets[k]);
-    if (!warehouse) {
+    if (!warehouse && !t->incr.cursor) {
         char who[160];
         snprintf(who, sizeof who, "%s targets (only to warehouse targets: duckdb, postgres; a lake table is always "
                  "replaced as a whole)", t->target ? t->target->kind : "no");
@@ -814,7 +814,9 @@ int sl_jp_table(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_t *map, 
     }
     if (sl_jp_checks(p, map, path, t) < 0 || sl_jp_guard(p, map, path, t) < 0) return -1;
     if (sl_jp_table_types(p, map, path, t) < 0) return -1;
-    return sl_jp_warehouse_table(p, map, path, t);
+    if (sl_jp_incremental(p, map, path, t) < 0) return -1;
+    if (sl_jp_warehouse_table(p, map, path, t) < 0) return -1;
+    return sl_jp_incremental_check(p, map, path, t);
 }
 
 /* A section: a mapping of name -> definition; returns its node or fails. */

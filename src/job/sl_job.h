@@ -89,6 +89,20 @@ typedef struct sl_job_partition {
     int count;               /* 0: auto */
 } sl_job_partition;
 
+/* `deletes:` of an incremental table (sl_job_incr.c). */
+typedef enum { SL_DELETES_NONE, SL_DELETES_DETECT, SL_DELETES_COLUMN } sl_deletes_mode;
+
+/* `incremental: { cursor, lookback, nulls }` and `deletes:` (sl_job_incr.c):
+ * later runs read only rows whose cursor moved past the last published
+ * high watermark (minus lookback), and merge or append them. */
+typedef struct sl_job_incremental {
+    char *cursor;            /* NULL: the table is read whole every run */
+    double lookback_s;       /* re-read this far below the watermark; 0: none (integer cursors) */
+    bool nulls_include;      /* `nulls: include`: rows with a NULL cursor are read every run */
+    sl_deletes_mode deletes;
+    char *deleted_column;    /* deletes: { column: c }: rows with c set are deletions */
+} sl_job_incremental;
+
 typedef struct sl_job_index {
     char **cols;
     int ncols;
@@ -114,6 +128,7 @@ typedef struct sl_job_table {
     char **key;              /* `key: [cols]`: primary key; what merge matches on */
     int nkey;
     bool delete_missing;     /* merge: delete live rows whose key the new data lacks */
+    sl_job_incremental incr; /* `incremental:`, `deletes:` (sl_job_incr.c) */
     sl_schema_change on_schema_change;   /* default fail */
     sl_job_index *indexes;   /* `indexes: [[cols], ...]` */
     int nindexes;

@@ -56,6 +56,10 @@ int sl_jp_checks(sl_jp *p, yaml_node_t *map, const char *path, sl_job_table *t);
 /* sl_job_guard.c: max_delete_ratio, max_shrink. */
 int sl_jp_guard(sl_jp *p, yaml_node_t *map, const char *path, sl_job_table *t);
 int sl_jp_checks_resolve(sl_jp *p);
+/* sl_job_incr.c: a table's `incremental:` and `deletes:` (before sl_jp_warehouse_table, which then
+ * accepts write/key for lake targets of an incremental table). */
+int sl_jp_incremental(sl_jp *p, yaml_node_t *map, const char *path, sl_job_table *t);
+int sl_jp_incremental_check(sl_jp *p, yaml_node_t *map, const char *path, sl_job_table *t);
 /* One table's definition (sl_job.c). */
 int sl_jp_table(sl_jp *p, const char *name, yaml_node_t *key, yaml_node_t *map, sl_job_table *t,
                 const char *const *source_names, const char *const *target_names);

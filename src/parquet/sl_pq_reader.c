@@ -147,7 +147,7 @@ static sl_pq_reader *sl_reader_init(sl_pq_reader *r, sl_err *err)
         goto fail;
     }
     r->footer_start = n - 8 - flen;
-    r->footer_crc = (uint32_t)crc32(0L, d + r->footer_start, (uInt)flen + 8);
+    r->footer_crc = sl_crc32(0, d + r->footer_start, (size_t)flen + 8);
     sl_arena_init(&r->arena, 64 * 1024);
     if (sl_pq_meta_parse(d + r->footer_start, flen, r->footer_start, &r->arena, &r->meta, err) < 0) {
         sl_arena_destroy(&r->arena);
@@ -252,7 +252,7 @@ sl_pq_reader *sl_pq_reader_open_input(const sl_pq_input *in, const char *name, s
         }
     }
     const uint8_t *footer = tail.data + tail.len - 8 - flen;
-    r->footer_crc = (uint32_t)crc32(0L, footer, (uInt)flen + 8);
+    r->footer_crc = sl_crc32(0, footer, (size_t)flen + 8);
     sl_arena_init(&r->arena, 64 * 1024);
     if (sl_pq_meta_parse(footer, flen, r->footer_start, &r->arena, &r->meta, err) < 0) {
         sl_arena_destroy(&r->arena);

@@ -31,6 +31,8 @@ void sl_source_table_clear(sl_source_table *tab)
     tab->strategy_note = NULL;
     sl_free(tab->snapshot);
     tab->snapshot = NULL;
+    sl_free(tab->incr_new_high);
+    tab->incr_new_high = NULL;
 }
 
 int sl_source_file_entry(sl_buf *b, const char *path, int fd, const char *extra)

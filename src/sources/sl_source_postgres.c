@@ -72,6 +72,7 @@
 #include "sl_pg_conn.h"
 #include "sl_pg_copy.h"
 #include "sl_pg_copy_read.h"
+#include "sl_pg_incr.h"
 #include "sl_pg_partition.h"
 #include "sl_pg_session.h"
 #include "sl_pg_types_ext.h"
@@ -566,14 +567,44 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
     PQclear(attr);
     attr = NULL;
 
+    /* Incremental (sl_pg_incr.c): the window in this snapshot; later runs read through a subquery
+     * partitioned on the cursor, first runs AND the window into the table's own partitions. */
+    sl_pg_incr_plan incr = { 0 };
+    sl_job_partition incr_part = cfg->partition;
+    if (cfg->incr.cursor) {
+        if (sl_pg_incr_window(sh->coord, sh->from, sh->what, cfg, tab, &incr, err) < 0) goto fail;
+        if (cfg->incr.deletes == SL_DELETES_DETECT && tab->keys_path &&
+            sl_pg_incr_keys(sh->coord, sh->from, sh->what, cfg, tab->keys_path, &tab->keys_rows, err) < 0) {
+            sl_pg_incr_plan_free(&incr);
+            goto fail;
+        }
+        tab->incr_new_high = incr.high ? sl_strdup(incr.high) : NULL;
+        if (incr.later) {
+            sl_free(sh->from);
+            sh->from = incr.from;
+            incr.from = NULL;
+            relid = 0;
+            est = -1;
+            if (incr_part.strategy && !strcmp(incr_part.strategy, "pages")) incr_part = (sl_job_partition){ "auto", NULL, 0 };
+            if (!incr_part.column && strcmp(incr_part.strategy ? incr_part.strategy : "auto", "none")) {
+                incr_part.column = cfg->incr.cursor;
+                incr_part.strategy = "auto";
+            }
+        }
+    }
     sl_pg_part_in pin = {
         .conn = sh->coord, .from = sh->from, .what = sh->what, .schema = raw,
-        .est_rows = cfg->table && est >= 0 ? est : -1, .cfg = &cfg->partition,
+        .est_rows = cfg->table && est >= 0 ? est : -1, .cfg = &incr_part,
         .workers = tab->workers > 0 ? tab->workers : 1,
         .max_connections = sh->src->max_connections > 0 ? sh->src->max_connections : 4,
         .relid = relid,
     };
-    if (sl_pg_partition_plan(&pin, tab, err) < 0) goto fail;
+    if (sl_pg_partition_plan(&pin, tab, err) < 0) {
+        sl_pg_incr_plan_free(&incr);
+        goto fail;
+    }
+    if (cfg->incr.cursor && !incr.later) sl_pg_incr_and(tab, incr.window);
+    sl_pg_incr_plan_free(&incr);
     sl_schema_free(raw);
     raw = NULL;
     if (sl_failpoint(SL_FP_PG_PREPARE_END, err) < 0 ||

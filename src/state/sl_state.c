@@ -148,6 +148,31 @@ static const char *const sl_migrations[SL_STATE_SCHEMA_VERSION] = {
     "  failing INTEGER NOT NULL,"
     "  examples TEXT,"
     "  PRIMARY KEY (task_id, idx));",
+    /* 7 -> 8: incremental loads: the published high watermark per table and
+     * set of targets, and what each run read (so a resume reads the same) */
+    "CREATE TABLE incr_state("
+    "  job TEXT NOT NULL,"
+    "  table_name TEXT NOT NULL,"
+    "  targets TEXT NOT NULL,"
+    "  settings TEXT NOT NULL,"
+    "  columns TEXT,"
+    "  watermark TEXT,"
+    "  run_id INTEGER,"
+    "  updated REAL,"
+    "  PRIMARY KEY (job, table_name, targets));"
+    "CREATE TABLE incr_runs("
+    "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  table_name TEXT NOT NULL,"
+    "  targets TEXT NOT NULL,"
+    "  settings TEXT NOT NULL,"
+    "  columns TEXT,"
+    "  first INTEGER NOT NULL,"
+    "  low TEXT,"
+    "  high TEXT,"
+    "  rows INTEGER,"
+    "  deleted INTEGER,"
+    "  published INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (run_id, table_name));",
 };
 
 /* ---- helpers ---- */
@@ -1396,4 +1421,147 @@ void sl_state_task_checks_free(sl_task_check_rec *recs, int n)
 {
     for (int i = 0; i < n; i++) sl_free(recs[i].examples);
     sl_free(recs);
+}
+
+/* ---- incremental loads (schema 8) ---- */
+
+void sl_incr_rec_free(sl_incr_rec *r)
+{
+    sl_free(r->settings);
+    sl_free(r->columns);
+    sl_free(r->watermark);
+    memset(r, 0, sizeof *r);
+}
+
+void sl_incr_run_free(sl_incr_run *r)
+{
+    sl_free(r->targets);
+    sl_free(r->settings);
+    sl_free(r->columns);
+    sl_free(r->low);
+    sl_free(r->high);
+    memset(r, 0, sizeof *r);
+}
+
+int sl_state_incr_get(sl_state *st, const char *job, const char *table, const char *targets, sl_incr_rec *out,
+                      sl_err *err)
+{
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&st->mu);
+    int found = -1;
+    sqlite3_stmt *q = sl_query(st, err, "SELECT settings, columns, watermark, coalesce(run_id, 0) FROM incr_state "
+                                        "WHERE job = ? AND table_name = ? AND targets = ?", "sss", job, table, targets);
+    if (q) {
+        int rc = sl_step_done(st, q, err);
+        if (rc == SQLITE_ROW) {
+            out->settings = sl_col_str(q, 0);
+            out->columns = sl_col_str(q, 1);
+            out->watermark = sl_col_str(q, 2);
+            out->run_id = sqlite3_column_int64(q, 3);
+            found = 1;
+        } else if (rc == SQLITE_DONE) {
+            found = 0;
+        }
+        sqlite3_finalize(q);
+    }
+    pthread_mutex_unlock(&st->mu);
+    return found;
+}
+
+int sl_state_incr_run_get(sl_state *st, int64_t run_id, const char *table, sl_incr_run *out, sl_err *err)
+{
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&st->mu);
+    int found = -1;
+    sqlite3_stmt *q = sl_query(st, err, "SELECT targets, settings, columns, first, low, high, coalesce(rows, 0), "
+                                        "coalesce(deleted, 0), published FROM incr_runs WHERE run_id = ? AND "
+                                        "table_name = ?", "is", run_id, table);
+    if (q) {
+        int rc = sl_step_done(st, q, err);
+        if (rc == SQLITE_ROW) {
+            out->targets = sl_col_str(q, 0);
+            out->settings = sl_col_str(q, 1);
+            out->columns = sl_col_str(q, 2);
+            out->first = sqlite3_column_int(q, 3) != 0;
+            out->low = sl_col_str(q, 4);
+            out->high = sl_col_str(q, 5);
+            out->rows = sqlite3_column_int64(q, 6);
+            out->deleted = sqlite3_column_int64(q, 7);
+            out->published = sqlite3_column_int(q, 8) != 0;
+            found = 1;
+        } else if (rc == SQLITE_DONE) {
+            found = 0;
+        }
+        sqlite3_finalize(q);
+    }
+    pthread_mutex_unlock(&st->mu);
+    return found;
+}
+
+int sl_state_incr_run_set(sl_state *st, int64_t run_id, const char *table, const sl_incr_run *r, sl_err *err)
+{
+    pthread_mutex_lock(&st->mu);
+    int rc = sl_exec(st, err, "INSERT OR REPLACE INTO incr_runs(run_id, table_name, targets, settings, columns, "
+                     "first, low, high, published) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)", "issssiss", run_id, table,
+                     r->targets, r->settings, r->columns, (int64_t)r->first, r->low, r->high);
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
+int sl_state_incr_publish(sl_state *st, const char *job, int64_t run_id, const char *table, int64_t rows,
+                          int64_t deleted, sl_err *err)
+{
+    pthread_mutex_lock(&st->mu);
+    int rc = sl_begin(st, err);
+    if (rc == 0)
+        rc = sl_exec(st, err, "UPDATE incr_runs SET published = 1, rows = ?, deleted = ? WHERE run_id = ? AND "
+                     "table_name = ?", "iiis", rows, deleted, run_id, table);
+    if (rc == 0)
+        rc = sl_exec(st, err, "INSERT OR REPLACE INTO incr_state(job, table_name, targets, settings, columns, "
+                     "watermark, run_id, updated) SELECT ?, table_name, targets, settings, columns, high, run_id, ? "
+                     "FROM incr_runs WHERE run_id = ? AND table_name = ?", "sdis", job, sl_now(), run_id, table);
+    rc = rc == 0 ? sl_commit(st, err) : sl_rollback(st);
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
+static void sl_incr_hist_fill(void *rec, sqlite3_stmt *q)
+{
+    sl_incr_hist *h = rec;
+    h->table = sl_col_str(q, 0);
+    h->targets = sl_col_str(q, 1);
+    h->watermark = sl_col_str(q, 2);
+    h->run_id = sqlite3_column_int64(q, 3);
+    h->first = sqlite3_column_int(q, 4) != 0;
+    h->published = sqlite3_column_int(q, 5) != 0;
+    h->low = sl_col_str(q, 6);
+    h->high = sl_col_str(q, 7);
+    h->rows = sqlite3_column_int64(q, 8);
+    h->deleted = sqlite3_column_int64(q, 9);
+}
+
+void sl_incr_hist_free(sl_incr_hist *h, int n)
+{
+    for (int i = 0; i < n; i++) {
+        sl_free(h[i].table);
+        sl_free(h[i].targets);
+        sl_free(h[i].watermark);
+        sl_free(h[i].low);
+        sl_free(h[i].high);
+    }
+    sl_free(h);
+}
+
+static void sl_incr_hist_drop(void *recs, int n) { sl_incr_hist_free(recs, n); }
+
+int sl_state_incr_history(sl_state *st, const char *job, int limit, sl_incr_hist **out, int *n, sl_err *err)
+{
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *q = sl_query(st, err,
+        "SELECT table_name, targets, watermark, run_id, 0, 1, NULL, NULL, -1, 0, 0 AS k FROM incr_state WHERE job = ? "
+        "UNION ALL SELECT i.table_name, i.targets, NULL, i.run_id, i.first, i.published, i.low, i.high, "
+        "coalesce(i.rows, 0), coalesce(i.deleted, 0), 1 FROM incr_runs i JOIN runs r ON r.id = i.run_id "
+        "WHERE r.job = ? AND i.run_id IN (SELECT run_id FROM incr_runs j WHERE j.table_name = i.table_name "
+        "ORDER BY run_id DESC LIMIT ?) ORDER BY 1, 11, 4 DESC", "ssi", job, job, (int64_t)limit);
+    return sl_collect_rows(st, q, sizeof(sl_incr_hist), sl_incr_hist_fill, sl_incr_hist_drop, (void **)out, n, err);
 }

@@ -59,7 +59,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SL_STATE_SCHEMA_VERSION 7
+#define SL_STATE_SCHEMA_VERSION 8
 #define SL_STATE_HASH_LEN 40           /* room for a job hash, with its NUL */
 
 typedef struct sl_state sl_state;
@@ -317,5 +317,51 @@ int sl_state_task_checks_put(sl_state *st, int64_t task_id, const sl_task_check_
 int sl_state_task_checks_list(sl_state *st, int64_t run_id, const char *table, sl_task_check_rec **out, int *n,
                               sl_err *err);
 void sl_state_task_checks_free(sl_task_check_rec *recs, int n);
+/* ---- incremental loads (schema 8) ----
+ *   incr_state  job, table_name, targets, settings, columns, watermark, run_id, updated:
+ *               the published high watermark of a table in a set of targets
+ *   incr_runs   run_id, table_name, targets, settings, columns, first, low, high, rows, deleted,
+ *               published: what a run read (kept on resume so its tasks stay the same) */
+typedef struct sl_incr_rec {
+    char *settings;            /* the job's incremental settings as text, to see a change */
+    char *columns;             /* sl_state_columns_text of the schema last published */
+    char *watermark;           /* NULL: none yet (the next run reads everything) */
+    int64_t run_id;            /* the run that published it */
+} sl_incr_rec;
+
+typedef struct sl_incr_run {
+    char *targets, *settings, *columns;
+    bool first;                /* read everything (no watermark, or --full-refresh): replace */
+    char *low, *high;          /* the window read: cursor > low (- lookback) and <= high; NULL: open */
+    int64_t rows, deleted;     /* at publish: rows of the increment, keys deleted */
+    bool published;
+} sl_incr_run;
+
+/* The watermark of (job, table, targets): 1 found, 0 none, -1 error. */
+int sl_state_incr_get(sl_state *st, const char *job, const char *table, const char *targets, sl_incr_rec *out,
+                      sl_err *err);
+void sl_incr_rec_free(sl_incr_rec *r);
+/* What run_id reads of table (resume): 1 found, 0 none, -1 error. */
+int sl_state_incr_run_get(sl_state *st, int64_t run_id, const char *table, sl_incr_run *out, sl_err *err);
+/* Records (replacing) what run_id reads of table, before any of its tasks is committed. */
+int sl_state_incr_run_set(sl_state *st, int64_t run_id, const char *table, const sl_incr_run *r, sl_err *err);
+void sl_incr_run_free(sl_incr_run *r);
+/* The table is published in every target: one transaction moves the
+ * watermark of (job, table, targets) to the run's high bound and marks the
+ * run's read published with its counts. Repeating it is harmless. */
+int sl_state_incr_publish(sl_state *st, const char *job, int64_t run_id, const char *table, int64_t rows,
+                          int64_t deleted, sl_err *err);
+
+typedef struct sl_incr_hist {
+    char *table, *targets, *watermark;
+    int64_t run_id;            /* run that read (incr_runs) or published the watermark (rows < 0) */
+    bool first, published;
+    char *low, *high;
+    int64_t rows, deleted;     /* -1: the watermark row itself */
+} sl_incr_hist;
+/* For `status`: per table of the job its watermark (rows == -1), then its
+ * runs' reads, newest first (at most `limit` per table). */
+int sl_state_incr_history(sl_state *st, const char *job, int limit, sl_incr_hist **out, int *n, sl_err *err);
+void sl_incr_hist_free(sl_incr_hist *h, int n);
 
 #endif

@@ -19,6 +19,7 @@
 #include "../core/sl_log.h"
 #include "../state/sl_fs.h"
 #include "../state/sl_publish.h"
+#include "sl_store_incr.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,6 +117,9 @@ static int sl_local_guard_shrink(sl_stage *sg, const sl_store_manifest *m, sl_er
 
 static int sl_local_publish(sl_stage *sg, const sl_store_manifest *m, sl_store_result *res, sl_err *err)
 {
+    /* An incremental table written with append or merge: a whole new version from the live one and the increment. */
+    if (sg->cfg && sg->cfg->incr.cursor && sg->cfg->write != SL_WRITE_REPLACE)
+        return sl_lake_incr_publish(sg, sl_local(sg), m, res, err);
     if (sl_local_guard_shrink(sg, m, err) < 0) return -1;
     return sl_publish_table(sl_local(sg), m, res, err);
 }

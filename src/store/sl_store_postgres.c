@@ -68,6 +68,7 @@
 #include "../core/sl_log.h"
 #include "../sinks/sl_pg_encode.h"
 #include "../sources/sl_pg_conn.h"
+#include "../state/sl_fs.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -1199,6 +1200,82 @@ static int sl_pgt_guard_shrink(PGconn *c, const sl_stage *sg, int64_t new_rows, 
     return sl_guard_shrink(what, live, new_rows, max_shrink, sg->allow_mass_delete, err);
 }
 
+/* The delete step of an incremental merge (deletes:), one function, in the
+ * publishing transaction after the new rows are in: rows the increment marks
+ * deleted (deletes: {column: c}: c set; they were not inserted), or live keys
+ * absent from the source's key list (deletes: detect; the list, read in the
+ * run's snapshot, is copied into a temporary table). sg->deleted_keys: the
+ * rows removed. */
+static int sl_pgt_incr_deletes(PGconn *c, sl_stage *sg, sl_err *err)
+{
+    const sl_pgt *pg = sl_pgt_of(sg);
+    const sl_job_table *cfg = sg->cfg;
+    sl_buf sql = { 0 };
+    int rc = 0;
+    if (cfg->incr.deletes == SL_DELETES_COLUMN) {
+        char *dc = sl_pg_quote_ident(cfg->incr.deleted_column);
+        sl_buf_printf(&sql, "DELETE FROM %s l USING %s s WHERE s.%s IS NOT NULL", pg->live, pg->stage, dc);
+        sl_free(dc);
+    } else if (cfg->incr.deletes == SL_DELETES_DETECT && sg->keys_path) {
+        sl_buf_printf(&sql, "CREATE TEMP TABLE sl_src_keys ON COMMIT DROP AS SELECT ");
+        sl_pgt_col_list(&sql, cfg->key, cfg->nkey, "");
+        sl_buf_printf(&sql, " FROM %s LIMIT 0", pg->live);
+        rc = sl_pgt_cmd(c, (const char *)sql.data, pg->who, err);
+        sl_buf_clear(&sql);
+        size_t len = 0;
+        char *data = rc == 0 ? sl_fs_read_all(sg->keys_path, &len, err) : NULL;
+        if (rc == 0 && !data) rc = -1;
+        if (rc == 0) {
+            PGresult *r = PQexec(c, "COPY sl_src_keys FROM STDIN (FORMAT csv)");
+            if (PQresultStatus(r) != PGRES_COPY_IN) rc = sl_pg_result_error(c, r, pg->who, err);
+            PQclear(r);
+            if (rc == 0 && (PQputCopyData(c, data, (int)len) != 1 || PQputCopyEnd(c, NULL) != 1))
+                rc = sl_pg_result_error(c, NULL, pg->who, err);
+            while ((r = PQgetResult(c))) {
+                if (rc == 0 && PQresultStatus(r) != PGRES_COMMAND_OK) rc = sl_pg_result_error(c, r, pg->who, err);
+                PQclear(r);
+            }
+        }
+        sl_free(data);
+        if (rc == 0) rc = sl_pgt_cmd(c, "ANALYZE sl_src_keys", pg->who, err);
+        if (rc < 0) {
+            sl_buf_free(&sql);
+            sl_err_prefix(err, "deletes: detect");
+            return -1;
+        }
+        sl_buf_printf(&sql, "DELETE FROM %s l WHERE NOT EXISTS (SELECT 1 FROM sl_src_keys s WHERE ", pg->live);
+    } else {
+        return 0;
+    }
+    bool detect = cfg->incr.deletes == SL_DELETES_DETECT;
+    for (int k = 0; k < cfg->nkey; k++) {
+        char *q = sl_pg_quote_ident(cfg->key[k]);
+        sl_buf_printf(&sql, "%ss.%s = l.%s", detect && k == 0 ? "" : " AND ", q, q);
+        sl_free(q);
+    }
+    if (detect) sl_buf_printf(&sql, ")");
+    sl_buf_push(&sql, 0);
+    PGresult *r = sl_pgt_query(c, (const char *)sql.data, 0, NULL, pg->who, err);
+    if (!r) rc = -1;
+    else sg->deleted_keys = strtoll(PQcmdTuples(r), NULL, 10);
+    PQclear(r);
+    sl_buf_free(&sql);
+    /* The mass-delete guard: over max_delete_ratio of the live rows, the
+     * error rolls the publishing transaction back (nothing is deleted). */
+    double ratio = sl_job_table_max_delete_ratio(cfg);
+    if (rc == 0 && ratio >= 0 && sg->deleted_keys > 0) {
+        int64_t left = 0;
+        char *q = sl_sprintf("SELECT count(*) FROM %s", pg->live);
+        rc = sl_pgt_count(c, q, pg->who, &left, err);
+        sl_free(q);
+        char what[600];
+        snprintf(what, sizeof what, "%s: %s (deletes)", pg->who, pg->display);
+        if (rc == 0)
+            rc = sl_guard_deletes(what, left + sg->deleted_keys, sg->deleted_keys, ratio, sg->allow_mass_delete, err);
+    }
+    return rc;
+}
+
 /* append and merge: new columns first (add_columns), then the rows. */
 static int sl_pgt_merge(PGconn *c, const sl_stage *sg, const sl_pgt_cols *want, const sl_pgt_diff *d,
                         int64_t *deleted, sl_err *err)
@@ -1233,6 +1310,12 @@ static int sl_pgt_merge(PGconn *c, const sl_stage *sg, const sl_pgt_cols *want, 
     sl_buf_printf(&sql, ") SELECT ");
     sl_pgt_col_list(&sql, want->names, want->n, "");
     sl_buf_printf(&sql, " FROM %s", pg->stage);
+    if (cfg->write == SL_WRITE_MERGE && cfg->incr.deletes == SL_DELETES_COLUMN) {
+        /* soft deletes: rows marked deleted are removed below, not inserted */
+        char *dc = sl_pg_quote_ident(cfg->incr.deleted_column);
+        sl_buf_printf(&sql, " WHERE %s IS NULL", dc);
+        sl_free(dc);
+    }
     if (cfg->write == SL_WRITE_MERGE) {
         sl_buf_printf(&sql, " ON CONFLICT (");
         sl_pgt_col_list(&sql, cfg->key, cfg->nkey, "");
@@ -1268,6 +1351,7 @@ static int sl_pgt_merge(PGconn *c, const sl_stage *sg, const sl_pgt_cols *want, 
         PQclear(r);
     }
     sl_buf_free(&sql);
+    if (rc == 0 && cfg->write == SL_WRITE_MERGE && cfg->incr.cursor) rc = sl_pgt_incr_deletes(c, (sl_stage *)sg, err);
     if (rc == 0) {
         char *drop = sl_sprintf("DROP TABLE %s", pg->stage);
         rc = sl_pgt_cmd(c, drop, pg->who, err);

@@ -1,0 +1,39 @@
+/*
+ * sl_pg_incr.h - incremental reads of PostgreSQL tables (sl_pg_incr.c):
+ * the cursor window taken in the table's snapshot, and the key list of
+ * `deletes: detect`. Used by sl_source_postgres.c's prepare only.
+ */
+#ifndef SL_PG_INCR_H
+#define SL_PG_INCR_H
+
+#include "../core/sl_error.h"
+#include "../job/sl_job.h"
+#include "sl_source.h"
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+typedef struct sl_pg_incr_plan {
+    char *type;     /* the cursor's type (format_type) */
+    bool is_int;
+    char *high;     /* the bound read up to (text); NULL: no row has a cursor */
+    char *window;   /* "(cursor > ... AND cursor <= ...)" */
+    bool later;     /* a watermark exists: read through `from` */
+    char *from;     /* later runs: (SELECT * FROM <rel> WHERE <window>) AS sl_i */
+} sl_pg_incr_plan;
+
+/* Checks the cursor (exists, orderable type, no NULLs unless nulls: include,
+ * no lookback on an integer) and takes the window, on conn inside the
+ * table's snapshot. 0, or -1 with err naming the column and the remedy. */
+int sl_pg_incr_window(PGconn *conn, const char *from, const char *what, const sl_job_table *cfg,
+                      sl_source_table *tab, sl_pg_incr_plan *out, sl_err *err);
+void sl_pg_incr_plan_free(sl_pg_incr_plan *p);
+/* First runs: every task's predicate becomes window AND (predicate). */
+int sl_pg_incr_and(sl_source_table *tab, const char *window);
+/* deletes: detect: the key columns of every row of `from` (the whole table,
+ * in conn's snapshot) as CSV into path (written to path.tmp, fsynced,
+ * renamed); *rows counts them. */
+int sl_pg_incr_keys(PGconn *conn, const char *from, const char *what, const sl_job_table *cfg, const char *path,
+                    int64_t *rows, sl_err *err);
+
+#endif

@@ -1,0 +1,593 @@
+/*
+ * sl_store_lake_incr.c - incremental writes into a local lake table
+ * (write: append | merge of an incremental table), and compaction.
+ *
+ * A lake table is a directory whose manifest lists its files; a version is
+ * published by swapping a complete staged directory with the live one
+ * (state/sl_publish.h). An incremental publish therefore stages the WHOLE
+ * new version, cheaply:
+ *
+ *   append  the live version's files are hard-linked into the staging
+ *           directory (same file system: no byte is copied) beside the
+ *           run's new part files; the manifest lists both.
+ *   merge   DuckDB (in memory) finds the live files holding a key that the
+ *           increment carries or that is deleted; files without one are
+ *           hard-linked as they are; the rows of the affected files whose
+ *           key is neither are written by DuckDB's COPY TO as one new file;
+ *           the increment's part files (sluice's own, exact types) are
+ *           listed as they are - unless soft deletes remove rows from them,
+ *           then DuckDB writes the increment without those rows.
+ *
+ * Why DuckDB's COPY rather than sluice's sinks for the rewritten rows: the
+ * rewrite is a relational operation (anti-join on the key over files) that
+ * DuckDB streams, spills and parallelises; sluice's Parquet reader and sink
+ * would need a key hash set and a filter in C for the same. Only the rows of
+ * affected files go through it; the increment keeps sluice's encoding.
+ *
+ * Names: live files named part-* (a run's task outputs) are carried as
+ * c<run>-part-*, so the next run's part-* never collide; c*, m*, i* files
+ * keep their names. Every step may be repeated after a crash: links and
+ * rewritten files in the staging directory are made again, the live
+ * version is untouched until the swap.
+ *
+ * Deletes (sl_lake_incr_deletes, one function): `deletes: detect` - live
+ * keys absent from the source's key list (read in the run's snapshot) and
+ * not in the increment; `deletes: {column: c}` - increment rows with c set.
+ * The count is in sg->deleted_keys before anything is removed.
+ */
+#include "sl_store_incr.h"
+
+#include "../core/sl_alloc.h"
+#include "../core/sl_buf.h"
+#include "../core/sl_log.h"
+#include "../state/sl_fs.h"
+#include "sl_duck.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- the live manifest's files ---- */
+
+typedef struct sl_live_file {
+    char *name;
+    int64_t rows, bytes;
+    uint32_t crc32;
+} sl_live_file;
+
+static void sl_live_files_free(sl_live_file *f, int n)
+{
+    for (int i = 0; i < n; i++) sl_free(f[i].name);
+    sl_free(f);
+}
+
+/* The files of our own manifest (sl_publish.c writes each entry as
+ * {"name": "...", "rows": N, "bytes": N, "crc32": N ...}); -1 when it
+ * cannot be read, 0 with *n = 0 when there is no live table. */
+static int sl_live_files(const sl_staging *stg, sl_live_file **out, int *n, sl_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    char *path = sl_fs_join(stg->live, SL_MANIFEST_NAME);
+    if (!sl_fs_exists(path)) {
+        sl_free(path);
+        return 0;
+    }
+    size_t len;
+    char *text = sl_fs_read_all(path, &len, err);
+    if (!text) {
+        sl_free(path);
+        return -1;
+    }
+    const char *p = strstr(text, "\"files\": [");
+    int cap = 0, rc = 0;
+    /* Entries begin on a line of their own; receipts inside them hold {"name": ...} too. */
+    while (p && (p = strstr(p, "\n    {\"name\": \""))) {
+        p += 15;
+        const char *end = strchr(p, '"');
+        long long rows, bytes;
+        unsigned long crc;
+        if (!end || sscanf(end, "\", \"rows\": %lld, \"bytes\": %lld, \"crc32\": %lu", &rows, &bytes, &crc) != 3) {
+            rc = sl_err_set(err, SL_EIO, "%s: cannot read its file list; publish the table again with sluice run "
+                            "--full-refresh", path);
+            break;
+        }
+        if (*n == cap) *out = sl_realloc(*out, sizeof **out * (size_t)(cap = cap ? cap * 2 : 16));
+        (*out)[*n] = (sl_live_file){ sl_strndup(p, (size_t)(end - p)), rows, bytes, (uint32_t)crc };
+        (*n)++;
+        p = end;
+    }
+    sl_free(text);
+    sl_free(path);
+    if (rc < 0) {
+        sl_live_files_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+/* ---- SQL text ---- */
+
+static void sl_q_ident(sl_buf *b, const char *s)
+{
+    sl_buf_push(b, '"');
+    for (; *s; s++) {
+        if (*s == '"') sl_buf_push(b, '"');
+        sl_buf_push(b, (uint8_t)*s);
+    }
+    sl_buf_push(b, '"');
+}
+
+static void sl_q_text(sl_buf *b, const char *s)
+{
+    sl_buf_push(b, '\'');
+    for (; *s; s++) {
+        if (*s == '\'') sl_buf_push(b, '\'');
+        sl_buf_push(b, (uint8_t)*s);
+    }
+    sl_buf_push(b, '\'');
+}
+
+static void sl_q_keys(sl_buf *b, const sl_job_table *cfg)
+{
+    for (int k = 0; k < cfg->nkey; k++) {
+        if (k) sl_buf_printf(b, ", ");
+        sl_q_ident(b, cfg->key[k]);
+    }
+}
+
+/* read_parquet([dir/name, ...]) */
+static void sl_q_files(sl_buf *b, const char *dir, char *const *names, int n)
+{
+    sl_buf_printf(b, "read_parquet([");
+    for (int i = 0; i < n; i++) {
+        char *p = sl_fs_join(dir, names[i]);
+        if (i) sl_buf_printf(b, ", ");
+        sl_q_text(b, p);
+        sl_free(p);
+    }
+    sl_buf_printf(b, "])");
+}
+
+static char *sl_q_done(sl_buf *b)
+{
+    sl_buf_push(b, 0);
+    return (char *)b->data;
+}
+
+/* ---- carrying files into the staged version ---- */
+
+static char *sl_carried_name(const sl_stage *sg, const char *name)
+{
+    return !strncmp(name, "part-", 5) ? sl_sprintf("c%lld-%s", (long long)sg->run_id, name) : sl_strdup(name);
+}
+
+/* Hard-links live/<name> as stage/<as> (again after a crash: replaced); a
+ * file system without hard links gets a copy. */
+static int sl_carry(const sl_staging *stg, const char *name, const char *as, sl_err *err)
+{
+    char *from = sl_fs_join(stg->live, name), *to = sl_fs_join(stg->dir, as);
+    int rc = 0;
+    if (unlink(to) < 0 && errno != ENOENT) rc = sl_fs_errno(err, errno, "cannot replace", to);
+    if (rc == 0 && link(from, to) < 0) {
+        if (errno == EXDEV || errno == EPERM || errno == EMLINK || errno == ENOTSUP) {
+            size_t len;
+            char *data = sl_fs_read_all(from, &len, err);
+            rc = data ? sl_fs_write_atomic(to, data, len, err) : -1;
+            sl_free(data);
+        } else {
+            rc = sl_fs_errno(err, errno, "cannot link into the staged version", to);
+        }
+    }
+    sl_free(from);
+    sl_free(to);
+    return rc;
+}
+
+/* A file DuckDB wrote into the staging directory, as a manifest entry. */
+static int sl_written_entry(const sl_staging *stg, const char *name, int64_t rows, sl_store_file *f, sl_err *err)
+{
+    char *path = sl_fs_join(stg->dir, name);
+    uint32_t crc = 0;
+    uint64_t size = 0;
+    int rc = sl_fs_file_crc32(path, &crc, &size, err) < 0 || sl_fs_fsync_file(path, err) < 0 ? -1 : 0;
+    sl_free(path);
+    *f = (sl_store_file){ name, rows, (int64_t)size, crc, NULL };
+    return rc;
+}
+
+/* ---- deletes ---- */
+
+int sl_lake_incr_deletes(sl_stage *sg, struct sl_duck *d, const char *old_sql, const char *inc_sql, sl_err *err)
+{
+    const sl_job_table *cfg = sg->cfg;
+    sl_buf b = { 0 };
+    int64_t n = 0, soft = 0;
+    /* d(keys): what leaves the live version: the increment's keys (their new rows replace them) and the deleted. */
+    sl_buf_printf(&b, "create or replace temp table sl_gone as select ");
+    sl_q_keys(&b, cfg);
+    sl_buf_printf(&b, " from %s", inc_sql);
+    char *sql = sl_q_done(&b);
+    int rc = sl_duck_exec(d, sql, NULL, err);
+    sl_free(sql);
+    if (rc == 0 && cfg->incr.deletes == SL_DELETES_COLUMN) {
+        b = (sl_buf){ 0 };
+        sl_buf_printf(&b, "select count(*) from %s where ", inc_sql);
+        sl_q_ident(&b, cfg->incr.deleted_column);
+        sl_buf_printf(&b, " is not null");
+        sql = sl_q_done(&b);
+        rc = sl_duck_exec(d, sql, &soft, err);
+        sl_free(sql);
+    }
+    if (rc == 0 && cfg->incr.deletes == SL_DELETES_DETECT && sg->keys_path && old_sql) {
+        /* Keys compared in their text forms: PostgreSQL's CSV text and DuckDB's cast agree for integers,
+         * text and uuid, the usual keys. */
+        b = (sl_buf){ 0 };
+        sl_buf_printf(&b, "create or replace temp table sl_src as select * from read_csv(");
+        sl_q_text(&b, sg->keys_path);
+        sl_buf_printf(&b, ", header = false, all_varchar = true, names = [");
+        for (int k = 0; k < cfg->nkey; k++) {
+            if (k) sl_buf_printf(&b, ", ");
+            sl_q_text(&b, cfg->key[k]);
+        }
+        sl_buf_printf(&b, "]); insert into sl_gone select ");
+        sl_q_keys(&b, cfg);
+        sl_buf_printf(&b, " from %s o where not exists (select 1 from sl_src s where ", old_sql);
+        for (int k = 0; k < cfg->nkey; k++) {
+            if (k) sl_buf_printf(&b, " and ");
+            sl_buf_printf(&b, "s.");
+            sl_q_ident(&b, cfg->key[k]);
+            sl_buf_printf(&b, " = o.");
+            sl_q_ident(&b, cfg->key[k]);
+            sl_buf_printf(&b, "::varchar");
+        }
+        sl_buf_printf(&b, ") and not exists (select 1 from %s i where ", inc_sql);
+        for (int k = 0; k < cfg->nkey; k++) {
+            if (k) sl_buf_printf(&b, " and ");
+            sl_buf_printf(&b, "i.");
+            sl_q_ident(&b, cfg->key[k]);
+            sl_buf_printf(&b, " = o.");
+            sl_q_ident(&b, cfg->key[k]);
+        }
+        sl_buf_printf(&b, ")");
+        sql = sl_q_done(&b);
+        rc = sl_duck_exec(d, sql, &n, err);
+        sl_free(sql);
+        if (rc < 0) sl_err_prefix(err, "deletes: detect");
+    }
+    sg->deleted_keys = n + soft;
+    return rc;
+}
+
+/* ---- publish ---- */
+
+/* The merged version's files into *outf (*nout), the names it made in *names_out (*nnames_out). */
+static int sl_lake_incr_merge(sl_stage *sg, sl_staging *stg, const sl_store_manifest *m, sl_live_file *live,
+                              int nlive, sl_store_file **outf, int *nout, char ***names_out, int *nnames_out,
+                              sl_err *err)
+{
+    const sl_job_table *cfg = sg->cfg;
+    char **inc = sl_calloc((size_t)m->nfiles + 1, sizeof *inc), **old = sl_calloc((size_t)nlive + 1, sizeof *old);
+    int ninc = 0;
+    for (int i = 0; i < m->nfiles; i++)
+        if (m->files[i].rows > 0) inc[ninc++] = (char *)m->files[i].name;
+    for (int i = 0; i < nlive; i++) old[i] = live[i].name;
+    sl_store_file *f = sl_calloc((size_t)(nlive + m->nfiles + 2), sizeof *f);
+    char **names = sl_calloc((size_t)(nlive + 2), sizeof *names);   /* owned names of f entries */
+    int nf = 0, nnames = 0, rc = 0;
+    sl_duck *d = sl_duck_open_memory(0, 0, stg->run_dir, err);
+    if (!d) rc = -1;
+    sl_buf b = { 0 };
+    sl_q_files(&b, stg->dir, inc, ninc);
+    char *inc_sql = sl_q_done(&b);
+    b = (sl_buf){ 0 };
+    sl_q_files(&b, stg->live, old, nlive);
+    char *old_sql = sl_q_done(&b);
+    if (ninc == 0) {
+        /* No new rows: an empty increment source with the live version's columns. */
+        sl_free(inc_sql);
+        inc_sql = sl_sprintf("(select * from %s limit 0)", old_sql);
+    }
+    if (rc == 0) rc = sl_lake_incr_deletes(sg, d, nlive ? old_sql : NULL, inc_sql, err);
+    /* Which live files hold a key that leaves. */
+    sl_duck_rows affected = { 0 };
+    if (rc == 0) {
+        b = (sl_buf){ 0 };
+        sl_buf_printf(&b, "select distinct filename from read_parquet([");
+        for (int i = 0; i < nlive; i++) {
+            char *p = sl_fs_join(stg->live, old[i]);
+            if (i) sl_buf_printf(&b, ", ");
+            sl_q_text(&b, p);
+            sl_free(p);
+        }
+        sl_buf_printf(&b, "], filename = true) semi join sl_gone using (");
+        sl_q_keys(&b, cfg);
+        sl_buf_printf(&b, ")");
+        char *sql = sl_q_done(&b);
+        rc = sl_duck_query(d, sql, &affected, err);
+        sl_free(sql);
+    }
+    bool *hit = sl_calloc((size_t)nlive + 1, sizeof *hit);
+    int nhit = 0;
+    for (int r = 0; rc == 0 && r < affected.nrows; r++) {
+        const char *fn = sl_duck_cell(&affected, r, 0);
+        for (int i = 0; i < nlive; i++) {
+            char *p = sl_fs_join(stg->live, old[i]);
+            if (fn && !strcmp(fn, p) && !hit[i]) hit[i] = true, nhit++;
+            sl_free(p);
+        }
+    }
+    sl_duck_rows_free(&affected);
+    /* Rows re-read (the lookback window) that equal their live row change nothing: when no row differs
+     * and nothing is deleted, the live version stays as it is. Only the affected files are compared. */
+    int64_t changed = 1;
+    if (rc == 0 && nhit > 0 && sg->deleted_keys == 0 && cfg->incr.deletes != SL_DELETES_COLUMN) {
+        b = (sl_buf){ 0 };
+        sl_buf_printf(&b, "select count(*) from (select * from %s except all select o.* from read_parquet([", inc_sql);
+        int w = 0;
+        for (int i = 0; i < nlive; i++) {
+            if (!hit[i]) continue;
+            char *p = sl_fs_join(stg->live, old[i]);
+            if (w++) sl_buf_printf(&b, ", ");
+            sl_q_text(&b, p);
+            sl_free(p);
+        }
+        sl_buf_printf(&b, "]) o semi join %s i using (", inc_sql);
+        sl_q_keys(&b, cfg);
+        sl_buf_printf(&b, "))");
+        char *sql = sl_q_done(&b);
+        rc = sl_duck_exec(d, sql, &changed, err);
+        sl_free(sql);
+    }
+    if (rc == 0 && changed == 0) {
+        sl_free(hit);
+        sl_free(inc_sql);
+        sl_free(old_sql);
+        sl_duck_close(d);
+        sl_free(inc);
+        sl_free(old);
+        sl_free(f);
+        sl_free(names);
+        *outf = NULL;
+        *nout = 0;
+        *names_out = NULL;
+        *nnames_out = 0;
+        return 1;
+    }
+    /* Unaffected live files: carried as they are. */
+    for (int i = 0; rc == 0 && i < nlive; i++) {
+        if (hit[i]) continue;
+        char *as = sl_carried_name(sg, old[i]);
+        rc = sl_carry(stg, old[i], as, err);
+        names[nnames++] = as;
+        f[nf++] = (sl_store_file){ as, live[i].rows, live[i].bytes, live[i].crc32, NULL };
+    }
+    /* Affected ones: their rows that stay, in one file written by DuckDB. */
+    if (rc == 0 && nhit > 0) {
+        char *name = sl_sprintf("m%lld-00000.parquet", (long long)sg->run_id);
+        char *path = sl_fs_join(stg->dir, name);
+        b = (sl_buf){ 0 };
+        sl_buf_printf(&b, "copy (select * from read_parquet([");
+        int w = 0;
+        for (int i = 0; i < nlive; i++) {
+            if (!hit[i]) continue;
+            char *p = sl_fs_join(stg->live, old[i]);
+            if (w++) sl_buf_printf(&b, ", ");
+            sl_q_text(&b, p);
+            sl_free(p);
+        }
+        sl_buf_printf(&b, "]) anti join sl_gone using (");
+        sl_q_keys(&b, cfg);
+        sl_buf_printf(&b, ")) to ");
+        sl_q_text(&b, path);
+        sl_buf_printf(&b, " (format parquet, compression zstd)");
+        char *sql = sl_q_done(&b);
+        int64_t rows = 0;
+        rc = sl_duck_exec(d, sql, &rows, err);
+        sl_free(sql);
+        if (rc == 0 && rows > 0) {
+            names[nnames++] = name;
+            rc = sl_written_entry(stg, name, rows, &f[nf++], err);
+        } else {
+            unlink(path);
+            sl_free(name);
+        }
+        sl_free(path);
+    }
+    /* The increment: its part files, or without the soft-deleted rows. */
+    bool filter = cfg->incr.deletes == SL_DELETES_COLUMN && ninc > 0;
+    if (rc == 0 && filter) {
+        char *name = sl_sprintf("i%lld-00000.parquet", (long long)sg->run_id);
+        char *path = sl_fs_join(stg->dir, name);
+        b = (sl_buf){ 0 };
+        sl_buf_printf(&b, "copy (select * from %s where ", inc_sql);
+        sl_q_ident(&b, cfg->incr.deleted_column);
+        sl_buf_printf(&b, " is null) to ");
+        sl_q_text(&b, path);
+        sl_buf_printf(&b, " (format parquet, compression zstd)");
+        char *sql = sl_q_done(&b);
+        int64_t rows = 0;
+        rc = sl_duck_exec(d, sql, &rows, err);
+        sl_free(sql);
+        if (rc == 0 && rows > 0) {
+            names[nnames++] = name;
+            rc = sl_written_entry(stg, name, rows, &f[nf++], err);
+        } else {
+            unlink(path);
+            sl_free(name);
+        }
+        sl_free(path);
+    }
+    for (int i = 0; rc == 0 && !filter && i < m->nfiles; i++)
+        if (m->files[i].rows > 0) f[nf++] = m->files[i];
+    sl_free(hit);
+    sl_free(inc_sql);
+    sl_free(old_sql);
+    if (d) sl_duck_close(d);
+    sl_free(inc);
+    sl_free(old);
+    if (rc < 0) {
+        for (int i = 0; i < nnames; i++) sl_free(names[i]);
+        sl_free(names);
+        sl_free(f);
+        return -1;
+    }
+    *outf = f;
+    *nout = nf;
+    *names_out = names;
+    *nnames_out = nnames;
+    return 0;
+}
+
+int sl_lake_incr_publish(sl_stage *sg, sl_staging *stg, const sl_store_manifest *m, sl_store_result *res,
+                         sl_err *err)
+{
+    const sl_job_table *cfg = sg->cfg;
+    sg->deleted_keys = 0;
+    /* Published before a crash, or only cleaning up: the plain protocol knows. */
+    int already = sl_publish_already(stg, err);
+    if (already < 0) return -1;
+    if (already || m->nfiles == 0) return sl_publish_table(stg, m, res, err);
+    sl_live_file *live = NULL;
+    int nlive = 0;
+    if (sl_live_files(stg, &live, &nlive, err) < 0) return -1;
+    char *mpath = sl_fs_join(stg->live, SL_MANIFEST_NAME);
+    bool has_live = sl_fs_exists(mpath);
+    sl_free(mpath);
+    if (!has_live || nlive == 0) {   /* nothing to append to or merge with: this version is the table */
+        sl_live_files_free(live, nlive);
+        return sl_publish_table(stg, m, res, err);
+    }
+    int64_t new_rows = 0, old_rows = 0, old_bytes = 0;
+    for (int i = 0; i < m->nfiles; i++) new_rows += m->files[i].rows;
+    for (int i = 0; i < nlive; i++) old_rows += live[i].rows, old_bytes += live[i].bytes;
+    bool merge = cfg->write == SL_WRITE_MERGE;
+    /* An empty increment with nothing to delete: the live version stays as it is (nothing rewritten). */
+    if (new_rows == 0 && !(merge && cfg->incr.deletes == SL_DELETES_DETECT)) {
+        memset(res, 0, sizeof *res);
+        res->atomic = true;
+        res->rows = old_rows;
+        res->bytes = old_bytes;
+        sl_live_files_free(live, nlive);
+        sl_log(SL_LOG_INFO, "table %s: 0 new rows: %s unchanged", sg->table, stg->live);
+        return 0;
+    }
+    sl_store_file *f = NULL;
+    int nf = 0, rc = 0;
+    char **owned = NULL;
+    int nowned = 0;
+    if (merge) {
+        rc = sl_lake_incr_merge(sg, stg, m, live, nlive, &f, &nf, &owned, &nowned, err);
+        if (rc == 1) {
+            sl_log(SL_LOG_INFO, "table %s: the %lld row%s read equal the live ones: 0 changed rows, %s unchanged",
+                   sg->table, (long long)new_rows, new_rows == 1 ? "" : "s", stg->live);
+            rc = 0;
+        }
+    } else {
+        f = sl_calloc((size_t)(nlive + m->nfiles + 1), sizeof *f);
+        owned = sl_calloc((size_t)nlive + 1, sizeof *owned);
+        nowned = nlive;
+        for (int i = 0; rc == 0 && i < nlive; i++) {
+            owned[i] = sl_carried_name(sg, live[i].name);
+            rc = sl_carry(stg, live[i].name, owned[i], err);
+            f[nf++] = (sl_store_file){ owned[i], live[i].rows, live[i].bytes, live[i].crc32, NULL };
+        }
+        for (int i = 0; i < m->nfiles; i++)
+            if (m->files[i].rows > 0) f[nf++] = m->files[i];
+    }
+    if (rc == 0 && merge && nf == 0 && sg->deleted_keys == 0) {
+        /* detect found nothing to delete and nothing is new: unchanged */
+        memset(res, 0, sizeof *res);
+        res->atomic = true;
+        res->rows = old_rows;
+        res->bytes = old_bytes;
+    } else if (rc == 0) {
+        if (nf == 0 && m->nfiles > 0) f[nf++] = m->files[0];   /* every row deleted: an empty file keeps the columns */
+        /* The table's receipt covered only the increment: the new version's is not known without a scan. */
+        sl_store_manifest nm = { f, nf, m->snapshot_time, NULL, m->source };
+        rc = sl_publish_table(stg, &nm, res, err);
+    }
+    if (rc < 0) sl_err_prefix(err, "incremental %s", merge ? "merge" : "append");
+    for (int i = 0; owned && i < nowned; i++) sl_free(owned[i]);
+    sl_free(owned);
+    sl_free(f);
+    sl_live_files_free(live, nlive);
+    return rc;
+}
+
+/* ---- compaction ---- */
+
+int sl_lake_compact(const sl_job_target *target, const char *job, const char *table, int64_t rows_per_file,
+                    int *before, int *after, sl_err *err)
+{
+    (void)rows_per_file;
+    *before = *after = 0;
+    sl_staging stg;
+    /* run-0: no run of the job has that id. */
+    if (sl_staging_open(&stg, target->path, job, 0, table, err) < 0) return -1;
+    sl_live_file *live = NULL;
+    int nlive = 0, rc = sl_live_files(&stg, &live, &nlive, err);
+    char *mpath = sl_fs_join(stg.live, SL_MANIFEST_NAME);
+    size_t len = 0;
+    char *text = rc == 0 && sl_fs_exists(mpath) ? sl_fs_read_all(mpath, &len, err) : NULL;
+    sl_free(mpath);
+    if (rc == 0 && !text) rc = sl_err_set(err, SL_EJOB, "%s has no manifest: not a table sluice published; nothing "
+                                                        "to compact", stg.live);
+    if (rc == 0 && strstr(text, "\"job\": ") && !strstr(text, job))
+        rc = sl_err_set(err, SL_EJOB, "%s was published by another job; compact it with that job's file", stg.live);
+    *before = nlive;
+    if (rc == 0 && nlive <= 1) {
+        *after = nlive;
+        sl_free(text);
+        sl_live_files_free(live, nlive);
+        sl_publish_clean_run(target->path, job, 0, NULL);
+        sl_staging_close(&stg);
+        return 0;
+    }
+    sl_duck *d = rc == 0 ? sl_duck_open_memory(0, 0, stg.run_dir, err) : NULL;
+    if (rc == 0 && !d) rc = -1;
+    char *name = sl_sprintf("k%lld-00000.parquet", (long long)time(NULL));
+    sl_store_file f = { 0 };
+    if (rc == 0) {
+        char **old = sl_calloc((size_t)nlive, sizeof *old);
+        for (int i = 0; i < nlive; i++) old[i] = live[i].name;
+        sl_buf b = { 0 };
+        sl_buf_printf(&b, "copy (select * from ");
+        sl_q_files(&b, stg.live, old, nlive);
+        char *path = sl_fs_join(stg.dir, name);
+        sl_buf_printf(&b, ") to ");
+        sl_q_text(&b, path);
+        sl_buf_printf(&b, " (format parquet, compression zstd)");
+        char *sql = sl_q_done(&b);
+        int64_t rows = 0, want = 0;
+        for (int i = 0; i < nlive; i++) want += live[i].rows;
+        rc = sl_duck_exec(d, sql, &rows, err);
+        if (rc == 0 && rows != want)
+            rc = sl_err_set(err, SL_ECHECK, "compacting %s: %lld rows written, the manifest lists %lld; nothing "
+                            "published", stg.live, (long long)rows, (long long)want);
+        if (rc == 0) rc = sl_written_entry(&stg, name, rows, &f, err);
+        sl_free(sql);
+        sl_free(path);
+        sl_free(old);
+    }
+    if (d) sl_duck_close(d);
+    if (rc == 0) {
+        /* run_id 0 names a compaction; the caller refuses to compact while a run of the job is unfinished
+         * (its resume recognises what it published by the run id). */
+        stg.run_started = (double)time(NULL);
+        sl_store_manifest m = { &f, 1, 0, NULL, NULL };
+        sl_store_result res;
+        rc = sl_publish_table(&stg, &m, &res, err);
+        if (rc == 0) *after = 1;
+    }
+    sl_publish_clean_run(target->path, job, 0, NULL);
+    sl_free(name);
+    sl_free(text);
+    sl_live_files_free(live, nlive);
+    sl_staging_close(&stg);
+    return rc;
+}
