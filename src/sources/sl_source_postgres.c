@@ -148,7 +148,7 @@ static int sl_pg_unsupported(PGconn *conn, Oid oid, int typmod, const char *what
 }
 
 static int sl_pg_map_type(PGconn *conn, Oid oid, int typmod, const char *what, const char *col,
-                          sl_pg_wire *wire, sl_type *type, sl_err *err)
+                          sl_pg_wire *wire, sl_pg_wire *elem_wire, sl_type *type, sl_err *err)
 {
     sl_type t = {0};
     switch (oid) {
@@ -199,7 +199,7 @@ static int sl_pg_map_type(PGconn *conn, Oid oid, int typmod, const char *what, c
         snprintf(o, sizeof o, "%u", oid);
         const char *params[] = { o };
         PGresult *res = sl_pg_exec_params(conn,
-            "SELECT typname, typtype, typbasetype, typtypmod, typcategory FROM pg_type WHERE oid = $1::oid",
+            "SELECT typname, typtype, typbasetype, typtypmod, typcategory, typelem FROM pg_type WHERE oid = $1::oid",
             1, params, what, err);
         if (!res) return -1;
         if (PQntuples(res) != 1) {
@@ -212,14 +212,32 @@ static int sl_pg_map_type(PGconn *conn, Oid oid, int typmod, const char *what, c
         int basemod = atoi(PQgetvalue(res, 0, 3));
         char category = PQgetvalue(res, 0, 4)[0];
         bool is_text = typtype == 'e' || !strcmp(typname, "citext");
+        Oid elem = (Oid)strtoul(PQgetvalue(res, 0, 5), NULL, 10);
         PQclear(res);
-        if (typtype == 'd') return sl_pg_map_type(conn, base, basemod, what, col, wire, type, err);
+        if (typtype == 'd') return sl_pg_map_type(conn, base, basemod, what, col, wire, elem_wire, type, err);
+        if (category == 'A' && elem && elem_wire) {
+            /* An array of a mapped element type: a LIST of it (one
+             * dimension checked per value by the decoder). */
+            sl_pg_wire ew;
+            sl_type et;
+            sl_err sub = SL_ERR_INIT;
+            if (sl_pg_map_type(conn, elem, typmod, what, col, &ew, NULL, &et, &sub) == 0) {
+                *wire = SL_PGW_ARRAY;
+                *elem_wire = ew;
+                *type = sl_type_list_of(et);
+                return 0;
+            }
+            if (sub.code != SL_ETYPE) {
+                *err = sub;
+                return -1;
+            }
+        }
         if (is_text) {
             *wire = SL_PGW_TEXT;
             t.id = SL_T_STRING;
             break;
         }
-        const char *why = category == 'A' ? " (arrays are not supported yet)" : NULL;
+        const char *why = category == 'A' ? " (an array of an element type without a mapping)" : NULL;
         return sl_pg_unsupported(conn, oid, typmod, what, col, why, err);
     }
     }
@@ -245,6 +263,11 @@ static const char *sl_pg_cast_name(sl_type t, char *buf, size_t size)
     case SL_T_TIMESTAMP: return t.utc ? "timestamptz" : "timestamp";
     case SL_T_UUID: return "uuid";
     case SL_T_JSON: return "jsonb";
+    case SL_T_LIST: {
+        char eb[32];
+        snprintf(buf, size, "%s[]", sl_pg_cast_name(sl_type_elem(t), eb, sizeof eb));
+        return buf;
+    }
     default: return "text";
     }
 }
@@ -426,6 +449,7 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
     }
     raw = sl_schema_new(ncols);
     sl_pg_wire *wires = sl_calloc((size_t)ncols, sizeof *wires);
+    sl_pg_wire *ewires = sl_calloc((size_t)ncols, sizeof *ewires);
     /* Columns read through a cast (sl_pg_types_ext.c), and the unsupported
      * ones `unsupported: error` refuses: all of them in one message. */
     char **casts = sl_calloc((size_t)ncols, sizeof *casts);
@@ -444,7 +468,7 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
         bool overridden = false;
         for (int i = 0; i < cfg->ncolumns; i++)
             if (!strcmp(cfg->columns[i].name, name)) overridden = true;
-        if (sl_pg_map_type(sh->coord, PQftype(res, c), PQfmod(res, c), sh->what, name, &wires[c], &t, err) < 0) {
+        if (sl_pg_map_type(sh->coord, PQftype(res, c), PQfmod(res, c), sh->what, name, &wires[c], &ewires[c], &t, err) < 0) {
             /* An override of this column casts it; only then is the type irrelevant. */
             if (err->code != SL_ETYPE) goto fail_cols;
             sl_err_clear(err);
@@ -463,9 +487,7 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
                     any_cast = true;
                 }
             }
-            t.id = SL_T_STRING;
-            t.precision = t.scale = 0;
-            t.utc = false;
+            t = (sl_type){ .id = SL_T_STRING };
             wires[c] = SL_PGW_TEXT;
         } else if (!overridden && PQftype(res, c) == OID_BPCHAR && cfg->trim_char) {
             casts[c] = sl_strdup("%s::text");   /* bpchar -> text drops the padding, as PostgreSQL compares */
@@ -535,7 +557,7 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
         for (int c = 0; c < ncols; c++) {
             sl_type t;
             if (sl_pg_map_type(sh->coord, PQftype(res, c), PQfmod(res, c), sh->what, raw->fields[c].name,
-                               &wires[c], &t, err) < 0)
+                               &wires[c], &ewires[c], &t, err) < 0)
                 goto fail_cols;
             if (PQftype(res, c) == OID_NUMERIC && PQfmod(res, c) < 4 && cfg->numeric_precision > 0) {
                 t.precision = (uint8_t)cfg->numeric_precision;
@@ -552,10 +574,13 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
     for (int c = 0; c < ncols; c++) {
         sh->cols[c].name = tab->schema->fields[c].name;
         sh->cols[c].wire = wires[c];
+        sh->cols[c].elem_wire = ewires[c];
         sh->cols[c].type = tab->schema->fields[c].type;
     }
     sl_free(wires);
     wires = NULL;
+    sl_free(ewires);
+    ewires = NULL;
     for (int c = 0; c < ncols; c++) sl_free(casts[c]);
     sl_free(casts);
     casts = NULL;
@@ -588,6 +613,7 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
 fail_cols:
     /* Failures while the columns are described: their working arrays too. */
     sl_free(wires);
+    sl_free(ewires);
     for (int c = 0; casts && c < ncols; c++) sl_free(casts[c]);
     sl_free(casts);
     sl_buf_free(&problems);
