@@ -20,22 +20,22 @@
 #include <string.h>
 
 static const sl_pg_copy_col cols[] = {
-    { "i4", SL_PGW_INT4, { .id = SL_T_INT32 } },
-    { "s", SL_PGW_TEXT, { .id = SL_T_STRING } },
-    { "n", SL_PGW_NUMERIC, { .id = SL_T_DECIMAL, .precision = 12, .scale = 2 } },
-    { "ts", SL_PGW_TIMESTAMP, { .id = SL_T_TIMESTAMP, .utc = true } },
-    { "b", SL_PGW_BOOL, { .id = SL_T_BOOL } },
-    { "i2", SL_PGW_INT2, { .id = SL_T_INT16 } },
-    { "i8", SL_PGW_INT8, { .id = SL_T_INT64 } },
-    { "f4", SL_PGW_FLOAT4, { .id = SL_T_FLOAT32 } },
-    { "f8", SL_PGW_FLOAT8, { .id = SL_T_FLOAT64 } },
-    { "big", SL_PGW_NUMERIC, { .id = SL_T_DECIMAL, .precision = 38, .scale = 18 } },
-    { "jb", SL_PGW_JSONB, { .id = SL_T_JSON } },
-    { "d", SL_PGW_DATE, { .id = SL_T_DATE } },
-    { "t", SL_PGW_TIME, { .id = SL_T_TIME } },
-    { "u", SL_PGW_UUID, { .id = SL_T_UUID } },
-    { "by", SL_PGW_TEXT, { .id = SL_T_BYTES } },
-    { "ch", SL_PGW_CHAR, { .id = SL_T_STRING } },
+    { "i4", SL_PGW_INT4, { .id = SL_T_INT32 }, 0 },
+    { "s", SL_PGW_TEXT, { .id = SL_T_STRING }, 0 },
+    { "n", SL_PGW_NUMERIC, { .id = SL_T_DECIMAL, .precision = 12, .scale = 2 }, 0 },
+    { "ts", SL_PGW_TIMESTAMP, { .id = SL_T_TIMESTAMP, .utc = true }, 0 },
+    { "b", SL_PGW_BOOL, { .id = SL_T_BOOL }, 0 },
+    { "i2", SL_PGW_INT2, { .id = SL_T_INT16 }, 0 },
+    { "i8", SL_PGW_INT8, { .id = SL_T_INT64 }, 0 },
+    { "f4", SL_PGW_FLOAT4, { .id = SL_T_FLOAT32 }, 0 },
+    { "f8", SL_PGW_FLOAT8, { .id = SL_T_FLOAT64 }, 0 },
+    { "big", SL_PGW_NUMERIC, { .id = SL_T_DECIMAL, .precision = 38, .scale = 18 }, 0 },
+    { "jb", SL_PGW_JSONB, { .id = SL_T_JSON }, 0 },
+    { "d", SL_PGW_DATE, { .id = SL_T_DATE }, 0 },
+    { "t", SL_PGW_TIME, { .id = SL_T_TIME }, 0 },
+    { "u", SL_PGW_UUID, { .id = SL_T_UUID }, 0 },
+    { "by", SL_PGW_TEXT, { .id = SL_T_BYTES }, 0 },
+    { "ch", SL_PGW_CHAR, { .id = SL_T_STRING }, 0 },
 };
 #define MAXCOLS ((int)(sizeof cols / sizeof cols[0]))
 
