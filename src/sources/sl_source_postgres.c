@@ -509,8 +509,8 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
         sl_buf_push(&problems, 0);
         sl_buf_push(&remedy, 0);
         sl_err_set(err, SL_ETYPE, "%s: %d column%s of types without a sluice mapping (unsupported: error): %s; "
-                   "remove unsupported: error to read them in PostgreSQL's text form (arrays and composites as "
-                   "JSON), or set their types in columns: [%s]", sh->what, nproblems, nproblems == 1 ? "" : "s",
+                   "remove unsupported: error to read them in PostgreSQL's text form (composites and arrays of "
+                   "such types as JSON), or set their types in columns: [%s]", sh->what, nproblems, nproblems == 1 ? "" : "s",
                    (char *)problems.data, (char *)remedy.data);
         goto fail_cols;
     }
