@@ -295,16 +295,28 @@ static void sl_pg_shared_free(sl_pg_shared *sh)
     sl_free(sh);
 }
 
-/* Resolves `table:` to a quoted FROM item, its oid and row estimate. */
-static int sl_pg_resolve_table(sl_pg_shared *sh, const char *name, Oid *relid, double *est, sl_err *err)
+/* Resolves `table:` to a quoted FROM item, its oid and row estimate. The
+ * same query returns the columns' NOT NULL flags ("1t,2f,...", column 4) and
+ * the facts the partition planner needs (from column SL_PG_FACTS_COL): one
+ * round trip where there were three; *facts keeps the result for both. */
+#define SL_PG_FACTS_COL 5
+static int sl_pg_resolve_table(sl_pg_shared *sh, const char *name, Oid *relid, double *est, PGresult **facts,
+                               sl_err *err)
 {
-    static const char *sql =
-        "SELECT c.oid, format('%I.%I', n.nspname, c.relname), "
-        "CASE WHEN c.relkind IN ('r', 'm') THEN c.reltuples::float8 ELSE -1 END, c.relkind::text "
-        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)";
+    char *sqlbuf = sl_sprintf(
+        "SELECT c.oid, format('%%I.%%I', n.nspname, c.relname), "
+        "CASE WHEN c.relkind IN ('r', 'm') THEN c.reltuples::float8 ELSE -1 END, c.relkind::text, "
+        "(SELECT string_agg(a.attnum::text || CASE WHEN a.attnotnull THEN 't' ELSE 'f' END, ',') "
+        " FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), %s "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)",
+        sl_pg_rel_facts_cols);
+    const char *sql = sqlbuf;
     const char *params[] = { name };
     PGresult *res = sl_pg_exec_params(sh->coord, sql, 1, params, sh->what, err);
-    if (!res) return -1;
+    if (!res) {
+        sl_free(sqlbuf);
+        return -1;
+    }
     if (PQntuples(res) == 0) {
         /* An unquoted name with capitals: try it case-sensitively before giving up. */
         PQclear(res);
@@ -329,19 +341,24 @@ static int sl_pg_resolve_table(sl_pg_shared *sh, const char *name, Oid *relid, d
             const char *p2[] = { q };
             res = sl_pg_exec_params(sh->coord, sql, 1, p2, sh->what, err);
             sl_free(q);
-            if (!res) return -1;
+            if (!res) {
+                sl_free(sqlbuf);
+                return -1;
+            }
             if (PQntuples(res) == 1) goto found;
             PQclear(res);
         }
+        sl_free(sqlbuf);
         return sl_err_set(err, SL_ESOURCE, "%s does not exist (or is not visible to this user); check the name "
                           "and schema (e.g. public.orders; quote names with capitals: public.\"Orders\")", sh->what);
     }
 found:
+    sl_free(sqlbuf);
     *relid = (Oid)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
     sh->from = sl_strdup(PQgetvalue(res, 0, 1));
     *est = atof(PQgetvalue(res, 0, 2));
     bool partitioned = PQgetvalue(res, 0, 3)[0] == 'p';
-    PQclear(res);
+    *facts = res;
     if (partitioned) {   /* a partitioned table holds no rows itself: its leaves' estimates summed */
         char o[16];
         snprintf(o, sizeof o, "%u", *relid);
@@ -359,23 +376,29 @@ found:
 /* Which state of the data the tasks read, for the receipts: the exported
  * snapshot id the tasks import and the server's pg_current_snapshot()
  * (xmin:xmax:xip list; txid_current_snapshot() before PostgreSQL 13). */
-static int sl_pg_snapshot_identity(PGconn *conn, const char *snap_id, sl_source_table *tab, const char *what,
-                                   sl_err *err)
+static int sl_pg_snapshot_identity(sl_pg_sess *sess, sl_source_table *tab, const char *what, sl_err *err)
 {
-    const char *sql = PQserverVersion(conn) >= 130000 ? "SELECT pg_current_snapshot()::text"
-                                                       : "SELECT txid_current_snapshot()::text";
-    PGresult *res = sl_pg_exec_tuples(conn, sql, what, err);
-    if (!res) return -1;
+    /* One transaction, one snapshot: tables planned on the same session
+     * in the same transaction (sharing its snapshot) ask only once. */
+    PGconn *conn = sess->conn;
+    const char *snap_id = sess->snap_id;
+    if (!sess->cur_snapshot) {
+        const char *sql = PQserverVersion(conn) >= 130000 ? "SELECT pg_current_snapshot()::text"
+                                                           : "SELECT txid_current_snapshot()::text";
+        PGresult *res = sl_pg_exec_tuples(conn, sql, what, err);
+        if (!res) return -1;
+        sess->cur_snapshot = sl_strdup(PQgetvalue(res, 0, 0));
+        PQclear(res);
+    }
     sl_buf b = { 0 };
     sl_buf_printf(&b, "{\"kind\": \"postgres\", \"exported_snapshot\": ");
     if (snap_id) sl_buf_json_str(&b, snap_id, strlen(snap_id));
     else sl_buf_printf(&b, "null");
-    const char *cur = PQgetvalue(res, 0, 0);
+    const char *cur = sess->cur_snapshot;
     sl_buf_printf(&b, ", \"pg_current_snapshot\": ");
     sl_buf_json_str(&b, cur, strlen(cur));
     sl_buf_printf(&b, "}");
     sl_buf_push(&b, 0);
-    PQclear(res);
     sl_free(tab->snapshot);
     tab->snapshot = (char *)b.data;
     return 0;
@@ -398,7 +421,7 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
         sl_pg_shared_free(sh);
         return sl_err_set(err, SL_EJOB, "table %s: a postgres table needs table: or query:", cfg->name);
     }
-    PGresult *res = NULL, *attr = NULL;
+    PGresult *res = NULL, *facts = NULL;
     sl_schema *raw = NULL;
     sl_pg_sess *sess = NULL;
     bool in_savepoint = false;
@@ -416,7 +439,7 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
     Oid relid = 0;
     double est = -1;
     if (cfg->table) {
-        if (sl_pg_resolve_table(sh, cfg->table, &relid, &est, err) < 0) goto fail;
+        if (sl_pg_resolve_table(sh, cfg->table, &relid, &est, &facts, err) < 0) goto fail;
     } else {
         sh->from = sl_sql_subquery(cfg->query);
     }
@@ -438,15 +461,7 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
         sl_err_set(err, SL_ESOURCE, "%s has no columns", sh->what);
         goto fail;
     }
-    if (relid) {
-        char o[16];
-        snprintf(o, sizeof o, "%u", relid);
-        const char *params[] = { o };
-        attr = sl_pg_exec_params(sh->coord,
-            "SELECT attnum, attnotnull FROM pg_attribute WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped",
-            1, params, sh->what, err);
-        if (!attr) goto fail;
-    }
+    const char *notnull = facts && !PQgetisnull(facts, 0, 4) ? PQgetvalue(facts, 0, 4) : NULL;
     raw = sl_schema_new(ncols);
     sl_pg_wire *wires = sl_calloc((size_t)ncols, sizeof *wires);
     sl_pg_wire *ewires = sl_calloc((size_t)ncols, sizeof *ewires);
@@ -497,10 +512,17 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
             t.scale = (uint8_t)cfg->numeric_scale;
         }
         bool nullable = true;
-        if (attr && PQftable(res, c) == relid && PQftablecol(res, c) > 0) {
-            for (int r = 0; r < PQntuples(attr); r++)
-                if (atoi(PQgetvalue(attr, r, 0)) == PQftablecol(res, c))
-                    nullable = PQgetvalue(attr, r, 1)[0] != 't';
+        if (notnull && PQftable(res, c) == relid && PQftablecol(res, c) > 0) {
+            /* "1t,2f,...": attnum then t when NOT NULL */
+            for (const char *p = notnull; *p;) {
+                char *end;
+                long num = strtol(p, &end, 10);
+                if (end == p) break;
+                if (num == PQftablecol(res, c)) nullable = *end != 't';
+                p = end;
+                while (*p && *p != ',') p++;
+                if (*p == ',') p++;
+            }
         }
         sl_schema_set(raw, c, name, t, nullable);
     }
@@ -588,21 +610,21 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
     sl_buf_free(&remedy);
     PQclear(res);
     res = NULL;
-    PQclear(attr);
-    attr = NULL;
 
     sl_pg_part_in pin = {
         .conn = sh->coord, .from = sh->from, .what = sh->what, .schema = raw,
         .est_rows = cfg->table && est >= 0 ? est : -1, .cfg = &cfg->partition,
         .workers = tab->workers > 0 ? tab->workers : 1,
         .max_connections = sh->src->max_connections > 0 ? sh->src->max_connections : 4,
-        .relid = relid,
+        .relid = relid, .facts = facts, .facts_col = SL_PG_FACTS_COL,
     };
     if (sl_pg_partition_plan(&pin, tab, err) < 0) goto fail;
+    PQclear(facts);
+    facts = NULL;
     sl_schema_free(raw);
     raw = NULL;
     if (sl_failpoint(SL_FP_PG_PREPARE_END, err) < 0 ||
-        sl_pg_snapshot_identity(sh->coord, sess->snap_id, tab, sh->what, err) < 0 ||
+        sl_pg_snapshot_identity(sess, tab, sh->what, err) < 0 ||
         sl_pg_exec_cmd(sh->coord, "RELEASE SAVEPOINT sl_prepare", sh->what, err) < 0)
         goto fail;
     sh->coord = NULL;
@@ -621,7 +643,7 @@ fail_cols:
 fail:
     /* Every path above ends here with what it owns; what is already freed is NULL. */
     PQclear(res);
-    PQclear(attr);
+    PQclear(facts);
     sl_schema_free(raw);
     raw = NULL;
     sl_source_table_clear(tab);   /* schema, snapshot, and tasks when only the release failed */
