@@ -461,6 +461,10 @@ size_t sl_format_float(double d, bool single, char *buf)
 
 size_t sl_format_fixed(const sl_vector *v, size_t row, char *buf)
 {
+    if (!v->data) {   /* not a fixed-width vector (a list, a var-width one) */
+        buf[0] = '\0';
+        return 0;
+    }
     const uint8_t *p = v->data + row * v->width;
     switch (v->type.id) {
     case SL_T_BOOL: return (size_t)sprintf(buf, "%s", *p ? "true" : "false");

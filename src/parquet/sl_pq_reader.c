@@ -1072,6 +1072,8 @@ int sl_pq_reader_filter(sl_pq_reader *r, const char *column, sl_pq_op op, const 
     if (!r->schema && sl_pq_reader_select(r, NULL, 0, err) < 0) return -1;
     int col = sl_schema_find(r->schema, column);
     if (col < 0) return sl_err_set(err, SL_EUSAGE, "filter: column %s is not selected or does not exist", column);
+    if (r->schema->fields[col].type.id == SL_T_LIST)
+        return sl_err_set(err, SL_EUSAGE, "filter: column %s is a list; filter on a scalar column", column);
     sl_free(r->filter_value.owned);
     r->filter_value.owned = NULL;
     if (sl_pq_value_parse(r->schema->fields[col].type, value, &r->filter_value, err) < 0) {
