@@ -195,6 +195,20 @@ types=$(psql -X -At -d wdb_dw -c "SELECT string_agg(format_type(atttypid, atttyp
   && ok "postgres target: lists written back as arrays ($types), equal to the source" \
   || { bad "postgres target: arrays (exit $rc, types $types)"; tail -3 "$W/arr_pg.err"; diff "$W/arr_a.txt" "$W/arr_b.txt" | head -5; }
 
+# ... and into a duckdb target: typed DuckDB lists.
+cat > "$W/job/arr_duck.yaml" <<'EOF'
+sources:
+  db: { kind: postgres, url: "${WDB_URL}" }
+targets:
+  wh: { kind: duckdb, path: ./wh.duckdb }
+tables:
+  arrs: { from: db, to: wh, query: "SELECT id, ia, ta, na, ba, da, ua FROM types" }
+EOF
+rc=0; (cd "$W/job" && "$SLUICE_BIN" run --no-progress arr_duck.yaml) > /dev/null 2> "$W/arr_duck.err" || rc=$?
+$DUCK "ATTACH '$W/job/wh.duckdb' AS w (READ_ONLY); SELECT typeof(ia), typeof(na), list_sum(ia), ta[3], len(ta) FROM w.arrs WHERE id = 1" > "$W/arr_duck.csv" 2>&1
+[ $rc = 0 ] && [ "$(tail -n 1 "$W/arr_duck.csv")" = 'INTEGER[],"DECIMAL(6,2)[]",4,"c,d""e",3' ] \
+  && ok "duckdb target: lists as typed DuckDB lists" || { bad "duckdb target: lists (exit $rc)"; tail -3 "$W/arr_duck.err" "$W/arr_duck.csv"; }
+
 # A lake table read with DuckDB's glob (the manifest is not a Parquet file: *.parquet skips it).
 [ "$($DUCK "SELECT count(*) FROM read_parquet('$W/job/lake/events/*.parquet')" | tail -n 1)" = 200000 ] \
   && ok "DuckDB: read_parquet('lake/events/*.parquet') reads the table" || bad "DuckDB glob *.parquet"
