@@ -15,6 +15,7 @@
 
 #include <inttypes.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #define PG_EPOCH_DAYS 10957                 /* 1970-01-01 .. 2000-01-01 */
@@ -444,7 +445,8 @@ static int sl_pgcopy_array(sl_pg_copy *st, const sl_pg_copy_col *col, sl_vector 
         pos += (size_t)el;
         if (rc == SL_PGC_OK) continue;
         if (rc == SL_PGC_ERR) {
-            sl_err_prefix(err, "element %d", (int)i + 1);
+            size_t ml = strlen(err->msg);
+            snprintf(err->msg + ml, sizeof err->msg - ml, " (array element %d)", (int)i + 1);
             return SL_PGC_ERR;
         }
         sl_err_set(err, rc == SL_PGC_BAD_VALUE || rc == SL_PGC_BAD_INFINITY ? SL_EDATA : SL_EFORMAT,

@@ -507,7 +507,8 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
         } else if (!overridden && PQftype(res, c) == OID_BPCHAR && cfg->trim_char) {
             casts[c] = sl_strdup("%s::text");   /* bpchar -> text drops the padding, as PostgreSQL compares */
             any_cast = true;
-        } else if (PQftype(res, c) == OID_NUMERIC && PQfmod(res, c) < 4 && cfg->numeric_precision > 0) {
+        } else if ((PQftype(res, c) == OID_NUMERIC || (t.id == SL_T_LIST && t.elem == SL_T_DECIMAL)) &&
+                   PQfmod(res, c) < 4 && cfg->numeric_precision > 0) {   /* numeric, numeric[] */
             t.precision = (uint8_t)cfg->numeric_precision;
             t.scale = (uint8_t)cfg->numeric_scale;
         }
@@ -581,7 +582,8 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
             if (sl_pg_map_type(sh->coord, PQftype(res, c), PQfmod(res, c), sh->what, raw->fields[c].name,
                                &wires[c], &ewires[c], &t, err) < 0)
                 goto fail_cols;
-            if (PQftype(res, c) == OID_NUMERIC && PQfmod(res, c) < 4 && cfg->numeric_precision > 0) {
+            if ((PQftype(res, c) == OID_NUMERIC || (t.id == SL_T_LIST && t.elem == SL_T_DECIMAL)) &&
+                PQfmod(res, c) < 4 && cfg->numeric_precision > 0) {
                 t.precision = (uint8_t)cfg->numeric_precision;
                 t.scale = (uint8_t)cfg->numeric_scale;
             }
