@@ -36,6 +36,8 @@ static const sl_pg_copy_col cols[] = {
     { "u", SL_PGW_UUID, { .id = SL_T_UUID }, 0 },
     { "by", SL_PGW_TEXT, { .id = SL_T_BYTES }, 0 },
     { "ch", SL_PGW_CHAR, { .id = SL_T_STRING }, 0 },
+    { "ia", SL_PGW_ARRAY, { .id = SL_T_LIST, .elem = SL_T_INT32 }, SL_PGW_INT4 },
+    { "ta", SL_PGW_ARRAY, { .id = SL_T_LIST, .elem = SL_T_STRING }, SL_PGW_TEXT },
 };
 #define MAXCOLS ((int)(sizeof cols / sizeof cols[0]))
 

@@ -413,6 +413,7 @@ static int sl_pgcopy_array(sl_pg_copy *st, const sl_pg_copy_col *col, sl_vector 
     if (len < 12) goto bad;
     int32_t ndim = (int32_t)rd32(f);
     if (ndim == 0) {
+        if (len != 12) goto bad;
         sl_vec_list_begin(v, row, 0);
         sl_vec_list_end(v, row, 0);
         return SL_PGC_OK;
