@@ -27,7 +27,7 @@ OPT     ?= -O2
 SAN     ?=
 # The project's own flags; CFLAGS, CPPFLAGS and LDFLAGS given on the command
 # line (make CFLAGS=-O0) add to them instead of replacing them.
-SL_CFLAGS := -std=gnu11 $(OPT) $(SAN) -g -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation -pthread \
+SL_CFLAGS := -std=gnu11 $(OPT) $(SAN) -g -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation -Wno-missing-field-initializers -pthread \
            -Isrc $(PKG_CFLAGS) $(DUCKDB_CFLAGS) -DSL_VERSION='"$(VERSION)"' -DSL_GITREV='"$(GITREV)"'
 SL_LDLIBS := $(PKG_LIBS) -lm -pthread -ldl
 

@@ -7,6 +7,7 @@
  * stops after a bounded number of rows: all-null pages of 2^31 values are
  * legal and would only be slow. Build: make build-fuzz/fuzz_parquet.
  */
+#include "core/sl_list_text.h"
 #include "core/sl_types.h"
 #include "parquet/sl_pq_reader.h"
 
@@ -21,6 +22,7 @@ static void read_all(sl_pq_reader *r)
     const sl_schema *s = sl_pq_reader_schema(r, &err);
     if (!s) return;
     sl_batch *b = sl_batch_new(s, 64);
+    sl_buf lt = { 0 };
     int64_t n, total = 0;
     while (total < ROW_BUDGET && (n = sl_pq_reader_next(r, b, &err)) > 0) {
         total += n;
@@ -28,11 +30,18 @@ static void read_all(sl_pq_reader *r)
             (void)sl_pq_filter_match(r, b, row);
             for (int c = 0; c < b->ncols; c++) {
                 char buf[128];
-                if (!sl_type_is_varlen(b->cols[c].type) && b->cols[c].valid[row]) sl_format_fixed(&b->cols[c], row, buf);
+                const sl_vector *v = &b->cols[c];
+                if (v->type.id == SL_T_LIST && v->valid[row]) {
+                    sl_buf_clear(&lt);
+                    sl_format_list_json(v, row, &lt);   /* every element, NULL ones too */
+                } else if (!sl_type_is_varlen(v->type) && v->valid[row]) {
+                    sl_format_fixed(v, row, buf);
+                }
             }
         }
     }
     sl_batch_free(b);
+    sl_buf_free(&lt);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

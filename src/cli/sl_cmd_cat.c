@@ -13,6 +13,7 @@
 
 #include "core/sl_alloc.h"
 #include "core/sl_error.h"
+#include "core/sl_list_text.h"
 #include "core/sl_types.h"
 #include "parquet/sl_pq_reader.h"
 
@@ -86,6 +87,13 @@ static void sl_cat_value(FILE *f, const sl_vector *v, size_t row, bool json)
     size_t n;
     const uint8_t *p;
     switch (v->type.id) {
+    case SL_T_LIST: {
+        sl_buf b = { 0 };
+        sl_format_list_json(v, row, &b);
+        if (json) fwrite(b.data, 1, b.len, f); else sl_csv_text(f, b.data, b.len);
+        sl_buf_free(&b);
+        return;
+    }
     case SL_T_STRING:
     case SL_T_JSON:
         p = sl_vec_bytes(v, row, &n);

@@ -20,6 +20,7 @@
 #include "../core/sl_alloc.h"
 #include "../core/sl_log.h"
 #include "../exec/sl_prepare.h"
+#include "sl_cli_prepall.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -348,29 +349,33 @@ int sl_cmd_plan(int argc, char **argv)
     }
     sl_prep_warn_targets(job, true);
     int shown = 0, failed = 0;
+    sl_prep_all *pa = sl_prep_all_start(job, workers, true);   /* in parallel, printed in order */
     for (int i = 0; i < job->ntables; i++) {
         if (job->tables[i].sql) {   /* computed: prepared only when its inputs are published (run) */
             if (o.json) sl_plan_graph_table_json(job, graph, i, shown == 0);
             else sl_plan_graph_table_text(job, graph, i);
             shown++;
+            sl_prep_all_done(pa, i);
             continue;
         }
-        sl_prep_table pt;
-        sl_err err = SL_ERR_INIT;
-        if (sl_prep_table_init(&pt, job, &job->tables[i], workers, NULL, &err) < 0) {
-            if (o.json) sl_plan_json_failed(&job->tables[i], &err, shown++ == 0);
-            else printf("\ntable %s\n  FAILED %s\n", job->tables[i].name, err.msg);
+        sl_prep_table *pt;
+        sl_err *err;
+        if (sl_prep_all_get(pa, i, &pt, &err) < 0) {
+            if (o.json) sl_plan_json_failed(&job->tables[i], err, shown++ == 0);
+            else printf("\ntable %s\n  FAILED %s\n", job->tables[i].name, err->msg);
             fflush(stdout);
-            int s = sl_cli_fail(&err);
+            int s = sl_cli_fail(err);
             if (status == SL_EXIT_OK || s == SL_EXIT_USAGE) status = s;
             failed++;
+            sl_prep_all_done(pa, i);
             continue;
         }
-        if (o.json) sl_plan_json(&pt, workers, shown == 0);
-        else sl_plan_text(job, &pt, workers);
+        if (o.json) sl_plan_json(pt, workers, shown == 0);
+        else sl_plan_text(job, pt, workers);
         shown++;
-        sl_prep_table_release(&pt);
+        sl_prep_all_done(pa, i);
     }
+    sl_prep_all_free(pa);
     if (o.json) {
         printf("\n  ], \"failed\": %d", failed);
         sl_plan_graph_json(job, graph);

@@ -12,6 +12,7 @@
 
 #include "../core/sl_log.h"
 #include "../exec/sl_prepare.h"
+#include "sl_cli_prepall.h"
 
 #include <stdio.h>
 
@@ -60,23 +61,27 @@ int sl_cmd_validate(int argc, char **argv)
     sl_prep_warn_targets(job, o.connect);
     int status = SL_EXIT_OK, failed = 0;
     int cores = sl_cores(); /* reads /sys: once, not per table */
+    sl_prep_all *pa = sl_prep_all_start(job, cores, o.connect);   /* in parallel, reported in order */
     for (int i = 0; i < job->ntables; i++) {
-        if (job->tables[i].sql) continue;   /* computed: its inputs exist once the job has run */
-        sl_prep_table pt;
-        sl_err err = SL_ERR_INIT;
-        int r = o.connect ? sl_prep_table_init(&pt, job, &job->tables[i], cores, NULL, &err)
-                          : sl_prep_table_resolve(&pt, job, &job->tables[i], cores, NULL, &err);
-        if (r < 0) {
-            int s = sl_cli_fail(&err);
+        if (job->tables[i].sql) {   /* computed: its inputs exist once the job has run */
+            sl_prep_all_done(pa, i);
+            continue;
+        }
+        sl_prep_table *pt;
+        sl_err *err;
+        if (sl_prep_all_get(pa, i, &pt, &err) < 0) {
+            int s = sl_cli_fail(err);
             if (status == SL_EXIT_OK || s == SL_EXIT_USAGE) status = s;
             failed++;
+            sl_prep_all_done(pa, i);
             continue;
         }
         if (o.connect)
-            sl_log(SL_LOG_INFO, "table %s: %d columns, %d tasks", job->tables[i].name, pt.st.schema->ncols,
-                   pt.st.ntasks);
-        sl_prep_table_release(&pt);
+            sl_log(SL_LOG_INFO, "table %s: %d columns, %d tasks", job->tables[i].name, pt->st.schema->ncols,
+                   pt->st.ntasks);
+        sl_prep_all_done(pa, i);
     }
+    sl_prep_all_free(pa);
     if (status == SL_EXIT_OK)
         printf("%s: ok: job %s, %d source%s, %d target%s, %d table%s%s\n", o.args[0], job->name, job->nsources,
                job->nsources == 1 ? "" : "s", job->ntargets - (job->work ? 1 : 0), job->ntargets - (job->work ? 1 : 0) == 1 ? "" : "s", job->ntables,

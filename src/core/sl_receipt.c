@@ -233,6 +233,9 @@ void sl_receipt_add(sl_receipt *r, const sl_batch *b)
             break;
         case SL_T_FLOAT32:
         case SL_T_FLOAT64: sl_add_float(k, v, rows); break;
+        case SL_T_LIST:                             /* lists: counted only */
+            for (size_t row = 0; row < rows; row++) k->non_null += valid[row];
+            break;
         default: sl_add_bytes(k, v, rows); break;   /* string, bytes, json, uuid */
         }
     }

@@ -41,12 +41,18 @@ static const char *const sl_type_base_names[SL_T_COUNT] = {
     [SL_T_BYTES] = "bytes",     [SL_T_DATE] = "date",
     [SL_T_TIME] = "time",       [SL_T_TIMESTAMP] = "timestamp",
     [SL_T_UUID] = "uuid",       [SL_T_JSON] = "json",
+    [SL_T_LIST] = "list",
 };
 
 const char *sl_type_format(sl_type t, char *buf, size_t size)
 {
     if ((unsigned)t.id >= SL_T_COUNT)
         snprintf(buf, size, "?");
+    else if (t.id == SL_T_LIST) {
+        char eb[48];
+        sl_type e = sl_type_elem(t);
+        snprintf(buf, size, "list<%s>", e.id == SL_T_LIST ? "?" : sl_type_format(e, eb, sizeof eb));
+    }
     else if (t.id == SL_T_DECIMAL)
         snprintf(buf, size, "decimal(%u,%u)", t.precision, t.scale);
     else if (t.id == SL_T_TIMESTAMP && t.utc)
@@ -59,7 +65,7 @@ const char *sl_type_format(sl_type t, char *buf, size_t size)
 const char *sl_type_names(void)
 {
     return "bool, int16, int32, int64, float32, float64, decimal(p,s), string, "
-           "bytes, date, time, timestamp, timestamptz, uuid, json";
+           "bytes, date, time, timestamp, timestamptz, uuid, json, list<T> (T one of these)";
 }
 
 int sl_type_parse(const char *text, sl_type *out)
@@ -88,7 +94,17 @@ int sl_type_parse(const char *text, sl_type *out)
     word[n] = '\0';
     while (isspace((unsigned char)*p)) p++;
     sl_type t = {0};
-    if (!strcmp(word, "decimal") || !strcmp(word, "numeric")) {
+    if (!strcmp(word, "list") && *p == '<') {
+        const char *end = strrchr(p, '>');
+        char inner[64];
+        if (!end || (size_t)(end - p - 1) >= sizeof inner) return -1;
+        memcpy(inner, p + 1, (size_t)(end - p - 1));
+        inner[end - p - 1] = '\0';
+        sl_type e;
+        if (sl_type_parse(inner, &e) < 0 || e.id == SL_T_LIST) return -1;
+        t = sl_type_list_of(e);
+        p = end + 1;
+    } else if (!strcmp(word, "decimal") || !strcmp(word, "numeric")) {
         unsigned prec = 38, scale = 18;
         if (*p == '(') {
             int used = 0;
@@ -158,6 +174,39 @@ void sl_schema_free(sl_schema *s)
     sl_free(s);
 }
 
+/* LIST: the element vector, room for cap rows. */
+static void sl_vec_child_init(sl_vector *v, size_t cap)
+{
+    sl_vector *e = sl_calloc(1, sizeof *e);
+    e->type = sl_type_elem(v->type);
+    e->width = sl_type_width(e->type);
+    e->valid = sl_calloc(cap, 1);
+    if (sl_type_is_varlen(e->type)) {
+        e->offsets = sl_calloc(cap + 1, sizeof *e->offsets);
+        e->heap_cap = 4096;
+        e->heap = sl_malloc(e->heap_cap);
+    } else {
+        e->data = sl_calloc(cap, e->width ? e->width : 1);
+    }
+    v->child = e;
+    v->child_cap = cap;
+}
+
+size_t sl_vec_list_begin(sl_vector *v, size_t row, size_t n)
+{
+    size_t first = (size_t)v->offsets[row];
+    if (first + n > v->child_cap) {
+        size_t cap = v->child_cap * 2;
+        while (cap < first + n) cap *= 2;
+        sl_vector *e = v->child;
+        e->valid = sl_realloc(e->valid, cap);
+        if (e->offsets) e->offsets = sl_realloc(e->offsets, (cap + 1) * sizeof *e->offsets);
+        else e->data = sl_realloc(e->data, cap * e->width);
+        v->child_cap = cap;
+    }
+    return first;
+}
+
 sl_batch *sl_batch_new(const sl_schema *schema, size_t capacity)
 {
     sl_batch *b = sl_calloc(1, sizeof *b);
@@ -170,7 +219,10 @@ sl_batch *sl_batch_new(const sl_schema *schema, size_t capacity)
         v->type = schema->fields[c].type;
         v->width = sl_type_width(v->type);
         v->valid = sl_calloc(b->capacity, 1);
-        if (sl_type_is_varlen(v->type)) {
+        if (v->type.id == SL_T_LIST) {
+            v->offsets = sl_calloc(b->capacity + 1, sizeof *v->offsets);
+            sl_vec_child_init(v, b->capacity);
+        } else if (sl_type_is_varlen(v->type)) {
             v->offsets = sl_calloc(b->capacity + 1, sizeof *v->offsets);
             v->heap_cap = 4096;
             v->heap = sl_malloc(v->heap_cap);
@@ -187,6 +239,10 @@ void sl_batch_reset(sl_batch *b)
     for (int c = 0; c < b->ncols; c++) {
         b->cols[c].heap_len = 0;
         if (b->cols[c].offsets) b->cols[c].offsets[0] = 0;
+        if (b->cols[c].child) {
+            b->cols[c].child->heap_len = 0;
+            if (b->cols[c].child->offsets) b->cols[c].child->offsets[0] = 0;
+        }
     }
 }
 
@@ -198,6 +254,14 @@ void sl_batch_free(sl_batch *b)
         sl_free(b->cols[c].data);
         sl_free(b->cols[c].offsets);
         sl_free(b->cols[c].heap);
+        sl_vector *e = b->cols[c].child;
+        if (e) {
+            sl_free(e->valid);
+            sl_free(e->data);
+            sl_free(e->offsets);
+            sl_free(e->heap);
+            sl_free(e);
+        }
     }
     sl_free(b->cols);
     sl_free(b);
@@ -397,6 +461,10 @@ size_t sl_format_float(double d, bool single, char *buf)
 
 size_t sl_format_fixed(const sl_vector *v, size_t row, char *buf)
 {
+    if (!v->data) {   /* not a fixed-width vector (a list, a var-width one) */
+        buf[0] = '\0';
+        return 0;
+    }
     const uint8_t *p = v->data + row * v->width;
     switch (v->type.id) {
     case SL_T_BOOL: return (size_t)sprintf(buf, "%s", *p ? "true" : "false");

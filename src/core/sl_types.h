@@ -10,6 +10,11 @@
  *   - STRING, BYTES, JSON: `offsets` (capacity + 1 entries; value row is
  *     heap[offsets[row] .. offsets[row+1]) ) and a growable byte `heap`.
  * A NULL var-width value has offsets[row+1] == offsets[row].
+ *   - LIST: `offsets` as for var width, but into the elements: row's list is
+ *     child rows [offsets[row], offsets[row+1]) of `child`, a vector of the
+ *     element type that grows as needed (child_cap rows); an element's NULL
+ *     is the child's valid byte. A NULL list and an empty list both have no
+ *     elements; valid tells them apart.
  *
  * Value representations (what every source produces and every sink reads):
  *   BOOL       uint8_t 0/1          INT16/32/64  int16_t/int32_t/int64_t
@@ -52,6 +57,7 @@ typedef enum {
     SL_T_TIMESTAMP,
     SL_T_UUID,
     SL_T_JSON,
+    SL_T_LIST,           /* one-dimensional list of a scalar element type */
     SL_T_COUNT
 } sl_type_id;
 
@@ -60,7 +66,25 @@ typedef struct sl_type {
     uint8_t precision;   /* DECIMAL: 1..38 */
     uint8_t scale;       /* DECIMAL: 0..precision */
     bool utc;            /* TIMESTAMP: adjusted to UTC (timestamptz) */
+    uint8_t elem;        /* LIST: the element's sl_type_id; precision, scale
+                          * and utc then describe the element */
 } sl_type;
+
+/* LIST <-> element: the element type of a list, a list of an element. */
+static inline sl_type sl_type_elem(sl_type t)
+{
+    sl_type e = t;
+    e.id = (sl_type_id)t.elem;
+    e.elem = 0;
+    return e;
+}
+static inline sl_type sl_type_list_of(sl_type e)
+{
+    sl_type t = e;
+    t.elem = (uint8_t)e.id;
+    t.id = SL_T_LIST;
+    return t;
+}
 
 typedef struct sl_field {
     char *name;
@@ -101,6 +125,8 @@ typedef struct sl_vector {
     int64_t *offsets;    /* var width: capacity + 1 entries, offsets[0] == 0 */
     uint8_t *heap;       /* var width: bytes */
     size_t heap_len, heap_cap;
+    struct sl_vector *child;   /* LIST: the elements */
+    size_t child_cap;          /* LIST: rows child has room for */
 } sl_vector;
 
 typedef struct sl_batch {
@@ -121,6 +147,16 @@ void sl_vec_set_null(sl_vector *v, size_t row);
 void sl_vec_set_bytes(sl_vector *v, size_t row, const void *p, size_t len);
 /* Var width: reserves len bytes for `row`, returns where to write them. */
 uint8_t *sl_vec_reserve_bytes(sl_vector *v, size_t row, size_t len);
+/* LIST: room for n elements of `row` (rows < row written); returns the child
+ * row of the first. The caller fills child rows first.. first+n-1 in order
+ * (sl_vec_slot, sl_vec_set_bytes, sl_vec_set_null on v->child), then calls
+ * sl_vec_list_end(v, row, n). */
+size_t sl_vec_list_begin(sl_vector *v, size_t row, size_t n);
+static inline void sl_vec_list_end(sl_vector *v, size_t row, size_t n)
+{
+    v->valid[row] = 1;
+    v->offsets[row + 1] = v->offsets[row] + (int64_t)n;
+}
 static inline void *sl_vec_slot(sl_vector *v, size_t row)
 {
     v->valid[row] = 1;

@@ -58,6 +58,12 @@ static uint64_t sl_batch_data_bytes(const sl_batch *b)
     uint64_t n = 0;
     for (int c = 0; c < b->ncols; c++) {
         const sl_vector *v = &b->cols[c];
+        if (v->child) {
+            const sl_vector *e = v->child;
+            uint64_t k = (uint64_t)v->offsets[b->nrows];
+            n += sl_type_is_varlen(e->type) ? (uint64_t)e->offsets[k] : (uint64_t)(e->width * k);
+            continue;
+        }
         n += sl_type_is_varlen(v->type) ? (uint64_t)v->offsets[b->nrows] : (uint64_t)(v->width * b->nrows);
     }
     return n;

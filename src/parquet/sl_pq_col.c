@@ -37,6 +37,16 @@ void sl_pq_col_init(sl_pq_col *c, const sl_field *f, const sl_pq_ctx *x)
     c->field = f;
     c->optional = f->nullable;
     sl_type t = f->type;
+    if (t.id == SL_T_LIST) {
+        c->list = true;
+        c->list_opt = f->nullable;
+        c->optional = true;          /* the element */
+        c->max_def = (uint8_t)(f->nullable ? 3 : 2);
+        t = sl_type_elem(t);
+    } else {
+        c->max_def = f->nullable ? 1 : 0;
+    }
+    c->type = t;
     switch (t.id) {
     case SL_T_BOOL: c->physical = SL_PQ_BOOLEAN; c->ops = &sl_pq_col_bool_ops; break;
     case SL_T_INT16:
@@ -77,14 +87,17 @@ void sl_pq_col_init(sl_pq_col *c, const sl_field *f, const sl_pq_ctx *x)
     c->page_bytes = x->page_bytes;
     c->dict_max_bytes = x->dict_max_bytes;
     c->stats_max_bytes = x->stats_max_bytes;
-    c->defs = sl_malloc(x->page_rows);
-    c->idx = sl_malloc(x->page_rows * sizeof *c->idx);
+    c->lev_cap = x->page_rows;
+    c->defs = sl_malloc(c->lev_cap);
+    c->idx = sl_malloc(c->lev_cap * sizeof *c->idx);
+    if (c->list) c->reps = sl_malloc(c->lev_cap);
     sl_pq_col_reset_chunk(c, x);
 }
 
 void sl_pq_col_free(sl_pq_col *c)
 {
     sl_free(c->defs);
+    sl_free(c->reps);
     sl_free(c->idx);
     sl_buf_free(&c->plain);
     sl_buf_free(&c->chunk);
@@ -96,6 +109,7 @@ void sl_pq_col_free(sl_pq_col *c)
 void sl_pq_col_reset_chunk(sl_pq_col *c, const sl_pq_ctx *x)
 {
     c->page_nrows = 0;
+    c->page_records = 0;
     c->nidx = 0;
     sl_buf_clear(&c->plain);
     c->bool_bits = 0;
@@ -184,7 +198,7 @@ static void sl_dict_to_plain(sl_pq_col *c)
     sl_pq_dict_reset(&c->dict);
 }
 
-static int sl_flush_page(sl_pq_col *c, sl_pq_ctx *x, sl_err *err)
+int sl_pq_col_flush_page(sl_pq_col *c, sl_pq_ctx *x, sl_err *err)
 {
     if (c->page_nrows == 0) return 0;
     /* At the first page, a dictionary of mostly distinct values would only
@@ -199,7 +213,16 @@ static int sl_flush_page(sl_pq_col *c, sl_pq_ctx *x, sl_err *err)
      * they are, not copied into the payload first. */
     sl_buf *pl = !c->optional && !dict_page && !delta_page ? &c->plain : &x->payload;
     if (pl == &x->payload) sl_buf_clear(pl);
-    if (c->optional) {
+    if (c->list) {   /* V1: repetition levels, then definition levels, each length-prefixed */
+        for (int k = 0; k < 2; k++) {
+            size_t at = pl->len;
+            sl_buf_reserve(pl, 4);
+            pl->len += 4;
+            sl_pq_rle_encode_u8(pl, k == 0 ? c->reps : c->defs, c->page_nrows, k == 0 ? 1 : sl_pq_bit_width(c->max_def));
+            uint32_t n = (uint32_t)(pl->len - at - 4);
+            for (int i = 0; i < 4; i++) pl->data[at + i] = (uint8_t)(n >> (8 * i));
+        }
+    } else if (c->optional) {
         sl_buf_reserve(pl, 4);
         pl->len = 4;
         sl_pq_rle_encode_u8(pl, c->defs, c->page_nrows, 1);
@@ -247,6 +270,7 @@ static int sl_flush_page(sl_pq_col *c, sl_pq_ctx *x, sl_err *err)
         c->npages_plain++;
     }
     c->page_nrows = 0;
+    c->page_records = 0;
     c->nidx = 0;
     sl_buf_clear(&c->plain);
     c->bool_bits = 0;
@@ -256,6 +280,7 @@ static int sl_flush_page(sl_pq_col *c, sl_pq_ctx *x, sl_err *err)
 
 int sl_pq_col_write(sl_pq_col *c, sl_pq_ctx *x, const sl_vector *v, size_t from, size_t to, sl_err *err)
 {
+    if (c->list) return sl_pq_col_write_list(c, x, v, from, to, err);
     while (from < to) {
         size_t n = to - from, room = x->page_rows - c->page_nrows;
         if (n > room) n = room;
@@ -285,13 +310,13 @@ int sl_pq_col_write(sl_pq_col *c, sl_pq_ctx *x, const sl_vector *v, size_t from,
         if (sample && c->dict_on && c->nidx >= SL_DICT_SAMPLE && (size_t)c->dict.count * 20 >= c->nidx * 19)
             sl_dict_to_plain(c);
         if (c->dict_on && c->dict.plain.len > x->dict_max_bytes) {
-            if (sl_flush_page(c, x, err) < 0) return -1;
+            if (sl_pq_col_flush_page(c, x, err) < 0) return -1;
             if (c->dict_on) c->dict_on = false;   /* keep the dictionary for the pages written */
         } else if (c->page_nrows >= x->page_rows) {
-            if (sl_flush_page(c, x, err) < 0) return -1;
+            if (sl_pq_col_flush_page(c, x, err) < 0) return -1;
         } else {
             size_t est = c->dict_on ? c->nidx * (size_t)(sl_pq_bit_width(c->dict.count) + 7) / 8 : c->plain.len;
-            if (est >= x->page_bytes && sl_flush_page(c, x, err) < 0) return -1;
+            if (est >= x->page_bytes && sl_pq_col_flush_page(c, x, err) < 0) return -1;
         }
     }
     return 0;
@@ -299,7 +324,7 @@ int sl_pq_col_write(sl_pq_col *c, sl_pq_ctx *x, const sl_vector *v, size_t from,
 
 int sl_pq_col_finish_chunk(sl_pq_col *c, sl_pq_ctx *x, sl_out *out, sl_err *err)
 {
-    if (sl_flush_page(c, x, err) < 0) return -1;
+    if (sl_pq_col_flush_page(c, x, err) < 0) return -1;
     c->out_unc = c->data_unc;
     c->out_comp = c->data_comp;
     c->out_dict_off = -1;
@@ -340,8 +365,12 @@ void sl_pq_col_encode_chunk_meta(sl_pq_col *c, sl_pq_ctx *x, sl_tw *w)
     if (nenc == 0) encs[nenc++] = SL_PQ_ENC_PLAIN;
     sl_tw_field_list(w, 2, SL_TC_I32, (size_t)nenc);
     for (int i = 0; i < nenc; i++) sl_tw_elem_i32(w, encs[i]);
-    sl_tw_field_list(w, 3, SL_TC_BINARY, 1);
+    sl_tw_field_list(w, 3, SL_TC_BINARY, c->list ? 3 : 1);
     sl_tw_elem_string(w, c->field->name);
+    if (c->list) {
+        sl_tw_elem_string(w, "list");
+        sl_tw_elem_string(w, "element");
+    }
     sl_tw_field_i32(w, 4, x->codec);
     sl_tw_field_i64(w, 5, c->num_values);
     sl_tw_field_i64(w, 6, c->out_unc);
@@ -406,7 +435,24 @@ static void sl_time_unit_micros(sl_tw *w, bool utc)
 
 void sl_pq_col_encode_schema(const sl_pq_col *c, sl_tw *w)
 {
-    sl_type t = c->field->type;
+    sl_type t = c->type;
+    if (c->list) {
+        sl_tw_elem_struct(w);                  /* <name> (LIST) */
+        sl_tw_field_i32(w, 3, c->list_opt ? SL_PQ_OPTIONAL : SL_PQ_REQUIRED);
+        sl_tw_field_string(w, 4, c->field->name);
+        sl_tw_field_i32(w, 5, 1);
+        sl_tw_field_i32(w, 6, SL_PQ_CT_LIST);
+        sl_tw_field_struct(w, 10);
+        sl_tw_field_struct(w, SL_PQ_LT_LIST);
+        sl_tw_struct_end(w);
+        sl_tw_struct_end(w);
+        sl_tw_struct_end(w);
+        sl_tw_elem_struct(w);                  /* repeated group list */
+        sl_tw_field_i32(w, 3, SL_PQ_REPEATED);
+        sl_tw_field_string(w, 4, "list");
+        sl_tw_field_i32(w, 5, 1);
+        sl_tw_struct_end(w);
+    }
     int converted = -1;
     switch (t.id) {
     case SL_T_INT16: converted = SL_PQ_CT_INT_16; break;
@@ -422,7 +468,7 @@ void sl_pq_col_encode_schema(const sl_pq_col *c, sl_tw *w)
     sl_tw_field_i32(w, 1, c->physical);
     if (c->physical == SL_PQ_FIXED_LEN_BYTE_ARRAY) sl_tw_field_i32(w, 2, c->type_length);
     sl_tw_field_i32(w, 3, c->optional ? SL_PQ_OPTIONAL : SL_PQ_REQUIRED);
-    sl_tw_field_string(w, 4, c->field->name);
+    sl_tw_field_string(w, 4, c->list ? "element" : c->field->name);
     if (converted >= 0) sl_tw_field_i32(w, 6, converted);
     if (t.id == SL_T_DECIMAL) {
         sl_tw_field_i32(w, 7, t.scale);

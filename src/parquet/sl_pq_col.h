@@ -73,6 +73,7 @@ typedef struct sl_pq_ctx {
 struct sl_pq_col {
     const sl_pq_col_ops *ops;
     const sl_field *field;
+    sl_type type;            /* the leaf's type: the field's, or a list's element type */
     int physical;            /* enum sl_pq_physical */
     int type_length;         /* FIXED_LEN_BYTE_ARRAY bytes */
     bool optional;
@@ -81,8 +82,21 @@ struct sl_pq_col {
     size_t dict_max_bytes;
     size_t stats_max_bytes;  /* longer binary min/max are truncated */
 
+    /* LIST columns (sl_pq_col_list.c), written as the spec's 3-level list:
+     *   <optional|required> group <name> (LIST) {
+     *     repeated group list { optional <type> element; } }
+     * levels per entry: rep 0 starts a row, 1 continues it; def 0 NULL
+     * list (optional lists), list_opt empty list, +1 NULL element, +2 a
+     * value (max_def). */
+    bool list;
+    bool list_opt;           /* the list itself may be NULL */
+    uint8_t max_def;
+    uint8_t *reps;           /* repetition levels of the page */
+    size_t lev_cap;          /* entries defs/reps (and idx) have room for */
+    size_t page_records;     /* rows the page holds */
+
     /* current page */
-    size_t page_nrows;       /* values incl. nulls */
+    size_t page_nrows;       /* values incl. nulls (lists: level entries) */
     uint8_t *defs;           /* definition levels (0/1), page_rows of them */
     uint32_t *idx;           /* dictionary indices */
     size_t nidx;
@@ -114,6 +128,10 @@ struct sl_pq_col {
 
 void sl_pq_col_init(sl_pq_col *c, const sl_field *f, const sl_pq_ctx *x);
 void sl_pq_col_free(sl_pq_col *c);
+/* Encodes the current page into the chunk (used by sl_pq_col_list.c). */
+int sl_pq_col_flush_page(sl_pq_col *c, sl_pq_ctx *x, sl_err *err);
+/* Rows [from, to) of LIST vector v (sl_pq_col_list.c). */
+int sl_pq_col_write_list(sl_pq_col *c, sl_pq_ctx *x, const sl_vector *v, size_t from, size_t to, sl_err *err);
 /* Rows [from, to) of vector v; may emit pages. */
 int sl_pq_col_write(sl_pq_col *c, sl_pq_ctx *x, const sl_vector *v, size_t from, size_t to, sl_err *err);
 /* Uncompressed bytes of the chunk so far (row-group sizing). */

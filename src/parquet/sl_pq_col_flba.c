@@ -106,7 +106,7 @@ static bool sl_flba_stats(sl_pq_col *c)
     if (!c->has_minmax) return false;
     sl_buf_clear(&c->stat_min);
     sl_buf_clear(&c->stat_max);
-    if (c->field->type.id == SL_T_UUID) {
+    if (c->type.id == SL_T_UUID) {
         sl_buf_append(&c->stat_min, c->fmin, 16);
         sl_buf_append(&c->stat_max, c->fmax, 16);
     } else {

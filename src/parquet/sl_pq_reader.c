@@ -63,8 +63,16 @@ typedef struct sl_pq_col {
     int ptype, flba_len, pwidth;
     bool bytes_shape;          /* BYTE_ARRAY / FLBA: values as sl_pq_bv */
     int max_def;
-    sl_type type;
+    sl_type type;              /* a list's element type for LIST columns */
     int conv;
+    /* LIST columns (one repeated level): levels of the whole page decoded at
+     * once; d_list: def below it is a NULL list, d_rep: def from which an
+     * entry is an element (sl_col_read_list) */
+    bool list;
+    int max_rep, d_list, d_rep;
+    sl_pq_hyb rlvl;
+    uint32_t *pl_rep, *pl_def;
+    size_t pl_cap, pl_n, pl_pos;
     /* chunk */
     const uint8_t *pos, *chunk_end, *file;
     sl_buf chunk;              /* a ranged input's column chunk, fetched per row group */
@@ -274,6 +282,8 @@ fail:
 static void sl_col_free(sl_pq_col *c)
 {
     sl_buf_free(&c->chunk);
+    sl_free(c->pl_rep);
+    sl_free(c->pl_def);
     sl_buf_free(&c->dict_page);
     sl_free(c->dict_bv);
     sl_free(c->dict_fixed);
@@ -425,9 +435,47 @@ static const char *sl_nested_kind(const sl_pq_schema_elem *e)
     return "STRUCT";
 }
 
+/* A top-level field of one leaf with one repeated level, in a shape the
+ * spec's LogicalTypes.md describes for lists: <group> { repeated group {
+ * leaf } }, <group> { repeated leaf } (2-level), or a repeated leaf at the
+ * top. *d_list, *d_rep: the definition levels of the list and of an element
+ * (see sl_col_read_list). */
+static bool sl_list_shape(const sl_pq_reader *r, int leaf, int *d_list, int *d_rep)
+{
+    const sl_pq_leaf *l = &r->meta.leaves[leaf];
+    if (l->max_rep != 1) return false;
+    if (leaf + 1 < r->meta.nleaves && r->meta.leaves[leaf + 1].top_idx == l->top_idx) return false;
+    int top = l->top_idx, li = l->schema_idx;
+    const sl_pq_schema_elem *t = &r->meta.schema[top];
+    int def = 0;
+    if (top == li) {                          /* repeated leaf at the top */
+        if (t->repetition != SL_PQ_REPEATED) return false;
+        *d_list = 0;
+        *d_rep = 1;
+        return true;
+    }
+    if (t->num_children != 1 || t->repetition == SL_PQ_REPEATED) return false;
+    def += t->repetition == SL_PQ_OPTIONAL;
+    const sl_pq_schema_elem *m = &r->meta.schema[top + 1];
+    if (m->repetition != SL_PQ_REPEATED) return false;
+    *d_list = def;
+    *d_rep = def + 1;
+    if (top + 1 == li) return true;           /* 2-level: repeated leaf */
+    if (m->num_children != 1 || top + 2 != li) return false;
+    return true;
+}
+
 int sl_pq_reader_leaf_type(const sl_pq_reader *r, int leaf, sl_type *out, sl_err *err)
 {
     const sl_pq_leaf *l = &r->meta.leaves[leaf];
+    int dl, dr;
+    if (l->nested && sl_list_shape(r, leaf, &dl, &dr)) {
+        int conv;
+        sl_type e;
+        if (sl_map_elem(&r->meta.schema[l->schema_idx], &e, &conv, err) < 0) return -1;
+        *out = sl_type_list_of(e);
+        return 0;
+    }
     if (l->nested) {
         const sl_pq_schema_elem *top = &r->meta.schema[l->top_idx];
         return sl_err_set(err, SL_ETYPE, "column %s is nested (%s): not supported yet", top->name, sl_nested_kind(top));
@@ -490,7 +538,11 @@ int sl_pq_reader_select(sl_pq_reader *r, const char *const *names, int n, sl_err
         int leaf = top_leaf[which];
         sl_type t;
         int conv = 0;
-        if (r->meta.leaves[leaf].nested) {
+        int d_list = 0, d_rep = 0;
+        bool list = r->meta.leaves[leaf].nested && sl_list_shape(r, leaf, &d_list, &d_rep);
+        if (list) {
+            if (sl_map_elem(&r->meta.schema[r->meta.leaves[leaf].schema_idx], &t, &conv, err) < 0) rc = -1;
+        } else if (r->meta.leaves[leaf].nested) {
             rc = sl_pq_reader_leaf_type(r, leaf, &t, err);
         } else if (sl_map_elem(&r->meta.schema[r->meta.leaves[leaf].schema_idx], &t, &conv, err) < 0) {
             rc = -1;
@@ -500,7 +552,15 @@ int sl_pq_reader_select(sl_pq_reader *r, const char *const *names, int n, sl_err
             break;
         }
         sl_col_init(r, &cols[i], leaf, t, conv);
-        sl_schema_set(schema, i, r->meta.schema[top_schema[which]].name, t, r->meta.leaves[leaf].max_def > 0);
+        if (list) {
+            cols[i].list = true;
+            cols[i].max_rep = 1;
+            cols[i].d_list = d_list;
+            cols[i].d_rep = d_rep;
+            sl_schema_set(schema, i, r->meta.schema[top_schema[which]].name, sl_type_list_of(t), d_list > 0);
+        } else {
+            sl_schema_set(schema, i, r->meta.schema[top_schema[which]].name, t, r->meta.leaves[leaf].max_def > 0);
+        }
     }
     sl_free(top_schema);
     sl_free(top_leaf);
@@ -796,6 +856,17 @@ static int sl_col_next_page(sl_pq_reader *r, sl_pq_col *c, sl_err *err)
                 return -1;
             vals = c->page.data;
             vals_len = c->page.len;
+            if (c->max_rep > 0) {
+                if (h.rep_encoding != SL_PQ_ENC_RLE)
+                    return sl_err_set(err, SL_EFORMAT, "repetition levels in unsupported encoding %d", h.rep_encoding);
+                if (vals_len < 4) return sl_err_set(err, SL_EFORMAT, "repetition levels lack their length");
+                uint32_t ll = (uint32_t)vals[0] | (uint32_t)vals[1] << 8 | (uint32_t)vals[2] << 16 | (uint32_t)vals[3] << 24;
+                if (ll > vals_len - 4)
+                    return sl_err_set(err, SL_EFORMAT, "repetition levels of %u bytes, the page holds %zu", ll, vals_len - 4);
+                sl_pq_hyb_init(&c->rlvl, vals + 4, ll, 1);
+                vals += 4 + ll;
+                vals_len -= 4 + ll;
+            }
             if (c->max_def > 0) {
                 int bw = 32 - __builtin_clz((unsigned)c->max_def);
                 if (h.def_encoding == SL_PQ_ENC_RLE) {
@@ -825,6 +896,7 @@ static int sl_col_next_page(sl_pq_reader *r, sl_pq_col *c, sl_err *err)
                 (int64_t)h.def_len + h.rep_len > h.uncompressed_size)
                 return sl_err_set(err, SL_EFORMAT, "page V2 level lengths (%d, %d) do not fit the page", h.rep_len, h.def_len);
             const uint8_t *lv = payload + h.rep_len;
+            if (c->max_rep > 0) sl_pq_hyb_init(&c->rlvl, payload, (size_t)h.rep_len, 1);
             if (c->max_def > 0) {
                 int bw = 32 - __builtin_clz((unsigned)c->max_def);
                 sl_pq_hyb_init(&c->lvl, lv, (size_t)h.def_len, bw);
@@ -856,14 +928,114 @@ static int sl_col_next_page(sl_pq_reader *r, sl_pq_col *c, sl_err *err)
         }
         c->values_seen += h.num_values;
         c->page_left = h.num_values;
+        if (c->list && h.num_values > 0) {   /* the page's levels, all at once */
+            size_t nv = (size_t)h.num_values;
+            if (nv > c->pl_cap) {
+                c->pl_rep = sl_realloc(c->pl_rep, nv * sizeof *c->pl_rep);
+                c->pl_def = sl_realloc(c->pl_def, nv * sizeof *c->pl_def);
+                c->pl_cap = nv;
+            }
+            if (sl_pq_hyb_get(&c->rlvl, c->pl_rep, nv, err) < 0) return sl_err_prefix(err, "repetition levels"), -1;
+            int rc = c->max_def == 0 ? (memset(c->pl_def, 0, nv * sizeof *c->pl_def), 0)
+                   : c->lvl_kind == 1 ? sl_pq_hyb_get(&c->lvl, c->pl_def, nv, err)
+                   : sl_pq_bitpacked_msb(c->lvl_p, c->lvl_bytes, 32 - __builtin_clz((unsigned)c->max_def), 0,
+                                         c->pl_def, nv, err);
+            if (rc < 0) return sl_err_prefix(err, "definition levels"), -1;
+            for (size_t i = 0; i < nv; i++) {
+                if (c->pl_def[i] > (uint32_t)c->max_def)
+                    return sl_err_set(err, SL_EFORMAT, "definition level %u is above the maximum %d", c->pl_def[i], c->max_def);
+                if (c->pl_rep[i] > 1) return sl_err_set(err, SL_EFORMAT, "repetition level %u is above the maximum 1", c->pl_rep[i]);
+            }
+            if (c->values_seen == h.num_values && c->pl_rep[0] != 0)
+                return sl_err_set(err, SL_EFORMAT, "the column chunk's first repetition level is %u, not 0", c->pl_rep[0]);
+            c->pl_n = nv;
+            c->pl_pos = 0;
+        }
         if (c->page_left > 0) return 0;
         (void)r;
     }
 }
 
+/* nn values of the current page into c->fixed / c->bv. */
+static int sl_col_values(sl_pq_col *c, size_t nn, sl_err *err)
+{
+    sl_buf_clear(&c->heap);
+    int rc;
+    if (sl_pq_vdec_is_dict(&c->vdec)) {
+        rc = sl_pq_vdec_indices(&c->vdec, c->idx, nn, c->dict_n, err);
+        if (rc == 0 && c->bytes_shape) {
+            for (size_t i = 0; i < nn; i++) c->bv[i] = c->dict_bv[c->idx[i]];
+        } else if (rc == 0) {
+            size_t w = (size_t)c->pwidth;
+            for (size_t i = 0; i < nn; i++) memcpy(c->fixed + i * w, c->dict_fixed + (size_t)c->idx[i] * w, w);
+        }
+    } else if (c->bytes_shape) {
+        rc = sl_pq_vdec_bytes(&c->vdec, c->bv, nn, &c->heap, err);
+    } else {
+        rc = sl_pq_vdec_fixed(&c->vdec, c->fixed, nn, err);
+    }
+    return rc;
+}
+
+/* Reads n rows of LIST column c into v at rows [row0, row0 + n): rows start
+ * at repetition level 0 (a row may continue on the next page); an entry with
+ * def < d_list is a NULL list, < d_rep an empty list, < max_def a NULL
+ * element, else a value. The elements go to v->child. */
+static int sl_col_read_list(sl_pq_reader *r, sl_pq_col *c, sl_vector *v, size_t row0, size_t n, sl_err *err)
+{
+    size_t done = 0;        /* rows started */
+    sl_vector *e = v->child;
+    for (;;) {
+        if (c->page_left == 0) {
+            if (c->values_seen >= c->chunk_values) break;     /* the chunk's last row ends here */
+            if (sl_col_next_page(r, c, err) < 0) return -1;
+            continue;
+        }
+        /* entries [a, b) of this page: up to the start of row n + 1 */
+        size_t a = c->pl_pos, b = a, nel = 0, nn = 0, rows = 0;
+        for (; b < c->pl_n; b++) {
+            uint32_t d = c->pl_def[b];
+            if (c->pl_rep[b] == 0) {
+                if (done + rows == n) break;
+                rows++;
+            } else if (done + rows == 0) {
+                return sl_err_set(err, SL_EFORMAT, "a row continues (repetition level 1) where a new row should start");
+            }
+            if (d >= (uint32_t)c->d_rep) {
+                nel++;
+                nn += d == (uint32_t)c->max_def;
+            }
+        }
+        size_t at = sl_vec_list_begin(v, row0 + done, nel);   /* the child's end so far */
+        sl_col_scratch(c, nel ? nel : 1);
+        size_t k = 0;
+        for (size_t i = a; i < b; i++) {
+            uint32_t d = c->pl_def[i];
+            if (c->pl_rep[i] == 0) {
+                size_t row = row0 + done++;
+                v->offsets[row + 1] = v->offsets[row];
+                v->valid[row] = d >= (uint32_t)c->d_list;
+            }
+            if (d >= (uint32_t)c->d_rep) {
+                c->valid[k++] = d == (uint32_t)c->max_def;
+                v->offsets[row0 + done]++;
+            }
+        }
+        if (nn > 0 && sl_col_values(c, nn, err) < 0) return -1;
+        if (nel > 0 && sl_col_convert(c, nel, nn, e, at, err) < 0) return -1;
+        c->page_left -= (int64_t)(b - a);
+        c->pl_pos = b;
+        if (b < c->pl_n) break;                               /* row n + 1 starts here */
+    }
+    if (done != n)
+        return sl_err_set(err, SL_EFORMAT, "the column chunk holds %zu of the row group's rows", done);
+    return 0;
+}
+
 /* Reads n rows of column c into v at rows [row0, row0 + n). */
 static int sl_col_read(sl_pq_reader *r, sl_pq_col *c, sl_vector *v, size_t row0, size_t n, sl_err *err)
 {
+    if (c->list) return sl_col_read_list(r, c, v, row0, n, err);
     size_t done = 0;
     while (done < n) {
         if (c->page_left == 0) {
@@ -973,6 +1145,8 @@ int sl_pq_reader_filter(sl_pq_reader *r, const char *column, sl_pq_op op, const 
     if (!r->schema && sl_pq_reader_select(r, NULL, 0, err) < 0) return -1;
     int col = sl_schema_find(r->schema, column);
     if (col < 0) return sl_err_set(err, SL_EUSAGE, "filter: column %s is not selected or does not exist", column);
+    if (r->schema->fields[col].type.id == SL_T_LIST)
+        return sl_err_set(err, SL_EUSAGE, "filter: column %s is a list; filter on a scalar column", column);
     sl_free(r->filter_value.owned);
     r->filter_value.owned = NULL;
     if (sl_pq_value_parse(r->schema->fields[col].type, value, &r->filter_value, err) < 0) {
@@ -1095,7 +1269,7 @@ static int sl_rg_start(sl_pq_reader *r, int g, sl_err *err)
         if (cc->file_path)
             return sl_err_set(err, SL_ETYPE, "row group %d: column %s: its data is in another file (%s): not supported",
                               g, c->name, cc->file_path);
-        if (m->num_values != rg->num_rows)
+        if (c->list ? m->num_values < rg->num_rows : m->num_values != rg->num_rows)
             return sl_err_set(err, SL_EFORMAT, "row group %d: column %s has %lld values but the row group has %lld rows",
                               g, c->name, (long long)m->num_values, (long long)rg->num_rows);
         int64_t start = m->data_page_offset;

@@ -91,6 +91,9 @@ sl_pq_writer *sl_pq_writer_open(sl_out *out, const sl_schema *schema, const sl_p
             return NULL;
         }
         if ((unsigned)f->type.id >= SL_T_COUNT ||
+            (f->type.id == SL_T_LIST && (f->type.elem >= SL_T_LIST ||
+                                         (f->type.elem == SL_T_DECIMAL && (f->type.precision < 1 || f->type.precision > 38 ||
+                                                                          f->type.scale > f->type.precision)))) ||
             (f->type.id == SL_T_DECIMAL && (f->type.precision < 1 || f->type.precision > 38 ||
                                             f->type.scale > f->type.precision))) {
             char tb[64];
@@ -197,7 +200,7 @@ int sl_pq_writer_write(sl_pq_writer *w, const sl_batch *b, sl_err *err)
     }
     for (int i = 0; i < w->ncols; i++) {
         sl_type bt = b->cols[i].type, st = w->schema->fields[i].type;
-        if (bt.id != st.id || (bt.id == SL_T_DECIMAL && (bt.precision != st.precision || bt.scale != st.scale))) {
+        if (bt.id != st.id || bt.elem != st.elem || ((bt.id == SL_T_DECIMAL || bt.elem == SL_T_DECIMAL) && (bt.precision != st.precision || bt.scale != st.scale))) {
             sl_err_set(err, SL_EINTERNAL, "column %s: batch type differs from the Parquet schema",
                        w->schema->fields[i].name);
             return sl_writer_fail(w, err);
@@ -234,7 +237,9 @@ int sl_pq_writer_close(sl_pq_writer *w, sl_err *err)
     sl_tw_init(&t, &meta);
     sl_tw_struct_begin(&t);                         /* FileMetaData */
     sl_tw_field_i32(&t, 1, 1);
-    sl_tw_field_list(&t, 2, SL_TC_STRUCT, (size_t)w->ncols + 1);
+    size_t nelems = (size_t)w->ncols + 1;   /* a LIST column is 3 schema elements */
+    for (int i = 0; i < w->ncols; i++) nelems += w->cols[i].list ? 2 : 0;
+    sl_tw_field_list(&t, 2, SL_TC_STRUCT, nelems);
     sl_tw_elem_struct(&t);                          /* root */
     sl_tw_field_string(&t, 4, "schema");
     sl_tw_field_i32(&t, 5, w->ncols);

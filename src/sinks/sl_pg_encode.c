@@ -97,6 +97,11 @@ const char *sl_pg_encode_type_sql(sl_type t, char *buf, size_t size)
     case SL_T_TIME: s = "time"; break;
     case SL_T_TIMESTAMP: s = t.utc ? "timestamptz" : "timestamp"; break;
     case SL_T_UUID: s = "uuid"; break;
+    case SL_T_LIST: {
+        char eb[64];
+        snprintf(buf, size, "%s[]", sl_pg_encode_type_sql(sl_type_elem(t), eb, sizeof eb));
+        return buf;
+    }
     case SL_T_COUNT: break;
     }
     snprintf(buf, size, "%s", s);
@@ -106,6 +111,161 @@ const char *sl_pg_encode_type_sql(sl_type t, char *buf, size_t size)
 static int sl_pgenc_fail(sl_err *err, const sl_batch *b, int col, size_t row, const char *what)
 {
     return sl_err_set(err, SL_EDATA, "column %s: row %zu: %s", b->schema->fields[col].name, row + 1, what);
+}
+
+static int sl_pgenc_list(const sl_vector *v, size_t row, sl_buf *out, const char **fail);
+
+/* Element type oids of the arrays a LIST column is written as (array_recv
+ * checks the element type against the column's). */
+static uint32_t sl_pgenc_elem_oid(sl_type_id id, bool utc)
+{
+    switch (id) {
+    case SL_T_BOOL: return 16;
+    case SL_T_INT16: return 21;
+    case SL_T_INT32: return 23;
+    case SL_T_INT64: return 20;
+    case SL_T_FLOAT32: return 700;
+    case SL_T_FLOAT64: return 701;
+    case SL_T_DECIMAL: return 1700;
+    case SL_T_STRING: return 25;
+    case SL_T_BYTES: return 17;
+    case SL_T_JSON: return 3802;
+    case SL_T_DATE: return 1082;
+    case SL_T_TIME: return 1083;
+    case SL_T_TIMESTAMP: return utc ? 1184 : 1114;
+    case SL_T_UUID: return 2950;
+    default: return 0;
+    }
+}
+
+/* One present value of v at row: length word and bytes. 0, or -1 with *fail. */
+static inline int sl_pgenc_field(const sl_vector *v, size_t row, sl_buf *out, const char **fail)
+{
+    if (out->cap - out->len < SL_PGENC_FIELD_MAX) sl_buf_reserve(out, SL_PGENC_FIELD_MAX);
+    uint8_t *p = out->data + out->len;
+    const uint8_t *src = v->data ? v->data + row * v->width : NULL;
+    switch (v->type.id) {
+    case SL_T_BOOL:
+        p = wr32(p, 1);
+        *p++ = src[0] != 0;
+        break;
+    case SL_T_INT16: {
+        uint16_t x;
+        memcpy(&x, src, 2);
+        p = wr16(wr32(p, 2), x);
+        break;
+    }
+    case SL_T_INT32:
+    case SL_T_FLOAT32: {
+        uint32_t x;
+        memcpy(&x, src, 4);
+        p = wr32(wr32(p, 4), x);
+        break;
+    }
+    case SL_T_INT64:
+    case SL_T_FLOAT64:
+    case SL_T_TIME: {
+        uint64_t x;
+        memcpy(&x, src, 8);
+        p = wr64(wr32(p, 8), x);
+        break;
+    }
+    case SL_T_DATE: {
+        int32_t d;
+        memcpy(&d, src, 4);
+        if (d < INT32_MIN + PG_EPOCH_DAYS) {
+            *fail = "date before PostgreSQL's range";
+            return -1;
+        }
+        p = wr32(wr32(p, 4), (uint32_t)(d - PG_EPOCH_DAYS));
+        break;
+    }
+    case SL_T_TIMESTAMP: {
+        int64_t t, pg;
+        memcpy(&t, src, 8);
+        if (__builtin_sub_overflow(t, PG_EPOCH_MICROS, &pg) || pg == INT64_MIN || pg == INT64_MAX) {
+            *fail = "timestamp outside PostgreSQL's range";
+            return -1;
+        }
+        p = wr64(wr32(p, 8), (uint64_t)pg);
+        break;
+    }
+    case SL_T_UUID:
+        p = wr32(p, 16);
+        memcpy(p, src, 16);
+        p += 16;
+        break;
+    case SL_T_DECIMAL: {
+        sl_i128 val = sl_vec_get_decimal(v, row);
+        size_t len_at = out->len;
+        out->len += 4;
+        sl_pg_encode_numeric(val, v->type.scale, out);
+        wr32(out->data + len_at, (uint32_t)(out->len - len_at - 4));
+        return 0;
+    }
+    case SL_T_STRING:
+    case SL_T_BYTES:
+    case SL_T_JSON: {
+        size_t len;
+        const uint8_t *s = sl_vec_bytes(v, row, &len);
+        if (v->type.id != SL_T_BYTES && len && memchr(s, 0, len)) {
+            *fail = "text holds a NUL byte (0x00), which PostgreSQL text cannot store; "
+                    "remove it in the source query (e.g. replace(col, chr(0), '')) or load the column as bytes";
+            return -1;
+        }
+        size_t extra = v->type.id == SL_T_JSON;
+        if (len + extra > INT32_MAX) {
+            *fail = "value longer than 2 GiB";
+            return -1;
+        }
+        wr32(p, (uint32_t)(len + extra));
+        out->len += 4;
+        if (extra) sl_buf_push(out, 1);
+        sl_buf_append(out, s, len);
+        return 0;
+    }
+    case SL_T_LIST:
+        return sl_pgenc_list(v, row, out, fail);
+    case SL_T_COUNT:
+        *fail = "no PostgreSQL type";
+        return -1;
+    }
+    out->len = (size_t)(p - out->data);
+    return 0;
+}
+
+/* A LIST value as a one-dimensional array (lower bound 1; an empty list is
+ * PostgreSQL's empty array, no dimensions). */
+static int sl_pgenc_list(const sl_vector *v, size_t row, sl_buf *out, const char **fail)
+{
+    const sl_vector *e = v->child;
+    size_t first = (size_t)v->offsets[row], n = (size_t)(v->offsets[row + 1] - v->offsets[row]);
+    bool nulls = memchr(e->valid + first, 0, n) != NULL;
+    size_t len_at = out->len;
+    uint8_t h[24], *p = h + 4;
+    p = wr32(p, n ? 1 : 0);
+    p = wr32(p, nulls ? 1 : 0);
+    p = wr32(p, sl_pgenc_elem_oid(e->type.id, e->type.utc));
+    if (n) {
+        p = wr32(p, (uint32_t)n);
+        p = wr32(p, 1);
+    }
+    sl_buf_append(out, h, (size_t)(p - h));
+    for (size_t i = first; i < first + n; i++) {
+        if (!e->valid[i]) {
+            uint8_t m[4];
+            wr32(m, 0xffffffffu);
+            sl_buf_append(out, m, 4);
+        } else if (sl_pgenc_field(e, i, out, fail) < 0) {
+            return -1;
+        }
+    }
+    if (out->len - len_at - 4 > INT32_MAX) {
+        *fail = "array longer than 2 GiB";
+        return -1;
+    }
+    wr32(out->data + len_at, (uint32_t)(out->len - len_at - 4));
+    return 0;
 }
 
 int sl_pg_encode_rows(const sl_batch *b, size_t from, size_t to, sl_buf *out, sl_err *err)
@@ -118,99 +278,17 @@ int sl_pg_encode_rows(const sl_batch *b, size_t from, size_t to, sl_buf *out, sl
         out->len += 2;
         for (int c = 0; c < ncols; c++) {
             const sl_vector *v = &b->cols[c];
-            if (out->cap - out->len < SL_PGENC_FIELD_MAX) sl_buf_reserve(out, SL_PGENC_FIELD_MAX);
-            uint8_t *p = out->data + out->len;
             if (!v->valid[row]) {
-                wr32(p, 0xffffffffu);
+                if (out->cap - out->len < 4) sl_buf_reserve(out, 4);
+                wr32(out->data + out->len, 0xffffffffu);
                 out->len += 4;
                 continue;
             }
-            const uint8_t *src = v->data ? v->data + row * v->width : NULL;
-            switch (v->type.id) {
-            case SL_T_BOOL:
-                p = wr32(p, 1);
-                *p++ = src[0] != 0;
-                break;
-            case SL_T_INT16: {
-                uint16_t x;
-                memcpy(&x, src, 2);
-                p = wr16(wr32(p, 2), x);
-                break;
-            }
-            case SL_T_INT32:
-            case SL_T_FLOAT32: {
-                uint32_t x;
-                memcpy(&x, src, 4);
-                p = wr32(wr32(p, 4), x);
-                break;
-            }
-            case SL_T_INT64:
-            case SL_T_FLOAT64:
-            case SL_T_TIME: {
-                uint64_t x;
-                memcpy(&x, src, 8);
-                p = wr64(wr32(p, 8), x);
-                break;
-            }
-            case SL_T_DATE: {
-                int32_t d;
-                memcpy(&d, src, 4);
-                if (d < INT32_MIN + PG_EPOCH_DAYS) {
-                    out->len = row_start;
-                    return sl_pgenc_fail(err, b, c, row, "date before PostgreSQL's range");
-                }
-                p = wr32(wr32(p, 4), (uint32_t)(d - PG_EPOCH_DAYS));
-                break;
-            }
-            case SL_T_TIMESTAMP: {
-                int64_t t, pg;
-                memcpy(&t, src, 8);
-                if (__builtin_sub_overflow(t, PG_EPOCH_MICROS, &pg) || pg == INT64_MIN || pg == INT64_MAX) {
-                    out->len = row_start;
-                    return sl_pgenc_fail(err, b, c, row, "timestamp outside PostgreSQL's range");
-                }
-                p = wr64(wr32(p, 8), (uint64_t)pg);
-                break;
-            }
-            case SL_T_UUID:
-                p = wr32(p, 16);
-                memcpy(p, src, 16);
-                p += 16;
-                break;
-            case SL_T_DECIMAL: {
-                sl_i128 val = sl_vec_get_decimal(v, row);
-                size_t len_at = out->len;
-                out->len += 4;
-                sl_pg_encode_numeric(val, v->type.scale, out);
-                wr32(out->data + len_at, (uint32_t)(out->len - len_at - 4));
-                continue;
-            }
-            case SL_T_STRING:
-            case SL_T_BYTES:
-            case SL_T_JSON: {
-                size_t len;
-                const uint8_t *s = sl_vec_bytes(v, row, &len);
-                if (v->type.id != SL_T_BYTES && len && memchr(s, 0, len)) {
-                    out->len = row_start;
-                    return sl_pgenc_fail(err, b, c, row, "text holds a NUL byte (0x00), which PostgreSQL text cannot store; "
-                                         "remove it in the source query (e.g. replace(col, chr(0), '')) or load the column as bytes");
-                }
-                size_t extra = v->type.id == SL_T_JSON;
-                if (len + extra > INT32_MAX) {
-                    out->len = row_start;
-                    return sl_pgenc_fail(err, b, c, row, "value longer than 2 GiB");
-                }
-                wr32(p, (uint32_t)(len + extra));
-                out->len += 4;
-                if (extra) sl_buf_push(out, 1);
-                sl_buf_append(out, s, len);
-                continue;
-            }
-            case SL_T_COUNT:
+            const char *fail = NULL;
+            if (sl_pgenc_field(v, row, out, &fail) < 0) {
                 out->len = row_start;
-                return sl_pgenc_fail(err, b, c, row, "no PostgreSQL type");
+                return sl_pgenc_fail(err, b, c, row, fail);
             }
-            out->len = (size_t)(p - out->data);
         }
     }
     return 0;

@@ -23,6 +23,7 @@
 #include "../core/sl_alloc.h"
 #include "../core/sl_buf.h"
 #include "../core/sl_failpoint.h"
+#include "../core/sl_list_text.h"
 #include "../core/sl_out.h"
 
 #include <string.h>
@@ -32,6 +33,7 @@
 typedef struct sl_csv_writer {
     sl_out *out;
     sl_buf line;             /* rows waiting to be handed to out */
+    sl_buf list;             /* a LIST value as text */
     uint64_t rows;
 } sl_csv_writer;
 
@@ -103,7 +105,11 @@ static int sl_csv_write(void *writer, const sl_batch *batch, sl_err *err)
             if (c) sl_buf_push(&w->line, ',');
             const sl_vector *v = &batch->cols[c];
             if (!v->valid[row]) continue;
-            if (sl_type_is_varlen(v->type)) {
+            if (v->type.id == SL_T_LIST) {
+                sl_buf_clear(&w->list);
+                sl_format_list_json(v, row, &w->list);
+                sl_csv_field(&w->line, w->list.data, w->list.len);
+            } else if (sl_type_is_varlen(v->type)) {
                 size_t len;
                 const uint8_t *p = sl_vec_bytes(v, row, &len);
                 if (v->type.id == SL_T_BYTES) sl_csv_hex(&w->line, p, len);
@@ -127,6 +133,7 @@ static int sl_csv_write(void *writer, const sl_batch *batch, sl_err *err)
 static void sl_csv_free(sl_csv_writer *w)
 {
     sl_buf_free(&w->line);
+    sl_buf_free(&w->list);
     sl_free(w);
 }
 

@@ -11,6 +11,10 @@
  * names with capitals or dots survive) and, for a partition, its
  * partitioned root (pg_partition_root, PostgreSQL 12+; the direct parent
  * before), so a pattern can skip partitions whose parent it copies.
+ * Relations that belong to an extension (pg_depend deptype 'e': e.g.
+ * pg_stat_statements' views, PostGIS' spatial_ref_sys) are the extension's,
+ * not the user's data, and are never selected by a pattern; an explicit
+ * `table:` still reads them.
  */
 #include "sl_pg_catalog.h"
 
@@ -27,7 +31,7 @@ int sl_pg_list_relations(const sl_job_source *src, sl_arena *arena, sl_job_relat
     if (!conn) return -1;
     const char *root = PQserverVersion(conn) >= 120000 ? "pg_partition_root(c.oid)"
                                                        : "(SELECT i.inhparent FROM pg_inherits i WHERE i.inhrelid = c.oid)";
-    char sql[1400];
+    char sql[1600];
     snprintf(sql, sizeof sql,
              "SELECT n.nspname, c.relname, format('%%I.%%I', n.nspname, c.relname), c.relkind::text, "
              "CASE WHEN c.relispartition THEN (SELECT rn.nspname || '.' || rc.relname FROM pg_class rc "
@@ -35,6 +39,8 @@ int sl_pg_list_relations(const sl_job_source *src, sl_arena *arena, sl_job_relat
              "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
              "WHERE c.relkind IN ('r', 'p', 'v', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
              "AND n.nspname NOT LIKE 'pg\\_toast%%' AND n.nspname NOT LIKE 'pg\\_temp\\_%%' "
+             "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass "
+             "AND d.objid = c.oid AND d.deptype = 'e') "
              "ORDER BY 1, 2", root);
     PGresult *res = sl_pg_exec_tuples(conn, sql, what, err);
     if (!res) {

@@ -15,6 +15,7 @@
 
 #include <inttypes.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #define PG_EPOCH_DAYS 10957                 /* 1970-01-01 .. 2000-01-01 */
@@ -183,6 +184,7 @@ static bool sl_pgcopy_type_ok(sl_pg_wire w, sl_type t)
     case SL_PGW_TIMESTAMP: return t.id == SL_T_TIMESTAMP;
     case SL_PGW_UUID: return t.id == SL_T_UUID;
     case SL_PGW_CHAR: return t.id == SL_T_STRING;
+    case SL_PGW_ARRAY: return t.id == SL_T_LIST;
     default: return false;
     }
 }
@@ -225,6 +227,138 @@ static int sl_pgcopy_header(sl_pg_copy *st, const uint8_t *p, size_t len, size_t
     return 1;
 }
 
+/* What decoding one field found (the caller words the error). */
+enum { SL_PGC_OK, SL_PGC_BAD_LEN, SL_PGC_BAD_FORMAT, SL_PGC_BAD_VALUE, SL_PGC_BAD_INFINITY, SL_PGC_ERR };
+
+static int sl_pgcopy_array(sl_pg_copy *st, const sl_pg_copy_col *col, sl_vector *v, size_t row,
+                           const uint8_t *f, int32_t flen, sl_err *err);
+
+/* One present field of `flen` bytes at f into v's row, as wire kind `wire`.
+ * *fail gets the text of a BAD_FORMAT/BAD_VALUE/BAD_INFINITY; ERR: err set. */
+static inline __attribute__((always_inline)) int
+sl_pgcopy_field(sl_pg_copy *st, const sl_pg_copy_col *col, sl_pg_wire wire, sl_vector *v, size_t row,
+                const uint8_t *f, int32_t flen, const char **failp, sl_err *err)
+{
+    const char *fail = NULL;
+    uint8_t *slot = v->data ? v->data + row * v->width : NULL;
+    switch (wire) {
+    case SL_PGW_BOOL:
+        if (flen != 1) return SL_PGC_BAD_LEN;
+        *slot = f[0] != 0;
+        break;
+    case SL_PGW_INT2: {
+        if (flen != 2) return SL_PGC_BAD_LEN;
+        uint16_t x = rd16(f);
+        memcpy(slot, &x, 2);
+        break;
+    }
+    case SL_PGW_INT4:
+    case SL_PGW_FLOAT4: {
+        if (flen != 4) return SL_PGC_BAD_LEN;
+        uint32_t x = rd32(f);
+        memcpy(slot, &x, 4);
+        break;
+    }
+    case SL_PGW_INT8:
+    case SL_PGW_FLOAT8:
+    case SL_PGW_TIME: {
+        if (flen != 8) return SL_PGC_BAD_LEN;
+        uint64_t x = rd64(f);
+        memcpy(slot, &x, 8);
+        break;
+    }
+    case SL_PGW_DATE: {
+        if (flen != 4) return SL_PGC_BAD_LEN;
+        int32_t d = (int32_t)rd32(f);
+        if (d == INT32_MAX || d == INT32_MIN) {
+            *failp = fail = d == INT32_MAX ? "infinity" : "-infinity";
+                        return SL_PGC_BAD_INFINITY;
+        }
+        int64_t days = (int64_t)d + PG_EPOCH_DAYS;
+        if (days > INT32_MAX) { *failp = fail = "a date beyond the int32 day range"; return SL_PGC_BAD_VALUE; }
+        int32_t dd = (int32_t)days;
+        memcpy(slot, &dd, 4);
+        break;
+    }
+    case SL_PGW_TIMESTAMP: {
+        if (flen != 8) return SL_PGC_BAD_LEN;
+        int64_t t = (int64_t)rd64(f);
+        if (t == INT64_MAX || t == INT64_MIN) {
+            *failp = fail = t == INT64_MAX ? "infinity" : "-infinity";
+                        return SL_PGC_BAD_INFINITY;
+        }
+        int64_t u;
+        if (__builtin_add_overflow(t, PG_EPOCH_MICROS, &u)) {
+            *failp = fail = "a timestamp beyond the int64 microsecond range";
+                        return SL_PGC_BAD_VALUE;
+        }
+        memcpy(slot, &u, 8);
+        break;
+    }
+    case SL_PGW_UUID:
+        if (flen != 16) return SL_PGC_BAD_LEN;
+        memcpy(slot, f, 16);
+        break;
+    case SL_PGW_NUMERIC: {
+        int64_t small;
+        if (v->width == 8 && sl_pg_numeric_fast(f, (size_t)flen, v->type.precision, v->type.scale, &small)) {
+            memcpy(v->data + row * v->width, &small, 8);
+            break;
+        }
+        sl_i128 val;
+        sl_err verr;   /* set on failure; not cleared per call (2 KB) */
+        if (sl_pg_numeric_decode(f, (size_t)flen, v->type.precision, v->type.scale, &val, &verr) < 0) {
+            sl_err_set(err, verr.code, "%s: column %s: row %" PRIu64 ": %s",
+                       st->what, col->name, st->rows + 1, verr.msg);
+            return SL_PGC_ERR;
+        }
+        sl_vec_set_decimal(v, row, val);
+        break;
+    }
+    case SL_PGW_TEXT:
+    case SL_PGW_JSONB: {
+        size_t n = (size_t)flen;
+        if (wire == SL_PGW_JSONB) {
+            if (flen < 1 || f[0] != 1) { *failp = fail = "jsonb value without version byte 1"; return SL_PGC_BAD_FORMAT; }
+            f++;
+            n--;
+        }
+        if (st->check_utf8 && v->type.id != SL_T_BYTES && sl_utf8_check(f, n) != n) {
+            char why[160];
+            sl_err_set(err, SL_EDATA, "%s: column %s: row %" PRIu64 ": %s; the database does not check "
+                       "its text (encoding SQL_ASCII?): fix the data, or read the column as bytes "
+                       "(columns: {%s: bytes}, a cast to bytea)", st->what, col->name, st->rows + 1,
+                       sl_utf8_describe(f, n, sl_utf8_check(f, n), why, sizeof why), col->name);
+            return SL_PGC_ERR;
+        }
+        sl_pgcopy_put(v, row, f, n);
+        break;
+    }
+    case SL_PGW_ARRAY:
+        return sl_pgcopy_array(st, col, v, row, f, flen, err);
+    case SL_PGW_CHAR: {
+        if (flen != 1) return SL_PGC_BAD_LEN;
+        uint8_t text[4] = { f[0] };
+        size_t n = f[0] != 0;
+        if (f[0] >= 0x80) {
+            text[0] = '\\';
+            text[1] = (uint8_t)('0' + (f[0] >> 6));
+            text[2] = (uint8_t)('0' + ((f[0] >> 3) & 7));
+            text[3] = (uint8_t)('0' + (f[0] & 7));
+            n = 4;
+        }
+        sl_pgcopy_put(v, row, text, n);
+        break;
+    }
+    default:
+        *failp = fail = "unknown wire kind";
+                return SL_PGC_BAD_FORMAT;
+    }
+    if (slot) v->valid[row] = 1;
+    (void)fail;
+    return SL_PGC_OK;
+}
+
 long sl_pg_copy_decode(sl_pg_copy *st, const uint8_t *p, size_t len, sl_batch *batch,
                        size_t *used, sl_err *err)
 {
@@ -234,7 +368,9 @@ long sl_pg_copy_decode(sl_pg_copy *st, const uint8_t *p, size_t len, sl_batch *b
         if (batch->ncols != st->ncols)
             return sl_err_set(err, SL_EINTERNAL, "%s: batch has %d columns, decoder %d", st->what, batch->ncols, st->ncols);
         for (int c = 0; c < st->ncols; c++)
-            if (!sl_pgcopy_type_ok(st->cols[c].wire, batch->cols[c].type))
+            if (!sl_pgcopy_type_ok(st->cols[c].wire, batch->cols[c].type) ||
+                (st->cols[c].wire == SL_PGW_ARRAY && (st->cols[c].elem_wire == SL_PGW_ARRAY ||
+                 !sl_pgcopy_type_ok(st->cols[c].elem_wire, sl_type_elem(batch->cols[c].type)))))
                 return sl_err_set(err, SL_EINTERNAL, "%s: column %s: wire kind %d cannot fill its batch type",
                                   st->what, st->cols[c].name, (int)st->cols[c].wire);
         int h = sl_pgcopy_header(st, p, len, &pos, err);
@@ -278,125 +414,13 @@ long sl_pg_copy_decode(sl_pg_copy *st, const uint8_t *p, size_t len, sl_batch *b
             if ((size_t)flen > len - q) goto need_more;
             const uint8_t *f = p + q;
             q += (size_t)flen;
-            uint8_t *slot = v->data ? v->data + row * v->width : NULL;
-            switch (cols[c].wire) {
-            case SL_PGW_BOOL:
-                if (flen != 1) goto bad_len;
-                *slot = f[0] != 0;
-                break;
-            case SL_PGW_INT2: {
-                if (flen != 2) goto bad_len;
-                uint16_t x = rd16(f);
-                memcpy(slot, &x, 2);
-                break;
-            }
-            case SL_PGW_INT4:
-            case SL_PGW_FLOAT4: {
-                if (flen != 4) goto bad_len;
-                uint32_t x = rd32(f);
-                memcpy(slot, &x, 4);
-                break;
-            }
-            case SL_PGW_INT8:
-            case SL_PGW_FLOAT8:
-            case SL_PGW_TIME: {
-                if (flen != 8) goto bad_len;
-                uint64_t x = rd64(f);
-                memcpy(slot, &x, 8);
-                break;
-            }
-            case SL_PGW_DATE: {
-                if (flen != 4) goto bad_len;
-                int32_t d = (int32_t)rd32(f);
-                if (d == INT32_MAX || d == INT32_MIN) {
-                    fail = d == INT32_MAX ? "infinity" : "-infinity";
-                    fail_col = c;
-                    goto bad_infinity;
-                }
-                int64_t days = (int64_t)d + PG_EPOCH_DAYS;
-                if (days > INT32_MAX) { fail = "a date beyond the int32 day range"; fail_col = c; goto bad_value; }
-                int32_t dd = (int32_t)days;
-                memcpy(slot, &dd, 4);
-                break;
-            }
-            case SL_PGW_TIMESTAMP: {
-                if (flen != 8) goto bad_len;
-                int64_t t = (int64_t)rd64(f);
-                if (t == INT64_MAX || t == INT64_MIN) {
-                    fail = t == INT64_MAX ? "infinity" : "-infinity";
-                    fail_col = c;
-                    goto bad_infinity;
-                }
-                int64_t u;
-                if (__builtin_add_overflow(t, PG_EPOCH_MICROS, &u)) {
-                    fail = "a timestamp beyond the int64 microsecond range";
-                    fail_col = c;
-                    goto bad_value;
-                }
-                memcpy(slot, &u, 8);
-                break;
-            }
-            case SL_PGW_UUID:
-                if (flen != 16) goto bad_len;
-                memcpy(slot, f, 16);
-                break;
-            case SL_PGW_NUMERIC: {
-                int64_t small;
-                if (v->width == 8 && sl_pg_numeric_fast(f, (size_t)flen, v->type.precision, v->type.scale, &small)) {
-                    memcpy(slot, &small, 8);
-                    break;
-                }
-                sl_i128 val;
-                sl_err verr;   /* set on failure; not cleared per call (2 KB) */
-                if (sl_pg_numeric_decode(f, (size_t)flen, v->type.precision, v->type.scale, &val, &verr) < 0) {
-                    sl_err_set(err, verr.code, "%s: column %s: row %" PRIu64 ": %s",
-                               st->what, cols[c].name, st->rows + 1, verr.msg);
-                    goto out_err;
-                }
-                sl_vec_set_decimal(v, row, val);
-                break;
-            }
-            case SL_PGW_TEXT:
-            case SL_PGW_JSONB: {
-                size_t n = (size_t)flen;
-                if (cols[c].wire == SL_PGW_JSONB) {
-                    if (flen < 1 || f[0] != 1) { fail = "jsonb value without version byte 1"; fail_col = c; goto bad_format; }
-                    f++;
-                    n--;
-                }
-                if (st->check_utf8 && v->type.id != SL_T_BYTES && sl_utf8_check(f, n) != n) {
-                    char why[160];
-                    sl_err_set(err, SL_EDATA, "%s: column %s: row %" PRIu64 ": %s; the database does not check "
-                               "its text (encoding SQL_ASCII?): fix the data, or read the column as bytes "
-                               "(columns: {%s: bytes}, a cast to bytea)", st->what, cols[c].name, st->rows + 1,
-                               sl_utf8_describe(f, n, sl_utf8_check(f, n), why, sizeof why), cols[c].name);
-                    goto out_err;
-                }
-                sl_pgcopy_put(v, row, f, n);
-                break;
-            }
-            case SL_PGW_CHAR: {
-                if (flen != 1) goto bad_len;
-                uint8_t text[4] = { f[0] };
-                size_t n = f[0] != 0;
-                if (f[0] >= 0x80) {
-                    text[0] = '\\';
-                    text[1] = (uint8_t)('0' + (f[0] >> 6));
-                    text[2] = (uint8_t)('0' + ((f[0] >> 3) & 7));
-                    text[3] = (uint8_t)('0' + (f[0] & 7));
-                    n = 4;
-                }
-                sl_pgcopy_put(v, row, text, n);
-                break;
-            }
-            default:
-                fail = "unknown wire kind";
-                fail_col = c;
-                goto bad_format;
-            }
-            if (slot) v->valid[row] = 1;
-            continue;
-        bad_len:
+            int rc = sl_pgcopy_field(st, &cols[c], cols[c].wire, v, row, f, flen, &fail, err);
+            if (rc == SL_PGC_OK) continue;
+            fail_col = c;
+            if (rc == SL_PGC_BAD_FORMAT) goto bad_format;
+            if (rc == SL_PGC_BAD_VALUE) goto bad_value;
+            if (rc == SL_PGC_BAD_INFINITY) goto bad_infinity;
+            if (rc == SL_PGC_ERR) goto out_err;
             sl_err_set(err, SL_EFORMAT, "%s: column %s: row %" PRIu64 ": field of %d bytes is malformed for its type",
                        st->what, cols[c].name, st->rows + 1, flen);
             goto out_err;
@@ -425,6 +449,65 @@ bad_infinity:
 out_err:
     batch->nrows = row;
     return -1;
+}
+
+/* A binary array value into row of LIST vector v (see sl_pg_copy.h). */
+static int sl_pgcopy_array(sl_pg_copy *st, const sl_pg_copy_col *col, sl_vector *v, size_t row,
+                           const uint8_t *f, int32_t flen, sl_err *err)
+{
+    size_t len = (size_t)flen;
+    if (len < 12) goto bad;
+    int32_t ndim = (int32_t)rd32(f);
+    if (ndim == 0) {
+        if (len != 12) goto bad;
+        sl_vec_list_begin(v, row, 0);
+        sl_vec_list_end(v, row, 0);
+        return SL_PGC_OK;
+    }
+    if (ndim > 1) {
+        sl_err_set(err, SL_EDATA, "%s: column %s: row %" PRIu64 ": a %d-dimensional array; sluice writes "
+                   "one-dimensional arrays as lists: read the column as text with columns: [{name: %s, type: "
+                   "string}] (PostgreSQL's array literal), or as JSON in a query: (array_to_json(%s) AS %s)",
+                   st->what, col->name, st->rows + 1, (int)ndim, col->name, col->name, col->name);
+        return SL_PGC_ERR;
+    }
+    if (ndim < 0 || len < 20) goto bad;
+    int32_t n = (int32_t)rd32(f + 12);
+    if (n < 0 || (size_t)n > (len - 20) / 4) goto bad;
+    size_t first = sl_vec_list_begin(v, row, (size_t)n), pos = 20;
+    sl_vector *e = v->child;
+    for (int32_t i = 0; i < n; i++) {
+        if (len - pos < 4) goto bad;
+        int32_t el = (int32_t)rd32(f + pos);
+        pos += 4;
+        size_t er = first + (size_t)i;
+        if (el < 0) {
+            if (el != -1) goto bad;
+            sl_vec_set_null(e, er);
+            continue;
+        }
+        if ((size_t)el > len - pos) goto bad;
+        const char *fail = NULL;
+        int rc = sl_pgcopy_field(st, col, col->elem_wire, e, er, f + pos, el, &fail, err);
+        pos += (size_t)el;
+        if (rc == SL_PGC_OK) continue;
+        if (rc == SL_PGC_ERR) {
+            size_t ml = strlen(err->msg);
+            snprintf(err->msg + ml, sizeof err->msg - ml, " (array element %d)", (int)i + 1);
+            return SL_PGC_ERR;
+        }
+        sl_err_set(err, rc == SL_PGC_BAD_VALUE || rc == SL_PGC_BAD_INFINITY ? SL_EDATA : SL_EFORMAT,
+                   "%s: column %s: row %" PRIu64 ": element %d: %s", st->what, col->name, st->rows + 1,
+                   (int)i + 1, rc == SL_PGC_BAD_LEN ? "malformed for its type" : fail);
+        return SL_PGC_ERR;
+    }
+    if (pos != len) goto bad;
+    sl_vec_list_end(v, row, (size_t)n);
+    return SL_PGC_OK;
+bad:
+    sl_err_set(err, SL_EFORMAT, "%s: column %s: row %" PRIu64 ": malformed array of %d bytes",
+               st->what, col->name, st->rows + 1, (int)flen);
+    return SL_PGC_ERR;
 }
 
 int sl_pg_copy_finish(const sl_pg_copy *st, size_t left, sl_err *err)

@@ -32,6 +32,11 @@
  *            database encoding but SQL_ASCII, which stores any bytes); else
  *            an SL_EDATA error naming the column, row and byte, with the
  *            remedy.
+ *   arrays   (SL_PGW_ARRAY, into a LIST column): ndim, has-null flag,
+ *            element oid, then per dimension size and lower bound, then the
+ *            elements as fields (length -1: NULL element). ndim 0 is an empty
+ *            list (any lower bound is dropped); more than one dimension is
+ *            an SL_EDATA error naming column and row, with the remedies.
  *   "char"   one raw byte, printed as PostgreSQL's text output does (since
  *            PostgreSQL 15): 0 -> '', ASCII -> itself, >= 0x80 -> "\351".
  */
@@ -60,6 +65,7 @@ typedef enum {
     SL_PGW_TIMESTAMP,  /* timestamp and timestamptz */
     SL_PGW_UUID,
     SL_PGW_CHAR,       /* "char": one byte -> its text form (>= 0x80 as \ooo) */
+    SL_PGW_ARRAY,      /* one-dimensional array of elem_wire -> LIST */
     SL_PGW_COUNT
 } sl_pg_wire;
 
@@ -67,6 +73,7 @@ typedef struct sl_pg_copy_col {
     const char *name;  /* for error messages */
     sl_pg_wire wire;
     sl_type type;      /* the batch column's type; must match the wire kind */
+    sl_pg_wire elem_wire;  /* SL_PGW_ARRAY: the elements' wire kind */
 } sl_pg_copy_col;
 
 typedef struct sl_pg_copy {

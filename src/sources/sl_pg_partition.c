@@ -189,16 +189,11 @@ static PGresult *sl_pp_rel_query(const sl_pg_part_in *in, const char *sql, const
     return sl_pg_exec_params(in->conn, sql, arg2 ? 2 : 1, params, in->what, err);
 }
 
-static int sl_pp_rel_load(const sl_pg_part_in *in, sl_pp_rel *rel, sl_err *err)
-{
-    memset(rel, 0, sizeof *rel);
-    rel->rows = in->est_rows;
-    rel->pages = -1;
-    rel->sample_blocks = -1;
-    rel->stale = true;
-    if (!in->relid) return 0;
-    PGresult *res = sl_pp_rel_query(in,
-        "SELECT n.nspname, c.relname, c.reltuples::float8, c.relpages::int8, c.relkind::text, "
+/* The statistics functions of pg_stat_all_tables, called for this relation
+ * only: the view aggregates every relation of the database first (100 ms a
+ * table in a database of thousands). */
+const char *const sl_pg_rel_facts_cols =
+    "n.nspname, c.relname, c.reltuples::float8, c.relpages::int8, c.relkind::text, "
         "CASE WHEN c.relkind IN ('r', 'm', 't') THEN pg_relation_size(c.oid) / current_setting('block_size')::int8 "
         "ELSE -1 END, coalesce(pg_stat_get_mod_since_analyze(c.oid), 0)::float8, "
         "(pg_stat_get_last_analyze_time(c.oid) IS NOT NULL OR pg_stat_get_last_autoanalyze_time(c.oid) IS NOT NULL), "
@@ -214,41 +209,55 @@ static int sl_pp_rel_load(const sl_pg_part_in *in, sl_pp_rel *rel, sl_err *err)
         "  current_setting('block_size')::int8) ELSE greatest(lc.reltuples, 0) END) END "
         "  FROM pg_partition_tree(c.oid) p JOIN pg_class lc ON lc.oid = p.relid WHERE p.isleaf) END, "
         "CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(sum(pg_stat_get_mod_since_analyze(p.relid)), 0) FROM "
-        "  pg_partition_tree(c.oid) p WHERE p.isleaf) END "
-        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        /* The statistics functions of pg_stat_all_tables, called for this
-         * relation only: the view aggregates every relation of the
-         * database first (100 ms a table in a database of thousands). */
-        "WHERE c.oid = $1::oid",
-        NULL, err);
+        "  pg_partition_tree(c.oid) p WHERE p.isleaf) END";
+
+static int sl_pp_rel_load(const sl_pg_part_in *in, sl_pp_rel *rel, sl_err *err)
+{
+    memset(rel, 0, sizeof *rel);
+    rel->rows = in->est_rows;
+    rel->pages = -1;
+    rel->sample_blocks = -1;
+    rel->stale = true;
+    if (!in->relid) return 0;
+    PGresult *own = NULL;
+    const PGresult *res = in->facts;
+    int o = in->facts_col;
+    if (!res) {
+        char *sql = sl_sprintf("SELECT %s FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                               "WHERE c.oid = $1::oid", sl_pg_rel_facts_cols);
+        own = sl_pp_rel_query(in, sql, NULL, err);
+        sl_free(sql);
+        res = own;
+        o = 0;
+    }
     if (!res) return -1;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
+    if (PQntuples(res) < 1) {
+        PQclear(own);
         return sl_err_set(err, SL_ESOURCE, "%s: disappeared while planning its partitions", in->what);
     }
-    rel->nsp = sl_strdup(PQgetvalue(res, 0, 0));
-    rel->rel = sl_strdup(PQgetvalue(res, 0, 1));
-    double reltuples = atof(PQgetvalue(res, 0, 2));
-    int64_t relpages = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
-    rel->relkind = PQgetvalue(res, 0, 4)[0];
-    rel->pages = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
-    rel->n_mod = atof(PQgetvalue(res, 0, 6));
-    bool analyzed = PQgetvalue(res, 0, 7)[0] == 't';
-    rel->server_version = atoi(PQgetvalue(res, 0, 8));
+    rel->nsp = sl_strdup(PQgetvalue(res, 0, o + 0));
+    rel->rel = sl_strdup(PQgetvalue(res, 0, o + 1));
+    double reltuples = atof(PQgetvalue(res, 0, o + 2));
+    int64_t relpages = strtoll(PQgetvalue(res, 0, o + 3), NULL, 10);
+    rel->relkind = PQgetvalue(res, 0, o + 4)[0];
+    rel->pages = strtoll(PQgetvalue(res, 0, o + 5), NULL, 10);
+    rel->n_mod = atof(PQgetvalue(res, 0, o + 6));
+    bool analyzed = PQgetvalue(res, 0, o + 7)[0] == 't';
+    rel->server_version = atoi(PQgetvalue(res, 0, o + 8));
     /* Views and foreign tables cannot be sampled: they are planned like a query. */
     rel->sampleable = rel->relkind && strchr("rmp", rel->relkind);
-    rel->sample_blocks = rel->relkind == 'p' ? strtoll(PQgetvalue(res, 0, 9), NULL, 10) : rel->pages;
+    rel->sample_blocks = rel->relkind == 'p' ? strtoll(PQgetvalue(res, 0, o + 9), NULL, 10) : rel->pages;
     if (rel->relkind == 'p') {
         /* Its partitions' estimates summed; inherited statistics are stale
          * when the parent was never analyzed (autovacuum never does it) or
          * its count drifted from the leaves' by over 20%. */
-        rel->rows = PQgetisnull(res, 0, 10) ? -1 : atof(PQgetvalue(res, 0, 10));
-        rel->n_mod = atof(PQgetvalue(res, 0, 11));
+        rel->rows = PQgetisnull(res, 0, o + 10) ? -1 : atof(PQgetvalue(res, 0, o + 10));
+        rel->n_mod = atof(PQgetvalue(res, 0, o + 11));
         rel->stale = reltuples < 0 || rel->rows < 0 || fabs(reltuples - rel->rows) > 0.2 * rel->rows + 1000;
-        PQclear(res);
+        PQclear(own);
         return 0;
     }
-    PQclear(res);
+    PQclear(own);
     /* The planner's own estimate: tuples per page at the last VACUUM/ANALYZE
      * times the pages there are now. */
     if (rel->pages == 0) rel->rows = 0;

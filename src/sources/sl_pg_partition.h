@@ -69,7 +69,18 @@ typedef struct sl_pg_part_in {
     int workers;                  /* engine's worker count (>= 1) */
     int max_connections;          /* source cap (>= 1) */
     unsigned relid;               /* pg_class oid of a `table:`; 0 for a query */
+    /* The relation's facts (SL_PG_REL_FACTS_COLS of pg_class c JOIN
+     * pg_namespace n) already fetched in row 0 from column facts_col of
+     * facts (the source's resolve query asks them with the oid: one round
+     * trip less a table); NULL: queried here. */
+    const PGresult *facts;
+    int facts_col;
 } sl_pg_part_in;
+
+/* 12 columns: nspname, relname, reltuples, relpages, relkind, pages now,
+ * changes since analyze, analyzed, server version, and for a partitioned
+ * table its leaves' pages, estimate and changes. */
+extern const char *const sl_pg_rel_facts_cols;
 
 int sl_pg_partition_plan(const sl_pg_part_in *in, sl_source_table *tab, sl_err *err);
 

@@ -93,6 +93,7 @@ static void sl_pg_sess_close(sl_pg_sess *s)
 {
     sl_pg_sess_disconnect(s);
     sl_free(s->snap_id);
+    sl_free(s->cur_snapshot);
     sl_free(s);
 }
 
@@ -177,6 +178,8 @@ static int sl_pg_sess_begin(sl_pg_sess *s, const char *import_id, bool want_expo
                             bool *import_failed, sl_err *err)
 {
     *import_failed = false;
+    sl_free(s->cur_snapshot);
+    s->cur_snapshot = NULL;
     if (sl_pg_exec_cmd(s->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", what, err) < 0) return -1;
     if (import_id) {
         char sql[160];

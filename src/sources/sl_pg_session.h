@@ -60,6 +60,7 @@ typedef struct sl_pg_sess {
     bool busy;
     int pins;                 /* imports in flight from snap_id */
     bool closed;              /* released while pinned: the last unpin frees it */
+    char *cur_snapshot;       /* pg_current_snapshot() of its transaction, once asked (cleared at BEGIN) */
     struct sl_pg_sess *next;
 } sl_pg_sess;
 

@@ -15,7 +15,8 @@
  * integer, else string; `__HIVE_DEFAULT_PARTITION__` is NULL; %XX escapes
  * are decoded. Every file must have the same keys.
  *
- * Schema: the first file's columns (nested ones refused by the reader,
+ * Schema: the first file's columns (lists of one level read as list<T>; other
+ * nested ones refused by the reader,
  * naming file and column). Every other file must have the same column names
  * and types (in any order); a column OPTIONAL in one file and REQUIRED in
  * another is fine and nullable. A difference is an error naming both files
@@ -357,7 +358,7 @@ static void sl_pqs_shared_free(sl_pqs_shared *sh)
 
 static bool sl_pqs_same_type(sl_type a, sl_type b)
 {
-    return a.id == b.id && a.precision == b.precision && a.scale == b.scale && a.utc == b.utc;
+    return a.id == b.id && a.precision == b.precision && a.scale == b.scale && a.utc == b.utc && a.elem == b.elem;
 }
 
 /* Digits left of the point an integer type needs. */
@@ -370,6 +371,7 @@ static int sl_pqs_int_digits(sl_type_id id)
 static bool sl_pqs_can_convert(sl_type from, sl_type to)
 {
     if (sl_pqs_same_type(from, to)) return true;
+    if (from.id == SL_T_LIST || to.id == SL_T_LIST) return false;   /* lists only as they are */
     bool from_int = from.id == SL_T_INT16 || from.id == SL_T_INT32 || from.id == SL_T_INT64;
     switch (to.id) {
     case SL_T_INT32: return from.id == SL_T_INT16;

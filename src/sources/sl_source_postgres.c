@@ -149,7 +149,7 @@ static int sl_pg_unsupported(PGconn *conn, Oid oid, int typmod, const char *what
 }
 
 static int sl_pg_map_type(PGconn *conn, Oid oid, int typmod, const char *what, const char *col,
-                          sl_pg_wire *wire, sl_type *type, sl_err *err)
+                          sl_pg_wire *wire, sl_pg_wire *elem_wire, sl_type *type, sl_err *err)
 {
     sl_type t = {0};
     switch (oid) {
@@ -200,7 +200,7 @@ static int sl_pg_map_type(PGconn *conn, Oid oid, int typmod, const char *what, c
         snprintf(o, sizeof o, "%u", oid);
         const char *params[] = { o };
         PGresult *res = sl_pg_exec_params(conn,
-            "SELECT typname, typtype, typbasetype, typtypmod, typcategory FROM pg_type WHERE oid = $1::oid",
+            "SELECT typname, typtype, typbasetype, typtypmod, typcategory, typelem FROM pg_type WHERE oid = $1::oid",
             1, params, what, err);
         if (!res) return -1;
         if (PQntuples(res) != 1) {
@@ -213,14 +213,32 @@ static int sl_pg_map_type(PGconn *conn, Oid oid, int typmod, const char *what, c
         int basemod = atoi(PQgetvalue(res, 0, 3));
         char category = PQgetvalue(res, 0, 4)[0];
         bool is_text = typtype == 'e' || !strcmp(typname, "citext");
+        Oid elem = (Oid)strtoul(PQgetvalue(res, 0, 5), NULL, 10);
         PQclear(res);
-        if (typtype == 'd') return sl_pg_map_type(conn, base, basemod, what, col, wire, type, err);
+        if (typtype == 'd') return sl_pg_map_type(conn, base, basemod, what, col, wire, elem_wire, type, err);
+        if (category == 'A' && elem && elem_wire) {
+            /* An array of a mapped element type: a LIST of it (one
+             * dimension checked per value by the decoder). */
+            sl_pg_wire ew;
+            sl_type et;
+            sl_err sub = SL_ERR_INIT;
+            if (sl_pg_map_type(conn, elem, typmod, what, col, &ew, NULL, &et, &sub) == 0) {
+                *wire = SL_PGW_ARRAY;
+                *elem_wire = ew;
+                *type = sl_type_list_of(et);
+                return 0;
+            }
+            if (sub.code != SL_ETYPE) {
+                *err = sub;
+                return -1;
+            }
+        }
         if (is_text) {
             *wire = SL_PGW_TEXT;
             t.id = SL_T_STRING;
             break;
         }
-        const char *why = category == 'A' ? " (arrays are not supported yet)" : NULL;
+        const char *why = category == 'A' ? " (an array of an element type without a mapping)" : NULL;
         return sl_pg_unsupported(conn, oid, typmod, what, col, why, err);
     }
     }
@@ -246,6 +264,11 @@ static const char *sl_pg_cast_name(sl_type t, char *buf, size_t size)
     case SL_T_TIMESTAMP: return t.utc ? "timestamptz" : "timestamp";
     case SL_T_UUID: return "uuid";
     case SL_T_JSON: return "jsonb";
+    case SL_T_LIST: {
+        char eb[32];
+        snprintf(buf, size, "%s[]", sl_pg_cast_name(sl_type_elem(t), eb, sizeof eb));
+        return buf;
+    }
     default: return "text";
     }
 }
@@ -273,16 +296,28 @@ static void sl_pg_shared_free(sl_pg_shared *sh)
     sl_free(sh);
 }
 
-/* Resolves `table:` to a quoted FROM item, its oid and row estimate. */
-static int sl_pg_resolve_table(sl_pg_shared *sh, const char *name, Oid *relid, double *est, sl_err *err)
+/* Resolves `table:` to a quoted FROM item, its oid and row estimate. The
+ * same query returns the columns' NOT NULL flags ("1t,2f,...", column 4) and
+ * the facts the partition planner needs (from column SL_PG_FACTS_COL): one
+ * round trip where there were three; *facts keeps the result for both. */
+#define SL_PG_FACTS_COL 5
+static int sl_pg_resolve_table(sl_pg_shared *sh, const char *name, Oid *relid, double *est, PGresult **facts,
+                               sl_err *err)
 {
-    static const char *sql =
-        "SELECT c.oid, format('%I.%I', n.nspname, c.relname), "
-        "CASE WHEN c.relkind IN ('r', 'm') THEN c.reltuples::float8 ELSE -1 END, c.relkind::text "
-        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)";
+    char *sqlbuf = sl_sprintf(
+        "SELECT c.oid, format('%%I.%%I', n.nspname, c.relname), "
+        "CASE WHEN c.relkind IN ('r', 'm') THEN c.reltuples::float8 ELSE -1 END, c.relkind::text, "
+        "(SELECT string_agg(a.attnum::text || CASE WHEN a.attnotnull THEN 't' ELSE 'f' END, ',') "
+        " FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), %s "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)",
+        sl_pg_rel_facts_cols);
+    const char *sql = sqlbuf;
     const char *params[] = { name };
     PGresult *res = sl_pg_exec_params(sh->coord, sql, 1, params, sh->what, err);
-    if (!res) return -1;
+    if (!res) {
+        sl_free(sqlbuf);
+        return -1;
+    }
     if (PQntuples(res) == 0) {
         /* An unquoted name with capitals: try it case-sensitively before giving up. */
         PQclear(res);
@@ -307,19 +342,24 @@ static int sl_pg_resolve_table(sl_pg_shared *sh, const char *name, Oid *relid, d
             const char *p2[] = { q };
             res = sl_pg_exec_params(sh->coord, sql, 1, p2, sh->what, err);
             sl_free(q);
-            if (!res) return -1;
+            if (!res) {
+                sl_free(sqlbuf);
+                return -1;
+            }
             if (PQntuples(res) == 1) goto found;
             PQclear(res);
         }
+        sl_free(sqlbuf);
         return sl_err_set(err, SL_ESOURCE, "%s does not exist (or is not visible to this user); check the name "
                           "and schema (e.g. public.orders; quote names with capitals: public.\"Orders\")", sh->what);
     }
 found:
+    sl_free(sqlbuf);
     *relid = (Oid)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
     sh->from = sl_strdup(PQgetvalue(res, 0, 1));
     *est = atof(PQgetvalue(res, 0, 2));
     bool partitioned = PQgetvalue(res, 0, 3)[0] == 'p';
-    PQclear(res);
+    *facts = res;
     if (partitioned) {   /* a partitioned table holds no rows itself: its leaves' estimates summed */
         char o[16];
         snprintf(o, sizeof o, "%u", *relid);
@@ -337,23 +377,29 @@ found:
 /* Which state of the data the tasks read, for the receipts: the exported
  * snapshot id the tasks import and the server's pg_current_snapshot()
  * (xmin:xmax:xip list; txid_current_snapshot() before PostgreSQL 13). */
-static int sl_pg_snapshot_identity(PGconn *conn, const char *snap_id, sl_source_table *tab, const char *what,
-                                   sl_err *err)
+static int sl_pg_snapshot_identity(sl_pg_sess *sess, sl_source_table *tab, const char *what, sl_err *err)
 {
-    const char *sql = PQserverVersion(conn) >= 130000 ? "SELECT pg_current_snapshot()::text"
-                                                       : "SELECT txid_current_snapshot()::text";
-    PGresult *res = sl_pg_exec_tuples(conn, sql, what, err);
-    if (!res) return -1;
+    /* One transaction, one snapshot: tables planned on the same session
+     * in the same transaction (sharing its snapshot) ask only once. */
+    PGconn *conn = sess->conn;
+    const char *snap_id = sess->snap_id;
+    if (!sess->cur_snapshot) {
+        const char *sql = PQserverVersion(conn) >= 130000 ? "SELECT pg_current_snapshot()::text"
+                                                           : "SELECT txid_current_snapshot()::text";
+        PGresult *res = sl_pg_exec_tuples(conn, sql, what, err);
+        if (!res) return -1;
+        sess->cur_snapshot = sl_strdup(PQgetvalue(res, 0, 0));
+        PQclear(res);
+    }
     sl_buf b = { 0 };
     sl_buf_printf(&b, "{\"kind\": \"postgres\", \"exported_snapshot\": ");
     if (snap_id) sl_buf_json_str(&b, snap_id, strlen(snap_id));
     else sl_buf_printf(&b, "null");
-    const char *cur = PQgetvalue(res, 0, 0);
+    const char *cur = sess->cur_snapshot;
     sl_buf_printf(&b, ", \"pg_current_snapshot\": ");
     sl_buf_json_str(&b, cur, strlen(cur));
     sl_buf_printf(&b, "}");
     sl_buf_push(&b, 0);
-    PQclear(res);
     sl_free(tab->snapshot);
     tab->snapshot = (char *)b.data;
     return 0;
@@ -376,7 +422,7 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
         sl_pg_shared_free(sh);
         return sl_err_set(err, SL_EJOB, "table %s: a postgres table needs table: or query:", cfg->name);
     }
-    PGresult *res = NULL, *attr = NULL;
+    PGresult *res = NULL, *facts = NULL;
     sl_schema *raw = NULL;
     sl_pg_sess *sess = NULL;
     bool in_savepoint = false;
@@ -394,7 +440,7 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
     Oid relid = 0;
     double est = -1;
     if (cfg->table) {
-        if (sl_pg_resolve_table(sh, cfg->table, &relid, &est, err) < 0) goto fail;
+        if (sl_pg_resolve_table(sh, cfg->table, &relid, &est, &facts, err) < 0) goto fail;
     } else {
         sh->from = sl_sql_subquery(cfg->query);
     }
@@ -416,17 +462,10 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
         sl_err_set(err, SL_ESOURCE, "%s has no columns", sh->what);
         goto fail;
     }
-    if (relid) {
-        char o[16];
-        snprintf(o, sizeof o, "%u", relid);
-        const char *params[] = { o };
-        attr = sl_pg_exec_params(sh->coord,
-            "SELECT attnum, attnotnull FROM pg_attribute WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped",
-            1, params, sh->what, err);
-        if (!attr) goto fail;
-    }
+    const char *notnull = facts && !PQgetisnull(facts, 0, 4) ? PQgetvalue(facts, 0, 4) : NULL;
     raw = sl_schema_new(ncols);
     sl_pg_wire *wires = sl_calloc((size_t)ncols, sizeof *wires);
+    sl_pg_wire *ewires = sl_calloc((size_t)ncols, sizeof *ewires);
     /* Columns read through a cast (sl_pg_types_ext.c), and the unsupported
      * ones `unsupported: error` refuses: all of them in one message. */
     char **casts = sl_calloc((size_t)ncols, sizeof *casts);
@@ -445,7 +484,7 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
         bool overridden = false;
         for (int i = 0; i < cfg->ncolumns; i++)
             if (!strcmp(cfg->columns[i].name, name)) overridden = true;
-        if (sl_pg_map_type(sh->coord, PQftype(res, c), PQfmod(res, c), sh->what, name, &wires[c], &t, err) < 0) {
+        if (sl_pg_map_type(sh->coord, PQftype(res, c), PQfmod(res, c), sh->what, name, &wires[c], &ewires[c], &t, err) < 0) {
             /* An override of this column casts it; only then is the type irrelevant. */
             if (err->code != SL_ETYPE) goto fail_cols;
             sl_err_clear(err);
@@ -464,22 +503,28 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
                     any_cast = true;
                 }
             }
-            t.id = SL_T_STRING;
-            t.precision = t.scale = 0;
-            t.utc = false;
+            t = (sl_type){ .id = SL_T_STRING };
             wires[c] = SL_PGW_TEXT;
         } else if (!overridden && PQftype(res, c) == OID_BPCHAR && cfg->trim_char) {
             casts[c] = sl_strdup("%s::text");   /* bpchar -> text drops the padding, as PostgreSQL compares */
             any_cast = true;
-        } else if (PQftype(res, c) == OID_NUMERIC && PQfmod(res, c) < 4 && cfg->numeric_precision > 0) {
+        } else if ((PQftype(res, c) == OID_NUMERIC || (t.id == SL_T_LIST && t.elem == SL_T_DECIMAL)) &&
+                   PQfmod(res, c) < 4 && cfg->numeric_precision > 0) {   /* numeric, numeric[] */
             t.precision = (uint8_t)cfg->numeric_precision;
             t.scale = (uint8_t)cfg->numeric_scale;
         }
         bool nullable = true;
-        if (attr && PQftable(res, c) == relid && PQftablecol(res, c) > 0) {
-            for (int r = 0; r < PQntuples(attr); r++)
-                if (atoi(PQgetvalue(attr, r, 0)) == PQftablecol(res, c))
-                    nullable = PQgetvalue(attr, r, 1)[0] != 't';
+        if (notnull && PQftable(res, c) == relid && PQftablecol(res, c) > 0) {
+            /* "1t,2f,...": attnum then t when NOT NULL */
+            for (const char *p = notnull; *p;) {
+                char *end;
+                long num = strtol(p, &end, 10);
+                if (end == p) break;
+                if (num == PQftablecol(res, c)) nullable = *end != 't';
+                p = end;
+                while (*p && *p != ',') p++;
+                if (*p == ',') p++;
+            }
         }
         sl_schema_set(raw, c, name, t, nullable);
     }
@@ -488,8 +533,8 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
         sl_buf_push(&problems, 0);
         sl_buf_push(&remedy, 0);
         sl_err_set(err, SL_ETYPE, "%s: %d column%s of types without a sluice mapping (unsupported: error): %s; "
-                   "remove unsupported: error to read them in PostgreSQL's text form (arrays and composites as "
-                   "JSON), or set their types in columns: [%s]", sh->what, nproblems, nproblems == 1 ? "" : "s",
+                   "remove unsupported: error to read them in PostgreSQL's text form (composites and arrays of "
+                   "such types as JSON), or set their types in columns: [%s]", sh->what, nproblems, nproblems == 1 ? "" : "s",
                    (char *)problems.data, (char *)remedy.data);
         goto fail_cols;
     }
@@ -536,9 +581,10 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
         for (int c = 0; c < ncols; c++) {
             sl_type t;
             if (sl_pg_map_type(sh->coord, PQftype(res, c), PQfmod(res, c), sh->what, raw->fields[c].name,
-                               &wires[c], &t, err) < 0)
+                               &wires[c], &ewires[c], &t, err) < 0)
                 goto fail_cols;
-            if (PQftype(res, c) == OID_NUMERIC && PQfmod(res, c) < 4 && cfg->numeric_precision > 0) {
+            if ((PQftype(res, c) == OID_NUMERIC || (t.id == SL_T_LIST && t.elem == SL_T_DECIMAL)) &&
+                PQfmod(res, c) < 4 && cfg->numeric_precision > 0) {
                 t.precision = (uint8_t)cfg->numeric_precision;
                 t.scale = (uint8_t)cfg->numeric_scale;
             }
@@ -553,10 +599,13 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
     for (int c = 0; c < ncols; c++) {
         sh->cols[c].name = tab->schema->fields[c].name;
         sh->cols[c].wire = wires[c];
+        sh->cols[c].elem_wire = ewires[c];
         sh->cols[c].type = tab->schema->fields[c].type;
     }
     sl_free(wires);
     wires = NULL;
+    sl_free(ewires);
+    ewires = NULL;
     for (int c = 0; c < ncols; c++) sl_free(casts[c]);
     sl_free(casts);
     casts = NULL;
@@ -564,8 +613,6 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
     sl_buf_free(&remedy);
     PQclear(res);
     res = NULL;
-    PQclear(attr);
-    attr = NULL;
 
     /* Incremental (sl_pg_incr.c): the window in this snapshot; later runs read through a subquery
      * partitioned on the cursor, first runs AND the window into the table's own partitions. */
@@ -597,18 +644,20 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
         .est_rows = cfg->table && est >= 0 ? est : -1, .cfg = &incr_part,
         .workers = tab->workers > 0 ? tab->workers : 1,
         .max_connections = sh->src->max_connections > 0 ? sh->src->max_connections : 4,
-        .relid = relid,
+        .relid = relid, .facts = facts, .facts_col = SL_PG_FACTS_COL,
     };
     if (sl_pg_partition_plan(&pin, tab, err) < 0) {
         sl_pg_incr_plan_free(&incr);
         goto fail;
     }
+    PQclear(facts);
+    facts = NULL;
     if (cfg->incr.cursor && !incr.later) sl_pg_incr_and(tab, incr.window);
     sl_pg_incr_plan_free(&incr);
     sl_schema_free(raw);
     raw = NULL;
     if (sl_failpoint(SL_FP_PG_PREPARE_END, err) < 0 ||
-        sl_pg_snapshot_identity(sh->coord, sess->snap_id, tab, sh->what, err) < 0 ||
+        sl_pg_snapshot_identity(sess, tab, sh->what, err) < 0 ||
         sl_pg_exec_cmd(sh->coord, "RELEASE SAVEPOINT sl_prepare", sh->what, err) < 0)
         goto fail;
     sh->coord = NULL;
@@ -619,6 +668,7 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
 fail_cols:
     /* Failures while the columns are described: their working arrays too. */
     sl_free(wires);
+    sl_free(ewires);
     for (int c = 0; casts && c < ncols; c++) sl_free(casts[c]);
     sl_free(casts);
     sl_buf_free(&problems);
@@ -626,7 +676,7 @@ fail_cols:
 fail:
     /* Every path above ends here with what it owns; what is already freed is NULL. */
     PQclear(res);
-    PQclear(attr);
+    PQclear(facts);
     sl_schema_free(raw);
     raw = NULL;
     sl_source_table_clear(tab);   /* schema, snapshot, and tasks when only the release failed */

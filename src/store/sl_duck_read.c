@@ -89,13 +89,13 @@ static int sl_duck_map_type(duckdb_result *res, idx_t c, sl_type *ty, sl_dc_kind
     case DUCKDB_TYPE_INTEGER: ty->id = SL_T_INT32; *kind = SL_DC_I32; break;
     case DUCKDB_TYPE_UINTEGER: ty->id = SL_T_INT64; *kind = SL_DC_U32; break;
     case DUCKDB_TYPE_BIGINT: ty->id = SL_T_INT64; *kind = SL_DC_I64; break;
-    case DUCKDB_TYPE_UBIGINT: *ty = (sl_type){ SL_T_DECIMAL, 20, 0, false }; *kind = SL_DC_U64; break;
-    case DUCKDB_TYPE_HUGEINT: *ty = (sl_type){ SL_T_DECIMAL, 38, 0, false }; *kind = SL_DC_I128; break;
-    case DUCKDB_TYPE_UHUGEINT: *ty = (sl_type){ SL_T_DECIMAL, 38, 0, false }; *kind = SL_DC_U128; break;
+    case DUCKDB_TYPE_UBIGINT: *ty = (sl_type){ .id = SL_T_DECIMAL, .precision = 20 }; *kind = SL_DC_U64; break;
+    case DUCKDB_TYPE_HUGEINT: *ty = (sl_type){ .id = SL_T_DECIMAL, .precision = 38 }; *kind = SL_DC_I128; break;
+    case DUCKDB_TYPE_UHUGEINT: *ty = (sl_type){ .id = SL_T_DECIMAL, .precision = 38 }; *kind = SL_DC_U128; break;
     case DUCKDB_TYPE_FLOAT: ty->id = SL_T_FLOAT32; *kind = SL_DC_F32; break;
     case DUCKDB_TYPE_DOUBLE: ty->id = SL_T_FLOAT64; *kind = SL_DC_F64; break;
     case DUCKDB_TYPE_DECIMAL: {
-        *ty = (sl_type){ SL_T_DECIMAL, sl_dk.duckdb_decimal_width(lt), sl_dk.duckdb_decimal_scale(lt), false };
+        *ty = (sl_type){ .id = SL_T_DECIMAL, .precision = sl_dk.duckdb_decimal_width(lt), .scale = sl_dk.duckdb_decimal_scale(lt) };
         duckdb_type in = sl_dk.duckdb_decimal_internal_type(lt);
         *kind = in == DUCKDB_TYPE_SMALLINT ? SL_DC_DEC16 : in == DUCKDB_TYPE_INTEGER ? SL_DC_DEC32
               : in == DUCKDB_TYPE_BIGINT ? SL_DC_DEC64 : SL_DC_DEC128;

@@ -101,6 +101,11 @@ static const char *sl_duck_type(sl_type t, char *buf, size_t size)
     case SL_T_TIMESTAMP: return t.utc ? "TIMESTAMP WITH TIME ZONE" : "TIMESTAMP";
     case SL_T_UUID: return "UUID";
     case SL_T_JSON: return "JSON";
+    case SL_T_LIST: {
+        char eb[48];
+        snprintf(buf, size, "%s[]", sl_duck_type(sl_type_elem(t), eb, sizeof eb));
+        return buf;
+    }
     case SL_T_COUNT: break;
     }
     return "VARCHAR";

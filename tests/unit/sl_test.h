@@ -52,6 +52,7 @@
 #include "core/sl_alloc.h"
 #include "core/sl_buf.h"
 #include "core/sl_error.h"
+#include "core/sl_list_text.h"
 #include "core/sl_types.h"
 #include "sources/sl_source.h"
 #include "state/sl_fs.h"
@@ -109,6 +110,10 @@ static inline void sl_test_cell(const sl_batch *b, int col, size_t row, bool hex
     const sl_vector *v = &b->cols[col];
     if (!v->valid[row]) {
         sl_buf_append(out, "<null>", 6);
+        return;
+    }
+    if (v->type.id == SL_T_LIST) {
+        sl_format_list_json(v, row, out);
         return;
     }
     if (sl_type_is_varlen(v->type)) {

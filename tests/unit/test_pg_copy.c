@@ -45,18 +45,18 @@ static void numeric(sl_buf *b, int weight, int sign, int dscale, int nd, const i
 }
 
 static const sl_pg_copy_col cols[] = {
-    { "b", SL_PGW_BOOL, { .id = SL_T_BOOL } },
-    { "i2", SL_PGW_INT2, { .id = SL_T_INT16 } },
-    { "i4", SL_PGW_INT4, { .id = SL_T_INT32 } },
-    { "i8", SL_PGW_INT8, { .id = SL_T_INT64 } },
-    { "f8", SL_PGW_FLOAT8, { .id = SL_T_FLOAT64 } },
-    { "n", SL_PGW_NUMERIC, { .id = SL_T_DECIMAL, .precision = 12, .scale = 3 } },
-    { "s", SL_PGW_TEXT, { .id = SL_T_STRING } },
-    { "jb", SL_PGW_JSONB, { .id = SL_T_JSON } },
-    { "d", SL_PGW_DATE, { .id = SL_T_DATE } },
-    { "ts", SL_PGW_TIMESTAMP, { .id = SL_T_TIMESTAMP, .utc = true } },
-    { "u", SL_PGW_UUID, { .id = SL_T_UUID } },
-    { "big", SL_PGW_NUMERIC, { .id = SL_T_DECIMAL, .precision = 38, .scale = 0 } },
+    { "b", SL_PGW_BOOL, { .id = SL_T_BOOL }, 0 },
+    { "i2", SL_PGW_INT2, { .id = SL_T_INT16 }, 0 },
+    { "i4", SL_PGW_INT4, { .id = SL_T_INT32 }, 0 },
+    { "i8", SL_PGW_INT8, { .id = SL_T_INT64 }, 0 },
+    { "f8", SL_PGW_FLOAT8, { .id = SL_T_FLOAT64 }, 0 },
+    { "n", SL_PGW_NUMERIC, { .id = SL_T_DECIMAL, .precision = 12, .scale = 3 }, 0 },
+    { "s", SL_PGW_TEXT, { .id = SL_T_STRING }, 0 },
+    { "jb", SL_PGW_JSONB, { .id = SL_T_JSON }, 0 },
+    { "d", SL_PGW_DATE, { .id = SL_T_DATE }, 0 },
+    { "ts", SL_PGW_TIMESTAMP, { .id = SL_T_TIMESTAMP, .utc = true }, 0 },
+    { "u", SL_PGW_UUID, { .id = SL_T_UUID }, 0 },
+    { "big", SL_PGW_NUMERIC, { .id = SL_T_DECIMAL, .precision = 38, .scale = 0 }, 0 },
 };
 #define NCOLS ((int)(sizeof cols / sizeof cols[0]))
 
@@ -369,9 +369,9 @@ static long decode_cols(const sl_pg_copy_col *cs, int n, const sl_buf *rows, sl_
 Test(pg_copy, item12_text_that_is_not_utf8_is_an_error_naming_column_and_row)
 {
     static const sl_pg_copy_col cs[] = {
-        { "s", SL_PGW_TEXT, { .id = SL_T_STRING } },
-        { "jb", SL_PGW_JSONB, { .id = SL_T_JSON } },
-        { "by", SL_PGW_TEXT, { .id = SL_T_BYTES } },
+        { "s", SL_PGW_TEXT, { .id = SL_T_STRING }, 0 },
+        { "jb", SL_PGW_JSONB, { .id = SL_T_JSON }, 0 },
+        { "by", SL_PGW_TEXT, { .id = SL_T_BYTES }, 0 },
     };
     sl_buf rows = {0};
     put16(&rows, 3); field(&rows, "caf\xc3\xa9", 5); field(&rows, "\001\"\xc3\xa9\"", 5); field(&rows, "\xe9", 1);
@@ -404,7 +404,7 @@ Test(pg_copy, item12_check_utf8_is_on_by_default)
 /* Item 12: "char" is one raw byte; it arrives as PostgreSQL's text form. */
 Test(pg_copy, item12_char_maps_to_its_text_form)
 {
-    static const sl_pg_copy_col cs[] = { { "c", SL_PGW_CHAR, { .id = SL_T_STRING } } };
+    static const sl_pg_copy_col cs[] = { { "c", SL_PGW_CHAR, { .id = SL_T_STRING }, 0 } };
     const uint8_t bytes[] = { 'a', 0xe9, 0x00, 0x80, 0xff, '\\' };
     const char *want[] = { "a", "\\351", "", "\\200", "\\377", "\\" };
     sl_buf rows = {0};

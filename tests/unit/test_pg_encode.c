@@ -110,7 +110,7 @@ static void expect_equal(const sl_batch *a, const sl_batch *b)
 static sl_batch *decode(const sl_schema *s, const uint8_t *p, size_t len)
 {
     static sl_pg_copy_col dc[NCOLS];
-    for (int c = 0; c < NCOLS; c++) dc[c] = (sl_pg_copy_col){ cols[c].name, cols[c].wire, cols[c].type };
+    for (int c = 0; c < NCOLS; c++) dc[c] = (sl_pg_copy_col){ cols[c].name, cols[c].wire, cols[c].type, 0 };
     sl_batch *back = sl_batch_new(s, 64);
     sl_pg_copy st;
     sl_pg_copy_init(&st, dc, NCOLS, "test");

@@ -461,11 +461,11 @@ static void walk(pqfile *f)
 /* ---------- writing test files ---------- */
 
 static const sl_type all_types[] = {
-    { SL_T_BOOL, 0, 0, 0 },   { SL_T_INT16, 0, 0, 0 },   { SL_T_INT32, 0, 0, 0 },    { SL_T_INT64, 0, 0, 0 },
-    { SL_T_FLOAT32, 0, 0, 0 }, { SL_T_FLOAT64, 0, 0, 0 }, { SL_T_DECIMAL, 9, 2, 0 },  { SL_T_DECIMAL, 18, 3, 0 },
-    { SL_T_DECIMAL, 25, 5, 0 }, { SL_T_DECIMAL, 38, 0, 0 }, { SL_T_STRING, 0, 0, 0 }, { SL_T_BYTES, 0, 0, 0 },
-    { SL_T_DATE, 0, 0, 0 },   { SL_T_TIME, 0, 0, 0 },    { SL_T_TIMESTAMP, 0, 0, 0 }, { SL_T_TIMESTAMP, 0, 0, 1 },
-    { SL_T_UUID, 0, 0, 0 },   { SL_T_JSON, 0, 0, 0 },
+    { SL_T_BOOL, 0, 0, 0, 0 },   { SL_T_INT16, 0, 0, 0, 0 },   { SL_T_INT32, 0, 0, 0, 0 },    { SL_T_INT64, 0, 0, 0, 0 },
+    { SL_T_FLOAT32, 0, 0, 0, 0 }, { SL_T_FLOAT64, 0, 0, 0, 0 }, { SL_T_DECIMAL, 9, 2, 0, 0 },  { SL_T_DECIMAL, 18, 3, 0, 0 },
+    { SL_T_DECIMAL, 25, 5, 0, 0 }, { SL_T_DECIMAL, 38, 0, 0, 0 }, { SL_T_STRING, 0, 0, 0, 0 }, { SL_T_BYTES, 0, 0, 0, 0 },
+    { SL_T_DATE, 0, 0, 0, 0 },   { SL_T_TIME, 0, 0, 0, 0 },    { SL_T_TIMESTAMP, 0, 0, 0, 0 }, { SL_T_TIMESTAMP, 0, 0, 1, 0 },
+    { SL_T_UUID, 0, 0, 0, 0 },   { SL_T_JSON, 0, 0, 0, 0 },
 };
 #define NTYPES (int)(sizeof all_types / sizeof all_types[0])
 

@@ -360,18 +360,19 @@ Test(src_pg, many_rows_across_batches)
 Test(src_pg, unsupported_type_and_override)
 {
     NEED_PG();
-    sql("DROP TABLE IF EXISTS odd; CREATE TABLE odd (id int, iv interval, arr int[]);"
-        "INSERT INTO odd VALUES (1, '1 day', '{1,2}')");
-    /* By default: the text form, arrays as JSON; money as decimal(19,2). */
+    sql("DROP TABLE IF EXISTS odd; CREATE TABLE odd (id int, iv interval, arr int[], ips inet[]);"
+        "INSERT INTO odd VALUES (1, '1 day', '{1,NULL,2}', '{::1}')");
+    /* By default: the text form; arrays of mapped elements as lists, other arrays as JSON. */
     {
         fixture f;
         fx_init(&f, "odd", NULL);
         long rows;
         char *got = sl_test_read_ok(&f, &rows);
-        cr_assert_str_eq(got, "1|1 day|[1,2]\n");
+        cr_assert_str_eq(got, "1|1 day|[1,null,2]|[\"::1\"]\n");
         char tb[64];
         cr_assert_str_eq(type_of(&f, "iv", tb), "string");
-        cr_assert_str_eq(type_of(&f, "arr", tb), "json");
+        cr_assert_str_eq(type_of(&f, "arr", tb), "list<int32>");
+        cr_assert_str_eq(type_of(&f, "ips", tb), "json");
         sl_free(got);
         sl_test_fx_done(&f);
     }
@@ -384,20 +385,21 @@ Test(src_pg, unsupported_type_and_override)
         cr_assert_eq(sl_source_postgres.prepare(&f.tab, &err), -1);
         cr_assert_eq(err.code, SL_ETYPE, "%s", err.msg);
         cr_assert(strstr(err.msg, "2 columns of types without a sluice mapping") && strstr(err.msg, "iv (interval)") &&
-                  strstr(err.msg, "arr (integer[])") && strstr(err.msg, "remove unsupported: error") &&
-                  strstr(err.msg, "{name: \"arr\", type: string}"), "%s", err.msg);
+                  strstr(err.msg, "ips (inet[])") && strstr(err.msg, "remove unsupported: error") &&
+                  strstr(err.msg, "{name: \"ips\", type: string}"), "%s", err.msg);
         sl_test_fx_done(&f);
     }
     sl_job_column cols[] = { { .name = "iv", .type = { .id = SL_T_STRING } },
                              { .name = "arr", .type = { .id = SL_T_STRING } },
+                             { .name = "ips", .type = { .id = SL_T_STRING } },
                              { .name = "id", .type = { .id = SL_T_INT64 } } };
     fixture f;
     fx_init(&f, "odd", NULL);
     f.cfg.columns = cols;
-    f.cfg.ncolumns = 3;
+    f.cfg.ncolumns = 4;
     long rows;
     char *got = sl_test_read_ok(&f, &rows);
-    cr_assert_str_eq(got, "1|1 day|{1,2}\n");
+    cr_assert_str_eq(got, "1|1 day|{1,NULL,2}|{::1}\n");
     char tb[64];
     cr_assert_str_eq(type_of(&f, "id", tb), "int64");
     sl_free(got);
@@ -664,4 +666,57 @@ Test(src_pg, cancel_stops_a_running_query)
     cr_assert_null(sl_source_postgres.open(&f.tab, &f.tab.tasks[0], &err));
     cr_assert(strstr(err.msg, "cancelled"), "%s", err.msg);
     sl_test_fx_done(&f);
+}
+
+/* One-dimensional arrays of every mapped element type -> LIST columns:
+ * NULL arrays, empty arrays, NULL elements; a multi-dimensional value is an
+ * error naming table, column and row whose remedy (columns: string) works. */
+Test(src_pg, arrays_as_lists)
+{
+    NEED_PG();
+    sql("DROP TABLE IF EXISTS arrs; CREATE TABLE arrs (id int, a int2[], b int8[], c float4[], d float8[], "
+        "e numeric(10,3)[], f text[], g bytea[], h jsonb[], i date[], j time[], k timestamp[], l timestamptz[], "
+        "m uuid[], n bool[], o varchar(5)[], p int4[]);"
+        "INSERT INTO arrs VALUES (1, '{1,NULL,-3}', '{9223372036854775807}', '{1.5}', '{-0.25,NULL}', "
+        "'{1.5,-2.125}', '{\"a,b\",NULL,\"\"}', '{\"\\\\x00ff\"}', ARRAY['{\"k\": 1}'::jsonb], '{2024-01-02}', "
+        "'{12:00:01.5}', '{\"2024-01-02 03:04:05\"}', '{\"2024-01-02 03:04:05+00\"}', "
+        "'{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}', '{t,f,NULL}', '{x}', '[0:1]={7,8}'),"
+        "(2, NULL, '{}', NULL, '{}', NULL, '{}', NULL, '{}', NULL, '{}', NULL, '{}', NULL, '{}', NULL, '{NULL}')");
+    fixture f;
+    fx_init(&f, "arrs", NULL);
+    long rows;
+    char *got = sl_test_read_ok(&f, &rows);
+    cr_assert_str_eq(got,
+        "1|[1,null,-3]|[9223372036854775807]|[1.5]|[-0.25,null]|[1.500,-2.125]|[\"a,b\",null,\"\"]|[\"\\\\x00ff\"]|"
+        "[{\"k\": 1}]|[\"2024-01-02\"]|[\"12:00:01.5\"]|[\"2024-01-02 03:04:05\"]|[\"2024-01-02 03:04:05+00\"]|"
+        "[\"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\"]|[true,false,null]|[\"x\"]|[7,8]\n"
+        "2|<null>|[]|<null>|[]|<null>|[]|<null>|[]|<null>|[]|<null>|[]|<null>|[]|<null>|[null]\n");
+    char tb[64];
+    cr_assert_str_eq(type_of(&f, "e", tb), "list<decimal(10,3)>");
+    cr_assert_str_eq(type_of(&f, "l", tb), "list<timestamptz>");
+    sl_free(got);
+    sl_test_fx_done(&f);
+
+    sql("DROP TABLE IF EXISTS arr2; CREATE TABLE arr2 (id int, a int[]);"
+        "INSERT INTO arr2 VALUES (1, '{1}'), (2, '{{1,2},{3,4}}')");
+    fixture g;
+    fx_init(&g, "arr2", NULL);
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_source_postgres.prepare(&g.tab, &err), 0, "%s", err.msg);
+    sl_buf out = { 0 };
+    cr_assert_eq(sl_test_read_all(&g, &out, &rows, &err), -1);
+    cr_assert(strstr(err.msg, "column a: row 2: a 2-dimensional array") &&
+              strstr(err.msg, "columns: [{name: a, type: string}]"), "%s", err.msg);
+    sl_buf_free(&out);
+    sl_test_fx_done(&g);
+    /* the remedy, applied */
+    sl_job_column cols[] = { { .name = "a", .type = { .id = SL_T_STRING } } };
+    fixture h;
+    fx_init(&h, "arr2", NULL);
+    h.cfg.columns = cols;
+    h.cfg.ncolumns = 1;
+    got = sl_test_read_ok(&h, &rows);
+    cr_assert_str_eq(got, "1|{1}\n2|{{1,2},{3,4}}\n");
+    sl_free(got);
+    sl_test_fx_done(&h);
 }
