@@ -243,9 +243,10 @@ for p in task-write:crash@3 publish:before-exchange:crash@1 \
          publish:after-exchange:crash@1 publish:after-exchange:crash@2 publish:before-cleanup:crash@2 run-finish:crash@1; do
   crash_case "SLUICE_FAILPOINT=$p" failpoint_run "$p"
 done
-kill_run() {   # kill -9 after $1 ms
+kill_run() {   # kill -9 $1 ms after the run has begun (is in the state store: it can be resumed)
   (cd "$D" && exec "$SLUICE_BIN" run --workers 2 --no-progress job.yaml) > "$D/run.log" 2>&1 &
   local pid=$!
+  for _ in $(seq 200); do grep -q ": run .*: 2 tables" "$D/run.log" 2>/dev/null && break; sleep 0.05; done
   sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"
   kill -9 $pid 2>/dev/null
   rc=0; wait $pid 2>/dev/null || rc=$?
