@@ -36,6 +36,7 @@
  * The count is in sg->deleted_keys before anything is removed.
  */
 #include "sl_store_incr.h"
+#include "../core/sl_guard.h"
 
 #include "../core/sl_alloc.h"
 #include "../core/sl_buf.h"
@@ -260,6 +261,20 @@ int sl_lake_incr_deletes(sl_stage *sg, struct sl_duck *d, const char *old_sql, c
         if (rc < 0) sl_err_prefix(err, "deletes: detect");
     }
     sg->deleted_keys = n + soft;
+    /* The mass-delete guard: more than max_delete_ratio of the live version's
+     * rows deleted refuses the publish (the live version stays). */
+    double ratio = sl_job_table_max_delete_ratio(cfg);
+    if (rc == 0 && ratio >= 0 && sg->deleted_keys > 0 && old_sql) {
+        int64_t live = 0;
+        sql = sl_sprintf("select count(*) from %s", old_sql);
+        rc = sl_duck_exec(d, sql, &live, err);
+        sl_free(sql);
+        if (rc == 0) {
+            char what[600];
+            snprintf(what, sizeof what, "table %s in target %s (deletes)", cfg->name, sg->target->name);
+            rc = sl_guard_deletes(what, live, sg->deleted_keys, ratio, sg->allow_mass_delete, err);
+        }
+    }
     return rc;
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 58-mass-delete: receipts in warehouse targets (sluice verify recomputes
+# 59-mass-delete: receipts in warehouse targets (sluice verify recomputes
 # them from the live postgres and duckdb tables and finds a changed value),
 # and the mass-delete guard (core/sl_guard.h; the "Load
 # receipts" issue). A source table emptied by mistake - truncated, or a
