@@ -30,7 +30,8 @@
 #define SL_PREPALL_MAX_THREADS 16
 
 typedef struct sl_prep_slot {
-    int state;                 /* 0 waiting, 1 prepared, -1 failed, 2 released */
+    int table;                 /* the table it holds (slots are a ring of SL_PREPALL_AHEAD) */
+    int state;                 /* 0 waiting, 1 prepared, -1 failed, 2 released, 3 computed (not prepared) */
     sl_prep_table pt;
     sl_err err;
 } sl_prep_slot;
@@ -39,7 +40,8 @@ struct sl_prep_all {
     const sl_job *job;
     int workers;
     bool connect;
-    sl_prep_slot *slots;
+    sl_prep_slot *slots;       /* table i in slots[i % nslots] */
+    int nslots;
     int n, next, taken;        /* next table to start; tables the caller is done with */
     bool stop;
     pthread_mutex_t mu;
@@ -59,8 +61,10 @@ static void *sl_prep_all_worker(void *arg)
             pthread_cond_wait(&pa->cv, &pa->mu);
         if (pa->stop || pa->next >= pa->n) break;
         int i = pa->next++;
+        sl_prep_slot *s = &pa->slots[i % pa->nslots];
+        s->table = i;
+        s->state = 0;
         pthread_mutex_unlock(&pa->mu);
-        sl_prep_slot *s = &pa->slots[i];
         s->err = (sl_err)SL_ERR_INIT;
         if (pa->job->tables[i].sql) {   /* computed: prepared by a run once its inputs are published */
             pthread_mutex_lock(&pa->mu);
@@ -85,7 +89,9 @@ sl_prep_all *sl_prep_all_start(const sl_job *job, int workers, bool connect)
     pa->workers = workers;
     pa->connect = connect;
     pa->n = job->ntables;
-    pa->slots = sl_calloc((size_t)(pa->n > 0 ? pa->n : 1), sizeof *pa->slots);
+    pa->nslots = pa->n < SL_PREPALL_AHEAD ? (pa->n > 0 ? pa->n : 1) : SL_PREPALL_AHEAD;
+    pa->slots = sl_calloc((size_t)pa->nslots, sizeof *pa->slots);
+    for (int i = 0; i < pa->nslots; i++) pa->slots[i].table = -1;
     pthread_mutex_init(&pa->mu, NULL);
     pthread_cond_init(&pa->cv, NULL);
     int par = 1;
@@ -101,6 +107,9 @@ sl_prep_all *sl_prep_all_start(const sl_job *job, int workers, bool connect)
     if (par > SL_PREPALL_MAX_THREADS) par = SL_PREPALL_MAX_THREADS;
     if (par > pa->n) par = pa->n;
     if (par < 1) par = 1;
+    /* Without a connection a table is resolved in microseconds: a thread would
+     * only add a hand-over per table (a job of 190,000 tables). */
+    if (!connect) par = 0;
     pa->threads = sl_calloc((size_t)par, sizeof *pa->threads);
     for (int i = 0; i < par; i++)
         if (pthread_create(&pa->threads[pa->nthreads], NULL, sl_prep_all_worker, pa) == 0) pa->nthreads++;
@@ -109,11 +118,12 @@ sl_prep_all *sl_prep_all_start(const sl_job *job, int workers, bool connect)
 
 int sl_prep_all_get(sl_prep_all *pa, int i, sl_prep_table **pt, sl_err **err)
 {
-    sl_prep_slot *s = &pa->slots[i];
+    sl_prep_slot *s = &pa->slots[i % pa->nslots];
     pthread_mutex_lock(&pa->mu);
-    while (s->state == 0 && pa->nthreads > 0) pthread_cond_wait(&pa->cv, &pa->mu);
+    while ((s->table != i || s->state == 0) && pa->nthreads > 0) pthread_cond_wait(&pa->cv, &pa->mu);
     pthread_mutex_unlock(&pa->mu);
-    if (s->state == 0) {   /* no thread could start: prepare it here */
+    if (s->table != i || s->state == 0) {   /* no thread: prepare it here */
+        s->table = i;
         s->err = (sl_err)SL_ERR_INIT;
         int r = pa->connect ? sl_prep_table_init(&s->pt, pa->job, &pa->job->tables[i], pa->workers, NULL, &s->err)
                             : sl_prep_table_resolve(&s->pt, pa->job, &pa->job->tables[i], pa->workers, NULL, &s->err);
@@ -126,7 +136,7 @@ int sl_prep_all_get(sl_prep_all *pa, int i, sl_prep_table **pt, sl_err **err)
 
 void sl_prep_all_done(sl_prep_all *pa, int i)
 {
-    sl_prep_slot *s = &pa->slots[i];
+    sl_prep_slot *s = &pa->slots[i % pa->nslots];
     if (s->state == 1) sl_prep_table_release(&s->pt);
     s->state = 2;
     pthread_mutex_lock(&pa->mu);
@@ -143,7 +153,7 @@ void sl_prep_all_free(sl_prep_all *pa)
     pthread_cond_broadcast(&pa->cv);
     pthread_mutex_unlock(&pa->mu);
     for (int i = 0; i < pa->nthreads; i++) pthread_join(pa->threads[i], NULL);
-    for (int i = 0; i < pa->n; i++)
+    for (int i = 0; i < pa->nslots; i++)
         if (pa->slots[i].state == 1) sl_prep_table_release(&pa->slots[i].pt);
     for (int i = 0; i < pa->npools; i++) sl_pg_pool_put(pa->pools[i]);
     sl_free(pa->pools);

@@ -151,6 +151,8 @@ function microsText(us) {
     const sel = desc.map((r) => {
       const q = '"' + String(r.column_name).replace(/"/g, '""') + '"';
       const t = String(r.column_type);
+      // lists: as JSON, the form sluice prints them in (sluice cat)
+      if (t.endsWith('[]')) return `to_json(${q})::VARCHAR`;
       if (t === 'BLOB') return `CASE WHEN ${q} IS NULL THEN NULL ELSE '\\x' || lower(hex(${q})) END`;
       if (t === 'FLOAT' || t === 'DOUBLE') return `${q}::VARCHAR`;
       if (t.startsWith('TIMESTAMP_NS') || t === 'TIMESTAMP_MS' || t === 'TIMESTAMP_S') return `${q}::TIMESTAMP::VARCHAR`;
