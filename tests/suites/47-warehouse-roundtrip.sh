@@ -205,7 +205,7 @@ while read -r k name; do
   if [ "$r" = "\"0 0 $want\"" ] || [ "$r" = "0 0 $want" ]; then dk_ok=$((dk_ok + 1))
   else bad "$name -> duckdb: rows only in the table, only in the file, in the table: $r (file: $want)"; fi
   # postgres target: psql's rows in load order against DuckDB's reading, cell by cell
-  sel=$(dwq "SELECT string_agg(CASE WHEN data_type = 'boolean' THEN quote_ident(column_name) || '::text' ELSE quote_ident(column_name) END, ', ' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_schema = 'corpus' AND table_name = 'p$k'")
+  sel=$(dwq "SELECT string_agg(CASE WHEN data_type = 'boolean' THEN quote_ident(column_name) || '::text' WHEN data_type = 'ARRAY' THEN 'array_to_json(' || quote_ident(column_name) || ')::text' ELSE quote_ident(column_name) END, ', ' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_schema = 'corpus' AND table_name = 'p$k'")
   psql -X -q -d sl47_dw -c "COPY (SELECT $sel FROM corpus.p$k ORDER BY ctid) TO STDOUT (FORMAT csv, HEADER)" > "$W/p.csv" 2> "$W/p.err" \
     || { bad "$name -> postgres: psql: $(cat "$W/p.err")"; continue; }
   node "$ROOT/tests/lib/pq_cmp.js" "$f" "$W/p.csv" > "$W/cmp" 2>&1
