@@ -1062,24 +1062,7 @@ static int sl_col_read(sl_pq_reader *r, sl_pq_col *c, sl_vector *v, size_t row0,
         } else {
             memset(c->valid, 1, k);
         }
-        if (nn > 0) {
-            sl_buf_clear(&c->heap);
-            int rc;
-            if (sl_pq_vdec_is_dict(&c->vdec)) {
-                rc = sl_pq_vdec_indices(&c->vdec, c->idx, nn, c->dict_n, err);
-                if (rc == 0 && c->bytes_shape) {
-                    for (size_t i = 0; i < nn; i++) c->bv[i] = c->dict_bv[c->idx[i]];
-                } else if (rc == 0) {
-                    size_t w = (size_t)c->pwidth;
-                    for (size_t i = 0; i < nn; i++) memcpy(c->fixed + i * w, c->dict_fixed + (size_t)c->idx[i] * w, w);
-                }
-            } else if (c->bytes_shape) {
-                rc = sl_pq_vdec_bytes(&c->vdec, c->bv, nn, &c->heap, err);
-            } else {
-                rc = sl_pq_vdec_fixed(&c->vdec, c->fixed, nn, err);
-            }
-            if (rc < 0) return -1;
-        }
+        if (nn > 0 && sl_col_values(c, nn, err) < 0) return -1;
         if (sl_col_convert(c, k, nn, v, row0 + done, err) < 0) return -1;
         c->page_left -= (int64_t)k;
         done += k;

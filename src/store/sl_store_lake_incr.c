@@ -280,6 +280,32 @@ int sl_lake_incr_deletes(sl_stage *sg, struct sl_duck *d, const char *old_sql, c
 
 /* ---- publish ---- */
 
+/* Runs "copy (<select>) to <stg>/<name>" in DuckDB; a file with rows joins
+ * the new version (names, f), an empty one is removed. Takes name. */
+static int sl_lake_copy_part(struct sl_duck *d, const sl_staging *stg, char *name, const char *select, char **names,
+                             int *nnames, sl_store_file *f, int *nf, sl_err *err)
+{
+    char *path = sl_fs_join(stg->dir, name);
+    sl_buf b = { 0 };
+    sl_buf_printf(&b, "copy (%s) to ", select);
+    sl_q_text(&b, path);
+    sl_buf_printf(&b, " (format parquet, compression zstd)");
+    char *sql = sl_q_done(&b);
+    int64_t rows = 0;
+    int rc = sl_duck_exec(d, sql, &rows, err);
+    sl_free(sql);
+    if (rc == 0 && rows > 0) {
+        names[(*nnames)++] = name;
+        rc = sl_written_entry(stg, name, rows, &f[(*nf)++], err);
+    } else {
+        unlink(path);
+        sl_free(name);
+    }
+    sl_free(path);
+    return rc;
+}
+
+
 /* The merged version's files into *outf (*nout), the names it made in *names_out (*nnames_out). */
 static int sl_lake_incr_merge(sl_stage *sg, sl_staging *stg, const sl_store_manifest *m, sl_live_file *live,
                               int nlive, sl_store_file **outf, int *nout, char ***names_out, int *nnames_out,
@@ -383,10 +409,8 @@ static int sl_lake_incr_merge(sl_stage *sg, sl_staging *stg, const sl_store_mani
     }
     /* Affected ones: their rows that stay, in one file written by DuckDB. */
     if (rc == 0 && nhit > 0) {
-        char *name = sl_sprintf("m%lld-00000.parquet", (long long)sg->run_id);
-        char *path = sl_fs_join(stg->dir, name);
         b = (sl_buf){ 0 };
-        sl_buf_printf(&b, "copy (select * from read_parquet([");
+        sl_buf_printf(&b, "select * from read_parquet([");
         int w = 0;
         for (int i = 0; i < nlive; i++) {
             if (!hit[i]) continue;
@@ -397,45 +421,23 @@ static int sl_lake_incr_merge(sl_stage *sg, sl_staging *stg, const sl_store_mani
         }
         sl_buf_printf(&b, "]) anti join sl_gone using (");
         sl_q_keys(&b, cfg);
-        sl_buf_printf(&b, ")) to ");
-        sl_q_text(&b, path);
-        sl_buf_printf(&b, " (format parquet, compression zstd)");
-        char *sql = sl_q_done(&b);
-        int64_t rows = 0;
-        rc = sl_duck_exec(d, sql, &rows, err);
-        sl_free(sql);
-        if (rc == 0 && rows > 0) {
-            names[nnames++] = name;
-            rc = sl_written_entry(stg, name, rows, &f[nf++], err);
-        } else {
-            unlink(path);
-            sl_free(name);
-        }
-        sl_free(path);
+        sl_buf_printf(&b, ")");
+        char *select = sl_q_done(&b);
+        rc = sl_lake_copy_part(d, stg, sl_sprintf("m%lld-00000.parquet", (long long)sg->run_id), select, names,
+                               &nnames, f, &nf, err);
+        sl_free(select);
     }
     /* The increment: its part files, or without the soft-deleted rows. */
     bool filter = cfg->incr.deletes == SL_DELETES_COLUMN && ninc > 0;
     if (rc == 0 && filter) {
-        char *name = sl_sprintf("i%lld-00000.parquet", (long long)sg->run_id);
-        char *path = sl_fs_join(stg->dir, name);
         b = (sl_buf){ 0 };
-        sl_buf_printf(&b, "copy (select * from %s where ", inc_sql);
+        sl_buf_printf(&b, "select * from %s where ", inc_sql);
         sl_q_ident(&b, cfg->incr.deleted_column);
-        sl_buf_printf(&b, " is null) to ");
-        sl_q_text(&b, path);
-        sl_buf_printf(&b, " (format parquet, compression zstd)");
-        char *sql = sl_q_done(&b);
-        int64_t rows = 0;
-        rc = sl_duck_exec(d, sql, &rows, err);
-        sl_free(sql);
-        if (rc == 0 && rows > 0) {
-            names[nnames++] = name;
-            rc = sl_written_entry(stg, name, rows, &f[nf++], err);
-        } else {
-            unlink(path);
-            sl_free(name);
-        }
-        sl_free(path);
+        sl_buf_printf(&b, " is null");
+        char *select = sl_q_done(&b);
+        rc = sl_lake_copy_part(d, stg, sl_sprintf("i%lld-00000.parquet", (long long)sg->run_id), select, names,
+                               &nnames, f, &nf, err);
+        sl_free(select);
     }
     for (int i = 0; rc == 0 && !filter && i < m->nfiles; i++)
         if (m->files[i].rows > 0) f[nf++] = m->files[i];
