@@ -90,6 +90,9 @@ typedef struct sl_exec_table {
     bool kept;                   /* published by an earlier session of this run */
     _Atomic int tasks_ended;
     _Atomic bool failed;
+    _Atomic int doomed_by;       /* 1 + the task whose error fails the table for good, set before that task
+                                  * closes its session (which may hold the tasks' shared snapshot): the
+                                  * others stop instead of retrying what that close broke; 0: none */
     pthread_mutex_t mu;          /* guards err, cur, retired, prep_gen */
     sl_err err;                  /* first failure */
     bool published;

@@ -162,6 +162,13 @@ static int sl_task_reconcile(sl_exec_table *t, const sl_source_ops *src, void *r
     return diffs ? -1 : 0;
 }
 
+/* Another task of t has failed it for good (or it failed). */
+static bool sl_task_stopped(sl_exec_table *t, int task_index)
+{
+    int by = atomic_load(&t->doomed_by);
+    return atomic_load(&t->failed) || (by && by != task_index + 1) || sl_run_cancelled(t->run);
+}
+
 int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metrics *m, sl_task_output *done,
                     sl_task_receipt *rc, sl_err *err)
 {
@@ -294,6 +301,12 @@ int sl_task_attempt(sl_exec_table *t, int task_index, int worker, sl_task_metric
 
 fail:
     if (!sl_err_is_set(err)) sl_err_set(err, SL_EINTERNAL, "failed without saying why");
+    /* An error no retry or new session cures fails the table: say so before the
+     * session closes, so the table's other tasks stop rather than retry. */
+    if (!sl_err_is_transient(err) && err->code != SL_ESNAPSHOT && err->code != SL_ESOURCE) {
+        int none = 0;
+        atomic_compare_exchange_strong(&t->doomed_by, &none, task_index + 1);
+    }
     if (reader) src->close(reader);
     sl_batch_free(batch);
     sl_batch_free(rej);
@@ -371,7 +384,7 @@ void sl_task_run(void *arg, int worker)
     int ntasks = t->prep.st.ntasks;
     const char *pred = t->prep.st.tasks[task->index].predicate;
 
-    if (atomic_load(&t->failed) || sl_run_cancelled(t->run)) {
+    if (sl_task_stopped(t, task->index)) {
         m->status = SL_TM_SKIPPED;
         sl_exec_emit(t->run, &(sl_event){ .kind = SL_EV_TASK_SKIPPED, .node = t->index, .task = task->index,
                                           .worker = worker, .predicate = pred });
@@ -403,7 +416,7 @@ void sl_task_run(void *arg, int worker)
                 if (rc == 0) break;
                 number = 0;   /* the failure below cannot be recorded either */
             }
-            bool stopped = atomic_load(&t->failed) || sl_run_cancelled(t->run);
+            bool stopped = sl_task_stopped(t, task->index);
             bool retry = !stopped && sl_backoff_should_retry(&err, attempt, job->retries);
             /* A source error after the table lost a connection, or one about its shared snapshot (which
              * may race ahead of the lost connection's own report): the prepared sessions may be gone. */
@@ -441,7 +454,7 @@ void sl_task_run(void *arg, int worker)
                                           .worker = worker, .attempt = attempt, .seconds = wait, .message = err.msg,
                                           .code = err.code, .predicate = pred });
         sl_exec_sleep(t->run, wait);
-        if (atomic_load(&t->failed) || sl_run_cancelled(t->run)) break;
+        if (sl_task_stopped(t, task->index)) break;
     }
     sl_receipt_free(receipt.receipt);
     sl_free(receipt.owned);
