@@ -114,7 +114,7 @@ read -r mw mr ms mn mc mm < "$OUT/mod_clustered.res"
 read -r dw dr ds dn dc dm < "$OUT/auto_dense.res"
 read -r pw pr ps pn pc pm < "$OUT/pages_clustered.res"
 ratio() { printf "%.2f" "$(echo "scale=4; $1 / $2" | bc)"; }
-verdict() { if [ "$(echo "$1" | bc)" = 1 ]; then echo "met"; else echo "MISSED"; fi; }
+verdict() { if [ "$(echo "$1" | bc -l)" = 1 ]; then echo "met"; else echo "MISSED"; fi; }
 r_dense=$(ratio "$aw" "$dw"); r_range=$(ratio "$rw" "$aw"); r_mod=$(ratio "$mw" "$aw")
 cat <<EOF
 

@@ -153,7 +153,7 @@ got=$(node tools/duck.js "select count(*) as n from read_parquet('$OUT/sluice/la
 size() { du -sb "$1" | cut -f1; }
 ratio() { printf "%.2f" "$(echo "scale=4; $1 / $2" | bc)"; }
 mb() { printf "%.1f" "$(echo "scale=3; $1 / 1048576" | bc)"; }
-verdict() { if [ "$(echo "$1" | bc)" = 1 ]; then echo "met"; else echo "MISSED"; fi; }
+verdict() { if [ "$(echo "$1" | bc -l)" = 1 ]; then echo "met"; else echo "MISSED"; fi; }
 per_core() { echo "$ROWS / $1" | bc; }   # rows per second per client core
 read -r sw sc sm sr < "$OUT/sluice.res"
 read -r rw rc rm rr < "$OUT/raw.res"

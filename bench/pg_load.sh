@@ -131,7 +131,7 @@ read -r ow oc om or < "$OUT/csv_out.res"
 read -r iw ic im ir < "$OUT/csv_in.res"
 cw=$(echo "$ow + $iw" | bc); cc=$(echo "$oc + $ic" | bc); cm=$(echo "$om + $im" | bc); cr=$(( or > ir ? or : ir ))
 ratio() { printf "%.2f" "$(echo "scale=4; $1 / $2" | bc)"; }
-verdict() { if [ "$(echo "$1" | bc)" = 1 ]; then echo "met"; else echo "MISSED"; fi; }
+verdict() { if [ "$(echo "$1" | bc -l)" = 1 ]; then echo "met"; else echo "MISSED"; fi; }
 r_raw=$(ratio "$sw" "$rw"); r_rawl=$(ratio "$lw" "$rw"); r_csv=$(ratio "$cw" "$sw"); r_csvl=$(ratio "$cw" "$lw")
 
 cat <<EOF
