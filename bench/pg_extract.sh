@@ -28,6 +28,9 @@
 # BENCH_BASE_BIN=path/to/older/sluice also runs that binary as (a0), in turn
 # with (a) and (b) on the same table, and prints it beside (a): a change's
 # before and after measured in the same run.
+# BENCH_ALSO_WORKERS="1 4" also measures (a) and (b) once at each of those
+# stream counts, on the same table, after the main runs (the issue asks for
+# 1 and 4 streams beside 2).
 # BENCH_KEEP=1 keeps the output directory. Nothing else runs in the
 # background; the server is stopped at the end.
 set -euo pipefail
@@ -38,6 +41,7 @@ N=${BENCH_WORKERS:-$(nproc)}
 RUNS=${BENCH_RUNS:-3}
 ALT=${BENCH_ALT:-1}
 BASE_BIN=${BENCH_BASE_BIN:-}
+ALSO=${BENCH_ALSO_WORKERS:-}
 [ -x "$SLUICE_BIN" ] || { echo "pg_extract: $SLUICE_BIN not built (make)"; exit 1; }
 TIME=/usr/bin/time
 [ -x $TIME ] || { echo "pg_extract: /usr/bin/time missing (apt-get install time)"; exit 1; }
@@ -74,26 +78,29 @@ measure() {
 }
 
 MIN=$(psql -X -tAc "select min(id) from orders"); MAX=$(psql -X -tAc "select max(id) from orders")
-bounds() {   # i -> "lo hi" of range i of N over [MIN, MAX]
-  local span=$(( MAX - MIN + 1 ))
-  echo "$(( MIN + span * $1 / N )) $(( MIN + span * ($1 + 1) / N ))"
+bounds() {   # i [M] -> "lo hi" of range i of M (default N) over [MIN, MAX]
+  local span=$(( MAX - MIN + 1 )) m=${2:-$N}
+  echo "$(( MIN + span * $1 / m )) $(( MIN + span * ($1 + 1) / m ))"
 }
 
-# (a) sluice
-mkdir -p "$OUT/sluice"
-cat > "$OUT/sluice/job.yaml" <<EOF
+# (a) sluice; sluice_job DIR M writes the job of M streams into DIR
+sluice_job() {
+mkdir -p "$1"
+cat > "$1/job.yaml" <<EOF
 name: bench_pg_extract
 sources:
-  pg: { kind: postgres, url: "$SLUICE_PG_URL/bench", max_connections: $N }
+  pg: { kind: postgres, url: "$SLUICE_PG_URL/bench", max_connections: $2 }
 targets:
-  lake: { kind: parquet, path: "$OUT/sluice/lake", compression: zstd }
+  lake: { kind: parquet, path: "$1/lake", compression: zstd }
 tables:
   orders:
     from: pg
     table: public.orders
-    partition: { strategy: range, column: id, count: $N }
+    partition: { strategy: range, column: id, count: $2 }
     to: lake
 EOF
+}
+sluice_job "$OUT/sluice" "$N"
 
 # (a0) the baseline binary, if any: the same job into its own directory
 if [ -n "$BASE_BIN" ]; then
@@ -101,16 +108,19 @@ if [ -n "$BASE_BIN" ]; then
   sed "s#$OUT/sluice/lake#$OUT/base/lake#" "$OUT/sluice/job.yaml" > "$OUT/base/job.yaml"
 fi
 
-# (b) raw: N binary COPY streams to /dev/null over the same ranges
-{
-  echo 'pids=()'
-  for i in $(seq 0 $((N - 1))); do
-    read -r lo hi < <(bounds "$i")
-    echo "psql -X -q -c 'COPY (SELECT * FROM orders WHERE id >= $lo AND id < $hi) TO STDOUT (FORMAT binary)' > /dev/null &"
-    echo 'pids+=($!)'
-  done
-  echo 'for p in "${pids[@]}"; do wait "$p" || exit 1; done'
-} > "$OUT/raw.sh"
+# (b) raw: M binary COPY streams to /dev/null over the same ranges (raw_script M FILE)
+raw_script() {
+  {
+    echo 'pids=()'
+    for i in $(seq 0 $(($1 - 1))); do
+      read -r lo hi < <(bounds "$i" "$1")
+      echo "psql -X -q -c 'COPY (SELECT * FROM orders WHERE id >= $lo AND id < $hi) TO STDOUT (FORMAT binary)' > /dev/null &"
+      echo 'pids+=($!)'
+    done
+    echo 'for p in "${pids[@]}"; do wait "$p" || exit 1; done'
+  } > "$2"
+}
+raw_script "$N" "$OUT/raw.sh"
 
 # (a) and (b), RUNS times each, alternately; the medians go to sluice.res, raw.res.
 for run in $(seq 1 "$RUNS"); do
@@ -136,6 +146,16 @@ median() {
 median sluice
 median raw
 if [ -n "$BASE_BIN" ]; then median base; fi
+
+# Other stream counts, once each (BENCH_ALSO_WORKERS).
+for m in $ALSO; do
+  echo "pg_extract: $m streams: (a) sluice, (b) raw ..."
+  sluice_job "$OUT/sluice_w$m" "$m"
+  measure "sluice_w$m" "$SLUICE_BIN" run --workers "$m" --no-progress --log-level warn "$OUT/sluice_w$m/job.yaml"
+  raw_script "$m" "$OUT/raw_w$m.sh"
+  measure "raw_w$m" bash "$OUT/raw_w$m.sh"
+  rm -rf "$OUT/sluice_w$m/lake"
+done
 
 # (c) the usual alternative: psql \copy to CSV, DuckDB to Parquet zstd
 if [ "$ALT" = 1 ]; then
@@ -195,3 +215,9 @@ cat <<EOF
   rows/s: sluice $(echo "$ROWS / $sw" | bc), raw $(echo "$ROWS / $rw" | bc)
   rows/s per client core: sluice $(per_core "$sc"), raw $(per_core "$rc")
 EOF
+for m in $ALSO; do
+  read -r aw ac am ar < "$OUT/sluice_w$m.res"
+  read -r bw bc_ bm br < "$OUT/raw_w$m.res"
+  printf "  %s streams (one run): sluice %.2f s wall, %.2f s client CPU, %s MB RSS; raw %.2f s: %s x; rows/s per client core %s\n" \
+    "$m" "$aw" "$ac" "$ar" "$bw" "$(ratio "$aw" "$bw")" "$(per_core "$ac")"
+done
