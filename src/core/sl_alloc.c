@@ -1,16 +1,6 @@
 /*
  * sl_alloc.c - allocation that aborts on out-of-memory, and chunked arenas.
  * See sl_alloc.h for the policy.
- *
- * glibc's malloc is tuned once at start-up (sl_alloc_tune): by default it
- * hands blocks over 128 KiB back to the kernel when they are freed and
- * trims free heap tops, so every Parquet file's column chunk buffers (MBs,
- * grown by doubling) and every page buffer are fresh memory again: page
- * faults that cost more CPU than encoding (on a VM ~7 us each; 29,600 faults
- * for 2M rows). Blocks up to 32 MiB now come from the heap and up to 64 MiB
- * of free heap is kept for reuse; peak RSS does not change (it is the
- * high-water mark either way). An explicit MALLOC_* or GLIBC_TUNABLES
- * setting in the environment wins.
  */
 #include "sl_alloc.h"
 
@@ -19,18 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
-
-#ifdef __GLIBC__
-__attribute__((constructor)) static void sl_alloc_tune(void)
-{
-    if (getenv("GLIBC_TUNABLES") || getenv("MALLOC_MMAP_THRESHOLD_") || getenv("MALLOC_TRIM_THRESHOLD_")) return;
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 64 << 20);
-}
-#endif
 
 static void sl_oom(size_t n)
 {
