@@ -11,6 +11,7 @@
 #include "sl_pg_copy.h"
 
 #include "../core/sl_alloc.h"
+#include "../core/sl_buf.h"
 #include "../core/sl_utf8.h"
 
 #include <inttypes.h>
@@ -198,7 +199,7 @@ static inline void sl_pgcopy_put(sl_vector *v, size_t row, const uint8_t *src, s
         v->heap = sl_realloc(v->heap, cap);
         v->heap_cap = cap;
     }
-    memcpy(v->heap + start, src, n);
+    sl_copy_small(v->heap + start, src, n);
     v->valid[row] = 1;
     v->offsets[row + 1] = (int64_t)(start + n);
     v->heap_len = start + n;
