@@ -103,11 +103,40 @@ static void sl_fold_int(sl_receipt_col *k, int64_t n, int64_t mn, int64_t mx)
     k->non_null += n;
 }
 
+/* A batch without NULLs (the common case: memchr finds no 0 in valid)
+ * takes a loop without the per-row test, min/max as selects; values of up
+ * to 32 bits sum in 64 bits (a batch cannot overflow it). */
 #define SL_RECEIPT_INT_LOOP(T, SUM)                                               \
     do {                                                                          \
         const T *src = (const T *)v->data;                                        \
         int64_t mn = INT64_MAX, mx = INT64_MIN, n = 0;                            \
         sl_i128 sum = 0;                                                          \
+        if (rows && rows < (1u << 31) && !memchr(valid, 0, rows)) {               \
+            T tmn = src[0], tmx = src[0];                                         \
+            if (sizeof(T) <= 4) {                                                 \
+                int64_t s = 0;                                                    \
+                for (size_t row = 0; row < rows; row++) {                         \
+                    T x = src[row];                                               \
+                    if (SUM) s += x;                                              \
+                    tmn = x < tmn ? x : tmn;                                      \
+                    tmx = x > tmx ? x : tmx;                                      \
+                }                                                                 \
+                sum = s;                                                          \
+            } else {                                                              \
+                for (size_t row = 0; row < rows; row++) {                         \
+                    T x = src[row];                                               \
+                    if (SUM) sum += x;                                            \
+                    tmn = x < tmn ? x : tmn;                                      \
+                    tmx = x > tmx ? x : tmx;                                      \
+                }                                                                 \
+            }                                                                     \
+            n = (int64_t)rows;                                                    \
+            mn = tmn;                                                             \
+            mx = tmx;                                                             \
+            sl_fold_int(k, n, mn, mx);                                            \
+            if (SUM) sl_fold_sum(k, sum);                                         \
+            break;                                                                \
+        }                                                                         \
         for (size_t row = 0; row < rows; row++) {                                 \
             if (!valid[row]) continue;                                            \
             int64_t x = src[row];                                                 \

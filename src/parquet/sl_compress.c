@@ -51,10 +51,11 @@ sl_compressor *sl_compressor_new(int codec, int level, sl_err *err)
     }
     case SL_PQ_ZSTD: {
         c->zstd = ZSTD_createCCtx();
-        /* Default 2, not zstd's 3: measured on Parquet pages (bench/zstd_levels.c,
-         * bench/README.md) it costs a quarter to a third less CPU for the same
-         * size (within 0.1%); level 1 is cheaper still but up to 80% larger
-         * on timestamp columns. */
+        /* Default 1, not zstd's 3: measured on Parquet pages (bench/zstd_levels.c,
+         * bench/README.md). Level 2 was the default while timestamps went
+         * PLAIN (level 1 made them up to 80% larger); since INT64 pages
+         * without a dictionary go DELTA_BINARY_PACKED, level 1 is as small
+         * as 2 (0.3% smaller on the orders table) for a quarter less CPU. */
         int lvl = level ? level : SL_COMPRESS_ZSTD_DEFAULT_LEVEL;
         if (lvl < ZSTD_minCLevel() || lvl > ZSTD_maxCLevel()) {
             ZSTD_freeCCtx(c->zstd);

@@ -20,8 +20,8 @@
 
 typedef struct sl_compressor sl_compressor;
 
-/* The zstd level used when none is given (see sl_compress.c for why 2). */
-#define SL_COMPRESS_ZSTD_DEFAULT_LEVEL 2
+/* The zstd level used when none is given (see sl_compress.c for why 1). */
+#define SL_COMPRESS_ZSTD_DEFAULT_LEVEL 1
 
 /* codec: an enum sl_pq_codec value; level 0 = the codec's default. NULL with
  * err set for a codec that cannot be written (LZO, BROTLI, LZ4, unknown). */

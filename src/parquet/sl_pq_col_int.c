@@ -38,6 +38,11 @@ static size_t sl_decimal_range_error(sl_pq_col *c, size_t row, int64_t x, sl_err
     if (wide < mn) mn = wide;                                                             \
     if (wide > mx) mx = wide
 
+/* Values ahead of the current one whose dictionary slot is prefetched:
+ * a table of many distinct values (customer ids: 4-8 MB) misses the cache
+ * on nearly every lookup. */
+#define SL_DICT_AHEAD 8
+
 /* The loop shared by every source type: SRC is the batch's C type, DST the
  * physical one; LIMIT > 0 checks decimals. */
 #define SL_INT_APPEND(SRC, DST, LIMIT)                                                    \
@@ -50,6 +55,10 @@ static size_t sl_decimal_range_error(sl_pq_col *c, size_t row, int64_t x, sl_err
         if (c->dict_on) {                                                                 \
             uint32_t *idx = c->idx + c->nidx;                                             \
             for (size_t r = from; r < to; r++) {                                          \
+                if (r + SL_DICT_AHEAD < to)                                               \
+                    sl_pq_dict_prefetch(&c->dict, sizeof(DST) == 4                        \
+                        ? (uint64_t)(uint32_t)(DST)src[r + SL_DICT_AHEAD]                 \
+                        : (uint64_t)(DST)src[r + SL_DICT_AHEAD]);                         \
                 if (!valid[r]) continue;                                                  \
                 SL_INT_VALUE(SRC, DST, LIMIT);                                            \
                 *idx++ = sl_pq_dict_put_fixed(&c->dict, &x);                              \

@@ -19,8 +19,11 @@ void sl_pq_dict_init(sl_pq_dict *d, size_t width)
 void sl_pq_dict_reset(sl_pq_dict *d)
 {
     /* Shrink a table that grew large, so one wide chunk does not keep
-     * memory (and clearing cost) for every later one. */
-    if (d->nslots > 64 * 1024) {
+     * memory (and clearing cost) for every later one; but a table the chunk
+     * filled (a column of many distinct values: customer ids) is kept and
+     * cleared, since the next chunk would grow it again from 1024 slots
+     * through every doubling, each a rehash into fresh (page-faulted) memory. */
+    if (d->nslots > 64 * 1024 && (size_t)d->count * 8 < d->nslots) {
         sl_free(d->slots);
         d->nslots = SL_DICT_INITIAL_SLOTS;
         d->slots = sl_calloc(d->nslots, sizeof *d->slots);
@@ -46,7 +49,9 @@ void sl_pq_dict_grow(sl_pq_dict *d)
     for (size_t i = 0; i < d->nslots; i++) {
         uint64_t s = d->slots[i];
         if (!s) continue;
-        size_t slot = (uint32_t)(s >> 32) & mask;
+        uint32_t h32 = (uint32_t)(s >> 32);
+        if (d->width == 4) h32 = (uint32_t)(sl_pq_hash_u64(h32) >> 32);   /* the slot holds the value */
+        size_t slot = h32 & mask;
         while (slots[slot]) slot = (slot + 1) & mask;
         slots[slot] = s;
     }

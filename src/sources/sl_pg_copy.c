@@ -3,7 +3,9 @@
  *
  * The hot loop reads a field length, then switches once on the column's wire
  * kind and stores straight into the vector: fixed-width values are
- * byte-swapped in place, var-width values are one memcpy into the heap.
+ * byte-swapped in place, var-width values are one copy into the heap. The
+ * common kinds are stored inline in the loop; the rest, and any value that
+ * is not the plain case, go through sl_pgcopy_field.
  * Every read is bounds-checked against the buffer; a tuple cut short by the
  * end of the buffer is left for the next call (its partial writes into row
  * `nrows` are simply overwritten when it is decoded again).
@@ -11,6 +13,7 @@
 #include "sl_pg_copy.h"
 
 #include "../core/sl_alloc.h"
+#include "../core/sl_buf.h"
 #include "../core/sl_utf8.h"
 
 #include <inttypes.h>
@@ -198,7 +201,7 @@ static inline void sl_pgcopy_put(sl_vector *v, size_t row, const uint8_t *src, s
         v->heap = sl_realloc(v->heap, cap);
         v->heap_cap = cap;
     }
-    memcpy(v->heap + start, src, n);
+    sl_copy_small(v->heap + start, src, n);
     v->valid[row] = 1;
     v->offsets[row + 1] = (int64_t)(start + n);
     v->heap_len = start + n;
@@ -414,6 +417,51 @@ long sl_pg_copy_decode(sl_pg_copy *st, const uint8_t *p, size_t len, sl_batch *b
             if ((size_t)flen > len - q) goto need_more;
             const uint8_t *f = p + q;
             q += (size_t)flen;
+            /* The common kinds inline: a store and the valid byte, without
+             * the general path's slot arithmetic and result checks. Anything
+             * unusual (a bad length, infinity, a wide numeric, text to
+             * check) falls through to sl_pgcopy_field, which says why. */
+            switch (cols[c].wire) {
+            case SL_PGW_INT4:
+            case SL_PGW_FLOAT4:
+                if (flen != 4) break;
+                { uint32_t x = rd32(f); memcpy(v->data + row * 4, &x, 4); }
+                v->valid[row] = 1;
+                continue;
+            case SL_PGW_INT8:
+            case SL_PGW_FLOAT8:
+            case SL_PGW_TIME:
+                if (flen != 8) break;
+                { uint64_t x = rd64(f); memcpy(v->data + row * 8, &x, 8); }
+                v->valid[row] = 1;
+                continue;
+            case SL_PGW_TIMESTAMP: {
+                if (flen != 8) break;
+                int64_t t = (int64_t)rd64(f), u;
+                if (t == INT64_MAX || t == INT64_MIN || __builtin_add_overflow(t, PG_EPOCH_MICROS, &u)) break;
+                memcpy(v->data + row * 8, &u, 8);
+                v->valid[row] = 1;
+                continue;
+            }
+            case SL_PGW_UUID:
+                if (flen != 16) break;
+                memcpy(v->data + row * 16, f, 16);
+                v->valid[row] = 1;
+                continue;
+            case SL_PGW_NUMERIC: {
+                int64_t small;
+                if (v->width != 8 || !sl_pg_numeric_fast(f, (size_t)flen, v->type.precision, v->type.scale, &small)) break;
+                memcpy(v->data + row * 8, &small, 8);
+                v->valid[row] = 1;
+                continue;
+            }
+            case SL_PGW_TEXT:
+                if (st->check_utf8 && v->type.id != SL_T_BYTES) break;
+                sl_pgcopy_put(v, row, f, (size_t)flen);
+                continue;
+            default:
+                break;
+            }
             int rc = sl_pgcopy_field(st, &cols[c], cols[c].wire, v, row, f, flen, &fail, err);
             if (rc == SL_PGC_OK) continue;
             fail_col = c;

@@ -157,6 +157,9 @@ Test(receipt, batches_tasks_and_the_blob_do_not_change_it)
     sl_schema *s = all_types();
     sl_receipt *one = receipt_of(s, 0, 300, 1000);
     sl_receipt *small = receipt_of(s, 0, 300, 7);
+    /* Batches of 4 rows: those without a row r % 5 == 4 ([0,4), [20,24),
+     * ...) have no NULL and take the loops for NULL-free batches. */
+    sl_receipt *fives = receipt_of(s, 0, 300, 4);
     sl_receipt *merged = receipt_of(s, 0, 0, 10);
     for (int from = 0; from < 300; from += 64) {
         sl_receipt *part = receipt_of(s, from, from + 64 > 300 ? 300 : from + 64, 13);
@@ -171,9 +174,12 @@ Test(receipt, batches_tasks_and_the_blob_do_not_change_it)
         sl_receipt_free(part);
         sl_buf_free(&blob);
     }
-    char *a = json_of(one, s), *b = json_of(small, s), *c = json_of(merged, s);
+    char *a = json_of(one, s), *b = json_of(small, s), *c = json_of(merged, s), *d = json_of(fives, s);
     cr_assert_str_eq(a, b);
     cr_assert_str_eq(a, c);
+    cr_assert_str_eq(a, d);
+    sl_free(d);
+    sl_receipt_free(fives);
     sl_free(a);
     sl_free(b);
     sl_free(c);
