@@ -18,6 +18,7 @@
 #include "../core/sl_buf.h"
 #include "../core/sl_keydiff.h"
 #include "../core/sl_keyfile.h"
+#include "../core/sl_log.h"
 #include "../core/sl_types.h"
 #include "sl_duck.h"
 
@@ -115,6 +116,9 @@ static int sl_ld_merge(struct sl_duck *d, const char *old_sql, char *const *key,
                         &st, err);
         sl_batch_free(live.batch);
     }
+    if (rc == 0)
+        sl_log(SL_LOG_DEBUG, "%s: deletes: detect: ordered merge of %lld source keys and %lld live keys: %lld absent",
+               what, (long long)st.src_keys, (long long)st.live_keys, (long long)st.gone);
     if (src_open) sl_keyfile_close(&src);
     sl_duck_read_close(r);
     *gone = st.gone;

@@ -21,6 +21,7 @@
 #include "../core/sl_guard.h"
 #include "../core/sl_keydiff.h"
 #include "../core/sl_keyfile.h"
+#include "../core/sl_log.h"
 #include "../sources/sl_pg_conn.h"
 #include "../sources/sl_pg_keys.h"
 
@@ -155,6 +156,9 @@ int sl_pg_detect_sorted(PGconn *c, const sl_pg_detect *d, int64_t *deleted, sl_e
     sl_keyfile_close(&src);
     if (rc == 0 && spill.f && ferror(spill.f))
         rc = sl_err_set(err, SL_EIO, "%s: writing the absent keys beside %s failed", d->who, d->keys_path);
+    if (rc == 0)
+        sl_log(SL_LOG_DEBUG, "%s: deletes: detect: ordered merge of %lld source keys and %lld live keys: %lld absent",
+               what, (long long)st.src_keys, (long long)st.live_keys, (long long)st.gone);
     /* The guard: the live rows (those with a NULL key too) and the keys found absent. */
     if (rc == 0 && d->max_delete_ratio >= 0 && st.gone > 0)
         rc = sl_guard_deletes(d->guard_what, live.rows, st.gone, d->max_delete_ratio, d->allow_mass_delete, err);
