@@ -2,12 +2,14 @@
  * test_keydiff.c - the ordered key merge of `deletes: detect`
  * (core/sl_keydiff.c) and its sorted key file (core/sl_keyfile.c): the
  * absent live keys and only they, empty sides, multi-column keys, duplicate
- * keys, and an out-of-order input refused with the table's name.
+ * keys, and an out-of-order input refused with the table's name; and the
+ * decoder of the binary COPY of integer key columns (sources/sl_pg_keys.c).
  */
 #include <criterion/criterion.h>
 
 #include "core/sl_keydiff.h"
 #include "core/sl_keyfile.h"
+#include "sources/sl_pg_keys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,4 +206,91 @@ Test(keyfile, round_trip_probe_and_a_truncated_file)
     unlink(path);
     unlink(csv);
     rmdir(dir);
+}
+
+/* Big-endian helpers for hand-made COPY bytes. */
+static size_t put16(uint8_t *p, int v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; return 2; }
+static size_t put32(uint8_t *p, int64_t v)
+{
+    for (int i = 0; i < 4; i++) p[i] = (uint8_t)((uint64_t)v >> (24 - 8 * i));
+    return 4;
+}
+static size_t put64(uint8_t *p, int64_t v)
+{
+    for (int i = 0; i < 8; i++) p[i] = (uint8_t)((uint64_t)v >> (56 - 8 * i));
+    return 8;
+}
+
+Test(pg_keys, decodes_int2_int4_int8_nulls_and_the_trailer_from_any_split)
+{
+    uint8_t buf[256];
+    size_t n = 0;
+    memcpy(buf, "PGCOPY\n\377\r\n\0", 11);
+    n = 11;
+    n += put32(buf + n, 0);
+    n += put32(buf + n, 0);
+    /* (int4 -7, int8 2^40) */
+    n += put16(buf + n, 2);
+    n += put32(buf + n, 4);
+    n += put32(buf + n, -7);
+    n += put32(buf + n, 8);
+    n += put64(buf + n, (int64_t)1 << 40);
+    /* (int2 -2, NULL) */
+    n += put16(buf + n, 2);
+    n += put32(buf + n, 2);
+    n += put16(buf + n, -2);
+    n += put32(buf + n, -1);
+    /* trailer */
+    n += put16(buf + n, -1);
+    /* Every prefix shorter than the first tuple is "incomplete"; the whole decodes. */
+    bool header = false;
+    int64_t key[2];
+    size_t used;
+    sl_err err = SL_ERR_INIT;
+    for (size_t cut = 0; cut < 19 + 2 + 8 + 12; cut++) {
+        header = false;
+        cr_assert_eq(sl_pg_keys_decode(buf, cut, 2, &header, key, &used, &err), 0, "cut %zu", cut);
+    }
+    header = false;
+    size_t at = 0;
+    cr_assert_eq(sl_pg_keys_decode(buf, n, 2, &header, key, &used, &err), 1, "%s", err.msg);
+    cr_assert(header);
+    cr_assert_eq(key[0], -7);
+    cr_assert_eq(key[1], (int64_t)1 << 40);
+    at += used;
+    cr_assert_eq(sl_pg_keys_decode(buf + at, n - at, 2, &header, key, &used, &err), 2);   /* a NULL column */
+    cr_assert_eq(key[0], -2);
+    at += used;
+    cr_assert_eq(sl_pg_keys_decode(buf + at, n - at, 2, &header, key, &used, &err), 3);   /* the trailer */
+    cr_assert_eq(at + used, n);
+}
+
+Test(pg_keys, malformed_streams_are_errors)
+{
+    uint8_t buf[64];
+    size_t n = 0;
+    memcpy(buf, "PGCOPY\n\377\r\n\0", 11);
+    n = 11;
+    n += put32(buf + n, 0);
+    n += put32(buf + n, 0);
+    n += put16(buf + n, 1);
+    n += put32(buf + n, 3);   /* a 3-byte field is no integer */
+    buf[n++] = 'a';
+    buf[n++] = 'b';
+    buf[n++] = 'c';
+    bool header = false;
+    int64_t key[2];
+    size_t used;
+    sl_err err = SL_ERR_INIT;
+    cr_assert_eq(sl_pg_keys_decode(buf, n, 1, &header, key, &used, &err), -1);
+    cr_assert(strstr(err.msg, "a field of 3 bytes where an integer was expected"), "%s", err.msg);
+    sl_err_clear(&err);
+    header = false;
+    cr_assert_eq(sl_pg_keys_decode(buf, n, 2, &header, key, &used, &err), -1);   /* 1 field, 2 expected */
+    cr_assert(strstr(err.msg, "has 1 fields, 2 expected"), "%s", err.msg);
+    sl_err_clear(&err);
+    buf[0] = 'X';
+    header = false;
+    cr_assert_eq(sl_pg_keys_decode(buf, n, 1, &header, key, &used, &err), -1);
+    cr_assert(strstr(err.msg, "bad signature"), "%s", err.msg);
 }
