@@ -133,6 +133,7 @@ int sl_pg_detect_sorted(PGconn *c, const sl_pg_detect *d, int64_t *deleted, sl_e
     }
     sl_free(bad);
     if (ints < 0) return -1;
+    sl_log(SL_LOG_DEBUG, "%s: deletes: detect: reading the live keys of %s in key order", d->who, d->live);
     sl_keyfile_r src;
     if (sl_keyfile_open(&src, d->keys_path, err) < 0) return -1;
     int rc = 0;
@@ -163,6 +164,7 @@ int sl_pg_detect_sorted(PGconn *c, const sl_pg_detect *d, int64_t *deleted, sl_e
     if (rc == 0 && d->max_delete_ratio >= 0 && st.gone > 0)
         rc = sl_guard_deletes(d->guard_what, live.rows, st.gone, d->max_delete_ratio, d->allow_mass_delete, err);
     if (rc == 0 && st.gone > 0) rc = sl_pgd_delete(c, d, spill.f, deleted, err);
+    if (rc == 0) sl_log(SL_LOG_DEBUG, "%s: deletes: detect: %lld rows deleted", what, (long long)*deleted);
     if (spill.f) fclose(spill.f);
     return rc;
 }
