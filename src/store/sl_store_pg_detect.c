@@ -13,6 +13,10 @@
  * guard is asked with the counts the merge gives (live keys, absent keys)
  * before anything is deleted. All of it runs in the caller's publishing
  * transaction: an error rolls back everything the publish did.
+ *
+ * The live read is an index-only scan only where the table's visibility
+ * map is set: sl_pg_detect_vacuum, called after each publish of a detect
+ * table, keeps it so (VACUUM visits only the pages changed since).
  */
 #include "sl_store_pg_detect.h"
 
@@ -167,4 +171,12 @@ int sl_pg_detect_sorted(PGconn *c, const sl_pg_detect *d, int64_t *deleted, sl_e
     if (rc == 0) sl_log(SL_LOG_DEBUG, "%s: deletes: detect: %lld rows deleted", what, (long long)*deleted);
     if (spill.f) fclose(spill.f);
     return rc;
+}
+
+void sl_pg_detect_vacuum(PGconn *c, const char *live, const char *who)
+{
+    char *sql = sl_sprintf("VACUUM %s", live);
+    sl_err ve = SL_ERR_INIT;
+    if (sl_pg_exec_cmd(c, sql, who, &ve) < 0) sl_log(SL_LOG_WARN, "%s (deletes: detect reads keys slower)", ve.msg);
+    sl_free(sql);
 }

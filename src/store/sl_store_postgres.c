@@ -1480,6 +1480,8 @@ static int sl_pgt_publish_txn(PGconn *c, sl_stage *sg, const sl_store_manifest *
         if (sl_pgt_cmd(c, sql, pg->who, &ae) < 0) sl_log(SL_LOG_WARN, "%s", ae.msg);
         sl_free(sql);
     }
+    if (rc == 0 && sg->cfg->incr.cursor && sg->cfg->incr.deletes == SL_DELETES_DETECT)
+        sl_pg_detect_vacuum(c, pg->live, pg->who);   /* the next detect's key read: index-only */
     res->replaced = live.exists;
     sl_pgt_diff_free(&d);
     sl_pgt_cols_free(&want);
