@@ -7,6 +7,8 @@
 #      warehouse equal the source; a round that deletes nothing deletes
 #      nothing;
 #   b) a text key: the text path (CSV key list, anti-join), same checks;
+#      the warehouse table is vacuumed after each publish (visibility map
+#      set: the next ordered key read is index-only);
 #   c) the mass-delete guard on the ordered path: deleting 30% refuses the
 #      publish in both targets (nothing deleted), --allow-mass-delete then
 #      publishes;
@@ -116,6 +118,9 @@ grep "ordered merge" "$J/out" | grep -q "tagged" && bad "the text key took the o
   || ok "the text key kept the text path"
 grep "ordered merge" "$J/out" | grep "target lake" | grep -q "[1-9][0-9]* absent" \
   && ok "the lake's merge found the deleted keys" || bad "no lake merge line: $(grep -i 'ordered' "$J/out")"
+[ "$(D -c "SELECT relallvisible > 0 FROM pg_class WHERE oid = 'public.pairs'::regclass")" = t ] \
+  && ok "the warehouse table of a detect table is vacuumed after its publish (its key read stays index-only)" \
+  || bad "the warehouse table has no all-visible page: $(D -c "SELECT relallvisible, relpages FROM pg_class WHERE oid = 'public.pairs'::regclass")"
 ls "$J/.sluice/incr/" 2>/dev/null | grep -q . && bad "key files left behind: $(ls "$J/.sluice/incr/")" \
   || ok "no key file or spill file is left behind"
 run
