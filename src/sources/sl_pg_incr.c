@@ -117,6 +117,7 @@ int sl_pg_incr_window(PGconn *conn, const char *from, const char *what, const sl
     if (!high && tab->incr_low) high = tab->incr_low;
     out->high = high ? sl_strdup(high) : NULL;
     PQclear(res);
+    type = out->type;   /* the result's copy is gone */
 
     sl_buf w = { 0 };
     sl_buf_printf(&w, "(");
