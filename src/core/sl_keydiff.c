@@ -60,7 +60,7 @@ static int sl_kd_advance(sl_kd_side *s, int ncols, const char *what, sl_err *err
         char a[256], b[256];
         sl_key_format(s->prev, ncols, a, sizeof a);
         sl_key_format(s->cur, ncols, b, sizeof b);
-        return sl_err_set(err, SL_ECHECK, "%s: deletes: detect: the %s keys are not in order (key %s after %s, "
+        return sl_err_set(err, SL_ECHECK, "%s: the %s keys are not in order (key %s after %s, "
                           "at key %lld): nothing was deleted; the key columns must sort as integers on both sides; "
                           "run with --full-refresh if the target's key columns changed type", what, s->name, b, a,
                           (long long)s->n);

@@ -43,9 +43,9 @@
 
 #include "../core/sl_alloc.h"
 #include "../core/sl_buf.h"
+#include "../core/sl_keyfile.h"
 #include "../core/sl_log.h"
 #include "../state/sl_fs.h"
-#include "../core/sl_keyfile.h"
 #include "sl_duck.h"
 #include "sl_store_lake_detect.h"
 

@@ -136,7 +136,7 @@ Test(keydiff, an_out_of_order_input_is_an_error_naming_the_table)
     sl_err err = SL_ERR_INIT;
     cr_assert_eq(run(1, good, 4, bad, 4, &c, &st, &err), -1);
     cr_assert_eq(err.code, SL_ECHECK);
-    cr_assert(strstr(err.msg, "table t in target dw: deletes: detect: the live keys are not in order (key (2) after (3)"),
+    cr_assert(strstr(err.msg, "table t in target dw: the live keys are not in order (key (2) after (3)"),
               "%s", err.msg);
     cr_assert(strstr(err.msg, "nothing was deleted"), "%s", err.msg);
     sl_err_clear(&err);
