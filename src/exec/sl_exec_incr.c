@@ -112,7 +112,7 @@ int sl_exec_incr_begin(sl_exec_table *t, const sl_job_table *cfg, sl_err *e)
             sl_free(dir);
             return -1;
         }
-        x->keys_path = sl_sprintf("%s/%s-run%lld-%s.keys.csv", dir, run->job->name, (long long)run->run_id,
+        x->keys_path = sl_sprintf("%s/%s-run%lld-%s.keys", dir, run->job->name, (long long)run->run_id,
                                   cfg->name);
         sl_free(dir);
         x->in.keys_path = x->keys_path;

@@ -1,7 +1,9 @@
 /*
  * sl_pg_incr.c - the window of an incremental read of a PostgreSQL table
  * (`incremental: { cursor, lookback, nulls }`), and the key list of
- * `deletes: detect`, both inside the table's exported snapshot.
+ * `deletes: detect`, both inside the table's exported snapshot. The key
+ * list of an all-integer key is a sorted key file read with an ordered
+ * binary COPY (core/sl_keyfile.h, sl_pg_keys.h); other keys are CSV text.
  *
  * The upper bound is the cursor's maximum in the SAME snapshot the tasks
  * read (the prepare session holds it), never a separate query: a row
@@ -25,7 +27,9 @@
 
 #include "../core/sl_alloc.h"
 #include "../core/sl_buf.h"
+#include "../core/sl_keyfile.h"
 #include "sl_pg_conn.h"
+#include "sl_pg_keys.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -113,6 +117,7 @@ int sl_pg_incr_window(PGconn *conn, const char *from, const char *what, const sl
     if (!high && tab->incr_low) high = tab->incr_low;
     out->high = high ? sl_strdup(high) : NULL;
     PQclear(res);
+    type = out->type;   /* the result's copy is gone */
 
     sl_buf w = { 0 };
     sl_buf_printf(&w, "(");
@@ -165,9 +170,42 @@ int sl_pg_incr_and(sl_source_table *tab, const char *window)
     return 0;
 }
 
+/* Integer keys: the ordered binary stream into a sorted key file (core/sl_keyfile.h). */
+static int sl_pg_incr_keys_sorted(PGconn *conn, const char *from, const char *what, const sl_job_table *cfg,
+                                  const char *path, int64_t *rows, sl_err *err)
+{
+    sl_keyfile_w w;
+    if (sl_keyfile_create(&w, path, cfg->nkey, err) < 0) {
+        sl_err_prefix(err, "%s: deletes: detect", what);
+        return -1;
+    }
+    sl_pg_keys k;
+    int rc = sl_pg_keys_open(&k, conn, from, cfg->key, cfg->nkey, what, err);
+    int64_t key[SL_KEY_MAX_COLS];
+    int n = 0;
+    while (rc == 0 && (n = sl_pg_keys_iter(&k).next(&k, key, err)) > 0) sl_keyfile_put(&w, key);
+    if (n < 0) rc = -1;
+    if (sl_pg_keys_close(&k, err) < 0) rc = -1;
+    *rows = k.rows;
+    if (rc == 0) rc = sl_keyfile_commit(&w, err);
+    else sl_keyfile_abort(&w);
+    if (rc < 0) sl_err_prefix(err, "deletes: detect");
+    return rc;
+}
+
 int sl_pg_incr_keys(PGconn *conn, const char *from, const char *what, const sl_job_table *cfg, const char *path,
                     int64_t *rows, sl_err *err)
 {
+    char *bad = NULL;
+    int ints = sl_pg_keys_integer(conn, from, cfg->key, cfg->nkey, what, &bad, err);
+    sl_free(bad);
+    if (ints < 0) {
+        sl_err_prefix(err, "deletes: detect: the key's columns");
+        return -1;
+    }
+    if (ints) return sl_pg_incr_keys_sorted(conn, from, what, cfg, path, rows, err);
+    /* Other keys (text, uuid, numeric...): their text form, compared in the target as text (sorting them
+     * the same on both sides would need the same collation). */
     sl_buf cols = { 0 };
     for (int k = 0; k < cfg->nkey; k++) {
         char *q = sl_pg_quote_ident(cfg->key[k]);

@@ -31,8 +31,10 @@ void sl_pg_incr_plan_free(sl_pg_incr_plan *p);
 /* First runs: every task's predicate becomes window AND (predicate). */
 int sl_pg_incr_and(sl_source_table *tab, const char *window);
 /* deletes: detect: the key columns of every row of `from` (the whole table,
- * in conn's snapshot) as CSV into path (written to path.tmp, fsynced,
- * renamed); *rows counts them. */
+ * in conn's snapshot) into path (written to path.tmp, fsynced, renamed);
+ * *rows counts them. Keys whose columns are all smallint/integer/bigint: a
+ * sorted key file (core/sl_keyfile.h, in key order); other keys: CSV. The
+ * stores tell them apart with sl_keyfile_probe. */
 int sl_pg_incr_keys(PGconn *conn, const char *from, const char *what, const sl_job_table *cfg, const char *path,
                     int64_t *rows, sl_err *err);
 

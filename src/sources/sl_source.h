@@ -59,7 +59,7 @@ typedef struct sl_source_table {
     /* Incremental loads (cfg->incr.cursor; postgres): set by the engine before prepare. */
     const char *incr_low;    /* the published high watermark to read after; NULL: read everything */
     const char *incr_high;   /* a resumed run: the upper bound its first session took; NULL: take it now */
-    const char *keys_path;   /* deletes: detect: prepare writes the source's keys here (CSV), same snapshot */
+    const char *keys_path;   /* deletes: detect: prepare writes the source's keys here (sorted key file or CSV, sl_pg_incr.h), same snapshot */
     /* set by prepare */
     char *incr_new_high;     /* the bound read up to: max(cursor) in the snapshot (text); NULL: no rows */
     int64_t keys_rows;       /* deletes: detect: keys written to keys_path */

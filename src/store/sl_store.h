@@ -85,7 +85,7 @@ typedef struct sl_stage {
     const char *table;
     const sl_schema *schema;   /* the table's columns; NULL before ready */
     bool allow_mass_delete;    /* `--allow-mass-delete`: the guard (core/sl_guard.h) only logs */
-    const char *keys_path;     /* incremental deletes: detect: the source's keys (CSV, key columns); NULL: none */
+    const char *keys_path;     /* incremental deletes: detect: the source's keys (integer key: a sorted key file, core/sl_keyfile.h; else CSV); NULL: none */
     int64_t deleted_keys;      /* set by an incremental publish: the keys it removes (sl_store_incr.h); -1 unknown */
     char *where;
     void *impl;

@@ -32,7 +32,10 @@
  *
  * Deletes (sl_lake_incr_deletes, one function): `deletes: detect` - live
  * keys absent from the source's key list (read in the run's snapshot) and
- * not in the increment; `deletes: {column: c}` - increment rows with c set.
+ * not in the increment (an integer key: a merge of the live keys in order
+ * with the source's sorted key file, sl_store_lake_detect.c; another key: a
+ * DuckDB anti-join of the text forms); `deletes: {column: c}` - increment
+ * rows with c set.
  * The count is in sg->deleted_keys before anything is removed.
  */
 #include "sl_store_incr.h"
@@ -40,9 +43,11 @@
 
 #include "../core/sl_alloc.h"
 #include "../core/sl_buf.h"
+#include "../core/sl_keyfile.h"
 #include "../core/sl_log.h"
 #include "../state/sl_fs.h"
 #include "sl_duck.h"
+#include "sl_store_lake_detect.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -224,7 +229,20 @@ int sl_lake_incr_deletes(sl_stage *sg, struct sl_duck *d, const char *old_sql, c
         rc = sl_duck_exec(d, sql, &soft, err);
         sl_free(sql);
     }
+    int64_t live = -1;   /* the live version's rows, when the delete step counted them */
+    int sorted = 0, ncols = 0;
     if (rc == 0 && cfg->incr.deletes == SL_DELETES_DETECT && sg->keys_path && old_sql) {
+        sorted = sl_keyfile_probe(sg->keys_path, &ncols, err);
+        if (sorted < 0) rc = -1;
+    }
+    if (rc == 0 && sorted > 0) {
+        /* An integer key: the live keys in order merged with the source's sorted key file
+         * (sl_store_lake_detect.c); only the absent keys go back to DuckDB. */
+        char what[600];
+        snprintf(what, sizeof what, "table %s in target %s", cfg->name, sg->target->name);
+        rc = sl_lake_detect_sorted(d, old_sql, inc_sql, cfg->key, cfg->nkey, sg->keys_path, what, &n, &live, err);
+        if (rc < 0) sl_err_prefix(err, "deletes: detect");
+    } else if (rc == 0 && cfg->incr.deletes == SL_DELETES_DETECT && sg->keys_path && old_sql) {
         /* Keys compared in their text forms: PostgreSQL's CSV text and DuckDB's cast agree for integers,
          * text and uuid, the usual keys. */
         b = (sl_buf){ 0 };
@@ -265,10 +283,11 @@ int sl_lake_incr_deletes(sl_stage *sg, struct sl_duck *d, const char *old_sql, c
      * rows deleted refuses the publish (the live version stays). */
     double ratio = sl_job_table_max_delete_ratio(cfg);
     if (rc == 0 && ratio >= 0 && sg->deleted_keys > 0 && old_sql) {
-        int64_t live = 0;
-        sql = sl_sprintf("select count(*) from %s", old_sql);
-        rc = sl_duck_exec(d, sql, &live, err);
-        sl_free(sql);
+        if (live < 0) {
+            sql = sl_sprintf("select count(*) from %s", old_sql);
+            rc = sl_duck_exec(d, sql, &live, err);
+            sl_free(sql);
+        }
         if (rc == 0) {
             char what[600];
             snprintf(what, sizeof what, "table %s in target %s (deletes)", cfg->name, sg->target->name);

@@ -65,10 +65,12 @@
 #include "../core/sl_buf.h"
 #include "../core/sl_failpoint.h"
 #include "../core/sl_guard.h"
+#include "../core/sl_keyfile.h"
 #include "../core/sl_log.h"
 #include "../sinks/sl_pg_encode.h"
 #include "../sources/sl_pg_conn.h"
 #include "../state/sl_fs.h"
+#include "sl_store_pg_detect.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -1203,9 +1205,10 @@ static int sl_pgt_guard_shrink(PGconn *c, const sl_stage *sg, int64_t new_rows, 
 /* The delete step of an incremental merge (deletes:), one function, in the
  * publishing transaction after the new rows are in: rows the increment marks
  * deleted (deletes: {column: c}: c set; they were not inserted), or live keys
- * absent from the source's key list (deletes: detect; the list, read in the
- * run's snapshot, is copied into a temporary table). sg->deleted_keys: the
- * rows removed. */
+ * absent from the source's key list (deletes: detect, read in the run's
+ * snapshot: an integer key's sorted key file is merged with the live keys in
+ * key order, sl_store_pg_detect.c; another key's CSV list is copied into a
+ * temporary table and anti-joined). sg->deleted_keys: the rows removed. */
 static int sl_pgt_incr_deletes(PGconn *c, sl_stage *sg, sl_err *err)
 {
     const sl_pgt *pg = sl_pgt_of(sg);
@@ -1217,6 +1220,23 @@ static int sl_pgt_incr_deletes(PGconn *c, sl_stage *sg, sl_err *err)
         sl_buf_printf(&sql, "DELETE FROM %s l USING %s s WHERE s.%s IS NOT NULL", pg->live, pg->stage, dc);
         sl_free(dc);
     } else if (cfg->incr.deletes == SL_DELETES_DETECT && sg->keys_path) {
+        /* An integer key: the source's sorted key file merged with the live keys in order
+         * (sl_store_pg_detect.c); only the absent keys come to the warehouse. */
+        int ncols = 0;
+        int sorted = sl_keyfile_probe(sg->keys_path, &ncols, err);
+        if (sorted < 0) return -1;
+        if (sorted) {
+            char what[600];
+            snprintf(what, sizeof what, "%s: %s (deletes)", pg->who, pg->display);
+            sl_pg_detect d = { pg->live, cfg->key, cfg->nkey, sg->keys_path, pg->who, what,
+                               sl_job_table_max_delete_ratio(cfg), sg->allow_mass_delete };
+            if (sl_pg_detect_sorted(c, &d, &sg->deleted_keys, err) < 0) {
+                sl_err_prefix(err, "deletes: detect");
+                return -1;
+            }
+            return 0;
+        }
+        /* Other keys: the source's CSV text list copied in and anti-joined. */
         sl_buf_printf(&sql, "CREATE TEMP TABLE sl_src_keys ON COMMIT DROP AS SELECT ");
         sl_pgt_col_list(&sql, cfg->key, cfg->nkey, "");
         sl_buf_printf(&sql, " FROM %s LIMIT 0", pg->live);
@@ -1460,6 +1480,8 @@ static int sl_pgt_publish_txn(PGconn *c, sl_stage *sg, const sl_store_manifest *
         if (sl_pgt_cmd(c, sql, pg->who, &ae) < 0) sl_log(SL_LOG_WARN, "%s", ae.msg);
         sl_free(sql);
     }
+    if (rc == 0 && sg->cfg->incr.cursor && sg->cfg->incr.deletes == SL_DELETES_DETECT)
+        sl_pg_detect_vacuum(c, pg->live, pg->who);   /* the next detect's key read: index-only */
     res->replaced = live.exists;
     sl_pgt_diff_free(&d);
     sl_pgt_cols_free(&want);

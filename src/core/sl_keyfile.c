@@ -1,0 +1,147 @@
+/*
+ * sl_keyfile.c - the sorted key file of `deletes: detect` (sl_keyfile.h):
+ * a header, then fixed-width int64 rows, written through stdio's buffer and
+ * read back in blocks.
+ */
+#include "sl_keyfile.h"
+
+#include "sl_alloc.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SL_KEYFILE_MAGIC "SLKEYS1\n"
+#define SL_KEYFILE_HEADER 24
+
+typedef struct sl_keyfile_header {
+    char magic[8];
+    uint32_t ncols, zero;
+    int64_t rows;
+} sl_keyfile_header;
+
+_Static_assert(sizeof(sl_keyfile_header) == SL_KEYFILE_HEADER, "key file header is 24 bytes");
+
+int sl_keyfile_create(sl_keyfile_w *w, const char *path, int ncols, sl_err *err)
+{
+    memset(w, 0, sizeof *w);
+    if (ncols < 1 || ncols > SL_KEY_MAX_COLS)
+        return sl_err_set(err, SL_EINTERNAL, "key file %s: %d key columns (1 to %d supported)", path, ncols,
+                          SL_KEY_MAX_COLS);
+    w->tmp = sl_sprintf("%s.tmp", path);
+    w->f = fopen(w->tmp, "w");
+    if (!w->f) {
+        int rc = sl_err_set(err, SL_EIO, "cannot write the key list %s: %s", w->tmp, strerror(errno));
+        sl_free(w->tmp);
+        w->tmp = NULL;
+        return rc;
+    }
+    setvbuf(w->f, NULL, _IOFBF, 1 << 20);
+    w->path = sl_strdup(path);
+    w->ncols = ncols;
+    sl_keyfile_header h = { .ncols = (uint32_t)ncols, .rows = -1 };
+    memcpy(h.magic, SL_KEYFILE_MAGIC, 8);
+    fwrite(&h, sizeof h, 1, w->f);
+    return 0;
+}
+
+void sl_keyfile_put(sl_keyfile_w *w, const int64_t *key)
+{
+    fwrite(key, sizeof key[0], (size_t)w->ncols, w->f);
+    w->rows++;
+}
+
+static void sl_keyfile_w_free(sl_keyfile_w *w)
+{
+    sl_free(w->path);
+    sl_free(w->tmp);
+    memset(w, 0, sizeof *w);
+}
+
+int sl_keyfile_commit(sl_keyfile_w *w, sl_err *err)
+{
+    sl_keyfile_header h = { .ncols = (uint32_t)w->ncols, .rows = w->rows };
+    memcpy(h.magic, SL_KEYFILE_MAGIC, 8);
+    int rc = 0;
+    if (ferror(w->f) || fflush(w->f) != 0 || fseek(w->f, 0, SEEK_SET) != 0 || fwrite(&h, sizeof h, 1, w->f) != 1 ||
+        fflush(w->f) != 0 || fsync(fileno(w->f)) != 0)
+        rc = sl_err_set(err, SL_EIO, "writing the key list %s: %s", w->tmp, strerror(errno ? errno : EIO));
+    if (fclose(w->f) != 0 && rc == 0) rc = sl_err_set(err, SL_EIO, "writing the key list %s: %s", w->tmp, strerror(errno));
+    w->f = NULL;
+    if (rc == 0 && rename(w->tmp, w->path) != 0)
+        rc = sl_err_set(err, SL_EIO, "cannot rename the key list %s: %s", w->tmp, strerror(errno));
+    if (rc < 0) unlink(w->tmp);
+    sl_keyfile_w_free(w);
+    return rc;
+}
+
+void sl_keyfile_abort(sl_keyfile_w *w)
+{
+    if (w->f) fclose(w->f);
+    if (w->tmp) unlink(w->tmp);
+    sl_keyfile_w_free(w);
+}
+
+int sl_keyfile_probe(const char *path, int *ncols, sl_err *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return sl_err_set(err, SL_EIO, "cannot read the key list %s: %s", path, strerror(errno));
+    sl_keyfile_header h;
+    size_t n = fread(&h, 1, sizeof h, f);
+    fclose(f);
+    if (n != sizeof h || memcmp(h.magic, SL_KEYFILE_MAGIC, 8) != 0) return 0;
+    *ncols = (int)h.ncols;
+    return 1;
+}
+
+int sl_keyfile_open(sl_keyfile_r *r, const char *path, sl_err *err)
+{
+    memset(r, 0, sizeof *r);
+    r->f = fopen(path, "r");
+    if (!r->f) return sl_err_set(err, SL_EIO, "cannot read the key list %s: %s", path, strerror(errno));
+    setvbuf(r->f, NULL, _IOFBF, 1 << 20);
+    sl_keyfile_header h;
+    struct stat sb;
+    const char *bad = NULL;
+    if (fread(&h, 1, sizeof h, r->f) != sizeof h || memcmp(h.magic, SL_KEYFILE_MAGIC, 8) != 0)
+        bad = "not a key file";
+    else if (h.ncols < 1 || h.ncols > SL_KEY_MAX_COLS || h.rows < 0)
+        bad = "a bad header (not committed?)";
+    else if (fstat(fileno(r->f), &sb) != 0 ||
+             (uint64_t)sb.st_size != SL_KEYFILE_HEADER + (uint64_t)h.rows * h.ncols * sizeof(int64_t))
+        bad = "the wrong size (truncated?)";
+    if (bad) {
+        fclose(r->f);
+        r->f = NULL;
+        return sl_err_set(err, SL_EIO, "the key list %s has %s; run again (a new run reads the keys again)", path,
+                          bad);
+    }
+    r->path = sl_strdup(path);
+    r->ncols = (int)h.ncols;
+    r->rows = h.rows;
+    return 0;
+}
+
+static int sl_keyfile_next(void *ctx, int64_t *key, sl_err *err)
+{
+    sl_keyfile_r *r = ctx;
+    if (r->read >= r->rows) return 0;
+    if (fread(key, sizeof key[0], (size_t)r->ncols, r->f) != (size_t)r->ncols)
+        return sl_err_set(err, SL_EIO, "reading the key list %s at key %lld: %s", r->path, (long long)r->read,
+                          ferror(r->f) ? strerror(errno) : "it ends early");
+    r->read++;
+    return 1;
+}
+
+sl_key_iter sl_keyfile_iter(sl_keyfile_r *r)
+{
+    return (sl_key_iter){ sl_keyfile_next, r };
+}
+
+void sl_keyfile_close(sl_keyfile_r *r)
+{
+    if (r->f) fclose(r->f);
+    sl_free(r->path);
+    memset(r, 0, sizeof *r);
+}
