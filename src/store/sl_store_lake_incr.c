@@ -434,7 +434,7 @@ static int sl_lake_incr_merge(sl_stage *sg, sl_staging *stg, const sl_store_mani
     /* Rows re-read (the lookback window) that equal their live row change nothing: when no row differs
      * and nothing is deleted, the live version stays as it is. Only the touched files are compared, and
      * only when the increment has no key new to the table. */
-    int64_t changed = 1;
+    int64_t changed = ninc > 0 || sg->deleted_keys > 0;
     if (rc == 0 && nhit > 0 && sg->deleted_keys == 0 && cfg->incr.deletes != SL_DELETES_COLUMN && outside <= 0) {
         b = (sl_buf){ 0 };
         sl_buf_printf(&b, "select count(*) from (select * from %s except all select o.* from ", inc_sql);
