@@ -17,6 +17,8 @@
 #             0.1% deleted: BENCH_DELETES=random (default) deletes ids
 #             anywhere; old deletes the oldest ids (a retention purge: only
 #             the first lake files are touched).
+# BENCH_TASKS=N sets partition: { count: N } on every job (the lake's file
+# size on the first load: rows / N per file).
 # BENCH_LOG_LEVEL=debug passes --log-level to every run (logs kept with
 # BENCH_KEEP=1 in <dir>/<run>/out.*).
 # Prints seconds and each incremental run's share of its full run. Goals
@@ -72,6 +74,7 @@ tables:
     from: pg
     table: public.orders
     to: $2
+${BENCH_TASKS:+    partition: { count: $BENCH_TASKS \}}
 $3
 YAML
 }
