@@ -318,6 +318,13 @@ static int sl_lake_copy_part(struct sl_duck *d, const sl_staging *stg, char *nam
 }
 
 
+static double sl_lake_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* read_parquet([live files i with sel[i]]) */
 static void sl_q_live_sel(sl_buf *b, const sl_staging *stg, char *const *old, const bool *sel, int n, const char *opts)
 {
@@ -421,13 +428,16 @@ static int sl_lake_incr_merge(sl_stage *sg, sl_staging *stg, const sl_store_mani
         sl_free(inc_sql);
         inc_sql = sl_sprintf("(select * from %s limit 0)", old_sql);
     }
+    double t0 = sl_lake_now();
     if (rc == 0) rc = sl_lake_incr_deletes(sg, d, nlive ? old_sql : NULL, inc_sql, err);
+    double t_keys = sl_lake_now();
     bool *hit = sl_calloc((size_t)nlive + 1, sizeof *hit);
     sl_lake_bounds *bd = sl_calloc((size_t)nlive + 1, sizeof *bd);
     int64_t outside = -1;
     if (rc == 0) rc = sl_lake_incr_hits(sg, stg, d, live, old, nlive, bd, hit, &outside, err);
     int nhit = 0;
     for (int i = 0; i < nlive; i++) nhit += hit[i];
+    double t_hits = sl_lake_now();
     if (rc == 0)
         sl_log(SL_LOG_DEBUG, "table %s: merge: %d of %d live files touched (%s)", sg->table, nhit, nlive,
                outside >= 0 ? "from their key ranges" : "some files read for their keys");
@@ -446,6 +456,7 @@ static int sl_lake_incr_merge(sl_stage *sg, sl_staging *stg, const sl_store_mani
         rc = sl_duck_exec(d, sql, &changed, err);
         sl_free(sql);
     }
+    double t_cmp = sl_lake_now();
     if (rc == 0 && changed == 0) {
         sl_free(hit);
         sl_free(bd);
@@ -506,6 +517,9 @@ static int sl_lake_incr_merge(sl_stage *sg, sl_staging *stg, const sl_store_mani
     }
     for (int i = 0; rc == 0 && !filter && i < m->nfiles; i++)
         if (m->files[i].rows > 0) f[nf++] = m->files[i];
+    if (rc == 0)
+        sl_log(SL_LOG_DEBUG, "table %s: merge: leaving keys %.3fs, choosing files %.3fs, comparing %.3fs, carrying "
+               "and rewriting %.3fs", sg->table, t_keys - t0, t_hits - t_keys, t_cmp - t_hits, sl_lake_now() - t_cmp);
     sl_free(hit);
     sl_free(bd);
     sl_free(inc_sql);
