@@ -10,13 +10,16 @@
  *   append  the live version's files are hard-linked into the staging
  *           directory (same file system: no byte is copied) beside the
  *           run's new part files; the manifest lists both.
- *   merge   DuckDB (in memory) finds the live files holding a key that the
- *           increment carries or that is deleted; files without one are
- *           hard-linked as they are; the rows of the affected files whose
- *           key is neither are written by DuckDB's COPY TO as one new file;
- *           the increment's part files (sluice's own, exact types) are
- *           listed as they are - unless soft deletes remove rows from them,
- *           then DuckDB writes the increment without those rows.
+ *   merge   the live files that can hold a key the increment carries or
+ *           that is deleted are chosen from their manifest entries' key
+ *           ranges (sl_lake_bounds.h; files without one: their keys read
+ *           by DuckDB); the others are hard-linked as they are, keeping
+ *           their entries (receipts); each chosen file's rows whose key is
+ *           neither are written by DuckDB's COPY TO into a file of its own
+ *           that takes over its range ("bounds"); the increment's part
+ *           files (sluice's own, exact types) are listed as they are -
+ *           unless soft deletes remove rows from them, then DuckDB writes
+ *           the increment without those rows.
  *
  * Why DuckDB's COPY rather than sluice's sinks for the rewritten rows: the
  * rewrite is a relational operation (anti-join on the key over files) that
