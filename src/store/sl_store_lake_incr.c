@@ -49,6 +49,8 @@
 #include "sl_lake_bounds.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -392,6 +394,124 @@ static int sl_lake_incr_hits(sl_stage *sg, sl_staging *stg, sl_duck *d, sl_live_
     return rc;
 }
 
+/* ---- rewriting the touched files ---- */
+
+/* One touched file's rewrite: its COPY, run by one of the workers. */
+typedef struct sl_rewrite {
+    char *sql, *name;
+    int64_t rows;
+    int rc;
+    sl_err err;
+} sl_rewrite;
+
+typedef struct sl_rewrite_pool {
+    sl_duck *d;
+    sl_rewrite *jobs;
+    int n;
+    _Atomic int next;
+} sl_rewrite_pool;
+
+static void *sl_rewrite_worker(void *arg)
+{
+    sl_rewrite_pool *p = arg;
+    sl_err cerr = SL_ERR_INIT;
+    sl_duck *c = sl_duck_connect(p->d, &cerr);
+    for (int i; (i = atomic_fetch_add(&p->next, 1)) < p->n;) {
+        sl_rewrite *j = &p->jobs[i];
+        if (!c) {
+            j->err = cerr;
+            j->rc = -1;
+            continue;
+        }
+        j->rc = sl_duck_exec(c, j->sql, &j->rows, &j->err);
+    }
+    sl_duck_close(c);
+    return NULL;
+}
+
+/* Each touched live file i (hit[i]) rewritten without the leaving rows into
+ * stage/m<run>-NNNNN.parquet, by up to SL_LAKE_REWRITERS DuckDB connections
+ * at once: a file sluice wrote is one row group, which DuckDB reads on one
+ * thread, so several files are rewritten side by side rather than one
+ * after the other. A file left with rows joins (names, f) with the bounds
+ * of the file it replaces; an empty one is removed. */
+#define SL_LAKE_REWRITERS 4
+static int sl_lake_rewrite(sl_stage *sg, sl_staging *stg, sl_duck *d, char *const *old, int nlive, const bool *hit,
+                           const sl_lake_bounds *bd, char **names, int *nnames, sl_store_file *f, int *nf, sl_err *err)
+{
+    const sl_job_table *cfg = sg->cfg;
+    int nhit = 0;
+    for (int i = 0; i < nlive; i++) nhit += hit[i];
+    int nworkers = nhit < SL_LAKE_REWRITERS ? nhit : SL_LAKE_REWRITERS;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    if (ncpu > 0 && nworkers > ncpu) nworkers = (int)ncpu;
+    /* Temporary tables are the creating connection's own: the other connections read a copy. */
+    const char *gone = "sl_gone";
+    int rc = 0;
+    if (nworkers > 1) {
+        gone = "main.sl_gone_all";
+        rc = sl_duck_exec(d, "create or replace table main.sl_gone_all as select * from sl_gone; "
+                             "set preserve_insertion_order = false", NULL, err);
+    }
+    sl_rewrite *jobs = sl_calloc((size_t)nhit, sizeof *jobs);
+    int *from = sl_calloc((size_t)nhit, sizeof *from), n = 0;
+    for (int i = 0; i < nlive; i++) {
+        if (!hit[i]) continue;
+        bool one[1] = { true };
+        sl_buf b = { 0 };
+        sl_buf_printf(&b, "copy (select * from ");
+        sl_q_live_sel(&b, stg, &old[i], one, 1, "");
+        sl_buf_printf(&b, " anti join %s using (", gone);
+        sl_q_keys(&b, cfg);
+        jobs[n].name = sl_sprintf("m%lld-%05d.parquet", (long long)sg->run_id, n);
+        char *path = sl_fs_join(stg->dir, jobs[n].name);
+        sl_buf_printf(&b, ")) to ");
+        sl_q_text(&b, path);
+        sl_buf_printf(&b, " (format parquet, compression zstd)");
+        sl_free(path);
+        jobs[n].sql = sl_q_done(&b);
+        jobs[n].err = (sl_err)SL_ERR_INIT;
+        from[n++] = i;
+    }
+    if (rc == 0 && nworkers <= 1) {
+        for (int k = 0; k < n && rc == 0; k++) rc = jobs[k].rc = sl_duck_exec(d, jobs[k].sql, &jobs[k].rows, err);
+    } else if (rc == 0) {
+        sl_rewrite_pool pool = { .d = d, .jobs = jobs, .n = n };
+        atomic_init(&pool.next, 0);
+        pthread_t th[SL_LAKE_REWRITERS];
+        int started = 0;
+        for (; started < nworkers; started++)
+            if (pthread_create(&th[started], NULL, sl_rewrite_worker, &pool) != 0) break;
+        if (started == 0) sl_rewrite_worker(&pool);
+        for (int t = 0; t < started; t++) pthread_join(th[t], NULL);
+        for (int k = 0; k < n && rc == 0; k++)
+            if (jobs[k].rc < 0) {
+                *err = jobs[k].err;
+                rc = -1;
+            }
+    }
+    for (int k = 0; k < n; k++) {
+        char *path = sl_fs_join(stg->dir, jobs[k].name);
+        if (rc == 0 && jobs[k].rows > 0) {
+            names[(*nnames)++] = jobs[k].name;
+            rc = sl_written_entry(stg, jobs[k].name, jobs[k].rows, &f[(*nf)++], err);
+            if (rc == 0 && bd[from[k]].known) {
+                sl_buf b = { 0 };
+                sl_lake_bounds_json(&bd[from[k]], cfg->key[0], &b);
+                f[*nf - 1].receipt = names[(*nnames)++] = sl_q_done(&b);
+            }
+        } else {
+            unlink(path);
+            sl_free(jobs[k].name);
+        }
+        sl_free(path);
+        sl_free(jobs[k].sql);
+    }
+    sl_free(jobs);
+    sl_free(from);
+    return rc;
+}
+
 /* The merged version's files into *outf (*nout), the names and entry
  * members it made in *names_out (*nnames_out). Returns 1 when nothing
  * changed (the live version stays).
@@ -485,27 +605,7 @@ static int sl_lake_incr_merge(sl_stage *sg, sl_staging *stg, const sl_store_mani
         f[nf++] = (sl_store_file){ as, live[i].rows, live[i].bytes, live[i].crc32, live[i].members };
     }
     /* Touched ones: each one's rows that stay, in a file of its own written by DuckDB. */
-    int seq = 0;
-    for (int i = 0; rc == 0 && i < nlive; i++) {
-        if (!hit[i]) continue;
-        bool one[1] = { true };
-        b = (sl_buf){ 0 };
-        sl_buf_printf(&b, "select * from ");
-        sl_q_live_sel(&b, stg, &old[i], one, 1, "");
-        sl_buf_printf(&b, " anti join sl_gone using (");
-        sl_q_keys(&b, cfg);
-        sl_buf_printf(&b, ")");
-        char *select = sl_q_done(&b);
-        int before = nf;
-        rc = sl_lake_copy_part(d, stg, sl_sprintf("m%lld-%05d.parquet", (long long)sg->run_id, seq++), select, names,
-                               &nnames, f, &nf, err);
-        sl_free(select);
-        if (rc == 0 && nf > before && bd[i].known) {
-            b = (sl_buf){ 0 };
-            sl_lake_bounds_json(&bd[i], cfg->key[0], &b);
-            f[nf - 1].receipt = names[nnames++] = sl_q_done(&b);
-        }
-    }
+    if (rc == 0 && nhit > 0) rc = sl_lake_rewrite(sg, stg, d, old, nlive, hit, bd, names, &nnames, f, &nf, err);
     /* The increment: its part files, or without the soft-deleted rows. */
     bool filter = cfg->incr.deletes == SL_DELETES_COLUMN && ninc > 0;
     if (rc == 0 && filter) {

@@ -6,7 +6,8 @@
 #      their files): an update in the middle of the key range rewrites one
 #      file; the other files are hard links of the old ones (same inode);
 #      the next run, touching the rewritten file and another one, still
-#      prunes (carried receipts, the rewritten file's bounds); every entry
+#      prunes (carried receipts, the rewritten file's bounds); updates
+#      spread over the range rewrite several files side by side; every entry
 #      of the manifest has a receipt or bounds; a retention purge (deletes:
 #      detect of the oldest ids) touches the first file only; a run with no
 #      change leaves the table as it is; after every run the lake equals
@@ -63,7 +64,7 @@ same() {   # same TABLE WHAT
   [ "$a" = "$b" ] && ok "$2: lake table $1 equals the source ($a)" || bad "$2: $1: source $a, lake $b"
 }
 touched() {   # touched TABLE: the merge's "N of M live files touched (...)" line
-  grep "table $1: merge: " "$J/out" | sed 's/.*merge: //'
+  grep "table $1: merge: .* files touched" "$J/out" | sed 's/.*merge: //'
 }
 # Moves the cursor past the last watermark.
 T="(SELECT max(updated_at) + interval '1 hour' FROM t)"
@@ -105,6 +106,14 @@ case "$(touched t)" in
   *) bad "second merge touched: $(touched t)";;
 esac
 same t "after a second merge"
+
+# updates spread over the key range: every first-load range touched, rewritten side by side
+S -c "UPDATE t SET v = v || '-s', updated_at = $T WHERE id IN (100, 1100, 2100, 4100, 5100)"
+run
+[ "$rc" = 0 ] || bad "spread merge run failed: $(tail -3 "$J/out")"
+n=$(touched t | cut -d' ' -f1)
+[ "${n:-0}" -ge 5 ] && ok "updates spread over the key range touch $(touched t)" || bad "spread: $(touched t)"
+same t "after updates spread over the key range"
 
 # a retention purge: the oldest ids deleted (deletes: detect), nothing else changed
 S -c "DELETE FROM t WHERE id <= 10"
