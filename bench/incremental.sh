@@ -14,7 +14,13 @@
 #             random updates ids anywhere (every lake file is touched, so a
 #             merge rewrites the whole lake table);
 #   detect    the same with deletes: detect after another 1% changed and
-#             0.1% deleted.
+#             0.1% deleted: BENCH_DELETES=random (default) deletes ids
+#             anywhere; old deletes the oldest ids (a retention purge: only
+#             the first lake files are touched).
+# BENCH_TASKS=N sets partition: { count: N } on every job (the lake's file
+# size on the first load: rows / N per file).
+# BENCH_LOG_LEVEL=debug passes --log-level to every run (logs kept with
+# BENCH_KEEP=1 in <dir>/<run>/out.*).
 # Prints seconds and each incremental run's share of its full run. Goals
 # (issue 12): incremental under 5% of full, detect under 15%.
 # BENCH_KEEP=1 keeps the output directory.
@@ -28,6 +34,13 @@ case $PATTERN in
   random) PICK="(random() * (SELECT m FROM t))::bigint";;
   *) echo "incremental: BENCH_PATTERN is recent or random"; exit 1;;
 esac
+DELETES=${BENCH_DELETES:-random}
+case $DELETES in
+  random) DPICK="(random() * (SELECT m FROM t))::bigint";;
+  old) DPICK="(SELECT min(id) FROM orders) + g - 1";;
+  *) echo "incremental: BENCH_DELETES is random or old"; exit 1;;
+esac
+LOGOPT=${BENCH_LOG_LEVEL:+--log-level $BENCH_LOG_LEVEL}
 N=${BENCH_WORKERS:-$(nproc)}
 [ -x "$SLUICE_BIN" ] || { echo "incremental: $SLUICE_BIN not built (make)"; exit 1; }
 
@@ -61,6 +74,7 @@ tables:
     from: pg
     table: public.orders
     to: $2
+${BENCH_TASKS:+    partition: { count: $BENCH_TASKS \}}
 $3
 YAML
 }
@@ -79,7 +93,7 @@ job det_dw dw "$INCR
 secs() {   # secs NAME: one run, its wall seconds
   local t0 t1
   t0=$(date +%s.%N)
-  (cd "$W/$1" && "$SLUICE_BIN" run --workers "$N" --no-progress job.yaml) > "$W/$1/out.$(date +%s%N)" 2>&1 \
+  (cd "$W/$1" && "$SLUICE_BIN" run --workers "$N" --no-progress $LOGOPT job.yaml) > "$W/$1/out.$(date +%s%N)" 2>&1 \
     || { echo "incremental: run $1 failed:"; tail -5 "$W/$1"/out.*; exit 1; }
   t1=$(date +%s.%N)
   echo "$t1 - $t0" | bc
@@ -91,7 +105,7 @@ CREATE TEMP TABLE t AS SELECT max(updated_at) + interval '1 hour' AS t, max(id) 
 UPDATE orders SET amount = amount + 1, updated_at = (SELECT t FROM t)
  WHERE id IN (SELECT $PICK FROM generate_series(1, ($ROWS * $1 / 2)::int));
 INSERT INTO orders SELECT m + g, 1, 'new', 1.00, t, NULL, gen_random_uuid(), t FROM t, generate_series(1, ($ROWS * $1 / 2)::int) g;
-DELETE FROM orders WHERE id IN (SELECT (random() * (SELECT m FROM t))::bigint FROM generate_series(1, ($ROWS * ${2:-0})::int));
+DELETE FROM orders WHERE id IN (SELECT $DPICK FROM generate_series(1, ($ROWS * ${2:-0})::int) g);
 VACUUM ANALYZE orders;
 SQL
 }
@@ -114,7 +128,7 @@ D_LAKE=$(secs det_lake)
 D_DW=$(secs det_dw)
 
 pct() { echo "scale=1; 100 * $1 / $2" | bc; }
-printf "\nincremental benchmark: %s rows, %s changed (%s updates), %s workers\n" "$ROWS" "$CHANGE" "$PATTERN" "$N"
+printf "\nincremental benchmark: %s rows, %s changed (%s updates, %s deletes), %s workers\n" "$ROWS" "$CHANGE" "$PATTERN" "$DELETES" "$N"
 printf "%-34s %9s %9s\n" "run" "seconds" "of full"
 printf "%-34s %9.2f %8s%%\n" "lake: full (replace)" "$F_LAKE" 100
 printf "%-34s %9.2f %8s%%  (goal < 5%%)\n" "lake: incremental merge" "$I_LAKE" "$(pct "$I_LAKE" "$F_LAKE")"

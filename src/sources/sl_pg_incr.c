@@ -92,6 +92,7 @@ int sl_pg_incr_window(PGconn *conn, const char *from, const char *what, const sl
         return -1;
     }
     out->type = sl_strdup(type);
+    type = out->type;   /* res is cleared below; the literals after it need the type */
     out->is_int = sl_pg_incr_is_int(type);
     const char *high = tab->incr_high ? tab->incr_high : (PQgetisnull(res, 0, 0) ? NULL : PQgetvalue(res, 0, 0));
     if (high && *high == 0) high = NULL;
@@ -117,7 +118,6 @@ int sl_pg_incr_window(PGconn *conn, const char *from, const char *what, const sl
     if (!high && tab->incr_low) high = tab->incr_low;
     out->high = high ? sl_strdup(high) : NULL;
     PQclear(res);
-    type = out->type;   /* the result's copy is gone */
 
     sl_buf w = { 0 };
     sl_buf_printf(&w, "(");

@@ -10,13 +10,16 @@
  *   append  the live version's files are hard-linked into the staging
  *           directory (same file system: no byte is copied) beside the
  *           run's new part files; the manifest lists both.
- *   merge   DuckDB (in memory) finds the live files holding a key that the
- *           increment carries or that is deleted; files without one are
- *           hard-linked as they are; the rows of the affected files whose
- *           key is neither are written by DuckDB's COPY TO as one new file;
- *           the increment's part files (sluice's own, exact types) are
- *           listed as they are - unless soft deletes remove rows from them,
- *           then DuckDB writes the increment without those rows.
+ *   merge   the live files that can hold a key the increment carries or
+ *           that is deleted are chosen from their manifest entries' key
+ *           ranges (sl_lake_bounds.h; files without one: their keys read
+ *           by DuckDB); the others are hard-linked as they are, keeping
+ *           their entries (receipts); each chosen file's rows whose key is
+ *           neither are written by DuckDB's COPY TO into a file of its own
+ *           that takes over its range ("bounds"); the increment's part
+ *           files (sluice's own, exact types) are listed as they are -
+ *           unless soft deletes remove rows from them, then DuckDB writes
+ *           the increment without those rows.
  *
  * Why DuckDB's COPY rather than sluice's sinks for the rewritten rows: the
  * rewrite is a relational operation (anti-join on the key over files) that
@@ -48,8 +51,11 @@
 #include "../state/sl_fs.h"
 #include "sl_duck.h"
 #include "sl_store_lake_detect.h"
+#include "sl_lake_bounds.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,11 +68,12 @@ typedef struct sl_live_file {
     char *name;
     int64_t rows, bytes;
     uint32_t crc32;
+    char *members;   /* the entry's other members (its receipt, or its bounds), as written; NULL: none */
 } sl_live_file;
 
 static void sl_live_files_free(sl_live_file *f, int n)
 {
-    for (int i = 0; i < n; i++) sl_free(f[i].name);
+    for (int i = 0; i < n; i++) sl_free(f[i].name), sl_free(f[i].members);
     sl_free(f);
 }
 
@@ -96,13 +103,23 @@ static int sl_live_files(const sl_staging *stg, sl_live_file **out, int *n, sl_e
         const char *end = strchr(p, '"');
         long long rows, bytes;
         unsigned long crc;
-        if (!end || sscanf(end, "\", \"rows\": %lld, \"bytes\": %lld, \"crc32\": %lu", &rows, &bytes, &crc) != 3) {
+        int used = 0;
+        if (!end || sscanf(end, "\", \"rows\": %lld, \"bytes\": %lld, \"crc32\": %lu%n", &rows, &bytes, &crc,
+                           &used) != 3 || !used) {
             rc = sl_err_set(err, SL_EIO, "%s: cannot read its file list; publish the table again with sluice run "
                             "--full-refresh", path);
             break;
         }
+        /* The rest of the entry's line, without its closing brace (and comma): carried into the next version. */
+        const char *mem = end + used, *eol = strchr(mem, '\n');
+        if (!eol) eol = mem + strlen(mem);
+        const char *close = eol;
+        while (close > mem && (close[-1] == ',' || close[-1] == ' ')) close--;
+        if (close > mem && close[-1] == '}') close--;
+        char *members = NULL;
+        if (!strncmp(mem, ", ", 2) && close > mem + 2) members = sl_strndup(mem + 2, (size_t)(close - mem - 2));
         if (*n == cap) *out = sl_realloc(*out, sizeof **out * (size_t)(cap = cap ? cap * 2 : 16));
-        (*out)[*n] = (sl_live_file){ sl_strndup(p, (size_t)(end - p)), rows, bytes, (uint32_t)crc };
+        (*out)[*n] = (sl_live_file){ sl_strndup(p, (size_t)(end - p)), rows, bytes, (uint32_t)crc, members };
         (*n)++;
         p = end;
     }
@@ -325,7 +342,207 @@ static int sl_lake_copy_part(struct sl_duck *d, const sl_staging *stg, char *nam
 }
 
 
-/* The merged version's files into *outf (*nout), the names it made in *names_out (*nnames_out). */
+static double sl_lake_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* read_parquet([live files i with sel[i]]) */
+static void sl_q_live_sel(sl_buf *b, const sl_staging *stg, char *const *old, const bool *sel, int n, const char *opts)
+{
+    sl_buf_printf(b, "read_parquet([");
+    int w = 0;
+    for (int i = 0; i < n; i++) {
+        if (!sel[i]) continue;
+        char *p = sl_fs_join(stg->live, old[i]);
+        if (w++) sl_buf_printf(b, ", ");
+        sl_q_text(b, p);
+        sl_free(p);
+    }
+    sl_buf_printf(b, "]%s)", opts);
+}
+
+/* Which live files hold a key of sl_gone, into hit[]: first by the files'
+ * key ranges (sl_lake_bounds.h: no file is read), then, for the files
+ * without a range, by reading their key column. *outside: the leaving keys
+ * in no file's range when every file has one (else -1): more than 0 means
+ * the increment inserts rows. */
+static int sl_lake_incr_hits(sl_stage *sg, sl_staging *stg, sl_duck *d, sl_live_file *live, char *const *old,
+                             int nlive, sl_lake_bounds *bd, bool *hit, int64_t *outside, sl_err *err)
+{
+    const sl_job_table *cfg = sg->cfg;
+    int key_col = sg->schema ? sl_schema_find(sg->schema, cfg->key[0]) : -1;
+    sl_type kt = key_col >= 0 ? sg->schema->fields[key_col].type : (sl_type){ 0 };
+    int nbounded = 0, rc = 0;
+    for (int i = 0; key_col >= 0 && i < nlive; i++) nbounded += sl_lake_bounds_parse(live[i].members, cfg->key[0], kt, &bd[i]);
+    *outside = -1;
+    if (nbounded) {
+        sl_buf b = { 0 };
+        sl_q_ident(&b, cfg->key[0]);
+        char *qkey = sl_q_done(&b);
+        rc = sl_lake_bounds_candidates(d, "sl_gone", qkey, kt, bd, nlive, hit, nbounded == nlive ? outside : NULL,
+                                       err);
+        sl_free(qkey);
+    }
+    if (rc < 0 || nbounded == nlive) return rc;
+    bool *scan = sl_calloc((size_t)nlive, sizeof *scan);
+    for (int i = 0; i < nlive; i++) scan[i] = !bd[i].known;
+    sl_buf b = { 0 };
+    sl_buf_printf(&b, "select distinct filename from ");
+    sl_q_live_sel(&b, stg, old, scan, nlive, ", filename = true");
+    sl_buf_printf(&b, " semi join sl_gone using (");
+    sl_q_keys(&b, cfg);
+    sl_buf_printf(&b, ")");
+    char *sql = sl_q_done(&b);
+    sl_duck_rows affected = { 0 };
+    rc = sl_duck_query(d, sql, &affected, err);
+    sl_free(sql);
+    for (int r = 0; rc == 0 && r < affected.nrows; r++) {
+        const char *fn = sl_duck_cell(&affected, r, 0);
+        for (int i = 0; fn && i < nlive; i++) {
+            if (!scan[i]) continue;
+            char *p = sl_fs_join(stg->live, old[i]);
+            if (!strcmp(fn, p)) hit[i] = true;
+            sl_free(p);
+        }
+    }
+    sl_duck_rows_free(&affected);
+    sl_free(scan);
+    return rc;
+}
+
+/* ---- rewriting the touched files ---- */
+
+/* One touched file's rewrite: its COPY, run by one of the workers. */
+typedef struct sl_rewrite {
+    char *sql, *name;
+    int64_t rows;
+    int rc;
+    sl_err err;
+} sl_rewrite;
+
+typedef struct sl_rewrite_pool {
+    sl_duck *d;
+    sl_rewrite *jobs;
+    int n;
+    _Atomic int next;
+} sl_rewrite_pool;
+
+static void *sl_rewrite_worker(void *arg)
+{
+    sl_rewrite_pool *p = arg;
+    sl_err cerr = SL_ERR_INIT;
+    sl_duck *c = sl_duck_connect(p->d, &cerr);
+    for (int i; (i = atomic_fetch_add(&p->next, 1)) < p->n;) {
+        sl_rewrite *j = &p->jobs[i];
+        if (!c) {
+            j->err = cerr;
+            j->rc = -1;
+            continue;
+        }
+        j->rc = sl_duck_exec(c, j->sql, &j->rows, &j->err);
+    }
+    sl_duck_close(c);
+    return NULL;
+}
+
+/* Each touched live file i (hit[i]) rewritten without the leaving rows into
+ * stage/m<run>-NNNNN.parquet, by up to SL_LAKE_REWRITERS DuckDB connections
+ * at once: a file sluice wrote is one row group, which DuckDB reads on one
+ * thread, so several files are rewritten side by side rather than one
+ * after the other. A file left with rows joins (names, f) with the bounds
+ * of the file it replaces; an empty one is removed. */
+#define SL_LAKE_REWRITERS 4
+static int sl_lake_rewrite(sl_stage *sg, sl_staging *stg, sl_duck *d, char *const *old, int nlive, const bool *hit,
+                           const sl_lake_bounds *bd, char **names, int *nnames, sl_store_file *f, int *nf, sl_err *err)
+{
+    const sl_job_table *cfg = sg->cfg;
+    int nhit = 0;
+    for (int i = 0; i < nlive; i++) nhit += hit[i];
+    int nworkers = nhit < SL_LAKE_REWRITERS ? nhit : SL_LAKE_REWRITERS;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    if (ncpu > 0 && nworkers > ncpu) nworkers = (int)ncpu;
+    /* Temporary tables are the creating connection's own: the other connections read a copy. */
+    const char *gone = "sl_gone";
+    int rc = 0;
+    if (nworkers > 1) {
+        gone = "main.sl_gone_all";
+        rc = sl_duck_exec(d, "create or replace table main.sl_gone_all as select * from sl_gone; "
+                             "set preserve_insertion_order = false", NULL, err);
+    }
+    sl_rewrite *jobs = sl_calloc((size_t)nhit, sizeof *jobs);
+    int *from = sl_calloc((size_t)nhit, sizeof *from), n = 0;
+    for (int i = 0; i < nlive; i++) {
+        if (!hit[i]) continue;
+        bool one[1] = { true };
+        sl_buf b = { 0 };
+        sl_buf_printf(&b, "copy (select * from ");
+        sl_q_live_sel(&b, stg, &old[i], one, 1, "");
+        sl_buf_printf(&b, " anti join %s using (", gone);
+        sl_q_keys(&b, cfg);
+        jobs[n].name = sl_sprintf("m%lld-%05d.parquet", (long long)sg->run_id, n);
+        char *path = sl_fs_join(stg->dir, jobs[n].name);
+        sl_buf_printf(&b, ")) to ");
+        sl_q_text(&b, path);
+        sl_buf_printf(&b, " (format parquet, compression zstd)");
+        sl_free(path);
+        jobs[n].sql = sl_q_done(&b);
+        jobs[n].err = (sl_err)SL_ERR_INIT;
+        from[n++] = i;
+    }
+    if (rc == 0 && nworkers <= 1) {
+        for (int k = 0; k < n && rc == 0; k++) rc = jobs[k].rc = sl_duck_exec(d, jobs[k].sql, &jobs[k].rows, err);
+    } else if (rc == 0) {
+        sl_rewrite_pool pool = { .d = d, .jobs = jobs, .n = n };
+        atomic_init(&pool.next, 0);
+        pthread_t th[SL_LAKE_REWRITERS];
+        int started = 0;
+        for (; started < nworkers; started++)
+            if (pthread_create(&th[started], NULL, sl_rewrite_worker, &pool) != 0) break;
+        if (started == 0) sl_rewrite_worker(&pool);
+        for (int t = 0; t < started; t++) pthread_join(th[t], NULL);
+        for (int k = 0; k < n && rc == 0; k++)
+            if (jobs[k].rc < 0) {
+                *err = jobs[k].err;
+                rc = -1;
+            }
+    }
+    for (int k = 0; k < n; k++) {
+        char *path = sl_fs_join(stg->dir, jobs[k].name);
+        if (rc == 0 && jobs[k].rows > 0) {
+            names[(*nnames)++] = jobs[k].name;
+            rc = sl_written_entry(stg, jobs[k].name, jobs[k].rows, &f[(*nf)++], err);
+            if (rc == 0 && bd[from[k]].known) {
+                sl_buf b = { 0 };
+                sl_lake_bounds_json(&bd[from[k]], cfg->key[0], &b);
+                f[*nf - 1].receipt = names[(*nnames)++] = sl_q_done(&b);
+            }
+        } else {
+            unlink(path);
+            sl_free(jobs[k].name);
+        }
+        sl_free(path);
+        sl_free(jobs[k].sql);
+    }
+    sl_free(jobs);
+    sl_free(from);
+    return rc;
+}
+
+/* The merged version's files into *outf (*nout), the names and entry
+ * members it made in *names_out (*nnames_out). Returns 1 when nothing
+ * changed (the live version stays).
+ *
+ * The live files a leaving key can be in are found from their key ranges
+ * without reading them (sl_lake_incr_hits); each one is rewritten on its
+ * own, without the leaving rows, into a file that takes over its range
+ * ("bounds"), so the table keeps its layout and the next merge prunes as
+ * well as this one. Untouched files are hard links carrying their entry
+ * (receipt or bounds). Read once: only when the increment may equal what
+ * the table holds (no insert, no delete: a lookback re-read) are the
+ * touched files compared before the rewrite. */
 static int sl_lake_incr_merge(sl_stage *sg, sl_staging *stg, const sl_store_manifest *m, sl_live_file *live,
                               int nlive, sl_store_file **outf, int *nout, char ***names_out, int *nnames_out,
                               sl_err *err)
@@ -337,7 +554,8 @@ static int sl_lake_incr_merge(sl_stage *sg, sl_staging *stg, const sl_store_mani
         if (m->files[i].rows > 0) inc[ninc++] = (char *)m->files[i].name;
     for (int i = 0; i < nlive; i++) old[i] = live[i].name;
     sl_store_file *f = sl_calloc((size_t)(nlive + m->nfiles + 2), sizeof *f);
-    char **names = sl_calloc((size_t)(nlive + 2), sizeof *names);   /* owned names of f entries */
+    /* owned strings of f entries: names and members */
+    char **names = sl_calloc((size_t)(2 * nlive + 4), sizeof *names);
     int nf = 0, nnames = 0, rc = 0;
     sl_duck *d = sl_duck_open_memory(0, 0, stg->run_dir, err);
     if (!d) rc = -1;
@@ -352,59 +570,38 @@ static int sl_lake_incr_merge(sl_stage *sg, sl_staging *stg, const sl_store_mani
         sl_free(inc_sql);
         inc_sql = sl_sprintf("(select * from %s limit 0)", old_sql);
     }
+    double t0 = sl_lake_now();
     if (rc == 0) rc = sl_lake_incr_deletes(sg, d, nlive ? old_sql : NULL, inc_sql, err);
-    /* Which live files hold a key that leaves. */
-    sl_duck_rows affected = { 0 };
-    if (rc == 0) {
-        b = (sl_buf){ 0 };
-        sl_buf_printf(&b, "select distinct filename from read_parquet([");
-        for (int i = 0; i < nlive; i++) {
-            char *p = sl_fs_join(stg->live, old[i]);
-            if (i) sl_buf_printf(&b, ", ");
-            sl_q_text(&b, p);
-            sl_free(p);
-        }
-        sl_buf_printf(&b, "], filename = true) semi join sl_gone using (");
-        sl_q_keys(&b, cfg);
-        sl_buf_printf(&b, ")");
-        char *sql = sl_q_done(&b);
-        rc = sl_duck_query(d, sql, &affected, err);
-        sl_free(sql);
-    }
+    double t_keys = sl_lake_now();
     bool *hit = sl_calloc((size_t)nlive + 1, sizeof *hit);
+    sl_lake_bounds *bd = sl_calloc((size_t)nlive + 1, sizeof *bd);
+    int64_t outside = -1;
+    if (rc == 0) rc = sl_lake_incr_hits(sg, stg, d, live, old, nlive, bd, hit, &outside, err);
     int nhit = 0;
-    for (int r = 0; rc == 0 && r < affected.nrows; r++) {
-        const char *fn = sl_duck_cell(&affected, r, 0);
-        for (int i = 0; i < nlive; i++) {
-            char *p = sl_fs_join(stg->live, old[i]);
-            if (fn && !strcmp(fn, p) && !hit[i]) hit[i] = true, nhit++;
-            sl_free(p);
-        }
-    }
-    sl_duck_rows_free(&affected);
+    for (int i = 0; i < nlive; i++) nhit += hit[i];
+    double t_hits = sl_lake_now();
+    if (rc == 0)
+        sl_log(SL_LOG_DEBUG, "table %s: merge: %d of %d live files touched (%s)", sg->table, nhit, nlive,
+               outside >= 0 ? "from their key ranges" : "some files read for their keys");
     /* Rows re-read (the lookback window) that equal their live row change nothing: when no row differs
-     * and nothing is deleted, the live version stays as it is. Only the affected files are compared. */
-    int64_t changed = 1;
-    if (rc == 0 && nhit > 0 && sg->deleted_keys == 0 && cfg->incr.deletes != SL_DELETES_COLUMN) {
+     * and nothing is deleted, the live version stays as it is. Only the touched files are compared, and
+     * only when the increment has no key new to the table. */
+    int64_t changed = ninc > 0 || sg->deleted_keys > 0;
+    if (rc == 0 && nhit > 0 && sg->deleted_keys == 0 && cfg->incr.deletes != SL_DELETES_COLUMN && outside <= 0) {
         b = (sl_buf){ 0 };
-        sl_buf_printf(&b, "select count(*) from (select * from %s except all select o.* from read_parquet([", inc_sql);
-        int w = 0;
-        for (int i = 0; i < nlive; i++) {
-            if (!hit[i]) continue;
-            char *p = sl_fs_join(stg->live, old[i]);
-            if (w++) sl_buf_printf(&b, ", ");
-            sl_q_text(&b, p);
-            sl_free(p);
-        }
-        sl_buf_printf(&b, "]) o semi join %s i using (", inc_sql);
+        sl_buf_printf(&b, "select count(*) from (select * from %s except all select o.* from ", inc_sql);
+        sl_q_live_sel(&b, stg, old, hit, nlive, "");
+        sl_buf_printf(&b, " o semi join %s i using (", inc_sql);
         sl_q_keys(&b, cfg);
         sl_buf_printf(&b, "))");
         char *sql = sl_q_done(&b);
         rc = sl_duck_exec(d, sql, &changed, err);
         sl_free(sql);
     }
+    double t_cmp = sl_lake_now();
     if (rc == 0 && changed == 0) {
         sl_free(hit);
+        sl_free(bd);
         sl_free(inc_sql);
         sl_free(old_sql);
         sl_duck_close(d);
@@ -418,34 +615,16 @@ static int sl_lake_incr_merge(sl_stage *sg, sl_staging *stg, const sl_store_mani
         *nnames_out = 0;
         return 1;
     }
-    /* Unaffected live files: carried as they are. */
+    /* Untouched live files: carried as they are, with their entries' receipts. */
     for (int i = 0; rc == 0 && i < nlive; i++) {
         if (hit[i]) continue;
         char *as = sl_carried_name(sg, old[i]);
         rc = sl_carry(stg, old[i], as, err);
         names[nnames++] = as;
-        f[nf++] = (sl_store_file){ as, live[i].rows, live[i].bytes, live[i].crc32, NULL };
+        f[nf++] = (sl_store_file){ as, live[i].rows, live[i].bytes, live[i].crc32, live[i].members };
     }
-    /* Affected ones: their rows that stay, in one file written by DuckDB. */
-    if (rc == 0 && nhit > 0) {
-        b = (sl_buf){ 0 };
-        sl_buf_printf(&b, "select * from read_parquet([");
-        int w = 0;
-        for (int i = 0; i < nlive; i++) {
-            if (!hit[i]) continue;
-            char *p = sl_fs_join(stg->live, old[i]);
-            if (w++) sl_buf_printf(&b, ", ");
-            sl_q_text(&b, p);
-            sl_free(p);
-        }
-        sl_buf_printf(&b, "]) anti join sl_gone using (");
-        sl_q_keys(&b, cfg);
-        sl_buf_printf(&b, ")");
-        char *select = sl_q_done(&b);
-        rc = sl_lake_copy_part(d, stg, sl_sprintf("m%lld-00000.parquet", (long long)sg->run_id), select, names,
-                               &nnames, f, &nf, err);
-        sl_free(select);
-    }
+    /* Touched ones: each one's rows that stay, in a file of its own written by DuckDB. */
+    if (rc == 0 && nhit > 0) rc = sl_lake_rewrite(sg, stg, d, old, nlive, hit, bd, names, &nnames, f, &nf, err);
     /* The increment: its part files, or without the soft-deleted rows. */
     bool filter = cfg->incr.deletes == SL_DELETES_COLUMN && ninc > 0;
     if (rc == 0 && filter) {
@@ -460,7 +639,11 @@ static int sl_lake_incr_merge(sl_stage *sg, sl_staging *stg, const sl_store_mani
     }
     for (int i = 0; rc == 0 && !filter && i < m->nfiles; i++)
         if (m->files[i].rows > 0) f[nf++] = m->files[i];
+    if (rc == 0)
+        sl_log(SL_LOG_DEBUG, "table %s: merge: leaving keys %.3fs, choosing files %.3fs, comparing %.3fs, carrying "
+               "and rewriting %.3fs", sg->table, t_keys - t0, t_hits - t_keys, t_cmp - t_hits, sl_lake_now() - t_cmp);
     sl_free(hit);
+    sl_free(bd);
     sl_free(inc_sql);
     sl_free(old_sql);
     if (d) sl_duck_close(d);
@@ -530,7 +713,7 @@ int sl_lake_incr_publish(sl_stage *sg, sl_staging *stg, const sl_store_manifest 
         for (int i = 0; rc == 0 && i < nlive; i++) {
             owned[i] = sl_carried_name(sg, live[i].name);
             rc = sl_carry(stg, live[i].name, owned[i], err);
-            f[nf++] = (sl_store_file){ owned[i], live[i].rows, live[i].bytes, live[i].crc32, NULL };
+            f[nf++] = (sl_store_file){ owned[i], live[i].rows, live[i].bytes, live[i].crc32, live[i].members };
         }
         for (int i = 0; i < m->nfiles; i++)
             if (m->files[i].rows > 0) f[nf++] = m->files[i];

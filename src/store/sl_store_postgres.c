@@ -1298,7 +1298,7 @@ static int sl_pgt_incr_deletes(PGconn *c, sl_stage *sg, sl_err *err)
 
 /* append and merge: new columns first (add_columns), then the rows. */
 static int sl_pgt_merge(PGconn *c, const sl_stage *sg, const sl_pgt_cols *want, const sl_pgt_diff *d,
-                        int64_t *deleted, sl_err *err)
+                        int64_t *deleted, int64_t *written, sl_err *err)
 {
     const sl_pgt *pg = sl_pgt_of((sl_stage *)sg);
     const sl_job_table *cfg = sg->cfg;
@@ -1360,7 +1360,11 @@ static int sl_pgt_merge(PGconn *c, const sl_stage *sg, const sl_pgt_cols *want, 
             sl_buf_printf(&sql, ")");
         }
     }
-    rc = sl_pgt_cmd(c, (const char *)sql.data, pg->who, err);
+    sl_buf_push(&sql, 0);
+    PGresult *ins = sl_pgt_query(c, (const char *)sql.data, 0, NULL, pg->who, err);
+    if (!ins) rc = -1;
+    else *written = strtoll(PQcmdTuples(ins), NULL, 10);
+    PQclear(ins);
     sl_buf_clear(&sql);
     if (rc == 0 && cfg->write == SL_WRITE_MERGE && cfg->delete_missing) {
         sl_buf_printf(&sql, "DELETE FROM %s l WHERE ", pg->live);
@@ -1396,6 +1400,39 @@ static int sl_pgt_published_rows(PGconn *c, const sl_stage *sg, int64_t *rows, s
     if (found) *rows = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
     return found;
+}
+
+static double sl_pgt_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Statistics after a merge, when the rows it wrote or deleted are many for
+ * the table: more than autovacuum's analyze threshold (50 + 10% of the rows
+ * PostgreSQL last counted, its defaults). Below that, ANALYZE of a big
+ * table (a sample of 30,000 rows read at random) would cost more than the
+ * merge, and autovacuum analyzes the table once the changes add up. A
+ * failure here loses nothing. */
+static void sl_pgt_analyze_if_needed(PGconn *c, const sl_stage *sg, int64_t changed)
+{
+    const sl_pgt *pg = sl_pgt_of((sl_stage *)sg);
+    if (changed <= 0) return;
+    sl_err ae = SL_ERR_INIT;
+    const char *p[1] = { pg->live };
+    PGresult *r = sl_pgt_query(c, "SELECT reltuples::bigint FROM pg_class WHERE oid = $1::regclass", 1, p, pg->who,
+                               &ae);
+    int64_t reltuples = r && PQntuples(r) == 1 ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : -1;
+    PQclear(r);
+    if (reltuples >= 0 && (double)changed <= 50 + 0.1 * (double)reltuples) {
+        sl_log(SL_LOG_DEBUG, "%s: %s: no ANALYZE: %lld rows changed of about %lld (autovacuum's threshold: 50 + 10%%)",
+               pg->who, pg->display, (long long)changed, (long long)reltuples);
+        return;
+    }
+    char *sql = sl_sprintf("ANALYZE %s", pg->live);
+    if (sl_pgt_cmd(c, sql, pg->who, &ae) < 0) sl_log(SL_LOG_WARN, "%s", ae.msg);
+    sl_free(sql);
 }
 
 static int sl_pgt_publish_txn(PGconn *c, sl_stage *sg, const sl_store_manifest *m, int64_t want_rows,
@@ -1448,7 +1485,11 @@ static int sl_pgt_publish_txn(PGconn *c, sl_stage *sg, const sl_store_manifest *
     }
     int64_t deleted = -1;
     if (rc == 0 && live.exists && cfg->write == SL_WRITE_REPLACE) rc = sl_pgt_guard_shrink(c, sg, want_rows, err);
-    if (rc == 0) rc = swap ? sl_pgt_swap(c, sg, live.exists, err) : sl_pgt_merge(c, sg, &want, &d, &deleted, err);
+    int64_t written = 0;
+    double t_merge = sl_pgt_now();
+    if (rc == 0)
+        rc = swap ? sl_pgt_swap(c, sg, live.exists, err) : sl_pgt_merge(c, sg, &want, &d, &deleted, &written, err);
+    t_merge = sl_pgt_now() - t_merge;
     p[4] = pg->started;
     p[5] = swap && live.exists && cfg->write != SL_WRITE_REPLACE ? "recreate" : sl_write_mode_name(cfg->write);
     p[6] = rows;
@@ -1473,13 +1514,12 @@ static int sl_pgt_publish_txn(PGconn *c, sl_stage *sg, const sl_store_manifest *
     if (rc == 0) rc = sl_pgt_cmd(c, "COMMIT", pg->who, err);
     if (rc == 0 && deleted >= 0)
         sl_log(SL_LOG_INFO, "%s: %s: %lld rows deleted (delete_missing)", pg->who, pg->display, (long long)deleted);
-    if (rc == 0 && !swap) {
-        /* Statistics for the grown table; a failure here loses nothing. */
-        sl_err ae = SL_ERR_INIT;
-        sql = sl_sprintf("ANALYZE %s", pg->live);
-        if (sl_pgt_cmd(c, sql, pg->who, &ae) < 0) sl_log(SL_LOG_WARN, "%s", ae.msg);
-        sl_free(sql);
-    }
+    double t_analyze = sl_pgt_now();
+    if (rc == 0 && !swap) sl_pgt_analyze_if_needed(c, sg, written + (deleted > 0 ? deleted : 0) + sg->deleted_keys);
+    t_analyze = sl_pgt_now() - t_analyze;
+    if (rc == 0)
+        sl_log(SL_LOG_DEBUG, "%s: %s: publish: %s %.3fs (%lld rows written), statistics %.3fs", pg->who, pg->display,
+               swap ? "swap" : "merge", t_merge, (long long)written, t_analyze);
     if (rc == 0 && sg->cfg->incr.cursor && sg->cfg->incr.deletes == SL_DELETES_DETECT)
         sl_pg_detect_vacuum(c, pg->live, pg->who);   /* the next detect's key read: index-only */
     res->replaced = live.exists;
