@@ -4,6 +4,7 @@
  * through sl_cli_common (see sl_cmd_run.c).
  */
 #include "sl_cli.h"
+#include "../core/sl_alloc.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -39,6 +40,7 @@ static void sl_usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    sl_alloc_keep_freed();
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         sl_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? SL_EXIT_USAGE : SL_EXIT_OK;

@@ -4,6 +4,7 @@
  */
 #include "sl_alloc.h"
 
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +15,15 @@ static void sl_oom(size_t n)
 {
     fprintf(stderr, "sluice: out of memory (asked for %zu bytes)\n", n);
     abort();
+}
+
+void sl_alloc_keep_freed(void)
+{
+    /* Blocks up to 32 MB (glibc's largest mmap threshold) come from the
+     * heap, not from a mapping of their own, and a free heap top is not
+     * trimmed below 1 GB: the same pages serve the next file's buffers. */
+    mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024);
 }
 
 void *sl_malloc(size_t n)

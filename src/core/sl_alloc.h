@@ -27,6 +27,14 @@ char *sl_strndup(const char *s, size_t n);
 char *sl_sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void sl_free(void *p);
 
+/* Once at start-up (main): freed memory stays in the process for reuse
+ * instead of going back to the kernel. Every file written builds the same
+ * multi-megabyte column buffers again; given back and taken anew, each of
+ * their pages is a fresh page fault (and, in a virtual machine whose free
+ * memory the host reclaims, a far dearer one). The heap's peak stays the
+ * same; only the churn goes. */
+void sl_alloc_keep_freed(void);
+
 typedef struct sl_arena_chunk sl_arena_chunk;
 typedef struct sl_arena {
     sl_arena_chunk *head;   /* chunk being filled; older chunks follow */
