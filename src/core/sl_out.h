@@ -46,6 +46,10 @@ struct sl_out {
 
 /* A new file (O_CREAT|O_TRUNC), buffered. */
 sl_out *sl_out_open_file(const char *path, sl_err *err);
+/* The same for a large data file written once (a lake's part file): direct
+ * I/O past the page cache where the file system has it, ordinary writes
+ * where not. Same results, same errors. */
+sl_out *sl_out_open_file_direct(const char *path, sl_err *err);
 /* An in-memory sink; its bytes are in *target (owned by the caller). */
 sl_out *sl_out_open_buf(sl_buf *target);
 /* Wraps a custom backend (for tests and later an object store). */

@@ -75,7 +75,7 @@ static int sl_local_reset(sl_stage *sg, sl_err *err)
 static sl_out *sl_local_create(sl_stage *sg, const char *name, sl_err *err)
 {
     char *tmp = sl_staging_tmp_path(sl_local(sg), name);
-    sl_out *out = sl_out_open_file(tmp, err);
+    sl_out *out = sl_out_open_file_direct(tmp, err);
     sl_free(tmp);
     return out;
 }
