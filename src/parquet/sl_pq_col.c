@@ -13,7 +13,55 @@
 #include "sl_pq_format.h"
 #include "sl_pq_rle.h"
 
+#include <pthread.h>
 #include <string.h>
+
+/* Chunk buffers outlive their writer. A column's chunk buffer grows to a
+ * row group's compressed size (megabytes); freed with its file and grown
+ * again by the next, every one of its pages would be a fresh page fault, a
+ * file after a file. A finished writer hands its columns' buffers, as a
+ * set, to this spare list; a new writer with as many columns takes a set
+ * and gives column i the buffer column i had (the note column's buffer to
+ * the note column). At most SL_SPARE_SETS sets wait: as many as writers
+ * between two files at once, the memory they held a moment before. */
+#define SL_SPARE_SETS 4
+static pthread_mutex_t sl_spare_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct { sl_buf *bufs; int n; } sl_spare[SL_SPARE_SETS];
+static int sl_nspare;
+
+void sl_pq_cols_spare_take(sl_pq_col *cols, int n)
+{
+    sl_buf *set = NULL;
+    pthread_mutex_lock(&sl_spare_mu);
+    for (int i = sl_nspare - 1; i >= 0; i--) {
+        if (sl_spare[i].n != n) continue;
+        set = sl_spare[i].bufs;
+        sl_spare[i] = sl_spare[--sl_nspare];
+        break;
+    }
+    pthread_mutex_unlock(&sl_spare_mu);
+    if (!set) return;
+    for (int i = 0; i < n; i++) {
+        sl_buf_free(&cols[i].chunk);
+        cols[i].chunk = set[i];
+        cols[i].chunk.len = 0;
+    }
+    sl_free(set);
+}
+
+void sl_pq_cols_spare_give(sl_pq_col *cols, int n)
+{
+    sl_buf *set = sl_malloc((size_t)n * sizeof *set);
+    pthread_mutex_lock(&sl_spare_mu);
+    if (sl_nspare < SL_SPARE_SETS) {
+        for (int i = 0; i < n; i++) set[i] = cols[i].chunk, cols[i].chunk = (sl_buf){ 0 };
+        sl_spare[sl_nspare].bufs = set;
+        sl_spare[sl_nspare++].n = n;
+        set = NULL;
+    }
+    pthread_mutex_unlock(&sl_spare_mu);
+    sl_free(set);
+}
 
 /* Bytes of the smallest two's complement big-endian integer holding every
  * unscaled value of a decimal with `precision` digits. */

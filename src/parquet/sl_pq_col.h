@@ -128,6 +128,10 @@ struct sl_pq_col {
 
 void sl_pq_col_init(sl_pq_col *c, const sl_field *f, const sl_pq_ctx *x);
 void sl_pq_col_free(sl_pq_col *c);
+/* A writer's columns take (after init) and give (before free) their chunk
+ * buffers as a set, kept between files (see sl_pq_col.c). */
+void sl_pq_cols_spare_take(sl_pq_col *cols, int n);
+void sl_pq_cols_spare_give(sl_pq_col *cols, int n);
 /* Encodes the current page into the chunk (used by sl_pq_col_list.c). */
 int sl_pq_col_flush_page(sl_pq_col *c, sl_pq_ctx *x, sl_err *err);
 /* Rows [from, to) of LIST vector v (sl_pq_col_list.c). */

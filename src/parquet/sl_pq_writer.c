@@ -140,6 +140,7 @@ sl_pq_writer *sl_pq_writer_open(sl_out *out, const sl_schema *schema, const sl_p
     w->ncols = schema->ncols;
     w->cols = sl_calloc((size_t)w->ncols, sizeof *w->cols);
     for (int i = 0; i < w->ncols; i++) sl_pq_col_init(&w->cols[i], &schema->fields[i], &w->ctx);
+    sl_pq_cols_spare_take(w->cols, w->ncols);
     sl_out_write(out, SL_PQ_MAGIC, 4);
     return w;
 }
@@ -278,6 +279,7 @@ int sl_pq_writer_close(sl_pq_writer *w, sl_err *err)
 void sl_pq_writer_free(sl_pq_writer *w)
 {
     if (!w) return;
+    sl_pq_cols_spare_give(w->cols, w->ncols);
     for (int i = 0; i < w->ncols; i++) sl_pq_col_free(&w->cols[i]);
     sl_free(w->cols);
     sl_compressor_free(w->ctx.cmp);
