@@ -125,12 +125,12 @@ FUZZ_SECONDS ?= 60
 fuzz: deps $(FUZZERS)
 	@for f in $(FUZZERS); do n=$$(basename $$f); mkdir -p build-fuzz/corpus-$$n; \
 	  echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus-$$n fuzz/seeds/$$n 2>&1 | tail -n 3 || exit 1; done
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -artifact_prefix=build-fuzz/$$n- build-fuzz/corpus-$$n fuzz/seeds/$$n 2>&1 | tail -n 3 || exit 1; done
 
 # A short run of every fuzzer, part of `make test`.
 fuzz-smoke: $(FUZZERS)
 	@for f in $(FUZZERS); do n=$$(basename $$f); mkdir -p build-fuzz/corpus-$$n; \
-	  $$f -max_total_time=$${FUZZ_SMOKE_SECONDS:-12} -max_len=65536 build-fuzz/corpus-$$n fuzz/seeds/$$n \
+	  $$f -max_total_time=$${FUZZ_SMOKE_SECONDS:-12} -max_len=65536 -artifact_prefix=build-fuzz/$$n- build-fuzz/corpus-$$n fuzz/seeds/$$n \
 	    >build-fuzz/$$n.log 2>&1 || { tail -n 40 build-fuzz/$$n.log; exit 1; }; \
 	  echo "fuzz-smoke: $$n: $$(grep -o 'Done [0-9]* runs' build-fuzz/$$n.log)"; done
 

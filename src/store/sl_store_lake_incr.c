@@ -48,6 +48,7 @@
 #include "../core/sl_buf.h"
 #include "../core/sl_keyfile.h"
 #include "../core/sl_log.h"
+#include "../parquet/sl_compress.h"
 #include "../state/sl_fs.h"
 #include "sl_duck.h"
 #include "sl_store_lake_detect.h"
@@ -174,6 +175,23 @@ static void sl_q_files(sl_buf *b, const char *dir, char *const *names, int n)
         sl_free(p);
     }
     sl_buf_printf(b, "])");
+}
+
+/* The options of DuckDB's COPY TO for a file of this lake: the target's
+ * codec and level, as sluice's own writer uses them (sinks/sl_sink_parquet.c:
+ * zstd at SL_COMPRESS_ZSTD_DEFAULT_LEVEL unless the job says otherwise), so
+ * that rewritten files cost what the run's own files cost. DuckDB's default
+ * zstd level (3) made a merge's rewrite ~1.5x the CPU of level 1 for files
+ * 9% smaller; DuckDB takes a level for zstd only. */
+static void sl_q_parquet_opts(sl_buf *b, const sl_job_target *t)
+{
+    const char *codec = t->compression && *t->compression ? t->compression : "zstd";
+    if (!strcmp(codec, "none")) codec = "uncompressed";
+    sl_buf_printf(b, " (format parquet, compression %s", codec);
+    if (!strcmp(codec, "zstd"))
+        sl_buf_printf(b, ", compression_level %d",
+                      t->compression_level ? t->compression_level : SL_COMPRESS_ZSTD_DEFAULT_LEVEL);
+    sl_buf_printf(b, ")");
 }
 
 static char *sl_q_done(sl_buf *b)
@@ -318,14 +336,14 @@ int sl_lake_incr_deletes(sl_stage *sg, struct sl_duck *d, const char *old_sql, c
 
 /* Runs "copy (<select>) to <stg>/<name>" in DuckDB; a file with rows joins
  * the new version (names, f), an empty one is removed. Takes name. */
-static int sl_lake_copy_part(struct sl_duck *d, const sl_staging *stg, char *name, const char *select, char **names,
-                             int *nnames, sl_store_file *f, int *nf, sl_err *err)
+static int sl_lake_copy_part(struct sl_duck *d, const sl_job_target *t, const sl_staging *stg, char *name,
+                             const char *select, char **names, int *nnames, sl_store_file *f, int *nf, sl_err *err)
 {
     char *path = sl_fs_join(stg->dir, name);
     sl_buf b = { 0 };
     sl_buf_printf(&b, "copy (%s) to ", select);
     sl_q_text(&b, path);
-    sl_buf_printf(&b, " (format parquet, compression zstd)");
+    sl_q_parquet_opts(&b, t);
     char *sql = sl_q_done(&b);
     int64_t rows = 0;
     int rc = sl_duck_exec(d, sql, &rows, err);
@@ -486,7 +504,7 @@ static int sl_lake_rewrite(sl_stage *sg, sl_staging *stg, sl_duck *d, char *cons
         char *path = sl_fs_join(stg->dir, jobs[n].name);
         sl_buf_printf(&b, ")) to ");
         sl_q_text(&b, path);
-        sl_buf_printf(&b, " (format parquet, compression zstd)");
+        sl_q_parquet_opts(&b, sg->target);
         sl_free(path);
         jobs[n].sql = sl_q_done(&b);
         jobs[n].err = (sl_err)SL_ERR_INIT;
@@ -633,8 +651,8 @@ static int sl_lake_incr_merge(sl_stage *sg, sl_staging *stg, const sl_store_mani
         sl_q_ident(&b, cfg->incr.deleted_column);
         sl_buf_printf(&b, " is null");
         char *select = sl_q_done(&b);
-        rc = sl_lake_copy_part(d, stg, sl_sprintf("i%lld-00000.parquet", (long long)sg->run_id), select, names,
-                               &nnames, f, &nf, err);
+        rc = sl_lake_copy_part(d, sg->target, stg, sl_sprintf("i%lld-00000.parquet", (long long)sg->run_id), select,
+                               names, &nnames, f, &nf, err);
         sl_free(select);
     }
     for (int i = 0; rc == 0 && !filter && i < m->nfiles; i++)
@@ -780,7 +798,7 @@ int sl_lake_compact(const sl_job_target *target, const char *job, const char *ta
         char *path = sl_fs_join(stg.dir, name);
         sl_buf_printf(&b, ") to ");
         sl_q_text(&b, path);
-        sl_buf_printf(&b, " (format parquet, compression zstd)");
+        sl_q_parquet_opts(&b, target);
         char *sql = sl_q_done(&b);
         int64_t rows = 0, want = 0;
         for (int i = 0; i < nlive; i++) want += live[i].rows;

@@ -13,7 +13,9 @@
 #      change leaves the table as it is; after every run the lake equals
 #      the source;
 #   b) a timestamptz key (pruned) and a text key (no pruning: keys read):
-#      the lake equals the source after updates, inserts and deletes.
+#      the lake equals the source after updates, inserts and deletes; their
+#      lake says compression: snappy, and the files a merge rewrote (DuckDB's
+#      COPY) are snappy too, as the run's own files are.
 set -uo pipefail
 . "$(dirname "$0")/../lib/suite.sh"
 sl_suite_pg
@@ -43,10 +45,11 @@ sources:
   src: { kind: postgres, url: "$SLUICE_PG_URL/sl61", max_connections: 3 }
 targets:
   lake: { kind: parquet, path: ./lake }
+  lake2: { kind: parquet, path: ./lake2, compression: snappy }
 tables:
   t: { from: src, table: public.t, partition: { column: id, count: 6 }, incremental: { cursor: updated_at }, key: [id], write: merge, deletes: detect, to: lake }
-  e: { from: src, table: public.e, incremental: { cursor: updated_at, lookback: 1m }, key: [ts], write: merge, deletes: detect, to: lake }
-  s: { from: src, table: public.s, incremental: { cursor: updated_at, lookback: 1m }, key: [k], write: merge, deletes: detect, to: lake }
+  e: { from: src, table: public.e, incremental: { cursor: updated_at, lookback: 1m }, key: [ts], write: merge, deletes: detect, to: lake2 }
+  s: { from: src, table: public.s, incremental: { cursor: updated_at, lookback: 1m }, key: [k], write: merge, deletes: detect, to: lake2 }
 YAML
 run() {   # run: exit status in $rc, log in $J/out
   (cd "$J" && "$SLUICE_BIN" run --workers 3 --no-progress --log-level debug job.yaml) >"$J/out" 2>&1
@@ -55,9 +58,9 @@ run() {   # run: exit status in $rc, log in $J/out
 src_t() { S -c "SELECT count(*) || ' ' || md5(string_agg(id || '|' || v || '|' || extract(epoch FROM updated_at)::bigint, ',' ORDER BY id)) FROM t"; }
 lake_t() { $DUCK "select count(*) || ' ' || md5(string_agg(id || '|' || v || '|' || epoch(updated_at)::bigint, ',' order by id)) as d from read_parquet('$J/lake/t/*.parquet')" | tail -1; }
 src_e() { S -c "SELECT count(*) || ' ' || md5(string_agg(extract(epoch FROM ts)::bigint || '|' || v, ',' ORDER BY ts)) FROM e"; }
-lake_e() { $DUCK "select count(*) || ' ' || md5(string_agg(epoch(ts)::bigint || '|' || v, ',' order by ts)) as d from read_parquet('$J/lake/e/*.parquet')" | tail -1; }
+lake_e() { $DUCK "select count(*) || ' ' || md5(string_agg(epoch(ts)::bigint || '|' || v, ',' order by ts)) as d from read_parquet('$J/lake2/e/*.parquet')" | tail -1; }
 src_s() { S -c "SELECT count(*) || ' ' || md5(string_agg(k || '|' || v, ',' ORDER BY k)) FROM s"; }
-lake_s() { $DUCK "select count(*) || ' ' || md5(string_agg(k || '|' || v, ',' order by k)) as d from read_parquet('$J/lake/s/*.parquet')" | tail -1; }
+lake_s() { $DUCK "select count(*) || ' ' || md5(string_agg(k || '|' || v, ',' order by k)) as d from read_parquet('$J/lake2/s/*.parquet')" | tail -1; }
 same() {   # same TABLE WHAT
   local a b
   a=$(src_$1) b=$(lake_$1)
@@ -155,5 +158,9 @@ case "$(touched s)" in
 esac
 same e "timestamptz key after an update, an insert, a delete"
 same s "text key after an update, an insert, a delete"
+codecs=$($DUCK "select string_agg(distinct compression, ',' order by compression) as c from parquet_metadata('$J/lake2/*/*.parquet')" | tail -1)
+mfiles=$(ls "$J/lake2/e" "$J/lake2/s" | grep -c '^m.*\.parquet$')
+[ "$codecs" = SNAPPY ] && [ "$mfiles" -ge 1 ] && ok "a snappy lake stays snappy through a merge ($mfiles rewritten files)" \
+  || bad "compression in the snappy lake after a merge: '$codecs' ($mfiles rewritten files)"
 
 exit $fail
