@@ -17,6 +17,11 @@
 #             0.1% deleted: BENCH_DELETES=random (default) deletes ids
 #             anywhere; old deletes the oldest ids (a retention purge: only
 #             the first lake files are touched).
+# Each change ends with a CHECKPOINT: the runs measure sluice against a
+# source at rest, not against PostgreSQL writing out the change's dirty pages
+# (without it the lake's detect run, right after, took 16 s instead of ~8 s
+# on a quiet 2-core VM: its fsyncs and the source's key scan queued behind
+# that writeback).
 # BENCH_TASKS=N sets partition: { count: N } on every job (the lake's file
 # size on the first load: rows / N per file).
 # BENCH_LOG_LEVEL=debug passes --log-level to every run (logs kept with
@@ -107,6 +112,7 @@ UPDATE orders SET amount = amount + 1, updated_at = (SELECT t FROM t)
 INSERT INTO orders SELECT m + g, 1, 'new', 1.00, t, NULL, gen_random_uuid(), t FROM t, generate_series(1, ($ROWS * $1 / 2)::int) g;
 DELETE FROM orders WHERE id IN (SELECT $DPICK FROM generate_series(1, ($ROWS * ${2:-0})::int) g);
 VACUUM ANALYZE orders;
+CHECKPOINT;
 SQL
 }
 

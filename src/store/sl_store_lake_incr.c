@@ -433,13 +433,23 @@ static int sl_lake_incr_hits(sl_stage *sg, sl_staging *stg, sl_duck *d, sl_live_
 
 /* ---- rewriting the touched files ---- */
 
-/* One touched file's rewrite: its COPY, run by one of the workers. */
+/* One touched file's rewrite: its COPY, then its manifest entry (CRC, size,
+ * fsync), run by one of the workers: the flush of one file to disk overlaps
+ * the other files' COPYs instead of following them all. */
 typedef struct sl_rewrite {
+    const sl_staging *stg;
     char *sql, *name;
     int64_t rows;
+    sl_store_file entry;   /* when rows > 0 */
     int rc;
     sl_err err;
 } sl_rewrite;
+
+static void sl_rewrite_one(sl_duck *c, sl_rewrite *j)
+{
+    j->rc = sl_duck_exec(c, j->sql, &j->rows, &j->err);
+    if (j->rc == 0 && j->rows > 0) j->rc = sl_written_entry(j->stg, j->name, j->rows, &j->entry, &j->err);
+}
 
 typedef struct sl_rewrite_pool {
     sl_duck *d;
@@ -460,7 +470,7 @@ static void *sl_rewrite_worker(void *arg)
             j->rc = -1;
             continue;
         }
-        j->rc = sl_duck_exec(c, j->sql, &j->rows, &j->err);
+        sl_rewrite_one(c, j);
     }
     sl_duck_close(c);
     return NULL;
@@ -507,11 +517,15 @@ static int sl_lake_rewrite(sl_stage *sg, sl_staging *stg, sl_duck *d, char *cons
         sl_q_parquet_opts(&b, sg->target);
         sl_free(path);
         jobs[n].sql = sl_q_done(&b);
+        jobs[n].stg = stg;
         jobs[n].err = (sl_err)SL_ERR_INIT;
         from[n++] = i;
     }
     if (rc == 0 && nworkers <= 1) {
-        for (int k = 0; k < n && rc == 0; k++) rc = jobs[k].rc = sl_duck_exec(d, jobs[k].sql, &jobs[k].rows, err);
+        for (int k = 0; k < n && rc == 0; k++) {
+            sl_rewrite_one(d, &jobs[k]);
+            if ((rc = jobs[k].rc) < 0) *err = jobs[k].err;
+        }
     } else if (rc == 0) {
         sl_rewrite_pool pool = { .d = d, .jobs = jobs, .n = n };
         atomic_init(&pool.next, 0);
@@ -531,8 +545,8 @@ static int sl_lake_rewrite(sl_stage *sg, sl_staging *stg, sl_duck *d, char *cons
         char *path = sl_fs_join(stg->dir, jobs[k].name);
         if (rc == 0 && jobs[k].rows > 0) {
             names[(*nnames)++] = jobs[k].name;
-            rc = sl_written_entry(stg, jobs[k].name, jobs[k].rows, &f[(*nf)++], err);
-            if (rc == 0 && bd[from[k]].known) {
+            f[(*nf)++] = jobs[k].entry;
+            if (bd[from[k]].known) {
                 sl_buf b = { 0 };
                 sl_lake_bounds_json(&bd[from[k]], cfg->key[0], &b);
                 f[*nf - 1].receipt = names[(*nnames)++] = sl_q_done(&b);
