@@ -19,9 +19,8 @@
 #             the first lake files are touched).
 # Each change ends with a CHECKPOINT: the runs measure sluice against a
 # source at rest, not against PostgreSQL writing out the change's dirty pages
-# (without it the lake's detect run, right after, took 16 s instead of ~8 s
-# on a quiet 2-core VM: its fsyncs and the source's key scan queued behind
-# that writeback).
+# at the same time (the run right after a change shares the disk with that
+# writeback: its fsyncs and the source's key scan wait behind it).
 # BENCH_TASKS=N sets partition: { count: N } on every job (the lake's file
 # size on the first load: rows / N per file).
 # BENCH_LOG_LEVEL=debug passes --log-level to every run (logs kept with
