@@ -7,7 +7,10 @@
 
 #include "sl_alloc.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -123,13 +126,25 @@ int sl_keyfile_open(sl_keyfile_r *r, const char *path, sl_err *err)
     return 0;
 }
 
+#define SL_KEYFILE_BLOCK 8192   /* keys per read */
+
 static int sl_keyfile_next(void *ctx, int64_t *key, sl_err *err)
 {
     sl_keyfile_r *r = ctx;
     if (r->read >= r->rows) return 0;
-    if (fread(key, sizeof key[0], (size_t)r->ncols, r->f) != (size_t)r->ncols)
-        return sl_err_set(err, SL_EIO, "reading the key list %s at key %lld: %s", r->path, (long long)r->read,
-                          ferror(r->f) ? strerror(errno) : "it ends early");
+    size_t nc = (size_t)r->ncols;
+    if (r->at == r->have) {
+        if (!r->block) r->block = sl_malloc(SL_KEYFILE_BLOCK * nc * sizeof *r->block);
+        int64_t left = r->rows - r->read;
+        size_t want = left < SL_KEYFILE_BLOCK ? (size_t)left : SL_KEYFILE_BLOCK;
+        if (fread(r->block, sizeof *r->block * nc, want, r->f) != want)
+            return sl_err_set(err, SL_EIO, "reading the key list %s at key %lld: %s", r->path, (long long)r->read,
+                              ferror(r->f) ? strerror(errno) : "it ends early");
+        r->at = 0;
+        r->have = want;
+    }
+    memcpy(key, r->block + r->at * nc, nc * sizeof *key);
+    r->at++;
     r->read++;
     return 1;
 }
@@ -143,5 +158,55 @@ void sl_keyfile_close(sl_keyfile_r *r)
 {
     if (r->f) fclose(r->f);
     sl_free(r->path);
+    sl_free(r->block);
     memset(r, 0, sizeof *r);
+}
+
+char *sl_keyfile_path(const char *dir, const char *job, int64_t run, const char *table)
+{
+    return sl_sprintf("%s/%s-run%lld-%s.keys", dir, job, (long long)run, table);
+}
+
+char *sl_keyfile_prev(const char *dir, const char *job, int64_t run, const char *table, int ncols)
+{
+    if (!dir || run <= 0) return NULL;
+    char *path = sl_keyfile_path(dir, job, run, table);
+    sl_keyfile_r r;
+    sl_err e = SL_ERR_INIT;
+    bool ok = access(path, R_OK) == 0 && sl_keyfile_open(&r, path, &e) == 0;
+    if (ok) {
+        ok = r.ncols == ncols;
+        sl_keyfile_close(&r);
+    }
+    if (!ok) {
+        sl_free(path);
+        return NULL;
+    }
+    return path;
+}
+
+int sl_keyfile_prune(const char *dir, const char *job, const char *table, int64_t keep)
+{
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    char *head = sl_sprintf("%s-run", job), *tail = sl_sprintf("-%s.keys", table);
+    size_t hl = strlen(head), tl = strlen(tail);
+    int removed = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *n = e->d_name;
+        size_t len = strlen(n);
+        if (len <= hl + tl || strncmp(n, head, hl) != 0 || strcmp(n + len - tl, tail) != 0) continue;
+        const char *digits = n + hl, *end = n + len - tl;
+        bool num = digits < end;
+        for (const char *c = digits; c < end; c++) num = num && *c >= '0' && *c <= '9';
+        if (!num || strtoll(digits, NULL, 10) == keep) continue;
+        char *p = sl_sprintf("%s/%s", dir, n);
+        if (unlink(p) == 0) removed++;
+        sl_free(p);
+    }
+    closedir(d);
+    sl_free(head);
+    sl_free(tail);
+    return removed;
 }

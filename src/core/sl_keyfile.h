@@ -18,6 +18,13 @@
  *
  * sl_keyfile_probe tells a key file from another format (the text path of
  * keys that are not integers writes CSV to the same path).
+ *
+ * Kept between runs: a run's key file is named by sl_keyfile_path (job, run
+ * and table under the job's .sluice/incr) and stays after the run when the
+ * watermark moves, so the next run's delete step can merge the source's keys
+ * with the keys the target got from that run (sl_keyfile_prev) instead of
+ * reading every live key back from the target. sl_keyfile_prune removes a
+ * table's other runs' files.
  */
 #ifndef SL_KEYFILE_H
 #define SL_KEYFILE_H
@@ -46,6 +53,8 @@ typedef struct sl_keyfile_r {
     char *path;
     int ncols;
     int64_t rows, read;
+    int64_t *block;         /* keys read ahead: block[at..have) of ncols values each */
+    size_t at, have;
 } sl_keyfile_r;
 
 /* 1: path is a key file (*ncols set), 0: it is not (another format), -1: cannot be read. */
@@ -53,5 +62,14 @@ int sl_keyfile_probe(const char *path, int *ncols, sl_err *err);
 int sl_keyfile_open(sl_keyfile_r *r, const char *path, sl_err *err);
 sl_key_iter sl_keyfile_iter(sl_keyfile_r *r);
 void sl_keyfile_close(sl_keyfile_r *r);
+
+/* <dir>/<job>-run<run>-<table>.keys */
+char *sl_keyfile_path(const char *dir, const char *job, int64_t run, const char *table);
+/* The key file of run in dir when it is a committed sorted key file of
+ * ncols columns (its path); NULL when it is not there or not such a file. */
+char *sl_keyfile_prev(const char *dir, const char *job, int64_t run, const char *table, int ncols);
+/* Removes dir's key files of (job, table) but run keep's (keep < 0: all);
+ * the number removed. */
+int sl_keyfile_prune(const char *dir, const char *job, const char *table, int64_t keep);
 
 #endif

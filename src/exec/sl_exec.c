@@ -673,7 +673,8 @@ static int sl_exec_table_stage(sl_exec_table *t, const sl_job_table *cfg, sl_err
         x->sg = (sl_stage){ .ops = xt->store, .target = x->target, .job = run->job->name, .run_id = run->run_id,
                             .run_started = run->start.started, .table = x->reject ? x->table_name : cfg->name,
                             .cfg = sl_exec_incr_cfg(t, cfg), .allow_mass_delete = run->opts->allow_mass_delete,
-                            .keys_path = t->incr ? t->incr->keys_path : NULL };
+                            .keys_path = t->incr ? t->incr->keys_path : NULL,
+                            .keys_dir = t->incr ? t->incr->keys_dir : NULL, .keys_kept = sl_exec_incr_keys_kept(t) };
         if (!x->sink || !x->sg.ops)
             return sl_err_set(e, SL_EJOB, "target %s: kind %s is not built into this binary", x->target->name,
                               x->target->kind);

@@ -15,6 +15,9 @@
  *   published  every target has the table: the watermark moves to the
  *              run's high bound (one state transaction). Called again for a
  *              table a resumed run finds published: harmless.
+ *              deletes: detect: this run's key file stays in .sluice/incr
+ *              for the next run's delete step (core/sl_keyfile.h), the
+ *              table's other runs' files go; a resumed run keeps none.
  *
  * A first read (no watermark, or --full-refresh) is written with
  * write: replace into every target (t->incr->cfg, a copy of the table's
@@ -24,6 +27,7 @@
 
 #include "../core/sl_alloc.h"
 #include "../core/sl_buf.h"
+#include "../core/sl_keyfile.h"
 #include "../core/sl_log.h"
 #include "../state/sl_fs.h"
 
@@ -106,18 +110,20 @@ int sl_exec_incr_begin(sl_exec_table *t, const sl_job_table *cfg, sl_err *e)
     x->in.incr_low = x->read.first ? NULL : x->read.low;
     /* A resumed run reads up to the bound its first session took ("": it found no row, not "take it now"). */
     x->in.incr_high = have ? (x->read.high ? x->read.high : "") : NULL;
-    if (cfg->incr.deletes == SL_DELETES_DETECT && !x->read.first) {
-        char *dir = sl_sprintf("%s/.sluice/incr", run->job->dir && *run->job->dir ? run->job->dir : ".");
-        if (sl_fs_mkdirs(dir, e) < 0) {
-            sl_free(dir);
-            return -1;
+    if (cfg->incr.deletes == SL_DELETES_DETECT) {
+        x->keys_dir = sl_sprintf("%s/.sluice/incr", run->job->dir && *run->job->dir ? run->job->dir : ".");
+        if (sl_fs_mkdirs(x->keys_dir, e) < 0) return -1;
+        if (!x->read.first) {
+            x->keys_path = sl_keyfile_path(x->keys_dir, run->job->name, run->run_id, cfg->name);
+            x->in.keys_path = x->keys_path;
         }
-        x->keys_path = sl_sprintf("%s/%s-run%lld-%s.keys", dir, run->job->name, (long long)run->run_id,
-                                  cfg->name);
-        sl_free(dir);
-        x->in.keys_path = x->keys_path;
     }
     return 0;
+}
+
+bool sl_exec_incr_keys_kept(const sl_exec_table *t)
+{
+    return t->incr && t->incr->keys_path && !t->run->start.resumed;
 }
 
 int sl_exec_incr_prepared(sl_exec_table *t, sl_err *e)
@@ -172,6 +178,15 @@ int sl_exec_incr_published(sl_exec_table *t, sl_err *e)
     if (sl_state_incr_publish(t->run->state, t->run->job->name, t->run->run_id, cfg->name, rows, deleted, e) < 0)
         return -1;
     x->rows = rows;
+    /* Every target has this run's keys now: the key files of other runs go. This run's stays for the next
+     * run's delete step when it is a sorted key file, unless the run was resumed (its keys and its
+     * increment may then come from different snapshots, so a target could hold a key the file lacks). */
+    if (x->keys_dir) {
+        int ncols = 0;
+        sl_err ignored = SL_ERR_INIT;
+        bool keep = sl_exec_incr_keys_kept(t) && sl_keyfile_probe(x->keys_path, &ncols, &ignored) == 1;
+        sl_keyfile_prune(x->keys_dir, t->run->job->name, cfg->name, keep ? t->run->run_id : -1);
+    }
     char del[64] = "";
     if (deleted > 0) snprintf(del, sizeof del, "; %lld deleted", (long long)deleted);
     if (!x->read.first)
@@ -189,7 +204,7 @@ void sl_exec_incr_free(sl_exec_table *t)
     sl_exec_incr *x = t->incr;
     if (!x) return;
     sl_incr_run_free(&x->read);
-    if (x->keys_path) unlink(x->keys_path);
+    sl_free(x->keys_dir);
     sl_free(x->keys_path);
     sl_free(x);
     t->incr = NULL;

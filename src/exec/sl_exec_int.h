@@ -58,7 +58,8 @@ typedef struct sl_exec_incr {
     sl_incr_run read;            /* what this run reads (recorded in the state store) */
     bool recorded;               /* read is in the state store (a resumed run's, or recorded after prepare) */
     sl_job_table cfg;            /* the table's settings as the stores see them: write: replace for a first read */
-    char *keys_path;             /* deletes: detect: the source's keys, written by prepare */
+    char *keys_dir;              /* deletes: detect: where the runs' key files are kept (core/sl_keyfile.h) */
+    char *keys_path;             /* deletes: detect: the source's keys, written by prepare; NULL on a first read */
     _Atomic int64_t deleted;     /* keys the publish removed (the largest over targets); a mass-delete guard
                                   * reads sl_stage.deleted_keys per target before it is applied */
     int64_t rows;                /* rows read, at publish */
@@ -197,6 +198,8 @@ int sl_exec_incr_prepared(sl_exec_table *t, sl_err *e);
 int sl_exec_incr_published(sl_exec_table *t, sl_err *e);
 const sl_job_table *sl_exec_incr_cfg(const sl_exec_table *t, const sl_job_table *cfg);
 void sl_exec_incr_free(sl_exec_table *t);
+/* This run's key file (deletes: detect) stays for the next run: read in a run that was not resumed. */
+bool sl_exec_incr_keys_kept(const sl_exec_table *t);
 
 /* sl_exec.c, for sl_exec_graph.c: a table's setup (0: tasks to queue, 1:
  * nothing to run, -1: failed, recorded) and its end (publish or fail). */

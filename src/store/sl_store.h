@@ -86,6 +86,9 @@ typedef struct sl_stage {
     const sl_schema *schema;   /* the table's columns; NULL before ready */
     bool allow_mass_delete;    /* `--allow-mass-delete`: the guard (core/sl_guard.h) only logs */
     const char *keys_path;     /* incremental deletes: detect: the source's keys (integer key: a sorted key file, core/sl_keyfile.h; else CSV); NULL: none */
+    const char *keys_dir;      /* where runs' key files are kept (sl_keyfile_path): the target's last run's is merged
+                                  instead of its live keys when it is there (sl_keyfile_prev) */
+    bool keys_kept;            /* this run's key file will be kept for the next run */
     int64_t deleted_keys;      /* set by an incremental publish: the keys it removes (sl_store_incr.h); -1 unknown */
     char *where;
     void *impl;

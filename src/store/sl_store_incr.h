@@ -22,9 +22,11 @@ int sl_lake_incr_publish(sl_stage *sg, sl_staging *stg, const sl_store_manifest 
 /* The delete step, one function: fills DuckDB temp table sl_gone with the
  * keys that leave the live version (the increment's own keys, and with
  * deletes: detect the live keys - old_sql - absent from the source's key
- * list at sg->keys_path) and sets sg->deleted_keys to the rows it deletes
+ * list at sg->keys_path, or absent from it but in the key file of the run
+ * the live version in stg is from, when kept) and sets sg->deleted_keys to the rows it deletes
  * (detected keys plus soft-deleted rows of the increment). */
-int sl_lake_incr_deletes(sl_stage *sg, struct sl_duck *d, const char *old_sql, const char *inc_sql, sl_err *err);
+int sl_lake_incr_deletes(sl_stage *sg, struct sl_duck *d, const sl_staging *stg, const char *old_sql,
+                         const char *inc_sql, sl_err *err);
 
 /* Rewrites the live table at <target path>/<table> (published by `job`)
  * into one file (DuckDB's COPY, zstd; its row count checked against the

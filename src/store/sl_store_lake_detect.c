@@ -8,6 +8,11 @@
  * sl_gone, minus the increment's keys. Before: every source key was parsed
  * by DuckDB from CSV text and anti-joined as text against every live key.
  *
+ * When the key file of the run the live version is from is still there
+ * (core/sl_keyfile.h: kept by the engine), it stands in for the live keys:
+ * that version holds no key outside it, and reading it costs nothing next
+ * to DuckDB's read and sort of every live key.
+ *
  * The sort key is the cast to bigint, so any integer width in the Parquet
  * files (and a narrower one written by an older version) orders the same as
  * the source's keys; the merge checks the order anyway.
@@ -80,6 +85,35 @@ static int sl_ld_emit(void *ctx, const int64_t *key, sl_err *err)
     return 0;
 }
 
+/* The source's keys merged with the keys of prev_path, the key file of the
+ * run the live version is from (it holds every key of that version). */
+static int sl_ld_merge_prev(const char *prev_path, int nkey, const char *keys_path, const char *what, FILE *spill,
+                            int64_t *gone, int64_t *live_rows, sl_err *err)
+{
+    sl_keyfile_r src, prev;
+    if (sl_keyfile_open(&prev, prev_path, err) < 0) return -1;
+    int rc = sl_keyfile_open(&src, keys_path, err);
+    if (rc < 0) {
+        sl_keyfile_close(&prev);
+        return -1;
+    }
+    if (src.ncols != nkey || prev.ncols != nkey)
+        rc = sl_err_set(err, SL_EINTERNAL, "the key lists %s and %s have %d and %d columns, the key %d", keys_path,
+                        prev_path, src.ncols, prev.ncols, nkey);
+    sl_keydiff_stats st = { 0 };
+    sl_ld_spill s = { spill, nkey };
+    if (rc == 0) rc = sl_keydiff(nkey, sl_keyfile_iter(&src), sl_keyfile_iter(&prev), sl_ld_emit, &s, what, &st, err);
+    if (rc == 0)
+        sl_log(SL_LOG_DEBUG, "%s: deletes: detect: ordered merge of %lld source keys and the %lld keys of the live "
+               "version's run: %lld absent", what, (long long)st.src_keys, (long long)st.live_keys,
+               (long long)st.gone);
+    sl_keyfile_close(&src);
+    sl_keyfile_close(&prev);
+    *gone = st.gone;
+    *live_rows = st.live_keys;
+    return rc;
+}
+
 static int sl_ld_merge(struct sl_duck *d, const char *old_sql, char *const *key, int nkey, const char *keys_path,
                        const char *what, FILE *spill, int64_t *gone, int64_t *live_rows, sl_err *err)
 {
@@ -127,7 +161,8 @@ static int sl_ld_merge(struct sl_duck *d, const char *old_sql, char *const *key,
 }
 
 int sl_lake_detect_sorted(struct sl_duck *d, const char *old_sql, const char *inc_sql, char *const *key, int nkey,
-                          const char *keys_path, const char *what, int64_t *gone, int64_t *live_rows, sl_err *err)
+                          const char *keys_path, const char *prev_path, const char *what, int64_t *gone,
+                          int64_t *live_rows, sl_err *err)
 {
     *gone = 0;
     *live_rows = 0;
@@ -148,7 +183,8 @@ int sl_lake_detect_sorted(struct sl_duck *d, const char *old_sql, const char *in
     }
     setvbuf(spill, NULL, _IOFBF, 1 << 20);
     int64_t absent = 0;
-    int rc = sl_ld_merge(d, old_sql, key, nkey, keys_path, what, spill, &absent, live_rows, err);
+    int rc = prev_path ? sl_ld_merge_prev(prev_path, nkey, keys_path, what, spill, &absent, live_rows, err)
+                       : sl_ld_merge(d, old_sql, key, nkey, keys_path, what, spill, &absent, live_rows, err);
     if ((fclose(spill) != 0) && rc == 0)
         rc = sl_err_set(err, SL_EIO, "%s: writing %s: %s", what, path, strerror(errno));
     if (rc == 0 && absent > 0) {

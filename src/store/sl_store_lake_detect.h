@@ -15,9 +15,12 @@ struct sl_duck;
 
 /* Adds to DuckDB temp table sl_gone (the key columns) the live keys of
  * old_sql absent from the key file and not in inc_sql; *gone: the keys
- * added, *live_rows: the live version's rows. `what` names the table and
- * target for messages. */
+ * added, *live_rows: the live version's rows (with prev_path: its keys).
+ * prev_path (or NULL): the key file of the run the live version is from,
+ * merged instead of the live keys. `what` names the table and target for
+ * messages. */
 int sl_lake_detect_sorted(struct sl_duck *d, const char *old_sql, const char *inc_sql, char *const *key, int nkey,
-                          const char *keys_path, const char *what, int64_t *gone, int64_t *live_rows, sl_err *err);
+                          const char *keys_path, const char *prev_path, const char *what, int64_t *gone,
+                          int64_t *live_rows, sl_err *err);
 
 #endif

@@ -243,7 +243,8 @@ static int sl_written_entry(const sl_staging *stg, const char *name, int64_t row
 
 /* ---- deletes ---- */
 
-int sl_lake_incr_deletes(sl_stage *sg, struct sl_duck *d, const char *old_sql, const char *inc_sql, sl_err *err)
+int sl_lake_incr_deletes(sl_stage *sg, struct sl_duck *d, const sl_staging *stg, const char *old_sql,
+                         const char *inc_sql, sl_err *err)
 {
     const sl_job_table *cfg = sg->cfg;
     sl_buf b = { 0 };
@@ -275,7 +276,18 @@ int sl_lake_incr_deletes(sl_stage *sg, struct sl_duck *d, const char *old_sql, c
          * (sl_store_lake_detect.c); only the absent keys go back to DuckDB. */
         char what[600];
         snprintf(what, sizeof what, "table %s in target %s", cfg->name, sg->target->name);
-        rc = sl_lake_detect_sorted(d, old_sql, inc_sql, cfg->key, cfg->nkey, sg->keys_path, what, &n, &live, err);
+        /* The key file of the run the live version is from, when this job published it and it is kept. */
+        char job[256];
+        int64_t live_run = 0;
+        sl_err ignored = SL_ERR_INIT;
+        if (stg && sl_publish_live_run(stg->target_dir, stg->table, job, sizeof job, &live_run, &ignored) <= 0)
+            live_run = 0;
+        char *prev = live_run > 0 && live_run != sg->run_id && !strcmp(job, stg->job)
+                         ? sl_keyfile_prev(sg->keys_dir, sg->job, live_run, cfg->name, ncols)
+                         : NULL;
+        rc = sl_lake_detect_sorted(d, old_sql, inc_sql, cfg->key, cfg->nkey, sg->keys_path, prev, what, &n, &live,
+                                   err);
+        sl_free(prev);
         if (rc < 0) sl_err_prefix(err, "deletes: detect");
     } else if (rc == 0 && cfg->incr.deletes == SL_DELETES_DETECT && sg->keys_path && old_sql) {
         /* Keys compared in their text forms: PostgreSQL's CSV text and DuckDB's cast agree for integers,
@@ -603,7 +615,7 @@ static int sl_lake_incr_merge(sl_stage *sg, sl_staging *stg, const sl_store_mani
         inc_sql = sl_sprintf("(select * from %s limit 0)", old_sql);
     }
     double t0 = sl_lake_now();
-    if (rc == 0) rc = sl_lake_incr_deletes(sg, d, nlive ? old_sql : NULL, inc_sql, err);
+    if (rc == 0) rc = sl_lake_incr_deletes(sg, d, stg, nlive ? old_sql : NULL, inc_sql, err);
     double t_keys = sl_lake_now();
     bool *hit = sl_calloc((size_t)nlive + 1, sizeof *hit);
     sl_lake_bounds *bd = sl_calloc((size_t)nlive + 1, sizeof *bd);

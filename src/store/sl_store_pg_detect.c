@@ -14,9 +14,14 @@
  * before anything is deleted. All of it runs in the caller's publishing
  * transaction: an error rolls back everything the publish did.
  *
- * The live read is an index-only scan only where the table's visibility
- * map is set: sl_pg_detect_vacuum, called after each publish of a detect
- * table, keeps it so (VACUUM visits only the pages changed since).
+ * The live keys are not read at all when the key file of the run the live
+ * table is from is kept (core/sl_keyfile.h): the table holds no key outside
+ * it, so the keys absent from the source are found by merging the two files.
+ * Otherwise (the first incremental run after a full load, or after a
+ * resumed run) they are read, as an index-only scan only where the table's
+ * visibility map is set: sl_pg_detect_vacuum, called after a publish of a
+ * detect table whose key file is not kept, keeps it so (VACUUM visits only
+ * the pages changed since).
  */
 #include "sl_store_pg_detect.h"
 
@@ -137,8 +142,13 @@ int sl_pg_detect_sorted(PGconn *c, const sl_pg_detect *d, int64_t *deleted, sl_e
     }
     sl_free(bad);
     if (ints < 0) return -1;
-    sl_log(SL_LOG_DEBUG, "%s: deletes: detect: reading the live keys of %s in key order", d->who, d->live);
-    sl_keyfile_r src;
+    if (d->prev_path)
+        sl_log(SL_LOG_DEBUG, "%s: deletes: detect: the keys of %s from its run's key file %s", d->who, d->live,
+               d->prev_path);
+    else
+        sl_log(SL_LOG_DEBUG, "%s: deletes: detect: reading the live keys of %s in key order", d->who, d->live);
+    sl_keyfile_r src, prev;
+    bool prev_open = false;
     if (sl_keyfile_open(&src, d->keys_path, err) < 0) return -1;
     int rc = 0;
     if (src.ncols != d->nkey)
@@ -146,18 +156,29 @@ int sl_pg_detect_sorted(PGconn *c, const sl_pg_detect *d, int64_t *deleted, sl_e
                         d->nkey);
     sl_pgd_spill spill = { NULL, d->nkey };
     if (rc == 0 && !(spill.f = sl_pgd_spill_open(d->keys_path, err))) rc = -1;
-    sl_pg_keys live;
+    sl_pg_keys live = { 0 };
     bool open = false;
-    if (rc == 0) {
-        rc = sl_pg_keys_open(&live, c, d->live, d->key, d->nkey, d->who, err);
+    if (rc == 0 && d->prev_path) {
+        rc = sl_keyfile_open(&prev, d->prev_path, err);
+        prev_open = rc == 0;
+        if (rc == 0 && prev.ncols != d->nkey)
+            rc = sl_err_set(err, SL_EINTERNAL, "the key list %s has %d columns, the key %d", d->prev_path,
+                            prev.ncols, d->nkey);
+    } else if (rc == 0) {
+        rc = sl_pg_keys_open(&live, c, d->live, NULL, d->key, d->nkey, d->who, err);
         open = rc == 0;
     }
     sl_keydiff_stats st = { 0 };
     char what[600];
     snprintf(what, sizeof what, "%s (the live table %s)", d->who, d->live);
-    if (rc == 0) rc = sl_keydiff(d->nkey, sl_keyfile_iter(&src), sl_pg_keys_iter(&live), sl_pgd_emit, &spill, what,
-                                 &st, err);
+    if (rc == 0)
+        rc = sl_keydiff(d->nkey, sl_keyfile_iter(&src), prev_open ? sl_keyfile_iter(&prev) : sl_pg_keys_iter(&live),
+                        sl_pgd_emit, &spill, what, &st, err);
     if (open && sl_pg_keys_close(&live, err) < 0) rc = -1;
+    if (prev_open) {
+        live.rows = st.live_keys;   /* for the guard: the keys the live table got from that run */
+        sl_keyfile_close(&prev);
+    }
     sl_keyfile_close(&src);
     if (rc == 0 && spill.f && ferror(spill.f))
         rc = sl_err_set(err, SL_EIO, "%s: writing the absent keys beside %s failed", d->who, d->keys_path);

@@ -22,6 +22,8 @@ typedef struct sl_pg_detect {
     const char *guard_what;    /* what the mass-delete guard names */
     double max_delete_ratio;   /* < 0: no guard */
     bool allow_mass_delete;
+    const char *prev_path;     /* the key file of the run the live table is from (kept), merged instead of the
+                                  live keys; NULL: the live keys are read */
 } sl_pg_detect;
 
 /* Deletes from live the rows whose key the source no longer has; *deleted:

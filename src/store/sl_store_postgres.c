@@ -1202,6 +1202,30 @@ static int sl_pgt_guard_shrink(PGconn *c, const sl_stage *sg, int64_t new_rows, 
     return sl_guard_shrink(what, live, new_rows, max_shrink, sg->allow_mass_delete, err);
 }
 
+/* The key file of the run the live table is from: the table's last publish
+ * recorded in _sluice.published, when this job made it and its key file is
+ * kept (core/sl_keyfile.h); NULL when there is none (or on error: err set, rc -1). */
+static char *sl_pgt_prev_keys(PGconn *c, const sl_stage *sg, int ncols, int *rc, sl_err *err)
+{
+    const sl_pgt *pg = sl_pgt_of((sl_stage *)sg);
+    *rc = 0;
+    if (!sg->keys_dir) return NULL;
+    const char *p[2] = { sg->target->schema, sg->table };
+    PGresult *r = sl_pgt_query(c, "SELECT job, run_id FROM _sluice.published WHERE schema_name = $1 AND tbl = $2 "
+                               "ORDER BY published DESC, run_id DESC LIMIT 1", 2, p, pg->who, err);
+    if (!r) {
+        *rc = -1;
+        return NULL;
+    }
+    char *path = NULL;
+    if (PQntuples(r) == 1 && !strcmp(PQgetvalue(r, 0, 0), sg->job)) {
+        int64_t run = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+        if (run != sg->run_id) path = sl_keyfile_prev(sg->keys_dir, sg->job, run, sg->cfg->name, ncols);
+    }
+    PQclear(r);
+    return path;
+}
+
 /* The delete step of an incremental merge (deletes:), one function, in the
  * publishing transaction after the new rows are in: rows the increment marks
  * deleted (deletes: {column: c}: c set; they were not inserted), or live keys
@@ -1228,13 +1252,13 @@ static int sl_pgt_incr_deletes(PGconn *c, sl_stage *sg, sl_err *err)
         if (sorted) {
             char what[600];
             snprintf(what, sizeof what, "%s: %s (deletes)", pg->who, pg->display);
+            char *prev = sl_pgt_prev_keys(c, sg, ncols, &rc, err);
             sl_pg_detect d = { pg->live, cfg->key, cfg->nkey, sg->keys_path, pg->who, what,
-                               sl_job_table_max_delete_ratio(cfg), sg->allow_mass_delete };
-            if (sl_pg_detect_sorted(c, &d, &sg->deleted_keys, err) < 0) {
-                sl_err_prefix(err, "deletes: detect");
-                return -1;
-            }
-            return 0;
+                               sl_job_table_max_delete_ratio(cfg), sg->allow_mass_delete, prev };
+            if (rc == 0 && sl_pg_detect_sorted(c, &d, &sg->deleted_keys, err) < 0) rc = -1;
+            sl_free(prev);
+            if (rc < 0) sl_err_prefix(err, "deletes: detect");
+            return rc;
         }
         /* Other keys: the source's CSV text list copied in and anti-joined. */
         sl_buf_printf(&sql, "CREATE TEMP TABLE sl_src_keys ON COMMIT DROP AS SELECT ");
@@ -1520,8 +1544,8 @@ static int sl_pgt_publish_txn(PGconn *c, sl_stage *sg, const sl_store_manifest *
     if (rc == 0)
         sl_log(SL_LOG_DEBUG, "%s: %s: publish: %s %.3fs (%lld rows written), statistics %.3fs", pg->who, pg->display,
                swap ? "swap" : "merge", t_merge, (long long)written, t_analyze);
-    if (rc == 0 && sg->cfg->incr.cursor && sg->cfg->incr.deletes == SL_DELETES_DETECT)
-        sl_pg_detect_vacuum(c, pg->live, pg->who);   /* the next detect's key read: index-only */
+    if (rc == 0 && sg->cfg->incr.cursor && sg->cfg->incr.deletes == SL_DELETES_DETECT && !sg->keys_kept)
+        sl_pg_detect_vacuum(c, pg->live, pg->who);   /* the next detect's live key read: index-only */
     res->replaced = live.exists;
     sl_pgt_diff_free(&d);
     sl_pgt_cols_free(&want);

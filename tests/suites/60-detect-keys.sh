@@ -6,9 +6,14 @@
 #      log names the merge); after deletes, inserts and updates, lake and
 #      warehouse equal the source; a round that deletes nothing deletes
 #      nothing;
+#      the first incremental run after the full load reads the targets'
+#      live keys; later runs merge the key file kept from the run each
+#      target's version is from (core/sl_keyfile.h) and read no live key;
+#      only the last run's key file stays; without it (removed) the next
+#      run reads the live keys again and is still exact;
 #   b) a text key: the text path (CSV key list, anti-join), same checks;
-#      the warehouse table is vacuumed after each publish (visibility map
-#      set: the next ordered key read is index-only);
+#      the warehouse table is vacuumed after the full load (visibility map
+#      set: a live key read is index-only); no text key list is kept;
 #   c) the mass-delete guard on the ordered path: deleting 30% refuses the
 #      publish in both targets (nothing deleted), --allow-mass-delete then
 #      publishes;
@@ -108,9 +113,20 @@ same "first run"
 for r in 1 2; do
   mutate "$r"
   run
+  cp "$J/out" "$J/out.r$r"
   [ "$rc" = 0 ] || { bad "run $r failed: $(tail -3 "$J/out")"; continue; }
   same "round $r"
 done
+grep -q "target dw: deletes: detect: reading the live keys of \"public\".\"pairs\"" "$J/out.r1" \
+  && grep -q "pairs in target lake: deletes: detect: ordered merge of [0-9]* source keys and [0-9]* live keys" "$J/out.r1" \
+  && ok "the first incremental run after the full load reads the live keys of both targets" \
+  || bad "round 1 did not read the live keys: $(grep -i 'detect' "$J/out.r1" | head -4)"
+grep -q "target dw: deletes: detect: the keys of \"public\".\"pairs\" from its run's key file" "$J/out.r2" \
+  && grep -q "pairs in target lake: deletes: detect: ordered merge of [0-9]* source keys and the [0-9]* keys of the live version's run" "$J/out.r2" \
+  && ! grep -q "reading the live keys of \"public\".\"pairs\"" "$J/out.r2" \
+  && ok "the next run merges the key file kept from the run before and reads no live key" \
+  || bad "round 2 did not use the kept key file: $(grep -i 'detect' "$J/out.r2" | head -4)"
+
 n_merge=$(grep -c "deletes: detect: ordered merge of" "$J/out")
 [ "$n_merge" = 2 ] && ok "the integer key took the ordered merge in both targets" \
   || bad "ordered merges logged: $n_merge: $(grep -i detect "$J/out" | head -5)"
@@ -119,15 +135,25 @@ grep "ordered merge" "$J/out" | grep -q "tagged" && bad "the text key took the o
 grep "ordered merge" "$J/out" | grep "target lake" | grep -q "[1-9][0-9]* absent" \
   && ok "the lake's merge found the deleted keys" || bad "no lake merge line: $(grep -i 'ordered' "$J/out")"
 [ "$(D -c "SELECT relallvisible > 0 FROM pg_class WHERE oid = 'public.pairs'::regclass")" = t ] \
-  && ok "the warehouse table of a detect table is vacuumed after its publish (its key read stays index-only)" \
+  && ok "the warehouse table of a detect table is vacuumed after the full load (a live key read is index-only)" \
   || bad "the warehouse table has no all-visible page: $(D -c "SELECT relallvisible, relpages FROM pg_class WHERE oid = 'public.pairs'::regclass")"
-ls "$J/.sluice/incr/" 2>/dev/null | grep -q . && bad "key files left behind: $(ls "$J/.sluice/incr/")" \
-  || ok "no key file or spill file is left behind"
+last=$(sqlite3 "$J/.sluice/state.db" "SELECT max(id) FROM runs")
+[ "$(ls "$J/.sluice/incr/" 2>/dev/null)" = "detect60-run$last-pairs.keys" ] \
+  && ok "only the last run's key file of the integer key stays (no text key list, spill or older file)" \
+  || bad "key files: $(ls "$J/.sluice/incr/" | tr '\n' ' ') (last run $last)"
 run
 [ "$rc" = 0 ] && [ "$(grep "ordered merge" "$J/out" | grep -c ": 0 absent")" = 2 ] \
   && ok "a round with no change finds 0 absent keys in both targets" \
   || bad "no-change round: rc $rc: $(grep -i 'ordered' "$J/out")"
 same "no change"
+
+rm -f "$J/.sluice/incr/"*.keys
+mutate 3
+run
+[ "$rc" = 0 ] && grep -q "reading the live keys of \"public\".\"pairs\"" "$J/out" \
+  && ok "without the kept key file the next run reads the live keys again" \
+  || bad "run without the key file: rc $rc: $(grep -i 'detect' "$J/out" | head -3)"
+same "without the kept key file"
 
 # --- c) the guard ------------------------------------------------------------------------------
 S -c "DELETE FROM pairs WHERE id % 10 < 3"
