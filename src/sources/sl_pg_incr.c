@@ -28,8 +28,13 @@
 #include "../core/sl_alloc.h"
 #include "../core/sl_buf.h"
 #include "../core/sl_keyfile.h"
+#include "../core/sl_log.h"
 #include "sl_pg_conn.h"
 #include "sl_pg_keys.h"
+#include "sl_pg_session.h"
+
+#include <pthread.h>
+#include <time.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -170,31 +175,183 @@ int sl_pg_incr_and(sl_source_table *tab, const char *window)
     return 0;
 }
 
-/* Integer keys: the ordered binary stream into a sorted key file (core/sl_keyfile.h). */
-static int sl_pg_incr_keys_sorted(PGconn *conn, const char *from, const char *what, const sl_job_table *cfg,
-                                  const char *path, int64_t *rows, sl_err *err)
+/* Integer keys: the ordered binary stream into a sorted key file (core/sl_keyfile.h).
+ *
+ * Read in up to SL_PGK_PARTS ranges of the first key column side by side,
+ * one session each (the coordinating one and extra ones of the table's
+ * snapshot group, taken only when the pool has them free: never waited
+ * for), when the column's histogram (pg_stats, after ANALYZE) gives the
+ * cut points: the server's scan of the key index, not the client, bounds
+ * this read, and the ranges use one core each. The first range goes
+ * straight into the key file, the others into unlinked files appended in
+ * order after it; every range is in key order, so the file is. NULL first
+ * key columns are read with the last range (ORDER BY puts them last). */
+#define SL_PGK_PARTS 4
+
+typedef struct sl_pgk_part {
+    PGconn *conn;
+    const char *from, *what;
+    const sl_job_table *cfg;
+    char *where;          /* the range; NULL: the whole table */
+    sl_keyfile_w *w;      /* the first range: the key file itself */
+    FILE *spill;          /* the others: raw keys, appended after */
+    int64_t rows, keys;
+    int rc;
+    sl_err err;
+} sl_pgk_part;
+
+static void *sl_pgk_part_read(void *arg)
+{
+    sl_pgk_part *p = arg;
+    sl_pg_keys k;
+    p->rc = sl_pg_keys_open(&k, p->conn, p->from, p->where, p->cfg->key, p->cfg->nkey, p->what, &p->err);
+    int64_t key[SL_KEY_MAX_COLS];
+    int n = 0;
+    while (p->rc == 0 && (n = sl_pg_keys_iter(&k).next(&k, key, &p->err)) > 0) {
+        if (p->w) sl_keyfile_put(p->w, key);
+        else fwrite(key, sizeof key[0], (size_t)p->cfg->nkey, p->spill);
+        p->keys++;
+    }
+    if (n < 0) p->rc = -1;
+    if (sl_pg_keys_close(&k, &p->err) < 0) p->rc = -1;
+    p->rows = k.rows;
+    if (p->rc == 0 && p->spill && (fflush(p->spill) != 0 || ferror(p->spill)))
+        p->rc = sl_err_set(&p->err, SL_EIO, "%s: writing a range of the keys: %s", p->what, strerror(errno));
+    return NULL;
+}
+
+/* Up to want-1 cut points of the first key column from its histogram
+ * (ascending, distinct); how many. */
+static int sl_pgk_cuts(PGconn *conn, unsigned relid, const char *col, int want, int64_t *cut)
+{
+    char oid[16];
+    snprintf(oid, sizeof oid, "%u", relid);
+    const char *p[2] = { oid, col };
+    PGresult *r = PQexecParams(conn, "SELECT s.histogram_bounds::text FROM pg_stats s JOIN pg_class c ON c.relname = "
+                               "s.tablename JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = "
+                               "s.schemaname WHERE c.oid = $1::oid AND s.attname = $2 AND s.histogram_bounds IS NOT "
+                               "NULL ORDER BY s.inherited LIMIT 1", 2, NULL, p, NULL, NULL, 0);
+    int n = 0;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+        /* "{b0,b1,...}": nb bounds; the cut i of want at bound i * (nb - 1) / want */
+        const char *t = PQgetvalue(r, 0, 0);
+        int64_t b[1024];
+        int nb = 0;
+        for (const char *q = t + 1; *q && nb < 1024;) {
+            char *end;
+            errno = 0;
+            long long v = strtoll(q, &end, 10);
+            if (end == q || errno) break;
+            b[nb++] = v;
+            q = *end == ',' ? end + 1 : end;
+            if (*end != ',') break;
+        }
+        for (int i = 1; nb >= 2 * want && i < want; i++) {
+            int64_t c = b[(size_t)i * (size_t)(nb - 1) / (size_t)want];
+            if (n == 0 || c > cut[n - 1]) cut[n++] = c;
+        }
+    }
+    PQclear(r);
+    return n;
+}
+
+static int sl_pg_incr_keys_sorted(PGconn *conn, sl_pg_pool *pool, sl_pg_group *group, unsigned relid,
+                                  const char *from, const char *what, const sl_job_table *cfg, const char *path,
+                                  int64_t *rows, sl_err *err)
 {
     sl_keyfile_w w;
     if (sl_keyfile_create(&w, path, cfg->nkey, err) < 0) {
         sl_err_prefix(err, "%s: deletes: detect", what);
         return -1;
     }
-    sl_pg_keys k;
-    int rc = sl_pg_keys_open(&k, conn, from, cfg->key, cfg->nkey, what, err);
-    int64_t key[SL_KEY_MAX_COLS];
-    int n = 0;
-    while (rc == 0 && (n = sl_pg_keys_iter(&k).next(&k, key, err)) > 0) sl_keyfile_put(&w, key);
-    if (n < 0) rc = -1;
-    if (sl_pg_keys_close(&k, err) < 0) rc = -1;
-    *rows = k.rows;
+    /* The ranges: as many as sessions come free, cut at the histogram's quantiles. */
+    sl_pg_sess *extra[SL_PGK_PARTS - 1];
+    int nextra = 0;
+    int64_t cut[SL_PGK_PARTS - 1];
+    int ncut = relid && pool ? sl_pgk_cuts(conn, relid, cfg->key[0], SL_PGK_PARTS, cut) : 0;
+    while (nextra < ncut && (extra[nextra] = sl_pg_session_try_acquire(pool, group, what))) nextra++;
+    int nparts = nextra + 1;
+    if (nparts > 1) {   /* fewer sessions than cuts: every other cut */
+        int64_t all[SL_PGK_PARTS - 1];
+        memcpy(all, cut, sizeof all);
+        for (int i = 1; i < nparts; i++) cut[i - 1] = all[(size_t)i * (size_t)(ncut + 1) / (size_t)nparts - 1];
+    }
+    sl_pgk_part part[SL_PGK_PARTS];
+    memset(part, 0, sizeof part);
+    char *col = sl_pg_quote_ident(cfg->key[0]);
+    int rc = 0;
+    for (int i = 0; i < nparts; i++) {
+        sl_pgk_part *p = &part[i];
+        *p = (sl_pgk_part){ i ? extra[i - 1]->conn : conn, from, what, cfg, NULL, i ? NULL : &w, NULL, 0, 0, 0,
+                            SL_ERR_INIT };
+        if (nparts > 1) {
+            if (i == 0) p->where = sl_sprintf("%s < %lld", col, (long long)cut[0]);
+            else if (i == nparts - 1) p->where = sl_sprintf("(%s >= %lld OR %s IS NULL)", col, (long long)cut[i - 1], col);
+            else p->where = sl_sprintf("%s >= %lld AND %s < %lld", col, (long long)cut[i - 1], col, (long long)cut[i]);
+        }
+        if (i > 0) {
+            char *tmpl = sl_sprintf("%s.part-XXXXXX", path);
+            int fd = mkstemp(tmpl);
+            if (fd >= 0) unlink(tmpl);
+            p->spill = fd >= 0 ? fdopen(fd, "w+") : NULL;
+            if (!p->spill) {
+                if (fd >= 0) close(fd);
+                rc = sl_err_set(err, SL_EIO, "%s: cannot create %s: %s", what, tmpl, strerror(errno));
+            } else {
+                setvbuf(p->spill, NULL, _IOFBF, 1 << 20);
+            }
+            sl_free(tmpl);
+        }
+    }
+    sl_free(col);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pthread_t th[SL_PGK_PARTS];
+    bool started[SL_PGK_PARTS] = { false };
+    for (int i = 1; rc == 0 && i < nparts; i++) started[i] = pthread_create(&th[i], NULL, sl_pgk_part_read, &part[i]) == 0;
+    for (int i = 1; rc == 0 && i < nparts; i++)
+        if (!started[i]) sl_pgk_part_read(&part[i]);
+    if (rc == 0) sl_pgk_part_read(&part[0]);
+    for (int i = 1; i < nparts; i++)
+        if (started[i]) pthread_join(th[i], NULL);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    *rows = 0;
+    for (int i = 0; i < nparts; i++) {
+        if (rc == 0 && part[i].rc < 0) {
+            *err = part[i].err;
+            rc = -1;
+        }
+        *rows += part[i].rows;
+    }
+    /* The other ranges after the first, in order. */
+    int64_t *block = nparts > 1 ? sl_malloc(8192 * sizeof *block * (size_t)cfg->nkey) : NULL;
+    for (int i = 1; rc == 0 && i < nparts; i++) {
+        size_t got;
+        if (fseek(part[i].spill, 0, SEEK_SET) != 0)
+            rc = sl_err_set(err, SL_EIO, "%s: reading back a range of the keys: %s", what, strerror(errno));
+        while (rc == 0 && (got = fread(block, sizeof *block * (size_t)cfg->nkey, 8192, part[i].spill)) > 0)
+            for (size_t j = 0; j < got; j++) sl_keyfile_put(&w, block + j * (size_t)cfg->nkey);
+        if (rc == 0 && ferror(part[i].spill))
+            rc = sl_err_set(err, SL_EIO, "%s: reading back a range of the keys: %s", what, strerror(errno));
+    }
+    sl_free(block);
+    for (int i = 0; i < nparts; i++) {
+        if (part[i].spill) fclose(part[i].spill);
+        sl_free(part[i].where);
+    }
+    for (int i = 0; i < nextra; i++) sl_pg_session_release(pool, extra[i], part[i + 1].rc == 0);
+    if (rc == 0)
+        sl_log(SL_LOG_DEBUG, "%s: deletes: detect: %lld keys read in %.3fs, in %d range%s side by side (the first "
+               "with %lld)", what, (long long)*rows, (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
+               nparts, nparts == 1 ? "" : "s", (long long)part[0].keys);
     if (rc == 0) rc = sl_keyfile_commit(&w, err);
     else sl_keyfile_abort(&w);
     if (rc < 0) sl_err_prefix(err, "deletes: detect");
     return rc;
 }
 
-int sl_pg_incr_keys(PGconn *conn, const char *from, const char *what, const sl_job_table *cfg, const char *path,
-                    int64_t *rows, sl_err *err)
+int sl_pg_incr_keys(PGconn *conn, sl_pg_pool *pool, sl_pg_group *group, unsigned relid, const char *from,
+                    const char *what, const sl_job_table *cfg, const char *path, int64_t *rows, sl_err *err)
 {
     char *bad = NULL;
     int ints = sl_pg_keys_integer(conn, from, cfg->key, cfg->nkey, what, &bad, err);
@@ -203,7 +360,7 @@ int sl_pg_incr_keys(PGconn *conn, const char *from, const char *what, const sl_j
         sl_err_prefix(err, "deletes: detect: the key's columns");
         return -1;
     }
-    if (ints) return sl_pg_incr_keys_sorted(conn, from, what, cfg, path, rows, err);
+    if (ints) return sl_pg_incr_keys_sorted(conn, pool, group, relid, from, what, cfg, path, rows, err);
     /* Other keys (text, uuid, numeric...): their text form, compared in the target as text (sorting them
      * the same on both sides would need the same collation). */
     sl_buf cols = { 0 };

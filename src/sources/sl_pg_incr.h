@@ -8,6 +8,7 @@
 
 #include "../core/sl_error.h"
 #include "../job/sl_job.h"
+#include "sl_pg_session.h"
 #include "sl_source.h"
 
 #include <libpq-fe.h>
@@ -34,8 +35,10 @@ int sl_pg_incr_and(sl_source_table *tab, const char *window);
  * in conn's snapshot) into path (written to path.tmp, fsynced, renamed);
  * *rows counts them. Keys whose columns are all smallint/integer/bigint: a
  * sorted key file (core/sl_keyfile.h, in key order); other keys: CSV. The
- * stores tell them apart with sl_keyfile_probe. */
-int sl_pg_incr_keys(PGconn *conn, const char *from, const char *what, const sl_job_table *cfg, const char *path,
-                    int64_t *rows, sl_err *err);
+ * stores tell them apart with sl_keyfile_probe. An integer key of a table
+ * (relid, 0 for a query) is read in ranges on extra sessions of pool's
+ * group when they are free. */
+int sl_pg_incr_keys(PGconn *conn, sl_pg_pool *pool, sl_pg_group *group, unsigned relid, const char *from,
+                    const char *what, const sl_job_table *cfg, const char *path, int64_t *rows, sl_err *err);
 
 #endif

@@ -104,15 +104,16 @@ int sl_pg_keys_decode(const uint8_t *p, size_t len, int ncols, bool *header, int
     return null ? 2 : 1;
 }
 
-int sl_pg_keys_open(sl_pg_keys *k, PGconn *conn, const char *from, char *const *key, int nkey, const char *what,
-                    sl_err *err)
+int sl_pg_keys_open(sl_pg_keys *k, PGconn *conn, const char *from, const char *where, char *const *key, int nkey,
+                    const char *what, sl_err *err)
 {
     memset(k, 0, sizeof *k);
     k->conn = conn;
     k->what = what;
     k->ncols = nkey;
     char *cols = sl_pgk_cols(key, nkey);
-    char *sql = sl_sprintf("COPY (SELECT %s FROM %s ORDER BY %s) TO STDOUT (FORMAT binary)", cols, from, cols);
+    char *sql = sl_sprintf("COPY (SELECT %s FROM %s%s%s ORDER BY %s) TO STDOUT (FORMAT binary)", cols, from,
+                           where ? " WHERE " : "", where ? where : "", cols);
     sl_free(cols);
     PGresult *res = PQexec(conn, sql);
     sl_free(sql);

@@ -11,7 +11,7 @@
  * cost a few byte swaps per row where CSV text cost formatting and parsing.
  *
  *   if (sl_pg_keys_integer(conn, rel, key, nkey, what, &bad, err) == 1) ...
- *   sl_pg_keys k; sl_pg_keys_open(&k, conn, rel, key, nkey, what, err);
+ *   sl_pg_keys k; sl_pg_keys_open(&k, conn, rel, where, key, nkey, what, err);
  *   sl_keydiff(nkey, ..., sl_pg_keys_iter(&k), ...);
  *   sl_pg_keys_close(&k, err);    (always; after an error it drains the COPY)
  *
@@ -46,8 +46,8 @@ typedef struct sl_pg_keys {
  * -1 with err set. */
 int sl_pg_keys_integer(PGconn *conn, const char *from, char *const *key, int nkey, const char *what, char **bad,
                        sl_err *err);
-int sl_pg_keys_open(sl_pg_keys *k, PGconn *conn, const char *from, char *const *key, int nkey, const char *what,
-                    sl_err *err);
+int sl_pg_keys_open(sl_pg_keys *k, PGconn *conn, const char *from, const char *where, char *const *key, int nkey,
+                    const char *what, sl_err *err);
 sl_key_iter sl_pg_keys_iter(sl_pg_keys *k);
 int sl_pg_keys_close(sl_pg_keys *k, sl_err *err);
 

@@ -273,7 +273,7 @@ static int sl_pg_wait(sl_pg_pool *pool, const struct timespec *deadline)
     return pthread_cond_timedwait(&pool->cv, &pool->mu, deadline) == ETIMEDOUT ? -1 : 0;
 }
 
-sl_pg_sess *sl_pg_session_acquire(sl_pg_pool *pool, sl_pg_group *g0, const char *what, sl_err *err)
+static sl_pg_sess *sl_pg_acquire(sl_pg_pool *pool, sl_pg_group *g0, bool wait, const char *what, sl_err *err)
 {
     struct timespec deadline;
     clock_gettime(CLOCK_REALTIME, &deadline);
@@ -413,6 +413,11 @@ sl_pg_sess *sl_pg_session_acquire(sl_pg_pool *pool, sl_pg_group *g0, const char 
             }
         }
         /* 4. Every session is in use: one comes back when its task ends. */
+        if (!wait) {
+            pthread_mutex_unlock(&pool->mu);
+            sl_free(avoid);
+            return NULL;
+        }
         if (sl_pg_wait(pool, &deadline) < 0) goto timeout;
     }
 timeout:
@@ -421,6 +426,17 @@ timeout:
     sl_err_set(err, SL_ETRANSIENT, "%s: no session of source %s came free in %d s (max_connections %d)", what,
                pool->src->name, SL_PG_ACQUIRE_WAIT_S, pool->max);
     return NULL;
+}
+
+sl_pg_sess *sl_pg_session_acquire(sl_pg_pool *pool, sl_pg_group *g, const char *what, sl_err *err)
+{
+    return sl_pg_acquire(pool, g, true, what, err);
+}
+
+sl_pg_sess *sl_pg_session_try_acquire(sl_pg_pool *pool, sl_pg_group *g, const char *what)
+{
+    sl_err ignored = SL_ERR_INIT;
+    return sl_pg_acquire(pool, g, false, what, &ignored);
 }
 
 void sl_pg_session_release(sl_pg_pool *pool, sl_pg_sess *s, bool healthy)

@@ -76,6 +76,10 @@ void sl_pg_group_put(sl_pg_pool *pool, sl_pg_group *g);
 /* A session inside g's snapshot (taking the snapshot if g has none yet).
  * Blocks while every session of the pool is in use. NULL with err set. */
 sl_pg_sess *sl_pg_session_acquire(sl_pg_pool *pool, sl_pg_group *g, const char *what, sl_err *err);
+/* The same without waiting: NULL when every session the pool may open is
+ * in use (or a new one could not be opened). For extra sessions a reader
+ * can do without. */
+sl_pg_sess *sl_pg_session_try_acquire(sl_pg_pool *pool, sl_pg_group *g, const char *what);
 /* Back to the pool when healthy (its transaction intact), else closed. */
 void sl_pg_session_release(sl_pg_pool *pool, sl_pg_sess *s, bool healthy);
 

@@ -621,7 +621,8 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
     if (cfg->incr.cursor) {
         if (sl_pg_incr_window(sh->coord, sh->from, sh->what, cfg, tab, &incr, err) < 0) goto fail;
         if (cfg->incr.deletes == SL_DELETES_DETECT && tab->keys_path &&
-            sl_pg_incr_keys(sh->coord, sh->from, sh->what, cfg, tab->keys_path, &tab->keys_rows, err) < 0) {
+            sl_pg_incr_keys(sh->coord, sh->pool, sh->group, relid, sh->from, sh->what, cfg, tab->keys_path,
+                            &tab->keys_rows, err) < 0) {
             sl_pg_incr_plan_free(&incr);
             goto fail;
         }
