@@ -37,6 +37,10 @@ CREATE TABLE pairs (tenant integer, id bigint, v text, updated_at timestamptz NO
 CREATE INDEX ON pairs (updated_at);
 INSERT INTO pairs SELECT g % 7 - 3, g, 'v' || g, timestamptz '2024-01-01 00:00:00+00' + g * interval '1 second'
 FROM generate_series(1, 5000) g;
+CREATE TABLE solo (id bigint PRIMARY KEY, v text, updated_at timestamptz NOT NULL);
+CREATE INDEX ON solo (updated_at);
+INSERT INTO solo SELECT g * 3, 'v' || g, timestamptz '2024-01-01 00:00:00+00' + g * interval '1 second'
+FROM generate_series(1, 6000) g;
 CREATE TABLE tagged (code text PRIMARY KEY, v text, updated_at timestamptz NOT NULL);
 CREATE INDEX ON tagged (updated_at);
 INSERT INTO tagged SELECT 'c-' || g, 'v' || g, timestamptz '2024-01-01 00:00:00+00' + g * interval '1 second'
@@ -62,6 +66,14 @@ tables:
     write: merge
     deletes: detect
     to: [lake, dw]
+  solo:
+    from: src
+    table: public.solo
+    incremental: { cursor: updated_at }
+    key: [id]
+    write: merge
+    deletes: detect
+    to: [lake, dw]
   tagged:
     from: src
     table: public.tagged
@@ -84,8 +96,15 @@ src_tagged() { S -c "SELECT count(*) || ' ' || md5(coalesce(string_agg(code || '
 lake_tagged() { $DUCK "select count(*) || ' ' || md5(coalesce(string_agg(code || '|' || v, ',' order by code), '')) as d from read_parquet('$J/lake/tagged/*.parquet')" | tail -1; }
 dw_tagged() { D -c "SELECT count(*) || ' ' || md5(coalesce(string_agg(code || '|' || v, ',' ORDER BY code COLLATE \"C\"), '')) FROM tagged"; }
 
+src_solo() { S -c "SELECT count(*) || ' ' || md5(coalesce(string_agg(id || '|' || v, ',' ORDER BY id), '')) FROM solo"; }
+lake_solo() { $DUCK "select count(*) || ' ' || md5(coalesce(string_agg(id || '|' || v, ',' order by id), '')) as d from read_parquet('$J/lake/solo/*.parquet')" | tail -1; }
+dw_solo() { D -c "SELECT count(*) || ' ' || md5(coalesce(string_agg(id || '|' || v, ',' ORDER BY id), '')) FROM solo"; }
+
 same() {   # same WHAT
   local a b c
+  a=$(src_solo) b=$(lake_solo) c=$(dw_solo)
+  [ "$a" = "$b" ] && [ "$a" = "$c" ] && ok "$1: solo (keys read in ranges): lake and warehouse equal the source ($a)" \
+    || bad "$1: solo: source $a, lake $b, warehouse $c"
   a=$(src_pairs) b=$(lake_pairs) c=$(dw_pairs)
   [ "$a" = "$b" ] && [ "$a" = "$c" ] && ok "$1: pairs (integer key): lake and warehouse equal the source ($a)" \
     || bad "$1: pairs: source $a, lake $b, warehouse $c"
@@ -100,6 +119,9 @@ mutate() {   # mutate ROUND: deletes (~2%), inserts, updates moving the cursor
 DELETE FROM pairs WHERE id % 53 = $r;
 INSERT INTO pairs SELECT g % 5 - 2, 100000 * $r + g, 'new$r', now() FROM generate_series(1, 30) g;
 UPDATE pairs SET v = v || '-u$r', updated_at = now() WHERE id % 61 = $r;
+DELETE FROM solo WHERE id % 37 = $r;
+INSERT INTO solo SELECT 100000 * $r + 3 * g + 1, 'new$r', now() FROM generate_series(1, 25) g;
+UPDATE solo SET v = v || '-u$r', updated_at = now() WHERE id % 43 = $r;
 DELETE FROM tagged WHERE code LIKE 'c-%' AND (substr(code, 3))::int % 47 = $r;
 INSERT INTO tagged SELECT 'n$r-' || g, 'new$r', now() FROM generate_series(1, 20) g;
 UPDATE tagged SET v = v || '-u$r', updated_at = now() WHERE code LIKE 'c-%' AND (substr(code, 3))::int % 59 = $r;
@@ -127,7 +149,10 @@ grep -q "target dw: deletes: detect: the keys of \"public\".\"pairs\" from its r
   && ok "the next run merges the key file kept from the run before and reads no live key" \
   || bad "round 2 did not use the kept key file: $(grep -i 'detect' "$J/out.r2" | head -4)"
 
-n_merge=$(grep -c "deletes: detect: ordered merge of" "$J/out")
+grep -q "table public.solo: deletes: detect: [0-9]* keys read in [0-9.]*s, in [2-4] ranges side by side" "$J/out.r2" \
+  && ok "a key column with a histogram is read in ranges side by side" \
+  || bad "solo's keys not read in ranges: $(grep 'keys read in' "$J/out.r2")"
+n_merge=$(grep "deletes: detect: ordered merge of" "$J/out" | grep -c pairs)
 [ "$n_merge" = 2 ] && ok "the integer key took the ordered merge in both targets" \
   || bad "ordered merges logged: $n_merge: $(grep -i detect "$J/out" | head -5)"
 grep "ordered merge" "$J/out" | grep -q "tagged" && bad "the text key took the ordered path" \
@@ -138,11 +163,11 @@ grep "ordered merge" "$J/out" | grep "target lake" | grep -q "[1-9][0-9]* absent
   && ok "the warehouse table of a detect table is vacuumed after the full load (a live key read is index-only)" \
   || bad "the warehouse table has no all-visible page: $(D -c "SELECT relallvisible, relpages FROM pg_class WHERE oid = 'public.pairs'::regclass")"
 last=$(sqlite3 "$J/.sluice/state.db" "SELECT max(id) FROM runs")
-[ "$(ls "$J/.sluice/incr/" 2>/dev/null)" = "detect60-run$last-pairs.keys" ] \
+[ "$(ls "$J/.sluice/incr/" 2>/dev/null | tr '\n' ' ')" = "detect60-run$last-pairs.keys detect60-run$last-solo.keys " ] \
   && ok "only the last run's key file of the integer key stays (no text key list, spill or older file)" \
   || bad "key files: $(ls "$J/.sluice/incr/" | tr '\n' ' ') (last run $last)"
 run
-[ "$rc" = 0 ] && [ "$(grep "ordered merge" "$J/out" | grep -c ": 0 absent")" = 2 ] \
+[ "$rc" = 0 ] && [ "$(grep "ordered merge" "$J/out" | grep -c ": 0 absent")" = 4 ] \
   && ok "a round with no change finds 0 absent keys in both targets" \
   || bad "no-change round: rc $rc: $(grep -i 'ordered' "$J/out")"
 same "no change"
