@@ -17,10 +17,11 @@
 #             0.1% deleted: BENCH_DELETES=random (default) deletes ids
 #             anywhere; old deletes the oldest ids (a retention purge: only
 #             the first lake files are touched).
-# Each change ends with a CHECKPOINT: the runs measure sluice against a
-# source at rest, not against PostgreSQL writing out the change's dirty pages
-# at the same time (the run right after a change shares the disk with that
-# writeback: its fsyncs and the source's key scan wait behind it).
+# The generated table and each change end with a CHECKPOINT: the runs
+# measure sluice against a source at rest, not against PostgreSQL writing
+# out dirty pages at the same time (the full runs right after the
+# generation, and the run right after a change, shared the disk with that
+# writeback: their reads and fsyncs waited behind it).
 # BENCH_TASKS=N sets partition: { count: N } on every job (the lake's file
 # size on the first load: rows / N per file).
 # BENCH_LOG_LEVEL=debug passes --log-level to every run (logs kept with
@@ -62,6 +63,7 @@ UPDATE orders SET updated_at = created_at;
 ALTER TABLE orders ALTER COLUMN updated_at SET NOT NULL;
 CREATE INDEX ON orders (updated_at);
 VACUUM (FREEZE, ANALYZE) orders;
+CHECKPOINT;
 SQL
 
 job() {   # job NAME TARGET EXTRA
