@@ -7,6 +7,7 @@
  */
 #include <criterion/criterion.h>
 
+#include "core/sl_alloc.h"
 #include "core/sl_keydiff.h"
 #include "core/sl_keyfile.h"
 #include "sources/sl_pg_keys.h"
@@ -206,6 +207,66 @@ Test(keyfile, round_trip_probe_and_a_truncated_file)
     unlink(path);
     unlink(csv);
     rmdir(dir);
+}
+
+static void put_keys(const char *path, int ncols, int n)
+{
+    sl_err err = SL_ERR_INIT;
+    sl_keyfile_w w;
+    cr_assert_eq(sl_keyfile_create(&w, path, ncols, &err), 0, "%s", err.msg);
+    for (int64_t i = 0; i < n; i++) {
+        int64_t k[2] = { i, -i };
+        sl_keyfile_put(&w, k);
+    }
+    cr_assert_eq(sl_keyfile_commit(&w, &err), 0, "%s", err.msg);
+}
+
+Test(keyfile, kept_files_found_by_run_and_pruned_by_job_and_table)
+{
+    char dir[] = "/tmp/sl_keyfile_XXXXXX";
+    cr_assert(mkdtemp(dir));
+    char *r3 = sl_keyfile_path(dir, "job", 3, "orders"), *r4 = sl_keyfile_path(dir, "job", 4, "orders");
+    char *other_t = sl_keyfile_path(dir, "job", 3, "items"), *other_j = sl_keyfile_path(dir, "job2", 3, "orders");
+    cr_assert(strstr(r3, "/job-run3-orders.keys"), "%s", r3);
+    put_keys(r3, 1, 20000);   /* more than one read block */
+    put_keys(r4, 1, 10);
+    put_keys(other_t, 1, 10);
+    put_keys(other_j, 1, 10);
+    /* Found when it is a committed key file of the same width; not otherwise. */
+    char *p = sl_keyfile_prev(dir, "job", 3, "orders", 1);
+    cr_assert(p && !strcmp(p, r3));
+    sl_free(p);
+    cr_assert_null(sl_keyfile_prev(dir, "job", 3, "orders", 2));
+    cr_assert_null(sl_keyfile_prev(dir, "job", 5, "orders", 1));
+    cr_assert_null(sl_keyfile_prev(dir, "job", 0, "orders", 1));
+    cr_assert_null(sl_keyfile_prev(NULL, "job", 3, "orders", 1));
+    cr_assert_eq(truncate(r4, 24 + 8 * 9), 0);
+    cr_assert_null(sl_keyfile_prev(dir, "job", 4, "orders", 1));
+    /* The block reader gives every key in order. */
+    sl_err err = SL_ERR_INIT;
+    sl_keyfile_r r;
+    cr_assert_eq(sl_keyfile_open(&r, r3, &err), 0, "%s", err.msg);
+    int64_t k, want = 0;
+    int rc;
+    while ((rc = sl_keyfile_iter(&r).next(&r, &k, &err)) == 1) cr_assert_eq(k, want++);
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(want, 20000);
+    sl_keyfile_close(&r);
+    /* Pruned: job's other runs of orders; not another table's, not another job's. */
+    cr_assert_eq(sl_keyfile_prune(dir, "job", "orders", 4), 1);
+    cr_assert_neq(access(r3, F_OK), 0);
+    cr_assert_eq(access(r4, F_OK), 0);
+    cr_assert_eq(access(other_t, F_OK), 0);
+    cr_assert_eq(access(other_j, F_OK), 0);
+    cr_assert_eq(sl_keyfile_prune(dir, "job", "orders", -1), 1);
+    cr_assert_neq(access(r4, F_OK), 0);
+    unlink(other_t);
+    unlink(other_j);
+    cr_assert_eq(rmdir(dir), 0);
+    sl_free(r3);
+    sl_free(r4);
+    sl_free(other_t);
+    sl_free(other_j);
 }
 
 /* Big-endian helpers for hand-made COPY bytes. */
