@@ -286,7 +286,8 @@ int sl_lake_rewrite_native(const sl_lake_native *nv, const char *in, const char 
     int kc = s ? sl_schema_find(s, nv->key) : -1;
     if (!s) snprintf(why, whysize, "%s", rerr.msg);
     else if (kc < 0) snprintf(why, whysize, "no key column %s", nv->key);
-    else if (!sl_lr_int_type(s->fields[kc].type.id)) snprintf(why, whysize, "the key column %s is not an integer", nv->key);
+    else if (!sl_lr_int_type(s->fields[kc].type.id))
+        snprintf(why, whysize, "the key column %s is not an integer", nv->key);
     if (why[0]) {
         sl_pq_reader_close(r);
         return 0;

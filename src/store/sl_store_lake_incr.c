@@ -15,17 +15,23 @@
  *           ranges (sl_lake_bounds.h; files without one: their keys read
  *           by DuckDB); the others are hard-linked as they are, keeping
  *           their entries (receipts); each chosen file's rows whose key is
- *           neither are written by DuckDB's COPY TO into a file of its own
- *           that takes over its range ("bounds"); the increment's part
- *           files (sluice's own, exact types) are listed as they are -
- *           unless soft deletes remove rows from them, then DuckDB writes
- *           the increment without those rows.
+ *           neither are written into a file of its own that takes over its
+ *           range ("bounds"); the increment's part files (sluice's own,
+ *           exact types) are listed as they are - unless soft deletes
+ *           remove rows from them, then DuckDB writes the increment without
+ *           those rows.
  *
- * Why DuckDB's COPY rather than sluice's sinks for the rewritten rows: the
- * rewrite is a relational operation (anti-join on the key over files) that
- * DuckDB streams, spills and parallelises; sluice's Parquet reader and sink
- * would need a key hash set and a filter in C for the same. Only the rows of
- * affected files go through it; the increment keeps sluice's encoding.
+ * Who rewrites a chosen file: with a key of one integer column, sluice's own
+ * Parquet reader and writer (sl_lake_rewrite.h): the anti-join is then a
+ * lookup in a sorted array of the leaving keys, read from DuckDB once, and
+ * the rows keep sluice's encoding at a fraction of DuckDB's CPU (the rewrite
+ * was most of a merge's time); the written file's Parquet schema is checked
+ * against the old file's. Any other key (several columns, text, a
+ * timestamp), and a file the native rewrite does not take (a column its
+ * reader refuses, a schema it would not write back the same), go through
+ * DuckDB's COPY TO (select * ... anti join sl_gone using (key)): a
+ * relational operation over files that DuckDB streams, spills and
+ * parallelises, for key types for which a sorted array would not do.
  *
  * Names: live files named part-* (a run's task outputs) are carried as
  * c<run>-part-*, so the next run's part-* never collide; c*, m*, i* files
@@ -230,7 +236,7 @@ static int sl_carry(const sl_staging *stg, const char *name, const char *as, sl_
     return rc;
 }
 
-/* A file DuckDB wrote into the staging directory, as a manifest entry. */
+/* A file written into the staging directory (DuckDB's COPY, the native rewrite), as a manifest entry. */
 static int sl_written_entry(const sl_staging *stg, const char *name, int64_t rows, sl_store_file *f, sl_err *err)
 {
     char *path = sl_fs_join(stg->dir, name);
@@ -757,7 +763,7 @@ static int sl_lake_incr_merge(sl_stage *sg, sl_staging *stg, const sl_store_mani
         names[nnames++] = as;
         f[nf++] = (sl_store_file){ as, live[i].rows, live[i].bytes, live[i].crc32, live[i].members };
     }
-    /* Touched ones: each one's rows that stay, in a file of its own written by DuckDB. */
+    /* Touched ones: each one's rows that stay, in a file of its own (sl_lake_rewrite). */
     if (rc == 0 && nhit > 0) rc = sl_lake_rewrite(sg, stg, d, old, nlive, hit, bd, names, &nnames, f, &nf, err);
     /* The increment: its part files, or without the soft-deleted rows. */
     bool filter = cfg->incr.deletes == SL_DELETES_COLUMN && ninc > 0;
