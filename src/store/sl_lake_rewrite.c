@@ -41,6 +41,7 @@
 #include "../parquet/sl_pq_reader.h"
 #include "sl_duck.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -271,6 +272,106 @@ static int sl_lr_writer_opts(const sl_job_target *t, sl_pq_writer_opts *o, char 
     return 0;
 }
 
+/* The reading side of a rewrite: the next batch of the file without its
+ * leaving rows. */
+typedef struct sl_lr_read {
+    sl_pq_reader *r;
+    int kc;                  /* the key column */
+    const sl_lake_gone *gone;
+    size_t hint;
+    int64_t nread;           /* rows read, the leaving ones too */
+    char *why;               /* a read failure: why the DuckDB path takes the file */
+    size_t whysize;
+    uint8_t *drop;           /* a batch's capacity */
+} sl_lr_read;
+
+/* Fills b; the rows read (b->nrows may be fewer: the leaving rows are
+ * gone), 0 at the end, -1 when the read failed (rd->why says why). */
+static int64_t sl_lr_fill(sl_lr_read *rd, sl_batch *b)
+{
+    sl_err rerr = SL_ERR_INIT;
+    int64_t n = sl_pq_reader_next(rd->r, b, &rerr);
+    if (n < 0) {
+        snprintf(rd->why, rd->whysize, "%s", rerr.msg);
+        return -1;
+    }
+    rd->nread += n;
+    if (n > 0 && sl_lr_mark(&b->cols[rd->kc], b->nrows, rd->gone, &rd->hint, rd->drop) > 0) sl_lr_keep(b, rd->drop);
+    return n;
+}
+
+/* ---- reading and writing on two threads ---- */
+
+/* A file rewritten alone on a machine with a CPU to spare: a thread reads
+ * and filters batches into a ring of SL_LR_SLOTS while the calling thread
+ * encodes and compresses them (about a third of the work is reading, two
+ * thirds writing). */
+#define SL_LR_SLOTS 3
+typedef struct sl_lr_pipe {
+    sl_lr_read *rd;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    sl_batch *slot[SL_LR_SLOTS];
+    unsigned head, tail;     /* filled by the reader up to head, written up to tail */
+    bool eof, stop;
+} sl_lr_pipe;
+
+static void *sl_lr_reader(void *arg)
+{
+    sl_lr_pipe *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        while (p->head - p->tail == SL_LR_SLOTS && !p->stop) pthread_cond_wait(&p->cv, &p->mu);
+        sl_batch *b = p->stop ? NULL : p->slot[p->head % SL_LR_SLOTS];
+        pthread_mutex_unlock(&p->mu);
+        int64_t n = b ? sl_lr_fill(p->rd, b) : 0;
+        pthread_mutex_lock(&p->mu);
+        if (n > 0) p->head++;
+        else p->eof = true;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+        if (n <= 0) return NULL;
+    }
+}
+
+static int sl_lr_pipelined(sl_lr_read *rd, const sl_schema *s, sl_pq_writer *w, sl_batch *first, sl_err *err)
+{
+    sl_lr_pipe p = { .rd = rd };
+    pthread_mutex_init(&p.mu, NULL);
+    pthread_cond_init(&p.cv, NULL);
+    p.slot[0] = first;
+    for (int i = 1; i < SL_LR_SLOTS; i++) p.slot[i] = sl_batch_new(s, first->capacity);
+    pthread_t th;
+    bool threaded = pthread_create(&th, NULL, sl_lr_reader, &p) == 0;
+    int rc = 0;
+    for (;;) {
+        sl_batch *b = NULL;
+        if (!threaded) {   /* no thread: read here */
+            b = sl_lr_fill(rd, first) > 0 ? first : NULL;
+        } else {
+            pthread_mutex_lock(&p.mu);
+            while (p.head == p.tail && !p.eof) pthread_cond_wait(&p.cv, &p.mu);
+            if (p.head != p.tail) b = p.slot[p.tail % SL_LR_SLOTS];
+            pthread_mutex_unlock(&p.mu);
+        }
+        if (!b) break;
+        if (b->nrows > 0 && sl_pq_writer_write(w, b, err) < 0) rc = -1;
+        if (threaded) {
+            pthread_mutex_lock(&p.mu);
+            p.tail++;
+            if (rc < 0) p.stop = true;
+            pthread_cond_broadcast(&p.cv);
+            pthread_mutex_unlock(&p.mu);
+        }
+        if (rc < 0) break;
+    }
+    if (threaded) pthread_join(th, NULL);
+    for (int i = 1; i < SL_LR_SLOTS; i++) sl_batch_free(p.slot[i]);
+    pthread_cond_destroy(&p.cv);
+    pthread_mutex_destroy(&p.mu);
+    return rc;
+}
+
 int sl_lake_rewrite_native(const sl_lake_native *nv, const char *in, const char *out, int64_t *rows, char *why,
                            size_t whysize, sl_err *err)
 {
@@ -296,22 +397,20 @@ int sl_lake_rewrite_native(const sl_lake_native *nv, const char *in, const char 
     sl_out *o_file = sl_out_open_file(out, err);
     sl_pq_writer *w = o_file ? sl_pq_writer_open(o_file, s, &o, err) : NULL;
     if (!w) rc = -1;
+    sl_lr_read rd = { r, kc, nv->gone, 0, 0, why, whysize, NULL };
     sl_batch *b = sl_batch_new(s, 0);
-    uint8_t *drop = sl_malloc(b->capacity);
-    size_t hint = 0;
-    int64_t nread = 0;
-    while (rc == 0) {
-        int64_t n = sl_pq_reader_next(r, b, &rerr);
-        if (n < 0) {
-            snprintf(why, whysize, "%s", rerr.msg);
-            break;
+    rd.drop = sl_malloc(b->capacity);
+    if (rc == 0 && nv->pipeline) {
+        rc = sl_lr_pipelined(&rd, s, w, b, err);
+    } else {
+        while (rc == 0) {
+            int64_t n = sl_lr_fill(&rd, b);
+            if (n <= 0) break;
+            if (b->nrows > 0 && sl_pq_writer_write(w, b, err) < 0) rc = -1;
         }
-        if (n == 0) break;
-        nread += n;
-        if (sl_lr_mark(&b->cols[kc], b->nrows, nv->gone, &hint, drop) > 0) sl_lr_keep(b, drop);
-        if (b->nrows > 0 && sl_pq_writer_write(w, b, err) < 0) rc = -1;
     }
-    sl_free(drop);
+    int64_t nread = rd.nread;
+    sl_free(rd.drop);
     sl_batch_free(b);
     const sl_pq_file_meta *m = sl_pq_reader_meta(r);
     if (rc == 0 && !why[0] && nread != m->num_rows)

@@ -52,6 +52,7 @@ typedef struct sl_lake_native {
     const sl_lake_gone *gone;
     const sl_pq_kv *kv;            /* the footer's key/value metadata */
     int nkv;
+    bool pipeline;                 /* read on a thread of its own (a CPU would idle otherwise) */
 } sl_lake_native;
 
 /* Writes the rows of Parquet file `in` whose key is NULL or not in

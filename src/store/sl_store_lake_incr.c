@@ -533,7 +533,8 @@ static void sl_rewrite_run(sl_rewrite_pool *pool, int nworkers, void *(*fn)(void
 /* Each touched live file i (hit[i]) rewritten without the leaving rows into
  * stage/m<run>-NNNNN.parquet. A table keyed by one integer column: by
  * sluice's reader and writer (sl_lake_rewrite.h), one file per thread, up to
- * one thread per CPU; a file it does not take (a type it does not map back
+ * one thread per CPU (two per file, reading and writing, when CPUs would
+ * idle: a single touched file); a file it does not take (a type it does not map back
  * exactly, a column it cannot read) and every file of other tables: by up to
  * SL_LAKE_REWRITERS DuckDB connections at once (a file sluice wrote is one
  * or two row groups, which DuckDB reads on one thread each, so several
@@ -575,9 +576,10 @@ static int sl_lake_rewrite(sl_stage *sg, sl_staging *stg, sl_duck *d, char *cons
             if (sg->job) kv[nkv++] = (sl_pq_kv){ "sluice.job", sg->job };
             kv[nkv++] = (sl_pq_kv){ "sluice.table", cfg->name };
             if (cfg->source && cfg->source->kind) kv[nkv++] = (sl_pq_kv){ "sluice.source_kind", cfg->source->kind };
-            sl_lake_native nv = { sg->target, cfg->key[0], &gone, kv, nkv };
             int nworkers = n;
             if (ncpu > 0 && nworkers > ncpu) nworkers = (int)ncpu;
+            /* Two threads per file (one reads, one writes) when that many CPUs would otherwise idle. */
+            sl_lake_native nv = { sg->target, cfg->key[0], &gone, kv, nkv, ncpu >= 2 * (long)n };
             sl_rewrite_pool pool = { .jobs = jobs, .n = n, .nv = &nv };
             sl_rewrite_run(&pool, nworkers, sl_rewrite_native_worker);
             for (int k = 0; k < n && rc == 0; k++)
@@ -597,8 +599,8 @@ static int sl_lake_rewrite(sl_stage *sg, sl_staging *stg, sl_duck *d, char *cons
             }
             if (rc == 0)
                 sl_log(SL_LOG_DEBUG, "table %s: merge: native rewrite of %d of %d files (%zu leaving keys), %d "
-                       "thread%s, %.3fs", sg->table, nnative, n, gone.n, nworkers, nworkers == 1 ? "" : "s",
-                       sl_lake_now() - t0);
+                       "thread%s%s, %.3fs", sg->table, nnative, n, gone.n, nworkers, nworkers == 1 ? "" : "s",
+                       nv.pipeline ? " (each reading on another)" : "", sl_lake_now() - t0);
         }
         sl_lake_gone_free(&gone);
     }

@@ -3,7 +3,7 @@
  * (store/sl_lake_rewrite.c): the rows whose key leaves are gone, every
  * other row (NULL keys too) is there in its order with its values (strings,
  * lists of integers and of strings, NULLs; several row groups and pages;
- * keys in order and shuffled); the written file's schema is the old one's;
+ * keys in order and shuffled; read on the writing thread or another); the written file's schema is the old one's;
  * a file DuckDB wrote (another schema) or one with a column the reader
  * refuses is handed back (0, the output removed, a reason).
  */
@@ -164,7 +164,7 @@ static void check_rewrite(const char *out, bool shuffled, bool key_nullable, int
     sl_pq_reader_close(r);
 }
 
-static void rewrite_case(bool shuffled, bool key_nullable)
+static void rewrite_case(bool shuffled, bool key_nullable, bool pipeline)
 {
     char dir[] = "/tmp/sl-lake-rewrite-XXXXXX";
     cr_assert(mkdtemp(dir));
@@ -176,7 +176,7 @@ static void rewrite_case(bool shuffled, bool key_nullable)
     sl_job_target t = { 0 };
     t.compression = "zstd";
     sl_pq_kv kv[] = { { "sluice.run_id", "7" } };
-    sl_lake_native nv = { &t, "id", &g, kv, 1 };
+    sl_lake_native nv = { &t, "id", &g, kv, 1, pipeline };
     sl_err err = SL_ERR_INIT;
     char why[400];
     int64_t rows = -1;
@@ -193,9 +193,12 @@ static void rewrite_case(bool shuffled, bool key_nullable)
     rmdir(dir);
 }
 
-Test(lake_rewrite, keys_in_order) { rewrite_case(false, false); }
-Test(lake_rewrite, keys_shuffled) { rewrite_case(true, false); }
-Test(lake_rewrite, null_keys_stay) { rewrite_case(true, true); }
+Test(lake_rewrite, keys_in_order) { rewrite_case(false, false, false); }
+Test(lake_rewrite, keys_shuffled) { rewrite_case(true, false, false); }
+Test(lake_rewrite, null_keys_stay) { rewrite_case(true, true, false); }
+/* the same read on a thread of its own */
+Test(lake_rewrite, pipelined) { rewrite_case(false, false, true); }
+Test(lake_rewrite, pipelined_shuffled_null_keys) { rewrite_case(true, true, true); }
 
 /* Every row leaves: a valid empty file, 0 rows. */
 Test(lake_rewrite, every_row_leaves)
