@@ -564,8 +564,11 @@ static int sl_lake_rewrite(sl_stage *sg, sl_staging *stg, sl_duck *d, char *cons
     if (n > 0 && sl_lake_native_ok(cfg, sg->schema)) {
         sl_lake_gone gone;
         double t0 = sl_lake_now();
-        rc = sl_lake_gone_read(d, "sl_gone", cfg->key[0], &gone, err);
-        if (rc == 0) {
+        sl_err gerr = SL_ERR_INIT;
+        if (sl_lake_gone_read(d, "sl_gone", cfg->key[0], &gone, &gerr) < 0) {
+            sl_log(SL_LOG_WARN, "table %s: merge: every file rewritten by DuckDB: the leaving keys did not read "
+                   "for the native rewrite: %s", sg->table, gerr.msg);
+        } else {
             char run[32];
             snprintf(run, sizeof run, "%lld", (long long)sg->run_id);
             /* The engine's pairs (exec/sl_exec.c gives the sink the same), this run's id. */
