@@ -15,17 +15,23 @@
  *           ranges (sl_lake_bounds.h; files without one: their keys read
  *           by DuckDB); the others are hard-linked as they are, keeping
  *           their entries (receipts); each chosen file's rows whose key is
- *           neither are written by DuckDB's COPY TO into a file of its own
- *           that takes over its range ("bounds"); the increment's part
- *           files (sluice's own, exact types) are listed as they are -
- *           unless soft deletes remove rows from them, then DuckDB writes
- *           the increment without those rows.
+ *           neither are written into a file of its own that takes over its
+ *           range ("bounds"); the increment's part files (sluice's own,
+ *           exact types) are listed as they are - unless soft deletes
+ *           remove rows from them, then DuckDB writes the increment without
+ *           those rows.
  *
- * Why DuckDB's COPY rather than sluice's sinks for the rewritten rows: the
- * rewrite is a relational operation (anti-join on the key over files) that
- * DuckDB streams, spills and parallelises; sluice's Parquet reader and sink
- * would need a key hash set and a filter in C for the same. Only the rows of
- * affected files go through it; the increment keeps sluice's encoding.
+ * Who rewrites a chosen file: with a key of one integer column, sluice's own
+ * Parquet reader and writer (sl_lake_rewrite.h): the anti-join is then a
+ * lookup in a sorted array of the leaving keys, read from DuckDB once, and
+ * the rows keep sluice's encoding at a fraction of DuckDB's CPU (the rewrite
+ * was most of a merge's time); the written file's Parquet schema is checked
+ * against the old file's. Any other key (several columns, text, a
+ * timestamp), and a file the native rewrite does not take (a column its
+ * reader refuses, a schema it would not write back the same), go through
+ * DuckDB's COPY TO (select * ... anti join sl_gone using (key)): a
+ * relational operation over files that DuckDB streams, spills and
+ * parallelises, for key types for which a sorted array would not do.
  *
  * Names: live files named part-* (a run's task outputs) are carried as
  * c<run>-part-*, so the next run's part-* never collide; c*, m*, i* files
@@ -53,6 +59,7 @@
 #include "sl_duck.h"
 #include "sl_store_lake_detect.h"
 #include "sl_lake_bounds.h"
+#include "sl_lake_rewrite.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -229,7 +236,7 @@ static int sl_carry(const sl_staging *stg, const char *name, const char *as, sl_
     return rc;
 }
 
-/* A file DuckDB wrote into the staging directory, as a manifest entry. */
+/* A file written into the staging directory (DuckDB's COPY, the native rewrite), as a manifest entry. */
 static int sl_written_entry(const sl_staging *stg, const char *name, int64_t rows, sl_store_file *f, sl_err *err)
 {
     char *path = sl_fs_join(stg->dir, name);
@@ -346,6 +353,11 @@ int sl_lake_incr_deletes(sl_stage *sg, struct sl_duck *d, const sl_staging *stg,
 
 /* ---- publish ---- */
 
+/* DuckDB connections rewriting files at once; threads of the native
+ * rewrite at most (one per CPU below that). */
+#define SL_LAKE_REWRITERS 4
+#define SL_LAKE_NATIVE_MAX 64
+
 /* Runs "copy (<select>) to <stg>/<name>" in DuckDB; a file with rows joins
  * the new version (names, f), an empty one is removed. Takes name. */
 static int sl_lake_copy_part(struct sl_duck *d, const sl_job_target *t, const sl_staging *stg, char *name,
@@ -445,16 +457,21 @@ static int sl_lake_incr_hits(sl_stage *sg, sl_staging *stg, sl_duck *d, sl_live_
 
 /* ---- rewriting the touched files ---- */
 
-/* One touched file's rewrite: its COPY, then its manifest entry (CRC, size,
- * fsync), run by one of the workers: the flush of one file to disk overlaps
- * the other files' COPYs instead of following them all. */
+/* One touched file's rewrite: natively (sl_lake_rewrite.h) or by DuckDB's
+ * COPY, then its manifest entry (CRC, size, fsync), run by one of the
+ * workers: the flush of one file to disk overlaps the other files'
+ * rewrites instead of following them all. */
 typedef struct sl_rewrite {
     const sl_staging *stg;
     char *sql, *name;
+    char *in, *out;        /* the live file, the staged one */
+    bool native;           /* written by the native rewrite */
     int64_t rows;
     sl_store_file entry;   /* when rows > 0 */
     int rc;
     sl_err err;
+    char why[400];         /* why the native rewrite did not take the file */
+    double secs;
 } sl_rewrite;
 
 static void sl_rewrite_one(sl_duck *c, sl_rewrite *j)
@@ -468,6 +485,7 @@ typedef struct sl_rewrite_pool {
     sl_rewrite *jobs;
     int n;
     _Atomic int next;
+    const sl_lake_native *nv;   /* the native pool: no DuckDB connection */
 } sl_rewrite_pool;
 
 static void *sl_rewrite_worker(void *arg)
@@ -488,73 +506,167 @@ static void *sl_rewrite_worker(void *arg)
     return NULL;
 }
 
+static double sl_lake_now(void);
+
+static void sl_rewrite_native_one(const sl_lake_native *nv, sl_rewrite *j)
+{
+    double t0 = sl_lake_now();
+    int r = sl_lake_rewrite_native(nv, j->in, j->out, &j->rows, j->why, sizeof j->why, &j->err);
+    j->rc = r < 0 ? -1 : 0;
+    j->native = r > 0;
+    if (j->native && j->rows > 0) j->rc = sl_written_entry(j->stg, j->name, j->rows, &j->entry, &j->err);
+    j->secs = sl_lake_now() - t0;
+}
+
+static void *sl_rewrite_native_worker(void *arg)
+{
+    sl_rewrite_pool *p = arg;
+    for (int i; (i = atomic_fetch_add(&p->next, 1)) < p->n;) sl_rewrite_native_one(p->nv, &p->jobs[i]);
+    return NULL;
+}
+
+/* Runs fn over the pool's jobs on up to nworkers threads (on this one when
+ * there is one, or no thread starts). */
+static void sl_rewrite_run(sl_rewrite_pool *pool, int nworkers, void *(*fn)(void *))
+{
+    atomic_init(&pool->next, 0);
+    if (nworkers <= 1) {
+        fn(pool);
+        return;
+    }
+    pthread_t th[SL_LAKE_NATIVE_MAX];
+    int started = 0;
+    for (; started < nworkers && started < SL_LAKE_NATIVE_MAX; started++)
+        if (pthread_create(&th[started], NULL, fn, pool) != 0) break;
+    if (started == 0) fn(pool);
+    for (int t = 0; t < started; t++) pthread_join(th[t], NULL);
+}
+
 /* Each touched live file i (hit[i]) rewritten without the leaving rows into
- * stage/m<run>-NNNNN.parquet, by up to SL_LAKE_REWRITERS DuckDB connections
- * at once: a file sluice wrote is one row group, which DuckDB reads on one
- * thread, so several files are rewritten side by side rather than one
- * after the other. A file left with rows joins (names, f) with the bounds
- * of the file it replaces; an empty one is removed. */
-#define SL_LAKE_REWRITERS 4
+ * stage/m<run>-NNNNN.parquet. A table keyed by one integer column: by
+ * sluice's reader and writer (sl_lake_rewrite.h), one file per thread, up to
+ * one thread per CPU (two per file, reading and writing, when CPUs would
+ * idle: a single touched file); a file it does not take (a type it does not map back
+ * exactly, a column it cannot read) and every file of other tables: by up to
+ * SL_LAKE_REWRITERS DuckDB connections at once (a file sluice wrote is one
+ * or two row groups, which DuckDB reads on one thread each, so several
+ * files are rewritten side by side rather than one after the other). A
+ * file left with rows joins (names, f) with the bounds of the file it
+ * replaces; an empty one is removed. */
 static int sl_lake_rewrite(sl_stage *sg, sl_staging *stg, sl_duck *d, char *const *old, int nlive, const bool *hit,
                            const sl_lake_bounds *bd, char **names, int *nnames, sl_store_file *f, int *nf, sl_err *err)
 {
     const sl_job_table *cfg = sg->cfg;
     int nhit = 0;
     for (int i = 0; i < nlive; i++) nhit += hit[i];
-    int nworkers = nhit < SL_LAKE_REWRITERS ? nhit : SL_LAKE_REWRITERS;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    if (ncpu > 0 && nworkers > ncpu) nworkers = (int)ncpu;
-    /* Temporary tables are the creating connection's own: the other connections read a copy. */
-    const char *gone = "sl_gone";
     int rc = 0;
-    if (nworkers > 1) {
-        gone = "main.sl_gone_all";
-        rc = sl_duck_exec(d, "create or replace table main.sl_gone_all as select * from sl_gone; "
-                             "set preserve_insertion_order = false", NULL, err);
-    }
     sl_rewrite *jobs = sl_calloc((size_t)nhit, sizeof *jobs);
     int *from = sl_calloc((size_t)nhit, sizeof *from), n = 0;
     for (int i = 0; i < nlive; i++) {
         if (!hit[i]) continue;
-        bool one[1] = { true };
-        sl_buf b = { 0 };
-        sl_buf_printf(&b, "copy (select * from ");
-        sl_q_live_sel(&b, stg, &old[i], one, 1, "");
-        sl_buf_printf(&b, " anti join %s using (", gone);
-        sl_q_keys(&b, cfg);
         jobs[n].name = sl_sprintf("m%lld-%05d.parquet", (long long)sg->run_id, n);
-        char *path = sl_fs_join(stg->dir, jobs[n].name);
-        sl_buf_printf(&b, ")) to ");
-        sl_q_text(&b, path);
-        sl_q_parquet_opts(&b, sg->target);
-        sl_free(path);
-        jobs[n].sql = sl_q_done(&b);
+        jobs[n].in = sl_fs_join(stg->live, old[i]);
+        jobs[n].out = sl_fs_join(stg->dir, jobs[n].name);
         jobs[n].stg = stg;
         jobs[n].err = (sl_err)SL_ERR_INIT;
         from[n++] = i;
     }
-    if (rc == 0 && nworkers <= 1) {
-        for (int k = 0; k < n && rc == 0; k++) {
-            sl_rewrite_one(d, &jobs[k]);
-            if ((rc = jobs[k].rc) < 0) *err = jobs[k].err;
+    /* The native rewrite first, where it applies. */
+    if (n > 0 && sl_lake_native_ok(cfg, sg->schema)) {
+        sl_lake_gone gone;
+        double t0 = sl_lake_now();
+        sl_err gerr = SL_ERR_INIT;
+        if (sl_lake_gone_read(d, "sl_gone", cfg->key[0], &gone, &gerr) < 0) {
+            sl_log(SL_LOG_WARN, "table %s: merge: every file rewritten by DuckDB: the leaving keys did not read "
+                   "for the native rewrite: %s", sg->table, gerr.msg);
+        } else {
+            char run[32];
+            snprintf(run, sizeof run, "%lld", (long long)sg->run_id);
+            /* The engine's pairs (exec/sl_exec.c gives the sink the same), this run's id. */
+            sl_pq_kv kv[5];
+            int nkv = 0;
+            kv[nkv++] = (sl_pq_kv){ "sluice.version", SL_VERSION };
+            kv[nkv++] = (sl_pq_kv){ "sluice.run_id", run };
+            if (sg->job) kv[nkv++] = (sl_pq_kv){ "sluice.job", sg->job };
+            kv[nkv++] = (sl_pq_kv){ "sluice.table", cfg->name };
+            if (cfg->source && cfg->source->kind) kv[nkv++] = (sl_pq_kv){ "sluice.source_kind", cfg->source->kind };
+            int nworkers = n;
+            if (ncpu > 0 && nworkers > ncpu) nworkers = (int)ncpu;
+            /* Two threads per file (one reads, one writes) when that many CPUs would otherwise idle. */
+            sl_lake_native nv = { sg->target, cfg->key[0], &gone, kv, nkv, ncpu >= 2 * (long)n };
+            sl_rewrite_pool pool = { .jobs = jobs, .n = n, .nv = &nv };
+            sl_rewrite_run(&pool, nworkers, sl_rewrite_native_worker);
+            for (int k = 0; k < n && rc == 0; k++)
+                if (jobs[k].rc < 0) {
+                    *err = jobs[k].err;
+                    rc = -1;
+                }
+            int nnative = 0;
+            for (int k = 0; k < n; k++) {
+                nnative += jobs[k].native;
+                if (rc == 0 && jobs[k].native)
+                    sl_log(SL_LOG_DEBUG, "table %s: merge: %s rewritten natively into %s: %lld rows kept, %.3fs",
+                           sg->table, old[from[k]], jobs[k].name, (long long)jobs[k].rows, jobs[k].secs);
+                else if (rc == 0)
+                    sl_log(SL_LOG_DEBUG, "table %s: merge: %s rewritten by DuckDB: the native rewrite does not "
+                           "take it: %s", sg->table, old[from[k]], jobs[k].why);
+            }
+            if (rc == 0)
+                sl_log(SL_LOG_DEBUG, "table %s: merge: native rewrite of %d of %d files (%zu leaving keys), %d "
+                       "thread%s%s, %.3fs", sg->table, nnative, n, gone.n, nworkers, nworkers == 1 ? "" : "s",
+                       nv.pipeline ? " (each reading on another)" : "", sl_lake_now() - t0);
         }
-    } else if (rc == 0) {
-        sl_rewrite_pool pool = { .d = d, .jobs = jobs, .n = n };
-        atomic_init(&pool.next, 0);
-        pthread_t th[SL_LAKE_REWRITERS];
-        int started = 0;
-        for (; started < nworkers; started++)
-            if (pthread_create(&th[started], NULL, sl_rewrite_worker, &pool) != 0) break;
-        if (started == 0) sl_rewrite_worker(&pool);
-        for (int t = 0; t < started; t++) pthread_join(th[t], NULL);
-        for (int k = 0; k < n && rc == 0; k++)
-            if (jobs[k].rc < 0) {
-                *err = jobs[k].err;
+        sl_lake_gone_free(&gone);
+    }
+    /* The other files: DuckDB's COPY of the file anti-joined with the leaving keys. */
+    int nduck = 0;
+    for (int k = 0; k < n; k++) nduck += !jobs[k].native;
+    int nworkers = nduck < SL_LAKE_REWRITERS ? nduck : SL_LAKE_REWRITERS;
+    if (ncpu > 0 && nworkers > ncpu) nworkers = (int)ncpu;
+    /* Temporary tables are the creating connection's own: the other connections read a copy. */
+    const char *gone = "sl_gone";
+    if (rc == 0 && nworkers > 1) {
+        gone = "main.sl_gone_all";
+        rc = sl_duck_exec(d, "create or replace table main.sl_gone_all as select * from sl_gone; "
+                             "set preserve_insertion_order = false", NULL, err);
+    }
+    sl_rewrite *duck = sl_calloc((size_t)nduck + 1, sizeof *duck);
+    int *at = sl_calloc((size_t)nduck + 1, sizeof *at), m = 0;
+    for (int k = 0; rc == 0 && k < n; k++) {
+        if (jobs[k].native) continue;
+        bool one[1] = { true };
+        sl_buf b = { 0 };
+        sl_buf_printf(&b, "copy (select * from ");
+        sl_q_live_sel(&b, stg, &old[from[k]], one, 1, "");
+        sl_buf_printf(&b, " anti join %s using (", gone);
+        sl_q_keys(&b, cfg);
+        sl_buf_printf(&b, ")) to ");
+        sl_q_text(&b, jobs[k].out);
+        sl_q_parquet_opts(&b, sg->target);
+        jobs[k].sql = sl_q_done(&b);
+        jobs[k].err = (sl_err)SL_ERR_INIT;
+        duck[m] = jobs[k];
+        at[m++] = k;
+    }
+    if (rc == 0 && m > 0 && nworkers <= 1) {
+        for (int k = 0; k < m && rc == 0; k++) {
+            sl_rewrite_one(d, &duck[k]);
+            if ((rc = duck[k].rc) < 0) *err = duck[k].err;
+        }
+    } else if (rc == 0 && m > 0) {
+        sl_rewrite_pool pool = { .d = d, .jobs = duck, .n = m };
+        sl_rewrite_run(&pool, nworkers, sl_rewrite_worker);
+        for (int k = 0; k < m && rc == 0; k++)
+            if (duck[k].rc < 0) {
+                *err = duck[k].err;
                 rc = -1;
             }
     }
+    for (int k = 0; k < m; k++) jobs[at[k]] = duck[k];
+    sl_free(duck);
+    sl_free(at);
     for (int k = 0; k < n; k++) {
-        char *path = sl_fs_join(stg->dir, jobs[k].name);
         if (rc == 0 && jobs[k].rows > 0) {
             names[(*nnames)++] = jobs[k].name;
             f[(*nf)++] = jobs[k].entry;
@@ -564,11 +676,12 @@ static int sl_lake_rewrite(sl_stage *sg, sl_staging *stg, sl_duck *d, char *cons
                 f[*nf - 1].receipt = names[(*nnames)++] = sl_q_done(&b);
             }
         } else {
-            unlink(path);
+            unlink(jobs[k].out);
             sl_free(jobs[k].name);
         }
-        sl_free(path);
         sl_free(jobs[k].sql);
+        sl_free(jobs[k].in);
+        sl_free(jobs[k].out);
     }
     sl_free(jobs);
     sl_free(from);
@@ -667,7 +780,7 @@ static int sl_lake_incr_merge(sl_stage *sg, sl_staging *stg, const sl_store_mani
         names[nnames++] = as;
         f[nf++] = (sl_store_file){ as, live[i].rows, live[i].bytes, live[i].crc32, live[i].members };
     }
-    /* Touched ones: each one's rows that stay, in a file of its own written by DuckDB. */
+    /* Touched ones: each one's rows that stay, in a file of its own (sl_lake_rewrite). */
     if (rc == 0 && nhit > 0) rc = sl_lake_rewrite(sg, stg, d, old, nlive, hit, bd, names, &nnames, f, &nf, err);
     /* The increment: its part files, or without the soft-deleted rows. */
     bool filter = cfg->incr.deletes == SL_DELETES_COLUMN && ninc > 0;

@@ -12,10 +12,18 @@
 #      detect of the oldest ids) touches the first file only; a run with no
 #      change leaves the table as it is; after every run the lake equals
 #      the source;
+#      the files a merge rewrote for the bigint key were written by
+#      sluice's own reader and writer (store/sl_lake_rewrite.c: the debug
+#      log says so) with the same Parquet schema as the files they replace;
+#      a file DuckDB rewrote (SLUICE_LAKE_REWRITE=duckdb: REQUIRED columns
+#      become OPTIONAL) is handed back to DuckDB by the next merge (the
+#      schema check), and the lake still equals the source;
 #   b) a timestamptz key (pruned) and a text key (no pruning: keys read):
 #      the lake equals the source after updates, inserts and deletes; their
 #      lake says compression: snappy, and the files a merge rewrote (DuckDB's
-#      COPY) are snappy too, as the run's own files are.
+#      COPY) are snappy too, as the run's own files are;
+#   c) a composite integer key (a, b): rewritten by DuckDB (the native
+#      rewrite takes one integer column), the lake equals the source.
 set -uo pipefail
 . "$(dirname "$0")/../lib/suite.sh"
 sl_suite_pg
@@ -34,6 +42,9 @@ INSERT INTO e SELECT timestamptz '2023-01-01 00:00:00+00' + g * interval '1 hour
 CREATE TABLE s (k text PRIMARY KEY, v text, updated_at timestamptz NOT NULL);
 INSERT INTO s SELECT 'k' || lpad(g::text, 5, '0'), 's' || g,
   timestamptz '2024-01-01 00:00:00+00' + g * interval '1 minute' FROM generate_series(1, 3000) g;
+CREATE TABLE c (a int, b int, v text NOT NULL, updated_at timestamptz NOT NULL, PRIMARY KEY (a, b));
+INSERT INTO c SELECT g / 10, g % 10, 'c' || g, timestamptz '2024-01-01 00:00:00+00' + g * interval '1 minute'
+  FROM generate_series(1, 3000) g;
 ANALYZE;
 SQL
 
@@ -50,6 +61,7 @@ tables:
   t: { from: src, table: public.t, partition: { column: id, count: 6 }, incremental: { cursor: updated_at }, key: [id], write: merge, deletes: detect, to: lake }
   e: { from: src, table: public.e, incremental: { cursor: updated_at, lookback: 1m }, key: [ts], write: merge, deletes: detect, to: lake2 }
   s: { from: src, table: public.s, incremental: { cursor: updated_at, lookback: 1m }, key: [k], write: merge, deletes: detect, to: lake2 }
+  c: { from: src, table: public.c, incremental: { cursor: updated_at }, key: [a, b], write: merge, deletes: detect, to: lake }
 YAML
 run() {   # run: exit status in $rc, log in $J/out
   (cd "$J" && "$SLUICE_BIN" run --workers 3 --no-progress --log-level debug job.yaml) >"$J/out" 2>&1
@@ -60,11 +72,16 @@ lake_t() { $DUCK "select count(*) || ' ' || md5(string_agg(id || '|' || v || '|'
 src_e() { S -c "SELECT count(*) || ' ' || md5(string_agg(extract(epoch FROM ts)::bigint || '|' || v, ',' ORDER BY ts)) FROM e"; }
 lake_e() { $DUCK "select count(*) || ' ' || md5(string_agg(epoch(ts)::bigint || '|' || v, ',' order by ts)) as d from read_parquet('$J/lake2/e/*.parquet')" | tail -1; }
 src_s() { S -c "SELECT count(*) || ' ' || md5(string_agg(k || '|' || v, ',' ORDER BY k)) FROM s"; }
+src_c() { S -c "SELECT count(*) || ' ' || md5(string_agg(a || '|' || b || '|' || v, ',' ORDER BY a, b)) FROM c"; }
+lake_c() { $DUCK "select count(*) || ' ' || md5(string_agg(a || '|' || b || '|' || v, ',' order by a, b)) as d from read_parquet('$J/lake/c/*.parquet')" | tail -1; }
 lake_s() { $DUCK "select count(*) || ' ' || md5(string_agg(k || '|' || v, ',' order by k)) as d from read_parquet('$J/lake2/s/*.parquet')" | tail -1; }
 same() {   # same TABLE WHAT
   local a b
   a=$(src_$1) b=$(lake_$1)
   [ "$a" = "$b" ] && ok "$2: lake table $1 equals the source ($a)" || bad "$2: $1: source $a, lake $b"
+}
+schema_of() {   # schema_of FILE: its Parquet schema elements, one line
+  $DUCK "select string_agg(concat_ws('|', name, type, type_length, repetition_type, num_children, converted_type, scale, precision, field_id, logical_type), ';' order by column_id) as s from parquet_schema('$1')" | tail -1
 }
 touched() {   # touched TABLE: the merge's "N of M live files touched (...)" line
   grep "table $1: merge: .* files touched" "$J/out" | sed 's/.*merge: //'
@@ -93,6 +110,13 @@ kept=$(comm -12 "$W/ino1" "$W/ino2" | wc -l)
 [ "$kept" = $((nfiles - 1)) ] && ok "the $kept untouched files are hard links of the old ones (same inodes)" \
   || bad "$kept of the old inodes kept, $((nfiles - 1)) expected"
 same t "after an update in the middle"
+grep -q "table t: merge: .* rewritten natively into m" "$J/out" && ok "the touched file of a bigint key was rewritten natively" \
+  || bad "no native rewrite for a bigint key: $(grep 'table t: merge' "$J/out")"
+mfile=$(ls "$J/lake/t" | grep '^m.*\.parquet$' | head -1)
+pfile=$(ls "$J/lake/t" | grep 'part-.*\.parquet$' | head -1)
+ms=$(schema_of "$J/lake/t/$mfile") ps=$(schema_of "$J/lake/t/$pfile")
+[ -n "$mfile" ] && [ -n "$ms" ] && [ "$ms" = "$ps" ] && ok "the rewritten $mfile has the Parquet schema of the files it replaces ($ms)" \
+  || bad "schema of the rewritten '$mfile': $ms; of $pfile: $ps"
 nent=$(grep -c '^    {"name": ' "$J/lake/t/_sluice_manifest.json")
 nrec=$(grep -c '^    {"name": .*"\(receipt\|bounds\)": ' "$J/lake/t/_sluice_manifest.json")
 [ "$nent" = "$nrec" ] && ok "every file of the merged version keeps a receipt or bounds ($nrec of $nent)" \
@@ -135,6 +159,26 @@ run
 [ "$before" = "$(stat -c %i "$J/lake/t/_sluice_manifest.json")" ] && ok "a run with no change leaves the lake table as it is" \
   || bad "a run with no change rewrote the lake table: $(grep 'table t' "$J/out" | tail -2)"
 
+# a file DuckDB rewrote (its schema is not sluice's: OPTIONAL columns) goes back to DuckDB next time
+ino=$(stat -c %i "$J/lake/t/_sluice_manifest.json")
+S -c "UPDATE t SET v = v || '-d', updated_at = $T WHERE id = 3000"
+export SLUICE_LAKE_REWRITE=duckdb
+run
+unset SLUICE_LAKE_REWRITE
+[ "$rc" = 0 ] || bad "run with SLUICE_LAKE_REWRITE=duckdb failed: $(tail -3 "$J/out")"
+grep -q "rewritten natively" "$J/out" && bad "SLUICE_LAKE_REWRITE=duckdb: a file was rewritten natively"
+dfile=$(ls -t "$J/lake/t" | grep '^m.*\.parquet$' | head -1)
+ds=$(schema_of "$J/lake/t/$dfile")
+[ "$ds" != "$ps" ] && ok "DuckDB's rewrite $dfile has another schema ($ds)" || bad "DuckDB's rewrite $dfile: schema $ds"
+same t "after DuckDB's rewrite"
+S -c "UPDATE t SET v = v || '-n', updated_at = $T WHERE id = 3000"
+run
+[ "$rc" = 0 ] || bad "run after DuckDB's rewrite failed: $(tail -3 "$J/out")"
+grep -q "table t: merge: $dfile rewritten by DuckDB: the native rewrite does not take it: schema element" "$J/out" \
+  && ok "the next merge hands DuckDB's $dfile back to DuckDB: $(grep -o "$dfile rewritten by DuckDB.*" "$J/out" | cut -c1-160)" \
+  || bad "the file DuckDB wrote was not handed back: $(grep 'table t: merge' "$J/out")"
+same t "after a merge of DuckDB's rewrite"
+
 # --- b) timestamptz and text keys ------------------------------------------------------------
 same e "first runs"
 same s "first runs"
@@ -158,9 +202,24 @@ case "$(touched s)" in
 esac
 same e "timestamptz key after an update, an insert, a delete"
 same s "text key after an update, an insert, a delete"
+grep -q "table s: merge: .* rewritten natively" "$J/out" && bad "a text key's file was rewritten natively"
 codecs=$($DUCK "select string_agg(distinct compression, ',' order by compression) as c from parquet_metadata('$J/lake2/*/*.parquet')" | tail -1)
 mfiles=$(ls "$J/lake2/e" "$J/lake2/s" | grep -c '^m.*\.parquet$')
 [ "$codecs" = SNAPPY ] && [ "$mfiles" -ge 1 ] && ok "a snappy lake stays snappy through a merge ($mfiles rewritten files)" \
   || bad "compression in the snappy lake after a merge: '$codecs' ($mfiles rewritten files)"
+
+# --- c) a composite key ----------------------------------------------------------------------
+same c "first runs"
+S <<'SQL'
+UPDATE c SET v = v || '-u', updated_at = (SELECT max(updated_at) + interval '1 hour' FROM c) WHERE a = 150;
+INSERT INTO c SELECT 999, 1, 'c-new', max(updated_at) + interval '1 hour' FROM c;
+DELETE FROM c WHERE a = 7 AND b = 3;
+SQL
+run
+[ "$rc" = 0 ] || bad "composite key run failed: $(tail -3 "$J/out")"
+n=$(touched c | cut -d' ' -f1)
+[ "${n:-0}" -ge 1 ] && ! grep -q "table c: merge: .* rewritten natively" "$J/out" \
+  && ok "a composite key's touched file is rewritten by DuckDB: $(touched c)" || bad "composite key: $(grep 'table c: merge' "$J/out")"
+same c "composite key after an update, an insert, a delete"
 
 exit $fail
