@@ -246,6 +246,50 @@ void sl_batch_reset(sl_batch *b)
     }
 }
 
+/* Moves rows [src, src + n) of v down to [dst, dst + n) (dst <= src; the
+ * rows below dst are final): values, validity, and for var-width and list
+ * columns their bytes or elements, their offsets rebased. */
+static void sl_vec_shift(sl_vector *v, size_t dst, size_t src, size_t n)
+{
+    if (dst == src || n == 0) return;
+    memmove(v->valid + dst, v->valid + src, n);
+    if (v->type.id == SL_T_LIST || sl_type_is_varlen(v->type)) {
+        int64_t s0 = v->offsets[src], s1 = v->offsets[src + n], d0 = v->offsets[dst];
+        if (v->type.id == SL_T_LIST) sl_vec_shift(v->child, (size_t)d0, (size_t)s0, (size_t)(s1 - s0));
+        else memmove(v->heap + d0, v->heap + s0, (size_t)(s1 - s0));
+        /* offsets[dst + i + 1] is written after offsets[src + i] (<= it) was read */
+        for (size_t i = 0; i < n; i++) v->offsets[dst + i + 1] = v->offsets[src + i + 1] - s0 + d0;
+    } else {
+        memmove(v->data + dst * v->width, v->data + src * v->width, n * v->width);
+    }
+}
+
+/* The var-width bytes in use after the first `rows` rows of v (and of its
+ * elements), for the writer's size estimates. */
+static void sl_vec_heap_used(sl_vector *v, size_t rows)
+{
+    if (v->type.id == SL_T_LIST) sl_vec_heap_used(v->child, (size_t)v->offsets[rows]);
+    else if (sl_type_is_varlen(v->type)) v->heap_len = (size_t)v->offsets[rows];
+}
+
+void sl_batch_keep(sl_batch *b, const uint8_t *drop)
+{
+    size_t n = b->nrows, w = 0;
+    for (size_t r = 0; r < n;) {
+        if (drop[r]) {
+            r++;
+            continue;
+        }
+        size_t run = r;
+        while (run < n && !drop[run]) run++;
+        for (int c = 0; c < b->ncols; c++) sl_vec_shift(&b->cols[c], w, r, run - r);
+        w += run - r;
+        r = run;
+    }
+    for (int c = 0; c < b->ncols; c++) sl_vec_heap_used(&b->cols[c], w);
+    b->nrows = w;
+}
+
 void sl_batch_free(sl_batch *b)
 {
     if (!b) return;

@@ -140,6 +140,9 @@ typedef struct sl_batch {
 sl_batch *sl_batch_new(const sl_schema *schema, size_t capacity);
 void sl_batch_reset(sl_batch *b);
 void sl_batch_free(sl_batch *b);
+/* Keeps the rows of b whose drop[row] is 0, in order, in place (values,
+ * validity, var-width bytes, list elements; no allocation). */
+void sl_batch_keep(sl_batch *b, const uint8_t *drop);
 
 /* Appending: rows must be written in order, each column once per row. */
 void sl_vec_set_null(sl_vector *v, size_t row);

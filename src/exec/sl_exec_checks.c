@@ -410,39 +410,6 @@ static void sl_exec_reject_row(sl_exec_table *t, const sl_check_row *ev, const s
     *(int64_t *)sl_vec_slot(&rej->cols[b->ncols + 2], j) = t->run->run_id;
 }
 
-/* Keeps the rows ev did not mark, in order, in place. */
-static void sl_exec_keep_good(const sl_check_row *ev, sl_batch *b)
-{
-    const uint8_t *bad = ev->bad;
-    size_t n = b->nrows, kept = 0;
-    for (int c = 0; c < b->ncols; c++) {
-        sl_vector *v = &b->cols[c];
-        size_t w = 0;
-        if (sl_type_is_varlen(v->type)) {
-            int64_t at = 0, start = v->offsets[0];
-            for (size_t r = 0; r < n; r++) {
-                int64_t end = v->offsets[r + 1];
-                if (!bad[r]) {
-                    memmove(v->heap + at, v->heap + start, (size_t)(end - start));
-                    at += end - start;
-                    v->valid[w] = v->valid[r];
-                    v->offsets[++w] = at;
-                }
-                start = end;
-            }
-            v->heap_len = (size_t)at;
-        } else {
-            for (size_t r = 0; r < n; r++)
-                if (!bad[r]) {
-                    if (w != r) memcpy(v->data + w * v->width, v->data + r * v->width, v->width);
-                    v->valid[w++] = v->valid[r];
-                }
-        }
-        kept = w;
-    }
-    b->nrows = kept;
-}
-
 size_t sl_exec_checks_batch(sl_exec_table *t, sl_check_row *ev, sl_batch *b, sl_batch *rej)
 {
     if (rej) sl_batch_reset(rej);
@@ -451,7 +418,7 @@ size_t sl_exec_checks_batch(sl_exec_table *t, sl_check_row *ev, sl_batch *b, sl_
     if (rej)
         for (size_t r = 0; r < b->nrows; r++)
             if (ev->bad[r]) sl_exec_reject_row(t, ev, b, r, rej);
-    sl_exec_keep_good(ev, b);
+    sl_batch_keep(b, ev->bad);   /* the good rows, in order */
     return nbad;
 }
 

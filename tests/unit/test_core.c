@@ -91,6 +91,50 @@ Test(types, batch_var_width_append_and_reset)
     sl_schema_free(s);
 }
 
+Test(types, batch_keep_moves_values_strings_and_list_elements)
+{
+    sl_schema *s = sl_schema_new(3);
+    sl_schema_set(s, 0, "id", (sl_type){ .id = SL_T_INT64 }, false);
+    sl_schema_set(s, 1, "name", (sl_type){ .id = SL_T_STRING }, true);
+    sl_schema_set(s, 2, "tags", sl_type_list_of((sl_type){ .id = SL_T_INT32 }), true);
+    sl_batch *b = sl_batch_new(s, 8);
+    for (size_t r = 0; r < 8; r++) {
+        *(int64_t *)sl_vec_slot(&b->cols[0], r) = (int64_t)r;
+        char name[16];
+        int len = snprintf(name, sizeof name, "n%zu", r * 11);
+        if (r == 5) sl_vec_set_null(&b->cols[1], r);
+        else sl_vec_set_bytes(&b->cols[1], r, name, (size_t)len);
+        /* row r: the list [r*10, r*10+1, ... r*10+r-1] (row 0 empty) */
+        size_t first = sl_vec_list_begin(&b->cols[2], r, r);
+        for (size_t e = 0; e < r; e++) {
+            *(int32_t *)sl_vec_slot(b->cols[2].child, first + e) = (int32_t)(r * 10 + e);
+            b->cols[2].child->valid[first + e] = 1;
+        }
+        sl_vec_list_end(&b->cols[2], r, r);
+    }
+    b->nrows = 8;
+    const uint8_t drop[8] = { 1, 0, 1, 1, 0, 0, 1, 0 };   /* keeps rows 1, 4, 5, 7 */
+    sl_batch_keep(b, drop);
+    cr_assert_eq(b->nrows, 4);
+    const size_t kept[4] = { 1, 4, 5, 7 };
+    for (size_t w = 0; w < 4; w++) {
+        size_t r = kept[w];
+        cr_assert_eq(((int64_t *)b->cols[0].data)[w], (int64_t)r);
+        size_t len;
+        const uint8_t *p = sl_vec_bytes(&b->cols[1], w, &len);
+        char want[16];
+        snprintf(want, sizeof want, "n%zu", r * 11);
+        if (r == 5) cr_assert_eq(b->cols[1].valid[w], 0);
+        else cr_assert(len == strlen(want) && !memcmp(p, want, len), "row %zu: %.*s", w, (int)len, (const char *)p);
+        int64_t e0 = b->cols[2].offsets[w], e1 = b->cols[2].offsets[w + 1];
+        cr_assert_eq(e1 - e0, (int64_t)r, "row %zu has %lld elements", w, (long long)(e1 - e0));
+        for (int64_t e = e0; e < e1; e++)
+            cr_assert_eq(((int32_t *)b->cols[2].child->data)[e], (int32_t)(r * 10 + (size_t)(e - e0)));
+    }
+    sl_batch_free(b);
+    sl_schema_free(s);
+}
+
 Test(types, text_forms)
 {
     char buf[128];
