@@ -22,9 +22,10 @@
  * and logical types, repetition, list levels) are compared with the old
  * file's, and any difference, a column the reader refuses, a read error or
  * a row count that does not add up hands the file back to the caller (0),
- * which rewrites it with DuckDB as before. Nothing else changes: the caller
- * names the file, makes it durable (CRC, fsync) and gives it the old file's
- * bounds.
+ * which rewrites it with DuckDB as before. The file is written with direct
+ * I/O, as the run's own part files are, and fsynced; its CRC and size are
+ * taken as it is written (no read-back). The caller names it and gives it
+ * the old file's bounds.
  *
  * Footer: the target's codec, level, row-group and page sizes, as the
  * Parquet sink uses them, and the key/value metadata the caller passes (the
@@ -325,8 +326,8 @@ static int sl_lr_pipelined(sl_lr_read *rd, const sl_schema *s, sl_pq_writer *w, 
     return rc;
 }
 
-int sl_lake_rewrite_native(const sl_lake_native *nv, const char *in, const char *out, int64_t *rows, char *why,
-                           size_t whysize, sl_err *err)
+int sl_lake_rewrite_native(const sl_lake_native *nv, const char *in, const char *out, int64_t *rows,
+                           uint32_t *crc, uint64_t *bytes, char *why, size_t whysize, sl_err *err)
 {
     *rows = 0;
     why[0] = 0;
@@ -347,7 +348,7 @@ int sl_lake_rewrite_native(const sl_lake_native *nv, const char *in, const char 
         return 0;
     }
     int rc = 0;
-    sl_out *o_file = sl_out_open_file(out, err);
+    sl_out *o_file = sl_out_open_file_direct(out, err);
     sl_pq_writer *w = o_file ? sl_pq_writer_open(o_file, s, &o, err) : NULL;
     if (!w) rc = -1;
     sl_lr_read rd = { r, kc, nv->gone, 0, 0, why, whysize, NULL };
@@ -373,7 +374,10 @@ int sl_lake_rewrite_native(const sl_lake_native *nv, const char *in, const char 
     sl_pq_writer_free(w);
     if (o_file) {
         if (rc == 0 && !why[0]) {
-            if (sl_out_close(o_file, false, err) < 0) rc = -1;
+            /* The CRC and size of what was written: the manifest entry needs no read-back. */
+            if (crc) *crc = o_file->crc;
+            if (bytes) *bytes = o_file->bytes;
+            if (sl_out_close(o_file, true, err) < 0) rc = -1;
         } else {
             sl_out_abort(o_file);
         }

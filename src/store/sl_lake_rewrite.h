@@ -8,7 +8,7 @@
  *       sl_lake_gone g;
  *       sl_lake_gone_read(d, "sl_gone", cfg->key[0], &g, err);      (once per merge)
  *       sl_lake_native nv = { target, key, &g, kv, nkv };
- *       rc = sl_lake_rewrite_native(&nv, live_path, stage_path, &rows, why, sizeof why, err);
+ *       rc = sl_lake_rewrite_native(&nv, live_path, stage_path, &rows, &crc, &bytes, why, sizeof why, err);
  *       (1 written, 0 not done: stage_path removed, `why` says why; -1 error)
  *       sl_lake_gone_free(&g);
  *   }
@@ -56,14 +56,15 @@ typedef struct sl_lake_native {
 } sl_lake_native;
 
 /* Writes the rows of Parquet file `in` whose key is NULL or not in
- * nv->gone, in their order, into `out` (created; not fsynced: the caller
- * makes it durable), with the target's codec and sizes; *rows: the rows
- * written (0: out is still a valid, empty file). Returns 1 when written; 0
+ * nv->gone, in their order, into `out` (created, fsynced), with the
+ * target's codec and sizes; *rows: the rows written (0: out is still a
+ * valid, empty file); *crc and *bytes (each may be NULL): the CRC-32 and
+ * size of out, taken as it was written. Returns 1 when written; 0
  * when the native rewrite does not apply to this file (the reader refuses
  * a column, the key column is not an integer, a read fails, or the
  * written file's Parquet schema differs from in's): out is removed and
  * `why` says why; -1 on a write error (err). */
-int sl_lake_rewrite_native(const sl_lake_native *nv, const char *in, const char *out, int64_t *rows, char *why,
-                           size_t whysize, sl_err *err);
+int sl_lake_rewrite_native(const sl_lake_native *nv, const char *in, const char *out, int64_t *rows,
+                           uint32_t *crc, uint64_t *bytes, char *why, size_t whysize, sl_err *err);
 
 #endif

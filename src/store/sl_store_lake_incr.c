@@ -511,10 +511,13 @@ static double sl_lake_now(void);
 static void sl_rewrite_native_one(const sl_lake_native *nv, sl_rewrite *j)
 {
     double t0 = sl_lake_now();
-    int r = sl_lake_rewrite_native(nv, j->in, j->out, &j->rows, j->why, sizeof j->why, &j->err);
+    uint32_t crc = 0;
+    uint64_t bytes = 0;
+    int r = sl_lake_rewrite_native(nv, j->in, j->out, &j->rows, &crc, &bytes, j->why, sizeof j->why, &j->err);
     j->rc = r < 0 ? -1 : 0;
     j->native = r > 0;
-    if (j->native && j->rows > 0) j->rc = sl_written_entry(j->stg, j->name, j->rows, &j->entry, &j->err);
+    /* Durable and checksummed as it was written: its entry straight away. */
+    if (j->native && j->rows > 0) j->entry = (sl_store_file){ j->name, j->rows, (int64_t)bytes, crc, NULL };
     j->secs = sl_lake_now() - t0;
 }
 

@@ -180,7 +180,7 @@ static void rewrite_case(bool shuffled, bool key_nullable, bool pipeline)
     sl_err err = SL_ERR_INIT;
     char why[400];
     int64_t rows = -1;
-    int rc = sl_lake_rewrite_native(&nv, in, out, &rows, why, sizeof why, &err);
+    int rc = sl_lake_rewrite_native(&nv, in, out, &rows, NULL, NULL, why, sizeof why, &err);
     cr_assert_eq(rc, 1, "rc %d: %s %s", rc, why, err.msg);
     check_rewrite(out, shuffled, key_nullable, rows);
     sl_pq_reader *r = sl_pq_reader_open(out, &err);
@@ -216,7 +216,7 @@ Test(lake_rewrite, every_row_leaves)
     sl_err err = SL_ERR_INIT;
     char why[400];
     int64_t rows = -1;
-    cr_assert_eq(sl_lake_rewrite_native(&nv, in, out, &rows, why, sizeof why, &err), 1, "%s %s", why, err.msg);
+    cr_assert_eq(sl_lake_rewrite_native(&nv, in, out, &rows, NULL, NULL, why, sizeof why, &err), 1, "%s %s", why, err.msg);
     cr_assert_eq(rows, 0);
     sl_pq_reader *r = sl_pq_reader_open(out, &err);
     cr_assert(r, "%s", err.msg);
@@ -261,15 +261,15 @@ Test(lake_rewrite, handed_back)
     sl_lake_native nv = { &t, "id", &g, NULL, 0 };
     char why[400];
     int64_t rows = -1;
-    cr_assert_eq(sl_lake_rewrite_native(&nv, a, out, &rows, why, sizeof why, &err), 0, "%s", err.msg);
+    cr_assert_eq(sl_lake_rewrite_native(&nv, a, out, &rows, NULL, NULL, why, sizeof why, &err), 0, "%s", err.msg);
     cr_assert(strstr(why, "schema element"), "%s", why);
     cr_assert(access(out, F_OK) < 0, "the output was not removed");
-    cr_assert_eq(sl_lake_rewrite_native(&nv, b, out, &rows, why, sizeof why, &err), 0, "%s", err.msg);
+    cr_assert_eq(sl_lake_rewrite_native(&nv, b, out, &rows, NULL, NULL, why, sizeof why, &err), 0, "%s", err.msg);
     cr_assert(strstr(why, "nested"), "%s", why);
     cr_assert(access(out, F_OK) < 0, "the output was not removed");
     /* a key that is not an integer */
     sl_lake_native nv2 = { &t, "s", &g, NULL, 0 };
-    cr_assert_eq(sl_lake_rewrite_native(&nv2, a, out, &rows, why, sizeof why, &err), 0, "%s", err.msg);
+    cr_assert_eq(sl_lake_rewrite_native(&nv2, a, out, &rows, NULL, NULL, why, sizeof why, &err), 0, "%s", err.msg);
     cr_assert(strstr(why, "not an integer"), "%s", why);
     sl_lake_gone_free(&g);
     unlink(a);
