@@ -162,15 +162,15 @@ void sl_keyfile_close(sl_keyfile_r *r)
     memset(r, 0, sizeof *r);
 }
 
-char *sl_keyfile_path(const char *dir, const char *job, int64_t run, const char *table)
+char *sl_keyfile_path(const char *dir, const char *job, int64_t run, const char *table, bool resumed)
 {
-    return sl_sprintf("%s/%s-run%lld-%s.keys", dir, job, (long long)run, table);
+    return sl_sprintf("%s/%s-run%lld%s-%s.keys", dir, job, (long long)run, resumed ? "r" : "", table);
 }
 
 char *sl_keyfile_prev(const char *dir, const char *job, int64_t run, const char *table, int ncols)
 {
     if (!dir || run <= 0) return NULL;
-    char *path = sl_keyfile_path(dir, job, run, table);
+    char *path = sl_keyfile_path(dir, job, run, table, false);
     sl_keyfile_r r;
     sl_err e = SL_ERR_INIT;
     bool ok = access(path, R_OK) == 0 && sl_keyfile_open(&r, path, &e) == 0;
@@ -198,9 +198,11 @@ int sl_keyfile_prune(const char *dir, const char *job, const char *table, int64_
         size_t len = strlen(n);
         if (len <= hl + tl || strncmp(n, head, hl) != 0 || strcmp(n + len - tl, tail) != 0) continue;
         const char *digits = n + hl, *end = n + len - tl;
+        bool resumed = end > digits && end[-1] == 'r';
+        if (resumed) end--;
         bool num = digits < end;
         for (const char *c = digits; c < end; c++) num = num && *c >= '0' && *c <= '9';
-        if (!num || strtoll(digits, NULL, 10) == keep) continue;
+        if (!num || (!resumed && strtoll(digits, NULL, 10) == keep)) continue;
         char *p = sl_sprintf("%s/%s", dir, n);
         if (unlink(p) == 0) removed++;
         sl_free(p);

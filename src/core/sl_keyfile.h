@@ -32,6 +32,7 @@
 #include "sl_error.h"
 #include "sl_keydiff.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -63,8 +64,11 @@ int sl_keyfile_open(sl_keyfile_r *r, const char *path, sl_err *err);
 sl_key_iter sl_keyfile_iter(sl_keyfile_r *r);
 void sl_keyfile_close(sl_keyfile_r *r);
 
-/* <dir>/<job>-run<run>-<table>.keys */
-char *sl_keyfile_path(const char *dir, const char *job, int64_t run, const char *table);
+/* <dir>/<job>-run<run>-<table>.keys; resumed: <dir>/<job>-run<run>r-<table>.keys,
+ * the keys a resumed session of the run read again: never found by
+ * sl_keyfile_prev (the targets that published in the first session got
+ * that session's keys and increment), always pruned. */
+char *sl_keyfile_path(const char *dir, const char *job, int64_t run, const char *table, bool resumed);
 /* The key file of run in dir when it is a committed sorted key file of
  * ncols columns (its path); NULL when it is not there or not such a file. */
 char *sl_keyfile_prev(const char *dir, const char *job, int64_t run, const char *table, int ncols);

@@ -17,7 +17,10 @@
  *              table a resumed run finds published: harmless.
  *              deletes: detect: this run's key file stays in .sluice/incr
  *              for the next run's delete step (core/sl_keyfile.h), the
- *              table's other runs' files go; a resumed run keeps none.
+ *              table's other runs' files go; a resumed run keeps none (a
+ *              resumed session reads its keys into a file of another
+ *              name, never taken for the run's: the targets that published
+ *              in the first session got that session's keys).
  *
  * A first read (no watermark, or --full-refresh) is written with
  * write: replace into every target (t->incr->cfg, a copy of the table's
@@ -114,7 +117,7 @@ int sl_exec_incr_begin(sl_exec_table *t, const sl_job_table *cfg, sl_err *e)
         x->keys_dir = sl_sprintf("%s/.sluice/incr", run->job->dir && *run->job->dir ? run->job->dir : ".");
         if (sl_fs_mkdirs(x->keys_dir, e) < 0) return -1;
         if (!x->read.first) {
-            x->keys_path = sl_keyfile_path(x->keys_dir, run->job->name, run->run_id, cfg->name);
+            x->keys_path = sl_keyfile_path(x->keys_dir, run->job->name, run->run_id, cfg->name, run->start.resumed);
             x->in.keys_path = x->keys_path;
         }
     }

@@ -10,7 +10,8 @@
 #      live keys; later runs merge the key file kept from the run each
 #      target's version is from (core/sl_keyfile.h) and read no live key;
 #      only the last run's key file stays; without it (removed) the next
-#      run reads the live keys again and is still exact;
+#      run reads the live keys again and is still exact; a run resumed
+#      after a crash keeps none (the next run reads live keys, exact);
 #   b) a text key: the text path (CSV key list, anti-join), same checks;
 #      the warehouse table is vacuumed after the full load (visibility map
 #      set: a live key read is index-only); no text key list is kept;
@@ -179,6 +180,23 @@ run
   && ok "without the kept key file the next run reads the live keys again" \
   || bad "run without the key file: rc $rc: $(grep -i 'detect' "$J/out" | head -3)"
 same "without the kept key file"
+
+# A crash after the first publish, then the resume: exact, and the resumed run keeps no key file
+# (its keys and its increment may come from two snapshots), so the next run reads live keys again.
+mutate 4
+SLUICE_FAILPOINT=publish:after-exchange:crash run
+crashed=$rc
+run
+[ "$crashed" != 0 ] && [ "$rc" = 0 ] && grep -q "resuming run" "$J/out" \
+  && ok "a crash after the first publish, then a resume" || bad "crash and resume: rc $crashed then $rc: $(tail -3 "$J/out")"
+same "after a crash and a resume"
+[ -z "$(ls "$J/.sluice/incr/" 2>/dev/null)" ] && ok "a resumed run keeps no key file" \
+  || bad "key files after a resumed run: $(ls "$J/.sluice/incr/" | tr '\n' ' ')"
+mutate 5
+run
+[ "$rc" = 0 ] && grep -q "reading the live keys of \"public\".\"pairs\"" "$J/out" \
+  && ok "the run after a resumed one reads the live keys" || bad "after the resumed run: rc $rc: $(grep -i 'detect' "$J/out" | head -3)"
+same "after the run that followed a resumed one"
 
 # --- c) the guard ------------------------------------------------------------------------------
 S -c "DELETE FROM pairs WHERE id % 10 < 3"

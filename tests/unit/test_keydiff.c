@@ -225,13 +225,16 @@ Test(keyfile, kept_files_found_by_run_and_pruned_by_job_and_table)
 {
     char dir[] = "/tmp/sl_keyfile_XXXXXX";
     cr_assert(mkdtemp(dir));
-    char *r3 = sl_keyfile_path(dir, "job", 3, "orders"), *r4 = sl_keyfile_path(dir, "job", 4, "orders");
-    char *other_t = sl_keyfile_path(dir, "job", 3, "items"), *other_j = sl_keyfile_path(dir, "job2", 3, "orders");
+    char *r3 = sl_keyfile_path(dir, "job", 3, "orders", false), *r4 = sl_keyfile_path(dir, "job", 4, "orders", false);
+    char *other_t = sl_keyfile_path(dir, "job", 3, "items", false), *other_j = sl_keyfile_path(dir, "job2", 3, "orders", false);
+    char *r4r = sl_keyfile_path(dir, "job", 4, "orders", true);
     cr_assert(strstr(r3, "/job-run3-orders.keys"), "%s", r3);
     put_keys(r3, 1, 20000);   /* more than one read block */
     put_keys(r4, 1, 10);
     put_keys(other_t, 1, 10);
     put_keys(other_j, 1, 10);
+    put_keys(r4r, 1, 10);
+    cr_assert(strstr(r4r, "/job-run4r-orders.keys"), "%s", r4r);
     /* Found when it is a committed key file of the same width; not otherwise. */
     char *p = sl_keyfile_prev(dir, "job", 3, "orders", 1);
     cr_assert(p && !strcmp(p, r3));
@@ -252,8 +255,9 @@ Test(keyfile, kept_files_found_by_run_and_pruned_by_job_and_table)
     cr_assert_eq(rc, 0);
     cr_assert_eq(want, 20000);
     sl_keyfile_close(&r);
-    /* Pruned: job's other runs of orders; not another table's, not another job's. */
-    cr_assert_eq(sl_keyfile_prune(dir, "job", "orders", 4), 1);
+    /* Pruned: job's other runs of orders and any resumed session's file; not another table's, not another job's. */
+    cr_assert_eq(sl_keyfile_prune(dir, "job", "orders", 4), 2);
+    cr_assert_neq(access(r4r, F_OK), 0);
     cr_assert_neq(access(r3, F_OK), 0);
     cr_assert_eq(access(r4, F_OK), 0);
     cr_assert_eq(access(other_t, F_OK), 0);
@@ -267,6 +271,7 @@ Test(keyfile, kept_files_found_by_run_and_pruned_by_job_and_table)
     sl_free(r4);
     sl_free(other_t);
     sl_free(other_j);
+    sl_free(r4r);
 }
 
 /* Big-endian helpers for hand-made COPY bytes. */
