@@ -56,16 +56,21 @@ static int sl_kd_advance(sl_kd_side *s, int ncols, const char *what, sl_err *err
     }
     s->n++;
     s->have = true;
-    if (s->has_prev && sl_key_cmp(s->cur, s->prev, ncols) < 0) {
-        char a[256], b[256];
-        sl_key_format(s->prev, ncols, a, sizeof a);
-        sl_key_format(s->cur, ncols, b, sizeof b);
-        return sl_err_set(err, SL_ECHECK, "%s: the %s keys are not in order (key %s after %s, "
-                          "at key %lld): nothing was deleted; the key columns must sort as integers on both sides; "
-                          "run with --full-refresh if the target's key columns changed type", what, s->name, b, a,
-                          (long long)s->n);
-    }
+    if (s->has_prev && sl_key_cmp(s->cur, s->prev, ncols) < 0)
+        return sl_keydiff_order_error(what, s->name, s->cur, s->prev, ncols, s->n, err);
     return 1;
+}
+
+int sl_keydiff_order_error(const char *what, const char *side, const int64_t *key, const int64_t *prev, int ncols,
+                           int64_t n, sl_err *err)
+{
+    char a[256], b[256];
+    sl_key_format(prev, ncols, a, sizeof a);
+    sl_key_format(key, ncols, b, sizeof b);
+    return sl_err_set(err, SL_ECHECK, "%s: the %s keys are not in order (key %s after %s, "
+                      "at key %lld): nothing was deleted; the key columns must sort as integers on both sides; "
+                      "run with --full-refresh if the target's key columns changed type", what, side, b, a,
+                      (long long)n);
 }
 
 int sl_keydiff(int ncols, sl_key_iter src, sl_key_iter live, sl_key_emit_fn emit, void *emit_ctx, const char *what,

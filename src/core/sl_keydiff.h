@@ -49,6 +49,10 @@ typedef struct sl_keydiff_stats {
 int sl_keydiff(int ncols, sl_key_iter src, sl_key_iter live, sl_key_emit_fn emit, void *emit_ctx, const char *what,
                sl_keydiff_stats *st, sl_err *err);
 
+/* The error of a key below the one before it in the `side` ("source",
+ * "live") stream, at its n-th key; returns -1. */
+int sl_keydiff_order_error(const char *what, const char *side, const int64_t *key, const int64_t *prev, int ncols,
+                           int64_t n, sl_err *err);
 /* -1, 0, 1 as a is below, equal to, above b. */
 int sl_key_cmp(const int64_t *a, const int64_t *b, int ncols);
 /* "(1, 2)" into buf (for messages). */

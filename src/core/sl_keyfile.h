@@ -62,6 +62,11 @@ typedef struct sl_keyfile_r {
 int sl_keyfile_probe(const char *path, int *ncols, sl_err *err);
 int sl_keyfile_open(sl_keyfile_r *r, const char *path, sl_err *err);
 sl_key_iter sl_keyfile_iter(sl_keyfile_r *r);
+/* sl_keydiff of two key files from their start (src: the source's, live: a
+ * target's keys); the same result, checks and counts, a direct merge of the
+ * blocks for one key column. */
+int sl_keyfile_diff(sl_keyfile_r *src, sl_keyfile_r *live, sl_key_emit_fn emit, void *emit_ctx, const char *what,
+                    sl_keydiff_stats *st, sl_err *err);
 void sl_keyfile_close(sl_keyfile_r *r);
 
 /* <dir>/<job>-run<run>-<table>.keys; resumed: <dir>/<job>-run<run>r-<table>.keys,

@@ -102,7 +102,7 @@ static int sl_ld_merge_prev(const char *prev_path, int nkey, const char *keys_pa
                         prev_path, src.ncols, prev.ncols, nkey);
     sl_keydiff_stats st = { 0 };
     sl_ld_spill s = { spill, nkey };
-    if (rc == 0) rc = sl_keydiff(nkey, sl_keyfile_iter(&src), sl_keyfile_iter(&prev), sl_ld_emit, &s, what, &st, err);
+    if (rc == 0) rc = sl_keyfile_diff(&src, &prev, sl_ld_emit, &s, what, &st, err);
     if (rc == 0)
         sl_log(SL_LOG_DEBUG, "%s: deletes: detect: ordered merge of %lld source keys and the %lld keys of the live "
                "version's run: %lld absent", what, (long long)st.src_keys, (long long)st.live_keys,

@@ -172,8 +172,9 @@ int sl_pg_detect_sorted(PGconn *c, const sl_pg_detect *d, int64_t *deleted, sl_e
     char what[600];
     snprintf(what, sizeof what, "%s (the live table %s)", d->who, d->live);
     if (rc == 0)
-        rc = sl_keydiff(d->nkey, sl_keyfile_iter(&src), prev_open ? sl_keyfile_iter(&prev) : sl_pg_keys_iter(&live),
-                        sl_pgd_emit, &spill, what, &st, err);
+        rc = prev_open ? sl_keyfile_diff(&src, &prev, sl_pgd_emit, &spill, what, &st, err)
+                       : sl_keydiff(d->nkey, sl_keyfile_iter(&src), sl_pg_keys_iter(&live), sl_pgd_emit, &spill, what,
+                                    &st, err);
     if (open && sl_pg_keys_close(&live, err) < 0) rc = -1;
     if (prev_open) {
         live.rows = st.live_keys;   /* for the guard: the keys the live table got from that run */
