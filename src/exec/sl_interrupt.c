@@ -25,21 +25,26 @@ struct sl_interrupt {
     const sl_source_ops **ops;     /* the job's source kinds with a cancel op, each once */
     int nops;
     atomic_bool stop;
+    atomic_bool announced;
     pthread_t thread;
 };
+
+/* "cancelling…", once: by the watcher, or by sl_interrupt_stop when the run
+ * ended before the watcher's next look (a backoff wait cut short). */
+static void sl_interrupt_announce(sl_interrupt *w)
+{
+    if (atomic_exchange(&w->announced, true)) return;
+    sl_log(SL_LOG_WARN, "job %s: interrupted: cancelling… (queries in flight are cancelled, nothing more "
+           "is published; interrupt again to kill at once)", w->job->name);
+}
 
 static void *sl_interrupt_main(void *arg)
 {
     sl_interrupt *w = arg;
     int since = SL_INTERRUPT_REPEAT_MS;
-    bool announced = false;
     while (!atomic_load(&w->stop)) {
         if (sl_cancel_requested(w->cancel)) {
-            if (!announced) {
-                sl_log(SL_LOG_WARN, "job %s: interrupted: cancelling… (queries in flight are cancelled, nothing more "
-                       "is published; interrupt again to kill at once)", w->job->name);
-                announced = true;
-            }
+            sl_interrupt_announce(w);
             if (since >= SL_INTERRUPT_REPEAT_MS) {
                 for (int i = 0; i < w->nops; i++) w->ops[i]->cancel();
                 since = 0;
@@ -64,6 +69,7 @@ sl_interrupt *sl_interrupt_start(const sl_job *job, sl_source_lookup_fn lookup, 
         if (!seen) w->ops[w->nops++] = ops;
     }
     atomic_store(&w->stop, false);
+    atomic_store(&w->announced, false);
     if (pthread_create(&w->thread, NULL, sl_interrupt_main, w) != 0) {
         /* Without the watcher an interrupt still stops the run, only not promptly. */
         sl_log(SL_LOG_DEBUG, "job %s: cannot start the interrupt watcher", job->name);
@@ -79,6 +85,7 @@ void sl_interrupt_stop(sl_interrupt *w)
     if (!w) return;
     atomic_store(&w->stop, true);
     pthread_join(w->thread, NULL);
+    if (sl_cancel_requested(w->cancel)) sl_interrupt_announce(w);
     sl_free(w->ops);
     sl_free(w);
 }
