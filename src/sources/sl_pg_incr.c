@@ -33,13 +33,12 @@
 #include "sl_pg_keys.h"
 #include "sl_pg_session.h"
 
-#include <pthread.h>
-#include <time.h>
-
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static bool sl_pg_incr_is_int(const char *type)
