@@ -1099,10 +1099,10 @@ release:
     sl_exec_unlock_targets(&run);
     sl_lock_release(run.lock);
     sl_progress_observer_free(run.progress);
+    sl_interrupt_stop(watcher);   /* before the cancel handle it watches is freed */
     sl_cancel_free(run.own_cancel);
     sl_free(run.tables);
     if (!summary) sl_run_summary_free(&local);
-    sl_interrupt_stop(watcher);
     pthread_mutex_destroy(&run.graph_mu);
     return rc;
 }
