@@ -246,14 +246,18 @@ int sl_keyfile_prune(const char *dir, const char *job, const char *table, int64_
     struct dirent *e;
     while ((e = readdir(d))) {
         const char *n = e->d_name;
-        size_t len = strlen(n);
-        if (len <= hl + tl || strncmp(n, head, hl) != 0 || strcmp(n + len - tl, tail) != 0) continue;
-        const char *digits = n + hl, *end = n + len - tl;
-        bool resumed = end > digits && end[-1] == 'r';
-        if (resumed) end--;
-        bool num = digits < end;
-        for (const char *c = digits; c < end; c++) num = num && *c >= '0' && *c <= '9';
-        if (!num || (!resumed && strtoll(digits, NULL, 10) == keep)) continue;
+        if (strncmp(n, head, hl) != 0) continue;
+        const char *digits = n + hl, *end = digits;
+        while (*end >= '0' && *end <= '9') end++;
+        if (end == digits) continue;
+        bool resumed = *end == 'r';
+        const char *rest = end + resumed;
+        if (strncmp(rest, tail, tl) != 0) continue;
+        /* "<job>-run<N>[r]-<table>.keys", or a run's leftover beside it (".tmp", ".part-*", ".gone-*.csv":
+         * a crash left it; every run of the table is done with them when it publishes) */
+        bool leftover = rest[tl] == '.';
+        if (rest[tl] != '\0' && !leftover) continue;
+        if (!leftover && !resumed && strtoll(digits, NULL, 10) == keep) continue;
         char *p = sl_sprintf("%s/%s", dir, n);
         if (unlink(p) == 0) removed++;
         sl_free(p);

@@ -77,8 +77,9 @@ char *sl_keyfile_path(const char *dir, const char *job, int64_t run, const char 
 /* The key file of run in dir when it is a committed sorted key file of
  * ncols columns (its path); NULL when it is not there or not such a file. */
 char *sl_keyfile_prev(const char *dir, const char *job, int64_t run, const char *table, int ncols);
-/* Removes dir's key files of (job, table) but run keep's (keep < 0: all);
- * the number removed. */
+/* Removes dir's key files of (job, table) but run keep's (keep < 0: all),
+ * and the leftovers of its runs beside them (a crash's .tmp, .part-*,
+ * .gone-* files); the number removed. */
 int sl_keyfile_prune(const char *dir, const char *job, const char *table, int64_t keep);
 
 #endif

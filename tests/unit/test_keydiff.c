@@ -235,6 +235,13 @@ Test(keyfile, kept_files_found_by_run_and_pruned_by_job_and_table)
     put_keys(other_j, 1, 10);
     put_keys(r4r, 1, 10);
     cr_assert(strstr(r4r, "/job-run4r-orders.keys"), "%s", r4r);
+    char leftover[300], other_left[300];
+    snprintf(leftover, sizeof leftover, "%s.gone-Ab12Cd.csv", r4);   /* a crash's spill file */
+    snprintf(other_left, sizeof other_left, "%s.tmp", other_t);
+    FILE *lf = fopen(leftover, "w");
+    fclose(lf);
+    lf = fopen(other_left, "w");
+    fclose(lf);
     /* Found when it is a committed key file of the same width; not otherwise. */
     char *p = sl_keyfile_prev(dir, "job", 3, "orders", 1);
     cr_assert(p && !strcmp(p, r3));
@@ -256,8 +263,11 @@ Test(keyfile, kept_files_found_by_run_and_pruned_by_job_and_table)
     cr_assert_eq(want, 20000);
     sl_keyfile_close(&r);
     /* Pruned: job's other runs of orders and any resumed session's file; not another table's, not another job's. */
-    cr_assert_eq(sl_keyfile_prune(dir, "job", "orders", 4), 2);
+    cr_assert_eq(sl_keyfile_prune(dir, "job", "orders", 4), 3);
     cr_assert_neq(access(r4r, F_OK), 0);
+    cr_assert_neq(access(leftover, F_OK), 0);
+    cr_assert_eq(access(other_left, F_OK), 0);   /* another table's */
+    unlink(other_left);
     cr_assert_neq(access(r3, F_OK), 0);
     cr_assert_eq(access(r4, F_OK), 0);
     cr_assert_eq(access(other_t, F_OK), 0);
