@@ -176,19 +176,18 @@ int sl_pg_detect_sorted(PGconn *c, const sl_pg_detect *d, int64_t *deleted, sl_e
                        : sl_keydiff(d->nkey, sl_keyfile_iter(&src), sl_pg_keys_iter(&live), sl_pgd_emit, &spill, what,
                                     &st, err);
     if (open && sl_pg_keys_close(&live, err) < 0) rc = -1;
-    if (prev_open) {
-        live.rows = st.live_keys;   /* for the guard: the keys the live table got from that run */
-        sl_keyfile_close(&prev);
-    }
+    if (prev_open) sl_keyfile_close(&prev);
     sl_keyfile_close(&src);
     if (rc == 0 && spill.f && ferror(spill.f))
         rc = sl_err_set(err, SL_EIO, "%s: writing the absent keys beside %s failed", d->who, d->keys_path);
     if (rc == 0)
         sl_log(SL_LOG_DEBUG, "%s: deletes: detect: ordered merge of %lld source keys and %lld live keys: %lld absent",
                what, (long long)st.src_keys, (long long)st.live_keys, (long long)st.gone);
-    /* The guard: the live rows (those with a NULL key too) and the keys found absent. */
+    /* The guard: the live rows (those with a NULL key too; from a kept file: the keys the table got from
+     * that run) and the keys found absent. */
+    int64_t live_rows = prev_open ? st.live_keys : live.rows;
     if (rc == 0 && d->max_delete_ratio >= 0 && st.gone > 0)
-        rc = sl_guard_deletes(d->guard_what, live.rows, st.gone, d->max_delete_ratio, d->allow_mass_delete, err);
+        rc = sl_guard_deletes(d->guard_what, live_rows, st.gone, d->max_delete_ratio, d->allow_mass_delete, err);
     if (rc == 0 && st.gone > 0) rc = sl_pgd_delete(c, d, spill.f, deleted, err);
     if (rc == 0) sl_log(SL_LOG_DEBUG, "%s: deletes: detect: %lld rows deleted", what, (long long)*deleted);
     if (spill.f) fclose(spill.f);
