@@ -55,6 +55,12 @@ void sl_keyfile_put(sl_keyfile_w *w, const int64_t *key)
     w->rows++;
 }
 
+void sl_keyfile_put_n(sl_keyfile_w *w, const int64_t *keys, size_t n)
+{
+    fwrite(keys, sizeof keys[0] * (size_t)w->ncols, n, w->f);
+    w->rows += (int64_t)n;
+}
+
 static void sl_keyfile_w_free(sl_keyfile_w *w)
 {
     sl_free(w->path);

@@ -46,6 +46,7 @@ typedef struct sl_keyfile_w {
 int sl_keyfile_create(sl_keyfile_w *w, const char *path, int ncols, sl_err *err);
 /* Buffered; a write error is reported by sl_keyfile_commit. */
 void sl_keyfile_put(sl_keyfile_w *w, const int64_t *key);
+void sl_keyfile_put_n(sl_keyfile_w *w, const int64_t *keys, size_t n);   /* n keys, ncols values each */
 int sl_keyfile_commit(sl_keyfile_w *w, sl_err *err);
 void sl_keyfile_abort(sl_keyfile_w *w);
 

@@ -1,14 +1,15 @@
 /*
  * sl_pg_keys.c - integer key columns from a binary COPY, in key order
- * (sl_pg_keys.h). PostgreSQL sends one CopyData message per tuple (the
- * stream's header in the first, the trailer alone in the last); the decoder
- * does not count on it: a tuple cut between messages is put together in
- * `carry`.
+ * (sl_pg_keys.h). The stream's bytes come many tuples at a time into one
+ * reused buffer (sl_pg_copy_read.h: no malloc per tuple, as PQgetCopyData
+ * would make); a tuple cut at the buffer's end is kept at its front and
+ * completed by the next read.
  */
 #include "sl_pg_keys.h"
 
 #include "../core/sl_alloc.h"
 #include "sl_pg_conn.h"
+#include "sl_pg_copy_read.h"
 
 #include <string.h>
 
@@ -128,28 +129,18 @@ int sl_pg_keys_open(sl_pg_keys *k, PGconn *conn, const char *from, const char *w
     return rc < 0 ? -1 : 0;
 }
 
-/* The next message into msg (or appended to carry); 0 at the end of the COPY, -1 error. */
-static int sl_pgk_fetch(sl_pg_keys *k, sl_err *err)
+/* More bytes of the COPY behind what is left unread in k->in: 1, 0 at the
+ * end of the COPY, -1 error. */
+static int sl_pgk_fill(sl_pg_keys *k, sl_err *err)
 {
-    char *buf;
-    int n = PQgetCopyData(k->conn, &buf, 0);
-    if (n == -1) {
-        k->copying = false;
-        return 0;
-    }
-    if (n < 0) {
-        k->copying = false;
-        return sl_pg_result_error(k->conn, NULL, k->what, err);
-    }
-    if (k->carry.len > 0) {
-        sl_buf_append(&k->carry, buf, (size_t)n);
-        PQfreemem(buf);
-    } else {
-        k->msg = buf;
-        k->len = (size_t)n;
+    if (k->pos > 0) {
+        memmove(k->in.data, k->in.data + k->pos, k->in.len - k->pos);
+        k->in.len -= k->pos;
         k->pos = 0;
     }
-    return 1;
+    int f = k->copying ? sl_pg_copy_read(k->conn, &k->in, 256 * 1024, k->what, err) : 0;
+    if (f <= 0) k->copying = false;
+    return f;
 }
 
 static int sl_pgk_next(void *ctx, int64_t *key, sl_err *err)
@@ -157,55 +148,23 @@ static int sl_pgk_next(void *ctx, int64_t *key, sl_err *err)
     sl_pg_keys *k = ctx;
     for (;;) {
         if (k->ended) return 0;
-        const uint8_t *p;
-        size_t len, used = 0;
-        bool in_carry = k->carry.len > 0;
-        if (in_carry) {
-            p = k->carry.data;
-            len = k->carry.len;
-        } else if (k->msg && k->pos < k->len) {
-            p = (const uint8_t *)k->msg + k->pos;
-            len = k->len - k->pos;
-        } else {
-            if (k->msg) PQfreemem(k->msg);
-            k->msg = NULL;
-            int f = k->copying ? sl_pgk_fetch(k, err) : 0;
-            if (f < 0) return -1;
-            if (f == 0)
-                return sl_err_set(err, SL_ESOURCE, "%s: the key stream ended without its trailer (after %lld keys)",
-                                  k->what, (long long)k->rows);
-            continue;
-        }
-        int rc = sl_pg_keys_decode(p, len, k->ncols, &k->header, key, &used, err);
+        size_t used = 0;
+        int rc = sl_pg_keys_decode(k->in.data + k->pos, k->in.len - k->pos, k->ncols, &k->header, key, &used, err);
         if (rc < 0) {
             sl_err_prefix(err, "%s: reading the keys, after %lld", k->what, (long long)k->rows);
             return -1;
         }
         if (rc == 0) {
             /* Incomplete: keep the rest and read more. */
-            if (!in_carry) {
-                sl_buf_append(&k->carry, p, len);
-                PQfreemem(k->msg);
-                k->msg = NULL;
-            }
-            int f = k->copying ? sl_pgk_fetch(k, err) : 0;
+            bool empty = k->pos == k->in.len;
+            int f = sl_pgk_fill(k, err);
             if (f < 0) return -1;
             if (f == 0)
-                return sl_err_set(err, SL_ESOURCE, "%s: the key stream ended inside a tuple (after %lld keys)",
-                                  k->what, (long long)k->rows);
-            if (k->msg) {   /* the carry was empty before: cannot be (it held the rest); defensive */
-                sl_buf_append(&k->carry, k->msg, k->len);
-                PQfreemem(k->msg);
-                k->msg = NULL;
-            }
+                return sl_err_set(err, SL_ESOURCE, "%s: the key stream ended %s (after %lld keys)", k->what,
+                                  empty ? "without its trailer" : "inside a tuple", (long long)k->rows);
             continue;
         }
-        if (in_carry) {
-            memmove(k->carry.data, k->carry.data + used, k->carry.len - used);
-            k->carry.len -= used;
-        } else {
-            k->pos += used;
-        }
+        k->pos += used;
         if (rc == 3) {
             k->ended = true;
             return 0;
@@ -227,8 +186,6 @@ sl_key_iter sl_pg_keys_iter(sl_pg_keys *k)
 int sl_pg_keys_close(sl_pg_keys *k, sl_err *err)
 {
     int rc = 0;
-    if (k->msg) PQfreemem(k->msg);
-    k->msg = NULL;
     /* Stopped early (an error): read the rest so the session can go on (a ROLLBACK). */
     char *buf;
     int n;
@@ -242,6 +199,6 @@ int sl_pg_keys_close(sl_pg_keys *k, sl_err *err)
         }
         PQclear(res);
     }
-    sl_buf_free(&k->carry);
+    sl_buf_free(&k->in);
     return rc;
 }

@@ -34,9 +34,8 @@ typedef struct sl_pg_keys {
     PGconn *conn;
     const char *what;
     int ncols;
-    char *msg;            /* the CopyData message being read (PQfreemem) */
-    size_t len, pos;
-    sl_buf carry;         /* a tuple split over messages */
+    sl_buf in;            /* COPY bytes read, not yet all decoded */
+    size_t pos;           /* the first byte of `in` not decoded */
     bool header, ended, copying;
     int64_t rows, nulls;  /* tuples read; of them, with a NULL key column */
 } sl_pg_keys;
