@@ -183,8 +183,10 @@ int sl_pg_incr_and(sl_source_table *tab, const char *window)
  * cut points: the server's scan of the key index, not the client, bounds
  * this read, and the ranges use one core each. The first range goes
  * straight into the key file, the others into unlinked files appended in
- * order after it; every range is in key order, so the file is. NULL first
- * key columns are read with the last range (ORDER BY puts them last). */
+ * order after it; every range is in key order, so the file is. Rows whose
+ * first key column is NULL are in no range: a NULL key is skipped anyway
+ * (it equals nothing), and "OR k IS NULL" in the last range made its scan
+ * walk the whole index with a filter, twice the other ranges' time. */
 #define SL_PGK_PARTS 4
 
 typedef struct sl_pgk_part {
@@ -194,7 +196,8 @@ typedef struct sl_pgk_part {
     char *where;          /* the range; NULL: the whole table */
     sl_keyfile_w *w;      /* the first range: the key file itself */
     FILE *spill;          /* the others: raw keys, appended after */
-    int64_t rows, keys;
+    int64_t keys;         /* keys written (tuples with a NULL key column are skipped) */
+    double secs;          /* this range's read */
     int rc;
     sl_err err;
 } sl_pgk_part;
@@ -202,20 +205,33 @@ typedef struct sl_pgk_part {
 static void *sl_pgk_part_read(void *arg)
 {
     sl_pgk_part *p = arg;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     sl_pg_keys k;
     p->rc = sl_pg_keys_open(&k, p->conn, p->from, p->where, p->cfg->key, p->cfg->nkey, p->what, &p->err);
-    int64_t key[SL_KEY_MAX_COLS];
+    /* Keys written a block at a time: one fwrite per key was a sixth of the client's CPU. */
+    enum { BLOCK = 4096 };
+    const size_t nk = (size_t)p->cfg->nkey;
+    int64_t *block = sl_malloc(BLOCK * SL_KEY_MAX_COLS * sizeof *block);
+    size_t have = 0;
     int n = 0;
-    while (p->rc == 0 && (n = sl_pg_keys_iter(&k).next(&k, key, &p->err)) > 0) {
-        if (p->w) sl_keyfile_put(p->w, key);
-        else fwrite(key, sizeof key[0], (size_t)p->cfg->nkey, p->spill);
+    while (p->rc == 0 && (n = sl_pg_keys_iter(&k).next(&k, block + have * nk, &p->err)) > 0) {
         p->keys++;
+        if (++have == BLOCK) {
+            if (p->w) sl_keyfile_put_n(p->w, block, have);
+            else fwrite(block, sizeof block[0] * nk, have, p->spill);
+            have = 0;
+        }
     }
+    if (have && p->w) sl_keyfile_put_n(p->w, block, have);
+    else if (have) fwrite(block, sizeof block[0] * nk, have, p->spill);
+    sl_free(block);
     if (n < 0) p->rc = -1;
     if (sl_pg_keys_close(&k, &p->err) < 0) p->rc = -1;
-    p->rows = k.rows;
     if (p->rc == 0 && p->spill && (fflush(p->spill) != 0 || ferror(p->spill)))
         p->rc = sl_err_set(&p->err, SL_EIO, "%s: writing a range of the keys: %s", p->what, strerror(errno));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    p->secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     return NULL;
 }
 
@@ -281,11 +297,11 @@ static int sl_pg_incr_keys_sorted(PGconn *conn, sl_pg_pool *pool, sl_pg_group *g
     int rc = 0;
     for (int i = 0; i < nparts; i++) {
         sl_pgk_part *p = &part[i];
-        *p = (sl_pgk_part){ i ? extra[i - 1]->conn : conn, from, what, cfg, NULL, i ? NULL : &w, NULL, 0, 0, 0,
-                            SL_ERR_INIT };
+        *p = (sl_pgk_part){ .conn = i ? extra[i - 1]->conn : conn, .from = from, .what = what, .cfg = cfg,
+                            .w = i ? NULL : &w, .err = SL_ERR_INIT };
         if (nparts > 1) {
             if (i == 0) p->where = sl_sprintf("%s < %lld", col, (long long)cut[0]);
-            else if (i == nparts - 1) p->where = sl_sprintf("(%s >= %lld OR %s IS NULL)", col, (long long)cut[i - 1], col);
+            else if (i == nparts - 1) p->where = sl_sprintf("%s >= %lld", col, (long long)cut[i - 1]);
             else p->where = sl_sprintf("%s >= %lld AND %s < %lld", col, (long long)cut[i - 1], col, (long long)cut[i]);
         }
         if (i > 0) {
@@ -320,7 +336,7 @@ static int sl_pg_incr_keys_sorted(PGconn *conn, sl_pg_pool *pool, sl_pg_group *g
             *err = part[i].err;
             rc = -1;
         }
-        *rows += part[i].rows;
+        *rows += part[i].keys;
     }
     /* The other ranges after the first, in order. */
     int64_t *block = nparts > 1 ? sl_malloc(8192 * sizeof *block * (size_t)cfg->nkey) : NULL;
@@ -329,7 +345,7 @@ static int sl_pg_incr_keys_sorted(PGconn *conn, sl_pg_pool *pool, sl_pg_group *g
         if (fseek(part[i].spill, 0, SEEK_SET) != 0)
             rc = sl_err_set(err, SL_EIO, "%s: reading back a range of the keys: %s", what, strerror(errno));
         while (rc == 0 && (got = fread(block, sizeof *block * (size_t)cfg->nkey, 8192, part[i].spill)) > 0)
-            for (size_t j = 0; j < got; j++) sl_keyfile_put(&w, block + j * (size_t)cfg->nkey);
+            sl_keyfile_put_n(&w, block, got);
         if (rc == 0 && ferror(part[i].spill))
             rc = sl_err_set(err, SL_EIO, "%s: reading back a range of the keys: %s", what, strerror(errno));
     }
@@ -339,10 +355,15 @@ static int sl_pg_incr_keys_sorted(PGconn *conn, sl_pg_pool *pool, sl_pg_group *g
         sl_free(part[i].where);
     }
     for (int i = 0; i < nextra; i++) sl_pg_session_release(pool, extra[i], part[i + 1].rc == 0);
-    if (rc == 0)
-        sl_log(SL_LOG_DEBUG, "%s: deletes: detect: %lld keys read in %.3fs, in %d range%s side by side (the first "
-               "with %lld)", what, (long long)*rows, (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
-               nparts, nparts == 1 ? "" : "s", (long long)part[0].keys);
+    if (rc == 0) {
+        char each[160] = "";
+        for (int i = 0, at = 0; nparts > 1 && i < nparts && at < (int)sizeof each; i++)
+            at += snprintf(each + at, sizeof each - (size_t)at, "%s%lld in %.2fs", i ? ", " : ": ",
+                           (long long)part[i].keys, part[i].secs);
+        sl_log(SL_LOG_DEBUG, "%s: deletes: detect: %lld keys read in %.3fs, in %d range%s side by side%s", what,
+               (long long)*rows, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, nparts,
+               nparts == 1 ? "" : "s", each);
+    }
     if (rc == 0) rc = sl_keyfile_commit(&w, err);
     else sl_keyfile_abort(&w);
     if (rc < 0) sl_err_prefix(err, "deletes: detect");
