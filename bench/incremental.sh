@@ -21,6 +21,9 @@
 #             incremental run after a full load reads the targets' live
 #             keys), so the measured detect run is a steady-state one that
 #             merges the key file its previous run kept.
+# A change's cursor values spread over the hour after the previous
+# maximum, as changes between two runs do: the next run's lookback (10m)
+# reads the last sixth of the previous change again, not all of it.
 # The generated table and each change end with a CHECKPOINT: the runs
 # measure sluice against a source at rest, not against PostgreSQL writing
 # out dirty pages at the same time (the full runs right after the
@@ -113,10 +116,11 @@ secs() {   # secs NAME: one run, its wall seconds
 
 change() {   # change FRACTION [DELETE_FRACTION]: updates and inserts (and deletes), the cursor moving on
   psql -X -q -d bench -v ON_ERROR_STOP=1 <<SQL
-CREATE TEMP TABLE t AS SELECT max(updated_at) + interval '1 hour' AS t, max(id) AS m FROM orders;
-UPDATE orders SET amount = amount + 1, updated_at = (SELECT t FROM t)
+CREATE TEMP TABLE t AS SELECT max(updated_at) AS t, max(id) AS m FROM orders;
+UPDATE orders SET amount = amount + 1, updated_at = (SELECT t FROM t) + (0.001 + 0.999 * random()) * interval '1 hour'
  WHERE id IN (SELECT $PICK FROM generate_series(1, ($ROWS * $1 / 2)::int));
-INSERT INTO orders SELECT m + g, 1, 'new', 1.00, t, NULL, gen_random_uuid(), t FROM t, generate_series(1, ($ROWS * $1 / 2)::int) g;
+INSERT INTO orders SELECT m + g, 1, 'new', 1.00, at, NULL, gen_random_uuid(), at
+  FROM t, generate_series(1, ($ROWS * $1 / 2)::int) g, LATERAL (SELECT t + g * interval '1 hour' / ($ROWS * $1 / 2 + 1) AS at) a;
 DELETE FROM orders WHERE id IN (SELECT $DPICK FROM generate_series(1, ($ROWS * ${2:-0})::int) g);
 VACUUM ANALYZE orders;
 CHECKPOINT;
