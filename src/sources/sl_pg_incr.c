@@ -370,6 +370,22 @@ static int sl_pg_incr_keys_sorted(PGconn *conn, sl_pg_pool *pool, sl_pg_group *g
     return rc;
 }
 
+double sl_pg_incr_estimate(PGconn *conn, const char *from)
+{
+    char *sql = sl_sprintf("EXPLAIN (FORMAT json) SELECT 1 FROM %s", from);
+    PGresult *r = PQexec(conn, sql);
+    sl_free(sql);
+    double rows = -1;
+    const char *at = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 ? strstr(PQgetvalue(r, 0, 0), "\"Plan Rows\":") : NULL;
+    if (at) {
+        char *end;
+        double v = strtod(at + strlen("\"Plan Rows\":"), &end);
+        if (end != at + strlen("\"Plan Rows\":") && v >= 0) rows = v;
+    }
+    PQclear(r);
+    return rows;
+}
+
 int sl_pg_incr_keys(PGconn *conn, sl_pg_pool *pool, sl_pg_group *group, unsigned relid, const char *from,
                     const char *what, const sl_job_table *cfg, const char *path, int64_t *rows, sl_err *err)
 {

@@ -92,11 +92,15 @@ static void sl_pp_dist_free(sl_pp_dist *d)
 
 /* ---- small helpers ---- */
 
-int sl_pg_partition_auto_count(double est_rows, int workers, int max_connections)
+int sl_pg_partition_auto_count(double est_rows, int workers, int max_connections, bool increment)
 {
     int par = workers > 0 ? workers : 1;
     if (max_connections > 0 && par > max_connections) par = max_connections;
     double n = (double)par * SL_PGPART_TASKS_PER_WORKER;
+    if (increment && est_rows >= 0) {
+        double big = floor(est_rows / SL_PGPART_INCR_TASK_ROWS);
+        if (n > (big > par ? big : par)) n = big > par ? big : par;
+    }
     if (est_rows >= 0 && n > est_rows / SL_PGPART_MIN_TASK_ROWS) n = floor(est_rows / SL_PGPART_MIN_TASK_ROWS);
     if (n > SL_PGPART_MAX_TASKS) n = SL_PGPART_MAX_TASKS;
     return n < 1 ? 1 : (int)n;
@@ -984,7 +988,7 @@ int sl_pg_partition_plan(const sl_pg_part_in *in, sl_source_table *tab, sl_err *
      * key or distribution queries (a database of thousands of small tables
      * plans in a few round trips per table). */
     if (is_auto && want == 0 && !(cfg && cfg->column) && in->relid && rows >= 0 && !rel.stale &&
-        sl_pg_partition_auto_count(rows, in->workers, in->max_connections) <= 1) {
+        sl_pg_partition_auto_count(rows, in->workers, in->max_connections, in->increment) <= 1) {
         sl_pp_one(tab, rows, sl_sprintf("none: about %.0f rows, under %d per task: one task (tiny table)", rows,
                                         2 * SL_PGPART_MIN_TASK_ROWS));
         rc = 0;
@@ -992,7 +996,7 @@ int sl_pg_partition_plan(const sl_pg_part_in *in, sl_source_table *tab, sl_err *
     }
 
     if (is_pages) {
-        int count = want > 0 ? want : sl_pg_partition_auto_count(rows, in->workers, in->max_connections);
+        int count = want > 0 ? want : sl_pg_partition_auto_count(rows, in->workers, in->max_connections, in->increment);
         rc = sl_pp_plan_pages(in, &rel, count, NULL, tab, err);
         goto out;
     }
@@ -1010,7 +1014,7 @@ int sl_pg_partition_plan(const sl_pg_part_in *in, sl_source_table *tab, sl_err *
         if (found < 0) goto out;
         if (!found) {
             if (is_auto && in->relid && rel.pages >= 0) {
-                int count = want > 0 ? want : sl_pg_partition_auto_count(rows, in->workers, in->max_connections);
+                int count = want > 0 ? want : sl_pg_partition_auto_count(rows, in->workers, in->max_connections, in->increment);
                 rc = sl_pp_plan_pages(in, &rel, count, "no primary key, unique or b-tree index to cut on",
                                       tab, err);
                 goto out;
@@ -1044,7 +1048,7 @@ int sl_pg_partition_plan(const sl_pg_part_in *in, sl_source_table *tab, sl_err *
         loaded = true;
         if (dist.sample_rows >= 0) rows = dist.sample_rows;
     }
-    int count = want > 0 ? want : sl_pg_partition_auto_count(rows, in->workers, in->max_connections);
+    int count = want > 0 ? want : sl_pg_partition_auto_count(rows, in->workers, in->max_connections, in->increment);
     if (count <= 1) {
         if (want > 0) sl_pp_one(tab, rows, sl_sprintf("%s on %s: count 1; one task", strategy, key.name));
         else if (rows >= 0)

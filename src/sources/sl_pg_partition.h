@@ -41,7 +41,11 @@
  *
  * Task count 0 (auto): 4 per worker (workers capped by max_connections),
  * at most one per 25,000 estimated rows (so a tiny table is one task), at
- * most 256. Each task's est_rows comes from the distribution (pg_stats or
+ * most 256. A later incremental read (its size estimated by the planner):
+ * one task per worker, more only for a large increment (one per 250,000
+ * rows, up to 4 per worker): its tasks' files are the lake table's new
+ * files, and a day's few hundred thousand changed rows in 8 files of 12,000
+ * rows each would fill the table with small files run after run. Each task's est_rows comes from the distribution (pg_stats or
  * sample fractions x the row estimate), so the engine can hand out the
  * largest first and `plan` can show the skew.
  */
@@ -57,6 +61,7 @@
 
 #define SL_PGPART_TASKS_PER_WORKER 4
 #define SL_PGPART_MIN_TASK_ROWS 25000
+#define SL_PGPART_INCR_TASK_ROWS 250000
 #define SL_PGPART_MAX_TASKS 256
 
 typedef struct sl_pg_part_in {
@@ -69,6 +74,7 @@ typedef struct sl_pg_part_in {
     int workers;                  /* engine's worker count (>= 1) */
     int max_connections;          /* source cap (>= 1) */
     unsigned relid;               /* pg_class oid of a `table:`; 0 for a query */
+    bool increment;               /* a later incremental read (auto: fewer tasks, sl_pg_partition_auto_count) */
     /* The relation's facts (SL_PG_REL_FACTS_COLS of pg_class c JOIN
      * pg_namespace n) already fetched in row 0 from column facts_col of
      * facts (the source's resolve query asks them with the oid: one round
@@ -84,7 +90,8 @@ extern const char *const sl_pg_rel_facts_cols;
 
 int sl_pg_partition_plan(const sl_pg_part_in *in, sl_source_table *tab, sl_err *err);
 
-/* The task count `auto` gives for this many estimated rows (-1: unknown). */
-int sl_pg_partition_auto_count(double est_rows, int workers, int max_connections);
+/* The task count `auto` gives for this many estimated rows (-1: unknown);
+ * `increment`: a later incremental read. */
+int sl_pg_partition_auto_count(double est_rows, int workers, int max_connections, bool increment);
 
 #endif

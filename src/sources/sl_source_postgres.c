@@ -632,7 +632,7 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
             sh->from = incr.from;
             incr.from = NULL;
             relid = 0;
-            est = -1;
+            est = sl_pg_incr_estimate(sh->coord, sh->from);
             if (incr_part.strategy && !strcmp(incr_part.strategy, "pages")) incr_part = (sl_job_partition){ "auto", NULL, 0 };
             if (!incr_part.column && strcmp(incr_part.strategy ? incr_part.strategy : "auto", "none")) {
                 incr_part.column = cfg->incr.cursor;
@@ -642,7 +642,8 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
     }
     sl_pg_part_in pin = {
         .conn = sh->coord, .from = sh->from, .what = sh->what, .schema = raw,
-        .est_rows = cfg->table && est >= 0 ? est : -1, .cfg = &incr_part,
+        .est_rows = (cfg->table || incr.later) && est >= 0 ? est : -1, .cfg = &incr_part,
+        .increment = incr.later,
         .workers = tab->workers > 0 ? tab->workers : 1,
         .max_connections = sh->src->max_connections > 0 ? sh->src->max_connections : 4,
         .relid = relid, .facts = facts, .facts_col = SL_PG_FACTS_COL,

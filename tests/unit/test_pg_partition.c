@@ -161,7 +161,7 @@ static void check_explain(fixture *f, const char *table)
         cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s: %s", q, PQerrorMessage(c));
         sl_buf plan = {0};
         for (int i = 0; i < PQntuples(r); i++) {
-            sl_buf_append(&plan, PQgetvalue(r, i, 0), strlen(PQgetvalue(r, i, 0)));
+            sl_buf_append(&plan, PQgetvalue(r, i, false), strlen(PQgetvalue(r, i, 0)));
             sl_buf_push(&plan, '\n');
         }
         sl_buf_push(&plan, 0);
@@ -182,13 +182,19 @@ static bool note_has(fixture *f, const char *s)
 
 Test(pg_partition, auto_count_rule)
 {
-    cr_assert_eq(sl_pg_partition_auto_count(1e7, 2, 4), 8);
-    cr_assert_eq(sl_pg_partition_auto_count(1e7, 8, 2), 8);          /* max_connections caps the workers */
-    cr_assert_eq(sl_pg_partition_auto_count(1e9, 200, 1000), SL_PGPART_MAX_TASKS);
-    cr_assert_eq(sl_pg_partition_auto_count(40000, 4, 4), 1);         /* tiny: one task */
-    cr_assert_eq(sl_pg_partition_auto_count(100000, 4, 4), 4);        /* at least 25000 rows a task */
-    cr_assert_eq(sl_pg_partition_auto_count(0, 4, 4), 1);
-    cr_assert_eq(sl_pg_partition_auto_count(-1, 3, 4), 12);           /* unknown size */
+    cr_assert_eq(sl_pg_partition_auto_count(1e7, 2, 4, false), 8);
+    cr_assert_eq(sl_pg_partition_auto_count(1e7, 8, 2, false), 8);          /* max_connections caps the workers */
+    cr_assert_eq(sl_pg_partition_auto_count(1e9, 200, 1000, false), SL_PGPART_MAX_TASKS);
+    cr_assert_eq(sl_pg_partition_auto_count(40000, 4, 4, false), 1);         /* tiny: one task */
+    cr_assert_eq(sl_pg_partition_auto_count(100000, 4, 4, false), 4);        /* at least 25000 rows a task */
+    cr_assert_eq(sl_pg_partition_auto_count(0, 4, 4, false), 1);
+    cr_assert_eq(sl_pg_partition_auto_count(-1, 3, 4, false), 12);           /* unknown size */
+    /* a later incremental read: one task a worker, more for a large increment */
+    cr_assert_eq(sl_pg_partition_auto_count(112000, 2, 2, true), 2);
+    cr_assert_eq(sl_pg_partition_auto_count(30000, 2, 2, true), 1);
+    cr_assert_eq(sl_pg_partition_auto_count(1.5e6, 2, 2, true), 6);
+    cr_assert_eq(sl_pg_partition_auto_count(1e8, 2, 2, true), 8);
+    cr_assert_eq(sl_pg_partition_auto_count(-1, 2, 2, true), 8);
 }
 
 Test(pg_partition, auto_on_dense_ids_is_range)
