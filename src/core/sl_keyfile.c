@@ -242,34 +242,76 @@ char *sl_keyfile_prev(const char *dir, const char *job, int64_t run, const char 
     return path;
 }
 
+/* "<job>-run<N>[r]-...": *run N, *resumed, and what follows the run ("-<table>.keys..."); false: another name. */
+static bool sl_kf_run_name(const char *n, const char *head, size_t hl, int64_t *run, bool *resumed, const char **rest)
+{
+    if (strncmp(n, head, hl) != 0) return false;
+    const char *digits = n + hl, *end = digits;
+    while (*end >= '0' && *end <= '9') end++;
+    if (end == digits) return false;
+    *run = strtoll(digits, NULL, 10);
+    *resumed = *end == 'r';
+    *rest = end + *resumed;
+    return **rest == '-';
+}
+
+/* Whether rest is "-<table>.keys" (0), a leftover beside it "-<table>.keys.<...>" (1), or neither (-1). */
+static int sl_kf_table_name(const char *rest, const char *table)
+{
+    size_t n = strlen(table);
+    if (strncmp(rest + 1, table, n) != 0 || strncmp(rest + 1 + n, ".keys", 5) != 0) return -1;
+    const char *after = rest + 1 + n + 5;
+    return *after == '\0' ? 0 : *after == '.' ? 1 : -1;
+}
+
 int sl_keyfile_prune(const char *dir, const char *job, const char *table, int64_t keep)
 {
     DIR *d = opendir(dir);
     if (!d) return 0;
-    char *head = sl_sprintf("%s-run", job), *tail = sl_sprintf("-%s.keys", table);
-    size_t hl = strlen(head), tl = strlen(tail);
+    char *head = sl_sprintf("%s-run", job);
+    size_t hl = strlen(head);
     int removed = 0;
     struct dirent *e;
     while ((e = readdir(d))) {
-        const char *n = e->d_name;
-        if (strncmp(n, head, hl) != 0) continue;
-        const char *digits = n + hl, *end = digits;
-        while (*end >= '0' && *end <= '9') end++;
-        if (end == digits) continue;
-        bool resumed = *end == 'r';
-        const char *rest = end + resumed;
-        if (strncmp(rest, tail, tl) != 0) continue;
+        int64_t run;
+        bool resumed;
+        const char *rest;
+        if (!sl_kf_run_name(e->d_name, head, hl, &run, &resumed, &rest)) continue;
         /* "<job>-run<N>[r]-<table>.keys", or a run's leftover beside it (".tmp", ".part-*", ".gone-*.csv":
          * a crash left it; every run of the table is done with them when it publishes) */
-        bool leftover = rest[tl] == '.';
-        if (rest[tl] != '\0' && !leftover) continue;
-        if (!leftover && !resumed && strtoll(digits, NULL, 10) == keep) continue;
-        char *p = sl_sprintf("%s/%s", dir, n);
+        int kind = sl_kf_table_name(rest, table);
+        if (kind < 0) continue;
+        if (kind == 0 && !resumed && run == keep) continue;
+        char *p = sl_sprintf("%s/%s", dir, e->d_name);
         if (unlink(p) == 0) removed++;
         sl_free(p);
     }
     closedir(d);
     sl_free(head);
-    sl_free(tail);
+    return removed;
+}
+
+int sl_keyfile_prune_others(const char *dir, const char *job, char *const *tables, int ntables)
+{
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    char *head = sl_sprintf("%s-run", job);
+    size_t hl = strlen(head);
+    int removed = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        int64_t run;
+        bool resumed;
+        const char *rest;
+        if (!sl_kf_run_name(e->d_name, head, hl, &run, &resumed, &rest)) continue;
+        bool ours = false;
+        for (int i = 0; i < ntables && !ours; i++) ours = sl_kf_table_name(rest, tables[i]) >= 0;
+        if (ours) continue;
+        char *p = sl_sprintf("%s/%s", dir, e->d_name);
+        if (unlink(p) == 0) removed++;
+        sl_free(p);
+    }
+    closedir(d);
+    sl_free(head);
     return removed;
 }

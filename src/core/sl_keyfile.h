@@ -82,5 +82,9 @@ char *sl_keyfile_prev(const char *dir, const char *job, int64_t run, const char 
  * and the leftovers of its runs beside them (a crash's .tmp, .part-*,
  * .gone-* files); the number removed. */
 int sl_keyfile_prune(const char *dir, const char *job, const char *table, int64_t keep);
+/* Removes the job's key files (and their leftovers) of every table not in
+ * tables[0..ntables): a table taken out of the job, or no longer `deletes:
+ * detect`, would otherwise keep its last file (8 bytes a key) for ever. */
+int sl_keyfile_prune_others(const char *dir, const char *job, char *const *tables, int ntables);
 
 #endif

@@ -926,6 +926,7 @@ static void sl_exec_finish(sl_exec *run, int rc, const sl_err *err)
                             rc == 0 ? NULL : err->msg, &e) < 0)
         sl_log(SL_LOG_WARN, "job %s: cannot record the end of run %lld: %s", job->name, (long long)run->run_id,
                e.msg);
+    if (rc == 0) sl_exec_incr_prune_others(run);
     for (int i = 0; i < job->ntargets; i++) {
         if (!sl_exec_target_of(run, &job->targets[i])->lock) continue;
         sl_err_clear(&e);

@@ -202,6 +202,22 @@ int sl_exec_incr_published(sl_exec_table *t, sl_err *e)
     return 0;
 }
 
+void sl_exec_incr_prune_others(const sl_exec *run)
+{
+    const sl_job *job = run->job;
+    char **names = sl_calloc((size_t)job->ntables + 1, sizeof *names);
+    int n = 0;
+    for (int i = 0; i < job->ntables; i++)
+        if (job->tables[i].incr.cursor && job->tables[i].incr.deletes == SL_DELETES_DETECT) names[n++] = job->tables[i].name;
+    char *dir = sl_sprintf("%s/.sluice/incr", job->dir && *job->dir ? job->dir : ".");
+    int removed = sl_keyfile_prune_others(dir, job->name, names, n);
+    if (removed > 0)
+        sl_log(SL_LOG_DEBUG, "job %s: removed %d key file%s of tables no longer in the job with deletes: detect",
+               job->name, removed, removed == 1 ? "" : "s");
+    sl_free(dir);
+    sl_free(names);
+}
+
 void sl_exec_incr_free(sl_exec_table *t)
 {
     sl_exec_incr *x = t->incr;

@@ -197,6 +197,9 @@ int sl_exec_incr_begin(sl_exec_table *t, const sl_job_table *cfg, sl_err *e);
 int sl_exec_incr_prepared(sl_exec_table *t, sl_err *e);
 int sl_exec_incr_published(sl_exec_table *t, sl_err *e);
 const sl_job_table *sl_exec_incr_cfg(const sl_exec_table *t, const sl_job_table *cfg);
+/* At a run's successful end: the key files of tables no longer in the job
+ * with deletes: detect (core/sl_keyfile.h). */
+void sl_exec_incr_prune_others(const sl_exec *run);
 void sl_exec_incr_free(sl_exec_table *t);
 /* This run's key file (deletes: detect) stays for the next run: read in a run that was not resumed. */
 bool sl_exec_incr_keys_kept(const sl_exec_table *t);

@@ -210,4 +210,13 @@ run --allow-mass-delete
 [ "$rc" = 0 ] && ok "--allow-mass-delete publishes" || bad "--allow-mass-delete: $(tail -3 "$J/out")"
 same "after --allow-mass-delete"
 
+# --- d) a table taken out of the job: its kept key file goes at the next run's end ---------------
+run   # the run above resumed the refused one, so it kept no key file; this one does
+ls "$J/.sluice/incr/" | grep -q -- "-solo.keys$" || bad "no kept key file of solo before it is taken out: $(ls "$J/.sluice/incr/" | tr "\\n" " ")"
+awk '/^  solo:/ { skip = 1; next } /^  [a-z]+:/ { skip = 0 } !skip' "$J/job.yaml" > "$J/job.tmp" && mv "$J/job.tmp" "$J/job.yaml"
+run
+[ "$rc" = 0 ] && ! ls "$J/.sluice/incr/" | grep -q -- "-solo.keys" && ls "$J/.sluice/incr/" | grep -q -- "-pairs.keys$" \
+  && ok "a table taken out of the job leaves no key file behind; the others' stay" \
+  || bad "after solo left the job: rc $rc, key files: $(ls "$J/.sluice/incr/" | tr '\n' ' ')"
+
 exit $fail

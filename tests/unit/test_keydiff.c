@@ -284,6 +284,34 @@ Test(keyfile, kept_files_found_by_run_and_pruned_by_job_and_table)
     sl_free(r4r);
 }
 
+Test(keyfile, files_of_tables_gone_from_the_job_pruned)
+{
+    char dir[] = "/tmp/sl_keyfile_XXXXXX";
+    cr_assert(mkdtemp(dir));
+    char *kept = sl_keyfile_path(dir, "job", 3, "orders", false), *gone = sl_keyfile_path(dir, "job", 3, "items", false);
+    char *other_j = sl_keyfile_path(dir, "job2", 3, "items", false);
+    put_keys(kept, 1, 10);
+    put_keys(gone, 1, 10);
+    put_keys(other_j, 1, 10);
+    char left[300];
+    snprintf(left, sizeof left, "%s.part-x1Y2z3", gone);
+    FILE *lf = fopen(left, "w");
+    fclose(lf);
+    char *tables[] = { "orders", "customers" };
+    cr_assert_eq(sl_keyfile_prune_others(dir, "job", tables, 2), 2);
+    cr_assert_eq(access(kept, F_OK), 0);
+    cr_assert_neq(access(gone, F_OK), 0);
+    cr_assert_neq(access(left, F_OK), 0);
+    cr_assert_eq(access(other_j, F_OK), 0);   /* another job's */
+    cr_assert_eq(sl_keyfile_prune_others(dir, "job", tables, 0), 1);   /* no detect table left: all of the job's */
+    cr_assert_neq(access(kept, F_OK), 0);
+    unlink(other_j);
+    cr_assert_eq(rmdir(dir), 0);
+    sl_free(kept);
+    sl_free(gone);
+    sl_free(other_j);
+}
+
 static void write_keys(const char *path, const int64_t *k, int n)
 {
     sl_err err = SL_ERR_INIT;
