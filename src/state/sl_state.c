@@ -1,14 +1,16 @@
 /*
- * sl_state.c - the run state store on SQLite (see sl_state.h).
+ * sl_state.c - the run state store on SQLite (see sl_state.h): its SQL
+ * helpers, open and migrate, runs, tables, columns, tasks, attempts and
+ * files. Status and checks are read back in sl_state_report.c, incremental
+ * loads kept in sl_state_incr.c, the schema is sl_state_migrations.c.
  *
  * Every public function takes the store's mutex for its whole duration and
  * runs its statements in one transaction when it has more than one, so a
  * crash leaves either all or none of a step recorded. SQL goes through two
- * helpers that bind arguments from a type string ('s' text or NULL, 'i'
- * int64, 'd' double, 'D' double with 0 meaning NULL).
+ * helpers that bind arguments from a type string (sl_state_int.h).
  */
 #define _GNU_SOURCE
-#include "sl_state.h"
+#include "sl_state_int.h"
 
 #include "../core/sl_alloc.h"
 #include "../core/sl_buf.h"
@@ -26,165 +28,17 @@
 #include <time.h>
 #include <unistd.h>
 
-struct sl_state {
-    sqlite3 *db;
-    char *path;
-    pthread_mutex_t mu;
-    int version;
-};
-
-/* ---- migrations: migration i takes the schema from version i to i+1 ---- */
-
-static const char *const sl_migrations[SL_STATE_SCHEMA_VERSION] = {
-    /* 0 -> 1: the tables */
-    "CREATE TABLE runs("
-    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    "  job TEXT NOT NULL,"
-    "  job_hash TEXT NOT NULL,"
-    "  started REAL NOT NULL,"
-    "  ended REAL,"
-    "  status TEXT NOT NULL CHECK (status IN ('running','succeeded','failed','killed')),"
-    "  pid INTEGER,"
-    "  host TEXT,"
-    "  error TEXT);"
-    "CREATE TABLE tables("
-    "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
-    "  name TEXT NOT NULL,"
-    "  target TEXT,"
-    "  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','published','failed')),"
-    "  published_at REAL,"
-    "  rows INTEGER,"
-    "  bytes INTEGER,"
-    "  snapshot_time REAL,"
-    "  error TEXT,"
-    "  PRIMARY KEY (run_id, name));"
-    "CREATE TABLE tasks("
-    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    "  run_id INTEGER NOT NULL,"
-    "  table_name TEXT NOT NULL,"
-    "  idx INTEGER NOT NULL,"
-    "  predicate TEXT,"
-    "  est_rows INTEGER,"
-    "  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','running','done','failed')),"
-    "  rows INTEGER,"
-    "  bytes INTEGER,"
-    "  seconds REAL,"
-    "  worker INTEGER,"
-    "  file_name TEXT,"
-    "  file_size INTEGER,"
-    "  crc32 INTEGER,"
-    "  attempts INTEGER NOT NULL DEFAULT 0,"
-    "  error TEXT,"
-    "  UNIQUE (run_id, table_name, idx),"
-    "  FOREIGN KEY (run_id, table_name) REFERENCES tables(run_id, name) ON DELETE CASCADE);"
-    "CREATE TABLE attempts("
-    "  task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,"
-    "  number INTEGER NOT NULL,"
-    "  started REAL NOT NULL,"
-    "  ended REAL,"
-    "  outcome TEXT NOT NULL DEFAULT 'running' CHECK (outcome IN ('running','ok','retry','failed','killed')),"
-    "  error_code TEXT,"
-    "  error_message TEXT,"
-    "  worker INTEGER,"
-    "  PRIMARY KEY (task_id, number));"
-    "CREATE TABLE files("
-    "  run_id INTEGER NOT NULL,"
-    "  table_name TEXT NOT NULL,"
-    "  path TEXT NOT NULL,"
-    "  task_id INTEGER,"
-    "  rows INTEGER,"
-    "  bytes INTEGER,"
-    "  crc32 INTEGER,"
-    "  PRIMARY KEY (run_id, table_name, path));",
-    /* 1 -> 2: resume counter; indexes for status and per-task lookups */
-    "ALTER TABLE runs ADD COLUMN resumes INTEGER NOT NULL DEFAULT 0;"
-    "CREATE INDEX runs_by_job ON runs(job, id);"
-    "CREATE INDEX files_by_task ON files(task_id);",
-    /* 2 -> 3: the columns a table's tasks write, so a resume never mixes schemas */
-    "ALTER TABLE tables ADD COLUMN columns TEXT;",
-    /* 3 -> 4: a table may land in several targets: files are per target ('' for
-     * the first target of a run begun before) */
-    "CREATE TABLE files4("
-    "  run_id INTEGER NOT NULL,"
-    "  table_name TEXT NOT NULL,"
-    "  target TEXT NOT NULL DEFAULT '',"
-    "  path TEXT NOT NULL,"
-    "  task_id INTEGER,"
-    "  rows INTEGER,"
-    "  bytes INTEGER,"
-    "  crc32 INTEGER,"
-    "  PRIMARY KEY (run_id, table_name, target, path));"
-    "INSERT INTO files4(run_id, table_name, path, task_id, rows, bytes, crc32) "
-    "  SELECT run_id, table_name, path, task_id, rows, bytes, crc32 FROM files;"
-    "DROP TABLE files;"
-    "ALTER TABLE files4 RENAME TO files;"
-    "CREATE INDEX files_by_task ON files(task_id);",
-    /* 4 -> 5: load receipts: per task its aggregates (a blob, core/sl_receipt.h)
-     * and the source snapshot it read; per table the merged receipt (JSON) */
-    "ALTER TABLE tasks ADD COLUMN receipt BLOB;"
-    "ALTER TABLE tasks ADD COLUMN source TEXT;"
-    "ALTER TABLE tables ADD COLUMN receipt TEXT;",
-    /* 5 -> 6: data checks: per run, table and rule its result (a resumed
-     * run's checks replace the table's rows) */
-    "CREATE TABLE checks("
-    "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
-    "  table_name TEXT NOT NULL,"
-    "  idx INTEGER NOT NULL,"
-    "  rule TEXT NOT NULL,"
-    "  severity TEXT NOT NULL,"
-    "  status TEXT NOT NULL,"
-    "  failing INTEGER NOT NULL,"
-    "  examples TEXT,"
-    "  detail TEXT,"
-    "  seconds REAL,"
-    "  checked_at REAL,"
-    "  PRIMARY KEY (run_id, table_name, idx));",
-    /* 6 -> 7: row-level checks judged in the task loop: per task and rule its
-     * failing rows and example keys (idx -1: the rows split off the output),
-     * so a resumed run's kept tasks need no re-read */
-    "CREATE TABLE task_checks("
-    "  task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,"
-    "  idx INTEGER NOT NULL,"
-    "  failing INTEGER NOT NULL,"
-    "  examples TEXT,"
-    "  PRIMARY KEY (task_id, idx));",
-    /* 7 -> 8: incremental loads: the published high watermark per table and
-     * set of targets, and what each run read (so a resume reads the same) */
-    "CREATE TABLE incr_state("
-    "  job TEXT NOT NULL,"
-    "  table_name TEXT NOT NULL,"
-    "  targets TEXT NOT NULL,"
-    "  settings TEXT NOT NULL,"
-    "  columns TEXT,"
-    "  watermark TEXT,"
-    "  run_id INTEGER,"
-    "  updated REAL,"
-    "  PRIMARY KEY (job, table_name, targets));"
-    "CREATE TABLE incr_runs("
-    "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
-    "  table_name TEXT NOT NULL,"
-    "  targets TEXT NOT NULL,"
-    "  settings TEXT NOT NULL,"
-    "  columns TEXT,"
-    "  first INTEGER NOT NULL,"
-    "  low TEXT,"
-    "  high TEXT,"
-    "  rows INTEGER,"
-    "  deleted INTEGER,"
-    "  published INTEGER NOT NULL DEFAULT 0,"
-    "  PRIMARY KEY (run_id, table_name));",
-};
 
 /* ---- helpers ---- */
 
-static double sl_now(void)
+double sl_st_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int sl_db_fail(sl_state *st, sl_err *err, const char *what)
+int sl_st_fail(sl_state *st, sl_err *err, const char *what)
 {
     int rc = sqlite3_extended_errcode(st->db);
     int prim = rc & 0xff;
@@ -199,7 +53,7 @@ static int sl_db_fail(sl_state *st, sl_err *err, const char *what)
     return sl_err_set(err, code, "state database %s: %s: %s%s", st->path, what, sqlite3_errmsg(st->db), hint);
 }
 
-static int sl_bind(sl_state *st, sqlite3_stmt *stmt, const char *types, va_list ap)
+static int sl_st_bind(sl_state *st, sqlite3_stmt *stmt, const char *types, va_list ap)
 {
     for (int i = 0; types && types[i]; i++) {
         int rc;
@@ -235,40 +89,38 @@ static int sl_bind(sl_state *st, sqlite3_stmt *stmt, const char *types, va_list 
     return SQLITE_OK;
 }
 
-/* Prepares and binds; the caller steps and finalizes. NULL on error. */
-static sqlite3_stmt *sl_query(sl_state *st, sl_err *err, const char *sql, const char *types, ...)
+sqlite3_stmt *sl_st_query(sl_state *st, sl_err *err, const char *sql, const char *types, ...)
 {
     sqlite3_stmt *stmt = NULL;
     if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
-        sl_db_fail(st, err, "prepare");
+        sl_st_fail(st, err, "prepare");
         return NULL;
     }
     va_list ap;
     va_start(ap, types);
-    int rc = sl_bind(st, stmt, types, ap);
+    int rc = sl_st_bind(st, stmt, types, ap);
     va_end(ap);
     if (rc != SQLITE_OK) {
-        sl_db_fail(st, err, "bind");
+        sl_st_fail(st, err, "bind");
         sqlite3_finalize(stmt);
         return NULL;
     }
     return stmt;
 }
 
-/* Runs one statement to completion. */
-static int sl_exec(sl_state *st, sl_err *err, const char *sql, const char *types, ...)
+int sl_st_exec(sl_state *st, sl_err *err, const char *sql, const char *types, ...)
 {
     sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) return sl_db_fail(st, err, "prepare");
+    if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) return sl_st_fail(st, err, "prepare");
     va_list ap;
     va_start(ap, types);
-    int rc = sl_bind(st, stmt, types, ap);
+    int rc = sl_st_bind(st, stmt, types, ap);
     va_end(ap);
     if (rc == SQLITE_OK) {
         while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {}
     }
     if (rc != SQLITE_DONE) {
-        sl_db_fail(st, err, "write");
+        sl_st_fail(st, err, "write");
         sqlite3_finalize(stmt);
         return -1;
     }
@@ -276,20 +128,15 @@ static int sl_exec(sl_state *st, sl_err *err, const char *sql, const char *types
     return 0;
 }
 
-static int sl_step_done(sl_state *st, sqlite3_stmt *stmt, sl_err *err)
+int sl_st_step(sl_state *st, sqlite3_stmt *stmt, sl_err *err)
 {
     int rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW || rc == SQLITE_DONE) return rc;
-    sl_db_fail(st, err, "read");
+    sl_st_fail(st, err, "read");
     return -1;
 }
 
-/* Steps q (NULL: sl_query failed, err is set) to its end, one record of
- * `size` bytes a row filled by fill(), into *out (grown as needed, *n
- * counted from 0); finalizes q and releases st->mu (held by the caller).
- * 0, or -1 with err, the records so far freed by drop() and *out NULL,
- * *n 0. */
-static int sl_collect_rows(sl_state *st, sqlite3_stmt *q, size_t size, void (*fill)(void *rec, sqlite3_stmt *q),
+int sl_st_collect(sl_state *st, sqlite3_stmt *q, size_t size, void (*fill)(void *rec, sqlite3_stmt *q),
                            void (*drop)(void *recs, int n), void **out, int *n, sl_err *err)
 {
     char *recs = NULL;
@@ -297,7 +144,7 @@ static int sl_collect_rows(sl_state *st, sqlite3_stmt *q, size_t size, void (*fi
     int cap = 0;
     *n = 0;
     while (q) {
-        int step = sl_step_done(st, q, err);
+        int step = sl_st_step(st, q, err);
         if (step != SQLITE_ROW) {
             if (step < 0) rc = -1;
             break;
@@ -316,30 +163,30 @@ static int sl_collect_rows(sl_state *st, sqlite3_stmt *q, size_t size, void (*fi
     return rc;
 }
 
-static int sl_begin(sl_state *st, sl_err *err)
+int sl_st_begin(sl_state *st, sl_err *err)
 {
     if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return sl_db_fail(st, err, "begin transaction");
+        return sl_st_fail(st, err, "begin transaction");
     return 0;
 }
 
-static int sl_commit(sl_state *st, sl_err *err)
+int sl_st_commit(sl_state *st, sl_err *err)
 {
     if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        sl_db_fail(st, err, "commit");
+        sl_st_fail(st, err, "commit");
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
         return -1;
     }
     return 0;
 }
 
-static int sl_rollback(sl_state *st)
+int sl_st_rollback(sl_state *st)
 {
     sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     return -1;
 }
 
-static char *sl_col_str(sqlite3_stmt *stmt, int col)
+char *sl_st_col_str(sqlite3_stmt *stmt, int col)
 {
     const unsigned char *s = sqlite3_column_text(stmt, col);
     return s ? sl_strdup((const char *)s) : NULL;
@@ -388,43 +235,43 @@ static int sl_state_migrate(sl_state *st, int target, sl_err *err)
             return 0;
         }
     }
-    if (sl_begin(st, err) < 0) return -1;
-    if (sl_exec(st, err, "CREATE TABLE IF NOT EXISTS meta(schema_version INTEGER NOT NULL)", NULL) < 0)
-        return sl_rollback(st);
-    sqlite3_stmt *q = sl_query(st, err, "SELECT schema_version FROM meta", NULL);
-    if (!q) return sl_rollback(st);
+    if (sl_st_begin(st, err) < 0) return -1;
+    if (sl_st_exec(st, err, "CREATE TABLE IF NOT EXISTS meta(schema_version INTEGER NOT NULL)", NULL) < 0)
+        return sl_st_rollback(st);
+    sqlite3_stmt *q = sl_st_query(st, err, "SELECT schema_version FROM meta", NULL);
+    if (!q) return sl_st_rollback(st);
     int have = 0;
     bool has_row = false;
-    int rc = sl_step_done(st, q, err);
+    int rc = sl_st_step(st, q, err);
     if (rc == SQLITE_ROW) {
         have = sqlite3_column_int(q, 0);
         has_row = true;
     }
     sqlite3_finalize(q);
-    if (rc < 0) return sl_rollback(st);
+    if (rc < 0) return sl_st_rollback(st);
     if (have > SL_STATE_SCHEMA_VERSION) {
-        sl_rollback(st);
+        sl_st_rollback(st);
         return sl_err_set(err, SL_EIO, "state database %s has schema version %d, newer than this sluice knows "
                           "(%d); use a newer sluice, or another --state path", st->path, have,
                           SL_STATE_SCHEMA_VERSION);
     }
     for (int v = have; v < target; v++) {
         char *errmsg = NULL;
-        if (sqlite3_exec(st->db, sl_migrations[v], NULL, NULL, &errmsg) != SQLITE_OK) {
+        if (sqlite3_exec(st->db, sl_state_migrations[v], NULL, NULL, &errmsg) != SQLITE_OK) {
             sl_err_set(err, SL_EIO, "state database %s: migration %d -> %d failed: %s", st->path, v, v + 1,
                        errmsg ? errmsg : sqlite3_errmsg(st->db));
             sqlite3_free(errmsg);
-            return sl_rollback(st);
+            return sl_st_rollback(st);
         }
     }
     if (have < target) {
-        if (sl_exec(st, err, has_row ? "UPDATE meta SET schema_version = ?" : "INSERT INTO meta VALUES (?)", "i",
+        if (sl_st_exec(st, err, has_row ? "UPDATE meta SET schema_version = ?" : "INSERT INTO meta VALUES (?)", "i",
                     (int64_t)target) < 0)
-            return sl_rollback(st);
+            return sl_st_rollback(st);
         if (have > 0) sl_log(SL_LOG_INFO, "state database %s: schema migrated from version %d to %d", st->path,
                              have, target);
     }
-    if (sl_commit(st, err) < 0) return -1;
+    if (sl_st_commit(st, err) < 0) return -1;
     st->version = have > target ? have : target;
     return 0;
 }
@@ -470,7 +317,7 @@ sl_state *sl_state_open_version(const char *path, int version, sl_err *err)
     pthread_mutex_init(&st->mu, NULL);
     if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                         NULL) != SQLITE_OK) {
-        if (st->db) sl_db_fail(st, err, "cannot open");
+        if (st->db) sl_st_fail(st, err, "cannot open");
         else sl_err_set(err, SL_EIO, "state database %s: cannot open (out of memory)", path);
         sl_state_close(st);
         return NULL;
@@ -548,11 +395,11 @@ static int sl_run_begin_locked(sl_state *st, const char *job, const char *job_ha
     memset(out, 0, sizeof *out);
     char host[256];
     sl_fs_hostname(host, sizeof host);
-    double now = sl_now();
-    sqlite3_stmt *q = sl_query(st, err, "SELECT id, job_hash, status, started FROM runs WHERE job = ? "
+    double now = sl_st_now();
+    sqlite3_stmt *q = sl_st_query(st, err, "SELECT id, job_hash, status, started FROM runs WHERE job = ? "
                                         "ORDER BY id DESC LIMIT 1", "s", job);
     if (!q) return -1;
-    int rc = sl_step_done(st, q, err);
+    int rc = sl_st_step(st, q, err);
     if (rc < 0) {
         sqlite3_finalize(q);
         return -1;
@@ -571,10 +418,10 @@ static int sl_run_begin_locked(sl_state *st, const char *job, const char *job_ha
     if (prev_id && strcmp(prev_status, "succeeded")) {
         if (!strcmp(prev_status, "running")) {
             /* We hold the job lock, so the process that left it running is gone. */
-            if (sl_exec(st, err, "UPDATE runs SET status = 'killed', error = COALESCE(error, "
+            if (sl_st_exec(st, err, "UPDATE runs SET status = 'killed', error = COALESCE(error, "
                                  "'the process ended without finishing (killed or crashed)') WHERE id = ?",
                         "i", prev_id) < 0 ||
-                sl_exec(st, err, "UPDATE attempts SET outcome = 'killed' WHERE outcome = 'running' AND task_id IN "
+                sl_st_exec(st, err, "UPDATE attempts SET outcome = 'killed' WHERE outcome = 'running' AND task_id IN "
                                  "(SELECT id FROM tasks WHERE run_id = ?)", "i", prev_id) < 0)
                 return -1;
             snprintf(prev_status, sizeof prev_status, "killed");
@@ -588,18 +435,18 @@ static int sl_run_begin_locked(sl_state *st, const char *job, const char *job_ha
                            : "not resuming run %lld (%s, started %s): the job file has changed since; starting over",
                      (long long)prev_id, prev_status, when);
         } else {
-            if (sl_exec(st, err, "UPDATE runs SET status = 'running', ended = NULL, error = NULL, pid = ?, "
+            if (sl_st_exec(st, err, "UPDATE runs SET status = 'running', ended = NULL, error = NULL, pid = ?, "
                                  "host = ?, resumes = resumes + 1 WHERE id = ?", "isi", (int64_t)getpid(), host,
                         prev_id) < 0 ||
-                sl_exec(st, err, "UPDATE tasks SET status = 'pending' WHERE run_id = ? AND "
+                sl_st_exec(st, err, "UPDATE tasks SET status = 'pending' WHERE run_id = ? AND "
                                  "status IN ('running', 'failed')", "i", prev_id) < 0 ||
-                sl_exec(st, err, "UPDATE tables SET status = 'pending', error = NULL WHERE run_id = ? AND "
+                sl_st_exec(st, err, "UPDATE tables SET status = 'pending', error = NULL WHERE run_id = ? AND "
                                  "status = 'failed'", "i", prev_id) < 0)
                 return -1;
-            q = sl_query(st, err, "SELECT count(*), coalesce(sum(status = 'done'), 0) FROM tasks WHERE run_id = ?",
+            q = sl_st_query(st, err, "SELECT count(*), coalesce(sum(status = 'done'), 0) FROM tasks WHERE run_id = ?",
                          "i", prev_id);
             if (!q) return -1;
-            if (sl_step_done(st, q, err) != SQLITE_ROW) {
+            if (sl_st_step(st, q, err) != SQLITE_ROW) {
                 sqlite3_finalize(q);
                 return -1;
             }
@@ -614,7 +461,7 @@ static int sl_run_begin_locked(sl_state *st, const char *job, const char *job_ha
             return 0;
         }
     }
-    if (sl_exec(st, err, "INSERT INTO runs(job, job_hash, started, status, pid, host) VALUES (?, ?, ?, 'running', ?, ?)",
+    if (sl_st_exec(st, err, "INSERT INTO runs(job, job_hash, started, status, pid, host) VALUES (?, ?, ?, 'running', ?, ?)",
                 "ssdis", job, job_hash, now, (int64_t)getpid(), host) < 0)
         return -1;
     out->run_id = sqlite3_last_insert_rowid(st->db);
@@ -626,10 +473,10 @@ int sl_state_run_begin(sl_state *st, const char *job, const char *job_hash, bool
                        sl_err *err)
 {
     pthread_mutex_lock(&st->mu);
-    int rc = sl_begin(st, err);
+    int rc = sl_st_begin(st, err);
     if (rc == 0) {
         rc = sl_run_begin_locked(st, job, job_hash ? job_hash : "", fresh, out, err);
-        rc = rc < 0 ? sl_rollback(st) : sl_commit(st, err);
+        rc = rc < 0 ? sl_st_rollback(st) : sl_st_commit(st, err);
     }
     pthread_mutex_unlock(&st->mu);
     return rc;
@@ -638,8 +485,8 @@ int sl_state_run_begin(sl_state *st, const char *job, const char *job_hash, bool
 int sl_state_run_finish(sl_state *st, int64_t run_id, sl_run_status status, const char *error, sl_err *err)
 {
     pthread_mutex_lock(&st->mu);
-    int rc = sl_exec(st, err, "UPDATE runs SET status = ?, ended = ?, error = ? WHERE id = ?", "sdsi",
-                     sl_run_status_name(status), sl_now(), error, run_id);
+    int rc = sl_st_exec(st, err, "UPDATE runs SET status = ?, ended = ?, error = ? WHERE id = ?", "sdsi",
+                     sl_run_status_name(status), sl_st_now(), error, run_id);
     pthread_mutex_unlock(&st->mu);
     return rc;
 }
@@ -650,7 +497,7 @@ int sl_state_table_register(sl_state *st, int64_t run_id, const char *table, con
                             double snapshot_time, sl_err *err)
 {
     pthread_mutex_lock(&st->mu);
-    int rc = sl_exec(st, err, "INSERT INTO tables(run_id, name, target, snapshot_time) VALUES (?, ?, ?, ?) "
+    int rc = sl_st_exec(st, err, "INSERT INTO tables(run_id, name, target, snapshot_time) VALUES (?, ?, ?, ?) "
                               "ON CONFLICT (run_id, name) DO UPDATE SET target = excluded.target, "
                               "snapshot_time = coalesce(tables.snapshot_time, excluded.snapshot_time)",
                      "issD", run_id, table, target, snapshot_time);
@@ -663,11 +510,11 @@ int sl_state_table_get(sl_state *st, int64_t run_id, const char *table, sl_table
     memset(out, 0, sizeof *out);
     pthread_mutex_lock(&st->mu);
     int found = -1;
-    sqlite3_stmt *q = sl_query(st, err, "SELECT status, coalesce(published_at, 0), coalesce(snapshot_time, 0), "
+    sqlite3_stmt *q = sl_st_query(st, err, "SELECT status, coalesce(published_at, 0), coalesce(snapshot_time, 0), "
                                         "coalesce(rows, 0), coalesce(bytes, 0) FROM tables WHERE run_id = ? AND name = ?",
                                "is", run_id, table);
     if (q) {
-        int rc = sl_step_done(st, q, err);
+        int rc = sl_st_step(st, q, err);
         if (rc == SQLITE_ROW) {
             snprintf(out->status, sizeof out->status, "%s", (const char *)sqlite3_column_text(q, 0));
             out->published_at = sqlite3_column_double(q, 1);
@@ -689,17 +536,17 @@ static int sl_table_update(sl_state *st, sl_err *err, int64_t run_id, const char
 {
     /* Binds the leading arguments, then run_id and name; checks the row exists. */
     sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) return sl_db_fail(st, err, "prepare");
+    if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) return sl_st_fail(st, err, "prepare");
     va_list ap;
     va_start(ap, types);
-    int rc = sl_bind(st, stmt, types, ap);
+    int rc = sl_st_bind(st, stmt, types, ap);
     va_end(ap);
     int n = (int)strlen(types);
     if (rc == SQLITE_OK) rc = sqlite3_bind_int64(stmt, n + 1, run_id);
     if (rc == SQLITE_OK) rc = sqlite3_bind_text(stmt, n + 2, table, -1, SQLITE_TRANSIENT);
     if (rc == SQLITE_OK) rc = sqlite3_step(stmt);
     if (rc != SQLITE_DONE) {
-        sl_db_fail(st, err, "write");
+        sl_st_fail(st, err, "write");
         sqlite3_finalize(stmt);
         return -1;
     }
@@ -715,7 +562,7 @@ int sl_state_table_published(sl_state *st, int64_t run_id, const char *table, in
 {
     pthread_mutex_lock(&st->mu);
     int rc = sl_table_update(st, err, run_id, table, "UPDATE tables SET status = 'published', published_at = ?, "
-                             "rows = ?, bytes = ?, error = NULL WHERE run_id = ? AND name = ?", "dii", sl_now(),
+                             "rows = ?, bytes = ?, error = NULL WHERE run_id = ? AND name = ?", "dii", sl_st_now(),
                              rows, bytes);
     pthread_mutex_unlock(&st->mu);
     return rc;
@@ -845,10 +692,10 @@ static int sl_columns_changed(sl_state *st, int64_t run_id, const char *table, c
 {
     *changed = false;
     if (!columns) return 0;
-    sqlite3_stmt *q = sl_query(st, err, "SELECT columns FROM tables WHERE run_id = ? AND name = ?", "is", run_id,
+    sqlite3_stmt *q = sl_st_query(st, err, "SELECT columns FROM tables WHERE run_id = ? AND name = ?", "is", run_id,
                                table);
     if (!q) return -1;
-    int rc = sl_step_done(st, q, err);
+    int rc = sl_st_step(st, q, err);
     if (rc < 0) {
         sqlite3_finalize(q);
         return -1;
@@ -873,13 +720,13 @@ static int sl_tasks_register_locked(sl_state *st, int64_t run_id, const char *ta
                                     const sl_task_spec *tasks, int n, int64_t *task_ids, bool *replanned,
                                     sl_err *err)
 {
-    sqlite3_stmt *q = sl_query(st, err, "SELECT idx, predicate FROM tasks WHERE run_id = ? AND table_name = ? "
+    sqlite3_stmt *q = sl_st_query(st, err, "SELECT idx, predicate FROM tasks WHERE run_id = ? AND table_name = ? "
                                         "ORDER BY idx", "is", run_id, table);
     if (!q) return -1;
     int have = 0;
     bool same = true;
     int rc;
-    while ((rc = sl_step_done(st, q, err)) == SQLITE_ROW) {
+    while ((rc = sl_st_step(st, q, err)) == SQLITE_ROW) {
         int idx = sqlite3_column_int(q, 0);
         const char *pred = (const char *)sqlite3_column_text(q, 1);
         const sl_task_spec *spec = NULL;
@@ -894,8 +741,8 @@ static int sl_tasks_register_locked(sl_state *st, int64_t run_id, const char *ta
     if (have && same && have == n && sl_columns_changed(st, run_id, table, columns, &columns_changed, err) < 0)
         return -1;
     if (have && (!same || have != n || columns_changed)) {
-        if (sl_exec(st, err, "DELETE FROM files WHERE run_id = ? AND table_name = ?", "is", run_id, table) < 0 ||
-            sl_exec(st, err, "DELETE FROM tasks WHERE run_id = ? AND table_name = ?", "is", run_id, table) < 0)
+        if (sl_st_exec(st, err, "DELETE FROM files WHERE run_id = ? AND table_name = ?", "is", run_id, table) < 0 ||
+            sl_st_exec(st, err, "DELETE FROM tasks WHERE run_id = ? AND table_name = ?", "is", run_id, table) < 0)
             return -1;
         if (replanned) *replanned = true;
         if (!columns_changed)
@@ -903,24 +750,24 @@ static int sl_tasks_register_locked(sl_state *st, int64_t run_id, const char *ta
                    "tasks are redone", table, (long long)run_id);
         have = 0;
     }
-    if (columns && sl_exec(st, err, "UPDATE tables SET columns = ? WHERE run_id = ? AND name = ?", "sis", columns,
+    if (columns && sl_st_exec(st, err, "UPDATE tables SET columns = ? WHERE run_id = ? AND name = ?", "sis", columns,
                            run_id, table) < 0)
         return -1;
     for (int i = 0; i < n; i++) {
         if (have) {
-            if (sl_exec(st, err, "UPDATE tasks SET est_rows = ? WHERE run_id = ? AND table_name = ? AND idx = ?",
+            if (sl_st_exec(st, err, "UPDATE tasks SET est_rows = ? WHERE run_id = ? AND table_name = ? AND idx = ?",
                         "iisi", tasks[i].est_rows, run_id, table, (int64_t)tasks[i].index) < 0)
                 return -1;
-        } else if (sl_exec(st, err, "INSERT INTO tasks(run_id, table_name, idx, predicate, est_rows) "
+        } else if (sl_st_exec(st, err, "INSERT INTO tasks(run_id, table_name, idx, predicate, est_rows) "
                                     "VALUES (?, ?, ?, ?, ?)", "isisi", run_id, table, (int64_t)tasks[i].index,
                            tasks[i].predicate, tasks[i].est_rows) < 0) {
             return -1;
         }
         if (task_ids) {
-            q = sl_query(st, err, "SELECT id FROM tasks WHERE run_id = ? AND table_name = ? AND idx = ?", "isi",
+            q = sl_st_query(st, err, "SELECT id FROM tasks WHERE run_id = ? AND table_name = ? AND idx = ?", "isi",
                          run_id, table, (int64_t)tasks[i].index);
             if (!q) return -1;
-            if (sl_step_done(st, q, err) != SQLITE_ROW) {
+            if (sl_st_step(st, q, err) != SQLITE_ROW) {
                 sqlite3_finalize(q);
                 return -1;
             }
@@ -936,13 +783,13 @@ int sl_state_tasks_register(sl_state *st, int64_t run_id, const char *table, con
 {
     if (replanned) *replanned = false;
     pthread_mutex_lock(&st->mu);
-    int rc = sl_begin(st, err);
+    int rc = sl_st_begin(st, err);
     if (rc == 0) {
         rc = sl_tasks_register_locked(st, run_id, table, columns, tasks, n, task_ids, replanned, err);
         if (rc < 0 && sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
             sl_err_set(err, SL_EINTERNAL, "state: run %lld has no table %s (register it before its tasks)",
                        (long long)run_id, table);
-        rc = rc < 0 ? sl_rollback(st) : sl_commit(st, err);
+        rc = rc < 0 ? sl_st_rollback(st) : sl_st_commit(st, err);
     }
     pthread_mutex_unlock(&st->mu);
     return rc;
@@ -955,18 +802,18 @@ static void sl_task_fill(void *rec, sqlite3_stmt *q)
     sl_task_rec *t = rec;
     t->id = sqlite3_column_int64(q, 0);
     t->index = sqlite3_column_int(q, 1);
-    t->predicate = sl_col_str(q, 2);
+    t->predicate = sl_st_col_str(q, 2);
     t->est_rows = sqlite3_column_int64(q, 3);
     t->status = sl_task_status_parse((const char *)sqlite3_column_text(q, 4));
     t->rows = sqlite3_column_int64(q, 5);
     t->bytes = sqlite3_column_int64(q, 6);
     t->seconds = sqlite3_column_double(q, 7);
     t->worker = sqlite3_column_int(q, 8);
-    t->file_name = sl_col_str(q, 9);
+    t->file_name = sl_st_col_str(q, 9);
     t->file_size = sqlite3_column_int64(q, 10);
     t->crc32 = (uint32_t)sqlite3_column_int64(q, 11);
     t->attempts = sqlite3_column_int(q, 12);
-    t->error = sl_col_str(q, 13);
+    t->error = sl_st_col_str(q, 13);
     const void *blob = sqlite3_column_blob(q, 14);
     int len = sqlite3_column_bytes(q, 14);
     t->receipt = NULL;
@@ -976,20 +823,20 @@ static void sl_task_fill(void *rec, sqlite3_stmt *q)
         memcpy(t->receipt, blob, (size_t)len);
         t->receipt_len = (size_t)len;
     }
-    t->source = sl_col_str(q, 15);
+    t->source = sl_st_col_str(q, 15);
 }
 
 int sl_state_tasks_list(sl_state *st, int64_t run_id, const char *table, sl_task_rec **out, int *n, sl_err *err)
 {
     pthread_mutex_lock(&st->mu);
-    sqlite3_stmt *q = sl_query(st, err, "SELECT id, idx, predicate, coalesce(est_rows, -1), status, "
+    sqlite3_stmt *q = sl_st_query(st, err, "SELECT id, idx, predicate, coalesce(est_rows, -1), status, "
                                         "coalesce(rows, 0), coalesce(bytes, 0), coalesce(seconds, 0), "
                                         "coalesce(worker, -1), file_name, coalesce(file_size, 0), "
                                         "coalesce(crc32, 0), attempts, error, receipt, source "
                                         "FROM tasks WHERE run_id = ? AND table_name = ? ORDER BY idx",
                                "is", run_id, table);
     void *recs;
-    int rc = sl_collect_rows(st, q, sizeof **out, sl_task_fill, sl_task_drop, &recs, n, err);
+    int rc = sl_st_collect(st, q, sizeof **out, sl_task_fill, sl_task_drop, &recs, n, err);
     *out = recs;
     return rc;
 }
@@ -1009,13 +856,13 @@ void sl_state_tasks_free(sl_task_rec *tasks, int n)
 int sl_state_task_reset(sl_state *st, int64_t task_id, sl_err *err)
 {
     pthread_mutex_lock(&st->mu);
-    int rc = sl_begin(st, err);
+    int rc = sl_st_begin(st, err);
     if (rc == 0) {
-        rc = sl_exec(st, err, "UPDATE tasks SET status = 'pending', rows = NULL, bytes = NULL, seconds = NULL, "
+        rc = sl_st_exec(st, err, "UPDATE tasks SET status = 'pending', rows = NULL, bytes = NULL, seconds = NULL, "
                               "file_name = NULL, file_size = NULL, crc32 = NULL, receipt = NULL, source = NULL "
                               "WHERE id = ?", "i", task_id);
-        if (rc == 0) rc = sl_exec(st, err, "DELETE FROM files WHERE task_id = ?", "i", task_id);
-        rc = rc < 0 ? sl_rollback(st) : sl_commit(st, err);
+        if (rc == 0) rc = sl_st_exec(st, err, "DELETE FROM files WHERE task_id = ?", "i", task_id);
+        rc = rc < 0 ? sl_st_rollback(st) : sl_st_commit(st, err);
     }
     pthread_mutex_unlock(&st->mu);
     return rc;
@@ -1025,21 +872,21 @@ int sl_state_task_reset(sl_state *st, int64_t task_id, sl_err *err)
 
 static int sl_attempt_begin_locked(sl_state *st, int64_t task_id, int worker, int *attempt, sl_err *err)
 {
-    if (sl_exec(st, err, "UPDATE tasks SET status = 'running', attempts = attempts + 1, worker = ? WHERE id = ?",
+    if (sl_st_exec(st, err, "UPDATE tasks SET status = 'running', attempts = attempts + 1, worker = ? WHERE id = ?",
                 "ii", (int64_t)worker, task_id) < 0)
         return -1;
     if (sqlite3_changes(st->db) == 0) return sl_err_set(err, SL_EINTERNAL, "state: no task with id %lld",
                                                         (long long)task_id);
-    sqlite3_stmt *q = sl_query(st, err, "SELECT attempts FROM tasks WHERE id = ?", "i", task_id);
+    sqlite3_stmt *q = sl_st_query(st, err, "SELECT attempts FROM tasks WHERE id = ?", "i", task_id);
     if (!q) return -1;
-    if (sl_step_done(st, q, err) != SQLITE_ROW) {
+    if (sl_st_step(st, q, err) != SQLITE_ROW) {
         sqlite3_finalize(q);
         return -1;
     }
     int number = sqlite3_column_int(q, 0);
     sqlite3_finalize(q);
-    if (sl_exec(st, err, "INSERT OR REPLACE INTO attempts(task_id, number, started, worker) VALUES (?, ?, ?, ?)",
-                "iidi", task_id, (int64_t)number, sl_now(), (int64_t)worker) < 0)
+    if (sl_st_exec(st, err, "INSERT OR REPLACE INTO attempts(task_id, number, started, worker) VALUES (?, ?, ?, ?)",
+                "iidi", task_id, (int64_t)number, sl_st_now(), (int64_t)worker) < 0)
         return -1;
     *attempt = number;
     return 0;
@@ -1048,10 +895,10 @@ static int sl_attempt_begin_locked(sl_state *st, int64_t task_id, int worker, in
 int sl_state_attempt_begin(sl_state *st, int64_t task_id, int worker, int *attempt, sl_err *err)
 {
     pthread_mutex_lock(&st->mu);
-    int rc = sl_begin(st, err);
+    int rc = sl_st_begin(st, err);
     if (rc == 0) {
         rc = sl_attempt_begin_locked(st, task_id, worker, attempt, err);
-        rc = rc < 0 ? sl_rollback(st) : sl_commit(st, err);
+        rc = rc < 0 ? sl_st_rollback(st) : sl_st_commit(st, err);
     }
     pthread_mutex_unlock(&st->mu);
     return rc;
@@ -1061,16 +908,16 @@ static int sl_attempt_end_locked(sl_state *st, int64_t task_id, int attempt, con
                                  bool will_retry, const sl_task_result *res, sl_err *err)
 {
     bool ok = !failure || failure->code == SL_EOK;
-    double now = sl_now();
+    double now = sl_st_now();
     if (ok) {
         if (!res) return sl_err_set(err, SL_EINTERNAL, "state: a successful attempt needs its result");
-        if (sl_exec(st, err, "UPDATE attempts SET ended = ?, outcome = 'ok' WHERE task_id = ? AND number = ?",
+        if (sl_st_exec(st, err, "UPDATE attempts SET ended = ?, outcome = 'ok' WHERE task_id = ? AND number = ?",
                     "dii", now, task_id, (int64_t)attempt) < 0 ||
-            sl_exec(st, err, "UPDATE tasks SET status = 'done', rows = ?, bytes = ?, seconds = ?, file_name = ?, "
+            sl_st_exec(st, err, "UPDATE tasks SET status = 'done', rows = ?, bytes = ?, seconds = ?, file_name = ?, "
                              "file_size = ?, crc32 = ?, error = NULL, receipt = ?, source = ? WHERE id = ?",
                     "iidsiibsi", res->rows, res->bytes, res->seconds, res->file_name, res->file_size,
                     (int64_t)res->crc32, res->receipt, res->receipt_len, res->source, task_id) < 0 ||
-            sl_exec(st, err, "DELETE FROM files WHERE task_id = ?", "i", task_id) < 0)
+            sl_st_exec(st, err, "DELETE FROM files WHERE task_id = ?", "i", task_id) < 0)
             return -1;
         /* Without outputs, the one file of file_name (in the table's first target). */
         sl_task_output one = { "", res->file_name, res->file_size, res->crc32, false, 0 };
@@ -1078,7 +925,7 @@ static int sl_attempt_end_locked(sl_state *st, int64_t task_id, int attempt, con
         int nouts = res->noutputs ? res->noutputs : res->file_name ? 1 : 0;
         for (int k = 0; k < nouts; k++) {
             const sl_task_output *o = &outs[k];
-            if (sl_exec(st, err, "INSERT OR REPLACE INTO files(run_id, table_name, target, path, task_id, rows, "
+            if (sl_st_exec(st, err, "INSERT OR REPLACE INTO files(run_id, table_name, target, path, task_id, rows, "
                                  "bytes, crc32) SELECT run_id, table_name, ?, ?, id, ?, ?, ? FROM tasks WHERE id = ?",
                         "ssiiii", o->target, o->name, o->has_rows ? o->rows : res->rows, o->size, (int64_t)o->crc32,
                         task_id) < 0)
@@ -1086,10 +933,10 @@ static int sl_attempt_end_locked(sl_state *st, int64_t task_id, int attempt, con
         }
     } else {
         const char *outcome = will_retry ? "retry" : "failed";
-        if (sl_exec(st, err, "UPDATE attempts SET ended = ?, outcome = ?, error_code = ?, error_message = ? "
+        if (sl_st_exec(st, err, "UPDATE attempts SET ended = ?, outcome = ?, error_code = ?, error_message = ? "
                              "WHERE task_id = ? AND number = ?", "dsssii", now, outcome,
                     sl_code_name(failure->code), failure->msg, task_id, (int64_t)attempt) < 0 ||
-            sl_exec(st, err, "UPDATE tasks SET status = ?, error = ?, seconds = ? WHERE id = ?", "ssdi",
+            sl_st_exec(st, err, "UPDATE tasks SET status = ?, error = ?, seconds = ? WHERE id = ?", "ssdi",
                     will_retry ? "pending" : "failed", failure->msg, res ? res->seconds : 0.0, task_id) < 0)
             return -1;
     }
@@ -1102,10 +949,10 @@ int sl_state_attempt_end(sl_state *st, int64_t task_id, int attempt, const sl_er
                          const sl_task_result *res, sl_err *err)
 {
     pthread_mutex_lock(&st->mu);
-    int rc = sl_begin(st, err);
+    int rc = sl_st_begin(st, err);
     if (rc == 0) {
         rc = sl_attempt_end_locked(st, task_id, attempt, failure, will_retry, res, err);
-        rc = rc < 0 ? sl_rollback(st) : sl_commit(st, err);
+        rc = rc < 0 ? sl_st_rollback(st) : sl_st_commit(st, err);
     }
     pthread_mutex_unlock(&st->mu);
     return rc;
@@ -1117,7 +964,7 @@ int sl_state_file_add(sl_state *st, int64_t run_id, const char *table, const cha
                       const char *path, int64_t rows, int64_t bytes, uint32_t crc32, sl_err *err)
 {
     pthread_mutex_lock(&st->mu);
-    int rc = sl_exec(st, err, "INSERT OR REPLACE INTO files(run_id, table_name, target, path, task_id, rows, bytes, "
+    int rc = sl_st_exec(st, err, "INSERT OR REPLACE INTO files(run_id, table_name, target, path, task_id, rows, bytes, "
                               "crc32) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "isssiiii", run_id, table, target, path,
                      task_id, rows, bytes, (int64_t)crc32);
     pthread_mutex_unlock(&st->mu);
@@ -1129,24 +976,24 @@ static void sl_file_drop(void *recs, int n) { sl_state_files_free((sl_file_rec *
 static void sl_file_fill(void *rec, sqlite3_stmt *q)
 {
     sl_file_rec *f = rec;
-    f->path = sl_col_str(q, 0);
+    f->path = sl_st_col_str(q, 0);
     f->task_id = sqlite3_column_int64(q, 1);
     f->rows = sqlite3_column_int64(q, 2);
     f->bytes = sqlite3_column_int64(q, 3);
     f->crc32 = (uint32_t)sqlite3_column_int64(q, 4);
-    f->target = sl_col_str(q, 5);
+    f->target = sl_st_col_str(q, 5);
 }
 
 int sl_state_files_list(sl_state *st, int64_t run_id, const char *table, const char *target, bool first,
                         sl_file_rec **out, int *n, sl_err *err)
 {
     pthread_mutex_lock(&st->mu);
-    sqlite3_stmt *q = sl_query(st, err, "SELECT path, coalesce(task_id, 0), coalesce(rows, 0), coalesce(bytes, 0), "
+    sqlite3_stmt *q = sl_st_query(st, err, "SELECT path, coalesce(task_id, 0), coalesce(rows, 0), coalesce(bytes, 0), "
                                         "coalesce(crc32, 0), target FROM files WHERE run_id = ? AND table_name = ? "
                                         "AND (?3 IS NULL OR target = ?3 OR (?4 AND target = '')) ORDER BY path",
                                "isss", run_id, table, target, first ? "1" : NULL);
     void *recs;
-    int rc = sl_collect_rows(st, q, sizeof **out, sl_file_fill, sl_file_drop, &recs, n, err);
+    int rc = sl_st_collect(st, q, sizeof **out, sl_file_fill, sl_file_drop, &recs, n, err);
     *out = recs;
     return rc;
 }
@@ -1158,410 +1005,4 @@ void sl_state_files_free(sl_file_rec *files, int n)
         sl_free(files[i].target);
     }
     sl_free(files);
-}
-
-/* ---- status ---- */
-
-static int sl_run_details(sl_state *st, sl_run_report *r, sl_err *err)
-{
-    sqlite3_stmt *q = sl_query(st, err,
-        "SELECT t.name, t.status, coalesce(t.published_at, 0), "
-        "  coalesce(sum(k.status = 'done'), 0), coalesce(sum(k.status = 'failed'), 0), "
-        "  coalesce(sum(k.status = 'pending'), 0), coalesce(sum(k.status = 'running'), 0), "
-        "  coalesce(sum(CASE WHEN k.status = 'done' THEN k.rows END), 0), "
-        "  coalesce(sum(CASE WHEN k.status = 'done' THEN k.file_size END), 0), coalesce(sum(k.attempts), 0), "
-        "  t.receipt "
-        "FROM tables t LEFT JOIN tasks k ON k.run_id = t.run_id AND k.table_name = t.name "
-        "WHERE t.run_id = ? GROUP BY t.name ORDER BY t.name", "i", r->id);
-    if (!q) return -1;
-    int cap = 0, rc;
-    while ((rc = sl_step_done(st, q, err)) == SQLITE_ROW) {
-        if (r->ntables == cap) r->tables = sl_realloc(r->tables, (size_t)(cap = cap ? cap * 2 : 8) * sizeof *r->tables);
-        sl_table_report *t = &r->tables[r->ntables++];
-        t->name = sl_col_str(q, 0);
-        t->status = sl_col_str(q, 1);
-        t->published_at = sqlite3_column_double(q, 2);
-        t->done = sqlite3_column_int(q, 3);
-        t->failed = sqlite3_column_int(q, 4);
-        t->pending = sqlite3_column_int(q, 5);
-        t->running = sqlite3_column_int(q, 6);
-        t->rows = sqlite3_column_int64(q, 7);
-        t->bytes = sqlite3_column_int64(q, 8);
-        t->attempts = sqlite3_column_int(q, 9);
-        t->receipt = sl_col_str(q, 10);
-        r->tasks_done += t->done;
-        r->tasks_failed += t->failed;
-        r->tasks_pending += t->pending;
-        r->tasks_running += t->running;
-        r->rows += t->rows;
-        r->bytes += t->bytes;
-    }
-    sqlite3_finalize(q);
-    if (rc < 0) return -1;
-    q = sl_query(st, err,
-        "SELECT k.table_name, k.idx + 1, a.number, coalesce(a.error_code, ''), a.error_message "
-        "FROM attempts a JOIN tasks k ON k.id = a.task_id "
-        "WHERE k.run_id = ? AND a.error_message IS NOT NULL "
-        "ORDER BY a.ended DESC, a.rowid DESC LIMIT 5", "i", r->id);
-    if (!q) return -1;
-    r->errors = sl_calloc(5, sizeof *r->errors);
-    while ((rc = sl_step_done(st, q, err)) == SQLITE_ROW && r->nerrors < 5)
-        r->errors[r->nerrors++] = sl_sprintf("%s task %d attempt %d: %s: %s", sqlite3_column_text(q, 0),
-                                             sqlite3_column_int(q, 1), sqlite3_column_int(q, 2),
-                                             sqlite3_column_text(q, 3), sqlite3_column_text(q, 4));
-    sqlite3_finalize(q);
-    return rc < 0 ? -1 : 0;
-}
-
-static void sl_check_rec_fill(void *rec, sqlite3_stmt *q);
-
-/* The run's check results (st->mu held). */
-static int sl_run_checks(sl_state *st, sl_run_report *r, sl_err *err)
-{
-    sqlite3_stmt *q = sl_query(st, err, "SELECT table_name, rule, severity, status, failing, examples, detail, "
-                               "seconds FROM checks WHERE run_id = ? ORDER BY table_name, idx", "i", r->id);
-    if (!q) return -1;
-    int rc = 0;
-    for (;;) {
-        int step = sl_step_done(st, q, err);
-        if (step != SQLITE_ROW) {
-            if (step < 0) rc = -1;
-            break;
-        }
-        r->checks = sl_realloc(r->checks, (size_t)(r->nchecks + 1) * sizeof *r->checks);
-        sl_check_rec_fill(&r->checks[r->nchecks++], q);
-    }
-    sqlite3_finalize(q);
-    return rc;
-}
-
-int64_t sl_state_run_number(sl_state *st, int64_t run_id)
-{
-    int64_t number = run_id;
-    sl_err ignore = SL_ERR_INIT;
-    pthread_mutex_lock(&st->mu);
-    sqlite3_stmt *q = sl_query(st, &ignore, "SELECT count(*) FROM runs r2, runs r WHERE r.id = ?1 AND r2.job = r.job "
-                                            "AND r2.id <= r.id", "i", run_id);
-    if (q && sl_step_done(st, q, &ignore) == SQLITE_ROW && sqlite3_column_int64(q, 0) > 0)
-        number = sqlite3_column_int64(q, 0);
-    if (q) sqlite3_finalize(q);
-    pthread_mutex_unlock(&st->mu);
-    return number;
-}
-
-int sl_state_runs(sl_state *st, const char *job, int limit, sl_run_report **out, int *n, sl_err *err)
-{
-    *out = NULL;
-    *n = 0;
-    if (limit <= 0) limit = 10;
-    pthread_mutex_lock(&st->mu);
-    int rc = 0;
-    /* One read transaction, so the runs and their details agree. */
-    sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL);
-    sqlite3_stmt *q = sl_query(st, err, "SELECT id, job, job_hash, status, coalesce(host, ''), error, started, "
-                                        "coalesce(ended, 0), coalesce(pid, 0), resumes, "
-                                        "(SELECT count(*) FROM runs r2 WHERE r2.job = runs.job AND r2.id <= runs.id) FROM runs "
-                                        "WHERE ?1 IS NULL OR job = ?1 ORDER BY id DESC LIMIT ?2", "si", job,
-                               (int64_t)limit);
-    if (!q) rc = -1;
-    while (q) {
-        int step = sl_step_done(st, q, err);
-        if (step != SQLITE_ROW) {
-            if (step < 0) rc = -1;
-            break;
-        }
-        *out = sl_realloc(*out, (size_t)(*n + 1) * sizeof **out);
-        sl_run_report *r = &(*out)[(*n)++];
-        memset(r, 0, sizeof *r);
-        r->id = sqlite3_column_int64(q, 0);
-        r->job = sl_col_str(q, 1);
-        r->job_hash = sl_col_str(q, 2);
-        r->status = sl_col_str(q, 3);
-        r->host = sl_col_str(q, 4);
-        r->error = sl_col_str(q, 5);
-        r->started = sqlite3_column_double(q, 6);
-        r->ended = sqlite3_column_double(q, 7);
-        r->pid = (long)sqlite3_column_int64(q, 8);
-        r->resumes = sqlite3_column_int(q, 9);
-        r->number = sqlite3_column_int64(q, 10);
-    }
-    if (q) sqlite3_finalize(q);
-    for (int i = 0; rc == 0 && i < *n; i++) rc = sl_run_details(st, &(*out)[i], err);
-    for (int i = 0; rc == 0 && i < *n; i++) rc = sl_run_checks(st, &(*out)[i], err);
-    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
-    pthread_mutex_unlock(&st->mu);
-    if (rc < 0) {
-        sl_state_runs_free(*out, *n);
-        *out = NULL;
-        *n = 0;
-    }
-    return rc;
-}
-
-void sl_state_runs_free(sl_run_report *runs, int n)
-{
-    for (int i = 0; i < n; i++) {
-        sl_run_report *r = &runs[i];
-        sl_free(r->job);
-        sl_free(r->job_hash);
-        sl_free(r->status);
-        sl_free(r->host);
-        sl_free(r->error);
-        for (int t = 0; t < r->ntables; t++) {
-            sl_free(r->tables[t].name);
-            sl_free(r->tables[t].status);
-            sl_free(r->tables[t].receipt);
-        }
-        sl_free(r->tables);
-        for (int e = 0; e < r->nerrors; e++) sl_free(r->errors[e]);
-        sl_free(r->errors);
-        sl_state_checks_free(r->checks, r->nchecks);
-    }
-    sl_free(runs);
-}
-
-/* ---- data checks ---- */
-
-int sl_state_checks_record(sl_state *st, int64_t run_id, const char *table, const sl_check_rec *recs, int n,
-                           sl_err *err)
-{
-    pthread_mutex_lock(&st->mu);
-    int rc = sl_begin(st, err);
-    if (rc == 0) {
-        rc = sl_exec(st, err, "DELETE FROM checks WHERE run_id = ? AND table_name = ?", "is", run_id, table);
-        double now = sl_now();
-        for (int i = 0; i < n && rc == 0; i++)
-            rc = sl_exec(st, err, "INSERT INTO checks(run_id, table_name, idx, rule, severity, status, failing, "
-                         "examples, detail, seconds, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         "isisssissdd", run_id, table, (int64_t)i, recs[i].rule, recs[i].severity, recs[i].status,
-                         recs[i].failing, recs[i].examples, recs[i].detail, recs[i].seconds, now);
-        rc = rc < 0 ? sl_rollback(st) : sl_commit(st, err);
-    }
-    pthread_mutex_unlock(&st->mu);
-    return rc;
-}
-
-static void sl_check_rec_drop(void *recs, int n) { sl_state_checks_free((sl_check_rec *)recs, n); }
-
-static void sl_check_rec_fill(void *rec, sqlite3_stmt *q)
-{
-    sl_check_rec *c = rec;
-    c->table = sl_col_str(q, 0);
-    c->rule = sl_col_str(q, 1);
-    c->severity = sl_col_str(q, 2);
-    c->status = sl_col_str(q, 3);
-    c->failing = sqlite3_column_int64(q, 4);
-    c->examples = sl_col_str(q, 5);
-    c->detail = sl_col_str(q, 6);
-    c->seconds = sqlite3_column_double(q, 7);
-}
-
-int sl_state_checks_list(sl_state *st, int64_t run_id, const char *table, sl_check_rec **out, int *n, sl_err *err)
-{
-    pthread_mutex_lock(&st->mu);
-    sqlite3_stmt *q = sl_query(st, err, "SELECT table_name, rule, severity, status, failing, examples, detail, "
-                               "seconds FROM checks WHERE run_id = ? AND (? IS NULL OR table_name = ?) "
-                               "ORDER BY table_name, idx", "iss", run_id, table, table);
-    return sl_collect_rows(st, q, sizeof(sl_check_rec), sl_check_rec_fill, sl_check_rec_drop, (void **)out, n, err);
-}
-
-void sl_state_checks_free(sl_check_rec *recs, int n)
-{
-    for (int i = 0; i < n; i++) {
-        sl_free(recs[i].table);
-        sl_free(recs[i].rule);
-        sl_free(recs[i].severity);
-        sl_free(recs[i].status);
-        sl_free(recs[i].examples);
-        sl_free(recs[i].detail);
-    }
-    sl_free(recs);
-}
-
-/* ---- row-level checks per task (schema 7) ---- */
-
-int sl_state_task_checks_put(sl_state *st, int64_t task_id, const sl_task_check_rec *recs, int n, sl_err *err)
-{
-    pthread_mutex_lock(&st->mu);
-    int rc = sl_begin(st, err);
-    if (rc == 0) {
-        rc = sl_exec(st, err, "DELETE FROM task_checks WHERE task_id = ?", "i", task_id);
-        for (int i = 0; i < n && rc == 0; i++)
-            rc = sl_exec(st, err, "INSERT INTO task_checks(task_id, idx, failing, examples) VALUES (?, ?, ?, ?)",
-                         "iiis", task_id, (int64_t)recs[i].idx, recs[i].failing, recs[i].examples);
-        rc = rc < 0 ? sl_rollback(st) : sl_commit(st, err);
-    }
-    pthread_mutex_unlock(&st->mu);
-    return rc;
-}
-
-static void sl_task_check_rec_drop(void *recs, int n) { sl_state_task_checks_free((sl_task_check_rec *)recs, n); }
-
-static void sl_task_check_rec_fill(void *rec, sqlite3_stmt *q)
-{
-    sl_task_check_rec *c = rec;
-    c->task_id = sqlite3_column_int64(q, 0);
-    c->idx = (int)sqlite3_column_int64(q, 1);
-    c->failing = sqlite3_column_int64(q, 2);
-    c->examples = sl_col_str(q, 3);
-}
-
-int sl_state_task_checks_list(sl_state *st, int64_t run_id, const char *table, sl_task_check_rec **out, int *n,
-                              sl_err *err)
-{
-    pthread_mutex_lock(&st->mu);
-    sqlite3_stmt *q = sl_query(st, err, "SELECT c.task_id, c.idx, c.failing, c.examples FROM task_checks c "
-                               "JOIN tasks t ON t.id = c.task_id WHERE t.run_id = ? AND t.table_name = ? "
-                               "ORDER BY c.task_id, c.idx", "is", run_id, table);
-    return sl_collect_rows(st, q, sizeof(sl_task_check_rec), sl_task_check_rec_fill, sl_task_check_rec_drop,
-                           (void **)out, n, err);
-}
-
-void sl_state_task_checks_free(sl_task_check_rec *recs, int n)
-{
-    for (int i = 0; i < n; i++) sl_free(recs[i].examples);
-    sl_free(recs);
-}
-
-/* ---- incremental loads (schema 8) ---- */
-
-void sl_incr_rec_free(sl_incr_rec *r)
-{
-    sl_free(r->settings);
-    sl_free(r->columns);
-    sl_free(r->watermark);
-    memset(r, 0, sizeof *r);
-}
-
-void sl_incr_run_free(sl_incr_run *r)
-{
-    sl_free(r->targets);
-    sl_free(r->settings);
-    sl_free(r->columns);
-    sl_free(r->low);
-    sl_free(r->high);
-    memset(r, 0, sizeof *r);
-}
-
-int sl_state_incr_get(sl_state *st, const char *job, const char *table, const char *targets, sl_incr_rec *out,
-                      sl_err *err)
-{
-    memset(out, 0, sizeof *out);
-    pthread_mutex_lock(&st->mu);
-    int found = -1;
-    sqlite3_stmt *q = sl_query(st, err, "SELECT settings, columns, watermark, coalesce(run_id, 0) FROM incr_state "
-                                        "WHERE job = ? AND table_name = ? AND targets = ?", "sss", job, table, targets);
-    if (q) {
-        int rc = sl_step_done(st, q, err);
-        if (rc == SQLITE_ROW) {
-            out->settings = sl_col_str(q, 0);
-            out->columns = sl_col_str(q, 1);
-            out->watermark = sl_col_str(q, 2);
-            out->run_id = sqlite3_column_int64(q, 3);
-            found = 1;
-        } else if (rc == SQLITE_DONE) {
-            found = 0;
-        }
-        sqlite3_finalize(q);
-    }
-    pthread_mutex_unlock(&st->mu);
-    return found;
-}
-
-int sl_state_incr_run_get(sl_state *st, int64_t run_id, const char *table, sl_incr_run *out, sl_err *err)
-{
-    memset(out, 0, sizeof *out);
-    pthread_mutex_lock(&st->mu);
-    int found = -1;
-    sqlite3_stmt *q = sl_query(st, err, "SELECT targets, settings, columns, first, low, high, coalesce(rows, 0), "
-                                        "coalesce(deleted, 0), published FROM incr_runs WHERE run_id = ? AND "
-                                        "table_name = ?", "is", run_id, table);
-    if (q) {
-        int rc = sl_step_done(st, q, err);
-        if (rc == SQLITE_ROW) {
-            out->targets = sl_col_str(q, 0);
-            out->settings = sl_col_str(q, 1);
-            out->columns = sl_col_str(q, 2);
-            out->first = sqlite3_column_int(q, 3) != 0;
-            out->low = sl_col_str(q, 4);
-            out->high = sl_col_str(q, 5);
-            out->rows = sqlite3_column_int64(q, 6);
-            out->deleted = sqlite3_column_int64(q, 7);
-            out->published = sqlite3_column_int(q, 8) != 0;
-            found = 1;
-        } else if (rc == SQLITE_DONE) {
-            found = 0;
-        }
-        sqlite3_finalize(q);
-    }
-    pthread_mutex_unlock(&st->mu);
-    return found;
-}
-
-int sl_state_incr_run_set(sl_state *st, int64_t run_id, const char *table, const sl_incr_run *r, sl_err *err)
-{
-    pthread_mutex_lock(&st->mu);
-    int rc = sl_exec(st, err, "INSERT OR REPLACE INTO incr_runs(run_id, table_name, targets, settings, columns, "
-                     "first, low, high, published) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)", "issssiss", run_id, table,
-                     r->targets, r->settings, r->columns, (int64_t)r->first, r->low, r->high);
-    pthread_mutex_unlock(&st->mu);
-    return rc;
-}
-
-int sl_state_incr_publish(sl_state *st, const char *job, int64_t run_id, const char *table, int64_t rows,
-                          int64_t deleted, sl_err *err)
-{
-    pthread_mutex_lock(&st->mu);
-    int rc = sl_begin(st, err);
-    if (rc == 0)
-        rc = sl_exec(st, err, "UPDATE incr_runs SET published = 1, rows = ?, deleted = ? WHERE run_id = ? AND "
-                     "table_name = ?", "iiis", rows, deleted, run_id, table);
-    if (rc == 0)
-        rc = sl_exec(st, err, "INSERT OR REPLACE INTO incr_state(job, table_name, targets, settings, columns, "
-                     "watermark, run_id, updated) SELECT ?, table_name, targets, settings, columns, high, run_id, ? "
-                     "FROM incr_runs WHERE run_id = ? AND table_name = ?", "sdis", job, sl_now(), run_id, table);
-    rc = rc == 0 ? sl_commit(st, err) : sl_rollback(st);
-    pthread_mutex_unlock(&st->mu);
-    return rc;
-}
-
-static void sl_incr_hist_fill(void *rec, sqlite3_stmt *q)
-{
-    sl_incr_hist *h = rec;
-    h->table = sl_col_str(q, 0);
-    h->targets = sl_col_str(q, 1);
-    h->watermark = sl_col_str(q, 2);
-    h->run_id = sqlite3_column_int64(q, 3);
-    h->first = sqlite3_column_int(q, 4) != 0;
-    h->published = sqlite3_column_int(q, 5) != 0;
-    h->low = sl_col_str(q, 6);
-    h->high = sl_col_str(q, 7);
-    h->rows = sqlite3_column_int64(q, 8);
-    h->deleted = sqlite3_column_int64(q, 9);
-}
-
-void sl_incr_hist_free(sl_incr_hist *h, int n)
-{
-    for (int i = 0; i < n; i++) {
-        sl_free(h[i].table);
-        sl_free(h[i].targets);
-        sl_free(h[i].watermark);
-        sl_free(h[i].low);
-        sl_free(h[i].high);
-    }
-    sl_free(h);
-}
-
-static void sl_incr_hist_drop(void *recs, int n) { sl_incr_hist_free(recs, n); }
-
-int sl_state_incr_history(sl_state *st, const char *job, int limit, sl_incr_hist **out, int *n, sl_err *err)
-{
-    pthread_mutex_lock(&st->mu);
-    sqlite3_stmt *q = sl_query(st, err,
-        "SELECT table_name, targets, watermark, run_id, 0, 1, NULL, NULL, -1, 0, 0 AS k FROM incr_state WHERE job = ? "
-        "UNION ALL SELECT i.table_name, i.targets, NULL, i.run_id, i.first, i.published, i.low, i.high, "
-        "coalesce(i.rows, 0), coalesce(i.deleted, 0), 1 FROM incr_runs i JOIN runs r ON r.id = i.run_id "
-        "WHERE r.job = ? AND i.run_id IN (SELECT run_id FROM incr_runs j WHERE j.table_name = i.table_name "
-        "ORDER BY run_id DESC LIMIT ?) ORDER BY 1, 11, 4 DESC", "ssi", job, job, (int64_t)limit);
-    return sl_collect_rows(st, q, sizeof(sl_incr_hist), sl_incr_hist_fill, sl_incr_hist_drop, (void **)out, n, err);
 }
