@@ -311,6 +311,23 @@ void sl_batch_free(sl_batch *b)
     sl_free(b);
 }
 
+void sl_vec_copy_value(sl_vector *dst, size_t drow, const sl_vector *src, size_t srow)
+{
+    if (!src->valid[srow]) {
+        sl_vec_set_null(dst, drow);
+    } else if (src->type.id == SL_T_LIST) {
+        size_t at = (size_t)src->offsets[srow], n = (size_t)(src->offsets[srow + 1] - src->offsets[srow]);
+        size_t first = sl_vec_list_begin(dst, drow, n);
+        for (size_t e = 0; e < n; e++) sl_vec_copy_value(dst->child, first + e, src->child, at + e);
+        sl_vec_list_end(dst, drow, n);
+    } else if (sl_type_is_varlen(src->type)) {
+        sl_vec_set_bytes(dst, drow, src->heap + src->offsets[srow],
+                         (size_t)(src->offsets[srow + 1] - src->offsets[srow]));
+    } else {
+        memcpy(sl_vec_slot(dst, drow), src->data + srow * src->width, src->width);
+    }
+}
+
 void sl_vec_set_null(sl_vector *v, size_t row)
 {
     v->valid[row] = 0;

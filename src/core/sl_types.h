@@ -146,6 +146,9 @@ void sl_batch_keep(sl_batch *b, const uint8_t *drop);
 
 /* Appending: rows must be written in order, each column once per row. */
 void sl_vec_set_null(sl_vector *v, size_t row);
+/* The value of src's row srow as dst's row drow (same type): NULL, bytes,
+ * or a list with its elements. */
+void sl_vec_copy_value(sl_vector *dst, size_t drow, const sl_vector *src, size_t srow);
 /* Var width: stores bytes as value of `row` and marks it valid. */
 void sl_vec_set_bytes(sl_vector *v, size_t row, const void *p, size_t len);
 /* Var width: reserves len bytes for `row`, returns where to write them. */

@@ -393,14 +393,7 @@ void sl_exec_checks_ready(sl_exec_table *t)
 static void sl_exec_reject_row(sl_exec_table *t, const sl_check_row *ev, const sl_batch *b, size_t row, sl_batch *rej)
 {
     size_t j = rej->nrows++;
-    for (int c = 0; c < b->ncols; c++) {
-        const sl_vector *v = &b->cols[c];
-        sl_vector *w = &rej->cols[c];
-        if (!v->valid[row]) sl_vec_set_null(w, j);
-        else if (sl_type_is_varlen(v->type))
-            sl_vec_set_bytes(w, j, v->heap + v->offsets[row], (size_t)(v->offsets[row + 1] - v->offsets[row]));
-        else memcpy(sl_vec_slot(w, j), v->data + row * v->width, v->width);
-    }
+    for (int c = 0; c < b->ncols; c++) sl_vec_copy_value(&rej->cols[c], j, &b->cols[c], row);
     int rule = ev->bad[row] - 1;
     const char *name = t->prep.cfg->checks[rule].name;
     char reason[400];
