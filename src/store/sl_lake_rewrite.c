@@ -326,49 +326,77 @@ static int sl_lr_pipelined(sl_lr_read *rd, const sl_schema *s, sl_pq_writer *w, 
     return rc;
 }
 
-int sl_lake_rewrite_native(const sl_lake_native *nv, const char *in, const char *out, int64_t *rows,
+/* Opens input `in`: its reader and schema, the key column; 0 with `why` set when the native rewrite does
+ * not take it. */
+static int sl_lr_open(const sl_lake_native *nv, const char *in, sl_pq_reader **r, const sl_schema **s, int *kc,
+                      char *why, size_t whysize)
+{
+    sl_err rerr = SL_ERR_INIT;   /* the reader's refusals: not errors, the DuckDB path takes the file */
+    *r = sl_pq_reader_open(in, &rerr);
+    *s = *r ? sl_pq_reader_schema(*r, &rerr) : NULL;
+    *kc = *s ? sl_schema_find(*s, nv->key) : -1;
+    if (!*s) snprintf(why, whysize, "%s", rerr.msg);
+    else if (*kc < 0) snprintf(why, whysize, "no key column %s", nv->key);
+    else if (!sl_lr_int_type((*s)->fields[*kc].type.id))
+        snprintf(why, whysize, "the key column %s is not an integer", nv->key);
+    if (!why[0]) return 1;
+    sl_pq_reader_close(*r);
+    *r = NULL;
+    return 0;
+}
+
+int sl_lake_rewrite_native(const sl_lake_native *nv, char *const *in, int nin, const char *out, int64_t *rows,
                            uint32_t *crc, uint64_t *bytes, char *why, size_t whysize, sl_err *err)
 {
     *rows = 0;
     why[0] = 0;
-    sl_err rerr = SL_ERR_INIT;   /* the reader's refusals: not errors, the DuckDB path takes the file */
     sl_pq_writer_opts o;
     if (sl_lr_writer_opts(nv->target, &o, why, whysize) < 0) return 0;
     o.kv = nv->kv;
     o.nkv = nv->nkv;
-    sl_pq_reader *r = sl_pq_reader_open(in, &rerr);
-    const sl_schema *s = r ? sl_pq_reader_schema(r, &rerr) : NULL;
-    int kc = s ? sl_schema_find(s, nv->key) : -1;
-    if (!s) snprintf(why, whysize, "%s", rerr.msg);
-    else if (kc < 0) snprintf(why, whysize, "no key column %s", nv->key);
-    else if (!sl_lr_int_type(s->fields[kc].type.id))
-        snprintf(why, whysize, "the key column %s is not an integer", nv->key);
-    if (why[0]) {
-        sl_pq_reader_close(r);
-        return 0;
-    }
+    sl_pq_reader *first = NULL;
+    const sl_schema *s;
+    int kc;
+    if (!sl_lr_open(nv, in[0], &first, &s, &kc, why, whysize)) return 0;
+    const sl_pq_file_meta *m = sl_pq_reader_meta(first);
     int rc = 0;
     sl_out *o_file = sl_out_open_file_direct(out, err);
     sl_pq_writer *w = o_file ? sl_pq_writer_open(o_file, s, &o, err) : NULL;
     if (!w) rc = -1;
-    sl_lr_read rd = { r, kc, nv->gone, 0, 0, why, whysize, NULL };
     sl_batch *b = sl_batch_new(s, 0);
-    rd.drop = sl_malloc(b->capacity);
-    if (rc == 0 && nv->pipeline) {
-        rc = sl_lr_pipelined(&rd, s, w, b, err);
-    } else {
-        while (rc == 0) {
-            int64_t n = sl_lr_fill(&rd, b);
-            if (n <= 0) break;
-            if (b->nrows > 0 && sl_pq_writer_write(w, b, err) < 0) rc = -1;
+    uint8_t *drop = sl_malloc(b->capacity);
+    /* Each input in turn into the one output; every input's Parquet schema the first's. */
+    for (int i = 0; i < nin && rc == 0 && !why[0]; i++) {
+        sl_pq_reader *r = first;
+        if (i > 0) {
+            const sl_schema *si;
+            if (!sl_lr_open(nv, in[i], &r, &si, &kc, why, whysize)) break;
+            if (!sl_lr_same_schema(m, sl_pq_reader_meta(r), why, whysize)) {
+                char w2[300];
+                snprintf(w2, sizeof w2, "%s", why);
+                snprintf(why, whysize, "%s and %s differ: %s", in[0], in[i], w2);
+                sl_pq_reader_close(r);
+                break;
+            }
         }
+        sl_lr_read rd = { r, kc, nv->gone, 0, 0, why, whysize, drop };
+        if (nv->pipeline && nin == 1) {
+            rc = sl_lr_pipelined(&rd, s, w, b, err);
+        } else {
+            while (rc == 0) {
+                int64_t n = sl_lr_fill(&rd, b);
+                if (n <= 0) break;
+                if (b->nrows > 0 && sl_pq_writer_write(w, b, err) < 0) rc = -1;
+            }
+        }
+        const sl_pq_file_meta *mi = sl_pq_reader_meta(r);
+        if (rc == 0 && !why[0] && rd.nread != mi->num_rows)
+            snprintf(why, whysize, "%s: %lld rows read, the footer says %lld", in[i], (long long)rd.nread,
+                     (long long)mi->num_rows);
+        if (i > 0) sl_pq_reader_close(r);
     }
-    int64_t nread = rd.nread;
-    sl_free(rd.drop);
+    sl_free(drop);
     sl_batch_free(b);
-    const sl_pq_file_meta *m = sl_pq_reader_meta(r);
-    if (rc == 0 && !why[0] && nread != m->num_rows)
-        snprintf(why, whysize, "%lld rows read, the footer says %lld", (long long)nread, (long long)m->num_rows);
     if (rc == 0 && !why[0] && sl_pq_writer_close(w, err) < 0) rc = -1;
     if (rc == 0 && !why[0]) *rows = sl_pq_writer_rows(w);
     sl_pq_writer_free(w);
@@ -383,6 +411,7 @@ int sl_lake_rewrite_native(const sl_lake_native *nv, const char *in, const char 
         }
     }
     if (rc == 0 && !why[0]) {
+        sl_err rerr = SL_ERR_INIT;
         sl_pq_reader *nr = sl_pq_reader_open(out, &rerr);
         if (!nr) snprintf(why, whysize, "the written file does not read back: %s", rerr.msg);
         else sl_lr_same_schema(m, sl_pq_reader_meta(nr), why, whysize);
@@ -391,11 +420,11 @@ int sl_lake_rewrite_native(const sl_lake_native *nv, const char *in, const char 
                      (long long)sl_pq_reader_meta(nr)->num_rows);
         sl_pq_reader_close(nr);
     }
-    sl_pq_reader_close(r);
+    sl_pq_reader_close(first);
     if (rc < 0 || why[0]) {
         unlink(out);
         *rows = 0;
     }
-    if (rc < 0) sl_err_prefix(err, "rewriting %s", in);
+    if (rc < 0) sl_err_prefix(err, "rewriting %s", in[0]);
     return rc < 0 ? -1 : why[0] ? 0 : 1;
 }

@@ -8,7 +8,7 @@
  *       sl_lake_gone g;
  *       sl_lake_gone_read(d, "sl_gone", cfg->key[0], &g, err);      (once per merge)
  *       sl_lake_native nv = { target, key, &g, kv, nkv };
- *       rc = sl_lake_rewrite_native(&nv, live_path, stage_path, &rows, &crc, &bytes, why, sizeof why, err);
+ *       rc = sl_lake_rewrite_native(&nv, live_paths, n, stage_path, &rows, &crc, &bytes, why, sizeof why, err);
  *       (1 written, 0 not done: stage_path removed, `why` says why; -1 error)
  *       sl_lake_gone_free(&g);
  *   }
@@ -55,16 +55,17 @@ typedef struct sl_lake_native {
     bool pipeline;                 /* read on a thread of its own (a CPU would idle otherwise) */
 } sl_lake_native;
 
-/* Writes the rows of Parquet file `in` whose key is NULL or not in
- * nv->gone, in their order, into `out` (created, fsynced), with the
- * target's codec and sizes; *rows: the rows written (0: out is still a
- * valid, empty file); *crc and *bytes (each may be NULL): the CRC-32 and
- * size of out, taken as it was written. Returns 1 when written; 0
- * when the native rewrite does not apply to this file (the reader refuses
- * a column, the key column is not an integer, a read fails, or the
- * written file's Parquet schema differs from in's): out is removed and
+/* Writes the rows of Parquet files in[0..nin) whose key is NULL or not in
+ * nv->gone, file after file and in their order, into `out` (created,
+ * fsynced), with the target's codec and sizes (several small files of a
+ * merge become one); *rows: the rows written (0: out is still a valid,
+ * empty file); *crc and *bytes (each may be NULL): the CRC-32 and size of
+ * out, taken as it was written. Returns 1 when written; 0 when the native
+ * rewrite does not apply (the reader refuses a column, the key column is
+ * not an integer, a read fails, an input's Parquet schema differs from the
+ * first's, or the written file's from the inputs'): out is removed and
  * `why` says why; -1 on a write error (err). */
-int sl_lake_rewrite_native(const sl_lake_native *nv, const char *in, const char *out, int64_t *rows,
+int sl_lake_rewrite_native(const sl_lake_native *nv, char *const *in, int nin, const char *out, int64_t *rows,
                            uint32_t *crc, uint64_t *bytes, char *why, size_t whysize, sl_err *err);
 
 #endif

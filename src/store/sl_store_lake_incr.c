@@ -464,7 +464,9 @@ static int sl_lake_incr_hits(sl_stage *sg, sl_staging *stg, sl_duck *d, sl_live_
 typedef struct sl_rewrite {
     const sl_staging *stg;
     char *sql, *name;
-    char *in, *out;        /* the live file, the staged one */
+    char **in;             /* the live files (small ones: several into one output) */
+    int *src, nin;         /* their indexes among the live files */
+    char *out;             /* the staged file */
     bool native;           /* written by the native rewrite */
     int64_t rows;
     sl_store_file entry;   /* when rows > 0 */
@@ -513,7 +515,8 @@ static void sl_rewrite_native_one(const sl_lake_native *nv, sl_rewrite *j)
     double t0 = sl_lake_now();
     uint32_t crc = 0;
     uint64_t bytes = 0;
-    int r = sl_lake_rewrite_native(nv, j->in, j->out, &j->rows, &crc, &bytes, j->why, sizeof j->why, &j->err);
+    int r = sl_lake_rewrite_native(nv, j->in, j->nin, j->out, &j->rows, &crc, &bytes, j->why, sizeof j->why,
+                                   &j->err);
     j->rc = r < 0 ? -1 : 0;
     j->native = r > 0;
     /* Durable and checksummed as it was written: its entry straight away. */
@@ -545,104 +548,212 @@ static void sl_rewrite_run(sl_rewrite_pool *pool, int nworkers, void *(*fn)(void
     for (int t = 0; t < started; t++) pthread_join(th[t], NULL);
 }
 
+/* A job rewriting live files src[0..nin) into stage/m<run>-<seq>.parquet. */
+static void sl_rewrite_init(sl_rewrite *j, sl_stage *sg, const sl_staging *stg, char *const *old, const int *src,
+                            int nin, int seq)
+{
+    j->name = sl_sprintf("m%lld-%05d.parquet", (long long)sg->run_id, seq);
+    j->out = sl_fs_join(stg->dir, j->name);
+    j->in = sl_calloc((size_t)nin, sizeof *j->in);
+    j->src = sl_calloc((size_t)nin, sizeof *j->src);
+    j->nin = nin;
+    for (int k = 0; k < nin; k++) {
+        j->src[k] = src[k];
+        j->in[k] = sl_fs_join(stg->live, old[src[k]]);
+    }
+    j->stg = stg;
+    j->err = (sl_err)SL_ERR_INIT;
+}
+
+static void sl_rewrite_clear(sl_rewrite *j)
+{
+    for (int k = 0; k < j->nin; k++) sl_free(j->in[k]);
+    sl_free(j->in);
+    sl_free(j->src);
+    sl_free(j->sql);
+    sl_free(j->out);
+    j->in = NULL;
+    j->src = NULL;
+    j->sql = j->out = NULL;
+}
+
+/* The live files of a job, for the log: "a.parquet" or "3 small files (a.parquet, b.parquet, ...)". */
+static void sl_rewrite_what(const sl_rewrite *j, char *const *old, char *buf, size_t size)
+{
+    if (j->nin == 1) {
+        snprintf(buf, size, "%s", old[j->src[0]]);
+        return;
+    }
+    int at = snprintf(buf, size, "%d small files (", j->nin);
+    for (int k = 0; k < j->nin && at < (int)size; k++)
+        at += snprintf(buf + at, size - (size_t)at, "%s%s", k ? ", " : "", old[j->src[k]]);
+    if (at < (int)size) snprintf(buf + at, size - (size_t)at, ")");
+}
+
 /* Each touched live file i (hit[i]) rewritten without the leaving rows into
  * stage/m<run>-NNNNN.parquet. A table keyed by one integer column: by
  * sluice's reader and writer (sl_lake_rewrite.h), one file per thread, up to
  * one thread per CPU (two per file, reading and writing, when CPUs would
- * idle: a single touched file); a file it does not take (a type it does not map back
- * exactly, a column it cannot read) and every file of other tables: by up to
- * SL_LAKE_REWRITERS DuckDB connections at once (a file sluice wrote is one
- * or two row groups, which DuckDB reads on one thread each, so several
- * files are rewritten side by side rather than one after the other). A
- * file left with rows joins (names, f) with the bounds of the file it
- * replaces; an empty one is removed. */
-static int sl_lake_rewrite(sl_stage *sg, sl_staging *stg, sl_duck *d, char *const *old, int nlive, const bool *hit,
-                           const sl_lake_bounds *bd, char **names, int *nnames, sl_store_file *f, int *nf, sl_err *err)
+ * idle: a single touched file), and the touched files under
+ * SL_LAKE_SMALL_ROWS rows with a key range (an increment's files, small
+ * files a merge left) rewritten together into files of up to about
+ * SL_LAKE_GROUP_ROWS rows: every later increment touches them again (they
+ * span the recent keys), and rewritten one by one they would stay as many
+ * small files as runs made them. A file it does not take (a type it does
+ * not map back exactly, a column it cannot read; a group: each of its files)
+ * and every file of other tables: by up to SL_LAKE_REWRITERS DuckDB
+ * connections at once (a file sluice wrote is one or two row groups, which
+ * DuckDB reads on one thread each, so several files are rewritten side by
+ * side rather than one after the other). A file left with rows joins
+ * (names, f) with the bounds of the files it replaces (their union); an
+ * empty one is removed. */
+#define SL_LAKE_SMALL_ROWS 250000
+#define SL_LAKE_GROUP_ROWS 1250000
+typedef struct sl_lake_small {
+    int64_t lo;   /* the file's key range starts here */
+    int i;        /* the live file */
+} sl_lake_small;
+
+static int sl_lake_small_cmp(const void *a, const void *b)
+{
+    const sl_lake_small *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo ? 1 : x->i - y->i;
+}
+
+static int sl_lake_rewrite(sl_stage *sg, sl_staging *stg, sl_duck *d, const sl_live_file *live, char *const *old,
+                           int nlive, const bool *hit, const sl_lake_bounds *bd, char **names, int *nnames,
+                           sl_store_file *f, int *nf, sl_err *err)
 {
     const sl_job_table *cfg = sg->cfg;
     int nhit = 0;
     for (int i = 0; i < nlive; i++) nhit += hit[i];
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int rc = 0;
-    sl_rewrite *jobs = sl_calloc((size_t)nhit, sizeof *jobs);
-    int *from = sl_calloc((size_t)nhit, sizeof *from), n = 0;
+    bool native = nhit > 0 && sl_lake_native_ok(cfg, sg->schema);
+    sl_rewrite *jobs = sl_calloc((size_t)nhit + 1, sizeof *jobs);
+    sl_lake_small *small = sl_calloc((size_t)nhit + 1, sizeof *small);
+    int nsmall = 0, n = 0, seq = 0;
     for (int i = 0; i < nlive; i++) {
         if (!hit[i]) continue;
-        jobs[n].name = sl_sprintf("m%lld-%05d.parquet", (long long)sg->run_id, n);
-        jobs[n].in = sl_fs_join(stg->live, old[i]);
-        jobs[n].out = sl_fs_join(stg->dir, jobs[n].name);
-        jobs[n].stg = stg;
-        jobs[n].err = (sl_err)SL_ERR_INIT;
-        from[n++] = i;
+        if (native && bd[i].known && live[i].rows < SL_LAKE_SMALL_ROWS) small[nsmall++] = (sl_lake_small){ bd[i].lo, i };
+        else sl_rewrite_init(&jobs[n++], sg, stg, old, &i, 1, seq++);
     }
-    /* The native rewrite first, where it applies. */
-    if (n > 0 && sl_lake_native_ok(cfg, sg->schema)) {
-        sl_lake_gone gone;
-        double t0 = sl_lake_now();
+    /* The small ones in key order, so that each group's range stays narrow for the next merge's pruning. */
+    qsort(small, (size_t)nsmall, sizeof *small, sl_lake_small_cmp);
+    int *group = sl_calloc((size_t)nsmall + 1, sizeof *group), ngroup = 0;
+    int64_t group_rows = 0;
+    for (int k = 0; k < nsmall; k++) {
+        int i = small[k].i;
+        if (ngroup > 0 && group_rows + live[i].rows > SL_LAKE_GROUP_ROWS) {
+            sl_rewrite_init(&jobs[n++], sg, stg, old, group, ngroup, seq++);
+            ngroup = 0;
+            group_rows = 0;
+        }
+        group[ngroup++] = i;
+        group_rows += live[i].rows;
+    }
+    if (ngroup > 0) sl_rewrite_init(&jobs[n++], sg, stg, old, group, ngroup, seq++);
+    sl_free(group);
+    sl_free(small);
+    /* The native rewrite first, where it applies; a group it does not take (an input whose schema is
+     * another's: a file DuckDB wrote) is split, and its files tried again one by one. */
+    sl_lake_gone gone = { 0 };
+    bool have_gone = false;
+    if (native) {
         sl_err gerr = SL_ERR_INIT;
-        if (sl_lake_gone_read(d, "sl_gone", cfg->key[0], &gone, &gerr) < 0) {
+        if (sl_lake_gone_read(d, "sl_gone", cfg->key[0], &gone, &gerr) < 0)
             sl_log(SL_LOG_WARN, "table %s: merge: every file rewritten by DuckDB: the leaving keys did not read "
                    "for the native rewrite: %s", sg->table, gerr.msg);
-        } else {
-            char run[32];
-            snprintf(run, sizeof run, "%lld", (long long)sg->run_id);
-            /* The engine's pairs (exec/sl_exec.c gives the sink the same), this run's id. */
-            sl_pq_kv kv[5];
-            int nkv = 0;
-            kv[nkv++] = (sl_pq_kv){ "sluice.version", SL_VERSION };
-            kv[nkv++] = (sl_pq_kv){ "sluice.run_id", run };
-            if (sg->job) kv[nkv++] = (sl_pq_kv){ "sluice.job", sg->job };
-            kv[nkv++] = (sl_pq_kv){ "sluice.table", cfg->name };
-            if (cfg->source && cfg->source->kind) kv[nkv++] = (sl_pq_kv){ "sluice.source_kind", cfg->source->kind };
-            int nworkers = n;
-            if (ncpu > 0 && nworkers > ncpu) nworkers = (int)ncpu;
-            /* Two threads per file (one reads, one writes) when that many CPUs would otherwise idle. */
-            sl_lake_native nv = { sg->target, cfg->key[0], &gone, kv, nkv, ncpu >= 2 * (long)n };
-            sl_rewrite_pool pool = { .jobs = jobs, .n = n, .nv = &nv };
-            sl_rewrite_run(&pool, nworkers, sl_rewrite_native_worker);
-            for (int k = 0; k < n && rc == 0; k++)
-                if (jobs[k].rc < 0) {
-                    *err = jobs[k].err;
-                    rc = -1;
-                }
-            int nnative = 0;
-            for (int k = 0; k < n; k++) {
-                nnative += jobs[k].native;
-                if (rc == 0 && jobs[k].native)
-                    sl_log(SL_LOG_DEBUG, "table %s: merge: %s rewritten natively into %s: %lld rows kept, %.3fs",
-                           sg->table, old[from[k]], jobs[k].name, (long long)jobs[k].rows, jobs[k].secs);
-                else if (rc == 0)
-                    sl_log(SL_LOG_DEBUG, "table %s: merge: %s rewritten by DuckDB: the native rewrite does not "
-                           "take it: %s", sg->table, old[from[k]], jobs[k].why);
-            }
-            if (rc == 0)
-                sl_log(SL_LOG_DEBUG, "table %s: merge: native rewrite of %d of %d files (%zu leaving keys), %d "
-                       "thread%s%s, %.3fs", sg->table, nnative, n, gone.n, nworkers, nworkers == 1 ? "" : "s",
-                       nv.pipeline ? " (each reading on another)" : "", sl_lake_now() - t0);
-        }
-        sl_lake_gone_free(&gone);
+        else have_gone = true;
     }
+    double t0 = sl_lake_now();
+    char run[32];
+    snprintf(run, sizeof run, "%lld", (long long)sg->run_id);
+    /* The engine's pairs (exec/sl_exec.c gives the sink the same), this run's id. */
+    sl_pq_kv kv[5];
+    int nkv = 0;
+    kv[nkv++] = (sl_pq_kv){ "sluice.version", SL_VERSION };
+    kv[nkv++] = (sl_pq_kv){ "sluice.run_id", run };
+    if (sg->job) kv[nkv++] = (sl_pq_kv){ "sluice.job", sg->job };
+    kv[nkv++] = (sl_pq_kv){ "sluice.table", cfg->name };
+    if (cfg->source && cfg->source->kind) kv[nkv++] = (sl_pq_kv){ "sluice.source_kind", cfg->source->kind };
+    int threads = 0;
+    for (int from = 0; have_gone && rc == 0 && from < n;) {
+        int count = n - from, nworkers = count;
+        if (ncpu > 0 && nworkers > ncpu) nworkers = (int)ncpu;
+        if (nworkers > threads) threads = nworkers;
+        /* Two threads per file (one reads, one writes) when that many CPUs would otherwise idle. */
+        sl_lake_native nv = { sg->target, cfg->key[0], &gone, kv, nkv, ncpu >= 2 * (long)count };
+        sl_rewrite_pool pool = { .jobs = jobs + from, .n = count, .nv = &nv };
+        sl_rewrite_run(&pool, nworkers, sl_rewrite_native_worker);
+        int extra = 0;
+        for (int k = from; k < n; k++) {
+            if (rc == 0 && jobs[k].rc < 0) {
+                *err = jobs[k].err;
+                rc = -1;
+            }
+            char what[600];
+            sl_rewrite_what(&jobs[k], old, what, sizeof what);
+            if (rc == 0 && jobs[k].native)
+                sl_log(SL_LOG_DEBUG, "table %s: merge: %s rewritten natively into %s: %lld rows kept, %.3fs",
+                       sg->table, what, jobs[k].name, (long long)jobs[k].rows, jobs[k].secs);
+            else if (rc == 0)
+                sl_log(SL_LOG_DEBUG, "table %s: merge: %s %s: the native rewrite does not take %s: %s", sg->table,
+                       what, jobs[k].nin > 1 ? "tried one by one" : "rewritten by DuckDB",
+                       jobs[k].nin > 1 ? "them together" : "it", jobs[k].why);
+            if (!jobs[k].native && jobs[k].nin > 1) extra += jobs[k].nin;
+        }
+        if (rc < 0 || extra == 0) break;
+        jobs = sl_realloc(jobs, (size_t)(n + extra) * sizeof *jobs);
+        int n2 = n;
+        for (int k = from; k < n; k++) {
+            if (jobs[k].native || jobs[k].nin == 1) continue;
+            for (int q = 0; q < jobs[k].nin; q++) {
+                memset(&jobs[n2], 0, sizeof jobs[n2]);
+                sl_rewrite_init(&jobs[n2++], sg, stg, old, &jobs[k].src[q], 1, seq++);
+            }
+            unlink(jobs[k].out);
+            sl_free(jobs[k].name);
+            jobs[k].name = NULL;
+            sl_rewrite_clear(&jobs[k]);
+            jobs[k].nin = 0;   /* done with: its files are in the jobs after n */
+        }
+        from = n;
+        n = n2;
+    }
+    if (have_gone && rc == 0) {
+        int nnative = 0, nfiles = 0, nout = 0;
+        for (int k = 0; k < n; k++) {
+            nfiles += jobs[k].nin;
+            nnative += jobs[k].native ? jobs[k].nin : 0;
+            nout += jobs[k].native;
+        }
+        sl_log(SL_LOG_DEBUG, "table %s: merge: native rewrite of %d of %d files into %d (%zu leaving keys), %d "
+               "thread%s, %.3fs", sg->table, nnative, nfiles, nout, gone.n, threads, threads == 1 ? "" : "s",
+               sl_lake_now() - t0);
+    }
+    sl_lake_gone_free(&gone);
     /* The other files: DuckDB's COPY of the file anti-joined with the leaving keys. */
     int nduck = 0;
-    for (int k = 0; k < n; k++) nduck += !jobs[k].native;
+    for (int k = 0; k < n; k++) nduck += !jobs[k].native && jobs[k].nin > 0;
     int nworkers = nduck < SL_LAKE_REWRITERS ? nduck : SL_LAKE_REWRITERS;
     if (ncpu > 0 && nworkers > ncpu) nworkers = (int)ncpu;
     /* Temporary tables are the creating connection's own: the other connections read a copy. */
-    const char *gone = "sl_gone";
+    const char *gone_table = "sl_gone";
     if (rc == 0 && nworkers > 1) {
-        gone = "main.sl_gone_all";
+        gone_table = "main.sl_gone_all";
         rc = sl_duck_exec(d, "create or replace table main.sl_gone_all as select * from sl_gone; "
                              "set preserve_insertion_order = false", NULL, err);
     }
     sl_rewrite *duck = sl_calloc((size_t)nduck + 1, sizeof *duck);
     int *at = sl_calloc((size_t)nduck + 1, sizeof *at), m = 0;
     for (int k = 0; rc == 0 && k < n; k++) {
-        if (jobs[k].native) continue;
+        if (jobs[k].native || jobs[k].nin == 0) continue;
         bool one[1] = { true };
         sl_buf b = { 0 };
         sl_buf_printf(&b, "copy (select * from ");
-        sl_q_live_sel(&b, stg, &old[from[k]], one, 1, "");
-        sl_buf_printf(&b, " anti join %s using (", gone);
+        sl_q_live_sel(&b, stg, &old[jobs[k].src[0]], one, 1, "");
+        sl_buf_printf(&b, " anti join %s using (", gone_table);
         sl_q_keys(&b, cfg);
         sl_buf_printf(&b, ")) to ");
         sl_q_text(&b, jobs[k].out);
@@ -670,24 +781,38 @@ static int sl_lake_rewrite(sl_stage *sg, sl_staging *stg, sl_duck *d, char *cons
     sl_free(duck);
     sl_free(at);
     for (int k = 0; k < n; k++) {
+        if (jobs[k].nin == 0) continue;   /* a group split into the jobs after it */
         if (rc == 0 && jobs[k].rows > 0) {
             names[(*nnames)++] = jobs[k].name;
             f[(*nf)++] = jobs[k].entry;
-            if (bd[from[k]].known) {
+            /* The range it takes over: its files' (all known for a group). */
+            sl_lake_bounds u = bd[jobs[k].src[0]];
+            for (int q = 1; q < jobs[k].nin && u.known; q++) {
+                const sl_lake_bounds *x = &bd[jobs[k].src[q]];
+                if (!x->known) u.known = false;
+                else {
+                    if (x->lo < u.lo) {
+                        u.lo = x->lo;
+                        memcpy(u.lo_text, x->lo_text, sizeof u.lo_text);
+                    }
+                    if (x->hi > u.hi) {
+                        u.hi = x->hi;
+                        memcpy(u.hi_text, x->hi_text, sizeof u.hi_text);
+                    }
+                }
+            }
+            if (u.known) {
                 sl_buf b = { 0 };
-                sl_lake_bounds_json(&bd[from[k]], cfg->key[0], &b);
+                sl_lake_bounds_json(&u, cfg->key[0], &b);
                 f[*nf - 1].receipt = names[(*nnames)++] = sl_q_done(&b);
             }
         } else {
             unlink(jobs[k].out);
             sl_free(jobs[k].name);
         }
-        sl_free(jobs[k].sql);
-        sl_free(jobs[k].in);
-        sl_free(jobs[k].out);
+        sl_rewrite_clear(&jobs[k]);
     }
     sl_free(jobs);
-    sl_free(from);
     return rc;
 }
 
@@ -784,7 +909,7 @@ static int sl_lake_incr_merge(sl_stage *sg, sl_staging *stg, const sl_store_mani
         f[nf++] = (sl_store_file){ as, live[i].rows, live[i].bytes, live[i].crc32, live[i].members };
     }
     /* Touched ones: each one's rows that stay, in a file of its own (sl_lake_rewrite). */
-    if (rc == 0 && nhit > 0) rc = sl_lake_rewrite(sg, stg, d, old, nlive, hit, bd, names, &nnames, f, &nf, err);
+    if (rc == 0 && nhit > 0) rc = sl_lake_rewrite(sg, stg, d, live, old, nlive, hit, bd, names, &nnames, f, &nf, err);
     /* The increment: its part files, or without the soft-deleted rows. */
     bool filter = cfg->incr.deletes == SL_DELETES_COLUMN && ninc > 0;
     if (rc == 0 && filter) {

@@ -180,7 +180,7 @@ static void rewrite_case(bool shuffled, bool key_nullable, bool pipeline)
     sl_err err = SL_ERR_INIT;
     char why[400];
     int64_t rows = -1;
-    int rc = sl_lake_rewrite_native(&nv, in, out, &rows, NULL, NULL, why, sizeof why, &err);
+    int rc = sl_lake_rewrite_native(&nv, (char *[]){ in }, 1, out, &rows, NULL, NULL, why, sizeof why, &err);
     cr_assert_eq(rc, 1, "rc %d: %s %s", rc, why, err.msg);
     check_rewrite(out, shuffled, key_nullable, rows);
     sl_pq_reader *r = sl_pq_reader_open(out, &err);
@@ -200,6 +200,58 @@ Test(lake_rewrite, null_keys_stay) { rewrite_case(true, true, false); }
 Test(lake_rewrite, pipelined) { rewrite_case(false, false, true); }
 Test(lake_rewrite, pipelined_shuffled_null_keys) { rewrite_case(true, true, true); }
 
+/* Small files rewritten together into one: every input's kept rows, in
+ * order; an input whose Parquet schema differs is handed back. */
+Test(lake_rewrite, several_files_into_one)
+{
+    char dir[] = "/tmp/sl-lake-rewrite-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    char a[300], b[300], c[300], out[300];
+    snprintf(a, sizeof a, "%s/a.parquet", dir);
+    snprintf(b, sizeof b, "%s/b.parquet", dir);
+    snprintf(c, sizeof c, "%s/c.parquet", dir);
+    snprintf(out, sizeof out, "%s/out.parquet", dir);
+    write_file(a, false, false);
+    write_file(b, true, false);
+    write_file(c, false, true);   /* a nullable key: another schema */
+    sl_lake_gone g = gone_keys();
+    sl_job_target t = { 0 };
+    sl_lake_native nv = { &t, "id", &g, NULL, 0 };
+    sl_err err = SL_ERR_INIT;
+    char why[400];
+    int64_t ra = -1, rb = -1, rab = -1;
+    cr_assert_eq(sl_lake_rewrite_native(&nv, (char *[]){ a }, 1, out, &ra, NULL, NULL, why, sizeof why, &err), 1, "%s", why);
+    cr_assert_eq(sl_lake_rewrite_native(&nv, (char *[]){ b }, 1, out, &rb, NULL, NULL, why, sizeof why, &err), 1, "%s", why);
+    cr_assert_eq(sl_lake_rewrite_native(&nv, (char *[]){ a, b }, 2, out, &rab, NULL, NULL, why, sizeof why, &err), 1,
+                 "%s %s", why, err.msg);
+    cr_assert(ra > 0 && rb > 0);
+    cr_assert_eq(rab, ra + rb);
+    sl_pq_reader *r = sl_pq_reader_open(out, &err);
+    cr_assert(r, "%s", err.msg);
+    cr_assert_eq(sl_pq_reader_meta(r)->num_rows, ra + rb);
+    /* a's kept rows first, then b's: the first key read is a's first kept one (a is in key order) */
+    const sl_schema *rs = sl_pq_reader_schema(r, &err);
+    sl_batch *bt = sl_batch_new(rs, 0);
+    cr_assert(sl_pq_reader_next(r, bt, &err) > 0, "%s", err.msg);
+    int kc = sl_schema_find(rs, "id");
+    int64_t k0 = ((const int64_t *)bt->cols[kc].data)[0];
+    int64_t want = 0;
+    while (leaves(want)) want++;
+    cr_assert_eq(k0, want);
+    sl_batch_free(bt);
+    sl_pq_reader_close(r);
+    int64_t rac = -1;
+    cr_assert_eq(sl_lake_rewrite_native(&nv, (char *[]){ a, c }, 2, out, &rac, NULL, NULL, why, sizeof why, &err), 0,
+                 "%s", err.msg);
+    cr_assert(strstr(why, "differ"), "%s", why);
+    cr_assert(access(out, F_OK) < 0, "the output was not removed");
+    sl_lake_gone_free(&g);
+    unlink(a);
+    unlink(b);
+    unlink(c);
+    rmdir(dir);
+}
+
 /* Every row leaves: a valid empty file, 0 rows. */
 Test(lake_rewrite, every_row_leaves)
 {
@@ -216,7 +268,7 @@ Test(lake_rewrite, every_row_leaves)
     sl_err err = SL_ERR_INIT;
     char why[400];
     int64_t rows = -1;
-    cr_assert_eq(sl_lake_rewrite_native(&nv, in, out, &rows, NULL, NULL, why, sizeof why, &err), 1, "%s %s", why, err.msg);
+    cr_assert_eq(sl_lake_rewrite_native(&nv, (char *[]){ in }, 1, out, &rows, NULL, NULL, why, sizeof why, &err), 1, "%s %s", why, err.msg);
     cr_assert_eq(rows, 0);
     sl_pq_reader *r = sl_pq_reader_open(out, &err);
     cr_assert(r, "%s", err.msg);
@@ -261,15 +313,15 @@ Test(lake_rewrite, handed_back)
     sl_lake_native nv = { &t, "id", &g, NULL, 0 };
     char why[400];
     int64_t rows = -1;
-    cr_assert_eq(sl_lake_rewrite_native(&nv, a, out, &rows, NULL, NULL, why, sizeof why, &err), 0, "%s", err.msg);
+    cr_assert_eq(sl_lake_rewrite_native(&nv, (char *[]){ a }, 1, out, &rows, NULL, NULL, why, sizeof why, &err), 0, "%s", err.msg);
     cr_assert(strstr(why, "schema element"), "%s", why);
     cr_assert(access(out, F_OK) < 0, "the output was not removed");
-    cr_assert_eq(sl_lake_rewrite_native(&nv, b, out, &rows, NULL, NULL, why, sizeof why, &err), 0, "%s", err.msg);
+    cr_assert_eq(sl_lake_rewrite_native(&nv, (char *[]){ b }, 1, out, &rows, NULL, NULL, why, sizeof why, &err), 0, "%s", err.msg);
     cr_assert(strstr(why, "nested"), "%s", why);
     cr_assert(access(out, F_OK) < 0, "the output was not removed");
     /* a key that is not an integer */
     sl_lake_native nv2 = { &t, "s", &g, NULL, 0 };
-    cr_assert_eq(sl_lake_rewrite_native(&nv2, a, out, &rows, NULL, NULL, why, sizeof why, &err), 0, "%s", err.msg);
+    cr_assert_eq(sl_lake_rewrite_native(&nv2, (char *[]){ a }, 1, out, &rows, NULL, NULL, why, sizeof why, &err), 0, "%s", err.msg);
     cr_assert(strstr(why, "not an integer"), "%s", why);
     sl_lake_gone_free(&g);
     unlink(a);
