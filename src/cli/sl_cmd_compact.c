@@ -1,7 +1,7 @@
 /*
- * sl_cmd_compact.c - `sluice compact JOB.yaml [TABLE]`: rewrites lake tables
- * of many small files (an incremental table gains files every run) into one
- * file each, published atomically like any version (store/sl_store_incr.h).
+ * sl_cmd_compact.c - `sluice compact JOB.yaml [TABLE]`: rewrites the small
+ * files of lake tables (an incremental table gains files every run) into
+ * few, published atomically like any version (store/sl_lake_compact.c).
  *
  * It holds the job's run lock and each target's staging lock, so no run of
  * the job goes on meanwhile, and refuses while the job's latest run is
@@ -26,8 +26,10 @@
 static const char sl_compact_usage[] =
     "usage: sluice compact JOB.yaml [TABLE] [--state PATH]\n"
     "\n"
-    "Rewrites each lake (local parquet) table of the job, or only TABLE, into one\n"
-    "file, published atomically as a new version. Runs of the job wait for it.\n";
+    "Rewrites the small files (under 250,000 rows) of each lake (local parquet)\n"
+    "table of the job, or only TABLE, together into files of up to about 1.25M\n"
+    "rows, published atomically as a new version; larger files stay as they are.\n"
+    "Runs of the job wait for it.\n";
 
 int sl_cmd_compact(int argc, char **argv)
 {
@@ -73,7 +75,7 @@ int sl_cmd_compact(int argc, char **argv)
             if (g->internal || strcmp(g->kind, "parquet") || !g->path || !strncmp(g->path, "s3://", 5)) continue;
             sl_lock *tl = sl_publish_lock_target(g->path, job->name, &err);
             int before = 0, after = 0;
-            if (!tl || sl_lake_compact(g, job->name, t->name, 0, &before, &after, &err) < 0) {
+            if (!tl || sl_lake_compact(g, job->name, t->name, t->nkey == 1 ? t->key[0] : NULL, &before, &after, &err) < 0) {
                 sl_err_prefix(&err, "job %s: table %s: target %s", job->name, t->name, g->name);
                 status = sl_cli_fail(&err);
             } else {

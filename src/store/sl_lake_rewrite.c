@@ -250,7 +250,8 @@ static int64_t sl_lr_fill(sl_lr_read *rd, sl_batch *b)
         return -1;
     }
     rd->nread += n;
-    if (n > 0 && sl_lr_mark(&b->cols[rd->kc], b->nrows, rd->gone, &rd->hint, rd->drop) > 0) sl_batch_keep(b, rd->drop);
+    if (n > 0 && rd->kc >= 0 && sl_lr_mark(&b->cols[rd->kc], b->nrows, rd->gone, &rd->hint, rd->drop) > 0)
+        sl_batch_keep(b, rd->drop);
     return n;
 }
 
@@ -334,8 +335,9 @@ static int sl_lr_open(const sl_lake_native *nv, const char *in, sl_pq_reader **r
     sl_err rerr = SL_ERR_INIT;   /* the reader's refusals: not errors, the DuckDB path takes the file */
     *r = sl_pq_reader_open(in, &rerr);
     *s = *r ? sl_pq_reader_schema(*r, &rerr) : NULL;
-    *kc = *s ? sl_schema_find(*s, nv->key) : -1;
+    *kc = *s && nv->key ? sl_schema_find(*s, nv->key) : -1;
     if (!*s) snprintf(why, whysize, "%s", rerr.msg);
+    else if (!nv->key) return 1;   /* no key: every row stays (compaction) */
     else if (*kc < 0) snprintf(why, whysize, "no key column %s", nv->key);
     else if (!sl_lr_int_type((*s)->fields[*kc].type.id))
         snprintf(why, whysize, "the key column %s is not an integer", nv->key);

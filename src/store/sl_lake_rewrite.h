@@ -48,7 +48,7 @@ void sl_lake_gone_free(sl_lake_gone *g);
  * once (read only). */
 typedef struct sl_lake_native {
     const sl_job_target *target;   /* codec, level, row_group_bytes, page_bytes */
-    const char *key;
+    const char *key;               /* NULL: no row leaves (compaction) */
     const sl_lake_gone *gone;
     const sl_pq_kv *kv;            /* the footer's key/value metadata */
     int nkv;

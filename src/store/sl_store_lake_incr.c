@@ -1,6 +1,6 @@
 /*
  * sl_store_lake_incr.c - incremental writes into a local lake table
- * (write: append | merge of an incremental table), and compaction.
+ * (write: append | merge of an incremental table).
  *
  * A lake table is a directory whose manifest lists its files; a version is
  * published by swapping a complete staged directory with the live one
@@ -72,14 +72,7 @@
 
 /* ---- the live manifest's files ---- */
 
-typedef struct sl_live_file {
-    char *name;
-    int64_t rows, bytes;
-    uint32_t crc32;
-    char *members;   /* the entry's other members (its receipt, or its bounds), as written; NULL: none */
-} sl_live_file;
-
-static void sl_live_files_free(sl_live_file *f, int n)
+void sl_lake_live_free(sl_live_file *f, int n)
 {
     for (int i = 0; i < n; i++) sl_free(f[i].name), sl_free(f[i].members);
     sl_free(f);
@@ -88,7 +81,7 @@ static void sl_live_files_free(sl_live_file *f, int n)
 /* The files of our own manifest (sl_publish.c writes each entry as
  * {"name": "...", "rows": N, "bytes": N, "crc32": N ...}); -1 when it
  * cannot be read, 0 with *n = 0 when there is no live table. */
-static int sl_live_files(const sl_staging *stg, sl_live_file **out, int *n, sl_err *err)
+int sl_lake_live_files(const sl_staging *stg, sl_live_file **out, int *n, sl_err *err)
 {
     *out = NULL;
     *n = 0;
@@ -134,7 +127,7 @@ static int sl_live_files(const sl_staging *stg, sl_live_file **out, int *n, sl_e
     sl_free(text);
     sl_free(path);
     if (rc < 0) {
-        sl_live_files_free(*out, *n);
+        sl_lake_live_free(*out, *n);
         *out = NULL;
         *n = 0;
     }
@@ -153,7 +146,7 @@ static void sl_q_ident(sl_buf *b, const char *s)
     sl_buf_push(b, '"');
 }
 
-static void sl_q_text(sl_buf *b, const char *s)
+void sl_lake_q_text(sl_buf *b, const char *s)
 {
     sl_buf_push(b, '\'');
     for (; *s; s++) {
@@ -172,13 +165,13 @@ static void sl_q_keys(sl_buf *b, const sl_job_table *cfg)
 }
 
 /* read_parquet([dir/name, ...]) */
-static void sl_q_files(sl_buf *b, const char *dir, char *const *names, int n)
+void sl_lake_q_files(sl_buf *b, const char *dir, char *const *names, int n)
 {
     sl_buf_printf(b, "read_parquet([");
     for (int i = 0; i < n; i++) {
         char *p = sl_fs_join(dir, names[i]);
         if (i) sl_buf_printf(b, ", ");
-        sl_q_text(b, p);
+        sl_lake_q_text(b, p);
         sl_free(p);
     }
     sl_buf_printf(b, "])");
@@ -190,7 +183,7 @@ static void sl_q_files(sl_buf *b, const char *dir, char *const *names, int n)
  * that rewritten files cost what the run's own files cost. DuckDB's default
  * zstd level (3) made a merge's rewrite ~1.5x the CPU of level 1 for files
  * 9% smaller; DuckDB takes a level for zstd only. */
-static void sl_q_parquet_opts(sl_buf *b, const sl_job_target *t)
+void sl_lake_q_parquet_opts(sl_buf *b, const sl_job_target *t)
 {
     const char *codec = t->compression && *t->compression ? t->compression : "zstd";
     if (!strcmp(codec, "none")) codec = "uncompressed";
@@ -201,7 +194,7 @@ static void sl_q_parquet_opts(sl_buf *b, const sl_job_target *t)
     sl_buf_printf(b, ")");
 }
 
-static char *sl_q_done(sl_buf *b)
+char *sl_lake_q_done(sl_buf *b)
 {
     sl_buf_push(b, 0);
     return (char *)b->data;
@@ -216,7 +209,7 @@ static char *sl_carried_name(const sl_stage *sg, const char *name)
 
 /* Hard-links live/<name> as stage/<as> (again after a crash: replaced); a
  * file system without hard links gets a copy. */
-static int sl_carry(const sl_staging *stg, const char *name, const char *as, sl_err *err)
+int sl_lake_carry(const sl_staging *stg, const char *name, const char *as, sl_err *err)
 {
     char *from = sl_fs_join(stg->live, name), *to = sl_fs_join(stg->dir, as);
     int rc = 0;
@@ -237,7 +230,7 @@ static int sl_carry(const sl_staging *stg, const char *name, const char *as, sl_
 }
 
 /* A file written into the staging directory (DuckDB's COPY, the native rewrite), as a manifest entry. */
-static int sl_written_entry(const sl_staging *stg, const char *name, int64_t rows, sl_store_file *f, sl_err *err)
+int sl_lake_written_entry(const sl_staging *stg, const char *name, int64_t rows, sl_store_file *f, sl_err *err)
 {
     char *path = sl_fs_join(stg->dir, name);
     uint32_t crc = 0;
@@ -260,7 +253,7 @@ int sl_lake_incr_deletes(sl_stage *sg, struct sl_duck *d, const sl_staging *stg,
     sl_buf_printf(&b, "create or replace temp table sl_gone as select ");
     sl_q_keys(&b, cfg);
     sl_buf_printf(&b, " from %s", inc_sql);
-    char *sql = sl_q_done(&b);
+    char *sql = sl_lake_q_done(&b);
     int rc = sl_duck_exec(d, sql, NULL, err);
     sl_free(sql);
     if (rc == 0 && cfg->incr.deletes == SL_DELETES_COLUMN) {
@@ -268,7 +261,7 @@ int sl_lake_incr_deletes(sl_stage *sg, struct sl_duck *d, const sl_staging *stg,
         sl_buf_printf(&b, "select count(*) from %s where ", inc_sql);
         sl_q_ident(&b, cfg->incr.deleted_column);
         sl_buf_printf(&b, " is not null");
-        sql = sl_q_done(&b);
+        sql = sl_lake_q_done(&b);
         rc = sl_duck_exec(d, sql, &soft, err);
         sl_free(sql);
     }
@@ -301,11 +294,11 @@ int sl_lake_incr_deletes(sl_stage *sg, struct sl_duck *d, const sl_staging *stg,
          * text and uuid, the usual keys. */
         b = (sl_buf){ 0 };
         sl_buf_printf(&b, "create or replace temp table sl_src as select * from read_csv(");
-        sl_q_text(&b, sg->keys_path);
+        sl_lake_q_text(&b, sg->keys_path);
         sl_buf_printf(&b, ", header = false, all_varchar = true, names = [");
         for (int k = 0; k < cfg->nkey; k++) {
             if (k) sl_buf_printf(&b, ", ");
-            sl_q_text(&b, cfg->key[k]);
+            sl_lake_q_text(&b, cfg->key[k]);
         }
         sl_buf_printf(&b, "]); insert into sl_gone select ");
         sl_q_keys(&b, cfg);
@@ -327,7 +320,7 @@ int sl_lake_incr_deletes(sl_stage *sg, struct sl_duck *d, const sl_staging *stg,
             sl_q_ident(&b, cfg->key[k]);
         }
         sl_buf_printf(&b, ")");
-        sql = sl_q_done(&b);
+        sql = sl_lake_q_done(&b);
         rc = sl_duck_exec(d, sql, &n, err);
         sl_free(sql);
         if (rc < 0) sl_err_prefix(err, "deletes: detect");
@@ -366,15 +359,15 @@ static int sl_lake_copy_part(struct sl_duck *d, const sl_job_target *t, const sl
     char *path = sl_fs_join(stg->dir, name);
     sl_buf b = { 0 };
     sl_buf_printf(&b, "copy (%s) to ", select);
-    sl_q_text(&b, path);
-    sl_q_parquet_opts(&b, t);
-    char *sql = sl_q_done(&b);
+    sl_lake_q_text(&b, path);
+    sl_lake_q_parquet_opts(&b, t);
+    char *sql = sl_lake_q_done(&b);
     int64_t rows = 0;
     int rc = sl_duck_exec(d, sql, &rows, err);
     sl_free(sql);
     if (rc == 0 && rows > 0) {
         names[(*nnames)++] = name;
-        rc = sl_written_entry(stg, name, rows, &f[(*nf)++], err);
+        rc = sl_lake_written_entry(stg, name, rows, &f[(*nf)++], err);
     } else {
         unlink(path);
         sl_free(name);
@@ -400,7 +393,7 @@ static void sl_q_live_sel(sl_buf *b, const sl_staging *stg, char *const *old, co
         if (!sel[i]) continue;
         char *p = sl_fs_join(stg->live, old[i]);
         if (w++) sl_buf_printf(b, ", ");
-        sl_q_text(b, p);
+        sl_lake_q_text(b, p);
         sl_free(p);
     }
     sl_buf_printf(b, "]%s)", opts);
@@ -423,7 +416,7 @@ static int sl_lake_incr_hits(sl_stage *sg, sl_staging *stg, sl_duck *d, sl_live_
     if (nbounded) {
         sl_buf b = { 0 };
         sl_q_ident(&b, cfg->key[0]);
-        char *qkey = sl_q_done(&b);
+        char *qkey = sl_lake_q_done(&b);
         rc = sl_lake_bounds_candidates(d, "sl_gone", qkey, kt, bd, nlive, hit, nbounded == nlive ? outside : NULL,
                                        err);
         sl_free(qkey);
@@ -437,7 +430,7 @@ static int sl_lake_incr_hits(sl_stage *sg, sl_staging *stg, sl_duck *d, sl_live_
     sl_buf_printf(&b, " semi join sl_gone using (");
     sl_q_keys(&b, cfg);
     sl_buf_printf(&b, ")");
-    char *sql = sl_q_done(&b);
+    char *sql = sl_lake_q_done(&b);
     sl_duck_rows affected = { 0 };
     rc = sl_duck_query(d, sql, &affected, err);
     sl_free(sql);
@@ -479,7 +472,7 @@ typedef struct sl_rewrite {
 static void sl_rewrite_one(sl_duck *c, sl_rewrite *j)
 {
     j->rc = sl_duck_exec(c, j->sql, &j->rows, &j->err);
-    if (j->rc == 0 && j->rows > 0) j->rc = sl_written_entry(j->stg, j->name, j->rows, &j->entry, &j->err);
+    if (j->rc == 0 && j->rows > 0) j->rc = sl_lake_written_entry(j->stg, j->name, j->rows, &j->entry, &j->err);
 }
 
 typedef struct sl_rewrite_pool {
@@ -590,6 +583,41 @@ static void sl_rewrite_what(const sl_rewrite *j, char *const *old, char *buf, si
     if (at < (int)size) snprintf(buf + at, size - (size_t)at, ")");
 }
 
+typedef struct sl_lake_small {
+    bool known;   /* the file has a key range ... */
+    int64_t lo;   /* ... starting here */
+    int i;        /* the live file */
+} sl_lake_small;
+
+static int sl_lake_small_cmp(const void *a, const void *b)
+{
+    const sl_lake_small *x = a, *y = b;
+    if (x->known != y->known) return x->known ? -1 : 1;
+    if (x->known && x->lo != y->lo) return x->lo < y->lo ? -1 : 1;
+    return x->i - y->i;
+}
+
+int sl_lake_small_groups(const sl_live_file *live, const sl_lake_bounds *bd, const int *cand, int n, int *order,
+                         int *gend)
+{
+    sl_lake_small *v = sl_calloc((size_t)n + 1, sizeof *v);
+    for (int k = 0; k < n; k++) v[k] = (sl_lake_small){ bd && bd[cand[k]].known, bd ? bd[cand[k]].lo : 0, cand[k] };
+    qsort(v, (size_t)n, sizeof *v, sl_lake_small_cmp);
+    int ng = 0;
+    int64_t rows = 0;
+    for (int k = 0; k < n; k++) {
+        if (k > 0 && rows + live[v[k].i].rows > SL_LAKE_GROUP_ROWS) {
+            gend[ng++] = k;
+            rows = 0;
+        }
+        order[k] = v[k].i;
+        rows += live[v[k].i].rows;
+    }
+    if (n > 0) gend[ng++] = n;
+    sl_free(v);
+    return ng;
+}
+
 /* Each touched live file i (hit[i]) rewritten without the leaving rows into
  * stage/m<run>-NNNNN.parquet. A table keyed by one integer column: by
  * sluice's reader and writer (sl_lake_rewrite.h), one file per thread, up to
@@ -607,19 +635,6 @@ static void sl_rewrite_what(const sl_rewrite *j, char *const *old, char *buf, si
  * side rather than one after the other). A file left with rows joins
  * (names, f) with the bounds of the files it replaces (their union); an
  * empty one is removed. */
-#define SL_LAKE_SMALL_ROWS 250000
-#define SL_LAKE_GROUP_ROWS 1250000
-typedef struct sl_lake_small {
-    int64_t lo;   /* the file's key range starts here */
-    int i;        /* the live file */
-} sl_lake_small;
-
-static int sl_lake_small_cmp(const void *a, const void *b)
-{
-    const sl_lake_small *x = a, *y = b;
-    return x->lo < y->lo ? -1 : x->lo > y->lo ? 1 : x->i - y->i;
-}
-
 static int sl_lake_rewrite(sl_stage *sg, sl_staging *stg, sl_duck *d, const sl_live_file *live, char *const *old,
                            int nlive, const bool *hit, const sl_lake_bounds *bd, char **names, int *nnames,
                            sl_store_file *f, int *nf, sl_err *err)
@@ -631,29 +646,18 @@ static int sl_lake_rewrite(sl_stage *sg, sl_staging *stg, sl_duck *d, const sl_l
     int rc = 0;
     bool native = nhit > 0 && sl_lake_native_ok(cfg, sg->schema);
     sl_rewrite *jobs = sl_calloc((size_t)nhit + 1, sizeof *jobs);
-    sl_lake_small *small = sl_calloc((size_t)nhit + 1, sizeof *small);
-    int nsmall = 0, n = 0, seq = 0;
+    int *small = sl_calloc((size_t)nhit + 1, sizeof *small), nsmall = 0, n = 0, seq = 0;
     for (int i = 0; i < nlive; i++) {
         if (!hit[i]) continue;
-        if (native && bd[i].known && live[i].rows < SL_LAKE_SMALL_ROWS) small[nsmall++] = (sl_lake_small){ bd[i].lo, i };
+        if (native && bd[i].known && live[i].rows < SL_LAKE_SMALL_ROWS) small[nsmall++] = i;
         else sl_rewrite_init(&jobs[n++], sg, stg, old, &i, 1, seq++);
     }
     /* The small ones in key order, so that each group's range stays narrow for the next merge's pruning. */
-    qsort(small, (size_t)nsmall, sizeof *small, sl_lake_small_cmp);
-    int *group = sl_calloc((size_t)nsmall + 1, sizeof *group), ngroup = 0;
-    int64_t group_rows = 0;
-    for (int k = 0; k < nsmall; k++) {
-        int i = small[k].i;
-        if (ngroup > 0 && group_rows + live[i].rows > SL_LAKE_GROUP_ROWS) {
-            sl_rewrite_init(&jobs[n++], sg, stg, old, group, ngroup, seq++);
-            ngroup = 0;
-            group_rows = 0;
-        }
-        group[ngroup++] = i;
-        group_rows += live[i].rows;
-    }
-    if (ngroup > 0) sl_rewrite_init(&jobs[n++], sg, stg, old, group, ngroup, seq++);
-    sl_free(group);
+    int *order = sl_calloc((size_t)nsmall + 1, sizeof *order), *gend = sl_calloc((size_t)nsmall + 1, sizeof *gend);
+    int ng = sl_lake_small_groups(live, bd, small, nsmall, order, gend);
+    for (int g = 0, at = 0; g < ng; at = gend[g++]) sl_rewrite_init(&jobs[n++], sg, stg, old, order + at, gend[g] - at, seq++);
+    sl_free(order);
+    sl_free(gend);
     sl_free(small);
     /* The native rewrite first, where it applies; a group it does not take (an input whose schema is
      * another's: a file DuckDB wrote) is split, and its files tried again one by one. */
@@ -756,9 +760,9 @@ static int sl_lake_rewrite(sl_stage *sg, sl_staging *stg, sl_duck *d, const sl_l
         sl_buf_printf(&b, " anti join %s using (", gone_table);
         sl_q_keys(&b, cfg);
         sl_buf_printf(&b, ")) to ");
-        sl_q_text(&b, jobs[k].out);
-        sl_q_parquet_opts(&b, sg->target);
-        jobs[k].sql = sl_q_done(&b);
+        sl_lake_q_text(&b, jobs[k].out);
+        sl_lake_q_parquet_opts(&b, sg->target);
+        jobs[k].sql = sl_lake_q_done(&b);
         jobs[k].err = (sl_err)SL_ERR_INIT;
         duck[m] = jobs[k];
         at[m++] = k;
@@ -804,7 +808,7 @@ static int sl_lake_rewrite(sl_stage *sg, sl_staging *stg, sl_duck *d, const sl_l
             if (u.known) {
                 sl_buf b = { 0 };
                 sl_lake_bounds_json(&u, cfg->key[0], &b);
-                f[*nf - 1].receipt = names[(*nnames)++] = sl_q_done(&b);
+                f[*nf - 1].receipt = names[(*nnames)++] = sl_lake_q_done(&b);
             }
         } else {
             unlink(jobs[k].out);
@@ -845,11 +849,11 @@ static int sl_lake_incr_merge(sl_stage *sg, sl_staging *stg, const sl_store_mani
     sl_duck *d = sl_duck_open_memory(0, 0, stg->run_dir, err);
     if (!d) rc = -1;
     sl_buf b = { 0 };
-    sl_q_files(&b, stg->dir, inc, ninc);
-    char *inc_sql = sl_q_done(&b);
+    sl_lake_q_files(&b, stg->dir, inc, ninc);
+    char *inc_sql = sl_lake_q_done(&b);
     b = (sl_buf){ 0 };
-    sl_q_files(&b, stg->live, old, nlive);
-    char *old_sql = sl_q_done(&b);
+    sl_lake_q_files(&b, stg->live, old, nlive);
+    char *old_sql = sl_lake_q_done(&b);
     if (ninc == 0) {
         /* No new rows: an empty increment source with the live version's columns. */
         sl_free(inc_sql);
@@ -879,7 +883,7 @@ static int sl_lake_incr_merge(sl_stage *sg, sl_staging *stg, const sl_store_mani
         sl_buf_printf(&b, " o semi join %s i using (", inc_sql);
         sl_q_keys(&b, cfg);
         sl_buf_printf(&b, "))");
-        char *sql = sl_q_done(&b);
+        char *sql = sl_lake_q_done(&b);
         rc = sl_duck_exec(d, sql, &changed, err);
         sl_free(sql);
     }
@@ -904,7 +908,7 @@ static int sl_lake_incr_merge(sl_stage *sg, sl_staging *stg, const sl_store_mani
     for (int i = 0; rc == 0 && i < nlive; i++) {
         if (hit[i]) continue;
         char *as = sl_carried_name(sg, old[i]);
-        rc = sl_carry(stg, old[i], as, err);
+        rc = sl_lake_carry(stg, old[i], as, err);
         names[nnames++] = as;
         f[nf++] = (sl_store_file){ as, live[i].rows, live[i].bytes, live[i].crc32, live[i].members };
     }
@@ -917,7 +921,7 @@ static int sl_lake_incr_merge(sl_stage *sg, sl_staging *stg, const sl_store_mani
         sl_buf_printf(&b, "select * from %s where ", inc_sql);
         sl_q_ident(&b, cfg->incr.deleted_column);
         sl_buf_printf(&b, " is null");
-        char *select = sl_q_done(&b);
+        char *select = sl_lake_q_done(&b);
         rc = sl_lake_copy_part(d, sg->target, stg, sl_sprintf("i%lld-00000.parquet", (long long)sg->run_id), select,
                                names, &nnames, f, &nf, err);
         sl_free(select);
@@ -958,12 +962,12 @@ int sl_lake_incr_publish(sl_stage *sg, sl_staging *stg, const sl_store_manifest 
     if (already || m->nfiles == 0) return sl_publish_table(stg, m, res, err);
     sl_live_file *live = NULL;
     int nlive = 0;
-    if (sl_live_files(stg, &live, &nlive, err) < 0) return -1;
+    if (sl_lake_live_files(stg, &live, &nlive, err) < 0) return -1;
     char *mpath = sl_fs_join(stg->live, SL_MANIFEST_NAME);
     bool has_live = sl_fs_exists(mpath);
     sl_free(mpath);
     if (!has_live || nlive == 0) {   /* nothing to append to or merge with: this version is the table */
-        sl_live_files_free(live, nlive);
+        sl_lake_live_free(live, nlive);
         return sl_publish_table(stg, m, res, err);
     }
     int64_t new_rows = 0, old_rows = 0, old_bytes = 0;
@@ -976,7 +980,7 @@ int sl_lake_incr_publish(sl_stage *sg, sl_staging *stg, const sl_store_manifest 
         res->atomic = true;
         res->rows = old_rows;
         res->bytes = old_bytes;
-        sl_live_files_free(live, nlive);
+        sl_lake_live_free(live, nlive);
         sl_log(SL_LOG_INFO, "table %s: 0 new rows: %s unchanged", sg->table, stg->live);
         return 0;
     }
@@ -997,7 +1001,7 @@ int sl_lake_incr_publish(sl_stage *sg, sl_staging *stg, const sl_store_manifest 
         nowned = nlive;
         for (int i = 0; rc == 0 && i < nlive; i++) {
             owned[i] = sl_carried_name(sg, live[i].name);
-            rc = sl_carry(stg, live[i].name, owned[i], err);
+            rc = sl_lake_carry(stg, live[i].name, owned[i], err);
             f[nf++] = (sl_store_file){ owned[i], live[i].rows, live[i].bytes, live[i].crc32, live[i].members };
         }
         for (int i = 0; i < m->nfiles; i++)
@@ -1019,79 +1023,6 @@ int sl_lake_incr_publish(sl_stage *sg, sl_staging *stg, const sl_store_manifest 
     for (int i = 0; owned && i < nowned; i++) sl_free(owned[i]);
     sl_free(owned);
     sl_free(f);
-    sl_live_files_free(live, nlive);
-    return rc;
-}
-
-/* ---- compaction ---- */
-
-int sl_lake_compact(const sl_job_target *target, const char *job, const char *table, int64_t rows_per_file,
-                    int *before, int *after, sl_err *err)
-{
-    (void)rows_per_file;
-    *before = *after = 0;
-    sl_staging stg;
-    /* run-0: no run of the job has that id. */
-    if (sl_staging_open(&stg, target->path, job, 0, table, err) < 0) return -1;
-    sl_live_file *live = NULL;
-    int nlive = 0, rc = sl_live_files(&stg, &live, &nlive, err);
-    char *mpath = sl_fs_join(stg.live, SL_MANIFEST_NAME);
-    size_t len = 0;
-    char *text = rc == 0 && sl_fs_exists(mpath) ? sl_fs_read_all(mpath, &len, err) : NULL;
-    sl_free(mpath);
-    if (rc == 0 && !text) rc = sl_err_set(err, SL_EJOB, "%s has no manifest: not a table sluice published; nothing "
-                                                        "to compact", stg.live);
-    if (rc == 0 && strstr(text, "\"job\": ") && !strstr(text, job))
-        rc = sl_err_set(err, SL_EJOB, "%s was published by another job; compact it with that job's file", stg.live);
-    *before = nlive;
-    if (rc == 0 && nlive <= 1) {
-        *after = nlive;
-        sl_free(text);
-        sl_live_files_free(live, nlive);
-        sl_publish_clean_run(target->path, job, 0, NULL);
-        sl_staging_close(&stg);
-        return 0;
-    }
-    sl_duck *d = rc == 0 ? sl_duck_open_memory(0, 0, stg.run_dir, err) : NULL;
-    if (rc == 0 && !d) rc = -1;
-    char *name = sl_sprintf("k%lld-00000.parquet", (long long)time(NULL));
-    sl_store_file f = { 0 };
-    if (rc == 0) {
-        char **old = sl_calloc((size_t)nlive, sizeof *old);
-        for (int i = 0; i < nlive; i++) old[i] = live[i].name;
-        sl_buf b = { 0 };
-        sl_buf_printf(&b, "copy (select * from ");
-        sl_q_files(&b, stg.live, old, nlive);
-        char *path = sl_fs_join(stg.dir, name);
-        sl_buf_printf(&b, ") to ");
-        sl_q_text(&b, path);
-        sl_q_parquet_opts(&b, target);
-        char *sql = sl_q_done(&b);
-        int64_t rows = 0, want = 0;
-        for (int i = 0; i < nlive; i++) want += live[i].rows;
-        rc = sl_duck_exec(d, sql, &rows, err);
-        if (rc == 0 && rows != want)
-            rc = sl_err_set(err, SL_ECHECK, "compacting %s: %lld rows written, the manifest lists %lld; nothing "
-                            "published", stg.live, (long long)rows, (long long)want);
-        if (rc == 0) rc = sl_written_entry(&stg, name, rows, &f, err);
-        sl_free(sql);
-        sl_free(path);
-        sl_free(old);
-    }
-    if (d) sl_duck_close(d);
-    if (rc == 0) {
-        /* run_id 0 names a compaction; the caller refuses to compact while a run of the job is unfinished
-         * (its resume recognises what it published by the run id). */
-        stg.run_started = (double)time(NULL);
-        sl_store_manifest m = { &f, 1, 0, NULL, NULL };
-        sl_store_result res;
-        rc = sl_publish_table(&stg, &m, &res, err);
-        if (rc == 0) *after = 1;
-    }
-    sl_publish_clean_run(target->path, job, 0, NULL);
-    sl_free(name);
-    sl_free(text);
-    sl_live_files_free(live, nlive);
-    sl_staging_close(&stg);
+    sl_lake_live_free(live, nlive);
     return rc;
 }

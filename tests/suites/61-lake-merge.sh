@@ -169,6 +169,23 @@ run
 [ "$before" = "$(stat -c %i "$J/lake/t/_sluice_manifest.json")" ] && ok "a run with no change leaves the lake table as it is" \
   || bad "a run with no change rewrote the lake table: $(grep 'table t' "$J/out" | tail -2)"
 
+# sluice compact: the small files rewritten together (natively: every file is sluice's), the table unchanged
+compact() { (cd "$J" && "$SLUICE_BIN" compact --log-level debug job.yaml "$@") >"$J/out" 2>&1; rc=$?; }
+nb=$(ls "$J/lake/t"/*.parquet | wc -l)
+compact t
+na=$(ls "$J/lake/t"/*.parquet | wc -l)
+[ "$rc" = 0 ] && [ "$na" -lt "$nb" ] && grep -q "table t: compact: [0-9]* files ([0-9]* rows) into k" "$J/out" \
+  && ! grep -q "written by DuckDB" "$J/out" && ok "compact: $nb files -> $na, written natively" \
+  || bad "compact: rc $rc, $nb -> $na files: $(tail -3 "$J/out")"
+same t "after compact"
+kb=$(jq -r '.files[] | select(.name | startswith("k")) | "\(.bounds.min) \(.bounds.max)"' "$J/lake/t/_sluice_manifest.json" | head -1)
+[ -n "$kb" ] && [ "$kb" != "null null" ] && ok "the compacted file carries its files' key range ($kb)" || bad "compacted bounds: '$kb'"
+S -c "UPDATE t SET v = v || '-k', updated_at = $T WHERE id = 2000"
+run
+[ "$rc" = 0 ] && grep -q "table t: merge: .* files touched (from their key ranges)" "$J/out" \
+  && ok "a merge after compact prunes from the key ranges: $(touched t)" || bad "merge after compact: rc $rc: $(touched t)"
+same t "a merge after compact"
+
 # a file DuckDB rewrote (its schema is not sluice's: OPTIONAL columns) goes back to DuckDB next time
 ino=$(stat -c %i "$J/lake/t/_sluice_manifest.json")
 S -c "UPDATE t SET v = v || '-d', updated_at = $T WHERE id = 3000"
@@ -188,6 +205,13 @@ grep -Eq "table t: merge: ($dfile rewritten by DuckDB: the native rewrite does n
   && ok "the next merge hands DuckDB's $dfile back to DuckDB: $(grep -o "$dfile rewritten by DuckDB.*" "$J/out" | cut -c1-160)" \
   || bad "the file DuckDB wrote was not handed back: $(grep 'table t: merge' "$J/out")"
 same t "after a merge of DuckDB's rewrite"
+# compact again: a file DuckDB wrote has another schema, so DuckDB writes that group
+S -c "UPDATE t SET v = v || '-q', updated_at = $T WHERE id IN (10, 20)"
+SLUICE_LAKE_REWRITE=duckdb run
+compact
+[ "$rc" = 0 ] && grep -q "table t: compact: k[0-9-]*.parquet written by DuckDB: the native rewrite does not take" "$J/out" \
+  && ok "compact hands a group with DuckDB's file to DuckDB" || bad "compact with DuckDB's file: rc $rc: $(grep -i compact "$J/out" | head -3)"
+same t "after compacting DuckDB's file"
 
 # --- b) timestamptz and text keys ------------------------------------------------------------
 same e "first runs"
