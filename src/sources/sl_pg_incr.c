@@ -370,20 +370,24 @@ static int sl_pg_incr_keys_sorted(PGconn *conn, sl_pg_pool *pool, sl_pg_group *g
     return rc;
 }
 
-double sl_pg_incr_estimate(PGconn *conn, const char *from)
+int sl_pg_incr_estimate(PGconn *conn, const char *from, const char *what, double *rows, sl_err *err)
 {
     char *sql = sl_sprintf("EXPLAIN (FORMAT json) SELECT 1 FROM %s", from);
-    PGresult *r = PQexec(conn, sql);
+    PGresult *r = sl_pg_exec_tuples(conn, sql, what, err);
     sl_free(sql);
-    double rows = -1;
-    const char *at = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 ? strstr(PQgetvalue(r, 0, 0), "\"Plan Rows\":") : NULL;
+    if (!r) {
+        sl_err_prefix(err, "incremental: estimating the window's rows");
+        return -1;
+    }
+    *rows = -1;
+    const char *at = PQntuples(r) == 1 ? strstr(PQgetvalue(r, 0, 0), "\"Plan Rows\":") : NULL;
     if (at) {
         char *end;
         double v = strtod(at + strlen("\"Plan Rows\":"), &end);
-        if (end != at + strlen("\"Plan Rows\":") && v >= 0) rows = v;
+        if (end != at + strlen("\"Plan Rows\":") && v >= 0) *rows = v;
     }
     PQclear(r);
-    return rows;
+    return 0;
 }
 
 int sl_pg_incr_keys(PGconn *conn, sl_pg_pool *pool, sl_pg_group *group, unsigned relid, const char *from,

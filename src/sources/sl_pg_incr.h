@@ -32,8 +32,9 @@ void sl_pg_incr_plan_free(sl_pg_incr_plan *p);
 /* First runs: every task's predicate becomes window AND (predicate). */
 int sl_pg_incr_and(sl_source_table *tab, const char *window);
 /* A later read's rows as the planner estimates them (EXPLAIN of the window
- * over `from`: no rows are read); -1 when it does not say. */
-double sl_pg_incr_estimate(PGconn *conn, const char *from);
+ * over `from`: no rows are read) into *rows, -1 when it does not say; -1
+ * with err when the EXPLAIN fails (the read itself would). */
+int sl_pg_incr_estimate(PGconn *conn, const char *from, const char *what, double *rows, sl_err *err);
 /* deletes: detect: the key columns of every row of `from` (the whole table,
  * in conn's snapshot) into path (written to path.tmp, fsynced, renamed);
  * *rows counts them. Keys whose columns are all smallint/integer/bigint: a

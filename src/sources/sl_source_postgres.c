@@ -632,7 +632,10 @@ static int sl_pg_prepare(sl_source_table *tab, sl_err *err)
             sh->from = incr.from;
             incr.from = NULL;
             relid = 0;
-            est = sl_pg_incr_estimate(sh->coord, sh->from);
+            if (sl_pg_incr_estimate(sh->coord, sh->from, sh->what, &est, err) < 0) {
+                sl_pg_incr_plan_free(&incr);
+                goto fail;
+            }
             if (incr_part.strategy && !strcmp(incr_part.strategy, "pages")) incr_part = (sl_job_partition){ "auto", NULL, 0 };
             if (!incr_part.column && strcmp(incr_part.strategy ? incr_part.strategy : "auto", "none")) {
                 incr_part.column = cfg->incr.cursor;
