@@ -264,7 +264,9 @@ static int sl_kf_table_name(const char *rest, const char *table)
     return *after == '\0' ? 0 : *after == '.' ? 1 : -1;
 }
 
-int sl_keyfile_prune(const char *dir, const char *job, const char *table, int64_t keep)
+/* Removes dir's files of job "<job>-run<N>[r]-..." for which goes() says so; the number removed. */
+static int sl_kf_remove(const char *dir, const char *job, bool (*goes)(const void *ctx, int64_t run, bool resumed,
+                                                                      const char *rest), const void *ctx)
 {
     DIR *d = opendir(dir);
     if (!d) return 0;
@@ -276,12 +278,7 @@ int sl_keyfile_prune(const char *dir, const char *job, const char *table, int64_
         int64_t run;
         bool resumed;
         const char *rest;
-        if (!sl_kf_run_name(e->d_name, head, hl, &run, &resumed, &rest)) continue;
-        /* "<job>-run<N>[r]-<table>.keys", or a run's leftover beside it (".tmp", ".part-*", ".gone-*.csv":
-         * a crash left it; every run of the table is done with them when it publishes) */
-        int kind = sl_kf_table_name(rest, table);
-        if (kind < 0) continue;
-        if (kind == 0 && !resumed && run == keep) continue;
+        if (!sl_kf_run_name(e->d_name, head, hl, &run, &resumed, &rest) || !goes(ctx, run, resumed, rest)) continue;
         char *p = sl_sprintf("%s/%s", dir, e->d_name);
         if (unlink(p) == 0) removed++;
         sl_free(p);
@@ -291,27 +288,44 @@ int sl_keyfile_prune(const char *dir, const char *job, const char *table, int64_
     return removed;
 }
 
+typedef struct sl_kf_one {
+    const char *table;
+    int64_t keep;
+} sl_kf_one;
+
+/* "<job>-run<N>[r]-<table>.keys" but run keep's, or a run's leftover beside it (".tmp", ".part-*",
+ * ".gone-*.csv": a crash left it; every run of the table is done with them when it publishes). */
+static bool sl_kf_goes_one(const void *ctx, int64_t run, bool resumed, const char *rest)
+{
+    const sl_kf_one *o = ctx;
+    int kind = sl_kf_table_name(rest, o->table);
+    return kind > 0 || (kind == 0 && (resumed || run != o->keep));
+}
+
+int sl_keyfile_prune(const char *dir, const char *job, const char *table, int64_t keep)
+{
+    sl_kf_one o = { table, keep };
+    return sl_kf_remove(dir, job, sl_kf_goes_one, &o);
+}
+
+typedef struct sl_kf_tables {
+    char *const *names;
+    int n;
+} sl_kf_tables;
+
+/* A file of none of the tables. */
+static bool sl_kf_goes_other(const void *ctx, int64_t run, bool resumed, const char *rest)
+{
+    const sl_kf_tables *t = ctx;
+    (void)run;
+    (void)resumed;
+    for (int i = 0; i < t->n; i++)
+        if (sl_kf_table_name(rest, t->names[i]) >= 0) return false;
+    return true;
+}
+
 int sl_keyfile_prune_others(const char *dir, const char *job, char *const *tables, int ntables)
 {
-    DIR *d = opendir(dir);
-    if (!d) return 0;
-    char *head = sl_sprintf("%s-run", job);
-    size_t hl = strlen(head);
-    int removed = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        int64_t run;
-        bool resumed;
-        const char *rest;
-        if (!sl_kf_run_name(e->d_name, head, hl, &run, &resumed, &rest)) continue;
-        bool ours = false;
-        for (int i = 0; i < ntables && !ours; i++) ours = sl_kf_table_name(rest, tables[i]) >= 0;
-        if (ours) continue;
-        char *p = sl_sprintf("%s/%s", dir, e->d_name);
-        if (unlink(p) == 0) removed++;
-        sl_free(p);
-    }
-    closedir(d);
-    sl_free(head);
-    return removed;
+    sl_kf_tables t = { tables, ntables };
+    return sl_kf_remove(dir, job, sl_kf_goes_other, &t);
 }
