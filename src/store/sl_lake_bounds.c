@@ -77,6 +77,24 @@ bool sl_lake_bounds_parse(const char *members, const char *key, sl_type t, sl_la
     return false;
 }
 
+sl_lake_bounds sl_lake_bounds_union(const sl_lake_bounds *bd, const int *idx, int n)
+{
+    sl_lake_bounds u = bd[idx[0]];
+    for (int k = 1; k < n && u.known; k++) {
+        const sl_lake_bounds *x = &bd[idx[k]];
+        u.known = x->known;
+        if (u.known && x->lo < u.lo) {
+            u.lo = x->lo;
+            memcpy(u.lo_text, x->lo_text, sizeof u.lo_text);
+        }
+        if (u.known && x->hi > u.hi) {
+            u.hi = x->hi;
+            memcpy(u.hi_text, x->hi_text, sizeof u.hi_text);
+        }
+    }
+    return u;
+}
+
 void sl_lake_bounds_json(const sl_lake_bounds *b, const char *key, sl_buf *out)
 {
     sl_buf_printf(out, "\"bounds\": {\"column\": ");

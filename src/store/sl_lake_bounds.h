@@ -43,6 +43,10 @@ bool sl_lake_bounds_type_ok(sl_type t);
  * "crc32": N, ); false (b->known false) when the entry has none. */
 bool sl_lake_bounds_parse(const char *members, const char *key, sl_type t, sl_lake_bounds *b);
 
+/* The range of files idx[0..n) (n >= 1) of bd together: known only when
+ * each of theirs is (a file rewritten from several takes it over). */
+sl_lake_bounds sl_lake_bounds_union(const sl_lake_bounds *bd, const int *idx, int n);
+
 /* Appends "bounds": {"column": ..., "min": ..., "max": ...}. */
 void sl_lake_bounds_json(const sl_lake_bounds *b, const char *key, sl_buf *out);
 

@@ -149,19 +149,7 @@ int sl_lake_compact(const sl_job_target *target, const char *job, const char *ta
                                 (long long)want, n);
             if (rc < 0) break;
             /* The range it takes over: the union of its files' (when they all have one). */
-            sl_lake_bounds u = bd[order[at]];
-            for (int k = at + 1; k < gend[g] && u.known; k++) {
-                const sl_lake_bounds *x = &bd[order[k]];
-                if (!x->known) u.known = false;
-                if (u.known && x->lo < u.lo) {
-                    u.lo = x->lo;
-                    memcpy(u.lo_text, x->lo_text, sizeof u.lo_text);
-                }
-                if (u.known && x->hi > u.hi) {
-                    u.hi = x->hi;
-                    memcpy(u.hi_text, x->hi_text, sizeof u.hi_text);
-                }
-            }
+            sl_lake_bounds u = sl_lake_bounds_union(bd, order + at, n);
             if (u.known) {
                 sl_buf b = { 0 };
                 sl_lake_bounds_json(&u, key, &b);

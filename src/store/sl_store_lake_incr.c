@@ -790,21 +790,7 @@ static int sl_lake_rewrite(sl_stage *sg, sl_staging *stg, sl_duck *d, const sl_l
             names[(*nnames)++] = jobs[k].name;
             f[(*nf)++] = jobs[k].entry;
             /* The range it takes over: its files' (all known for a group). */
-            sl_lake_bounds u = bd[jobs[k].src[0]];
-            for (int q = 1; q < jobs[k].nin && u.known; q++) {
-                const sl_lake_bounds *x = &bd[jobs[k].src[q]];
-                if (!x->known) u.known = false;
-                else {
-                    if (x->lo < u.lo) {
-                        u.lo = x->lo;
-                        memcpy(u.lo_text, x->lo_text, sizeof u.lo_text);
-                    }
-                    if (x->hi > u.hi) {
-                        u.hi = x->hi;
-                        memcpy(u.hi_text, x->hi_text, sizeof u.hi_text);
-                    }
-                }
-            }
+            sl_lake_bounds u = sl_lake_bounds_union(bd, jobs[k].src, jobs[k].nin);
             if (u.known) {
                 sl_buf b = { 0 };
                 sl_lake_bounds_json(&u, cfg->key[0], &b);
